@@ -1,0 +1,271 @@
+package domain
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// Format is the only envelope version this code writes and accepts.
+const Format = 1
+
+// Limits on what one event may carry. Larger data goes to a blob.
+const (
+	MaxEventSize = 256 << 10
+	MaxDeps      = 16
+	MaxKindLen   = 64
+)
+
+// ID is an event id: keccak256 of the RLP-encoded header.
+type ID [32]byte
+
+// ZeroID is the id of nothing: the genesis's workspace and a first event's prev.
+var ZeroID ID
+
+func (id ID) String() string { return hex.EncodeToString(id[:]) }
+
+// Short is the 10-character prefix shown to people.
+func (id ID) Short() string { return id.String()[:10] }
+
+func (id ID) IsZero() bool { return id == ZeroID }
+
+func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+func (id *ID) UnmarshalText(b []byte) error {
+	p, err := ParseID(string(b))
+	if err != nil {
+		return err
+	}
+	*id = p
+	return nil
+}
+
+// ParseID parses a full 64-character hex id.
+func ParseID(s string) (ID, error) {
+	var id ID
+	if len(s) != 64 {
+		return id, fmt.Errorf("id %q: want 64 hex characters, got %d", s, len(s))
+	}
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		return id, fmt.Errorf("id %q: %w", s, err)
+	}
+	return id, nil
+}
+
+// Header is what the id commits to. The body appears only as its hash so
+// that an event can be shown redacted and still be verified.
+type Header struct {
+	V        uint64
+	WS       ID
+	Author   common.Address
+	Seq      uint64
+	Prev     ID
+	Lamport  uint64
+	Deps     []ID
+	Time     uint64 // unix milliseconds; RLP has no signed integers
+	Kind     string
+	BodyHash common.Hash
+}
+
+// wire is the stored and transmitted form. Body is last and optional: a
+// redacted event is the same list without it.
+type wire struct {
+	Header rlp.RawValue
+	Sig    []byte
+	Body   []byte `rlp:"optional"`
+}
+
+// Event is a decoded, not necessarily verified, signed event.
+type Event struct {
+	Header
+	ID       ID
+	Sig      []byte
+	Body     []byte // nil when redacted
+	Redacted bool
+	Raw      []byte // exactly the bytes that were signed and stored
+}
+
+// Key orders events for the fold: by lamport, then id.
+type Key struct {
+	Lamport uint64
+	ID      ID
+}
+
+func (k Key) Less(o Key) bool {
+	if k.Lamport != o.Lamport {
+		return k.Lamport < o.Lamport
+	}
+	return string(k.ID[:]) < string(o.ID[:])
+}
+
+func (e *Event) Key() Key { return Key{e.Lamport, e.ID} }
+
+// Errors callers compare with errors.Is. Each names the rule it enforces.
+var (
+	ErrMalformed    = errors.New("malformed event")
+	ErrTooLarge     = errors.New("event too large")
+	ErrBadSignature = errors.New("bad signature")
+	ErrWrongAuthor  = errors.New("signature is not by the author")
+	ErrHighS        = errors.New("high-S signature (malleable twin)")
+	ErrBodyMismatch = errors.New("body does not match its hash")
+)
+
+// Decode parses raw bytes into an Event without checking the signature.
+// The id is computed over the header bytes as received: nothing is
+// re-encoded, so what is verified is exactly what was signed.
+func Decode(raw []byte) (*Event, error) {
+	if len(raw) > MaxEventSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), MaxEventSize)
+	}
+	var w wire
+	if err := rlp.DecodeBytes(raw, &w); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	e := &Event{Raw: raw, Sig: w.Sig, Body: w.Body, Redacted: w.Body == nil}
+	if err := rlp.DecodeBytes(w.Header, &e.Header); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	e.ID = ID(crypto.Keccak256Hash(w.Header))
+	if err := e.checkShape(); err != nil {
+		return nil, err
+	}
+	if !e.Redacted && crypto.Keccak256Hash(e.Body) != e.BodyHash {
+		return nil, fmt.Errorf("event %s: %w", e.ID.Short(), ErrBodyMismatch)
+	}
+	return e, nil
+}
+
+func (e *Event) checkShape() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: event %s: %s", ErrMalformed, e.ID.Short(), fmt.Sprintf(format, a...))
+	}
+	switch {
+	case e.V != Format:
+		return bad("format version %d, want %d", e.V, Format)
+	case e.Seq == 0:
+		return bad("seq 0")
+	case e.Seq == 1 && !e.Prev.IsZero():
+		return bad("seq 1 with a prev")
+	case e.Seq > 1 && e.Prev.IsZero():
+		return bad("seq %d without a prev", e.Seq)
+	case len(e.Deps) > MaxDeps:
+		return bad("%d deps, limit %d", len(e.Deps), MaxDeps)
+	case e.Lamport == 0:
+		return bad("lamport 0")
+	case len(e.Kind) == 0 || len(e.Kind) > MaxKindLen:
+		return bad("kind length %d", len(e.Kind))
+	case len(e.Sig) != 65:
+		return bad("signature of %d bytes, want 65", len(e.Sig))
+	case e.Time > 1<<53:
+		return bad("time %d out of range", e.Time)
+	}
+	if e.Kind == KindGenesis {
+		if !e.WS.IsZero() || e.Seq != 1 {
+			return bad("genesis must have no workspace and seq 1")
+		}
+	} else if e.WS.IsZero() {
+		return bad("no workspace")
+	}
+	return nil
+}
+
+// Verify checks the signature: EIP-191 personal_sign over the 32-byte id,
+// low-S only, recovering to the author.
+func (e *Event) Verify() error {
+	if len(e.Sig) != 65 {
+		return fmt.Errorf("event %s: %w: length %d", e.ID.Short(), ErrBadSignature, len(e.Sig))
+	}
+	sig := make([]byte, 65)
+	copy(sig, e.Sig)
+	if sig[64] != 27 && sig[64] != 28 {
+		return fmt.Errorf("event %s: %w: v=%d", e.ID.Short(), ErrBadSignature, sig[64])
+	}
+	sig[64] -= 27
+	if !lowS(sig[32:64]) {
+		return fmt.Errorf("event %s: %w", e.ID.Short(), ErrHighS)
+	}
+	pub, err := crypto.Ecrecover(SigningHash(e.ID), sig)
+	if err != nil {
+		return fmt.Errorf("event %s: %w: %v", e.ID.Short(), ErrBadSignature, err)
+	}
+	if common.BytesToAddress(crypto.Keccak256(pub[1:])[12:]) != e.Author {
+		return fmt.Errorf("event %s: %w %s", e.ID.Short(), ErrWrongAuthor, e.Author.Hex())
+	}
+	return nil
+}
+
+// SigningHash is the EIP-191 "personal_sign" digest of an id, so any
+// Ethereum wallet or hardware signer can sign events.
+func SigningHash(id ID) []byte {
+	return crypto.Keccak256([]byte("\x19Ethereum Signed Message:\n32"), id[:])
+}
+
+// Signer signs an EIP-191 digest. A keystore key, a hardware wallet or a
+// test key can stand behind it.
+type Signer interface {
+	Address() common.Address
+	SignHash(digest []byte) ([]byte, error) // 65 bytes, v in {0,1}
+}
+
+// Seal encodes and signs an event with the given header fields; BodyHash is
+// computed from body.
+func Seal(h Header, body []byte, s Signer) (*Event, error) {
+	h.V = Format
+	h.Author = s.Address()
+	h.BodyHash = crypto.Keccak256Hash(body)
+	hdr, err := rlp.EncodeToBytes(&h)
+	if err != nil {
+		return nil, err
+	}
+	id := ID(crypto.Keccak256Hash(hdr))
+	sig, err := s.SignHash(SigningHash(id))
+	if err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	if len(sig) != 65 {
+		return nil, fmt.Errorf("sign: signature of %d bytes", len(sig))
+	}
+	sig = append([]byte(nil), sig...)
+	sig[64] += 27
+	raw, err := rlp.EncodeToBytes(&wire{Header: hdr, Sig: sig, Body: body})
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > MaxEventSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), MaxEventSize)
+	}
+	return Decode(raw)
+}
+
+// Redact returns the event without its body; it still verifies.
+func (e *Event) Redact() (*Event, error) {
+	if e.Redacted {
+		return e, nil
+	}
+	var w wire
+	if err := rlp.DecodeBytes(e.Raw, &w); err != nil {
+		return nil, err
+	}
+	w.Body = nil
+	raw, err := rlp.EncodeToBytes(&w)
+	if err != nil {
+		return nil, err
+	}
+	return Decode(raw)
+}
+
+// secp256k1 N/2: signatures with a larger S are the malleable twins.
+var halfN = common.FromHex("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0")
+
+func lowS(s []byte) bool {
+	for i := range s {
+		if s[i] != halfN[i] {
+			return s[i] < halfN[i]
+		}
+	}
+	return true
+}

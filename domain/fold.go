@@ -1,0 +1,283 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// RetroWindow is how long after resolution the retro is due.
+const RetroWindow = 72 * time.Hour
+
+// Fold returns the state of a set of events. They are sorted by Key here so
+// callers cannot get the order wrong; forks names each equivocating author
+// and the seq from which their events stop counting.
+func Fold(events []*Event, forks map[common.Address]uint64) *State {
+	sorted := append([]*Event(nil), events...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Key().Less(sorted[j].Key()) })
+	s := NewState()
+	for a, seq := range forks {
+		s.Forked[a] = seq
+	}
+	for _, e := range sorted {
+		s.Apply(e)
+	}
+	return s
+}
+
+// Apply folds one more event. Events must arrive in Key order after
+// s.Last; the caller re-folds from an earlier snapshot otherwise. An event
+// that the state does not allow is recorded as rejected, never dropped.
+func (s *State) Apply(e *Event) {
+	s.Count++
+	s.Last = e.Key()
+	if err := s.apply(e); err != nil {
+		s.Rejected = append(s.Rejected, Rejection{Event: e.ID, Author: e.Author, Kind: e.Kind, Reason: err.Error()})
+	}
+}
+
+// ErrForked marks events by an author past their equivocation.
+var ErrForked = errors.New("author equivocated")
+
+func (s *State) apply(e *Event) error {
+	if seq, ok := s.Forked[e.Author]; ok && e.Seq >= seq {
+		return fmt.Errorf("%w at seq %d; events from there on do not count", ErrForked, seq)
+	}
+	if e.Redacted {
+		return fmt.Errorf("redacted event has no body to fold")
+	}
+	body, err := decodeBody(e.Kind, e.Body)
+	if err != nil {
+		return err
+	}
+	if g, ok := body.(*Genesis); ok {
+		return s.genesis(e, g)
+	}
+	if s.WS.IsZero() {
+		return fmt.Errorf("no genesis folded yet")
+	}
+	m := s.MemberByKey(e.Author)
+	if m == nil || !m.Active {
+		return fmt.Errorf("%s is not a member", e.Author.Hex())
+	}
+	if !m.CanWrite() {
+		return fmt.Errorf("%s is an observer (read-only)", m.Handle)
+	}
+	a := actor{m: m, at: int64(e.Time), id: e.ID, kind: e.Kind}
+	switch b := body.(type) {
+	case *MemberPropose:
+		return s.memberPropose(a, b)
+	case *MemberApprove:
+		return s.memberApprove(a, b)
+	case *AlertObserve:
+		return s.alertObserve(a, b)
+	case *AlertAck:
+		return s.alertAck(a, b)
+	case *IncidentDeclare:
+		return s.incidentDeclare(a, b)
+	case *IncidentSeverity:
+		return s.incidentSeverity(a, b)
+	case *IncidentStatus:
+		return s.incidentStatus(a, b)
+	case *IncidentAssign:
+		return s.incidentAssign(a, b)
+	case *IncidentLink:
+		return s.incidentLink(a, b)
+	case *TaskAdd:
+		return s.taskAdd(a, b)
+	case *TaskDone:
+		return s.taskDone(a, b)
+	case *TaskAssign:
+		return s.taskAssign(a, b)
+	case *Note:
+		return s.note(a, b)
+	case *TimerSet:
+		return s.timerSet(a, b)
+	case *TimerDone:
+		return s.timerDone(a, b)
+	case *EvidenceAdd:
+		return s.evidenceAdd(a, b)
+	case *RunbookPropose:
+		return s.runbookPropose(a, b)
+	case *RunbookApprove:
+		return s.runbookApprove(a, b)
+	case *RunbookExec:
+		return s.runbookExec(a, b)
+	}
+	return fmt.Errorf("kind %s has no fold rule", e.Kind)
+}
+
+// actor is the member behind an event, with the event's own facts.
+type actor struct {
+	m    *Member
+	at   int64
+	id   ID
+	kind string
+}
+
+func (s *State) genesis(e *Event, g *Genesis) error {
+	if !s.WS.IsZero() {
+		return fmt.Errorf("workspace already has a genesis")
+	}
+	if g.Founder.Address != e.Author {
+		return fmt.Errorf("genesis founder %s is not its signer", g.Founder.Address.Hex())
+	}
+	s.WS, s.Name, s.Policy = e.ID, g.Name, g.Policy
+	s.addMember(g.Founder, int64(e.Time))
+	return nil
+}
+
+func (s *State) addMember(spec MemberSpec, at int64) {
+	if m, ok := s.Members[spec.Handle]; ok && m.Active {
+		m.Keys = append(m.Keys, spec.Address)
+		s.Keys[spec.Address] = m.Handle
+		return
+	}
+	m := &Member{Handle: spec.Handle, Roles: NormalizeRoles(spec.Roles), Keys: []common.Address{spec.Address},
+		Enode: spec.Enode, Active: true, AddedAt: at}
+	if old, ok := s.Members[spec.Handle]; ok { // re-admitted: keep old keys for display
+		for _, k := range old.Keys {
+			if k != spec.Address {
+				m.Keys = append(m.Keys, k)
+			}
+		}
+	}
+	s.Members[spec.Handle] = m
+	s.Keys[spec.Address] = m.Handle
+}
+
+func (s *State) memberPropose(a actor, b *MemberPropose) error {
+	switch b.Action {
+	case ActionAdd:
+		if h, ok := s.Keys[b.Member.Address]; ok && s.Members[h].Active {
+			return fmt.Errorf("%s is already a key of %s", b.Member.Address.Hex(), h)
+		}
+		if m, ok := s.Members[b.Member.Handle]; (!ok || !m.Active) && len(b.Member.Roles) == 0 {
+			return fmt.Errorf("a new member needs at least one role")
+		}
+	case ActionRemove:
+		m, ok := s.Members[b.Member.Handle]
+		if !ok || !m.Active {
+			return fmt.Errorf("%s is not a member", b.Member.Handle)
+		}
+		if s.ActiveMembers() == 1 {
+			return fmt.Errorf("cannot remove the last member")
+		}
+	}
+	p := &RosterProposal{ID: a.id, Action: b.Action, Member: b.Member, By: a.m.Handle, At: a.at,
+		Approvals: map[string]bool{a.m.Handle: true}}
+	s.Roster[a.id] = p
+	s.tryApply(p, a.at)
+	return nil
+}
+
+func (s *State) memberApprove(a actor, b *MemberApprove) error {
+	p, ok := s.Roster[b.Proposal]
+	if !ok {
+		return fmt.Errorf("roster proposal %s not found", b.Proposal.Short())
+	}
+	if p.Applied {
+		return fmt.Errorf("roster proposal %s already applied", b.Proposal.Short())
+	}
+	if p.Void != "" {
+		return fmt.Errorf("roster proposal %s is void: %s", b.Proposal.Short(), p.Void)
+	}
+	if p.Approvals[a.m.Handle] {
+		return fmt.Errorf("%s already approved roster proposal %s", a.m.Handle, b.Proposal.Short())
+	}
+	p.Approvals[a.m.Handle] = true
+	s.tryApply(p, a.at)
+	return nil
+}
+
+// tryApply applies a roster proposal once approvals from distinct current
+// members reach the roster quorum.
+func (s *State) tryApply(p *RosterProposal, at int64) {
+	n := 0
+	for h := range p.Approvals {
+		if m, ok := s.Members[h]; ok && m.Active {
+			n++
+		}
+	}
+	if n < s.RosterQuorum() {
+		return
+	}
+	switch p.Action {
+	case ActionAdd:
+		if h, ok := s.Keys[p.Member.Address]; ok && s.Members[h].Active {
+			p.Void = "key already belongs to " + h
+			return
+		}
+		s.addMember(p.Member, at)
+	case ActionRemove:
+		m, ok := s.Members[p.Member.Handle]
+		if !ok || !m.Active {
+			p.Void = p.Member.Handle + " is no longer a member"
+			return
+		}
+		if s.ActiveMembers() == 1 {
+			p.Void = "cannot remove the last member"
+			return
+		}
+		m.Active = false
+	}
+	p.Applied, p.AppliedAt = true, at
+}
+
+func (s *State) alertObserve(a actor, b *AlertObserve) error {
+	id := AlertID(b.Fingerprint)
+	al, ok := s.Alerts[id]
+	if !ok {
+		al = &Alert{ID: id, Fingerprint: b.Fingerprint, FirstSeen: a.at}
+		s.Alerts[id] = al
+	}
+	al.Title, al.Source, al.Status, al.Labels = b.Title, b.Source, b.Status, b.Labels
+	if b.Severity != "" {
+		al.Severity = b.Severity
+	}
+	if b.Reorged {
+		al.Reorged = true
+	}
+	if a.at > al.LastSeen {
+		al.LastSeen = a.at
+	}
+	if a.at < al.FirstSeen {
+		al.FirstSeen = a.at
+	}
+	al.Count++
+	if !containsStr(al.Observers, a.m.Handle) {
+		al.Observers = append(al.Observers, a.m.Handle)
+	}
+	s.Watchers[a.m.Handle] = true
+	if inc := s.Incidents[al.Incident]; inc != nil {
+		s.log(inc, a, fmt.Sprintf("%s %s %s", strings.ToUpper(b.Status), b.Title, b.Fingerprint))
+	}
+	return nil
+}
+
+func (s *State) alertAck(a actor, b *AlertAck) error {
+	al, ok := s.Alerts[b.Alert]
+	if !ok {
+		return fmt.Errorf("alert %s not found", b.Alert.Short())
+	}
+	if containsStr(al.AckedBy, a.m.Handle) {
+		return fmt.Errorf("%s already acknowledged alert %s", a.m.Handle, b.Alert.Short())
+	}
+	al.AckedBy = append(al.AckedBy, a.m.Handle)
+	if al.AckedAt == 0 {
+		al.AckedAt = a.at
+	}
+	if inc := s.Incidents[al.Incident]; inc != nil {
+		if inc.AckedAt == 0 {
+			inc.AckedAt = a.at
+		}
+		s.log(inc, a, "acknowledged "+al.Title)
+	}
+	return nil
+}
+
+func containsStr(list []string, s string) bool { return contains(list, s) }

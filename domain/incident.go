@@ -1,0 +1,315 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// log appends a timeline entry to an incident.
+func (s *State) log(inc *Incident, a actor, text string) {
+	inc.Timeline = append(inc.Timeline, Entry{Event: a.id, At: a.at, By: a.m.Handle, Kind: a.kind, Text: text})
+}
+
+func (s *State) incident(id ID) (*Incident, error) {
+	inc, ok := s.Incidents[id]
+	if !ok {
+		return nil, fmt.Errorf("incident %s not found", id.Short())
+	}
+	return inc, nil
+}
+
+func (s *State) incidentDeclare(a actor, b *IncidentDeclare) error {
+	for _, al := range b.Alerts {
+		if _, ok := s.Alerts[al]; !ok {
+			return fmt.Errorf("alert %s not found", al.Short())
+		}
+	}
+	inc := &Incident{ID: a.id, Title: b.Title, Severity: b.Severity, Status: StatusDeclared, Drill: b.Drill,
+		DeclaredAt: a.at, DeclaredBy: a.m.Handle, Leads: map[string]string{RoleReporter: a.m.Handle},
+		Reached: map[string]int64{StatusDeclared: a.at}, Alerts: []ID{},
+		SevHistory: []SeverityChange{{At: a.at, By: a.m.Handle, Severity: b.Severity}}}
+	s.Incidents[a.id] = inc
+	drill := ""
+	if b.Drill {
+		drill = "DRILL "
+	}
+	s.log(inc, a, fmt.Sprintf("%sdeclared [%s] %s", drill, b.Severity, b.Title))
+	for _, al := range b.Alerts {
+		s.link(inc, s.Alerts[al], a)
+	}
+	return nil
+}
+
+// link ties an alert to an incident. Declaring an incident from an alert
+// acknowledges it: someone has looked.
+func (s *State) link(inc *Incident, al *Alert, a actor) {
+	if !containsID(inc.Alerts, al.ID) {
+		inc.Alerts = append(inc.Alerts, al.ID)
+	}
+	al.Incident = inc.ID
+	if al.AckedAt != 0 && (inc.AckedAt == 0 || al.AckedAt < inc.AckedAt) {
+		inc.AckedAt = al.AckedAt
+	}
+	if inc.AckedAt == 0 || a.at < inc.AckedAt {
+		inc.AckedAt = a.at
+	}
+	s.log(inc, a, "linked alert "+al.Title)
+}
+
+func (s *State) incidentLink(a actor, b *IncidentLink) error {
+	inc, err := s.incident(b.Incident)
+	if err != nil {
+		return err
+	}
+	al, ok := s.Alerts[b.Alert]
+	if !ok {
+		return fmt.Errorf("alert %s not found", b.Alert.Short())
+	}
+	s.link(inc, al, a)
+	return nil
+}
+
+func (s *State) incidentSeverity(a actor, b *IncidentSeverity) error {
+	inc, err := s.incident(b.Incident)
+	if err != nil {
+		return err
+	}
+	if inc.Severity == b.Severity {
+		return fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Severity)
+	}
+	inc.SevHistory = append(inc.SevHistory, SeverityChange{At: a.at, By: a.m.Handle, Severity: b.Severity})
+	s.log(inc, a, fmt.Sprintf("severity %s -> %s", inc.Severity, b.Severity))
+	inc.Severity = b.Severity
+	return nil
+}
+
+func (s *State) incidentStatus(a actor, b *IncidentStatus) error {
+	inc, err := s.incident(b.Incident)
+	if err != nil {
+		return err
+	}
+	if inc.Status == b.Status {
+		return fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Status)
+	}
+	s.log(inc, a, fmt.Sprintf("status %s -> %s", inc.Status, b.Status))
+	inc.Status = b.Status
+	if _, ok := inc.Reached[b.Status]; !ok {
+		inc.Reached[b.Status] = a.at
+		if b.Status == StatusResolved {
+			s.retroTimer(inc, a)
+		}
+	}
+	return nil
+}
+
+// retroTimer sets the 72-hour retro deadline on first resolution. Its id
+// is derived from the incident so every replica makes the same timer.
+func (s *State) retroTimer(inc *Incident, a actor) {
+	id := ID(crypto.Keccak256Hash([]byte("tminus/retro/"), inc.ID[:]))
+	s.Timers[id] = &Timer{ID: id, Incident: inc.ID, Label: "Retro due", Due: a.at + RetroWindow.Milliseconds(), By: a.m.Handle}
+	inc.Timers = append(inc.Timers, id)
+}
+
+func (s *State) incidentAssign(a actor, b *IncidentAssign) error {
+	inc, err := s.incident(b.Incident)
+	if err != nil {
+		return err
+	}
+	if !a.m.Has(RoleTriage) && inc.DeclaredBy != a.m.Handle {
+		return fmt.Errorf("%s may not assign leads: needs the triage role or to have declared the incident", a.m.Handle)
+	}
+	m, ok := s.Members[b.Member]
+	if !ok || !m.Active {
+		return fmt.Errorf("%s is not a member", b.Member)
+	}
+	if !m.Has(b.Role) {
+		return fmt.Errorf("%s does not hold the %s role", b.Member, b.Role)
+	}
+	inc.Leads[b.Role] = b.Member
+	s.log(inc, a, fmt.Sprintf("%s lead: %s", b.Role, b.Member))
+	return nil
+}
+
+func (s *State) member(handle string) error {
+	if m, ok := s.Members[handle]; !ok || !m.Active {
+		return fmt.Errorf("%s is not a member", handle)
+	}
+	return nil
+}
+
+func (s *State) taskAdd(a actor, b *TaskAdd) error {
+	inc, err := s.incident(b.Incident)
+	if err != nil {
+		return err
+	}
+	if b.Owner != "" {
+		if err := s.member(b.Owner); err != nil {
+			return err
+		}
+	}
+	s.Tasks[a.id] = &Task{ID: a.id, Incident: inc.ID, Title: b.Title, Owner: b.Owner, Due: b.Due, By: a.m.Handle, At: a.at}
+	inc.Tasks = append(inc.Tasks, a.id)
+	s.log(inc, a, "task: "+b.Title)
+	return nil
+}
+
+func (s *State) task(id ID) (*Task, *Incident, error) {
+	t, ok := s.Tasks[id]
+	if !ok {
+		return nil, nil, fmt.Errorf("task %s not found", id.Short())
+	}
+	return t, s.Incidents[t.Incident], nil
+}
+
+func (s *State) taskDone(a actor, b *TaskDone) error {
+	t, inc, err := s.task(b.Task)
+	if err != nil {
+		return err
+	}
+	if t.Done {
+		return fmt.Errorf("task %s is already done", t.ID.Short())
+	}
+	t.Done, t.DoneAt, t.DoneBy = true, a.at, a.m.Handle
+	s.log(inc, a, "done: "+t.Title)
+	return nil
+}
+
+func (s *State) taskAssign(a actor, b *TaskAssign) error {
+	t, inc, err := s.task(b.Task)
+	if err != nil {
+		return err
+	}
+	if err := s.member(b.Owner); err != nil {
+		return err
+	}
+	t.Owner = b.Owner
+	s.log(inc, a, fmt.Sprintf("task %q -> %s", t.Title, b.Owner))
+	return nil
+}
+
+func (s *State) note(a actor, b *Note) error {
+	inc, err := s.incident(b.Incident)
+	if err != nil {
+		return err
+	}
+	s.log(inc, a, b.Text)
+	return nil
+}
+
+func (s *State) timerSet(a actor, b *TimerSet) error {
+	inc, err := s.incident(b.Incident)
+	if err != nil {
+		return err
+	}
+	s.Timers[a.id] = &Timer{ID: a.id, Incident: inc.ID, Label: b.Label, Due: b.Due, Every: b.Every, By: a.m.Handle}
+	inc.Timers = append(inc.Timers, a.id)
+	s.log(inc, a, "timer: "+b.Label)
+	return nil
+}
+
+func (s *State) timerDone(a actor, b *TimerDone) error {
+	t, ok := s.Timers[b.Timer]
+	if !ok {
+		return fmt.Errorf("timer %s not found", b.Timer.Short())
+	}
+	if t.Met {
+		return fmt.Errorf("timer %s is already met", t.ID.Short())
+	}
+	t.Met, t.MetAt = true, a.at
+	if inc := s.Incidents[t.Incident]; inc != nil {
+		s.log(inc, a, "met: "+t.Label)
+	}
+	return nil
+}
+
+func (s *State) evidenceAdd(a actor, b *EvidenceAdd) error {
+	inc, err := s.incident(b.Incident)
+	if err != nil {
+		return err
+	}
+	inc.Evidence = append(inc.Evidence, Evidence{Event: a.id, Name: b.Name, SHA256: b.SHA256, Size: b.Size, By: a.m.Handle, At: a.at})
+	s.log(inc, a, fmt.Sprintf("evidence %s sha256 %s", b.Name, b.SHA256[:12]))
+	return nil
+}
+
+func (s *State) runbookPropose(a actor, b *RunbookPropose) error {
+	inc, err := s.incident(b.Incident)
+	if err != nil {
+		return err
+	}
+	p := &Proposal{ID: a.id, Incident: inc.ID, Runbook: b.Runbook, RunbookHash: b.RunbookHash, Step: b.Step,
+		StepTitle: b.StepTitle, Params: b.Params, Command: b.Command, CommandHash: b.CommandHash, Risk: b.Risk,
+		Quorum: b.Quorum, Approvers: b.Approvers, By: a.m.Handle, At: a.at, Approvals: []string{}}
+	if p.approver(a.m) { // the proposer counts once
+		p.Approvals = append(p.Approvals, a.m.Handle)
+	}
+	s.Proposals[a.id] = p
+	inc.Proposals = append(inc.Proposals, a.id)
+	s.log(inc, a, fmt.Sprintf("proposed %s step %d: %s", b.Runbook, b.Step, b.Command))
+	return nil
+}
+
+func (p *Proposal) approver(m *Member) bool {
+	for _, r := range p.Approvers {
+		if m.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Approved reports whether the proposal's gate is met.
+func (p *Proposal) Approved() bool {
+	return p.Risk == RiskLow || len(p.Approvals) >= p.Quorum
+}
+
+func (s *State) runbookApprove(a actor, b *RunbookApprove) error {
+	p, ok := s.Proposals[b.Proposal]
+	if !ok {
+		return fmt.Errorf("runbook proposal %s not found", b.Proposal.Short())
+	}
+	if p.Exec != nil {
+		return fmt.Errorf("runbook proposal %s already executed", p.ID.Short())
+	}
+	if !p.approver(a.m) {
+		return fmt.Errorf("%s is not an approver for %s (needs %s)", a.m.Handle, p.Runbook, strings.Join(p.Approvers, " or "))
+	}
+	if containsStr(p.Approvals, a.m.Handle) {
+		return fmt.Errorf("%s already approved runbook proposal %s", a.m.Handle, p.ID.Short())
+	}
+	p.Approvals = append(p.Approvals, a.m.Handle)
+	s.log(s.Incidents[p.Incident], a, fmt.Sprintf("approved %s step %d (%d/%d)", p.Runbook, p.Step, len(p.Approvals), p.Quorum))
+	return nil
+}
+
+func (s *State) runbookExec(a actor, b *RunbookExec) error {
+	p, ok := s.Proposals[b.Proposal]
+	if !ok {
+		return fmt.Errorf("runbook proposal %s not found", b.Proposal.Short())
+	}
+	if !a.m.Has(RoleContainment) {
+		return fmt.Errorf("%s may not execute: needs the containment role", a.m.Handle)
+	}
+	if p.Exec != nil {
+		return fmt.Errorf("runbook proposal %s already executed", p.ID.Short())
+	}
+	if !p.Approved() {
+		return fmt.Errorf("runbook proposal %s has %d of %d approvals", p.ID.Short(), len(p.Approvals), p.Quorum)
+	}
+	p.Exec = &Execution{Event: a.id, By: a.m.Handle, At: a.at, ExitCode: b.ExitCode, DurationMs: b.DurationMs,
+		Output: b.Output, OutputSize: b.OutputSize, Truncated: b.Truncated, TimedOut: b.TimedOut}
+	s.log(s.Incidents[p.Incident], a, fmt.Sprintf("executed %s step %d: exit %d in %dms, output sha256 %s",
+		p.Runbook, p.Step, b.ExitCode, b.DurationMs, b.Output[:12]))
+	return nil
+}
+
+func containsID(list []ID, id ID) bool {
+	for _, x := range list {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
