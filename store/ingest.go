@@ -1,0 +1,384 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// Report says what a batch did to the store.
+type Report struct {
+	Added      []domain.ID // newly stored, in insertion order (orphans released included)
+	Duplicates int
+	Orphaned   int      // parked until their prev or deps arrive
+	Forks      int      // new equivocations found
+	Skewed     int      // stored but dated more than MaxSkew ahead
+	Dropped    []string // parked events that broke their chain once it arrived
+}
+
+// BatchError names the event of a batch that broke an integrity rule; the
+// whole batch was refused.
+type BatchError struct {
+	Index int
+	Err   error
+}
+
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("event %d of the batch: %v", e.Index+1, e.Err)
+}
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// Ingest verifies raw events and stores them in one transaction, all or
+// nothing: one event that breaks rules 1-4 (shape, signature, workspace,
+// chain and lamport) refuses the batch. Signatures are checked on all
+// cores while the writer inserts the events already verified, in order.
+func (s *Store) Ingest(ctx context.Context, raws [][]byte) (Report, error) {
+	if len(raws) == 0 {
+		return Report{}, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := verifyAll(ctx, raws)
+	var rep Report
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		rep = Report{}
+		in, err := s.newInserter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer in.close()
+		for i := range raws {
+			r := <-results[i]
+			if r.err != nil {
+				return &BatchError{i, r.err}
+			}
+			if err := in.insert(r.ev, &rep, false); err != nil {
+				return &BatchError{i, err}
+			}
+		}
+		return in.finish()
+	})
+	if err != nil {
+		return Report{}, err
+	}
+	if s.Workspace().IsZero() {
+		if err := s.loadWS(ctx); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+type verified struct {
+	ev  *domain.Event
+	err error
+}
+
+// verifyAll decodes and checks every signature on all cores; result i is
+// delivered on channel i so the inserter can consume in order.
+func verifyAll(ctx context.Context, raws [][]byte) []chan verified {
+	out := make([]chan verified, len(raws))
+	for i := range out {
+		out[i] = make(chan verified, 1)
+	}
+	next := make(chan int, len(raws))
+	for i := range raws {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if ctx.Err() != nil {
+					out[i] <- verified{err: ctx.Err()}
+					continue
+				}
+				ev, err := domain.Decode(raws[i])
+				if err == nil {
+					err = ev.Verify()
+				}
+				if err == nil && ev.Redacted {
+					err = fmt.Errorf("event %s is redacted: only full events can be stored", ev.ID.Short())
+				}
+				if err == nil {
+					_, err = domain.DecodeBody(ev.Kind, ev.Body)
+				}
+				out[i] <- verified{ev, err}
+			}
+		}()
+	}
+	return out
+}
+
+// inserter applies the integrity rules inside one write transaction.
+type inserter struct {
+	s        *Store
+	ctx      context.Context
+	tx       *sql.Tx
+	ws       domain.ID
+	now      int64
+	orphans  int
+	snapKey  domain.Key // newest snapshot; an older event invalidates it
+	hasSnap  bool
+	forked   bool
+	stmts    map[string]*sql.Stmt
+	released []domain.ID
+}
+
+func (s *Store) newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
+	in := &inserter{s: s, ctx: ctx, tx: tx, now: s.Now().UnixMilli(), stmts: map[string]*sql.Stmt{}}
+	var ws []byte
+	switch err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'ws'").Scan(&ws); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, err
+	default:
+		copy(in.ws[:], ws)
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM orphans").Scan(&in.orphans); err != nil {
+		return nil, err
+	}
+	var id []byte
+	err := tx.QueryRowContext(ctx, "SELECT lamport, id FROM snapshots ORDER BY lamport DESC, id DESC LIMIT 1").Scan(&in.snapKey.Lamport, &id)
+	if err == nil {
+		copy(in.snapKey.ID[:], id)
+		in.hasSnap = true
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	return in, nil
+}
+
+func (in *inserter) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := in.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := in.tx.PrepareContext(in.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	in.stmts[q] = st
+	return st, nil
+}
+
+func (in *inserter) close() {
+	for _, st := range in.stmts {
+		st.Close()
+	}
+}
+
+func (in *inserter) exec(q string, args ...any) error {
+	st, err := in.stmt(q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(in.ctx, args...)
+	return err
+}
+
+// row returns sql.ErrNoRows through Scan when nothing matches.
+func (in *inserter) row(q string, args ...any) *sql.Row {
+	st, err := in.stmt(q)
+	if err != nil {
+		return in.tx.QueryRowContext(in.ctx, "SELECT raise(ABORT, ?)", err.Error())
+	}
+	return st.QueryRowContext(in.ctx, args...)
+}
+
+// insert applies the integrity rules of DESIGN.md to one verified event,
+// in order:
+//  3. the workspace is this one (a genesis founds it in an empty store);
+//  5. a known id is a duplicate and is ignored;
+//  4. prev is the author's seq-1 and every dep is known, else the event
+//     waits in orphans; lamport is 1 + the highest of prev and deps;
+//  6. a second event for the same (author, seq) is an equivocation: both
+//     are kept and the pair is recorded in forks;
+//  7. a time more than MaxSkew ahead is kept and flagged.
+func (in *inserter) insert(e *domain.Event, rep *Report, fromOrphans bool) error {
+	if e.Kind == domain.KindGenesis {
+		if in.ws.IsZero() {
+			in.ws = e.ID
+			if err := in.exec("INSERT INTO meta (key, value) VALUES ('ws', ?)", e.ID[:]); err != nil {
+				return err
+			}
+		} else if e.ID != in.ws {
+			return fmt.Errorf("%w: genesis %s founds another workspace than %s", ErrWorkspace, e.ID.Short(), in.ws.Short())
+		}
+	} else if in.ws.IsZero() {
+		return fmt.Errorf("%w: event %s needs its workspace's genesis first", ErrNoWorkspace, e.ID.Short())
+	} else if e.WS != in.ws {
+		return fmt.Errorf("%w: event %s belongs to workspace %s, this is %s", ErrWorkspace, e.ID.Short(), e.WS.Short(), in.ws.Short())
+	}
+
+	var one int
+	switch err := in.row("SELECT 1 FROM events WHERE id = ?", e.ID[:]).Scan(&one); {
+	case err == nil:
+		rep.Duplicates++
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+
+	want, missing, err := in.chain(e)
+	if err != nil {
+		return err
+	}
+	if !missing.IsZero() {
+		return in.park(e, missing, rep, fromOrphans)
+	}
+	if e.Lamport != want {
+		return fmt.Errorf("%w: event %s has lamport %d, want %d (1 + the highest of its prev and deps)",
+			ErrLamport, e.ID.Short(), e.Lamport, want)
+	}
+
+	var twin []byte
+	switch err := in.row("SELECT id FROM events WHERE author = ? AND seq = ? LIMIT 1", e.Author[:], e.Seq).Scan(&twin); {
+	case err == nil:
+		if err := in.exec("INSERT OR IGNORE INTO forks (author, seq, a, b) VALUES (?, ?, ?, ?)", e.Author[:], e.Seq, twin, e.ID[:]); err != nil {
+			return err
+		}
+		rep.Forks++
+		in.forked = true
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+
+	skewed := int64(e.Time) > in.now+MaxSkew.Milliseconds()
+	if skewed {
+		rep.Skewed++
+	}
+	if err := in.exec(`INSERT INTO events (id, author, seq, lamport, time, kind, body, raw, skewed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID[:], e.Author[:], e.Seq, e.Lamport, int64(e.Time), e.Kind, e.Body, e.Raw, skewed); err != nil {
+		return err
+	}
+	if err := in.exec(`INSERT INTO heads (author, seq, id, lamport) VALUES (?, ?, ?, ?)
+		ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, id = excluded.id, lamport = excluded.lamport
+		WHERE excluded.seq > heads.seq`, e.Author[:], e.Seq, e.ID[:], e.Lamport); err != nil {
+		return err
+	}
+	// A snapshot must reflect every event up to its key: one that an
+	// older event arrives under is no longer true.
+	if in.hasSnap && e.Key().Less(in.snapKey) {
+		if err := in.exec("DELETE FROM snapshots WHERE lamport > ? OR (lamport = ? AND id > ?)", e.Lamport, e.Lamport, e.ID[:]); err != nil {
+			return err
+		}
+		in.hasSnap = false
+		if err := in.row("SELECT lamport, id FROM snapshots ORDER BY lamport DESC, id DESC LIMIT 1").Scan(&in.snapKey.Lamport, &twin); err == nil {
+			copy(in.snapKey.ID[:], twin)
+			in.hasSnap = true
+		}
+	}
+	rep.Added = append(rep.Added, e.ID)
+	return in.release(e.ID, rep)
+}
+
+// chain checks prev and deps. It returns the lamport the event must have,
+// or the first id it still waits for.
+func (in *inserter) chain(e *domain.Event) (want uint64, missing domain.ID, err error) {
+	var max uint64
+	if e.Seq > 1 {
+		var author []byte
+		var seq, lamport uint64
+		switch err := in.row("SELECT author, seq, lamport FROM events WHERE id = ?", e.Prev[:]).Scan(&author, &seq, &lamport); {
+		case errors.Is(err, sql.ErrNoRows):
+			return 0, e.Prev, nil
+		case err != nil:
+			return 0, missing, err
+		}
+		if string(author) != string(e.Author[:]) || seq != e.Seq-1 {
+			return 0, missing, fmt.Errorf("%w: event %s seq %d: prev %s is not the author's seq %d",
+				ErrBrokenChain, e.ID.Short(), e.Seq, e.Prev.Short(), e.Seq-1)
+		}
+		max = lamport
+	}
+	for _, d := range e.Deps {
+		var lamport uint64
+		switch err := in.row("SELECT lamport FROM events WHERE id = ?", d[:]).Scan(&lamport); {
+		case errors.Is(err, sql.ErrNoRows):
+			return 0, d, nil
+		case err != nil:
+			return 0, missing, err
+		}
+		if lamport > max {
+			max = lamport
+		}
+	}
+	return max + 1, missing, nil
+}
+
+func (in *inserter) park(e *domain.Event, missing domain.ID, rep *Report, fromOrphans bool) error {
+	if !fromOrphans {
+		if in.orphans >= MaxOrphans {
+			return fmt.Errorf("%w: %d events already wait for their chain", ErrTooManyOrphs, in.orphans)
+		}
+		in.orphans++
+		rep.Orphaned++
+	}
+	return in.exec(`INSERT INTO orphans (id, needs, raw, received) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET needs = excluded.needs`, e.ID[:], missing[:], e.Raw, in.now)
+}
+
+// release retries the orphans that waited for id, depth first.
+func (in *inserter) release(id domain.ID, rep *Report) error {
+	if in.orphans == 0 {
+		return nil
+	}
+	st, err := in.stmt("SELECT raw FROM orphans WHERE needs = ?")
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(in.ctx, id[:])
+	if err != nil {
+		return err
+	}
+	var waiting [][]byte
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			rows.Close()
+			return err
+		}
+		waiting = append(waiting, raw)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, raw := range waiting {
+		e, err := domain.Decode(raw) // verified when it was parked
+		if err != nil {
+			return err
+		}
+		if err := in.exec("DELETE FROM orphans WHERE id = ?", e.ID[:]); err != nil {
+			return err
+		}
+		in.orphans--
+		// A parked event that turns out to break its chain is dropped
+		// alone: it must not refuse the good event that released it.
+		if err := in.insert(e, rep, true); err != nil {
+			if !errors.Is(err, ErrBrokenChain) && !errors.Is(err, ErrLamport) {
+				return err
+			}
+			rep.Dropped = append(rep.Dropped, fmt.Sprintf("orphan %s: %v", e.ID.Short(), err))
+		}
+	}
+	return nil
+}
+
+// finish drops snapshots a new fork makes untrue: the fold must forget the
+// equivocating author's events from the fork on.
+func (in *inserter) finish() error {
+	if in.forked {
+		return in.exec("DELETE FROM snapshots")
+	}
+	return nil
+}

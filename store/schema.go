@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// appID marks a SQLite file as a tminus store (PRAGMA application_id), so
+// opening some other database fails clearly instead of being "migrated".
+const appID = 0x746d6e73 // "tmns"
+
+// migrations run in order, each in its own transaction; user_version
+// records how many have run.
+var migrations = []string{
+	`CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+	CREATE TABLE events (
+		ins     INTEGER PRIMARY KEY, -- arrival order, for "what is new"
+		id      BLOB NOT NULL UNIQUE,
+		author  BLOB NOT NULL,
+		seq     INTEGER NOT NULL,
+		lamport INTEGER NOT NULL,
+		time    INTEGER NOT NULL,
+		kind    TEXT NOT NULL,
+		body    BLOB,
+		raw     BLOB NOT NULL,
+		skewed  INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX events_order ON events (lamport, id);
+	CREATE INDEX events_chain ON events (author, seq);
+	CREATE INDEX events_kind ON events (kind);
+	CREATE TABLE heads (
+		author  BLOB PRIMARY KEY,
+		seq     INTEGER NOT NULL,
+		id      BLOB NOT NULL,
+		lamport INTEGER NOT NULL
+	);
+	-- refs: the highest seq of each other author that signer has referenced,
+	-- so deps name only heads not yet referenced.
+	CREATE TABLE refs (signer BLOB, author BLOB, seq INTEGER NOT NULL, PRIMARY KEY (signer, author));
+	CREATE TABLE forks (
+		author BLOB NOT NULL,
+		seq    INTEGER NOT NULL,
+		a      BLOB NOT NULL,
+		b      BLOB NOT NULL,
+		PRIMARY KEY (author, seq)
+	);
+	CREATE TABLE orphans (
+		id       BLOB PRIMARY KEY,
+		needs    BLOB NOT NULL, -- the first missing prev or dep
+		raw      BLOB NOT NULL,
+		received INTEGER NOT NULL
+	);
+	CREATE INDEX orphans_needs ON orphans (needs);
+	CREATE TABLE blobs (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
+	CREATE TABLE snapshots (
+		lamport INTEGER NOT NULL,
+		id      BLOB NOT NULL,
+		count   INTEGER NOT NULL,
+		state   BLOB NOT NULL,
+		PRIMARY KEY (lamport, id)
+	);`,
+	`CREATE TABLE peers (
+		enode     TEXT PRIMARY KEY,
+		added     INTEGER NOT NULL,
+		last_seen INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	var id, version int
+	if err := db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&id); err != nil {
+		return notAStore(err)
+	}
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return notAStore(err)
+	}
+	if id == 0 && version == 0 {
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+			return notAStore(err)
+		}
+		if n > 0 {
+			return notAStore(fmt.Errorf("it has tables but no tminus marker"))
+		}
+	} else if id != appID {
+		return notAStore(fmt.Errorf("application_id %#x", id))
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("store schema version %d is newer than this tminus (%d): upgrade tminus", version, len(migrations))
+	}
+	for v := version; v < len(migrations); v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		// Re-read inside the write lock: another process may have migrated.
+		var cur int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if cur > v {
+			tx.Rollback()
+			v = cur - 1
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", appID, v+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func notAStore(err error) error {
+	return fmt.Errorf("%w: %v", ErrNotAStore, err)
+}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sort"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// SnapshotEvery is how many events a fold may replay past the newest
+// snapshot before it saves a new one; keepSnapshots bounds the table.
+// At 10,000 events a snapshot costs one JSON encode of the state (a few
+// ms at 100,000 events) and bounds a cold start to decoding one snapshot
+// plus folding at most 10,000 events (see BENCHMARKS.md).
+const (
+	SnapshotEvery = 10_000
+	keepSnapshots = 4
+)
+
+// State folds the stored events: the newest snapshot plus the events after
+// it. The result is the same as folding every event from the start.
+func (s *Store) State(ctx context.Context) (*domain.State, error) {
+	st, _, err := s.fold(ctx)
+	return st, err
+}
+
+func (s *Store) fold(ctx context.Context) (*domain.State, int64, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var arrival int64
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(ins), 0) FROM events").Scan(&arrival); err != nil {
+		return nil, 0, err
+	}
+	st, err := latestSnapshot(ctx, tx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if st == nil {
+		st = domain.NewState()
+		forks, err := forksTx(ctx, tx)
+		if err != nil {
+			return nil, 0, err
+		}
+		st.Forked = forks
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+rowCols+" FROM events WHERE (lamport, id) > (?, ?) AND ins <= ? ORDER BY lamport, id",
+		st.Last.Lamport, st.Last.ID[:], arrival)
+	if err != nil {
+		return nil, 0, err
+	}
+	tail := 0
+	for rows.Next() {
+		r, err := scanRow(rows, false)
+		if err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		st.Apply(r.Event)
+		tail++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	tx.Rollback()
+	if tail >= SnapshotEvery {
+		// Best effort: a busy writer or a late event only means no snapshot now.
+		_ = s.saveSnapshot(ctx, st, arrival)
+	}
+	return st, arrival, nil
+}
+
+func latestSnapshot(ctx context.Context, tx *sql.Tx) (*domain.State, error) {
+	var data []byte
+	err := tx.QueryRowContext(ctx, "SELECT state FROM snapshots ORDER BY lamport DESC, id DESC LIMIT 1").Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return domain.DecodeState(data)
+}
+
+func forksTx(ctx context.Context, tx *sql.Tx) (map[common.Address]uint64, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT author, min(seq) FROM forks GROUP BY author")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[common.Address]uint64{}
+	for rows.Next() {
+		var a []byte
+		var seq uint64
+		if err := rows.Scan(&a, &seq); err != nil {
+			return nil, err
+		}
+		out[common.BytesToAddress(a)] = seq
+	}
+	return out, rows.Err()
+}
+
+// saveSnapshot stores st, folded from the events that had arrived up to
+// arrival, unless an event that arrived since sorts before st.Last: then
+// st no longer reflects every event up to its key.
+func (s *Store) saveSnapshot(ctx context.Context, st *domain.State, arrival int64) error {
+	data, err := st.Encode()
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var late int
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events WHERE ins > ?
+			AND (lamport < ? OR (lamport = ? AND id <= ?)) LIMIT 1)`,
+			arrival, st.Last.Lamport, st.Last.Lamport, st.Last.ID[:]).Scan(&late)
+		if err != nil || late > 0 {
+			return err
+		}
+		var forks int
+		if err := tx.QueryRowContext(ctx, "SELECT count(DISTINCT author) FROM forks").Scan(&forks); err != nil {
+			return err
+		}
+		if forks != len(st.Forked) {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO snapshots (lamport, id, count, state) VALUES (?, ?, ?, ?)",
+			st.Last.Lamport, st.Last.ID[:], st.Count, data); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM snapshots WHERE (lamport, id) NOT IN
+			(SELECT lamport, id FROM snapshots ORDER BY lamport DESC, id DESC LIMIT ?)`, keepSnapshots)
+		return err
+	})
+}
+
+// View keeps a folded state up to date as events arrive, from this process
+// or any other, folding only what is new.
+type View struct {
+	s       *Store
+	st      *domain.State
+	arrival int64
+}
+
+// NewView folds the store once.
+func (s *Store) NewView(ctx context.Context) (*View, error) {
+	st, arrival, err := s.fold(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &View{s: s, st: st, arrival: arrival}, nil
+}
+
+// State is the view's current state. Callers must not modify it.
+func (v *View) State() *domain.State { return v.st }
+
+// Refresh folds events that arrived since the last call. Events that sort
+// before what is already folded, or a new fork, re-fold from the newest
+// snapshot (which the store keeps true).
+func (v *View) Refresh(ctx context.Context) (bool, error) {
+	n, err := v.s.Arrived(ctx)
+	if err != nil || n == v.arrival {
+		return false, err
+	}
+	var fresh []*domain.Event
+	last := v.arrival
+	err = v.s.Arrivals(ctx, v.arrival, func(r Row) error {
+		fresh = append(fresh, r.Event)
+		last = r.Arrival
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	forks, err := v.s.Forks(ctx)
+	if err != nil {
+		return false, err
+	}
+	sort.Slice(fresh, func(i, j int) bool { return fresh[i].Key().Less(fresh[j].Key()) })
+	if len(forks) != len(v.st.Forked) || (len(fresh) > 0 && fresh[0].Key().Less(v.st.Last)) {
+		st, arrival, err := v.s.fold(ctx)
+		if err != nil {
+			return false, err
+		}
+		v.st, v.arrival = st, arrival
+		return true, nil
+	}
+	for _, e := range fresh {
+		v.st.Apply(e)
+	}
+	v.arrival = last
+	return true, nil
+}
