@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/domain"
+)
+
+type initOpts struct {
+	name, handle string
+	roles        []string
+	quorum       int
+	light        bool
+	json         bool
+}
+
+func (a *app) initCmd() *cobra.Command {
+	var o initOpts
+	c := &cobra.Command{
+		Use:   "init --name WS --handle H [--role R,...] [--roster-quorum N]",
+		Short: "Create a key and a new workspace (its genesis event)",
+		Args:  exactArgs(0, "no arguments"),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runInit(cmd.Context(), o) },
+	}
+	c.Flags().StringVar(&o.name, "name", "", "workspace name")
+	c.Flags().StringVar(&o.handle, "handle", "", "your handle")
+	c.Flags().StringSliceVar(&o.roles, "role", []string{"reporter", "triage", "comms", "containment", "recorder"}, "your roles")
+	c.Flags().IntVar(&o.quorum, "roster-quorum", 0, "approvals a roster change needs (0: a majority of members)")
+	c.Flags().BoolVar(&o.light, "light-kdf", false, "cheap scrypt parameters (tests and drills only)")
+	c.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	c.MarkFlagRequired("name")
+	c.MarkFlagRequired("handle")
+	return c
+}
+
+func (a *app) runInit(ctx context.Context, o initOpts) error {
+	roles := domain.NormalizeRoles(o.roles)
+	g := &domain.Genesis{Name: o.name, Policy: domain.Policy{RosterQuorum: o.quorum},
+		Founder: domain.MemberSpec{Handle: o.handle, Roles: roles}}
+	g.Founder.Address = [20]byte{1} // validated again below with the real address
+	if err := g.Validate(); err != nil {
+		return usageError{err}
+	}
+	if _, err := a.home.create(o.handle, o.light); err != nil {
+		return err
+	}
+	addr, _ := a.home.Address()
+	g.Founder.Address = addr
+	en, _ := a.home.Enode()
+	g.Founder.Enode = en
+	ev, err := a.append(ctx, g)
+	if err != nil {
+		return err
+	}
+	return a.printIdentity(o.json, map[string]any{"workspace": ev.ID.String(), "roles": roles})
+}
+
+func (a *app) joinCmd() *cobra.Command {
+	var handle string
+	var light, asJSON bool
+	c := &cobra.Command{
+		Use:   "join --handle H",
+		Short: "Create a key without a workspace; a member adds you, then sync or import brings the workspace",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := a.home.create(handle, light); err != nil {
+				return err
+			}
+			if _, err := a.home.Store(cmd.Context()); err != nil {
+				return err
+			}
+			return a.printIdentity(asJSON, nil)
+		},
+	}
+	c.Flags().StringVar(&handle, "handle", "", "your handle")
+	c.Flags().BoolVar(&light, "light-kdf", false, "cheap scrypt parameters (tests and drills only)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.MarkFlagRequired("handle")
+	return c
+}
+
+func (a *app) idCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "id [--json]",
+		Short: "Show this device's address, handle, roles, enode and keystore path",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			extra := map[string]any{}
+			if st, err := a.home.Store(cmd.Context()); err == nil && !st.Workspace().IsZero() {
+				extra["workspace"] = st.Workspace().String()
+				if s, err := st.State(cmd.Context()); err == nil {
+					addr, _ := a.home.Address()
+					if m := s.MemberByKey(addr); m != nil && m.Active {
+						extra["roles"] = m.Roles
+						extra["member"] = true
+					} else {
+						extra["member"] = false
+					}
+				}
+			}
+			return a.printIdentity(asJSON, extra)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func (a *app) printIdentity(asJSON bool, extra map[string]any) error {
+	c, err := a.home.Config()
+	if err != nil {
+		return err
+	}
+	en, err := a.home.Enode()
+	if err != nil {
+		return err
+	}
+	v := map[string]any{"address": c.Address, "handle": c.Handle, "enode": en, "keystore": a.home.keyPath(), "roles": []string{}}
+	for k, x := range extra {
+		v[k] = x
+	}
+	if asJSON {
+		return a.printJSON(v)
+	}
+	fmt.Fprintf(a.stdout, "address   %s\nhandle    %s\nenode     %s\nkeystore  %s\n", c.Address, c.Handle, en, a.home.keyPath())
+	if ws, ok := v["workspace"]; ok {
+		fmt.Fprintf(a.stdout, "workspace %s\n", ws)
+	}
+	if roles, ok := v["roles"].([]string); ok && len(roles) > 0 {
+		fmt.Fprintf(a.stdout, "roles     %s\n", strings.Join(roles, ","))
+	}
+	return nil
+}

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/store"
+)
+
+func (a *app) logCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "log [--json]",
+		Short: "The signed events, in fold order",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.home.Store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			s, err := st.State(cmd.Context())
+			if err != nil {
+				return err
+			}
+			rejected := map[domain.ID]string{}
+			for _, r := range s.Rejected {
+				rejected[r.Event] = r.Reason
+			}
+			w := bufio.NewWriter(a.stdout)
+			defer w.Flush()
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+			return st.Log(cmd.Context(), func(e *domain.Event, skewed bool) error {
+				if asJSON {
+					return enc.Encode(domain.NewLine(e))
+				}
+				note := ""
+				if r, ok := rejected[e.ID]; ok {
+					note = "  REJECTED: " + r
+				}
+				if skewed {
+					note += "  SKEWED"
+				}
+				_, err := fmt.Fprintf(w, "%s %s %-8s #%-4d L%-5d %-18s %s%s\n", e.ID.Short(),
+					time.UnixMilli(int64(e.Time)).Format("2006-01-02 15:04:05"), s.Handle(e.Author), e.Seq, e.Lamport,
+					e.Kind, summary(e.Body), note)
+				return err
+			})
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "one JSON object a line (the bundle format)")
+	return c
+}
+
+func summary(body []byte) string {
+	s := string(body)
+	if len(s) > 100 {
+		s = s[:97] + "..."
+	}
+	return s
+}
+
+func (a *app) stateHashCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "state-hash",
+		Short: "Digest of the folded state: equal on replicas holding the same events",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.state(cmd.Context())
+			if err != nil {
+				return err
+			}
+			h, err := s.Hash()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, h)
+			return nil
+		},
+	}
+}
+
+func (a *app) verifyCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "verify [FILE]",
+		Short: "Check every signature, chain and workspace in the store, or in a jsonl file",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			audit := domain.NewAudit()
+			var src string
+			if len(args) == 1 {
+				src = args[0]
+				if err := auditFile(args[0], audit); err != nil {
+					return err
+				}
+			} else {
+				st, err := a.home.Store(cmd.Context())
+				if err != nil {
+					return err
+				}
+				src = a.home.dbPath()
+				n := 0
+				if err := st.Log(cmd.Context(), func(e *domain.Event, _ bool) error {
+					n++
+					audit.Event(n, e)
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return a.report(src, audit, asJSON)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func auditFile(path string, audit *domain.Audit) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return eachLine(f, func(n int, line []byte) error {
+		audit.Line(n, line)
+		return nil
+	})
+}
+
+// eachLine calls fn for every non-empty line, numbered from 1.
+func eachLine(r io.Reader, fn func(int, []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), domain.MaxLine)
+	n := 0
+	for sc.Scan() {
+		n++
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		if err := fn(n, sc.Bytes()); err != nil {
+			return err
+		}
+	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return fmt.Errorf("line %d: longer than %d bytes", n+1, domain.MaxLine)
+	}
+	return sc.Err()
+}
+
+func (a *app) report(src string, audit *domain.Audit, asJSON bool) error {
+	problems := audit.Finish()
+	signers := make([]string, 0, len(audit.Signers))
+	for s, n := range audit.Signers {
+		signers = append(signers, fmt.Sprintf("%s (%d)", s.Hex(), n))
+	}
+	sort.Strings(signers)
+	if asJSON {
+		a.printJSON(map[string]any{"source": src, "workspace": audit.WS.String(), "events": audit.Events,
+			"redacted": audit.Redacted, "signers": signers, "problems": problems, "ok": len(problems) == 0})
+	} else {
+		fmt.Fprintf(a.stdout, "%s: %d events (%d redacted), workspace %s\nsigners:\n", src, audit.Events, audit.Redacted, audit.WS.Short())
+		for _, s := range signers {
+			fmt.Fprintln(a.stdout, "  "+s)
+		}
+		for _, p := range problems {
+			fmt.Fprintln(a.stdout, "BAD "+p.String())
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s: %d problem(s), first: %s", src, len(problems), problems[0])
+	}
+	if !asJSON {
+		fmt.Fprintln(a.stdout, "OK: every signature, chain and lamport checks out")
+	}
+	return nil
+}
+
+func (a *app) bundleCmd() *cobra.Command {
+	c := &cobra.Command{Use: "bundle", Short: "Signed events in a file, for members without a network path"}
+	export := &cobra.Command{
+		Use:   "export FILE",
+		Short: "Write every stored event to FILE (jsonl)",
+		Args:  exactArgs(1, "a file name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := a.home.Store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			n, err := writeLines(cmd.Context(), st, args[0], nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "wrote %d events to %s\n", n, args[0])
+			return nil
+		},
+	}
+	var iJSON bool
+	imp := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Verify and store the events of a jsonl bundle: all of it, or nothing",
+		Args:  exactArgs(1, "a file name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, err := a.importBundle(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if iJSON {
+				return a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
+					"orphaned": rep.Orphaned, "forks": rep.Forks, "skewed": rep.Skewed})
+			}
+			fmt.Fprintf(a.stdout, "imported %d new events (%d already here, %d waiting for their chain, %d forks, %d skewed)\n",
+				len(rep.Added), rep.Duplicates, rep.Orphaned, rep.Forks, rep.Skewed)
+			return nil
+		},
+	}
+	imp.Flags().BoolVar(&iJSON, "json", false, "print JSON")
+	c.AddCommand(export, imp)
+	return c
+}
+
+// writeLines writes the store's events as jsonl to path, atomically;
+// redact, when set, chooses the events written without their body.
+func writeLines(ctx context.Context, st *store.Store, path string, redact func(*domain.Event) bool) (int, error) {
+	var w io.Writer
+	var f *os.File
+	if path == "-" {
+		w = os.Stdout
+	} else {
+		var err error
+		f, err = os.CreateTemp(dirOf(path), ".tminus-export-*")
+		if err != nil {
+			return 0, err
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	n := 0
+	err := st.Log(ctx, func(e *domain.Event, _ bool) error {
+		if redact != nil && redact(e) {
+			r, err := e.Redact()
+			if err != nil {
+				return err
+			}
+			e = r
+		}
+		n++
+		return enc.Encode(domain.NewLine(e))
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, err
+	}
+	if f != nil {
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+		if err := f.Close(); err != nil {
+			return 0, err
+		}
+		if err := os.Rename(f.Name(), path); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}
+
+// importBundle reads every line first: one bad line refuses the file,
+// naming the line, and nothing from it is stored.
+func (a *app) importBundle(ctx context.Context, path string) (store.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return store.Report{}, err
+	}
+	defer f.Close()
+	var raws [][]byte
+	var lines []int
+	err = eachLine(f, func(n int, line []byte) error {
+		e, err := domain.ParseLine(line)
+		if err != nil {
+			return fmt.Errorf("%s line %d: %w (nothing imported)", path, n, err)
+		}
+		if e.Redacted {
+			return fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported)", path, n, e.ID.Short())
+		}
+		raws = append(raws, e.Raw)
+		lines = append(lines, n)
+		return nil
+	})
+	if err != nil {
+		return store.Report{}, err
+	}
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return store.Report{}, err
+	}
+	rep, err := st.Ingest(ctx, raws)
+	var be *store.BatchError
+	if errors.As(err, &be) {
+		return rep, fmt.Errorf("%s line %d: %w (nothing imported)", path, lines[be.Index], be.Err)
+	}
+	return rep, err
+}

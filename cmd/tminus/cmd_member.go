@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/domain"
+)
+
+func (a *app) memberCmd() *cobra.Command {
+	c := &cobra.Command{Use: "member", Short: "The roster: add, remove, approve, list"}
+	var o struct {
+		handle, enode string
+		roles         []string
+		json          bool
+	}
+	add := &cobra.Command{
+		Use:   "add ADDR --handle H --role R[,R] [--enode URL]",
+		Short: "Propose a member (or another device key of an existing member's handle)",
+		Args:  exactArgs(1, "the new key's address"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !common.IsHexAddress(args[0]) {
+				return usageError{fmt.Errorf("%q is not an address (0x and 40 hex characters)", args[0])}
+			}
+			spec := domain.MemberSpec{Address: common.HexToAddress(args[0]), Handle: o.handle,
+				Roles: domain.NormalizeRoles(o.roles), Enode: o.enode}
+			if o.enode != "" {
+				if _, err := enodeID(o.enode); err != nil {
+					return usageError{fmt.Errorf("--enode: %w", err)}
+				}
+			}
+			return a.rosterChange(cmd.Context(), &domain.MemberPropose{Action: domain.ActionAdd, Member: spec}, o.json)
+		},
+	}
+	add.Flags().StringVar(&o.handle, "handle", "", "the member's handle")
+	add.Flags().StringSliceVar(&o.roles, "role", nil, "roles: reporter, triage, comms, containment, recorder, observer")
+	add.Flags().StringVar(&o.enode, "enode", "", "the member's node URL (enode://...)")
+	add.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	add.MarkFlagRequired("handle")
+
+	var rmJSON bool
+	remove := &cobra.Command{
+		Use:   "remove ADDR|HANDLE",
+		Short: "Propose removing a member",
+		Args:  exactArgs(1, "the member's address or handle"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := a.memberHandle(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.rosterChange(cmd.Context(), &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: h}}, rmJSON)
+		},
+	}
+	remove.Flags().BoolVar(&rmJSON, "json", false, "print JSON")
+
+	var apJSON bool
+	approve := &cobra.Command{
+		Use:   "approve PROPOSAL",
+		Short: "Approve a roster proposal",
+		Args:  exactArgs(1, "the proposal id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := a.resolve(cmd.Context(), args[0], "roster proposal", "tminus member list --json", domain.KindMemberPropose)
+			if err != nil {
+				return err
+			}
+			ev, err := a.gated(cmd.Context(), &domain.MemberApprove{Proposal: id})
+			if err != nil {
+				return err
+			}
+			s, err := a.state(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return a.created(apJSON, ev.ID.String(), map[string]any{"proposal": id.String(), "applied": s.Roster[id].Applied})
+		},
+	}
+	approve.Flags().BoolVar(&apJSON, "json", false, "print JSON")
+
+	var lsJSON bool
+	list := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List members, and pending roster proposals",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.state(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return a.memberList(s, lsJSON)
+		},
+	}
+	list.Flags().BoolVar(&lsJSON, "json", false, "print JSON")
+	c.AddCommand(add, remove, approve, list)
+	return c
+}
+
+// gated appends an event whose effect depends on the state (roles,
+// quorum) and reports the fold's verdict: stored but refused is an error.
+func (a *app) gated(ctx context.Context, body domain.Body) (*domain.Event, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := st.NewView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := precheck(a, v.State(), body); err != nil {
+		return nil, err
+	}
+	ev, err := a.append(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := v.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return ev, checkRejected(v.State(), ev.ID)
+}
+
+// precheck refuses, before signing, what the fold would refuse for this
+// device's member.
+func precheck(a *app, s *domain.State, body domain.Body) error {
+	addr, err := a.home.Address()
+	if err != nil {
+		return err
+	}
+	m := s.MemberByKey(addr)
+	if m == nil || !m.Active {
+		return fmt.Errorf("%s is not a member of this workspace (a member adds you with tminus member add)", addr.Hex())
+	}
+	if !m.CanWrite() {
+		return fmt.Errorf("%s is an observer: observers cannot change anything", m.Handle)
+	}
+	return nil
+}
+
+func (a *app) rosterChange(ctx context.Context, p *domain.MemberPropose, asJSON bool) error {
+	ev, err := a.gated(ctx, p)
+	if err != nil {
+		return err
+	}
+	s, err := a.state(ctx)
+	if err != nil {
+		return err
+	}
+	rp := s.Roster[ev.ID]
+	extra := map[string]any{"applied": rp != nil && rp.Applied, "approvals": 0, "quorum": s.RosterQuorum()}
+	if rp != nil {
+		extra["approvals"] = len(rp.Approvals)
+	}
+	return a.created(asJSON, ev.ID.String(), extra)
+}
+
+type memberJSON struct {
+	Address string   `json:"address"`
+	Handle  string   `json:"handle"`
+	Roles   []string `json:"roles"`
+	Enode   string   `json:"enode"`
+	Keys    []string `json:"keys"`
+	Active  bool     `json:"active"`
+}
+
+func (a *app) memberList(s *domain.State, asJSON bool) error {
+	handles := make([]string, 0, len(s.Members))
+	for h, m := range s.Members {
+		if m.Active {
+			handles = append(handles, h)
+		}
+	}
+	sort.Strings(handles)
+	if asJSON {
+		out := []memberJSON{}
+		for _, h := range handles {
+			m := s.Members[h]
+			mj := memberJSON{Address: m.Keys[0].Hex(), Handle: h, Roles: m.Roles, Enode: m.Enode, Active: true}
+			for _, k := range m.Keys {
+				mj.Keys = append(mj.Keys, k.Hex())
+			}
+			out = append(out, mj)
+		}
+		return a.printJSON(out)
+	}
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "HANDLE\tROLES\tKEYS")
+	for _, h := range handles {
+		m := s.Members[h]
+		keys := make([]string, len(m.Keys))
+		for i, k := range m.Keys {
+			keys[i] = k.Hex()
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", h, strings.Join(m.Roles, ","), strings.Join(keys, " "))
+	}
+	w.Flush()
+	var pending []*domain.RosterProposal
+	for _, p := range s.Roster {
+		if !p.Applied && p.Void == "" {
+			pending = append(pending, p)
+		}
+	}
+	sort.Slice(pending, func(i, j int) bool { return pending[i].At < pending[j].At })
+	if len(pending) > 0 {
+		fmt.Fprintf(a.stdout, "\npending roster proposals (quorum %d):\n", s.RosterQuorum())
+		for _, p := range pending {
+			fmt.Fprintf(a.stdout, "  %s  %s %s by %s, %d approval(s)\n", p.ID.Short(), p.Action, p.Member.Handle, p.By, len(p.Approvals))
+		}
+	}
+	return nil
+}

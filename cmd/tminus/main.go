@@ -1,0 +1,140 @@
+// Command tminus is the incident cockpit and its command line. This file
+// wires flags to the packages; the logic lives in them.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError marks wrong usage: exit code 2.
+type usageError struct{ error }
+
+// app is what every command shares: the home and where output goes.
+type app struct {
+	home   *Home
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	theme  string
+}
+
+// run executes one command line and returns the exit code, so tests can
+// drive the real command tree in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{home: &Home{Stdin: stdin}, stdin: stdin, stdout: stdout, stderr: stderr}
+	defer a.home.Close()
+	root := a.commands()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "tminus: "+oneLine(err.Error()))
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return 2
+	}
+	return 1
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// isCobraUsage recognises cobra's own argument and flag errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least",
+		"flag needs an argument", "invalid argument", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) commands() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tminus",
+		Short:         "A terminal incident cockpit for teams without a single authority",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.cockpit(cmd.Context())
+		},
+	}
+	root.PersistentFlags().StringVar(&a.home.Dir, "home", defaultHome(), "where the key, database and config live (TMINUS_HOME)")
+	root.PersistentFlags().StringVar(&a.home.PassFile, "passphrase-file", "", "file holding the keystore passphrase (or TMINUS_PASSPHRASE)")
+	root.PersistentFlags().StringVar(&a.theme, "theme", "", "cockpit theme: dark, light, high-contrast, mono (TMINUS_THEME; NO_COLOR forces mono)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	for _, c := range a.extraCommands() {
+		root.AddCommand(c)
+	}
+	root.AddCommand(
+		a.initCmd(), a.joinCmd(), a.idCmd(),
+		a.memberCmd(), a.alertCmd(), a.incidentCmd(),
+		a.taskCmd(), a.noteCmd(), a.timerCmd(), a.evidenceCmd(),
+		a.logCmd(), a.verifyCmd(), a.stateHashCmd(), a.bundleCmd(),
+	)
+	return root
+}
+
+// extraCommands are registered by other files of this package (cockpit,
+// replication, runbooks, drills) so this list stays short.
+var extraCommandFuncs []func(*app) *cobra.Command
+
+func (a *app) extraCommands() []*cobra.Command {
+	var out []*cobra.Command
+	for _, f := range extraCommandFuncs {
+		out = append(out, f(a))
+	}
+	return out
+}
+
+// printJSON writes one JSON document.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// created prints what a creating command made: the id alone, or JSON.
+func (a *app) created(asJSON bool, id string, extra map[string]any) error {
+	if !asJSON {
+		fmt.Fprintln(a.stdout, id)
+		return nil
+	}
+	m := map[string]any{"id": id}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return a.printJSON(m)
+}
+
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s: want %s (see tminus %s --help)", cmd.CommandPath(), what, cmd.Name())}
+		}
+		return nil
+	}
+}

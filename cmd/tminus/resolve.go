@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/store"
+)
+
+// append signs body as this device and stores it.
+func (a *app) append(ctx context.Context, body domain.Body) (*domain.Event, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := a.home.Signer()
+	if err != nil {
+		return nil, err
+	}
+	return st.Append(ctx, signer, body)
+}
+
+// state folds the store (newest snapshot plus the tail).
+func (a *app) state(ctx context.Context) (*domain.State, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.State(ctx)
+}
+
+// resolve turns an id prefix into the id of an event of one of kinds,
+// with an error that says where to find ids. It uses the id index, so it
+// costs the same on any size of store.
+func (a *app) resolve(ctx context.Context, prefix, what, listCmd string, kinds ...string) (domain.ID, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return domain.ID{}, err
+	}
+	id, err := st.Resolve(ctx, prefix, kinds...)
+	if errors.Is(err, store.ErrNotFound) {
+		return id, fmt.Errorf("%s %s not found (%s shows ids)", what, prefix, listCmd)
+	}
+	if err != nil {
+		return id, fmt.Errorf("%s: %w", what, err)
+	}
+	return id, nil
+}
+
+func (a *app) incidentID(ctx context.Context, prefix string) (domain.ID, error) {
+	return a.resolve(ctx, prefix, "incident", "tminus incident list", domain.KindIncidentDeclare)
+}
+
+// alertID accepts an alert id prefix or a fingerprint.
+func (a *app) alertID(ctx context.Context, s *domain.State, ref string) (domain.ID, error) {
+	if al, ok := s.Alerts[domain.AlertID(ref)]; ok {
+		return al.ID, nil
+	}
+	p := strings.ToLower(strings.TrimPrefix(ref, "0x"))
+	if len(p) < store.MinPrefix {
+		return domain.ID{}, fmt.Errorf("alert %q: give at least %d hex characters of its id, or its fingerprint", ref, store.MinPrefix)
+	}
+	var found []domain.ID
+	for id := range s.Alerts {
+		if strings.HasPrefix(id.String(), p) {
+			found = append(found, id)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return domain.ID{}, fmt.Errorf("alert %s not found (tminus alert list shows ids)", ref)
+	case 1:
+		return found[0], nil
+	}
+	return domain.ID{}, fmt.Errorf("alert %s is ambiguous: give more characters", ref)
+}
+
+// member finds an active member by handle or device address.
+func member(s *domain.State, ref string) (*domain.Member, error) {
+	if m, ok := s.Members[ref]; ok && m.Active {
+		return m, nil
+	}
+	if common.IsHexAddress(ref) {
+		if m := s.MemberByKey(common.HexToAddress(ref)); m != nil && m.Active {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("member %s not found (tminus member list shows members)", ref)
+}
+
+// memberHandle checks a handle or address against the roster when it can.
+func (a *app) memberHandle(ctx context.Context, ref string) (string, error) {
+	s, err := a.state(ctx)
+	if err != nil {
+		return "", err
+	}
+	m, err := member(s, ref)
+	if err != nil {
+		return "", err
+	}
+	return m.Handle, nil
+}
+
+// checkRejected turns the fold's verdict on a just-appended event into an
+// error: the event is stored and signed, but does not count.
+func checkRejected(s *domain.State, id domain.ID) error {
+	for i := len(s.Rejected) - 1; i >= 0; i-- {
+		if s.Rejected[i].Event == id {
+			return fmt.Errorf("event %s is stored but does not count: %s", id.Short(), s.Rejected[i].Reason)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"time"
+
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// The JSON shapes of CLI.md. Times are RFC 3339 in UTC; members appear as
+// addresses where CLI.md says ADDR, with handles alongside.
+
+func ts(ms int64) string {
+	if ms == 0 {
+		return ""
+	}
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+func addrOf(s *domain.State, handle string) string {
+	if m, ok := s.Members[handle]; ok && len(m.Keys) > 0 {
+		return m.Keys[0].Hex()
+	}
+	return handle
+}
+
+func addrsOf(s *domain.State, handles []string) []string {
+	out := make([]string, 0, len(handles))
+	for _, h := range handles {
+		out = append(out, addrOf(s, h))
+	}
+	return out
+}
+
+type taskView struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Owner    string `json:"owner,omitempty"`
+	Due      string `json:"due,omitempty"`
+	Done     bool   `json:"done"`
+	DoneAt   string `json:"done_at,omitempty"`
+	Incident string `json:"incident"`
+}
+
+type timerView struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+	Due   string `json:"due"`
+	Every string `json:"every,omitempty"`
+	Met   bool   `json:"met"`
+}
+
+type incidentView struct {
+	ID         string            `json:"id"`
+	Title      string            `json:"title"`
+	Severity   string            `json:"severity"`
+	Status     string            `json:"status"`
+	Drill      bool              `json:"drill"`
+	DeclaredAt string            `json:"declared_at"`
+	DeclaredBy string            `json:"declared_by"`
+	Alerts     []string          `json:"alerts"`
+	Tasks      []taskView        `json:"tasks"`
+	Timers     []timerView       `json:"timers"`
+	Leads      map[string]string `json:"leads"`
+	Reached    map[string]string `json:"transitions"`
+}
+
+type entryView struct {
+	At    string `json:"at"`
+	By    string `json:"by"`
+	Kind  string `json:"kind"`
+	Text  string `json:"text"`
+	Event string `json:"event"`
+}
+
+type evidenceView struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	By     string `json:"by"`
+	At     string `json:"at"`
+	Event  string `json:"event"`
+}
+
+type proposalView struct {
+	ID        string            `json:"id"`
+	Runbook   string            `json:"runbook"`
+	Step      int               `json:"step"`
+	Command   string            `json:"command"`
+	Params    map[string]string `json:"params,omitempty"`
+	Risk      string            `json:"risk"`
+	Quorum    int               `json:"quorum"`
+	Approvals []string          `json:"approvals"`
+	Approved  bool              `json:"approved"`
+	By        string            `json:"by"`
+	At        string            `json:"at"`
+	Exec      *domain.Execution `json:"exec,omitempty"`
+}
+
+type incidentDetail struct {
+	incidentView
+	Timeline  []entryView    `json:"timeline"`
+	Notes     []entryView    `json:"notes"`
+	Evidence  []evidenceView `json:"evidence"`
+	Proposals []proposalView `json:"proposals"`
+}
+
+func viewIncident(s *domain.State, inc *domain.Incident) incidentView {
+	v := incidentView{ID: inc.ID.String(), Title: inc.Title, Severity: inc.Severity, Status: inc.Status, Drill: inc.Drill,
+		DeclaredAt: ts(inc.DeclaredAt), DeclaredBy: inc.DeclaredBy, Alerts: []string{}, Tasks: []taskView{},
+		Timers: []timerView{}, Leads: map[string]string{}, Reached: map[string]string{}}
+	for _, a := range inc.Alerts {
+		v.Alerts = append(v.Alerts, a.String())
+	}
+	for _, id := range inc.Tasks {
+		v.Tasks = append(v.Tasks, viewTask(s.Tasks[id]))
+	}
+	for _, id := range inc.Timers {
+		t := s.Timers[id]
+		tv := timerView{ID: t.ID.String(), Label: t.Label, Due: ts(t.Due), Met: t.Met}
+		if t.Every > 0 {
+			tv.Every = (time.Duration(t.Every) * time.Millisecond).String()
+		}
+		v.Timers = append(v.Timers, tv)
+	}
+	for r, h := range inc.Leads {
+		v.Leads[r] = addrOf(s, h)
+	}
+	for st, at := range inc.Reached {
+		v.Reached[st] = ts(at)
+	}
+	return v
+}
+
+func viewTask(t *domain.Task) taskView {
+	return taskView{ID: t.ID.String(), Title: t.Title, Owner: t.Owner, Due: ts(t.Due), Done: t.Done, DoneAt: ts(t.DoneAt),
+		Incident: t.Incident.String()}
+}
+
+func viewIncidentDetail(s *domain.State, inc *domain.Incident) incidentDetail {
+	d := incidentDetail{incidentView: viewIncident(s, inc), Timeline: []entryView{}, Notes: []entryView{},
+		Evidence: []evidenceView{}, Proposals: []proposalView{}}
+	for _, e := range inc.Timeline {
+		ev := entryView{At: ts(e.At), By: e.By, Kind: e.Kind, Text: e.Text, Event: e.Event.String()}
+		d.Timeline = append(d.Timeline, ev)
+		if e.Kind == domain.KindNote {
+			d.Notes = append(d.Notes, ev)
+		}
+	}
+	for _, e := range inc.Evidence {
+		d.Evidence = append(d.Evidence, evidenceView{Name: e.Name, SHA256: e.SHA256, Size: e.Size, By: e.By, At: ts(e.At), Event: e.Event.String()})
+	}
+	for _, id := range inc.Proposals {
+		p := s.Proposals[id]
+		d.Proposals = append(d.Proposals, proposalView{ID: p.ID.String(), Runbook: p.Runbook, Step: p.Step, Command: p.Command,
+			Params: p.Params, Risk: p.Risk, Quorum: p.Quorum, Approvals: p.Approvals, Approved: p.Approved(), By: p.By,
+			At: ts(p.At), Exec: p.Exec})
+	}
+	return d
+}
+
+type alertView struct {
+	ID          string            `json:"id"`
+	Fingerprint string            `json:"fingerprint"`
+	Title       string            `json:"title"`
+	Source      string            `json:"source"`
+	Severity    string            `json:"severity"`
+	Status      string            `json:"status"`
+	Labels      map[string]string `json:"labels"`
+	Observers   []string          `json:"observers"`
+	ObservedBy  []string          `json:"observed_by"` // handles
+	Corroborate string            `json:"corroboration"`
+	AckedBy     []string          `json:"acked_by"`
+	Incident    string            `json:"incident"`
+	FirstSeen   string            `json:"first_seen"`
+	LastSeen    string            `json:"last_seen"`
+	Reorged     bool              `json:"reorged,omitempty"`
+}
+
+func viewAlert(s *domain.State, al *domain.Alert) alertView {
+	v := alertView{ID: al.ID.String(), Fingerprint: al.Fingerprint, Title: al.Title, Source: al.Source, Severity: al.Severity,
+		Status: al.Status, Labels: al.Labels, Observers: addrsOf(s, al.Observers), ObservedBy: al.Observers,
+		Corroborate: s.Corroboration(al), AckedBy: addrsOf(s, al.AckedBy), FirstSeen: ts(al.FirstSeen), LastSeen: ts(al.LastSeen),
+		Reorged: al.Reorged}
+	if v.Labels == nil {
+		v.Labels = map[string]string{}
+	}
+	if !al.Incident.IsZero() {
+		v.Incident = al.Incident.String()
+	}
+	return v
+}

@@ -1,0 +1,56 @@
+package domain
+
+import (
+	"sort"
+	"strconv"
+)
+
+// Corroboration is "k/n": distinct members whose nodes saw the alert over
+// the members who run a watcher or webhook (have ever observed an alert).
+func (s *State) Corroboration(al *Alert) string {
+	n := len(s.Watchers)
+	if n < len(al.Observers) {
+		n = len(al.Observers)
+	}
+	return strconv.Itoa(len(al.Observers)) + "/" + strconv.Itoa(n)
+}
+
+// Open reports whether an incident still needs work.
+func (inc *Incident) Open() bool { return inc.Status != StatusResolved }
+
+// SortedIncidents lists open incidents first, then by severity, newest first.
+func (s *State) SortedIncidents() []*Incident {
+	out := make([]*Incident, 0, len(s.Incidents))
+	for _, inc := range s.Incidents {
+		out = append(out, inc)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Open() != b.Open() {
+			return a.Open()
+		}
+		if a.Severity != b.Severity {
+			return a.Severity < b.Severity
+		}
+		if a.DeclaredAt != b.DeclaredAt {
+			return a.DeclaredAt > b.DeclaredAt
+		}
+		return string(a.ID[:]) < string(b.ID[:])
+	})
+	return out
+}
+
+// SortedAlerts lists alerts newest first.
+func (s *State) SortedAlerts() []*Alert {
+	out := make([]*Alert, 0, len(s.Alerts))
+	for _, al := range s.Alerts {
+		out = append(out, al)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].LastSeen != out[j].LastSeen {
+			return out[i].LastSeen > out[j].LastSeen
+		}
+		return out[i].Fingerprint < out[j].Fingerprint
+	})
+	return out
+}
