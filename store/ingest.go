@@ -120,17 +120,16 @@ func verifyAll(ctx context.Context, raws [][]byte) []chan verified {
 
 // inserter applies the integrity rules inside one write transaction.
 type inserter struct {
-	s        *Store
-	ctx      context.Context
-	tx       *sql.Tx
-	ws       domain.ID
-	now      int64
-	orphans  int
-	snapKey  domain.Key // newest snapshot; an older event invalidates it
-	hasSnap  bool
-	forked   bool
-	stmts    map[string]*sql.Stmt
-	released []domain.ID
+	s       *Store
+	ctx     context.Context
+	tx      *sql.Tx
+	ws      domain.ID
+	now     int64
+	orphans int
+	snapKey domain.Key // newest snapshot; an older event invalidates it
+	hasSnap bool
+	forked  bool
+	stmts   map[string]*sql.Stmt
 }
 
 func (s *Store) newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {

@@ -63,7 +63,9 @@ var migrations = []string{
 	`CREATE TABLE peers (
 		enode     TEXT PRIMARY KEY,
 		added     INTEGER NOT NULL,
-		last_seen INTEGER NOT NULL DEFAULT 0
+		last_seen INTEGER NOT NULL DEFAULT 0, -- unix ms, written by the running node
+		connected INTEGER NOT NULL DEFAULT 0,
+		behind    INTEGER NOT NULL DEFAULT 0  -- events the peer has that we lack
 	);
 	CREATE TABLE cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
 }

@@ -1,0 +1,48 @@
+# tminus — make demo opens the cockpit on a throwaway workspace; make test runs every test.
+GO       ?= go
+BIN      := bin/tminus
+PKGS     := ./...
+# staticcheck is pinned and installed from the module proxy on first use.
+STATICCHECK_VERSION := v0.8.2
+GOBIN    := $(shell $(GO) env GOPATH)/bin
+
+.PHONY: build build-static demo test bench lint fuzz clean
+
+# The release binary: one static file for a bare jump host. Pure Go
+# (secp256k1 falls back to decred's implementation; see BENCHMARKS.md).
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/tminus
+
+# A static binary that keeps libsecp256k1's faster Ecrecover (cgo, musl-free
+# glibc static link). Needs gcc; see BENCHMARKS.md for the difference.
+build-static:
+	CGO_ENABLED=1 $(GO) build -trimpath -tags netgo,osusergo -ldflags '-extldflags -static' -o $(BIN)-cgo ./cmd/tminus
+
+demo: build
+	./$(BIN) demo
+
+test:
+	$(GO) build ./...
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench 'Ecrecover|Sign$$' -benchtime 2000x ./domain/
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
+	$(GO) vet $(PKGS)
+	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GOBIN)/staticcheck $(PKGS)
+
+# Each decoder's fuzz target for a short run; FUZZTIME=5m for longer.
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin
