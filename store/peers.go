@@ -46,7 +46,7 @@ func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
 func (s *Store) SeePeer(ctx context.Context, p Peer) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO peers (enode, added, last_seen, connected, behind) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (enode) DO UPDATE SET last_seen = excluded.last_seen, connected = excluded.connected, behind = excluded.behind`,
+			ON CONFLICT (enode) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), connected = excluded.connected, behind = excluded.behind`,
 			p.Enode, s.Now().UnixMilli(), p.LastSeen, p.Connected, p.Behind)
 		return err
 	})

@@ -1,0 +1,290 @@
+package sync
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	gosync "sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/p2p/enode"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/store"
+)
+
+// NodeStore adds what a running node needs beyond a session's Store.
+type NodeStore interface {
+	Store
+	State(ctx context.Context) (*domain.State, error)
+	Peers(ctx context.Context) ([]store.Peer, error)
+	SeePeer(ctx context.Context, p store.Peer) error
+}
+
+// Config configures a Node.
+type Config struct {
+	Key        *ecdsa.PrivateKey // the device's signing key is its node key
+	ListenAddr string            // "" dials only
+	Store      NodeStore
+	Backoff    time.Duration // first back-off after misbehaviour (default 30s), doubling
+	Logger     *slog.Logger
+}
+
+// Node is a devp2p node speaking tminus/1 with the workspace's members.
+// devp2p has no allow-list hook, so admission happens in Protocol.Run, and
+// the static and trusted node lists are kept in step with the roster.
+type Node struct {
+	cfg Config
+	srv *p2p.Server
+
+	mu       gosync.Mutex
+	sessions map[enode.ID]*peerState
+	bad      map[enode.ID]badness
+	once     map[enode.ID]chan result // one-shot syncs waiting for a peer
+	dialed   map[enode.ID]*enode.Node
+}
+
+type peerState struct {
+	url      string
+	since    time.Time
+	lastSeen time.Time
+	behind   int64
+	sess     *Session
+}
+
+type result struct {
+	stats Stats
+	err   error
+}
+
+type badness struct {
+	until time.Time
+	wait  time.Duration
+}
+
+// NewNode makes a node; Start opens it.
+func NewNode(cfg Config) *Node {
+	if cfg.Backoff == 0 {
+		cfg.Backoff = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	n := &Node{cfg: cfg, sessions: map[enode.ID]*peerState{}, bad: map[enode.ID]badness{},
+		once: map[enode.ID]chan result{}, dialed: map[enode.ID]*enode.Node{}}
+	n.srv = &p2p.Server{Config: p2p.Config{
+		PrivateKey:  cfg.Key,
+		MaxPeers:    64,
+		NoDiscovery: true, // peers come from the roster and peer add, never from the internet
+		ListenAddr:  cfg.ListenAddr,
+		Name:        "tminus/1",
+		Logger:      log.NewLogger(slog.DiscardHandler),
+		Protocols: []p2p.Protocol{{
+			Name: "tminus", Version: 1, Length: NumMsgs,
+			Run: n.run,
+		}},
+	}}
+	return n
+}
+
+func (n *Node) Start() error { return n.srv.Start() }
+
+func (n *Node) Stop() { n.srv.Stop() }
+
+// Self is this node's enode URL.
+func (n *Node) Self() string { return n.srv.Self().URLv4() }
+
+// AddPeer dials a node URL and keeps the connection up.
+func (n *Node) AddPeer(url string) error {
+	node, err := enode.ParseV4(url)
+	if err != nil {
+		return fmt.Errorf("peer %q: %w", url, err)
+	}
+	n.mu.Lock()
+	n.dialed[node.ID()] = node
+	n.mu.Unlock()
+	n.srv.AddTrustedPeer(node)
+	n.srv.AddPeer(node)
+	return nil
+}
+
+// RemovePeer stops dialing a node and drops its connection.
+func (n *Node) RemovePeer(node *enode.Node) {
+	n.mu.Lock()
+	delete(n.dialed, node.ID())
+	n.mu.Unlock()
+	n.srv.RemoveTrustedPeer(node)
+	n.srv.RemovePeer(node)
+}
+
+// admit refuses keys that are not an active member's device, and peers in
+// back-off. A store with no workspace yet admits its first peer so that a
+// newly joined member can pull the workspace; it only reads from it.
+func (n *Node) admit(id enode.ID, pub *ecdsa.PublicKey) error {
+	n.mu.Lock()
+	b, ok := n.bad[id]
+	n.mu.Unlock()
+	if ok && time.Now().Before(b.until) {
+		return fmt.Errorf("peer %s is backed off until %s", id.TerminalString(), b.until.Format(time.TimeOnly))
+	}
+	if n.cfg.Store.Workspace().IsZero() {
+		return nil
+	}
+	st, err := n.cfg.Store.State(context.Background())
+	if err != nil {
+		return err
+	}
+	addr := crypto.PubkeyToAddress(*pub)
+	if m := st.MemberByKey(addr); m == nil || !m.Active {
+		return fmt.Errorf("node %s (%s) is not a member's device", id.TerminalString(), addr.Hex())
+	}
+	return nil
+}
+
+func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
+	id, pub := p.ID(), p.Node().Pubkey()
+	if err := n.admit(id, pub); err != nil {
+		n.cfg.Logger.Info("refused peer", "err", err)
+		return err
+	}
+	n.mu.Lock()
+	done, oneShot := n.once[id]
+	ps := &peerState{url: p.Node().URLv4(), since: time.Now(), lastSeen: time.Now()}
+	sess := &Session{St: n.cfg.Store, RW: rw, OneShot: oneShot,
+		Admit:  func() error { return n.admit(id, pub) },
+		Behind: func(b int64) { n.mu.Lock(); ps.behind, ps.lastSeen = b, time.Now(); n.mu.Unlock() }}
+	ps.sess = sess
+	n.sessions[id] = ps
+	n.mu.Unlock()
+	err := sess.Run(context.Background())
+	n.mu.Lock()
+	delete(n.sessions, id)
+	if errors.Is(err, ErrMisbehaved) {
+		b := n.bad[id]
+		if b.wait == 0 {
+			b.wait = n.cfg.Backoff
+		} else {
+			b.wait *= 2
+		}
+		b.until = time.Now().Add(b.wait)
+		n.bad[id] = b
+	}
+	n.mu.Unlock()
+	if oneShot {
+		done <- result{sess.Stats, err}
+	}
+	if err != nil {
+		n.cfg.Logger.Info("peer session ended", "peer", id.TerminalString(), "err", err)
+	}
+	return err
+}
+
+// PeerInfo is what the node knows about one connected peer.
+type PeerInfo struct {
+	Enode    string    `json:"enode"`
+	Since    time.Time `json:"since"`
+	LastSeen time.Time `json:"last_seen"`
+	Behind   int64     `json:"behind"`
+}
+
+// Connected lists the peers with a running session.
+func (n *Node) Connected() []PeerInfo {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]PeerInfo, 0, len(n.sessions))
+	for _, ps := range n.sessions {
+		out = append(out, PeerInfo{Enode: ps.url, Since: ps.since, LastSeen: ps.lastSeen, Behind: ps.behind})
+	}
+	return out
+}
+
+// SyncOnce dials one peer, runs one round of pull and push, and returns
+// what moved once both sides are idle.
+func (n *Node) SyncOnce(ctx context.Context, url string) (Stats, error) {
+	node, err := enode.ParseV4(url)
+	if err != nil {
+		return Stats{}, fmt.Errorf("peer %q: %w", url, err)
+	}
+	done := make(chan result, 1)
+	n.mu.Lock()
+	n.once[node.ID()] = done
+	n.mu.Unlock()
+	n.srv.AddPeer(node)
+	defer n.srv.RemovePeer(node)
+	select {
+	case r := <-done:
+		return r.stats, r.err
+	case <-ctx.Done():
+		return Stats{}, fmt.Errorf("sync with %s: %w (is tminus serve running there, and is this device a member?)", node.ID().TerminalString(), ctx.Err())
+	}
+}
+
+// Maintain keeps the dial list in step with the roster's enode hints and
+// the peers recorded with peer add, and writes each peer's state to the
+// store for peer list and the cockpit, every interval until ctx ends.
+func (n *Node) Maintain(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n.maintain(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (n *Node) maintain(ctx context.Context) {
+	self := n.srv.Self().ID()
+	want := map[enode.ID]*enode.Node{}
+	if !n.cfg.Store.Workspace().IsZero() {
+		if st, err := n.cfg.Store.State(ctx); err == nil {
+			for _, m := range st.Members {
+				if node, err := enode.ParseV4(m.Enode); err == nil && m.Active && node.ID() != self {
+					want[node.ID()] = node
+				}
+			}
+		}
+	}
+	peers, _ := n.cfg.Store.Peers(ctx)
+	for _, p := range peers {
+		if node, err := enode.ParseV4(p.Enode); err == nil && node.ID() != self {
+			want[node.ID()] = node
+		}
+	}
+	n.mu.Lock()
+	var drop, add []*enode.Node
+	for id, node := range n.dialed {
+		if want[id] == nil {
+			drop = append(drop, node)
+		}
+	}
+	for id, node := range want {
+		if n.dialed[id] == nil {
+			add = append(add, node)
+		}
+	}
+	connected := map[enode.ID]peerState{}
+	for id, ps := range n.sessions {
+		connected[id] = *ps
+	}
+	n.mu.Unlock()
+	for _, node := range add {
+		n.AddPeer(node.URLv4())
+	}
+	for _, node := range drop {
+		n.RemovePeer(node)
+	}
+	for id, node := range want {
+		sp := store.Peer{Enode: node.URLv4()}
+		if ps, ok := connected[id]; ok {
+			sp.Connected, sp.LastSeen, sp.Behind = true, ps.lastSeen.UnixMilli(), ps.behind
+		}
+		n.cfg.Store.SeePeer(ctx, sp)
+	}
+}

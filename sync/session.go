@@ -1,0 +1,442 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/p2p"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/store"
+)
+
+// Store is what replication needs from the local store.
+type Store interface {
+	Workspace() domain.ID
+	Heads(ctx context.Context) ([]store.Head, error)
+	Range(ctx context.Context, author common.Address, from uint64, max, maxBytes int) ([][]byte, error)
+	Ingest(ctx context.Context, raws [][]byte) (store.Report, error)
+	Arrived(ctx context.Context) (int64, error)
+	ForkProofs(ctx context.Context) ([]store.ForkProof, error)
+	HasBlob(ctx context.Context, hash string) (bool, error)
+	Blob(ctx context.Context, hash string) ([]byte, error)
+	PutBlob(ctx context.Context, data []byte) (string, error)
+}
+
+// Tuning. A range request asks for up to rangeMax events; replies are cut
+// at MaxEventsBytes. Announces are polled for every announceEvery, so an
+// append by any process on this store reaches peers well within a second.
+const (
+	rangeMax       = 4096
+	announceEvery  = 25 * time.Millisecond
+	maxAnnouncePS  = 50 // a peer announcing more often than this per second is flooding
+	requestTimeout = 20 * time.Second
+)
+
+// Stats counts what one session moved.
+type Stats struct {
+	Pulled   int `json:"pulled"`   // events stored from the peer
+	Pushed   int `json:"pushed"`   // events sent to the peer
+	Rejected int `json:"rejected"` // batches refused
+	Blobs    int `json:"blobs"`
+}
+
+// Session runs tminus/1 with one peer over any MsgReadWriter: the devp2p
+// connection, or a framed SSH channel.
+type Session struct {
+	St      Store
+	RW      p2p.MsgReadWriter
+	OneShot bool          // return once both sides are idle
+	Idle    time.Duration // how long "idle" is, for OneShot
+	// Admit, when set, is asked now and then whether the peer may stay
+	// (a removed member is disconnected).
+	Admit func() error
+
+	Stats  Stats
+	remote map[common.Address]HeadMsg
+	asked  map[common.Address]uint64 // highest seq requested or received
+	flight map[common.Address]time.Time
+	queue  []common.Address // outstanding GetEvents, oldest first
+	blobs  map[string]bool  // requested
+	wsSeen bool
+	Behind func(n int64)
+}
+
+type inbound struct {
+	msg p2p.Msg
+	err error
+}
+
+// Run exchanges Status, pulls what the peer has that this store lacks,
+// serves the peer's requests and announces local appends until ctx ends,
+// the peer goes away, or (OneShot) both sides are idle.
+func (s *Session) Run(ctx context.Context) error {
+	s.remote = map[common.Address]HeadMsg{}
+	s.asked = map[common.Address]uint64{}
+	s.flight = map[common.Address]time.Time{}
+	s.blobs = map[string]bool{}
+	if s.Idle == 0 {
+		s.Idle = 800 * time.Millisecond
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs := make(chan inbound, 16)
+	go func() {
+		for {
+			msg, err := s.RW.ReadMsg()
+			select {
+			case msgs <- inbound{msg, err}:
+			case <-ctx.Done():
+				if err == nil {
+					msg.Discard()
+				}
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	arrived, err := s.St.Arrived(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.sendStatus(ctx); err != nil {
+		return err
+	}
+	if err := s.sendForks(ctx); err != nil {
+		return err
+	}
+	tick := time.NewTicker(announceEvery)
+	defer tick.Stop()
+	lastMsg := time.Now()
+	announces, window := 0, time.Now()
+	admitted := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case in := <-msgs:
+			if in.err != nil {
+				return in.err
+			}
+			lastMsg = time.Now()
+			if in.msg.Code == AnnounceMsg {
+				if time.Since(window) > time.Second {
+					announces, window = 0, time.Now()
+				}
+				if announces++; announces > maxAnnouncePS {
+					in.msg.Discard()
+					return misbehaved("announce flood: more than %d a second", maxAnnouncePS)
+				}
+			}
+			if err := s.handle(ctx, in.msg); err != nil {
+				return err
+			}
+		case <-tick.C:
+			n, err := s.St.Arrived(ctx)
+			if err != nil {
+				return err
+			}
+			if n != arrived {
+				arrived = n
+				if err := s.announce(ctx); err != nil {
+					return err
+				}
+			}
+			for a, t := range s.flight {
+				if time.Since(t) > requestTimeout {
+					return fmt.Errorf("peer did not answer a request for %s's events within %s", a.Hex(), requestTimeout)
+				}
+			}
+			if s.Admit != nil && time.Since(admitted) > 2*time.Second {
+				if err := s.Admit(); err != nil {
+					return err
+				}
+				admitted = time.Now()
+			}
+			if s.OneShot && s.wsSeen && len(s.flight) == 0 && len(s.blobs) == 0 && time.Since(lastMsg) > s.Idle {
+				return nil
+			}
+		}
+	}
+}
+
+func (s *Session) heads(ctx context.Context) ([]HeadMsg, map[common.Address]uint64, error) {
+	hs, err := s.St.Heads(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]HeadMsg, 0, len(hs))
+	seqs := make(map[common.Address]uint64, len(hs))
+	for _, h := range hs {
+		out = append(out, HeadMsg{Author: h.Author, Seq: h.Seq, ID: h.ID})
+		seqs[h.Author] = h.Seq
+	}
+	return out, seqs, nil
+}
+
+func (s *Session) sendStatus(ctx context.Context) error {
+	hs, _, err := s.heads(ctx)
+	if err != nil {
+		return err
+	}
+	return send(s.RW, StatusMsg, &Status{WS: s.St.Workspace(), Heads: hs})
+}
+
+func (s *Session) announce(ctx context.Context) error {
+	hs, _, err := s.heads(ctx)
+	if err != nil {
+		return err
+	}
+	return send(s.RW, AnnounceMsg, &Announce{Heads: hs})
+}
+
+func (s *Session) sendForks(ctx context.Context) error {
+	proofs, err := s.St.ForkProofs(ctx)
+	if err != nil || len(proofs) == 0 {
+		return err
+	}
+	f := &Forks{}
+	for _, p := range proofs {
+		f.Pairs = append(f.Pairs, ForkPair{p.A, p.B})
+		if len(f.Pairs) == 4 {
+			if err := send(s.RW, ForksMsg, f); err != nil {
+				return err
+			}
+			f = &Forks{}
+		}
+	}
+	if len(f.Pairs) == 0 {
+		return nil
+	}
+	return send(s.RW, ForksMsg, f)
+}
+
+func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
+	switch msg.Code {
+	case StatusMsg:
+		var m Status
+		if err := decode(msg, &m); err != nil {
+			return err
+		}
+		ws := s.St.Workspace()
+		// A peer with no workspace yet is a newly joined member pulling it.
+		if !ws.IsZero() && !domain.ID(m.WS).IsZero() && domain.ID(m.WS) != ws {
+			return misbehaved("peer is in workspace %x, this is %s", m.WS[:5], ws.Short())
+		}
+		if domain.ID(m.WS).IsZero() && ws.IsZero() {
+			return errors.New("neither side has a workspace yet")
+		}
+		s.wsSeen = true
+		return s.learn(ctx, m.Heads)
+	case AnnounceMsg:
+		var m Announce
+		if err := decode(msg, &m); err != nil {
+			return err
+		}
+		return s.learn(ctx, m.Heads)
+	case GetEventsMsg:
+		var m GetEvents
+		if err := decode(msg, &m); err != nil {
+			return err
+		}
+		max := int(m.Max)
+		if max <= 0 || max > rangeMax {
+			max = rangeMax
+		}
+		raws, err := s.St.Range(ctx, m.Author, m.From, max, MaxEventsBytes)
+		if err != nil {
+			return err
+		}
+		s.Stats.Pushed += len(raws)
+		return send(s.RW, EventsMsg, &Events{Raws: raws})
+	case EventsMsg:
+		var m Events
+		if err := decode(msg, &m); err != nil {
+			return err
+		}
+		return s.receive(ctx, m.Raws)
+	case GetBlobsMsg:
+		var m GetBlobs
+		if err := decode(msg, &m); err != nil {
+			return err
+		}
+		for _, h := range m.Hashes {
+			data, err := s.St.Blob(ctx, h)
+			if errors.Is(err, store.ErrNotFound) {
+				data = nil // an empty entry says "not here"
+			} else if err != nil {
+				return err
+			}
+			if len(data) > MaxBlobBytes {
+				data = nil
+			}
+			if err := send(s.RW, BlobsMsg, &Blobs{Data: [][]byte{data}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	case BlobsMsg:
+		var m Blobs
+		if err := decode(msg, &m); err != nil {
+			return err
+		}
+		for _, data := range m.Data {
+			if len(data) == 0 {
+				continue
+			}
+			h, err := s.St.PutBlob(ctx, data)
+			if err != nil {
+				return err
+			}
+			if !s.blobs[h] {
+				return misbehaved("sent blob %s that was not asked for", h[:12])
+			}
+			delete(s.blobs, h)
+			s.Stats.Blobs++
+		}
+		if len(m.Data) == 1 && len(m.Data[0]) == 0 {
+			// The peer lacks one blob we asked for; forget the oldest ask.
+			for h := range s.blobs {
+				delete(s.blobs, h)
+				break
+			}
+		}
+		return nil
+	case ForksMsg:
+		var m Forks
+		if err := decode(msg, &m); err != nil {
+			return err
+		}
+		var raws [][]byte
+		for _, p := range m.Pairs {
+			raws = append(raws, p.A, p.B)
+		}
+		if _, err := s.St.Ingest(ctx, raws); err != nil {
+			s.Stats.Rejected++
+			return misbehaved("fork proof refused: %v", err)
+		}
+		return nil
+	}
+	msg.Discard()
+	return misbehaved("unknown message code %d", msg.Code)
+}
+
+// learn records the peer's heads and asks for what this store lacks.
+func (s *Session) learn(ctx context.Context, heads []HeadMsg) error {
+	for _, h := range heads {
+		if cur, ok := s.remote[h.Author]; !ok || h.Seq > cur.Seq {
+			s.remote[h.Author] = h
+		}
+	}
+	return s.request(ctx)
+}
+
+func (s *Session) request(ctx context.Context) error {
+	_, local, err := s.heads(ctx)
+	if err != nil {
+		return err
+	}
+	var behind int64
+	for a, h := range s.remote {
+		have := local[a]
+		if s.asked[a] > have {
+			have = s.asked[a]
+		}
+		if h.Seq <= local[a] {
+			continue
+		}
+		behind += int64(h.Seq - local[a])
+		if _, busy := s.flight[a]; busy || h.Seq <= have {
+			continue
+		}
+		if err := send(s.RW, GetEventsMsg, &GetEvents{Author: a, From: have + 1, Max: rangeMax}); err != nil {
+			return err
+		}
+		s.flight[a] = time.Now()
+		s.queue = append(s.queue, a)
+	}
+	if s.Behind != nil {
+		s.Behind(behind)
+	}
+	return nil
+}
+
+// receive verifies and stores a batch. A batch with one bad event is
+// refused whole and the peer is cut off: nothing from it is trusted.
+func (s *Session) receive(ctx context.Context, raws [][]byte) error {
+	// Peers answer requests in order, one Events message each.
+	if len(s.queue) == 0 {
+		return misbehaved("sent events that were not asked for")
+	}
+	a := s.queue[0]
+	s.queue = s.queue[1:]
+	delete(s.flight, a)
+	if len(raws) == 0 {
+		s.asked[a] = s.remote[a].Seq // the peer has nothing more from there
+		return s.request(ctx)
+	}
+	evs := make([]*domain.Event, 0, len(raws))
+	for _, raw := range raws {
+		e, err := domain.Decode(raw)
+		if err != nil {
+			s.Stats.Rejected++
+			return misbehaved("batch refused: %v", err)
+		}
+		if e.Author != a {
+			s.Stats.Rejected++
+			return misbehaved("asked for %s's events, got %s's", a.Hex(), e.Author.Hex())
+		}
+		evs = append(evs, e)
+	}
+	rep, err := s.St.Ingest(ctx, raws)
+	if err != nil {
+		s.Stats.Rejected++
+		var be *store.BatchError
+		if errors.As(err, &be) {
+			return misbehaved("batch refused: %v", err)
+		}
+		return err
+	}
+	s.Stats.Pulled += len(rep.Added)
+	for _, e := range evs {
+		if e.Seq > s.asked[a] {
+			s.asked[a] = e.Seq
+		}
+		if err := s.wantBlob(ctx, e); err != nil {
+			return err
+		}
+	}
+	return s.request(ctx)
+}
+
+// wantBlob asks for evidence and command output the node lacks.
+func (s *Session) wantBlob(ctx context.Context, e *domain.Event) error {
+	var hash string
+	switch e.Kind {
+	case domain.KindEvidenceAdd, domain.KindRunbookExec:
+		b, err := domain.DecodeBody(e.Kind, e.Body)
+		if err != nil {
+			return nil
+		}
+		switch b := b.(type) {
+		case *domain.EvidenceAdd:
+			hash = b.SHA256
+		case *domain.RunbookExec:
+			hash = b.Output
+		}
+	default:
+		return nil
+	}
+	if s.blobs[hash] {
+		return nil
+	}
+	if ok, err := s.St.HasBlob(ctx, hash); err != nil || ok {
+		return err
+	}
+	s.blobs[hash] = true
+	return send(s.RW, GetBlobsMsg, &GetBlobs{Hashes: []string{hash}})
+}
