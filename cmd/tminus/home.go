@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -34,12 +35,35 @@ type Home struct {
 // Config is the home's config.yaml: what this device is, and local settings
 // that are not part of the shared state.
 type Config struct {
-	Handle   string   `yaml:"handle"`
-	Address  string   `yaml:"address"`
-	PubKey   string   `yaml:"pubkey"` // uncompressed, hex: enode ids without unlocking the key
-	Listen   string   `yaml:"listen,omitempty"`
-	Runbooks string   `yaml:"runbooks,omitempty"`
-	Theme    string   `yaml:"theme,omitempty"`
+	Handle   string `yaml:"handle"`
+	Address  string `yaml:"address"`
+	PubKey   string `yaml:"pubkey"` // uncompressed, hex: enode ids without unlocking the key
+	Listen   string `yaml:"listen,omitempty"`
+	Runbooks string `yaml:"runbooks,omitempty"`
+	Theme    string `yaml:"theme,omitempty"`
+	// Severities maps a webhook alert's severity label to P1..P4.
+	Severities map[string]string `yaml:"severities,omitempty"`
+	Watchers   []WatcherConfig   `yaml:"watchers,omitempty"`
+}
+
+// WatcherConfig is one on-chain watcher: an RPC endpoint and its rules.
+type WatcherConfig struct {
+	Name          string        `yaml:"name"`
+	RPC           string        `yaml:"rpc"`
+	ChainID       uint64        `yaml:"chain_id"`
+	Poll          time.Duration `yaml:"poll,omitempty"`
+	Confirmations uint64        `yaml:"confirmations,omitempty"`
+	Rules         []WatcherRule `yaml:"rules"`
+}
+
+// WatcherRule raises an alert of Severity for Event logs from Addresses;
+// MinValue (decimal) filters ERC-20 Transfer values.
+type WatcherRule struct {
+	Name      string   `yaml:"name"`
+	Event     string   `yaml:"event"`
+	Severity  string   `yaml:"severity"`
+	Addresses []string `yaml:"addresses"`
+	MinValue  string   `yaml:"min_value,omitempty"`
 }
 
 const defaultListen = "127.0.0.1:30317"

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ethereum/go-ethereum/p2p/enode"
+	"github.com/spf13/cobra"
+	tsync "github.com/tminus-ir/tminus/sync"
+)
+
+func init() {
+	extraCommandFuncs = append(extraCommandFuncs, (*app).serveCmd, (*app).peerCmd, (*app).syncCmd)
+}
+
+// node starts this device's devp2p node on listen ("" dials only).
+func (a *app) node(ctx context.Context, listen string) (*tsync.Node, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.home.Signer(); err != nil {
+		return nil, err
+	}
+	n := tsync.NewNode(tsync.Config{Key: a.home.key, ListenAddr: listen, Store: st,
+		Logger: slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err := n.Start(); err != nil {
+		return nil, fmt.Errorf("start node on %s: %w", listen, err)
+	}
+	return n, nil
+}
+
+type serveOpts struct {
+	listen, webhook, token string
+}
+
+func (a *app) serveCmd() *cobra.Command {
+	var o serveOpts
+	c := &cobra.Command{
+		Use:   "serve [--listen ADDR] [--webhook ADDR] [--webhook-token T]",
+		Short: "Run a headless node: peers, webhooks, watchers",
+		Args:  exactArgs(0, "no arguments"),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runServe(cmd.Context(), o) },
+	}
+	c.Flags().StringVar(&o.listen, "listen", "", "p2p listen address (default: the config's, "+defaultListen+")")
+	c.Flags().StringVar(&o.webhook, "webhook", "", "HTTP address for Alertmanager and generic alert webhooks")
+	c.Flags().StringVar(&o.token, "webhook-token", "", "bearer token the webhook requires")
+	return c
+}
+
+func (a *app) runServe(ctx context.Context, o serveOpts) error {
+	cfg, err := a.home.Config()
+	if err != nil {
+		return err
+	}
+	if o.listen == "" {
+		o.listen = cfg.Listen
+	}
+	n, err := a.node(ctx, o.listen)
+	if err != nil {
+		return err
+	}
+	defer n.Stop()
+	go n.Maintain(ctx, time.Second)
+	fmt.Fprintf(a.stderr, "tminus node %s\n", n.Self())
+	errc := make(chan error, 1)
+	if o.webhook != "" {
+		srv, err := a.webhookServer(ctx, o.webhook, o.token)
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("webhook on %s: %w", o.webhook, err)
+			}
+		}()
+		defer srv.Close()
+		fmt.Fprintf(a.stderr, "webhook http://%s/alertmanager and /alert\n", o.webhook)
+	}
+	if err := a.startWatchers(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-errc:
+		return err
+	}
+}
+
+func (a *app) peerCmd() *cobra.Command {
+	c := &cobra.Command{Use: "peer", Short: "Nodes this device replicates with"}
+	add := &cobra.Command{
+		Use:   "add ENODE",
+		Short: "Add a peer; a running node dials it within seconds",
+		Args:  exactArgs(1, "an enode:// URL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := enode.ParseV4(args[0]); err != nil {
+				return usageError{fmt.Errorf("%q is not an enode URL: %w", args[0], err)}
+			}
+			st, err := a.home.Store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return st.AddPeer(cmd.Context(), args[0])
+		},
+	}
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "Peers with what the running node last saw of them",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.home.Store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			peers, err := st.Peers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			now := time.Now().UnixMilli()
+			type view struct {
+				Enode     string `json:"enode"`
+				Connected bool   `json:"connected"`
+				LastSeen  string `json:"last_seen"`
+				Behind    int64  `json:"behind"`
+			}
+			out := []view{}
+			for _, p := range peers {
+				// A node that stopped without saying so: stale after 10s.
+				up := p.Connected && now-p.LastSeen < 10_000
+				out = append(out, view{p.Enode, up, ts(p.LastSeen), p.Behind})
+			}
+			if asJSON {
+				return a.printJSON(out)
+			}
+			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ENODE\tCONNECTED\tLAST SEEN\tBEHIND")
+			for _, p := range out {
+				fmt.Fprintf(w, "%s\t%v\t%s\t%d\n", p.Enode, p.Connected, orDash(p.LastSeen), p.Behind)
+			}
+			return w.Flush()
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.AddCommand(add, list)
+	return c
+}
+
+func (a *app) syncCmd() *cobra.Command {
+	var sshHost string
+	var stdio, asJSON bool
+	var timeout time.Duration
+	c := &cobra.Command{
+		Use:   "sync ENODE | --ssh [USER@]HOST | --stdio",
+		Short: "One round of pull and push with one peer, then exit with a summary",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			var stats tsync.Stats
+			var err error
+			switch {
+			case stdio && len(args) == 0 && sshHost == "":
+				return a.syncStdio(cmd.Context())
+			case sshHost != "" && len(args) == 0 && !stdio:
+				stats, err = a.syncSSH(ctx, sshHost)
+			case len(args) == 1 && sshHost == "" && !stdio:
+				var n *tsync.Node
+				if n, err = a.node(ctx, ""); err != nil {
+					return err
+				}
+				defer n.Stop()
+				stats, err = n.SyncOnce(ctx, args[0])
+			default:
+				return usageError{errors.New("sync: give an ENODE, or --ssh HOST, or --stdio")}
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(stats)
+			}
+			fmt.Fprintf(a.stdout, "pulled %d, pushed %d, rejected %d, blobs %d\n", stats.Pulled, stats.Pushed, stats.Rejected, stats.Blobs)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&sshHost, "ssh", "", "run tminus sync --stdio on [USER@]HOST over ssh")
+	c.Flags().BoolVar(&stdio, "stdio", false, "speak tminus/1 on stdin/stdout (the far end of --ssh)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up after")
+	return c
+}
+
+// syncStdio is the far end of --ssh: the SSH login authenticated the
+// caller; every event is still verified before it is stored.
+func (a *app) syncStdio(ctx context.Context) error {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return err
+	}
+	s := &tsync.Session{St: st, RW: tsync.NewFramed(a.stdin, a.stdout, nil), OneShot: true, Idle: 2 * time.Second}
+	err = s.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return ignoreEOF(err)
+}
+
+func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return tsync.Stats{}, err
+	}
+	ssh := os.Getenv("TMINUS_SSH")
+	if ssh == "" {
+		ssh = "ssh"
+	}
+	remote := os.Getenv("TMINUS_REMOTE_COMMAND")
+	if remote == "" {
+		remote = "tminus sync --stdio"
+	}
+	cmd := exec.CommandContext(ctx, ssh, "-T", "-o", "BatchMode=yes", host, remote)
+	cmd.Stderr = a.stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return tsync.Stats{}, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return tsync.Stats{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return tsync.Stats{}, fmt.Errorf("ssh %s: %w", host, err)
+	}
+	s := &tsync.Session{St: st, RW: tsync.NewFramed(out, in, in), OneShot: true}
+	err = s.Run(ctx)
+	in.Close()
+	werr := cmd.Wait()
+	if err != nil {
+		return s.Stats, fmt.Errorf("sync over ssh %s: %w", host, err)
+	}
+	if werr != nil && s.Stats.Pulled == 0 && s.Stats.Pushed == 0 {
+		return s.Stats, fmt.Errorf("ssh %s: %w", host, werr)
+	}
+	return s.Stats, nil
+}
+
+func ignoreEOF(err error) error {
+	if err != nil && (errors.Is(err, os.ErrClosed) || err.Error() == "EOF") {
+		return nil
+	}
+	return err
+}

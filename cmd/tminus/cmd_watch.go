@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/store"
+	"github.com/tminus-ir/tminus/watch"
+)
+
+// alertSink signs each alert as an alert.observe by this device, all of a
+// delivery in one transaction, before the webhook answers.
+type alertSink struct {
+	st     *store.Store
+	signer domain.Signer
+}
+
+func (s alertSink) Observe(ctx context.Context, alerts []watch.Alert) error {
+	bodies := make([]domain.Body, 0, len(alerts))
+	for _, a := range alerts {
+		b := &domain.AlertObserve{Fingerprint: a.Fingerprint, Title: a.Title, Source: a.Source, Severity: a.Severity,
+			Status: a.Status, Labels: a.Labels, Reorged: a.Reorged}
+		if !a.StartsAt.IsZero() && a.StartsAt.Unix() > 0 {
+			b.StartsAt = a.StartsAt.UnixMilli()
+		}
+		if len(b.Labels) == 0 {
+			b.Labels = nil
+		}
+		if len(b.Title) > 500 {
+			b.Title = b.Title[:497] + "..."
+		}
+		bodies = append(bodies, b)
+	}
+	_, err := s.st.AppendMany(ctx, s.signer, bodies)
+	return err
+}
+
+func (a *app) sink(ctx context.Context) (alertSink, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return alertSink{}, err
+	}
+	signer, err := a.home.Signer()
+	if err != nil {
+		return alertSink{}, err
+	}
+	return alertSink{st, signer}, nil
+}
+
+func (a *app) webhookServer(ctx context.Context, addr, token string) (*http.Server, error) {
+	sink, err := a.sink(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, _ := a.home.Config()
+	h := watch.NewHandler(sink, watch.HandlerOptions{Token: token, SeverityMap: cfg.Severities})
+	return watch.NewServer(addr, h), nil
+}
+
+// storeCursor keeps a chain watcher's last block in the store.
+type storeCursor struct {
+	ctx context.Context
+	st  *store.Store
+}
+
+func (c storeCursor) Load(name string) (uint64, bool, error) {
+	v, ok, err := c.st.Cursor(c.ctx, "chain:"+name)
+	return uint64(v), ok, err
+}
+
+func (c storeCursor) Save(name string, block uint64) error {
+	return c.st.SetCursor(c.ctx, "chain:"+name, int64(block))
+}
+
+// startWatchers runs the config's on-chain watchers until ctx ends.
+func (a *app) startWatchers(ctx context.Context) error {
+	cfg, err := a.home.Config()
+	if err != nil || len(cfg.Watchers) == 0 {
+		return err
+	}
+	sink, err := a.sink(ctx)
+	if err != nil {
+		return err
+	}
+	for _, wc := range cfg.Watchers {
+		w, err := a.chainWatcher(ctx, wc, sink.st)
+		if err != nil {
+			return fmt.Errorf("watcher %s: %w", wc.Name, err)
+		}
+		go func() {
+			if err := w.Run(ctx, sink); err != nil && ctx.Err() == nil {
+				fmt.Fprintf(a.stderr, "tminus: watcher %s stopped: %v\n", wc.Name, err)
+			}
+		}()
+	}
+	return nil
+}
+
+func (a *app) chainWatcher(ctx context.Context, wc WatcherConfig, st *store.Store) (*watch.ChainWatcher, error) {
+	client, err := ethclient.DialContext(ctx, wc.RPC)
+	if err != nil {
+		return nil, err
+	}
+	var rules []watch.ChainRule
+	for _, r := range wc.Rules {
+		cr := watch.ChainRule{Name: r.Name, Event: r.Event, Severity: r.Severity}
+		for _, ad := range r.Addresses {
+			if !common.IsHexAddress(ad) {
+				return nil, fmt.Errorf("rule %s: %q is not an address", r.Name, ad)
+			}
+			cr.Addresses = append(cr.Addresses, common.HexToAddress(ad))
+		}
+		if r.MinValue != "" {
+			v, ok := new(big.Int).SetString(r.MinValue, 10)
+			if !ok {
+				return nil, fmt.Errorf("rule %s: min_value %q is not a decimal integer", r.Name, r.MinValue)
+			}
+			cr.MinValue = v
+		}
+		rules = append(rules, cr)
+	}
+	name := wc.Name
+	if name == "" {
+		name = wc.RPC + "#" + strconv.FormatUint(wc.ChainID, 10)
+	}
+	return watch.NewChainWatcher(client, storeCursor{ctx, st}, watch.ChainConfig{Name: name, ChainID: wc.ChainID,
+		Rules: rules, Poll: wc.Poll, Confirmations: wc.Confirmations,
+		OnError: func(err error, retry time.Duration) {
+			fmt.Fprintf(a.stderr, "tminus: watcher %s: %v (retry in %s)\n", name, err, retry)
+		}})
+}
