@@ -137,6 +137,22 @@ func precheck(a *app, s *domain.State, body domain.Body) error {
 	if !m.CanWrite() {
 		return fmt.Errorf("%s is an observer: observers cannot change anything", m.Handle)
 	}
+	switch b := body.(type) {
+	case *domain.MemberApprove:
+		if p := s.Roster[b.Proposal]; p != nil && p.Approvals[m.Handle] {
+			return fmt.Errorf("%s already approved roster proposal %s", m.Handle, b.Proposal.Short())
+		}
+	case *domain.RunbookApprove:
+		p := s.Proposals[b.Proposal]
+		if p == nil {
+			return fmt.Errorf("runbook proposal %s not found", b.Proposal.Short())
+		}
+		for _, h := range p.Approvals {
+			if h == m.Handle {
+				return fmt.Errorf("%s already approved runbook proposal %s (%d/%d)", m.Handle, p.ID.Short(), len(p.Approvals), p.Quorum)
+			}
+		}
+	}
 	return nil
 }
 

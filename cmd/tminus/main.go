@@ -33,6 +33,8 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	theme  string
+
+	runbooksDir string
 }
 
 // run executes one command line and returns the exit code, so tests can

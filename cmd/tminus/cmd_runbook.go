@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/runbooks"
+)
+
+func init() {
+	extraCommandFuncs = append(extraCommandFuncs, (*app).runbookCmd)
+}
+
+// library loads the embedded runbooks plus --runbooks / TMINUS_RUNBOOKS /
+// the config's directory.
+func (a *app) library() (*runbooks.Library, error) {
+	dir := a.runbooksDir
+	if dir == "" {
+		dir = os.Getenv("TMINUS_RUNBOOKS")
+	}
+	if dir == "" {
+		if c, err := a.home.Config(); err == nil {
+			dir = c.Runbooks
+		}
+	}
+	return runbooks.Load(dir)
+}
+
+func (a *app) runbookCmd() *cobra.Command {
+	c := &cobra.Command{Use: "runbook", Short: "Runbook one-liners: list, show, propose, approve, exec"}
+	c.PersistentFlags().StringVar(&a.runbooksDir, "runbooks", "", "directory of team runbooks (TMINUS_RUNBOOKS)")
+	var lJSON bool
+	list := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List the runbooks available on this machine",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			lib, err := a.library()
+			if err != nil {
+				return err
+			}
+			type view struct {
+				ID        string   `json:"id"`
+				Title     string   `json:"title"`
+				When      string   `json:"when"`
+				Severity  []string `json:"severity"`
+				Risk      string   `json:"risk"`
+				Quorum    int      `json:"quorum"`
+				Approvers []string `json:"approvers"`
+				Steps     int      `json:"steps"`
+				Hash      string   `json:"content_hash"`
+				Source    string   `json:"source"`
+			}
+			out := []view{}
+			for _, r := range lib.List() {
+				out = append(out, view{r.ID, r.Title, r.When, r.Severity, string(r.Risk), r.Quorum, r.Approvers, len(r.Steps), r.ContentHash, r.Source})
+			}
+			if lJSON {
+				return a.printJSON(out)
+			}
+			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tRISK\tQUORUM\tSEVERITY\tTITLE")
+			for _, r := range out {
+				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", r.ID, r.Risk, r.Quorum, strings.Join(r.Severity, ","), r.Title)
+			}
+			return w.Flush()
+		},
+	}
+	list.Flags().BoolVar(&lJSON, "json", false, "print JSON")
+	show := &cobra.Command{
+		Use:   "show RUNBOOK",
+		Short: "Show a runbook's steps and parameters",
+		Args:  exactArgs(1, "a runbook id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lib, err := a.library()
+			if err != nil {
+				return err
+			}
+			r, ok := lib.Get(args[0])
+			if !ok {
+				return fmt.Errorf("runbook %s not found (tminus runbook list shows ids)", args[0])
+			}
+			fmt.Fprintf(a.stdout, "%s — %s\nwhen: %s\nrisk: %s", r.ID, r.Title, r.When, r.Risk)
+			if r.Risk == runbooks.RiskHigh {
+				fmt.Fprintf(a.stdout, ", quorum %d of %s", r.Quorum, strings.Join(r.Approvers, "/"))
+			}
+			fmt.Fprintf(a.stdout, "\nsha256: %s (%s)\n", r.ContentHash, r.Source)
+			for _, p := range r.Params {
+				fmt.Fprintf(a.stdout, "param %s: %s (pattern %s)\n", p.Name, p.Description, p.Pattern)
+			}
+			for _, s := range r.Steps {
+				fmt.Fprintf(a.stdout, "\n%d. %s\n   %s\n", s.Number, s.Title, s.Command)
+			}
+			return nil
+		},
+	}
+	var step int
+	var params []string
+	var pJSON bool
+	propose := &cobra.Command{
+		Use:   "propose INCIDENT RUNBOOK [--step N] [--param k=v]...",
+		Short: "Propose a runbook step for an incident; approvals sign its exact command",
+		Args:  exactArgs(2, "the incident id and a runbook id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lib, err := a.library()
+			if err != nil {
+				return err
+			}
+			r, ok := lib.Get(args[1])
+			if !ok {
+				return fmt.Errorf("runbook %s not found (tminus runbook list shows ids)", args[1])
+			}
+			kv := map[string]string{}
+			for _, p := range params {
+				k, v, ok := strings.Cut(p, "=")
+				if !ok {
+					return usageError{fmt.Errorf("--param %q: want key=value", p)}
+				}
+				kv[k] = v
+			}
+			id, err := a.incidentID(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if step < 1 || step > len(r.Steps) {
+				return usageError{fmt.Errorf("--step %d: %s has steps 1..%d", step, r.ID, len(r.Steps))}
+			}
+			body, err := r.Proposal(id, step, kv)
+			if err != nil {
+				return err
+			}
+			ev, err := a.gated(cmd.Context(), body)
+			if err != nil {
+				return err
+			}
+			return a.created(pJSON, ev.ID.String(), map[string]any{"command": body.Command, "risk": body.Risk, "quorum": body.Quorum})
+		},
+	}
+	propose.Flags().IntVar(&step, "step", 1, "step number")
+	propose.Flags().StringArrayVar(&params, "param", nil, "k=v parameter (repeatable)")
+	propose.Flags().BoolVar(&pJSON, "json", false, "print JSON")
+	var aJSON bool
+	approve := &cobra.Command{
+		Use:   "approve PROPOSAL",
+		Short: "Approve a proposal: your signature covers its exact command",
+		Args:  exactArgs(1, "the proposal id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := a.resolve(cmd.Context(), args[0], "runbook proposal", "tminus incident show INCIDENT", domain.KindRunbookPropose)
+			if err != nil {
+				return err
+			}
+			ev, err := a.gated(cmd.Context(), &domain.RunbookApprove{Proposal: id})
+			if err != nil {
+				return err
+			}
+			s, err := a.state(cmd.Context())
+			if err != nil {
+				return err
+			}
+			p := s.Proposals[id]
+			return a.created(aJSON, ev.ID.String(), map[string]any{"approvals": len(p.Approvals), "quorum": p.Quorum, "command": p.Command})
+		},
+	}
+	approve.Flags().BoolVar(&aJSON, "json", false, "print JSON")
+	var dry, eJSON bool
+	var timeout time.Duration
+	exec := &cobra.Command{
+		Use:   "exec PROPOSAL [--dry-run]",
+		Short: "Run an approved proposal here, and sign its exit code and output hash",
+		Args:  exactArgs(1, "the proposal id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runExec(cmd.Context(), args[0], dry, eJSON, timeout)
+		},
+	}
+	exec.Flags().BoolVar(&dry, "dry-run", false, "show the command and the gate without running")
+	exec.Flags().BoolVar(&eJSON, "json", false, "print JSON")
+	exec.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "kill the command after")
+	c.AddCommand(list, show, propose, approve, exec)
+	return c
+}
+
+func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout time.Duration) error {
+	id, err := a.resolve(ctx, ref, "runbook proposal", "tminus incident show INCIDENT", domain.KindRunbookPropose)
+	if err != nil {
+		return err
+	}
+	s, err := a.state(ctx)
+	if err != nil {
+		return err
+	}
+	p, ok := s.Proposals[id]
+	if !ok {
+		return fmt.Errorf("proposal %s was refused by the fold (tminus log shows why)", id.Short())
+	}
+	lib, err := a.library()
+	if err != nil {
+		return err
+	}
+	addr, err := a.home.Address()
+	if err != nil {
+		return err
+	}
+	command, conds := runbooks.Gate(s, p, lib, s.MemberByKey(addr))
+	allowed := runbooks.Allowed(conds)
+	if dry || !allowed {
+		if asJSON {
+			a.printJSON(map[string]any{"command": command, "conditions": conds, "allowed": allowed, "dry_run": dry})
+		} else {
+			fmt.Fprintf(a.stdout, "command: %s\n", command)
+			for _, c := range conds {
+				mark := "ok "
+				if !c.OK {
+					mark = "NO "
+				}
+				fmt.Fprintf(a.stdout, "  %s %s %s\n", mark, c.What, c.Why)
+			}
+		}
+		if !allowed {
+			return fmt.Errorf("proposal %s may not run here: the gate above is not met", id.Short())
+		}
+		return nil
+	}
+	res := runbooks.Exec(ctx, command, runbooks.ExecOptions{Timeout: timeout})
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return err
+	}
+	out := res.Output
+	if res.Err != nil && !res.TimedOut {
+		out = append(out, []byte("\ntminus: "+res.Err.Error()+"\n")...)
+	}
+	hash, err := st.PutBlob(ctx, out)
+	if err != nil {
+		return err
+	}
+	body := &domain.RunbookExec{Proposal: id, ExitCode: res.ExitCode, DurationMs: res.Duration.Milliseconds(),
+		Output: hash, OutputSize: int64(len(out)), Truncated: res.Truncated, TimedOut: res.TimedOut}
+	ev, err := a.gated(ctx, body)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return a.printJSON(map[string]any{"id": ev.ID.String(), "exit_code": res.ExitCode, "duration_ms": body.DurationMs,
+			"output": hash, "truncated": res.Truncated, "timed_out": res.TimedOut})
+	}
+	a.stdout.Write(out)
+	fmt.Fprintf(a.stderr, "exit %d in %s; output sha256 %s recorded as %s\n", res.ExitCode, res.Duration.Round(time.Millisecond), hash[:12], ev.ID.Short())
+	if res.ExitCode != 0 {
+		return fmt.Errorf("the command exited %d (recorded)", res.ExitCode)
+	}
+	return nil
+}

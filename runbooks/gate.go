@@ -1,0 +1,106 @@
+package runbooks
+
+import (
+	"fmt"
+
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// Condition is one check of the execution gate.
+type Condition struct {
+	What string `json:"what"`
+	OK   bool   `json:"ok"`
+	Why  string `json:"why,omitempty"`
+}
+
+// Gate lists the conditions under which member may execute proposal p on
+// this machine: every one must hold. The command that would run is the
+// re-rendered one, which must equal the approved command byte for byte.
+func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Member) (command string, conds []Condition) {
+	add := func(what string, ok bool, why string, args ...any) {
+		c := Condition{What: what, OK: ok}
+		if !ok {
+			c.Why = fmt.Sprintf(why, args...)
+		}
+		conds = append(conds, c)
+	}
+	add("not executed yet", p.Exec == nil, "executed by %s", execBy(p))
+	add("executor holds the containment role", member != nil && member.Active && member.Has(domain.RoleContainment),
+		"%s does not hold containment", handle(member))
+	approvals := 0
+	for _, h := range p.Approvals {
+		if m, ok := s.Members[h]; ok && m.Active {
+			approvals++
+		}
+	}
+	if p.Risk == domain.RiskHigh {
+		add(fmt.Sprintf("%d/%d approvals from %v", approvals, p.Quorum, p.Approvers), approvals >= p.Quorum,
+			"needs %d more", p.Quorum-approvals)
+	} else {
+		add("low risk: no approvals needed", true, "")
+	}
+	rb, ok := lib.Get(p.Runbook)
+	if !ok {
+		add("runbook file present here", false, "no runbook %q on this machine", p.Runbook)
+		return "", conds
+	}
+	add("local runbook file matches the proposal", rb.ContentHash == p.RunbookHash,
+		"%s hashes %s, the proposal has %s", rb.Source, short(rb.ContentHash), short(p.RunbookHash))
+	cmd, err := rb.Render(p.Step, p.Params)
+	if err != nil {
+		add("command renders", false, "%v", err)
+		return "", conds
+	}
+	add("re-rendered command equals the approved one", cmd == p.Command && domain.CommandHash(cmd) == p.CommandHash,
+		"local rendering differs from the approved command")
+	return cmd, conds
+}
+
+// Allowed reports whether every condition holds.
+func Allowed(conds []Condition) bool {
+	for _, c := range conds {
+		if !c.OK {
+			return false
+		}
+	}
+	return len(conds) > 0
+}
+
+func execBy(p *domain.Proposal) string {
+	if p.Exec == nil {
+		return ""
+	}
+	return p.Exec.By
+}
+
+func handle(m *domain.Member) string {
+	if m == nil {
+		return "this device (not a member)"
+	}
+	return m.Handle
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// Proposal builds the signed proposal body for a step with parameters.
+func (r *Runbook) Proposal(incident domain.ID, step int, params map[string]string) (*domain.RunbookPropose, error) {
+	cmd, err := r.Render(step, params)
+	if err != nil {
+		return nil, err
+	}
+	b := &domain.RunbookPropose{Incident: incident, Runbook: r.ID, RunbookHash: r.ContentHash, Step: step,
+		StepTitle: r.Steps[step-1].Title, Params: params, Command: cmd, CommandHash: domain.CommandHash(cmd),
+		Risk: string(r.Risk), Quorum: r.Quorum, Approvers: domain.NormalizeRoles(r.Approvers)}
+	if len(b.Params) == 0 {
+		b.Params = nil
+	}
+	if b.Risk == domain.RiskLow {
+		b.Quorum, b.Approvers = 0, nil
+	}
+	return b, b.Validate()
+}
