@@ -1,0 +1,14 @@
+// Package tui is the cockpit: the full-screen bubbletea program a responder works an
+// incident in. It owns the screen layout (a header on every tab, six panes that are tabs
+// at 80x24 and all visible from 160x48), the one KeyMap and the help built from it, the
+// forms that turn keys into the same event bodies the CLI signs, the one per-second
+// clock, and the polling that puts events appended elsewhere on screen within a second.
+//
+// It reads and writes only through Backend, which it declares, so tests drive it with an
+// in-memory fake. It must not open a store, sign, read a clock other than Options.Now,
+// touch the terminal except through bubbletea and Options.Copy, use package-level
+// styles (every style comes from the renderer it was given, per terminal), or print a
+// byte of shared-state text without clean (a member's note must not drive a terminal).
+// Rendering stays proportional to what is visible: panes draw only their visible rows,
+// and derived row lists are rebuilt on state changes, not in View.
+package tui

@@ -1,0 +1,223 @@
+package tui
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// fake is an in-memory Backend: events are signed with fixed keys and folded with the
+// real domain fold, so authorization and rejections behave as with a store. Do queues
+// the event and Refresh folds it, as the store-backed backend does, so the cockpit sees
+// its own writes only through Refresh.
+type fake struct {
+	t       testing.TB
+	mu      sync.Mutex
+	st      *domain.State
+	pending []*domain.Event
+	me      string
+	keys    map[string]domain.KeySigner
+	seq     map[common.Address]uint64
+	prev    map[common.Address]domain.ID
+	lamport uint64
+	ws      domain.ID
+	clock   time.Time
+
+	online, total int
+	synced        bool
+	runbooks      []RunbookLine
+	fail          error // Do returns it when set
+	refreshes     int
+}
+
+func newFake(t testing.TB, now time.Time) *fake {
+	return &fake{t: t, st: domain.NewState(), me: "alice", keys: map[string]domain.KeySigner{},
+		seq: map[common.Address]uint64{}, prev: map[common.Address]domain.ID{}, clock: now}
+}
+
+// now is the test's one clock; advance moves it.
+func (f *fake) now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.clock
+}
+
+func (f *fake) advance(d time.Duration) {
+	f.mu.Lock()
+	f.clock = f.clock.Add(d)
+	f.mu.Unlock()
+}
+
+func (f *fake) signer(handle string) domain.KeySigner {
+	if s, ok := f.keys[handle]; ok {
+		return s
+	}
+	k, err := crypto.ToECDSA(crypto.Keccak256([]byte("tminus/tui-test/" + handle)))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	s := domain.KeySigner{Key: k}
+	f.keys[handle] = s
+	return s
+}
+
+func (f *fake) addr(handle string) common.Address { return f.signer(handle).Address() }
+
+// seal signs body as handle at time at.
+func (f *fake) seal(handle string, body domain.Body, at time.Time) *domain.Event {
+	f.t.Helper()
+	s := f.signer(handle)
+	data, err := domain.EncodeBody(body)
+	if err != nil {
+		f.t.Fatalf("%s: %v", body.Kind(), err)
+	}
+	a := s.Address()
+	f.lamport++
+	h := domain.Header{WS: f.ws, Seq: f.seq[a] + 1, Prev: f.prev[a], Lamport: f.lamport, Time: uint64(at.UnixMilli()), Kind: body.Kind()}
+	e, err := domain.Seal(h, data, s)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.seq[a], f.prev[a] = h.Seq, e.ID
+	if body.Kind() == domain.KindGenesis {
+		f.ws = e.ID
+	}
+	return e
+}
+
+// apply signs and folds at once: setting the scene before the cockpit starts.
+func (f *fake) apply(handle string, body domain.Body, at time.Time) domain.ID {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.seal(handle, body, at)
+	f.st.Apply(e)
+	return e.ID
+}
+
+// external appends as another process or peer would: visible after the next Refresh.
+func (f *fake) external(handle string, body domain.Body, at time.Time) domain.ID {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.seal(handle, body, at)
+	f.pending = append(f.pending, e)
+	return e.ID
+}
+
+func (f *fake) State() *domain.State { return f.st }
+func (f *fake) Me() string           { return f.me }
+func (f *fake) Workspace() string    { return f.st.Name }
+func (f *fake) Peers() (int, int, bool) {
+	return f.online, f.total, f.synced
+}
+func (f *fake) Runbooks() []RunbookLine { return f.runbooks }
+
+func (f *fake) Refresh(context.Context) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refreshes++
+	if len(f.pending) == 0 {
+		return false, nil
+	}
+	for _, e := range f.pending {
+		f.st.Apply(e)
+	}
+	f.pending = nil
+	return true, nil
+}
+
+func (f *fake) Do(_ context.Context, body domain.Body) (domain.ID, error) {
+	if f.fail != nil {
+		return domain.ID{}, f.fail
+	}
+	return f.external(f.me, body, f.now()), nil
+}
+
+// t0 is the scenario's "now": 41 min 7 s after the P1 was declared, as in COCKPIT.md.
+var t0 = time.Date(2026, 3, 14, 3, 57, 7, 0, time.UTC)
+
+func at(hhmmss string) time.Time {
+	t, err := time.Parse("2006-01-02 15:04:05", "2026-03-14 "+hhmmss)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// scenario is the COCKPIT.md incident: a vault drain on an L2 bridge, 41 minutes in.
+type scenario struct {
+	*fake
+	bridge, relayer, disk domain.ID // alerts
+	p1, p3, resolved      domain.ID // incidents
+	snapshot, kickoff     domain.ID // tasks
+	containment, comms    domain.ID // timers
+}
+
+func newScenario(t testing.TB) *scenario {
+	f := newFake(t, t0)
+	f.online, f.total, f.synced = 3, 4, true
+	f.runbooks = testRunbooks
+	s := &scenario{fake: f}
+	f.apply("alice", &domain.Genesis{Name: "acme-sec", Policy: domain.Policy{RosterQuorum: 1},
+		Founder: domain.MemberSpec{Address: f.addr("alice"), Handle: "alice",
+			Roles: []string{"comms", "containment", "recorder", "reporter", "triage"}}}, at("02:00:00"))
+	for _, m := range []struct {
+		h     string
+		roles []string
+	}{{"bob", []string{"containment", "triage"}}, {"carol", []string{"comms", "reporter"}}, {"dave", []string{"recorder", "reporter"}}} {
+		f.apply("alice", &domain.MemberPropose{Action: domain.ActionAdd,
+			Member: domain.MemberSpec{Address: f.addr(m.h), Handle: m.h, Roles: m.roles}}, at("02:01:00"))
+	}
+	yesterday := func(hh string) time.Time { return at(hh).Add(-24 * time.Hour) }
+	s.resolved = f.apply("carol", &domain.IncidentDeclare{Title: "Oracle drift on ETH/USD", Severity: "P2"}, yesterday("14:00:00"))
+	f.apply("carol", &domain.IncidentStatus{Incident: s.resolved, Status: domain.StatusResolved}, yesterday("16:30:00"))
+
+	obs := func(h, fp, title, src, sev, status, when string) domain.ID {
+		f.apply(h, &domain.AlertObserve{Fingerprint: fp, Title: title, Source: src, Severity: sev, Status: status}, at(when))
+		return domain.AlertID(fp)
+	}
+	s.disk = obs("carol", "am-disk-archive-2", "Disk 85% on archive-2", "am", "P4", "firing", "02:41:00")
+	obs("carol", "l2mon-seq-lag", "Sequencer lag 90s", "l2mon", "P3", "firing", "02:50:00")
+	obs("carol", "l2mon-seq-lag", "Sequencer lag 90s", "l2mon", "P3", "resolved", "02:58:00")
+	s.bridge = obs("alice", "chain-bridge-outflow", "Bridge vault outflow 12x above 7d baseline", "chain", "P1", "firing", "03:14:00")
+	obs("bob", "chain-bridge-outflow", "Bridge vault outflow 12x above 7d baseline", "chain", "P1", "firing", "03:14:07")
+	s.relayer = obs("bob", "chain-relayer-ip", "Relayer key signed from an unseen IP", "chain", "P2", "firing", "03:15:00")
+	f.apply("alice", &domain.AlertAck{Alert: s.relayer}, at("03:15:30"))
+
+	s.p1 = f.apply("alice", &domain.IncidentDeclare{Title: "Vault drain on the L2 bridge", Severity: "P1",
+		Alerts: []domain.ID{s.bridge}}, at("03:16:00"))
+	for _, l := range [][2]string{{"triage", "alice"}, {"containment", "bob"}, {"comms", "carol"}, {"recorder", "dave"}} {
+		f.apply("alice", &domain.IncidentAssign{Incident: s.p1, Role: l[0], Member: l[1]}, at("03:16:30"))
+	}
+	f.apply("alice", &domain.IncidentStatus{Incident: s.p1, Status: domain.StatusTriaged}, at("03:18:00"))
+	s.snapshot = f.apply("alice", &domain.TaskAdd{Incident: s.p1, Title: "Snapshot vault balances at block 19,442,001",
+		Owner: "bob", Due: at("03:54:54").UnixMilli()}, at("03:19:00"))
+	draft := f.apply("alice", &domain.TaskAdd{Incident: s.p1, Title: "Draft pause tx for BridgeVault", Owner: "bob"}, at("03:19:10"))
+	s.kickoff = f.apply("alice", &domain.TaskAdd{Incident: s.p1, Title: "Post kickoff to #incident and the forum",
+		Owner: "carol", Due: at("04:05:19").UnixMilli()}, at("03:19:20"))
+	f.apply("bob", &domain.Note{Incident: s.p1, Text: "Outflow goes to 0x7a3f…c9: 3 txs, 1,840 ETH so far"}, at("03:20:00"))
+	f.apply("dave", &domain.Note{Incident: s.p1, Text: "Evidence: balances snapshot requested from the archive node"}, at("03:22:00"))
+	s.containment = f.apply("alice", &domain.TimerSet{Incident: s.p1, Label: "Containment check", Due: at("04:12:06").UnixMilli()}, at("03:25:00"))
+	s.comms = f.apply("carol", &domain.TimerSet{Incident: s.p1, Label: "Comms update", Due: at("03:46:00").UnixMilli(),
+		Every: (30 * time.Minute).Milliseconds()}, at("03:26:00"))
+	s.p3 = f.apply("carol", &domain.IncidentDeclare{Title: "Docs site 502 on /bridge", Severity: "P3"}, at("03:30:00"))
+	f.apply("bob", &domain.TaskDone{Task: draft}, at("03:31:00"))
+	return s
+}
+
+var testRunbooks = []RunbookLine{
+	{ID: "contract-pause", Title: "Pause a contract (circuit breaker)", Risk: "high", Quorum: 2, Severity: []string{"P1", "P2"},
+		Command: "cast send {{contract}} 'pause()' --rpc-url \"$RPC_URL\" --ledger"},
+	{ID: "evidence-chain-state", Title: "Snapshot chain state at a block", Risk: "low",
+		Command: "cast balance {{address}} --block {{block}} --rpc-url \"$RPC_URL\""},
+	{ID: "host-quarantine", Title: "Quarantine a host", Risk: "high", Quorum: 2, Severity: []string{"P1", "P2"},
+		Command: "ssh {{host}} ps auxww"},
+	{ID: "safe-freeze", Title: "Freeze the multisig treasury", Risk: "high", Quorum: 3, Severity: []string{"P1"},
+		Command: "safe-cli tx-service {{safe}} --freeze"},
+	{ID: "comms-kickoff", Title: "Post the kickoff message", Risk: "low", Severity: []string{"P3", "P4"},
+		Command: "echo {{message}}"},
+}

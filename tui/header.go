@@ -1,0 +1,138 @@
+package tui
+
+import (
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// header is the same three lines on every tab and at every size: which incident, how
+// bad, what state, how long (line 1); what is due next and whether this replica is
+// connected (line 2); who leads and what is firing (line 3). When a line is too narrow
+// its left part is cut, never the time-critical right part; NEXT sits on the left of
+// line 2 only because nothing else there competes with it.
+func (m *Model) header() []string {
+	l := m.ctx.Live
+	ink := m.ctx.ink
+	w := m.lay.w
+	brand := ink.title.on(" tminus") + ink.muted.on(" · ") + ink.header.on(clean(m.b.Workspace())) + "  "
+	inc := l.Incident
+	// Who this device signs as sits with the connection state: both say "where am I".
+	peers := m.peers() + ink.muted.on(" · as ") + ink.header.on(orNone(l.Me))
+	if inc == nil {
+		return []string{
+			spread(brand+ink.muted.on("no incident selected"), "", w),
+			spread(" "+ink.muted.on("D declares an incident; i declares one from the selected alert"), peers+" ", w),
+			spread("", m.alertSummary()+" ", w),
+		}
+	}
+	drill := ""
+	if inc.Drill {
+		drill = ink.drill.on("DRILL") + " "
+	}
+	left1 := brand + drill + m.ctx.badge(inc.Severity) + " " + ink.header.on(clean(inc.Title))
+	var since string
+	if inc.Open() {
+		since = ink.due.on(elapsed(inc.DeclaredAt, l.nowMS()))
+	} else {
+		since = ink.muted.on(elapsed(inc.DeclaredAt, inc.Reached[domain.StatusResolved]))
+	}
+	right1 := m.ctx.statusWord(inc.Status, len(inc.Status)) + "  " + since + " "
+
+	next := ink.muted.on("no deadlines · T adds one")
+	if due, label, ok := m.next(); ok {
+		now := l.nowMS()
+		if due < now {
+			next = ink.overdue.on("NEXT "+countdown(due, now)+" OVERDUE") + " " + ink.header.on(clean(label))
+		} else {
+			next = ink.muted.on("NEXT ") + ink.due.on(countdown(due, now)) + " " + ink.header.on(clean(label))
+		}
+	}
+	right3 := m.alertSummary() + " "
+	if inc.Drill {
+		right3 = ink.drill.on("DRILL · an exercise, not a real incident") + " "
+	}
+	return []string{
+		spread(left1, right1, w),
+		spread(" "+next, peers+" ", w),
+		spread(" "+m.leads(inc, w), right3, w),
+	}
+}
+
+// leads: "triage alice · contain bob · comms carol · rec dave", full role names when wide.
+func (m *Model) leads(inc *domain.Incident, w int) string {
+	ink := m.ctx.ink
+	short := map[string]string{domain.RoleContainment: "contain", domain.RoleRecorder: "rec"}
+	s := ""
+	for _, r := range []string{domain.RoleTriage, domain.RoleContainment, domain.RoleComms, domain.RoleRecorder} {
+		h, ok := inc.Leads[r]
+		if !ok {
+			continue
+		}
+		name := r
+		if w < 120 && short[r] != "" {
+			name = short[r]
+		}
+		if s != "" {
+			s += ink.muted.on(" · ")
+		}
+		s += ink.muted.on(name+" ") + ink.header.on(h)
+	}
+	if s == "" {
+		return ink.muted.on("no leads yet · L assigns one")
+	}
+	return s
+}
+
+// next is the nearest deadline of the selected incident: an unmet timer (recurring ones
+// at their next deadline) or an open task with a due time. Overdue ones come first,
+// being the earliest.
+func (m *Model) next() (due int64, label string, ok bool) {
+	l := m.ctx.Live
+	inc := l.Incident
+	if inc == nil {
+		return 0, "", false
+	}
+	now := l.nowMS()
+	for _, id := range inc.Timers {
+		t := l.State.Timers[id]
+		if t == nil || t.Met {
+			continue
+		}
+		if d := t.NextDue(now); !ok || d < due {
+			due, label, ok = d, t.Label, true
+		}
+	}
+	for _, id := range inc.Tasks {
+		t := l.State.Tasks[id]
+		if t == nil || t.Done || t.Due == 0 {
+			continue
+		}
+		if !ok || t.Due < due {
+			due, label, ok = t.Due, t.Title, true
+		}
+	}
+	return due, label, ok
+}
+
+// peers: "peers 3/4 · synced", or "peers 0/0 · offline" before replication runs.
+func (m *Model) peers() string {
+	ink := m.ctx.ink
+	on, total, synced := m.b.Peers()
+	s := "peers " + itoa(on) + "/" + itoa(total) + " · "
+	switch {
+	case total == 0 || on == 0:
+		return ink.muted.on(s) + ink.warn.on("offline")
+	case synced:
+		return ink.muted.on(s) + ink.ok.on("synced")
+	}
+	return ink.muted.on(s) + ink.warn.on("syncing")
+}
+
+func (m *Model) alertSummary() string {
+	a := m.panes[paneAlerts].(*alertsPane)
+	ink := m.ctx.ink
+	s := ink.muted.on("alerts " + itoa(a.firing) + " firing")
+	if a.unack > 0 {
+		s += ink.muted.on(", ") + ink.warn.on(itoa(a.unack)+" unacked")
+	}
+	return s
+}

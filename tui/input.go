@@ -1,0 +1,133 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// status is the line above the help line: the result of the last action. It stays until
+// the next key, so an error is not gone before it is read.
+type status struct {
+	err  bool
+	text string
+}
+
+func failed(err error) status  { return status{err: true, text: err.Error()} }
+func okStatus(s string) status { return status{text: s} }
+
+// key routes a key press with strict precedence: an open dialog, then an open form, then
+// the help screen, then a pane's own text input, then the global keys, then the focused
+// pane. A key is handled by exactly one of them.
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	k := m.ctx.Keys
+	m.status = status{}
+	switch {
+	case m.asking:
+		switch {
+		case key.Matches(msg, k.Yes), key.Matches(msg, k.ForceQuit):
+			return tea.Quit
+		case key.Matches(msg, k.No):
+			m.asking = false
+		}
+		return nil
+	case m.form != nil:
+		return m.formKey(msg)
+	case m.help != nil:
+		return m.helpKey(msg)
+	case key.Matches(msg, k.ForceQuit):
+		return tea.Quit
+	case m.panes[m.focus].Capturing():
+		return m.toPane(msg)
+	}
+	inc := m.ctx.Live.Incident
+	// Actions on the selected incident open their form, or say why they cannot.
+	onIncident := func(mk func() *form) tea.Cmd {
+		if inc == nil {
+			m.status = failed(errNoIncident)
+			return nil
+		}
+		m.openForm(mk())
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.openHelp()
+		return nil
+	case key.Matches(msg, k.NextPane):
+		m.setFocus((m.focus + 1) % paneCount)
+		return nil
+	case key.Matches(msg, k.PrevPane):
+		m.setFocus((m.focus + paneCount - 1) % paneCount)
+		return nil
+	case key.Matches(msg, k.Declare):
+		m.openForm(m.ctx.declareForm(nil))
+		return nil
+	case key.Matches(msg, k.Severity):
+		return onIncident(func() *form { return m.ctx.severityForm(inc) })
+	case key.Matches(msg, k.Status):
+		return onIncident(func() *form { return m.ctx.statusForm(inc) })
+	case key.Matches(msg, k.Lead):
+		return onIncident(func() *form { return m.ctx.leadForm(inc) })
+	case key.Matches(msg, k.AddTask):
+		return onIncident(func() *form { return m.ctx.taskForm(inc) })
+	case key.Matches(msg, k.AddTimer):
+		return onIncident(func() *form { return m.ctx.timerForm(inc) })
+	case key.Matches(msg, k.Note):
+		return onIncident(func() *form { return m.ctx.noteForm(inc) })
+	}
+	for i, b := range k.Tabs {
+		if key.Matches(msg, b) {
+			m.setFocus(paneID(i))
+			return nil
+		}
+	}
+	return m.toPane(msg)
+}
+
+func (m *Model) toPane(msg tea.Msg) tea.Cmd {
+	_, cmd := m.panes[m.focus].Update(msg)
+	return cmd
+}
+
+// formKey: esc leaves, enter walks to submit. Quitting with a half-filled form asks
+// first; with an untouched one it just quits.
+func (m *Model) formKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.ctx.Keys
+	f := m.form
+	quit := key.Matches(msg, k.ForceQuit) || (key.Matches(msg, k.Quit) && f.fields[f.focus].text == nil)
+	if quit {
+		if f.dirty() {
+			m.asking = true
+			return nil
+		}
+		return tea.Quit
+	}
+	res, cmd := f.update(k, msg)
+	switch res {
+	case formCancel:
+		m.form = nil
+	case formSubmit:
+		return m.submit()
+	}
+	return cmd
+}
+
+// submit builds the form's event; anything wrong keeps the form open with the reason.
+func (m *Model) submit() tea.Cmd {
+	f := m.form
+	body, err := f.build(f.values())
+	if err == nil {
+		err = body.Validate()
+	}
+	if err == nil {
+		err = m.precheck()
+	}
+	if err != nil {
+		f.err = err.Error()
+		return nil
+	}
+	m.form = nil
+	return m.do(f.pane, body, f.what, f.after)
+}

@@ -1,0 +1,149 @@
+package tui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// KeyMap is every key the cockpit answers to, in one place so that help is built from it
+// and a team can rebind a key without touching a pane. Bindings a pane does not handle
+// in its current state are disabled rather than hidden in code, so help never lies.
+type KeyMap struct {
+	// Global: work from any tab, on the selected incident.
+	Help      key.Binding
+	Quit      key.Binding
+	ForceQuit key.Binding
+	NextPane  key.Binding
+	PrevPane  key.Binding
+	Tabs      [paneCount]key.Binding
+	Declare   key.Binding
+	Severity  key.Binding
+	Status    key.Binding
+	Lead      key.Binding
+	AddTask   key.Binding
+	AddTimer  key.Binding
+	Note      key.Binding
+
+	// Moving in a list.
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+
+	// Alerts.
+	Ack          key.Binding
+	FromAlert    key.Binding
+	Link         key.Binding
+	Filter       key.Binding
+	ClearFilter  key.Binding
+	Select      key.Binding
+
+	// Tasks and timers.
+	Done  key.Binding
+	Owner key.Binding
+	Met   key.Binding
+
+	// Runbooks. Propose, Approve and Exec wait for the runbooks integration; Approve and
+	// Exec are destructive and listed in Destructive so a read-only or drill view can
+	// drop them in one call.
+	Copy    key.Binding
+	Propose key.Binding
+	Approve key.Binding
+	Exec    key.Binding
+
+	// Forms and dialogs.
+	Submit    key.Binding
+	Cancel    key.Binding
+	NextField key.Binding
+	PrevField key.Binding
+	Left      key.Binding
+	Right     key.Binding
+	Yes       key.Binding
+	No        key.Binding
+}
+
+// DefaultKeyMap is the layout help documents. Every action has a key (no mouse); single
+// letters are mnemonic, capitals are the heavier sibling (s severity, S status).
+func DefaultKeyMap() *KeyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	k := &KeyMap{
+		Help:      b("?", "help", "?"),
+		Quit:      b("q", "quit", "q"),
+		ForceQuit: b("ctrl+c", "quit now", "ctrl+c"),
+		NextPane:  b("tab", "pane", "tab"),
+		PrevPane:  b("shift+tab", "previous pane", "shift+tab"),
+		Declare:   b("D", "declare", "D"),
+		Severity:  b("s", "severity", "s"),
+		Status:    b("S", "status", "S"),
+		Lead:      b("L", "assign lead", "L"),
+		AddTask:   b("t", "add task", "t"),
+		AddTimer:  b("T", "add timer", "T"),
+		Note:      b("n", "note", "n"),
+
+		Up:       b("↑/k", "up", "up", "k"),
+		Down:     b("↓/j", "down", "down", "j"),
+		PageUp:   b("pgup", "page up", "pgup", "ctrl+u"),
+		PageDown: b("pgdn", "page down", "pgdown", "ctrl+d"),
+		Top:      b("g", "top", "g", "home"),
+		Bottom:   b("G", "bottom", "G", "end"),
+
+		Ack:          b("a", "ack", "a"),
+		FromAlert:    b("i", "incident from alert", "i"),
+		Link:         b("l", "link to incident", "l"),
+		Filter:       b("/", "filter", "/"),
+		ClearFilter:  b("esc", "clear filter", "esc"),
+		Select:       b("enter", "select", "enter"),
+
+		Done:  b("enter", "done", "enter"),
+		Owner: b("o", "owner", "o"),
+		Met:   b("enter", "met / stop", "enter"),
+
+		Copy:    b("y", "copy one-liner", "y"),
+		Propose: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "propose"), key.WithDisabled()),
+		Approve: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "approve"), key.WithDisabled()),
+		Exec:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "execute"), key.WithDisabled()),
+
+		Submit:    b("enter", "submit", "enter"),
+		Cancel:    b("esc", "cancel", "esc"),
+		NextField: b("tab/↓", "next field", "tab", "down"),
+		PrevField: b("shift+tab/↑", "previous field", "shift+tab", "up"),
+		Left:      b("←/→", "choose", "left"),
+		Right:     b("→", "choose", "right"),
+		Yes:       b("y", "yes", "y", "Y"),
+		No:        b("n/esc", "no", "n", "N", "esc"),
+	}
+	names := [paneCount]string{"alerts", "tasks", "timers", "runbooks", "timeline", "incidents"}
+	for i := range k.Tabs {
+		d := string(rune('1' + i))
+		k.Tabs[i] = b(d, names[i], d)
+	}
+	return k
+}
+
+// Destructive lists the bindings that change something irreversibly outside tminus
+// (running a command, approving one). A read-only or drill-review view disables them all.
+func (k *KeyMap) Destructive() []*key.Binding { return []*key.Binding{&k.Approve, &k.Exec} }
+
+// DisableDestructive turns off every destructive binding.
+func (k *KeyMap) DisableDestructive() {
+	for _, b := range k.Destructive() {
+		b.SetEnabled(false)
+	}
+}
+
+// global is the group help shows first: keys that work on every tab.
+func (k *KeyMap) global() []key.Binding {
+	return []key.Binding{k.Declare, k.Severity, k.Status, k.Lead, k.AddTask, k.AddTimer, k.Note,
+		k.NextPane, k.PrevPane, k.Help, k.Quit, k.ForceQuit}
+}
+
+func (k *KeyMap) tabKeys() []key.Binding { return k.Tabs[:] }
+
+func (k *KeyMap) nav() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+}
+
+func (k *KeyMap) form() []key.Binding {
+	return []key.Binding{k.Submit, k.Cancel, k.NextField, k.PrevField, k.Left}
+}

@@ -1,0 +1,308 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/themes"
+)
+
+// Options configure a cockpit. Zero values are usable: the default renderer, the dark
+// theme, the wall clock in the local zone, no clipboard.
+type Options struct {
+	// Renderer draws for one terminal; an SSH session passes its own.
+	Renderer *lipgloss.Renderer
+	Theme    themes.Theme
+	Keys     *KeyMap
+	// Now is the one clock. Tests fix it so golden files are stable.
+	Now      func() time.Time
+	Location *time.Location
+	// Copy puts text on the responder's clipboard (OSC52 writes the escape sequence).
+	Copy func(text string) error
+	// Poll is how often the backend is asked for new events; 500ms keeps an event
+	// appended elsewhere on screen within a second.
+	Poll time.Duration
+	// Context bounds the backend calls; the program's lifetime by default.
+	Context context.Context
+}
+
+// Model is the cockpit: a header, six panes, a status line and the help line.
+type Model struct {
+	ctx   *Context
+	b     Backend
+	opt   Options
+	bg    context.Context
+	panes [paneCount]pane
+	focus paneID
+	lay   layout
+	selID domain.ID
+
+	form    *form
+	asking  bool // "discard the half-filled form and quit?" is open
+	help    *helpView
+	status  status
+	ticking bool
+
+	// View is called after every message; the frame is rebuilt only when something
+	// it shows changed (a poll that found nothing leaves it as it was).
+	frame string
+	dirty bool
+}
+
+// New builds the cockpit over a backend. On start it selects the most severe open
+// incident, as the responder opening it at 3 a.m. wants.
+func New(b Backend, o Options) *Model {
+	if o.Renderer == nil {
+		o.Renderer = lipgloss.DefaultRenderer()
+	}
+	if o.Theme.Name == "" {
+		o.Theme, _ = themes.Load("dark")
+	}
+	if o.Keys == nil {
+		o.Keys = DefaultKeyMap()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.Poll <= 0 {
+		o.Poll = 500 * time.Millisecond
+	}
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
+	st := themes.NewStyles(o.Renderer, o.Theme)
+	c := &Context{R: o.Renderer, Styles: st, Keys: o.Keys, ink: newInk(st, o.Renderer),
+		Live: &Live{State: b.State(), Now: o.Now(), Loc: o.Location, Me: b.Me(), Runbooks: b.Runbooks()}}
+	m := &Model{ctx: c, b: b, opt: o, bg: o.Context, dirty: true}
+	m.panes = [paneCount]pane{
+		paneAlerts: newAlertsPane(c), paneTasks: newTasksPane(c), paneTimers: newTimersPane(c),
+		paneRunbooks: newRunbooksPane(c), paneTimeline: newTimelinePane(c), paneIncidents: newIncidentsPane(c),
+	}
+	m.panes[m.focus].SetFocused(true)
+	m.resolveSelection()
+	m.broadcast(stateMsg{})
+	return m
+}
+
+func (m *Model) Init() tea.Cmd { return tea.Batch(m.poll(), m.armClock()) }
+
+func (m *Model) poll() tea.Cmd {
+	return tea.Tick(m.opt.Poll, func(time.Time) tea.Msg { return pollMsg{} })
+}
+
+// armClock starts the one per-second tick when something on screen counts and none is
+// pending. tea.Every fires on the wall clock's second boundary, so every countdown on
+// screen changes at the same moment, once.
+func (m *Model) armClock() tea.Cmd {
+	if m.ticking || !m.counting() {
+		return nil
+	}
+	m.ticking = true
+	return tea.Every(time.Second, func(t time.Time) tea.Msg { return clockMsg(t) })
+}
+
+// counting reports whether a time on screen changes by the second: the selected open
+// incident's elapsed time, or a deadline of it that is not met.
+func (m *Model) counting() bool {
+	inc := m.ctx.Live.Incident
+	if inc == nil {
+		return false
+	}
+	if inc.Open() {
+		return true
+	}
+	_, _, ok := m.next()
+	return ok
+}
+
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.ctx.Live.Now = m.opt.Now()
+	var cmd tea.Cmd
+	dirty := true
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+	case pollMsg:
+		dirty = m.refresh()
+		cmd = m.poll()
+	case clockMsg:
+		m.ticking = false
+		m.broadcast(msg)
+	case tea.KeyMsg:
+		cmd = m.key(msg)
+	case doRequest:
+		cmd = m.do(msg.pane, msg.body, msg.what, msg.after)
+	case formRequest:
+		m.openForm(msg.f)
+	case copyRequest:
+		m.copy(msg.text, msg.what)
+	case selectRequest:
+		m.selectIncident(msg.id)
+	case doneMsg:
+		m.done(msg)
+	default:
+		dirty = false
+	}
+	if dirty {
+		m.dirty = true
+	}
+	return m, tea.Batch(cmd, m.armClock())
+}
+
+// refresh folds what arrived since the last poll. Refresh runs here, on the Update
+// goroutine, because it changes the state View reads.
+func (m *Model) refresh() bool {
+	changed, err := m.b.Refresh(m.bg)
+	if err != nil {
+		m.status = failed(fmt.Errorf("reading the store: %w", err))
+		return true
+	}
+	if !changed {
+		return false
+	}
+	l := m.ctx.Live
+	l.State = m.b.State() // a re-fold may hand over a new state
+	l.Me = m.b.Me()
+	m.resolveSelection()
+	m.broadcast(stateMsg{})
+	return true
+}
+
+// resolveSelection points Live.Incident at the selected incident in the current state,
+// or at the most severe open one when nothing (or nothing that exists) is selected.
+func (m *Model) resolveSelection() {
+	st := m.ctx.Live.State
+	inc := st.Incidents[m.selID]
+	if inc == nil {
+		if all := st.SortedIncidents(); len(all) > 0 {
+			inc = all[0]
+		}
+	}
+	m.ctx.Live.Incident = inc
+	if inc != nil {
+		m.selID = inc.ID
+	}
+}
+
+func (m *Model) selectIncident(id domain.ID) {
+	if m.selID == id && m.ctx.Live.Incident != nil {
+		return
+	}
+	m.selID = id
+	m.resolveSelection()
+	m.broadcast(stateMsg{})
+}
+
+func (m *Model) broadcast(msg tea.Msg) {
+	for _, p := range m.panes {
+		p.Update(msg)
+	}
+}
+
+func (m *Model) resize(w, h int) {
+	m.lay = computeLayout(w, h)
+	for i, p := range m.panes {
+		p.SetSize(m.lay.pw[i], m.lay.ph[i])
+	}
+	if m.help != nil {
+		m.help.layout(m)
+	}
+}
+
+func (m *Model) setFocus(id paneID) {
+	m.panes[m.focus].SetFocused(false)
+	m.focus = id
+	m.panes[id].SetFocused(true)
+}
+
+func (m *Model) openForm(f *form) {
+	m.help = nil
+	m.form = f
+	f.setFocus(0)
+}
+
+// precheck refuses, before anything is signed, what the fold would refuse for anyone
+// this device signs as: a stranger or an observer.
+func (m *Model) precheck() error {
+	l := m.ctx.Live
+	mem := l.State.Members[l.Me]
+	switch {
+	case l.Me == "" || mem == nil || !mem.Active:
+		return errors.New("this device is not a member of the workspace yet: a member adds it with tminus member add")
+	case !mem.CanWrite():
+		return fmt.Errorf("%s is an observer: observers cannot change anything", l.Me)
+	}
+	return nil
+}
+
+// do signs and stores body off the Update goroutine; the result comes back as a doneMsg
+// for the pane that asked.
+func (m *Model) do(p paneID, body domain.Body, what string, after func(*Model, domain.ID)) tea.Cmd {
+	if err := body.Validate(); err != nil {
+		m.status = failed(err)
+		return nil
+	}
+	if err := m.precheck(); err != nil {
+		m.status = failed(err)
+		return nil
+	}
+	b, ctx := m.b, m.bg
+	return func() tea.Msg {
+		id, err := b.Do(ctx, body)
+		return doneMsg{pane: p, id: id, err: err, what: what, after: after}
+	}
+}
+
+// done shows what a Do came to. Stored is not the same as counted: the fold may refuse
+// the event (not authorized, already done), and that is an error to the responder.
+func (m *Model) done(msg doneMsg) {
+	defer m.panes[msg.pane].Update(msg)
+	if msg.err != nil {
+		m.status = failed(msg.err)
+		return
+	}
+	m.refresh()
+	if reason := rejected(m.ctx.Live.State, msg.id); reason != "" {
+		m.status = failed(errors.New("stored but refused by the fold: " + reason))
+		return
+	}
+	m.status = okStatus(msg.what)
+	if msg.after != nil {
+		msg.after(m, msg.id)
+	}
+}
+
+func rejected(s *domain.State, id domain.ID) string {
+	if id.IsZero() {
+		return ""
+	}
+	for i := len(s.Rejected) - 1; i >= 0; i-- {
+		if s.Rejected[i].Event == id {
+			return s.Rejected[i].Reason
+		}
+	}
+	return ""
+}
+
+func (m *Model) copy(text, what string) {
+	if m.opt.Copy == nil {
+		m.status = failed(errors.New("no clipboard in this session"))
+		return
+	}
+	if err := m.opt.Copy(text); err != nil {
+		m.status = failed(fmt.Errorf("copy: %w", err))
+		return
+	}
+	m.status = okStatus(what + " (OSC 52: the terminal must allow clipboard writes)")
+}
+
+// Selected is the selected incident's id, zero when none; for tests and callers.
+func (m *Model) Selected() domain.ID { return m.selID }

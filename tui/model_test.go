@@ -1,0 +1,347 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tminus-ir/tminus/domain"
+)
+
+func TestStartSelectsMostSevereOpenIncident(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	if h.m.Selected() != s.p1 {
+		t.Fatalf("selected %s, want the P1 %s", h.m.Selected().Short(), s.p1.Short())
+	}
+	h.contains("acme-sec", "[P1] Vault drain on the L2 bridge", "TRIAGED", "+00:41:07",
+		"NEXT T+02:13 OVERDUE Snapshot", "peers 3/4 · synced", "triage alice", "[1 Alerts]")
+}
+
+func TestHeaderOnEveryTab(t *testing.T) {
+	h := newHarness(t, newScenario(t).fake, 80, 24)
+	for _, tab := range []string{"1", "2", "3", "4", "5", "6"} {
+		h.press(tab)
+		h.contains("[P1] Vault drain", "+00:41:07", "NEXT T+02:13", "peers 3/4", "["+tab+" ")
+	}
+}
+
+func TestAlertsNewestFirstWithCorroborationAndAck(t *testing.T) {
+	h := newHarness(t, newScenario(t).fake, 80, 24)
+	lines := strings.Split(h.screen(), "\n")
+	// Row 4 is the first alert under the header and the tab bar.
+	if !strings.Contains(lines[4], "Relayer key") || !strings.Contains(lines[4], "✓ alice") {
+		t.Errorf("first alert row = %q, want the newest (relayer, acked by alice)", lines[4])
+	}
+	if !strings.Contains(lines[5], "[P1] FIRING") || !strings.Contains(lines[5], "2/3") {
+		t.Errorf("second alert row = %q, want the P1 bridge alert seen by 2 of 3 watchers", lines[5])
+	}
+	h.contains("RESOLVED")
+}
+
+func TestAckAlert(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	// The relayer alert is already acked by alice: the fold refuses a second ack, and the
+	// cockpit says so instead of pretending.
+	h.press("a")
+	h.contains("✗", "already acknowledged")
+	h.press("j") // the next key clears the status line
+	h.lacks("✗")
+	h.press("a")
+	if got := s.st.Alerts[s.bridge].AckedBy; len(got) != 1 || got[0] != "alice" {
+		t.Fatalf("bridge alert acked by %v, want [alice]", got)
+	}
+	h.contains("✓ acknowledged")
+}
+
+func TestDeclareIncidentWithForm(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("D")
+	h.contains("Declare an incident", "Title", "Severity", "[P2]")
+	h.typeText("Relayer key compromise")
+	h.press("enter", "1", "enter", "enter")
+	inc := findIncident(t, s.st, "Relayer key compromise")
+	if inc.Severity != "P1" || inc.Drill {
+		t.Errorf("declared %s drill=%v, want P1 and not a drill", inc.Severity, inc.Drill)
+	}
+	if h.m.Selected() != inc.ID {
+		t.Errorf("the declared incident is not selected")
+	}
+	h.contains("[P1] Relayer key compromise", "DECLARED", "✓ declared")
+}
+
+func TestDeclareFromAlertLinksIt(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("G", "i") // the oldest alert: disk on archive-2
+	h.contains("Declare an incident from alert", "Disk 85% on archive-2", "[P4]")
+	h.press("enter", "enter", "enter")
+	inc := findIncident(t, s.st, "Disk 85% on archive-2")
+	if len(inc.Alerts) != 1 || inc.Alerts[0] != s.disk {
+		t.Errorf("incident alerts = %v, want the disk alert", inc.Alerts)
+	}
+}
+
+func TestFormValidationKeepsTheFormOpen(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("D", "enter", "enter", "enter") // no title
+	h.contains("Declare an incident", "error: title is required")
+	h.press("esc")
+	h.lacks("Declare an incident")
+	if len(s.st.Incidents) != 3 {
+		t.Errorf("%d incidents, want the 3 of the scenario", len(s.st.Incidents))
+	}
+}
+
+func TestSeverityStatusAndLead(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("s", "2", "enter")
+	if got := s.st.Incidents[s.p1].Severity; got != "P2" {
+		t.Errorf("severity %s, want P2", got)
+	}
+	h.press("S")
+	h.contains("[contained]") // the status after triaged is offered first
+	h.press("enter")
+	if got := s.st.Incidents[s.p1].Status; got != domain.StatusContained {
+		t.Errorf("status %s, want contained", got)
+	}
+	h.contains("CONTAINED")
+	// L: role comms (typing c jumps to it), member carol.
+	h.press("L", "c", "enter", "c", "enter")
+	if got := s.st.Incidents[s.p1].Leads["comms"]; got != "carol" {
+		t.Errorf("comms lead %q, want carol", got)
+	}
+	// bob does not hold comms: the form says so and stays open.
+	h.press("L", "c", "enter", "b", "enter")
+	h.contains("bob does not hold the comms role")
+}
+
+func TestTasksAddDoneOwnerAndOverdue(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("2")
+	h.contains("[ ] Snapshot vault balances", "due T+02:13 OVERDUE", "[x] Draft pause tx", "done 03:31")
+	h.press("t")
+	h.typeText("Rotate the relayer key")
+	h.press("enter", "d", "enter") // owner dave
+	h.typeText("30m")
+	h.press("enter")
+	var added *domain.Task
+	for _, tk := range s.st.Tasks {
+		if tk.Title == "Rotate the relayer key" {
+			added = tk
+		}
+	}
+	if added == nil || added.Owner != "dave" || added.Due != t0.Add(30*time.Minute).UnixMilli() {
+		t.Fatalf("added task = %+v, want owner dave due in 30m", added)
+	}
+	// The new task is under the cursor: enter marks it done.
+	h.press("enter")
+	if !s.st.Tasks[added.ID].Done {
+		t.Errorf("enter did not mark the task done")
+	}
+	h.press("g", "o", "c", "enter") // the overdue snapshot task to carol
+	if got := s.st.Tasks[s.snapshot].Owner; got != "carol" {
+		t.Errorf("snapshot owner %q, want carol", got)
+	}
+}
+
+func TestTimersCountDownAndReArm(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("3")
+	h.contains("T-14:59    Containment check", "T-18:53    Comms update (every 30m)")
+	h.tick(time.Second)
+	h.contains("T-14:58    Containment check", "+00:41:08")
+	// Past the comms deadline it re-arms 30 minutes later; the containment check goes
+	// overdue and says so.
+	h.tick(20 * time.Minute)
+	h.contains("T+05:02    Containment check OVERDUE", "T-28:52    Comms update", "T+22:14 OVERDUE")
+}
+
+func TestAddTimer(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("T")
+	h.typeText("Status page update")
+	h.press("enter")
+	h.typeText("15")
+	h.press("enter")
+	h.typeText("30m")
+	h.press("enter")
+	var tm *domain.Timer
+	for _, x := range s.st.Timers {
+		if x.Label == "Status page update" {
+			tm = x
+		}
+	}
+	if tm == nil || tm.Due != t0.Add(15*time.Minute).UnixMilli() || tm.Every != (30*time.Minute).Milliseconds() {
+		t.Fatalf("timer = %+v, want due in 15m every 30m", tm)
+	}
+	h.press("3")
+	h.contains("T-15:00    Status page update (every 30m)")
+}
+
+func TestNoteAppearsInTimeline(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("5", "n")
+	h.typeText("Pause tx signed by 2 of 3")
+	h.press("enter")
+	h.contains("alice", "note.add", "Pause tx signed by 2 of 3")
+}
+
+func TestFilterCapturesKeys(t *testing.T) {
+	h := newHarness(t, newScenario(t).fake, 80, 24)
+	h.press("/")
+	h.typeText("seq") // no global key fires while typing (s would open severity)
+	h.contains("Sequencer lag")
+	h.lacks("Relayer key", "Severity of")
+	h.press("enter")
+	h.contains("/seq")
+	h.press("esc")
+	h.contains("Relayer key", "Sequencer lag")
+	h.press("/")
+	h.typeText("q")
+	if h.quit {
+		t.Fatal("q typed into the filter quit the cockpit")
+	}
+}
+
+func TestQuitAsksOnlyWithAHalfFilledForm(t *testing.T) {
+	h := newHarness(t, newScenario(t).fake, 80, 24)
+	h.press("D", "x", "ctrl+c")
+	if h.quit {
+		t.Fatal("quit without asking while a form was half-filled")
+	}
+	h.contains("Discard the half-filled form and quit?")
+	h.press("n")
+	h.contains("Declare an incident")
+	h.press("esc", "q")
+	if !h.quit {
+		t.Fatal("q did not quit with no form open")
+	}
+	h2 := newHarness(t, newScenario(t).fake, 80, 24)
+	h2.press("s", "q") // an untouched choice form: q quits at once
+	if !h2.quit {
+		t.Fatal("q in an untouched form did not quit")
+	}
+}
+
+func TestErrorsStayUntilTheNextKey(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	s.fail = errors.New("store is locked by another process")
+	h.press("2", "enter")
+	h.contains("✗ store is locked by another process")
+	h.poll()
+	h.tick(time.Second)
+	h.contains("✗ store is locked")
+	h.press("j")
+	h.lacks("✗")
+}
+
+func TestStrangerCannotSign(t *testing.T) {
+	s := newScenario(t)
+	s.me = "mallory"
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("2", "enter")
+	h.contains("not a member of the workspace")
+	if len(s.pending) != 0 {
+		t.Error("an event was signed for a stranger")
+	}
+}
+
+func TestLiveUpdateWithoutAKey(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("5")
+	before := h.view()
+	h.poll()
+	if h.view() != before {
+		t.Error("a poll that found nothing changed the screen")
+	}
+	s.external("bob", &domain.Note{Incident: s.p1, Text: "Second signer online"}, t0)
+	s.external("carol", &domain.AlertObserve{Fingerprint: "chain-bridge-outflow", Title: "Bridge vault outflow 12x above 7d baseline",
+		Source: "chain", Severity: "P1", Status: "firing"}, t0)
+	h.poll()
+	h.contains("bob", "Second signer online")
+	h.press("1")
+	h.contains("3/3")
+}
+
+func TestCopyRunbookOneLiner(t *testing.T) {
+	h := newHarness(t, newScenario(t).fake, 80, 24)
+	h.press("4")
+	h.contains("contract-pause", "high", "$ cast send {{contract}} 'pause()'")
+	h.press("y")
+	if len(h.copied) != 1 || !strings.HasPrefix(h.copied[0], "cast send {{contract}}") {
+		t.Fatalf("copied %q", h.copied)
+	}
+	h.contains("✓ copied contract-pause one-liner")
+}
+
+func TestSelectingAnIncidentMovesEveryPane(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("6", "j")
+	if h.m.Selected() != s.p3 {
+		t.Fatalf("selected %s, want the P3", h.m.Selected().Short())
+	}
+	h.contains("[P3] Docs site 502 on /bridge", "no deadlines")
+	h.press("2")
+	h.contains("no tasks yet")
+}
+
+func TestHelpShowsEveryEnabledKey(t *testing.T) {
+	h := newHarness(t, newScenario(t).fake, 160, 48)
+	h.press("?")
+	h.contains("On the selected incident", "severity", "Alerts (this pane)", "ack", "Runbooks", "copy one-liner",
+		"Forms", "quit")
+	h.lacks("execute", "approve") // destructive keys are disabled until runbooks land
+	h.press("esc")
+	h.lacks("Alerts (this pane)")
+}
+
+func TestClockRunsOnlyWhileSomethingCounts(t *testing.T) {
+	f := newFake(t, t0)
+	f.apply("alice", &domain.Genesis{Name: "quiet", Founder: domain.MemberSpec{Address: f.addr("alice"), Handle: "alice",
+		Roles: []string{"triage"}}}, t0)
+	h := newHarness(t, f, 80, 24)
+	if h.m.ticking {
+		t.Error("the clock ticks with nothing on screen counting")
+	}
+	h.contains("no incident selected", "peers 0/0 · offline")
+	if !newHarness(t, newScenario(t).fake, 80, 24).m.ticking {
+		t.Error("the clock does not tick with an open incident on screen")
+	}
+}
+
+func TestHostileTextIsCleaned(t *testing.T) {
+	s := newScenario(t)
+	s.external("bob", &domain.Note{Incident: s.p1, Text: "evil\x1b]52;c;cm0gLXJmIC8=\x07\x1b[2Jline\nnext"}, t0)
+	h := newHarness(t, s.fake, 80, 24)
+	h.poll()
+	h.press("5")
+	v := h.view()
+	if strings.Contains(v, "\x1b") || strings.Contains(v, "\x07") {
+		t.Fatalf("an escape sequence from a note reached the screen: %q", v)
+	}
+	h.contains("evil ]52;c;cm0gLXJmIC8=  [2Jline ⏎ next")
+}
+
+func findIncident(t *testing.T, s *domain.State, title string) *domain.Incident {
+	t.Helper()
+	for _, inc := range s.Incidents {
+		if inc.Title == title {
+			return inc
+		}
+	}
+	t.Fatalf("no incident %q", title)
+	return nil
+}

@@ -1,0 +1,287 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// alertsPane lists live alerts newest first: severity, firing or resolved, how many
+// watchers saw it (k/n), whether someone acknowledged it.
+type alertsPane struct {
+	Common
+	all    []*domain.Alert // sorted newest first, rebuilt on stateMsg
+	rows   []*domain.Alert // all, filtered
+	cur    cursor
+	sel    domain.ID // keeps the cursor on the same alert when rows move
+	input  textinput.Model
+	typing bool
+	query  string
+	firing int
+	unack  int
+}
+
+func newAlertsPane(c *Context) *alertsPane {
+	p := &alertsPane{Common: Common{Context: c}}
+	p.input = *c.textField("", "", "title, source, P1, firing…", 100).text
+	p.input.Prompt = "/"
+	return p
+}
+
+func (p *alertsPane) Capturing() bool { return p.typing }
+
+func (p *alertsPane) SetSize(w, h int) {
+	p.Common.SetSize(w, h)
+	p.input.Width = w - 2
+	p.cur.setHeight(p.listHeight())
+}
+
+// listHeight is the rows left for alerts once the filter line, if any, is drawn.
+func (p *alertsPane) listHeight() int {
+	if p.typing || p.query != "" {
+		return p.Height - 1
+	}
+	return p.Height
+}
+
+func (p *alertsPane) Title() string {
+	t := "Alerts · " + itoa(p.firing) + " firing · " + itoa(p.unack) + " unacked"
+	if p.query != "" {
+		t += " · /" + p.query
+	}
+	return t
+}
+
+func (p *alertsPane) rebuild() {
+	st := p.Live.State
+	p.all = st.SortedAlerts()
+	p.firing, p.unack = 0, 0
+	for _, al := range p.all {
+		if al.Status == domain.AlertFiring {
+			p.firing++
+			if len(al.AckedBy) == 0 {
+				p.unack++
+			}
+		}
+	}
+	p.filter()
+}
+
+func (p *alertsPane) filter() {
+	if p.query == "" {
+		p.rows = p.all
+	} else {
+		q := strings.ToLower(p.query)
+		p.rows = p.rows[:0:0]
+		for _, al := range p.all {
+			hay := strings.ToLower(al.Title + " " + al.Source + " " + al.Severity + " " + al.Status + " " + al.Fingerprint)
+			if strings.Contains(hay, q) {
+				p.rows = append(p.rows, al)
+			}
+		}
+	}
+	p.cur.setHeight(p.listHeight())
+	p.cur.setLen(len(p.rows))
+	for i, al := range p.rows {
+		if al.ID == p.sel {
+			p.cur.set(i)
+			break
+		}
+	}
+	p.remember()
+}
+
+func (p *alertsPane) remember() {
+	if a := p.selected(); a != nil {
+		p.sel = a.ID
+	}
+}
+
+func (p *alertsPane) selected() *domain.Alert {
+	if p.cur.pos < len(p.rows) {
+		return p.rows[p.cur.pos]
+	}
+	return nil
+}
+
+func (p *alertsPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case stateMsg:
+		p.rebuild()
+	case tea.KeyMsg:
+		if p.typing {
+			return p, p.typingKey(msg)
+		}
+		return p, p.key(msg)
+	}
+	return p, nil
+}
+
+func (p *alertsPane) typingKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		p.typing, p.query = false, ""
+		p.input.SetValue("")
+		p.input.Blur()
+	case "enter":
+		p.typing = false
+		p.input.Blur()
+	default:
+		var cmd tea.Cmd
+		p.input, cmd = p.input.Update(msg)
+		p.query = strings.TrimSpace(p.input.Value())
+		p.filter()
+		return cmd
+	}
+	p.filter()
+	return nil
+}
+
+func (p *alertsPane) key(msg tea.KeyMsg) tea.Cmd {
+	k := p.Keys
+	if p.cur.move(k, msg) {
+		p.remember()
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Filter):
+		p.typing = true
+		p.input.CursorEnd()
+		p.filter()
+		return p.input.Focus()
+	case key.Matches(msg, k.ClearFilter) && p.query != "":
+		p.query = ""
+		p.input.SetValue("")
+		p.filter()
+		return nil
+	}
+	al := p.selected()
+	if al == nil {
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Ack):
+		return send(doRequest{pane: paneAlerts, body: &domain.AlertAck{Alert: al.ID}, what: "acknowledged " + al.ID.Short()})
+	case key.Matches(msg, k.FromAlert):
+		return send(formRequest{p.declareForm(al)})
+	case key.Matches(msg, k.Link):
+		inc := p.Live.Incident
+		if inc == nil {
+			return send(doneMsg{pane: paneAlerts, err: errNoIncident})
+		}
+		return send(doRequest{pane: paneAlerts, body: &domain.IncidentLink{Incident: inc.ID, Alert: al.ID},
+			what: "linked " + al.ID.Short() + " to " + inc.ID.Short()})
+	}
+	return nil
+}
+
+func (p *alertsPane) View() string {
+	lines := make([]string, 0, p.Height)
+	if p.typing || p.query != "" {
+		if p.typing {
+			lines = append(lines, p.input.View())
+		} else {
+			lines = append(lines, p.ink.muted.on(fit("/"+p.query+"  (esc clears)", p.Width)))
+		}
+	}
+	if len(p.rows) == 0 && p.Height > len(lines) {
+		msg := "no alerts yet: watchers and webhooks raise them (tminus alert raise)"
+		if p.query != "" {
+			msg = "no alert matches /" + p.query
+		}
+		lines = append(lines, p.ink.muted.on(fit(" "+msg, p.Width)))
+	}
+	from, to := p.cur.window()
+	for i := from; i < to; i++ {
+		lines = append(lines, p.row(p.rows[i], i == p.cur.pos))
+	}
+	return fill(lines, p.Width, p.Height)
+}
+
+// row: ▸[P1] FIRING    2/3 Bridge vault outflow 12x above 7d baseline   03:14 chain    ✓ alice
+func (p *alertsPane) row(al *domain.Alert, sel bool) string {
+	st := p.Live.State
+	w := p.Width
+	status := strings.ToUpper(al.Status)
+	corr := st.Corroboration(al)
+	when := clock(al.LastSeen, p.Live.Now, p.Live.Loc, false)
+	ack := ""
+	if len(al.AckedBy) > 0 {
+		ack = "✓ " + al.AckedBy[0]
+		if n := len(al.AckedBy); n > 1 {
+			ack += "+" + itoa(n-1)
+		}
+	}
+	wide := w >= 70
+	fixed := 1 + 4 + 1 + 8 + 1 + 5 + 1 + 1 + width(when)
+	if wide {
+		fixed += 1 + 8 + 1 + 10
+	}
+	tw := w - fixed
+	title := clean(al.Title)
+	if !al.Incident.IsZero() {
+		title = "⚑ " + title // linked to an incident
+	}
+	var tail string
+	if wide {
+		tail = " " + fit(when, width(when)) + " " + fit(clean(al.Source), 8) + " " + fit(ack, 10)
+	} else {
+		tail = " " + when
+	}
+	if sel && p.Focused {
+		plain := "▸" + fit("["+orDash(al.Severity)+"]", 4) + " " + fit(status, 8) + " " + fitRight(corr, 5) + " " +
+			fit(title, tw) + tail
+		return p.ink.selected.on(fit(plain, w))
+	}
+	s := marker(sel) + p.badge(al.Severity) + " "
+	if al.Status == domain.AlertFiring {
+		s += p.ink.warn.on(fit(status, 8))
+	} else {
+		s += p.ink.muted.on(fit(status, 8))
+	}
+	return s + " " + fitRight(corr, 5) + " " + p.ink.row.on(fit(title, tw)) + p.ink.muted.on(tail)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "--"
+	}
+	return s
+}
+
+// fitRight right-aligns plain text in w cells.
+func fitRight(s string, w int) string {
+	n := width(s)
+	if n >= w {
+		return fit(s, w)
+	}
+	return spaces(w-n) + s
+}
+
+// fill pads a pane's lines to exactly h lines of w cells.
+func fill(lines []string, w, h int) string {
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	blank := spaces(w)
+	for len(lines) < h {
+		lines = append(lines, blank)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (p *alertsPane) ShortHelp() []key.Binding {
+	k := p.Keys
+	if p.typing {
+		return []key.Binding{k.Submit, k.Cancel}
+	}
+	return []key.Binding{k.Ack, k.FromAlert, k.Link, k.Filter}
+}
+
+func (p *alertsPane) FullHelp() [][]key.Binding {
+	k := p.Keys
+	return [][]key.Binding{{k.Ack, k.FromAlert, k.Link, k.Filter, k.ClearFilter}}
+}

@@ -1,0 +1,111 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// timelinePane shows every event of the selected incident in fold order: when, who, what.
+// It follows the newest entry, like tail -f, until the responder scrolls up; scrolling
+// back to the bottom (G) follows again.
+type timelinePane struct {
+	Common
+	rows   []domain.Entry
+	cur    cursor
+	follow bool
+	inc    domain.ID
+	whenW  int // 8 (15:04:05), or 15 once an entry is from another day
+}
+
+func newTimelinePane(c *Context) *timelinePane {
+	return &timelinePane{Common: Common{Context: c}, follow: true}
+}
+
+func (p *timelinePane) SetSize(w, h int) {
+	p.Common.SetSize(w, h)
+	p.cur.setHeight(h)
+	if p.follow {
+		p.cur.set(p.cur.n - 1)
+	}
+}
+
+func (p *timelinePane) Title() string { return "Timeline · " + itoa(len(p.rows)) + " events" }
+
+func (p *timelinePane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case stateMsg:
+		p.rows = nil
+		inc := p.Live.Incident
+		if inc != nil {
+			p.rows = inc.Timeline // read only; replaced on the next stateMsg
+			if inc.ID != p.inc {
+				p.inc, p.follow = inc.ID, true
+			}
+		}
+		p.whenW = 8
+		if len(p.rows) > 0 {
+			p.whenW = width(clock(p.rows[0].At, p.Live.Now, p.Live.Loc, true))
+		}
+		p.cur.setLen(len(p.rows))
+		if p.follow {
+			p.cur.set(len(p.rows) - 1)
+		}
+	case tea.KeyMsg:
+		if p.cur.move(p.Keys, msg) {
+			p.follow = p.cur.pos == p.cur.n-1
+		}
+	}
+	return p, nil
+}
+
+// row: 03:14:07 alice    alert.observe    Bridge vault outflow 12x above 7d baseline
+func (p *timelinePane) row(e *domain.Entry, sel bool) string {
+	byW, kindW := 9, 17
+	if p.Width < 60 {
+		byW, kindW = 7, 0
+	}
+	when := clock(e.At, p.Live.Now, p.Live.Loc, true)
+	when = fitRight(when, p.whenW)
+	tw := p.Width - 1 - p.whenW - 1 - byW - kindW
+	kind := ""
+	if kindW > 0 {
+		kind = fit(e.Kind, kindW-1) + " "
+	}
+	text := clean(e.Text)
+	if sel && p.Focused {
+		return p.ink.selected.on(fit("▸"+when+" "+fit(e.By, byW-1)+" "+kind+fit(text, tw), p.Width))
+	}
+	ts := p.ink.row
+	if e.Kind == domain.KindNote {
+		ts = p.ink.title // notes are what people wrote: they stand out from the machinery
+	}
+	// No cursor mark unless focused: following the tail, it would only mark the last line.
+	return " " + p.ink.muted.on(when) + " " + p.ink.row.on(fit(e.By, byW-1)) + " " + p.ink.muted.on(kind) +
+		ts.on(fit(text, tw))
+}
+
+func (p *timelinePane) View() string {
+	lines := make([]string, 0, p.Height)
+	switch {
+	case p.Live.Incident == nil:
+		lines = append(lines, p.ink.muted.on(fit(" no incident selected", p.Width)))
+	case len(p.rows) == 0:
+		lines = append(lines, p.ink.muted.on(fit(" nothing yet", p.Width)))
+	}
+	from, to := p.cur.window()
+	for i := from; i < to; i++ {
+		lines = append(lines, p.row(&p.rows[i], i == p.cur.pos))
+	}
+	return fill(lines, p.Width, p.Height)
+}
+
+func (p *timelinePane) ShortHelp() []key.Binding {
+	k := p.Keys
+	return []key.Binding{k.Note, k.Up, k.Bottom}
+}
+
+func (p *timelinePane) FullHelp() [][]key.Binding {
+	k := p.Keys
+	return [][]key.Binding{{k.Note, k.Up, k.Down, k.Top, k.Bottom}}
+}

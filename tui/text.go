@@ -1,0 +1,175 @@
+package tui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// clean makes text from the shared state safe to print: any member (or a compromised
+// member's key) can put bytes in a title or note, and an escape sequence there would
+// drive every responder's terminal. Control characters become spaces; line breaks become
+// " ⏎ " so a multi-line note stays on its row.
+func clean(s string) string {
+	ok := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(" ⏎ ")
+		case r == utf8.RuneError, unicode.IsControl(r), r == '\u2028', r == '\u2029':
+			b.WriteByte(' ')
+		case unicode.Is(unicode.Cf, r): // bidi overrides and other invisible formatting
+			// dropped: they can make a line read differently from what it holds
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// width is the display width of plain text, with a fast path for ASCII (most of it).
+func width(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 || s[i] == 0x1b {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// fit cuts plain text to exactly w cells, with an ellipsis when it had to cut, or pads it
+// with spaces. Every row goes through fit, so no line is ever wider than its pane.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := width(s)
+	if sw > w {
+		s = ansi.Truncate(s, w, "…")
+		sw = width(s)
+	}
+	if sw < w {
+		s += spaces(w - sw)
+	}
+	return s
+}
+
+// cut truncates without padding.
+func cut(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if width(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+const blanks = "                                                                                                                                "
+
+func spaces(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if n <= len(blanks) {
+		return blanks[:n]
+	}
+	return strings.Repeat(" ", n)
+}
+
+// padLine pads an already styled line to w cells, cutting it when it is wider.
+func padLine(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s + spaces(w-sw)
+}
+
+// spread puts left and right on one line of w cells, right-aligned; when both do not
+// fit, left is cut first (the right side holds the time-critical part).
+func spread(left, right string, w int) string {
+	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
+	if rw >= w {
+		return padLine(right, w)
+	}
+	if lw+1+rw > w {
+		left = ansi.Truncate(left, w-rw-1, "…")
+		lw = ansi.StringWidth(left)
+	}
+	return left + spaces(w-lw-rw) + right
+}
+
+// countdown is a deadline as a responder reads it: "T-14:59" to go, "T+02:13" past due.
+// Remaining time rounds up, so T-00:00 never shows while time is left; overdue time
+// rounds down, so the line turns T+ the second the deadline passes.
+func countdown(deadline, now int64) string {
+	d := deadline - now
+	if d > 0 {
+		return "T-" + hms((d + 999) / 1000)
+	}
+	return "T+" + hms(-d/1000)
+}
+
+// elapsed is time since a moment, always with hours: "+00:41:07".
+func elapsed(since, now int64) string {
+	s := (now - since) / 1000
+	if s < 0 {
+		s = 0
+	}
+	return fmt.Sprintf("+%02d:%02d:%02d", s/3600, s/60%60, s%60)
+}
+
+// hms is mm:ss below an hour and h:mm:ss above (hours unbounded: T-71:18:40).
+func hms(s int64) string {
+	if s >= 3600 {
+		return fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%02d:%02d", s/60, s%60)
+}
+
+// clock is a wall-clock time in the responder's zone, with the date when it is not today.
+func clock(ms int64, now time.Time, loc *time.Location, seconds bool) string {
+	t := time.UnixMilli(ms).In(loc)
+	n := now.In(loc)
+	layout := "15:04"
+	if seconds {
+		layout = "15:04:05"
+	}
+	if t.YearDay() != n.YearDay() || t.Year() != n.Year() {
+		layout = "Jan 02 " + layout
+	}
+	return t.Format(layout)
+}
+
+// every renders a repeat interval compactly: 30m, 1h30m, 45s.
+func every(ms int64) string {
+	s := (time.Duration(ms) * time.Millisecond).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func upper(s string) string { return strings.ToUpper(s) }
