@@ -92,7 +92,7 @@ func newInk(s *themes.Styles, r *lipgloss.Renderer) *ink {
 		tab: newPaint(s.Tab), tabActive: newPaint(s.TabActive), paneTitle: newPaint(s.PaneTitle),
 		helpKey: newPaint(s.HelpKey), helpDesc: newPaint(s.HelpDesc), formLabel: newPaint(s.FormLabel),
 		formErr: newPaint(s.FormError),
-		badge: map[string]paint{}, status: map[string]paint{},
+		badge:   map[string]paint{}, status: map[string]paint{},
 	}
 	for _, sev := range domain.Severities {
 		k.badge[sev] = newPaint(s.Badge(sev))

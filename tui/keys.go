@@ -30,11 +30,11 @@ type KeyMap struct {
 	Bottom   key.Binding
 
 	// Alerts.
-	Ack          key.Binding
-	FromAlert    key.Binding
-	Link         key.Binding
-	Filter       key.Binding
-	ClearFilter  key.Binding
+	Ack         key.Binding
+	FromAlert   key.Binding
+	Link        key.Binding
+	Filter      key.Binding
+	ClearFilter key.Binding
 	Select      key.Binding
 
 	// Tasks and timers.
@@ -88,12 +88,12 @@ func DefaultKeyMap() *KeyMap {
 		Top:      b("g", "top", "g", "home"),
 		Bottom:   b("G", "bottom", "G", "end"),
 
-		Ack:          b("a", "ack", "a"),
-		FromAlert:    b("i", "incident from alert", "i"),
-		Link:         b("l", "link to incident", "l"),
-		Filter:       b("/", "filter", "/"),
-		ClearFilter:  b("esc", "clear filter", "esc"),
-		Select:       b("enter", "select", "enter"),
+		Ack:         b("a", "ack", "a"),
+		FromAlert:   b("i", "incident from alert", "i"),
+		Link:        b("l", "link to incident", "l"),
+		Filter:      b("/", "filter", "/"),
+		ClearFilter: b("esc", "clear filter", "esc"),
+		Select:      b("enter", "select", "enter"),
 
 		Done:  b("enter", "done", "enter"),
 		Owner: b("o", "owner", "o"),

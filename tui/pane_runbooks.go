@@ -18,8 +18,8 @@ type runbooksPane struct {
 	fits []bool
 	// propW is the proposal column's width: 0 until the incident has a proposal.
 	propW int
-	cur  cursor
-	sel  string
+	cur   cursor
+	sel   string
 }
 
 func newRunbooksPane(c *Context) *runbooksPane { return &runbooksPane{Common: Common{Context: c}} }

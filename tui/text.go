@@ -122,7 +122,7 @@ func spread(left, right string, w int) string {
 func countdown(deadline, now int64) string {
 	d := deadline - now
 	if d > 0 {
-		return "T-" + hms((d + 999) / 1000)
+		return "T-" + hms((d+999)/1000)
 	}
 	return "T+" + hms(-d/1000)
 }
