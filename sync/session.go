@@ -29,11 +29,14 @@ type Store interface {
 // at MaxEventsBytes. Announces are polled for every announceEvery, so an
 // append by any process on this store reaches peers well within a second.
 const (
-	rangeMax       = 4096
-	announceEvery  = 25 * time.Millisecond
-	maxAnnouncePS  = 50 // a peer announcing more often than this per second is flooding
-	requestTimeout = 20 * time.Second
+	rangeMax      = 4096
+	announceEvery = 25 * time.Millisecond
+	maxAnnouncePS = 50 // a peer announcing more often than this per second is flooding
 )
+
+// requestTimeout is how long a peer may take to answer a GetEvents; a
+// variable so that tests can shorten it.
+var requestTimeout = 20 * time.Second
 
 // Stats counts what one session moved.
 type Stats struct {
@@ -61,6 +64,7 @@ type Session struct {
 	queue  []common.Address // outstanding GetEvents, oldest first
 	blobs  map[string]bool  // requested
 	wsSeen bool
+	forks  int // fork proofs sent so far
 	Behind func(n int64)
 }
 
@@ -145,6 +149,11 @@ func (s *Session) Run(ctx context.Context) error {
 				if err := s.announce(ctx); err != nil {
 					return err
 				}
+				// An equivocation found after connect (by a local
+				// ingest or another peer's proof) is passed on now.
+				if err := s.sendForks(ctx); err != nil {
+					return err
+				}
 			}
 			for a, t := range s.flight {
 				if time.Since(t) > requestTimeout {
@@ -196,9 +205,10 @@ func (s *Session) announce(ctx context.Context) error {
 
 func (s *Session) sendForks(ctx context.Context) error {
 	proofs, err := s.St.ForkProofs(ctx)
-	if err != nil || len(proofs) == 0 {
+	if err != nil || len(proofs) <= s.forks {
 		return err
 	}
+	s.forks = len(proofs) // all again: receivers skip the ones they have
 	f := &Forks{}
 	for _, p := range proofs {
 		f.Pairs = append(f.Pairs, ForkPair{p.A, p.B})
