@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExportUnknownIncident(t *testing.T) {
+	home, _ := newWorkspace(t)
+	_, errs, code := tminus(t, home, "export", "abcdef123456", "--format", "md")
+	if code != 1 || !strings.Contains(errs, "incident abcdef123456 not found") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	_, errs, code = tminus(t, home, "export", "abcdef123456", "--format", "pdf")
+	if code != 2 || !strings.Contains(errs, "want md or jsonl") {
+		t.Errorf("bad format: exit %d, stderr %q", code, errs)
+	}
+}
+
+// exportedIncident builds a workspace with two incidents and exports the
+// first as jsonl; it returns the home, the file and the file's lines.
+func exportedIncident(t *testing.T) (home, file string, lines []string) {
+	t.Helper()
+	home, inc := newWorkspace(t)
+	other := must(t, home, "incident", "declare", "--title", "Secret other breach", "--severity", "P2")
+	must(t, home, "note", other[:8], "other incident detail nobody outside may read")
+	must(t, home, "task", "add", inc[:8], "--title", "Snapshot balances")
+	must(t, home, "incident", "severity", inc[:8], "P2")
+	must(t, home, "incident", "status", inc[:8], "contained")
+	must(t, home, "note", inc[:8], "paused the vault")
+	file = filepath.Join(t.TempDir(), "inc.jsonl")
+	must(t, home, "export", inc[:8], "--format", "jsonl", "--out", file)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "Secret other breach") || strings.Contains(string(data), "nobody outside") {
+		t.Error("the export discloses another incident")
+	}
+	if !strings.Contains(string(data), "paused the vault") {
+		t.Error("the export lacks the incident's own note")
+	}
+	return home, file, strings.Split(strings.TrimSpace(string(data)), "\n")
+}
+
+func TestExportJSONLVerifies(t *testing.T) {
+	home, file, lines := exportedIncident(t)
+	out := must(t, home, "verify", file)
+	if !strings.Contains(out, "OK") || !strings.Contains(out, "(2 redacted)") {
+		t.Errorf("verify: %s", out)
+	}
+	if len(lines) != 8 {
+		t.Errorf("%d lines, want every stored event (8)", len(lines))
+	}
+	// The file verifies with no store at all.
+	if out := must(t, filepath.Join(t.TempDir(), "nobody"), "verify", file); !strings.Contains(out, "OK") {
+		t.Errorf("verify without a workspace: %s", out)
+	}
+}
+
+func TestExportMarkdown(t *testing.T) {
+	home, inc := newWorkspace(t)
+	must(t, home, "incident", "severity", inc[:8], "P2")
+	must(t, home, "incident", "status", inc[:8], "contained")
+	out := must(t, home, "export", inc[:8], "--format", "md")
+	for _, want := range []string{"# Post-incident review: Vault drain", "## Severity history", "| P2 | alice |", "status declared -> contained", "Time to contain |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("retro lacks %q:\n%s", want, out)
+		}
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(must(t, home, "metrics", "--json")), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"incidents", "mtta_s", "mttc_s", "mttr_s", "drills"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("metrics --json lacks %q: %v", k, m)
+		}
+	}
+	if m["incidents"].(float64) != 1 || m["mttc_s"] == nil || m["mttr_s"] != nil {
+		t.Errorf("metrics: %v", m)
+	}
+}
+
+func TestVerifyTamperedExport(t *testing.T) {
+	home, _, lines := exportedIncident(t)
+	declare := -1
+	for i, l := range lines {
+		if strings.Contains(l, `"kind":"incident.declare"`) && strings.Contains(l, "Vault drain") {
+			declare = i
+		}
+	}
+	if declare < 0 {
+		t.Fatal("no declare line")
+	}
+	join := func(ls ...string) string { return strings.Join(ls, "\n") + "\n" }
+	cp := func() []string { return append([]string{}, lines...) }
+	swapped := cp()
+	swapped[3], swapped[4] = swapped[4], swapped[3]
+	altered := cp()
+	altered[declare] = strings.Replace(altered[declare], "Vault drain", "Vault drainage", 1)
+	cases := []struct{ name, text, want string }{
+		{"reordered", join(swapped...), "line 5: out of order"},
+		{"removed", join(append(cp()[:4], cp()[5:]...)...), "seq 5 is missing"},
+		{"duplicated", join(append(cp()[:5], cp()[4:]...)...), "line 6: duplicates line 5"},
+		{"altered", join(altered...), `field "body" disagrees with raw`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), c.name+".jsonl")
+			if err := os.WriteFile(f, []byte(c.text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, errs, code := tminus(t, home, "verify", f)
+			if code == 0 || !strings.Contains(out+errs, c.want) {
+				t.Errorf("exit %d, want a report of %q:\n%s\n%s", code, c.want, out, errs)
+			}
+		})
+	}
+}
+
+const tinyScenario = `name: Tiny drill
+severity: P2
+injects:
+  - at: 0s
+    alert: {title: "Tiny alert", fingerprint: tiny-1}
+  - at: 1m
+    note: "attacker funded through a mixer"
+expect:
+  - what: acknowledged
+    within: 3h
+  - what: contained
+    within: 4h
+  - what: resolved
+    within: 1m
+`
+
+func writeScenario(t *testing.T, text string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "scenario.yaml")
+	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestDrillRun(t *testing.T) {
+	home, _ := newWorkspace(t)
+	file := writeScenario(t, tinyScenario)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { // a responder, working the drill through the CLI
+		defer close(done)
+		for ctx.Err() == nil {
+			out, _, _ := tminus(t, home, "alert", "list", "--json")
+			var alerts []struct{ ID, Incident string }
+			json.Unmarshal([]byte(out), &alerts)
+			for _, al := range alerts {
+				if al.Incident == "" {
+					continue
+				}
+				if _, errs, code := tminus(t, home, "alert", "ack", al.ID); code != 0 {
+					t.Errorf("ack: %s", errs)
+				}
+				if _, errs, code := tminus(t, home, "incident", "status", al.Incident, "contained"); code != 0 {
+					t.Errorf("contain: %s", errs)
+				}
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	out, errs, code := tminus(t, home, "drill", "run", file, "--speed", "600", "--json")
+	<-done
+	if code != 0 {
+		t.Fatalf("drill run: exit %d: %s", code, errs)
+	}
+	var card struct {
+		Incident     string
+		Expectations []struct {
+			What, Within string
+			Met          bool
+			AfterS       *float64 `json:"after_s"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &card); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	want := map[string]bool{"acknowledged": true, "contained": true, "resolved": false}
+	if len(card.Expectations) != 3 {
+		t.Fatalf("score card: %s", out)
+	}
+	for _, e := range card.Expectations {
+		if e.Met != want[e.What] {
+			t.Errorf("%s within %s: met %v, want %v (%s)", e.What, e.Within, e.Met, want[e.What], out)
+		}
+		if e.Met && (e.AfterS == nil || *e.AfterS <= 0) {
+			t.Errorf("%s: after_s %v", e.What, e.AfterS)
+		}
+	}
+	var incs []struct {
+		ID    string
+		Drill bool
+	}
+	json.Unmarshal([]byte(must(t, home, "incident", "list", "--json")), &incs)
+	found := false
+	for _, inc := range incs {
+		found = found || (inc.ID == card.Incident && inc.Drill)
+	}
+	if !found {
+		t.Errorf("no drill incident %s in %v", card.Incident, incs)
+	}
+	var m struct {
+		Incidents int
+		Drills    struct{ Incidents int }
+	}
+	json.Unmarshal([]byte(must(t, home, "metrics", "--json")), &m)
+	if m.Incidents != 1 || m.Drills.Incidents != 1 {
+		t.Errorf("metrics count the drill as real: %+v", m)
+	}
+}
+
+func TestDrillRunErrors(t *testing.T) {
+	home, _ := newWorkspace(t)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"unknown inject kind", []string{writeScenario(t, strings.Replace(tinyScenario, "    note:", "    tweet:", 1))}, 1, `:7: inject 2: unknown inject kind "tweet"`},
+		{"offsets out of order", []string{writeScenario(t, strings.Replace(tinyScenario, "at: 0s", "at: 2m", 1))}, 1, ":6: inject 2: offsets out of order"},
+		{"negative speed", []string{writeScenario(t, tinyScenario), "--speed", "-1"}, 2, "--speed -1"},
+		{"absurd speed", []string{writeScenario(t, tinyScenario), "--speed", "1e9"}, 2, "at most 3600"},
+		{"zero speed", []string{writeScenario(t, tinyScenario), "--speed", "0"}, 2, "more than 0"},
+		{"missing file", []string{filepath.Join(t.TempDir(), "nope.yaml")}, 1, "no such file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, errs, code := tminus(t, home, append([]string{"drill", "run"}, c.args...)...)
+			if code != c.code || !strings.Contains(errs, c.msg) || !strings.HasPrefix(errs, "tminus: ") {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, c.code, c.msg)
+			}
+		})
+	}
+	if out := must(t, home, "incident", "list", "--json"); strings.Count(out, `"drill":true`) != 0 {
+		t.Errorf("a refused drill declared an incident: %s", out)
+	}
+}

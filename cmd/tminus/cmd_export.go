@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/runbooks"
+)
+
+func init() {
+	extraCommandFuncs = append(extraCommandFuncs, (*app).exportCmd, (*app).metricsCmd)
+}
+
+func (a *app) exportCmd() *cobra.Command {
+	var format, out string
+	c := &cobra.Command{
+		Use:   "export INCIDENT --format md|jsonl [--out FILE]",
+		Short: "The retro draft (md) or the incident's signed events for offline verification (jsonl)",
+		Args:  exactArgs(1, "the incident id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "md" && format != "jsonl" {
+				return usageError{fmt.Errorf("--format %q: want md or jsonl", format)}
+			}
+			ctx := cmd.Context()
+			id, err := a.incidentID(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			s, err := a.state(ctx)
+			if err != nil {
+				return err
+			}
+			inc, ok := s.Incidents[id]
+			if !ok {
+				return fmt.Errorf("incident %s was refused by the fold (tminus log shows why)", id.Short())
+			}
+			var buf bytes.Buffer
+			if format == "md" {
+				text, err := retroMarkdown(s, inc)
+				if err != nil {
+					return err
+				}
+				buf.WriteString(text)
+			} else if err := a.exportLines(ctx, s, inc, &buf); err != nil {
+				return err
+			}
+			if out == "" {
+				_, err := a.stdout.Write(buf.Bytes())
+				return err
+			}
+			return writeFileAtomic(out, buf.Bytes())
+		},
+	}
+	c.Flags().StringVar(&format, "format", "", "md (the retro draft) or jsonl (signed events, others redacted)")
+	c.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout (atomically)")
+	c.MarkFlagRequired("format")
+	return c
+}
+
+// incidentData copies the folded incident into what the retro template reads.
+func incidentData(s *domain.State, inc *domain.Incident) runbooks.IncidentData {
+	ms := func(v int64) time.Time {
+		if v == 0 {
+			return time.Time{}
+		}
+		return time.UnixMilli(v).UTC()
+	}
+	d := runbooks.IncidentData{ID: inc.ID.String(), Title: inc.Title, Severity: inc.Severity, Status: inc.Status,
+		Drill: inc.Drill, DeclaredAt: ms(inc.DeclaredAt), DeclaredBy: inc.DeclaredBy, Leads: map[string]string{},
+		Metrics: domain.MetricsOf(s, inc).Times}
+	for r, h := range inc.Leads {
+		d.Leads[r] = h
+	}
+	for _, id := range inc.Timers {
+		if t, ok := s.Timers[id]; ok {
+			d.Deadlines = append(d.Deadlines, runbooks.Deadline{Label: t.Label, Due: ms(t.Due), Every: time.Duration(t.Every) * time.Millisecond})
+		}
+	}
+	for _, e := range inc.Timeline {
+		d.Timeline = append(d.Timeline, runbooks.TimelineEntry{At: ms(e.At), By: e.By, Kind: e.Kind, Text: e.Text})
+	}
+	for _, id := range inc.Tasks {
+		if t, ok := s.Tasks[id]; ok {
+			d.Tasks = append(d.Tasks, runbooks.Task{Title: t.Title, Owner: t.Owner, Done: t.Done})
+		}
+	}
+	for _, e := range inc.Evidence {
+		d.Evidence = append(d.Evidence, runbooks.Evidence{Name: e.Name, SHA256: e.SHA256, Size: e.Size})
+	}
+	for _, id := range inc.Proposals {
+		p, ok := s.Proposals[id]
+		if !ok || p.Exec == nil {
+			continue
+		}
+		approvers := []string{p.By + " (proposer)"}
+		for _, h := range p.Approvals {
+			if h != p.By {
+				approvers = append(approvers, h)
+			}
+		}
+		d.Executions = append(d.Executions, runbooks.Execution{Runbook: p.Runbook, Step: p.Step, Command: p.Command,
+			ExitCode: p.Exec.ExitCode, Approvers: approvers})
+	}
+	return d
+}
+
+// retroMarkdown is the retro form plus what the form has no place for:
+// the severity history and the time to recover.
+func retroMarkdown(s *domain.State, inc *domain.Incident) (string, error) {
+	d := incidentData(s, inc)
+	text, err := runbooks.RenderRetro(d)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(text, "\n"))
+	b.WriteString("\n\n## Severity history\n\n| When (UTC) | Severity | Set by |\n| --- | --- | --- |\n")
+	for _, c := range inc.SevHistory {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", time.UnixMilli(c.At).UTC().Format("2006-01-02 15:04:05 UTC"), c.Severity, c.By)
+	}
+	if r, ok := d.Metrics[domain.PhaseRecover]; ok {
+		fmt.Fprintf(&b, "\nTime to recover: %s\n", r.Round(time.Second))
+	}
+	return b.String(), nil
+}
+
+// exportLines writes every stored event in fold order: the incident's own
+// events and the roster events in full, every other event redacted, so
+// chains stay unbroken and nothing of other incidents is disclosed.
+func (a *app) exportLines(ctx context.Context, s *domain.State, inc *domain.Incident, w io.Writer) error {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return err
+	}
+	keep := incidentRefs(s, inc)
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	err = st.Log(ctx, func(e *domain.Event, _ bool) error {
+		if !keep(e) {
+			r, err := e.Redact()
+			if err != nil {
+				return err
+			}
+			e = r
+		}
+		return enc.Encode(domain.NewLine(e))
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// incidentRefs says whether an event belongs in full in an incident's
+// export: the roster, the declaration, anything whose body names the
+// incident, its tasks, timers or proposals, and its linked alerts'
+// observations and acknowledgements.
+func incidentRefs(s *domain.State, inc *domain.Incident) func(*domain.Event) bool {
+	ids := func(list []domain.ID) map[domain.ID]bool {
+		m := map[domain.ID]bool{}
+		for _, id := range list {
+			m[id] = true
+		}
+		return m
+	}
+	tasks, timers, props, alerts := ids(inc.Tasks), ids(inc.Timers), ids(inc.Proposals), ids(inc.Alerts)
+	return func(e *domain.Event) bool {
+		switch e.Kind {
+		case domain.KindGenesis, domain.KindMemberPropose, domain.KindMemberApprove:
+			return true
+		case domain.KindIncidentDeclare:
+			return e.ID == inc.ID
+		}
+		if e.Redacted {
+			return false
+		}
+		b, err := domain.DecodeBody(e.Kind, e.Body)
+		if err != nil {
+			return false
+		}
+		switch b := b.(type) {
+		case *domain.IncidentSeverity:
+			return b.Incident == inc.ID
+		case *domain.IncidentStatus:
+			return b.Incident == inc.ID
+		case *domain.IncidentAssign:
+			return b.Incident == inc.ID
+		case *domain.IncidentLink:
+			return b.Incident == inc.ID
+		case *domain.TaskAdd:
+			return b.Incident == inc.ID
+		case *domain.Note:
+			return b.Incident == inc.ID
+		case *domain.TimerSet:
+			return b.Incident == inc.ID
+		case *domain.EvidenceAdd:
+			return b.Incident == inc.ID
+		case *domain.RunbookPropose:
+			return b.Incident == inc.ID
+		case *domain.TaskDone:
+			return tasks[b.Task]
+		case *domain.TaskAssign:
+			return tasks[b.Task]
+		case *domain.TimerDone:
+			return timers[b.Timer]
+		case *domain.RunbookApprove:
+			return props[b.Proposal]
+		case *domain.RunbookExec:
+			return props[b.Proposal]
+		case *domain.AlertObserve:
+			return alerts[domain.AlertID(b.Fingerprint)]
+		case *domain.AlertAck:
+			return alerts[b.Alert]
+		}
+		return false
+	}
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename: the file is complete or absent.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(dirOf(path), ".tminus-export-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func (a *app) metricsCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "metrics [--json]",
+		Short: "Time to acknowledge, triage, contain, recover and resolve: means and medians, drills apart",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.state(cmd.Context())
+			if err != nil {
+				return err
+			}
+			sum := domain.Metrics(s)
+			if asJSON {
+				out := metricsJSON(sum.Real)
+				out["drills"] = metricsJSON(sum.Drills)
+				per := []map[string]any{}
+				for _, m := range sum.Incidents {
+					times := map[string]float64{}
+					for k, v := range m.Times {
+						times[k] = v.Seconds()
+					}
+					per = append(per, map[string]any{"id": m.Incident.String(), "title": m.Title, "drill": m.Drill,
+						"start": ts(m.Start), "times_s": times})
+				}
+				out["per_incident"] = per
+				return a.printJSON(out)
+			}
+			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			for _, part := range []struct {
+				name string
+				ag   domain.Aggregate
+			}{{"incidents", sum.Real}, {"drills", sum.Drills}} {
+				fmt.Fprintf(w, "%s: %d\n", part.name, part.ag.Incidents)
+				fmt.Fprintln(w, "  TIME TO\tN\tMEAN\tMEDIAN")
+				for _, ph := range domain.Phases {
+					st, ok := part.ag.Phases[ph]
+					if !ok {
+						fmt.Fprintf(w, "  %s\t0\t-\t-\n", ph)
+						continue
+					}
+					fmt.Fprintf(w, "  %s\t%d\t%s\t%s\n", ph, st.N, st.Mean.Round(time.Second), st.Median.Round(time.Second))
+				}
+			}
+			return w.Flush()
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// metricsJSON is CLI.md's shape: mean seconds as mtt*_s (null when no
+// incident reached the phase), with medians and counts alongside.
+func metricsJSON(ag domain.Aggregate) map[string]any {
+	secs := func(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
+	out := map[string]any{"incidents": ag.Incidents}
+	means, medians, counts := map[string]any{}, map[string]any{}, map[string]int{}
+	for _, ph := range domain.Phases {
+		st, ok := ag.Phases[ph]
+		if !ok {
+			means[ph], medians[ph], counts[ph] = nil, nil, 0
+			continue
+		}
+		means[ph], medians[ph], counts[ph] = secs(st.Mean), secs(st.Median), st.N
+	}
+	out["mtta_s"] = means[domain.PhaseAcknowledge]
+	out["mttt_s"] = means[domain.PhaseTriage]
+	out["mttc_s"] = means[domain.PhaseContain]
+	out["mttrec_s"] = means[domain.PhaseRecover]
+	out["mttr_s"] = means[domain.PhaseResolve]
+	out["mean_s"], out["median_s"], out["n"] = means, medians, counts
+	return out
+}

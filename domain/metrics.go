@@ -1,0 +1,154 @@
+package domain
+
+import (
+	"sort"
+	"time"
+)
+
+// Phases an incident is measured to, each a duration from its start.
+const (
+	PhaseAcknowledge = "acknowledge"
+	PhaseTriage      = "triage"
+	PhaseContain     = "contain"
+	PhaseRecover     = "recover"
+	PhaseResolve     = "resolve"
+)
+
+// Phases in their usual order.
+var Phases = []string{PhaseAcknowledge, PhaseTriage, PhaseContain, PhaseRecover, PhaseResolve}
+
+// phaseStatus is the status whose first arrival ends a phase.
+var phaseStatus = map[string]string{
+	PhaseTriage:  StatusTriaged,
+	PhaseContain: StatusContained,
+	PhaseRecover: StatusRecovered,
+	PhaseResolve: StatusResolved,
+}
+
+// IncidentMetrics are one incident's times, from the signed transition
+// times. Times holds only the phases the incident has reached.
+type IncidentMetrics struct {
+	Incident ID                       `json:"incident"`
+	Title    string                   `json:"title"`
+	Drill    bool                     `json:"drill"`
+	Start    int64                    `json:"start"` // unix ms
+	Times    map[string]time.Duration `json:"times"` // Phase* -> duration
+}
+
+// Stat is a mean and a median over the incidents that reached a phase.
+type Stat struct {
+	N      int           `json:"n"`
+	Mean   time.Duration `json:"mean"`
+	Median time.Duration `json:"median"`
+}
+
+// Aggregate is the statistics of one population: real incidents or drills.
+type Aggregate struct {
+	Incidents int             `json:"incidents"`
+	Phases    map[string]Stat `json:"phases"` // only phases some incident reached
+}
+
+// Summary keeps drills apart: they never count in real metrics.
+type Summary struct {
+	Real      Aggregate         `json:"real"`
+	Drills    Aggregate         `json:"drills"`
+	Incidents []IncidentMetrics `json:"per_incident"` // by declaration time, then id
+}
+
+// IncidentStart is when an incident began: the earliest first sighting of
+// a linked alert, or its declaration when that is earlier or there is none
+// (an alert linked later that first fired after the declaration does not
+// move the start).
+func IncidentStart(s *State, inc *Incident) int64 {
+	start := inc.DeclaredAt
+	for _, id := range inc.Alerts {
+		if al, ok := s.Alerts[id]; ok && al.FirstSeen > 0 && al.FirstSeen < start {
+			start = al.FirstSeen
+		}
+	}
+	return start
+}
+
+// MetricsOf measures one incident. Acknowledgement is Incident.AckedAt or,
+// when absent and the incident was declared from alerts, the declaration.
+// A transition stamped before the start (clock skew) counts as zero.
+func MetricsOf(s *State, inc *Incident) IncidentMetrics {
+	m := IncidentMetrics{Incident: inc.ID, Title: inc.Title, Drill: inc.Drill, Start: IncidentStart(s, inc),
+		Times: map[string]time.Duration{}}
+	since := func(at int64) time.Duration {
+		if at < m.Start {
+			return 0
+		}
+		return time.Duration(at-m.Start) * time.Millisecond
+	}
+	switch {
+	case inc.AckedAt != 0:
+		m.Times[PhaseAcknowledge] = since(inc.AckedAt)
+	case len(inc.Alerts) > 0:
+		m.Times[PhaseAcknowledge] = since(inc.DeclaredAt)
+	}
+	for phase, status := range phaseStatus {
+		if at, ok := inc.Reached[status]; ok {
+			m.Times[phase] = since(at)
+		}
+	}
+	return m
+}
+
+// Metrics measures every incident and aggregates real incidents and drills
+// apart.
+func Metrics(s *State) Summary {
+	sum := Summary{Incidents: []IncidentMetrics{}}
+	incs := make([]*Incident, 0, len(s.Incidents))
+	for _, inc := range s.Incidents {
+		incs = append(incs, inc)
+	}
+	sort.Slice(incs, func(i, j int) bool {
+		if incs[i].DeclaredAt != incs[j].DeclaredAt {
+			return incs[i].DeclaredAt < incs[j].DeclaredAt
+		}
+		return incs[i].ID.String() < incs[j].ID.String()
+	})
+	var real, drills []IncidentMetrics
+	for _, inc := range incs {
+		m := MetricsOf(s, inc)
+		sum.Incidents = append(sum.Incidents, m)
+		if inc.Drill {
+			drills = append(drills, m)
+		} else {
+			real = append(real, m)
+		}
+	}
+	sum.Real, sum.Drills = aggregate(real), aggregate(drills)
+	return sum
+}
+
+func aggregate(ms []IncidentMetrics) Aggregate {
+	ag := Aggregate{Incidents: len(ms), Phases: map[string]Stat{}}
+	for _, phase := range Phases {
+		var ds []time.Duration
+		for _, m := range ms {
+			if d, ok := m.Times[phase]; ok {
+				ds = append(ds, d)
+			}
+		}
+		if len(ds) > 0 {
+			ag.Phases[phase] = stat(ds)
+		}
+	}
+	return ag
+}
+
+func stat(ds []time.Duration) Stat {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	var total time.Duration
+	for _, d := range ds {
+		total += d
+	}
+	n := len(ds)
+	median := ds[n/2]
+	if n%2 == 0 {
+		median = (ds[n/2-1] + ds[n/2]) / 2
+	}
+	return Stat{N: n, Mean: total / time.Duration(n), Median: median}
+}

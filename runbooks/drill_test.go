@@ -1,0 +1,105 @@
+package runbooks
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodScenario = `name: Oracle manipulation
+description: A feed is pushed off.
+severity: P1
+injects:
+  - at: 0s
+    alert: {title: "Oracle deviation", severity: P1, source: chain, fingerprint: drill-oracle-1, labels: {feed: ETH/USD}}
+  - at: 2m
+    note: "Attacker funded through a mixer"
+expect:
+  - what: acknowledged
+    within: 5m
+  - what: contained
+    within: 30m
+`
+
+func TestParseScenario(t *testing.T) {
+	sc, err := ParseScenario("good.yaml", []byte(goodScenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Name != "Oracle manipulation" || sc.Severity != "P1" || len(sc.Injects) != 2 || len(sc.Expect) != 2 {
+		t.Fatalf("parsed %+v", sc)
+	}
+	a := sc.Injects[0].Alert
+	if a == nil || a.Fingerprint != "drill-oracle-1" || a.Source != "chain" || a.Labels["feed"] != "ETH/USD" {
+		t.Errorf("alert inject %+v", a)
+	}
+	if sc.Injects[1].At != 2*time.Minute || sc.Injects[1].Note == "" || sc.Injects[1].Line != 7 {
+		t.Errorf("note inject %+v", sc.Injects[1])
+	}
+	if sc.Expect[1] != (Expectation{What: "contained", Within: 30 * time.Minute, Line: 12}) {
+		t.Errorf("expectation %+v", sc.Expect[1])
+	}
+}
+
+func TestParseScenarioErrors(t *testing.T) {
+	cases := []struct {
+		name, src string
+		line      int
+		msg       string
+	}{
+		{"unknown inject kind", strings.Replace(goodScenario, "    note:", "    tweet:", 1), 8, `unknown inject kind "tweet"`},
+		{"out of order", strings.Replace(goodScenario, "at: 2m", "at: -1s", 1), 7, "negative"},
+		{"offsets out of order", strings.Replace(goodScenario, "at: 0s", "at: 3m", 1), 7, "out of order"},
+		{"missing name", strings.Replace(goodScenario, "name: Oracle manipulation\n", "", 1), 1, `missing field "name"`},
+		{"missing at", strings.Replace(goodScenario, "  - at: 2m\n    note:", "  - note:", 1), 7, `missing field "at"`},
+		{"missing within", strings.Replace(goodScenario, "    within: 30m\n", "", 1), 12, `missing field "within"`},
+		{"bad within", strings.Replace(goodScenario, "within: 5m", "within: soon", 1), 11, "not a duration"},
+		{"zero within", strings.Replace(goodScenario, "within: 5m", "within: 0s", 1), 11, "more than zero"},
+		{"unknown what", strings.Replace(goodScenario, "what: contained", "what: vibes", 1), 12, `unknown what "vibes"`},
+		{"bad severity", strings.Replace(goodScenario, "severity: P1\n", "severity: high\n", 1), 3, "not a severity"},
+		{"unknown field", goodScenario + "extra: 1\n", 14, `unknown field "extra"`},
+		{"alert and note", strings.Replace(goodScenario, "    note: \"Attacker", "    alert: {title: x}\n    note: \"Attacker", 1), 9, "not both"},
+		{"alert without title", strings.Replace(goodScenario, `title: "Oracle deviation", `, "", 1), 6, `missing field "title"`},
+		{"no injects", "name: n\nseverity: P2\ninjects: []\nexpect: [{what: triaged, within: 1m}]\n", 3, "at least one inject"},
+		{"absurd offset", strings.Replace(goodScenario, "at: 2m", "at: 9999h", 1), 7, "longer than a drill"},
+		{"duplicate expectation", strings.Replace(goodScenario, "what: contained", "what: acknowledged", 1), 12, "already expected on line 10"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseScenario("s.yaml", []byte(c.src))
+			var se *ScenarioError
+			if !errors.As(err, &se) {
+				t.Fatalf("want a ScenarioError, got %v", err)
+			}
+			if !strings.Contains(se.Msg, c.msg) || se.Line != c.line {
+				t.Errorf("got %q, want line %d and %q", err, c.line, c.msg)
+			}
+			if !strings.HasPrefix(err.Error(), "s.yaml:") {
+				t.Errorf("error does not name the file: %v", err)
+			}
+		})
+	}
+	if _, err := ParseScenario("bad.yaml", []byte("name: [unclosed")); err == nil || !strings.Contains(err.Error(), "bad.yaml") {
+		t.Errorf("broken YAML: %v", err)
+	}
+}
+
+func TestShippedScenarios(t *testing.T) {
+	names := ShippedScenarios()
+	if len(names) < 3 {
+		t.Fatalf("shipped scenarios: %v", names)
+	}
+	for _, n := range names {
+		sc, ok, err := ShippedScenario(n)
+		if !ok || err != nil || sc.Name == "" {
+			t.Errorf("%s: ok %v, err %v", n, ok, err)
+		}
+	}
+	if _, ok, _ := ShippedScenario("no-such-scenario"); ok {
+		t.Error("found a scenario that does not exist")
+	}
+	if _, ok, _ := ShippedScenario("../templates/retro-form"); ok {
+		t.Error("a path escaped the scenarios directory")
+	}
+}
