@@ -56,8 +56,8 @@ func computeLayout(w, h int) layout {
 	}
 	// Top band: incidents | alerts | timers. Middle: tasks | runbooks. Bottom: timeline.
 	// Alerts and the timeline take what the fixed-purpose columns leave.
-	l.colR = clamp(w*27/100, 40, 64)
-	l.colI = clamp(w*26/100, 34, 60)
+	l.colR = clamp(w*25/100, 38, 60)
+	l.colI = clamp(w*24/100, 34, 56)
 	l.colA = w - l.colR - l.colI
 	l.hA = l.bodyH * 30 / 100
 	l.hB = l.bodyH * 28 / 100

@@ -22,6 +22,7 @@ type alertsPane struct {
 	query  string
 	firing int
 	unack  int
+	whenW  int // 5 (15:04), or 12 once the oldest alert is from another day
 }
 
 func newAlertsPane(c *Context) *alertsPane {
@@ -58,6 +59,10 @@ func (p *alertsPane) Title() string {
 func (p *alertsPane) rebuild() {
 	st := p.Live.State
 	p.all = st.SortedAlerts()
+	p.whenW = 5
+	if n := len(p.all); n > 0 {
+		p.whenW = width(clock(p.all[n-1].LastSeen, p.Live.Now, p.Live.Loc, false))
+	}
 	p.firing, p.unack = 0, 0
 	for _, al := range p.all {
 		if al.Status == domain.AlertFiring {
@@ -207,7 +212,7 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 	w := p.Width
 	status := strings.ToUpper(al.Status)
 	corr := st.Corroboration(al)
-	when := clock(al.LastSeen, p.Live.Now, p.Live.Loc, false)
+	when := fitRight(clock(al.LastSeen, p.Live.Now, p.Live.Loc, false), p.whenW)
 	ack := ""
 	if len(al.AckedBy) > 0 {
 		ack = "✓ " + al.AckedBy[0]
@@ -215,21 +220,29 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 			ack += "+" + itoa(n-1)
 		}
 	}
-	wide := w >= 70
+	// Narrow panes drop the source first: the title and who acked matter more.
+	wide, ackW := w >= 100, 0
+	if w >= 64 {
+		ackW = 10
+	}
 	fixed := 1 + 4 + 1 + 8 + 1 + 5 + 1 + 1 + width(when)
 	if wide {
-		fixed += 1 + 8 + 1 + 10
+		fixed += 1 + 8
+	}
+	if ackW > 0 {
+		fixed += 1 + ackW
 	}
 	tw := w - fixed
 	title := clean(al.Title)
 	if !al.Incident.IsZero() {
 		title = "⚑ " + title // linked to an incident
 	}
-	var tail string
+	tail := " " + when
 	if wide {
-		tail = " " + fit(when, width(when)) + " " + fit(clean(al.Source), 8) + " " + fit(ack, 10)
-	} else {
-		tail = " " + when
+		tail += " " + fit(clean(al.Source), 8)
+	}
+	if ackW > 0 {
+		tail += " " + fit(ack, ackW)
 	}
 	if sel && p.Focused {
 		plain := "▸" + fit("["+orDash(al.Severity)+"]", 4) + " " + fit(status, 8) + " " + fitRight(corr, 5) + " " +

@@ -24,10 +24,14 @@ type runbooksPane struct {
 
 func newRunbooksPane(c *Context) *runbooksPane { return &runbooksPane{Common: Common{Context: c}} }
 
+// detailHeight is the lines under the list for the selected runbook: its title and its
+// one-liner, wrapped, since the command is what the responder came for.
 func (p *runbooksPane) detailHeight() int {
 	switch {
-	case p.Height >= 8:
-		return 3
+	case p.Height >= 10:
+		return 4
+	case p.Height >= 6:
+		return 2
 	case p.Height >= 4:
 		return 1
 	}
@@ -125,8 +129,11 @@ func (p *runbooksPane) row(i int, sel bool) string {
 		idW = 16
 	}
 	tw := p.Width - 1 - idW - 1 - 4 - 1 - p.propW
+	if tw < 12 {
+		tw = 0 // too narrow to help; the title is in the detail line below
+	}
 	prop := fit(p.proposal(r.ID), p.propW)
-	plain := fit(r.ID, idW) + " " + fit(r.Risk, 4) + " " + prop + fit(clean(r.Title), tw)
+	plain := fit(fit(r.ID, idW)+" "+fit(r.Risk, 4)+" "+prop+fit(clean(r.Title), tw), p.Width-1)
 	switch {
 	case sel && p.Focused:
 		return p.ink.selected.on(fit("▸"+plain, p.Width))
@@ -134,7 +141,7 @@ func (p *runbooksPane) row(i int, sel bool) string {
 		return marker(sel) + p.ink.muted.on(plain)
 	case r.Risk == domain.RiskHigh:
 		return marker(sel) + p.ink.row.on(fit(r.ID, idW)) + " " + p.ink.warn.on(fit(r.Risk, 4)) + " " +
-			p.ink.row.on(prop+fit(clean(r.Title), tw))
+			p.ink.row.on(fit(prop+fit(clean(r.Title), tw), p.Width-1-idW-1-4-1))
 	}
 	return marker(sel) + p.ink.row.on(plain)
 }
@@ -154,13 +161,12 @@ func (p *runbooksPane) View() string {
 	}
 	if d := p.detailHeight(); d > 0 && p.cur.pos < len(p.rows) {
 		r := p.rows[p.cur.pos]
-		cmd := "$ " + clean(r.Command)
-		if d == 3 {
-			lines = append(lines, p.ink.muted.on(fit("─ "+r.ID+" (risk "+r.Risk+quorum(r)+") ", p.Width)))
+		if d > 1 {
+			lines = append(lines, p.ink.muted.on(fit("─ "+clean(r.Title)+" · risk "+r.Risk+quorum(r)+" ", p.Width)))
+			d--
 		}
-		lines = append(lines, p.ink.due.on(fit(cmd, p.Width)))
-		if d == 3 {
-			lines = append(lines, p.ink.muted.on(fit("y copies the one-liner (OSC 52); propose/approve/exec: tminus runbook", p.Width)))
+		for _, l := range wrap("$ "+clean(r.Command), p.Width, d) {
+			lines = append(lines, p.ink.due.on(fit(l, p.Width)))
 		}
 	}
 	return fill(lines, p.Width, p.Height)
@@ -168,7 +174,7 @@ func (p *runbooksPane) View() string {
 
 func quorum(r RunbookLine) string {
 	if r.Risk == domain.RiskHigh && r.Quorum > 0 {
-		return ", quorum " + itoa(r.Quorum)
+		return " quorum " + itoa(r.Quorum)
 	}
 	return ""
 }

@@ -173,3 +173,21 @@ func every(ms int64) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func upper(s string) string { return strings.ToUpper(s) }
+
+// wrap breaks plain text into at most n lines of w cells, hard at the width (commands
+// have no good break points); the last line ends in an ellipsis when text remains.
+func wrap(s string, w, n int) []string {
+	var out []string
+	for len(out) < n && s != "" {
+		if width(s) <= w {
+			return append(out, s)
+		}
+		if len(out) == n-1 {
+			return append(out, ansi.Truncate(s, w, "…"))
+		}
+		line := ansi.Truncate(s, w, "")
+		out = append(out, line)
+		s = s[len(line):]
+	}
+	return out
+}

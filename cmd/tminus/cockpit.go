@@ -3,8 +3,178 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/runbooks"
+	"github.com/tminus-ir/tminus/store"
+	"github.com/tminus-ir/tminus/themes"
+	"github.com/tminus-ir/tminus/tui"
+	"golang.org/x/term"
 )
 
+// cockpit opens the full-screen cockpit on this home's workspace.
 func (a *app) cockpit(ctx context.Context) error {
-	return errors.New("the cockpit is not built yet")
+	cfg, err := a.home.Config()
+	if err != nil {
+		return err
+	}
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Workspace().IsZero() {
+		return fmt.Errorf("%w: sync with a member (tminus sync ENODE) or import a bundle first", store.ErrNoWorkspace)
+	}
+	// Unlock before the screen switches: the passphrase prompt needs the plain terminal.
+	signer, err := a.home.Signer()
+	if err != nil {
+		return err
+	}
+	lib, err := a.library()
+	if err != nil {
+		return fmt.Errorf("runbooks: %w", err)
+	}
+	b, err := newStoreBackend(ctx, st, signer, cfg.Handle, lib)
+	if err != nil {
+		return err
+	}
+	return a.runCockpit(ctx, b, cfg.Theme)
+}
+
+// runCockpit runs the program on the terminal until q. The theme comes from --theme,
+// TMINUS_THEME, then the config; NO_COLOR wins over all of them.
+func (a *app) runCockpit(ctx context.Context, b tui.Backend, configTheme string) error {
+	out, ok := a.stdout.(*os.File)
+	if !ok || !term.IsTerminal(int(out.Fd())) {
+		return errors.New("the cockpit needs a terminal; the other commands (incident list --json, ...) work without one")
+	}
+	flag := a.theme
+	if flag == "" && os.Getenv("TMINUS_THEME") == "" {
+		flag = configTheme
+	}
+	th, err := themes.Load(themes.Resolve(flag, os.Getenv))
+	if err != nil {
+		return err
+	}
+	m := tui.New(b, tui.Options{Renderer: lipgloss.NewRenderer(out), Theme: th, Copy: tui.OSC52(out, os.Getenv), Context: ctx})
+	// Mouse stays off: capturing it would break the terminal's own selection over SSH.
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithOutput(out), tea.WithInput(a.stdinFile()))
+	if _, err := p.Run(); err != nil && !(errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) {
+		return fmt.Errorf("cockpit: %w", err)
+	}
+	return nil
+}
+
+// stdinFile is the terminal to read keys from: stdin when it is one (tests hand the
+// app a buffer, which bubbletea would read as keys).
+func (a *app) stdinFile() io.Reader {
+	if f, ok := a.stdin.(*os.File); ok {
+		return f
+	}
+	return os.Stdin
+}
+
+// storeBackend is the cockpit's view of this home: the store's incrementally folded
+// View, this device's signer, and the peer table a running `tminus serve` keeps.
+type storeBackend struct {
+	st       *store.Store
+	view     *store.View
+	signer   domain.Signer
+	addr     common.Address
+	handle   string // from config.yaml, shown until the roster knows this key
+	runbooks []tui.RunbookLine
+	peers    peerSummary
+}
+
+type peerSummary struct {
+	online, total int
+	synced        bool
+}
+
+func newStoreBackend(ctx context.Context, st *store.Store, signer domain.Signer, handle string, lib *runbooks.Library) (*storeBackend, error) {
+	v, err := st.NewView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := &storeBackend{st: st, view: v, signer: signer, addr: signer.Address(), handle: handle, runbooks: runbookLines(lib)}
+	b.peers, _ = b.readPeers(ctx)
+	return b, nil
+}
+
+func (b *storeBackend) State() *domain.State { return b.view.State() }
+
+// Refresh folds new events (from this process, other processes on the same home, or
+// peers through serve) and re-reads the peer table; either changing redraws.
+func (b *storeBackend) Refresh(ctx context.Context) (bool, error) {
+	changed, err := b.view.Refresh(ctx)
+	if err != nil {
+		return false, err
+	}
+	if p, err := b.readPeers(ctx); err == nil && p != b.peers {
+		b.peers, changed = p, true
+	}
+	return changed, nil
+}
+
+// readPeers summarises the peers table that `tminus serve` refreshes every second. With
+// no serve running it is empty: 0/0, offline. A serve that died leaves its last view
+// behind (the table has no heartbeat), so a stale "connected" is possible.
+func (b *storeBackend) readPeers(ctx context.Context) (peerSummary, error) {
+	ps, err := b.st.Peers(ctx)
+	if err != nil {
+		return peerSummary{}, err
+	}
+	s := peerSummary{total: len(ps), synced: true}
+	for _, p := range ps {
+		if p.Connected {
+			s.online++
+			if p.Behind > 0 {
+				s.synced = false
+			}
+		}
+	}
+	return s, nil
+}
+
+// Me is this key's handle in the roster; before a member adds it, the configured
+// handle marked as such, which the cockpit's member check then refuses to sign for.
+func (b *storeBackend) Me() string {
+	if h, ok := b.view.State().Keys[b.addr]; ok {
+		return h
+	}
+	return b.handle + " (not a member)"
+}
+
+func (b *storeBackend) Workspace() string           { return b.view.State().Name }
+func (b *storeBackend) Peers() (int, int, bool)     { return b.peers.online, b.peers.total, b.peers.synced }
+func (b *storeBackend) Runbooks() []tui.RunbookLine { return b.runbooks }
+func (b *storeBackend) Do(ctx context.Context, body domain.Body) (domain.ID, error) {
+	ev, err := b.st.Append(ctx, b.signer, body)
+	if err != nil {
+		return domain.ID{}, err
+	}
+	return ev.ID, nil
+}
+
+// runbookLines turns the library into the cockpit's list: the first step's one-liner is
+// what `y` copies.
+func runbookLines(lib *runbooks.Library) []tui.RunbookLine {
+	if lib == nil {
+		return nil
+	}
+	var out []tui.RunbookLine
+	for _, rb := range lib.List() {
+		l := tui.RunbookLine{ID: rb.ID, Title: rb.Title, Risk: string(rb.Risk), Quorum: rb.Quorum, Severity: rb.Severity}
+		if len(rb.Steps) > 0 {
+			l.Command = rb.Steps[0].Command
+		}
+		out = append(out, l)
+	}
+	return out
 }

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// demoStep is one thing a simulated teammate does, given the state as they see it. It
+// returns nil when it no longer applies (the task is already done), and is skipped.
+type demoStep struct {
+	who string
+	do  func(s *domain.State, p1 *domain.Incident) domain.Body
+}
+
+// The first steps play once, in order; then the teammates keep talking, forever.
+var demoOnce = []demoStep{
+	{"carol", observe(fpBridge, titleBridge, "chain", "P1", domain.AlertFiring)}, // 3/3 now
+	{"bob", note("Pause tx simulated on a mainnet fork: succeeds, 48k gas")},
+	{"carol", observe(fpRelayer, titleRelayer, "chain", "P2", domain.AlertFiring)},
+	{"dave", note("Relayer host logs pulled: 2 SSH logins from an unknown ASN at 02:58")},
+	{"bob", taskDone("Snapshot vault balances at block 19,442,001")},
+	{"carol", func(s *domain.State, _ *domain.Incident) domain.Body {
+		for _, inc := range s.Incidents {
+			if inc.Title == "Docs site 502 on /bridge" && inc.Severity == "P3" {
+				return &domain.IncidentSeverity{Incident: inc.ID, Severity: "P2"}
+			}
+		}
+		return nil
+	}},
+	{"carol", taskDone("Post kickoff to #incident and the forum")},
+	{"carol", note("Kickoff posted on #incident and the governance forum")},
+	{"bob", observe(fpEscrow, "Large withdrawal queued on the L1 escrow", "chain", "P2", domain.AlertFiring)},
+	{"dave", note("Checkpoint: 3 outflow txs, last at block 19,442,118; no new ones since")},
+	{"carol", observe(fpDisk, "Disk 85% on archive-2", "am", "P4", domain.AlertResolved)},
+}
+
+var demoLoop = []demoStep{
+	{"bob", observe(fpBridge, titleBridge, "chain", "P1", domain.AlertFiring)},
+	{"dave", note("Recorder: timeline reviewed, evidence hashes match the archive node")},
+	{"carol", note("Two exchanges acknowledged the deposit freeze request")},
+	{"bob", note("Second pauser key holder online; ready to sign once approved")},
+	{"carol", observe(fpDisk, "Disk 85% on archive-2", "am", "P4", domain.AlertFiring)},
+	{"dave", note("Attacker address funded 3 h ago through a mixer (per chain analysis)")},
+	{"carol", observe(fpDisk, "Disk 85% on archive-2", "am", "P4", domain.AlertResolved)},
+	{"bob", note("No outflow in the last 10 blocks")},
+}
+
+func note(text string) func(*domain.State, *domain.Incident) domain.Body {
+	return func(_ *domain.State, p1 *domain.Incident) domain.Body {
+		if p1 == nil {
+			return nil
+		}
+		return &domain.Note{Incident: p1.ID, Text: text}
+	}
+}
+
+func observe(fp, title, src, sev, status string) func(*domain.State, *domain.Incident) domain.Body {
+	return func(*domain.State, *domain.Incident) domain.Body {
+		return &domain.AlertObserve{Fingerprint: fp, Title: title, Source: src, Severity: sev, Status: status}
+	}
+}
+
+func taskDone(title string) func(*domain.State, *domain.Incident) domain.Body {
+	return func(s *domain.State, p1 *domain.Incident) domain.Body {
+		for _, t := range s.Tasks {
+			if t.Title == title && !t.Done {
+				return &domain.TaskDone{Task: t.ID}
+			}
+		}
+		return nil
+	}
+}
+
+// simulate makes bob, carol and dave sign into the store every few seconds until ctx
+// ends, each from their own key, as their replicas would after a sync. It reads through
+// its own View: the cockpit's state belongs to the cockpit's goroutine.
+func (d *demo) simulate(ctx context.Context, every time.Duration) error {
+	v, err := d.st.NewView(ctx)
+	if err != nil {
+		return err
+	}
+	steps := append([]demoStep(nil), demoOnce...)
+	for i := 0; ; i++ {
+		// Jitter: a steady beat would look like what it is.
+		wait := every/2 + rand.N(every)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		if _, err := v.Refresh(ctx); err != nil {
+			return err
+		}
+		s := v.State()
+		var p1 *domain.Incident
+		for _, inc := range s.SortedIncidents() {
+			if inc.Title == "Vault drain on the L2 bridge" {
+				p1 = inc
+			}
+		}
+		var step demoStep
+		if len(steps) > 0 {
+			step, steps = steps[0], steps[1:]
+		} else {
+			step = demoLoop[i%len(demoLoop)]
+		}
+		if b := step.do(s, p1); b != nil {
+			if _, err := d.st.Append(ctx, d.signers[step.who], b); err != nil && ctx.Err() == nil {
+				return err
+			}
+		}
+	}
+}
