@@ -1,0 +1,152 @@
+package runbooks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExec(t *testing.T) {
+	tests := []struct {
+		name     string
+		cmd      string
+		opts     ExecOptions
+		code     int
+		output   string
+		timedOut bool
+		err      bool
+	}{
+		{"success", "echo hello", ExecOptions{}, 0, "hello\n", false, false},
+		{"exit code", "exit 3", ExecOptions{}, 3, "", false, false},
+		{"failing command keeps its output", "echo why >&2; false", ExecOptions{}, 1, "why\n", false, false},
+		{"stdout and stderr in order", "echo 1; echo 2 >&2; echo 3", ExecOptions{}, 0, "1\n2\n3\n", false, false},
+		{"killed by a signal", "kill -TERM $$", ExecOptions{}, 128 + 15, "", false, false},
+		{"dir", "pwd", ExecOptions{Dir: "/"}, 0, "/\n", false, false},
+		{"env", `printf %s "$X"`, ExecOptions{Env: []string{"X=y"}}, 0, "y", false, false},
+		{"no stdin", "cat", ExecOptions{}, 0, "", false, false},
+		{"timeout", "echo started; sleep 30", ExecOptions{Timeout: 200 * time.Millisecond}, TimeoutExitCode, "started\n", true, true},
+		{"empty command", "  ", ExecOptions{}, -1, "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Exec(context.Background(), tt.cmd, tt.opts)
+			if res.ExitCode != tt.code || string(res.Output) != tt.output || res.TimedOut != tt.timedOut || (res.Err != nil) != tt.err {
+				t.Errorf("got code %d output %q timedOut %v err %v; want %d %q %v err=%v",
+					res.ExitCode, res.Output, res.TimedOut, res.Err, tt.code, tt.output, tt.timedOut, tt.err)
+			}
+			if tt.timedOut && !errors.Is(res.Err, context.DeadlineExceeded) {
+				t.Errorf("timeout error %v does not wrap context.DeadlineExceeded", res.Err)
+			}
+		})
+	}
+}
+
+// TestExecTimeoutKillsGroup: a backgrounded child holds the output pipe open; only killing
+// the whole process group lets Exec return at the timeout instead of after 30 s (or after
+// waitDelay), and the child must be gone afterwards.
+func TestExecTimeoutKillsGroup(t *testing.T) {
+	start := time.Now()
+	res := Exec(context.Background(), "sleep 30 & echo $!; sleep 30", ExecOptions{Timeout: 300 * time.Millisecond})
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("took %s; the process group was not killed at the timeout", took)
+	}
+	if !res.TimedOut || res.ExitCode != TimeoutExitCode {
+		t.Errorf("got timedOut %v code %d", res.TimedOut, res.ExitCode)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(res.Output)))
+	if err != nil {
+		t.Fatalf("output %q: %v", res.Output, err)
+	}
+	if runtime.GOOS == "linux" {
+		waitGone(t, pid)
+	}
+}
+
+// waitGone waits for pid to be gone or a zombie (whose reaping is init's business).
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	for range 100 {
+		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil {
+			return
+		}
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("background child %d still runs after the timeout", pid)
+}
+
+func TestExecCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	res := Exec(ctx, "sleep 30", ExecOptions{})
+	if res.TimedOut || res.ExitCode != -1 || !errors.Is(res.Err, context.Canceled) {
+		t.Errorf("got timedOut %v code %d err %v", res.TimedOut, res.ExitCode, res.Err)
+	}
+	if res.Duration > 5*time.Second {
+		t.Errorf("cancel took %s", res.Duration)
+	}
+}
+
+// TestExecOutputCap: 100 MiB of output is drained to the end (the command exits 0 rather
+// than dying on a full pipe), kept to the cap, and not held in memory on the way.
+func TestExecOutputCap(t *testing.T) {
+	const limit = 1 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res := Exec(context.Background(), "head -c 104857600 /dev/zero; echo done >&2", ExecOptions{MaxOutput: limit, Timeout: time.Minute})
+	runtime.ReadMemStats(&after)
+	if res.Err != nil || res.ExitCode != 0 {
+		t.Fatalf("code %d err %v", res.ExitCode, res.Err)
+	}
+	if !res.Truncated {
+		t.Error("Truncated not set")
+	}
+	if !bytes.Equal(res.Output[:limit], make([]byte, limit)) {
+		t.Error("the first MaxOutput bytes are not the command's output")
+	}
+	note := string(res.Output[limit:])
+	if !strings.HasPrefix(note, "\n[tminus: output cut at 1048576 bytes; 103809029 more bytes were discarded]") {
+		t.Errorf("note = %q", note)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
+		t.Errorf("allocated %d MiB to capture a 1 MiB cap", grew>>20)
+	}
+}
+
+func TestCappedBufferBoundaries(t *testing.T) {
+	tests := []struct {
+		writes    []string
+		want      string
+		truncated bool
+	}{
+		{[]string{"abc"}, "abc", false},
+		{[]string{"abcd"}, "abcd", false},
+		{[]string{"ab", "cd"}, "abcd", false},
+		{[]string{"ab", "cde"}, "abcd\n[tminus: output cut at 4 bytes; 1 more bytes were discarded]\n", true},
+		{[]string{"abcd", "e", "fg"}, "abcd\n[tminus: output cut at 4 bytes; 3 more bytes were discarded]\n", true},
+		{[]string{"abc\n", "x"}, "abc\n[tminus: output cut at 4 bytes; 1 more bytes were discarded]\n", true},
+	}
+	for _, tt := range tests {
+		c := &cappedBuffer{limit: 4}
+		for _, w := range tt.writes {
+			if n, err := c.Write([]byte(w)); n != len(w) || err != nil {
+				t.Errorf("Write(%q) = %d, %v; it must always accept everything", w, n, err)
+			}
+		}
+		got, truncated := c.result()
+		if string(got) != tt.want || truncated != tt.truncated {
+			t.Errorf("writes %q: got %q %v, want %q %v", tt.writes, got, truncated, tt.want, tt.truncated)
+		}
+	}
+}

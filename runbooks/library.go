@@ -1,0 +1,118 @@
+package runbooks
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+//go:embed library/*.md
+var embedded embed.FS
+
+// EmbeddedPrefix starts the Source of a runbook that ships inside the binary.
+const EmbeddedPrefix = "embedded:"
+
+// Library is the set of runbooks a member can propose from: the embedded defaults, with
+// the team's own directory laid over them.
+type Library struct {
+	byID map[string]*Runbook
+}
+
+// Load reads the embedded runbooks and then every *.md file in dir (none when dir is ""). A
+// file in dir replaces the embedded runbook with the same id, so a team can adapt a default
+// without forking tminus. README.md is skipped so the directory can explain itself. Every
+// broken file is reported, not just the first.
+func Load(dir string) (*Library, error) {
+	lib := &Library{byID: map[string]*Runbook{}}
+	names, err := fs.Glob(embedded, "library/*.md")
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, name := range names {
+		data, err := embedded.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		rb, err := Parse(name, data)
+		if err != nil {
+			errs = append(errs, err) // a broken default is a build bug; the tests catch it
+			continue
+		}
+		rb.Source = EmbeddedPrefix + name
+		lib.byID[rb.ID] = rb
+	}
+	if dir != "" {
+		errs = append(errs, lib.loadDir(dir)...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return lib, nil
+}
+
+func (l *Library) loadDir(dir string) []error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return []error{fmt.Errorf("runbooks directory: %w", err)}
+	}
+	var errs []error
+	local := map[string]string{} // id -> path, to catch two local files claiming one id
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.EqualFold(filepath.Ext(name), ".md") || strings.EqualFold(name, "README.md") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rb, err := Parse(path, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if prev, dup := local[rb.ID]; dup {
+			errs = append(errs, &ParseError{File: path, Msg: fmt.Sprintf(
+				"id %s is already used by %s: which one would a proposal mean? rename one", rb.ID, prev)})
+			continue
+		}
+		local[rb.ID] = path
+		l.byID[rb.ID] = rb
+	}
+	return errs
+}
+
+// List returns every runbook, sorted by id.
+func (l *Library) List() []*Runbook {
+	out := make([]*Runbook, 0, len(l.byID))
+	for _, rb := range l.byID {
+		out = append(out, rb)
+	}
+	slices.SortFunc(out, func(a, b *Runbook) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Get returns the runbook with that id.
+func (l *Library) Get(id string) (*Runbook, bool) {
+	rb, ok := l.byID[id]
+	return rb, ok
+}
+
+// ForSeverity returns the runbooks that fit an incident of that severity, sorted by id.
+func (l *Library) ForSeverity(sev string) []*Runbook {
+	var out []*Runbook
+	for _, rb := range l.List() {
+		if rb.AppliesTo(sev) {
+			out = append(out, rb)
+		}
+	}
+	return out
+}
