@@ -1,0 +1,240 @@
+package watch
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Limits from CLI.md. 10,000 minimal generic alerts fit in 1 MiB; realistic
+// Alertmanager alerts (450-650 bytes each, measured on testdata and the
+// benchmark's payload) reach the byte limit first, at about 2,000 per body,
+// well above the group sizes Alertmanager usually sends.
+const (
+	defaultMaxBody   = 1 << 20
+	defaultMaxAlerts = 10000
+)
+
+// HandlerOptions configures NewHandler. Zero values mean the defaults.
+type HandlerOptions struct {
+	// Token, when set, must arrive as "Authorization: Bearer <Token>".
+	Token string
+	// SeverityMap maps a severity label or field to P1..P4; nil means
+	// DefaultSeverityMap. Check it at startup with CheckSeverityMap.
+	SeverityMap map[string]string
+	// MaxBody is the largest body read, in bytes (default 1 MiB).
+	MaxBody int64
+	// MaxAlerts is the most alerts accepted in one body (default 10,000);
+	// more is refused with 413 rather than stored in part.
+	MaxAlerts int
+	// DedupeWindow is how long a stored (fingerprint, startsAt, status) is
+	// not forwarded again (default 5m); DedupeSize bounds how many are
+	// remembered (default 65,536).
+	DedupeWindow time.Duration
+	DedupeSize   int
+	// Now is the clock for the dedupe window; nil means time.Now.
+	Now func() time.Time
+}
+
+// CheckSeverityMap reports a severity map NewHandler cannot use, so that a
+// command can refuse its config at startup instead of on the first alert.
+func CheckSeverityMap(m map[string]string) error {
+	_, err := normalizeSeverityMap(m)
+	return err
+}
+
+type decoder func(body []byte, severities map[string]string) ([]Alert, error)
+
+type handler struct {
+	sink      Sink
+	opts      HandlerOptions
+	tokenHash [sha256.Size]byte
+	sev       map[string]string
+	configErr error
+	seen      *deliveries
+}
+
+// NewHandler serves the alert webhook: POST /alertmanager (Alertmanager's
+// version "4" payload), POST /alert (the generic object or array) and GET
+// /healthz. A POST answers 200 {"stored":N,"duplicates":M} only after
+// sink.Observe returned nil for the N new alerts; M are redeliveries of
+// alerts stored within the dedupe window, which are not sent again.
+// Refusals carry {"error":reason}: 400 for a body that can never be
+// accepted, 401 without the token, 405 for a wrong method, 408 for a body too
+// slow to arrive, 413 over MaxBody or MaxAlerts, 500 or 503 when the sink
+// fails (worth retrying). An invalid SeverityMap makes every request 500.
+func NewHandler(sink Sink, opts HandlerOptions) http.Handler {
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = defaultMaxBody
+	}
+	if opts.MaxAlerts <= 0 {
+		opts.MaxAlerts = defaultMaxAlerts
+	}
+	if opts.DedupeWindow <= 0 {
+		opts.DedupeWindow = defaultDedupeWindow
+	}
+	if opts.DedupeSize <= 0 {
+		opts.DedupeSize = defaultDedupeSize
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &handler{sink: sink, opts: opts, seen: newDeliveries(opts.DedupeSize, opts.DedupeWindow)}
+	h.sev, h.configErr = normalizeSeverityMap(opts.SeverityMap)
+	// Comparing hashes keeps the comparison constant-time in the length too.
+	h.tokenHash = sha256.Sum256([]byte(opts.Token))
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/alertmanager":
+		h.ingest(w, r, DecodeAlertmanager)
+	case "/alert":
+		h.ingest(w, r, DecodeGeneric)
+	case "/healthz":
+		h.health(w, r)
+	default:
+		writeError(w, http.StatusNotFound, "no such endpoint; try POST /alertmanager, POST /alert or GET /healthz")
+	}
+}
+
+func (h *handler) health(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, r.Method+" not allowed here; use GET")
+		return
+	}
+	if h.configErr != nil {
+		writeError(w, http.StatusServiceUnavailable, h.configErr.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (h *handler) ingest(w http.ResponseWriter, r *http.Request, decode decoder) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeError(w, http.StatusMethodNotAllowed, r.Method+" not allowed here; use POST with a JSON body")
+		return
+	}
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tminus"`)
+		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (send Authorization: Bearer <webhook token>)")
+		return
+	}
+	if h.configErr != nil {
+		writeError(w, http.StatusInternalServerError, h.configErr.Error())
+		return
+	}
+	if r.ContentLength > h.opts.MaxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, h.tooLarge())
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBody))
+	if err != nil {
+		code, msg := readProblem(err)
+		if code == http.StatusRequestEntityTooLarge {
+			msg = h.tooLarge()
+		}
+		writeError(w, code, msg)
+		return
+	}
+	alerts, err := decode(body, h.sev)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(alerts) > h.opts.MaxAlerts {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+			"%d alerts in one body, at most %d are accepted (split the batch); none were stored",
+			len(alerts), h.opts.MaxAlerts))
+		return
+	}
+	fresh := h.seen.fresh(alerts, h.opts.Now())
+	if len(fresh) > 0 {
+		if err := h.sink.Observe(r.Context(), fresh); err != nil {
+			code := http.StatusInternalServerError
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				code = http.StatusServiceUnavailable
+			}
+			writeError(w, code, "storing alerts failed, nothing acknowledged (retry): "+err.Error())
+			return
+		}
+		h.seen.stored(fresh, h.opts.Now())
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"stored": len(fresh), "duplicates": len(alerts) - len(fresh)})
+}
+
+func (h *handler) authorized(r *http.Request) bool {
+	if h.opts.Token == "" {
+		return true
+	}
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	return subtle.ConstantTimeCompare(got[:], h.tokenHash[:]) == 1
+}
+
+func (h *handler) tooLarge() string {
+	return fmt.Sprintf("body over %d bytes (split the batch)", h.opts.MaxBody)
+}
+
+func readProblem(err error) (int, string) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return http.StatusRequestEntityTooLarge, ""
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return http.StatusRequestTimeout, "body arrived too slowly: " + err.Error()
+	}
+	return http.StatusBadRequest, "reading body: " + err.Error()
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, reason string) {
+	writeJSON(w, code, map[string]string{"error": reason})
+}
+
+// Server timeouts against slow clients (slow-loris): a client gets 5s to send
+// its headers and 30s for a whole request (1 MiB at 35 KiB/s), and the
+// response, including the sink's durable write, must be done 60s after the
+// headers arrived.
+const (
+	serverReadHeaderTimeout = 5 * time.Second
+	serverReadTimeout       = 30 * time.Second
+	serverWriteTimeout      = 60 * time.Second
+	serverIdleTimeout       = 2 * time.Minute
+	serverMaxHeaderBytes    = 64 << 10
+)
+
+// NewServer wraps h in an http.Server whose timeouts and header limit keep
+// slow or hostile clients from holding connections open.
+func NewServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: serverReadHeaderTimeout,
+		ReadTimeout:       serverReadTimeout,
+		WriteTimeout:      serverWriteTimeout,
+		IdleTimeout:       serverIdleTimeout,
+		MaxHeaderBytes:    serverMaxHeaderBytes,
+	}
+}
