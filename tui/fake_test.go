@@ -204,12 +204,12 @@ func newScenario(t testing.TB) *scenario {
 	s.containment = f.apply("alice", &domain.TimerSet{Incident: s.p1, Label: "Containment check", Due: at("04:12:06").UnixMilli()}, at("03:25:00"))
 	s.comms = f.apply("carol", &domain.TimerSet{Incident: s.p1, Label: "Comms update", Due: at("03:46:00").UnixMilli(),
 		Every: (30 * time.Minute).Milliseconds()}, at("03:26:00"))
+	s.p3 = f.apply("carol", &domain.IncidentDeclare{Title: "Docs site 502 on /bridge", Severity: "P3"}, at("03:30:00"))
+	f.apply("bob", &domain.TaskDone{Task: draft}, at("03:31:00"))
 	pause := "cast send '0x5e4e65926ba27467555eb562121fac00d24e9dd2' \"pause()\" --rpc-url 'mainnet' '--ledger'"
 	f.apply("bob", &domain.RunbookPropose{Incident: s.p1, Runbook: "contract-pause", RunbookHash: domain.CommandHash("contract-pause.md"),
 		Step: 2, StepTitle: "Pause", Command: pause, CommandHash: domain.CommandHash(pause), Risk: domain.RiskHigh, Quorum: 2,
 		Approvers: []string{"containment", "triage"}}, at("03:33:00"))
-	s.p3 = f.apply("carol", &domain.IncidentDeclare{Title: "Docs site 502 on /bridge", Severity: "P3"}, at("03:30:00"))
-	f.apply("bob", &domain.TaskDone{Task: draft}, at("03:31:00"))
 	return s
 }
 

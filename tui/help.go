@@ -24,7 +24,7 @@ type helpGroup struct {
 func (m *Model) helpGroups() []helpGroup {
 	k := m.ctx.Keys
 	groups := []helpGroup{
-		{"On the selected incident, from any tab", []key.Binding{k.Severity, k.Status, k.Lead, k.AddTask, k.AddTimer, k.Note}},
+		{"Selected incident (any tab)", []key.Binding{k.Severity, k.Status, k.Lead, k.AddTask, k.AddTimer, k.Note}},
 		{"Anywhere", append([]key.Binding{k.Declare, k.NextPane, k.PrevPane}, k.tabKeys()...)},
 		{"Moving in a list", k.nav()},
 	}

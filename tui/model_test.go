@@ -301,7 +301,7 @@ func TestSelectingAnIncidentMovesEveryPane(t *testing.T) {
 func TestHelpShowsEveryEnabledKey(t *testing.T) {
 	h := newHarness(t, newScenario(t).fake, 160, 48)
 	h.press("?")
-	h.contains("On the selected incident", "severity", "Alerts (this pane)", "ack", "Runbooks", "copy one-liner",
+	h.contains("Selected incident", "severity", "Alerts (this pane)", "ack", "Runbooks", "copy one-liner",
 		"Forms", "quit")
 	h.lacks("execute", "approve") // destructive keys are disabled until runbooks land
 	h.press("esc")

@@ -1,0 +1,90 @@
+package tui
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+)
+
+// TestGolden runs the real bubbletea program (teatest) on the scenario with the clock
+// fixed and the Ascii profile forced, and compares the final frame with testdata/. Run
+// with -update after a deliberate change, and read the diff before committing it.
+//
+// Every theme is rendered; in the Ascii profile they must all read the same, which is
+// the point (TestThemesInColor checks that colour is added on top of the same text).
+func TestGolden(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.Ascii) // bubbles' own default styles, too
+	tests := []struct {
+		name, theme string
+		w, h        int
+		keys        []string
+	}{
+		{"alerts-80x24", "dark", 80, 24, nil},
+		{"tasks-80x24", "light", 80, 24, []string{"2"}},
+		{"timers-80x24", "high-contrast", 80, 24, []string{"3"}},
+		{"runbooks-80x24", "mono", 80, 24, []string{"4"}},
+		{"timeline-80x24", "dark", 80, 24, []string{"5"}},
+		{"incidents-80x24", "dark", 80, 24, []string{"6"}},
+		{"declare-form-80x24", "dark", 80, 24, []string{"D", "type:Relayer key compromise", "tab", "1"}},
+		{"help-80x24", "dark", 80, 24, []string{"?"}},
+		{"everything-160x48", "dark", 160, 48, nil},
+		{"everything-160x48-mono", "mono", 160, 48, []string{"5"}},
+		{"too-small-40x10", "dark", 40, 10, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScenario(t)
+			m := New(s.fake, Options{Renderer: asciiRenderer(), Theme: theme(t, tt.theme), Now: s.now, Location: time.UTC})
+			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(tt.w, tt.h))
+			want := "Vault drain"
+			if tt.w < minW {
+				want = "too small"
+			}
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
+				teatest.WithDuration(5*time.Second))
+			for _, k := range tt.keys {
+				if text, ok := strings.CutPrefix(k, "type:"); ok {
+					tm.Type(text)
+					continue
+				}
+				tm.Send(keyMsg(k))
+			}
+			if err := tm.Quit(); err != nil {
+				t.Fatal(err)
+			}
+			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+			golden.RequireEqual(t, []byte(fm.View()))
+		})
+	}
+}
+
+// TestThemesInColor renders each theme with full colour: the text must be the Ascii
+// text exactly (colour adds, never replaces), and only mono may be colourless.
+func TestThemesInColor(t *testing.T) {
+	plain := newHarness(t, newScenario(t).fake, 80, 24).screen()
+	for _, name := range []string{"dark", "light", "high-contrast", "mono"} {
+		t.Run(name, func(t *testing.T) {
+			s := newScenario(t)
+			r := lipgloss.NewRenderer(io.Discard)
+			r.SetColorProfile(termenv.TrueColor)
+			m := New(s.fake, Options{Renderer: r, Theme: theme(t, name), Now: s.now, Location: time.UTC})
+			m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+			v := m.View()
+			if got := ansi.Strip(v); got != plain {
+				t.Errorf("%s reads differently from Ascii:\n%s\nwant:\n%s", name, got, plain)
+			}
+			if colour := strings.Contains(v, "38;2;"); colour != (name != "mono") {
+				t.Errorf("%s: colour = %v", name, colour)
+			}
+		})
+	}
+}
