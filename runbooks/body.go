@@ -55,7 +55,7 @@ func (p *parser) body(rb *Runbook, lines []string, offset int) error {
 			}
 			if fenceSh {
 				block = append(block, raw)
-			} else {
+			} else if cur != nil {
 				notes = append(notes, raw)
 			}
 			continue

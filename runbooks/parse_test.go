@@ -190,6 +190,9 @@ func TestParseAccepts(t *testing.T) {
 			if len(rb.Steps) != tt.steps {
 				t.Errorf("got %d steps, want %d", len(rb.Steps), tt.steps)
 			}
+			if strings.Contains(rb.Steps[0].Notes, "not a command") {
+				t.Errorf("step 1 notes took in text from before the step: %q", rb.Steps[0].Notes)
+			}
 		})
 	}
 }

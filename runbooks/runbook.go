@@ -113,9 +113,9 @@ func (p Param) Check(value string) error {
 
 // clip quotes a value for an error message without letting a huge one flood the screen.
 func clip(v string) string {
-	const max = 80
-	if len(v) > max {
-		return fmt.Sprintf("%q…", v[:max])
+	const shown = 80
+	if len(v) > shown {
+		return fmt.Sprintf("%q…", v[:shown])
 	}
 	return fmt.Sprintf("%q", v)
 }
