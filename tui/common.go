@@ -61,7 +61,7 @@ func newPaint(s lipgloss.Style) paint {
 }
 
 func (p paint) on(s string) string {
-	if p.pre == "" && p.post == "" {
+	if s == "" || (p.pre == "" && p.post == "") {
 		return s
 	}
 	return p.pre + s + p.post

@@ -5,23 +5,31 @@ import (
 )
 
 // header is the same three lines on every tab and at every size: which incident, how
-// bad, what state, how long (line 1); what is due next and whether this replica is
-// connected (line 2); who leads and what is firing (line 3). When a line is too narrow
-// its left part is cut, never the time-critical right part; NEXT sits on the left of
-// line 2 only because nothing else there competes with it.
+// bad, what state, and whether this replica is connected (line 1); what is due next and
+// how long the incident has run (line 2); who leads and what is firing (line 3).
+//
+// Everything that changes by the second is on line 2, so a tick rewrites one header line
+// (bubbletea redraws whole changed lines). When a line is too narrow its left part is
+// cut first; the right parts are short and time-critical.
 func (m *Model) header() []string {
 	l := m.ctx.Live
 	ink := m.ctx.ink
 	w := m.lay.w
 	brand := ink.title.on(" tminus") + ink.muted.on(" · ") + ink.header.on(clean(m.b.Workspace())) + "  "
+	if w < 100 {
+		brand = " " + ink.header.on(clean(m.b.Workspace())) + "  "
+	}
+	peers := m.peers() + " "
+	summary := m.alertSummary()
+	if w >= 100 {
+		summary += ink.muted.on(" · as ") + ink.header.on(orNone(l.Me))
+	}
 	inc := l.Incident
-	// Who this device signs as sits with the connection state: both say "where am I".
-	peers := m.peers() + ink.muted.on(" · as ") + ink.header.on(orNone(l.Me))
 	if inc == nil {
 		return []string{
-			spread(brand+ink.muted.on("no incident selected"), "", w),
-			spread(" "+ink.muted.on("D declares an incident; i declares one from the selected alert"), peers+" ", w),
-			spread("", m.alertSummary()+" ", w),
+			spread(brand+ink.muted.on("no incident selected"), peers, w),
+			spread(" "+ink.muted.on("D declares an incident; i declares one from the selected alert"), "", w),
+			spread("", summary+" ", w),
 		}
 	}
 	drill := ""
@@ -29,13 +37,7 @@ func (m *Model) header() []string {
 		drill = ink.drill.on("DRILL") + " "
 	}
 	left1 := brand + drill + m.ctx.badge(inc.Severity) + " " + ink.header.on(clean(inc.Title))
-	var since string
-	if inc.Open() {
-		since = ink.due.on(elapsed(inc.DeclaredAt, l.nowMS()))
-	} else {
-		since = ink.muted.on(elapsed(inc.DeclaredAt, inc.Reached[domain.StatusResolved]))
-	}
-	right1 := m.ctx.statusWord(inc.Status, len(inc.Status)) + "  " + since + " "
+	right1 := m.ctx.statusWord(inc.Status, len(inc.Status)) + "  " + peers
 
 	next := ink.muted.on("no deadlines · T adds one")
 	if due, label, ok := m.next(); ok {
@@ -46,13 +48,22 @@ func (m *Model) header() []string {
 			next = ink.muted.on("NEXT ") + ink.due.on(countdown(due, now)) + " " + ink.header.on(clean(label))
 		}
 	}
-	right3 := m.alertSummary() + " "
+	var since string
+	if inc.Open() {
+		since = ink.due.on(elapsed(inc.DeclaredAt, l.nowMS()))
+	} else {
+		since = ink.muted.on("resolved after " + elapsed(inc.DeclaredAt, inc.Reached[domain.StatusResolved])[1:])
+	}
+	if w >= 100 {
+		since = ink.muted.on("declared "+clock(inc.DeclaredAt, l.Now, l.Loc, false)+" by "+inc.DeclaredBy+"  ") + since
+	}
+	right3 := summary + " "
 	if inc.Drill {
 		right3 = ink.drill.on("DRILL · an exercise, not a real incident") + " "
 	}
 	return []string{
 		spread(left1, right1, w),
-		spread(" "+next, peers+" ", w),
+		spread(" "+next, since+" ", w),
 		spread(" "+m.leads(inc, w), right3, w),
 	}
 }

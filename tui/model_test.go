@@ -125,7 +125,7 @@ func TestTasksAddDoneOwnerAndOverdue(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
 	h.press("2")
-	h.contains("[ ] Snapshot vault balances", "due T+02:13 OVERDUE", "[x] Draft pause tx", "done 03:31")
+	h.contains("[ ] Snapshot vault balances", "due 03:54 OVERDUE", "[x] Draft pause tx", "done 03:31")
 	h.press("t")
 	h.typeText("Rotate the relayer key")
 	h.press("enter", "d", "enter") // owner dave

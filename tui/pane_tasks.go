@@ -109,7 +109,7 @@ func (p *tasksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return p, nil
 }
 
-// row: ▸[ ] Snapshot vault balances at block 19,442,001   bob      due T+02:13 OVERDUE
+// row: ▸[ ] Snapshot vault balances at block 19,442,001   bob      due 03:54 OVERDUE
 func (p *tasksPane) row(t *domain.Task, sel bool) string {
 	now := p.Live.nowMS()
 	box := "[ ]"
@@ -121,7 +121,9 @@ func (p *tasksPane) row(t *domain.Task, sel bool) string {
 	case t.Done:
 		due = "done " + clock(t.DoneAt, p.Live.Now, p.Live.Loc, false)
 	case t.Due > 0:
-		due = "due " + countdown(t.Due, now)
+		// Wall-clock due times, not countdowns: the header's NEXT counts down to the
+		// nearest one, and a pane of ticking rows would rewrite every row every second.
+		due = "due " + clock(t.Due, p.Live.Now, p.Live.Loc, false)
 		if t.Due < now {
 			due += " OVERDUE"
 			late = true
