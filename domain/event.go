@@ -164,8 +164,10 @@ func (e *Event) checkShape() error {
 		return bad("time %d out of range", e.Time)
 	}
 	if e.Kind == KindGenesis {
-		if !e.WS.IsZero() || e.Seq != 1 {
-			return bad("genesis must have no workspace and seq 1")
+		// No deps either: a genesis that waited for one would leave an
+		// empty store claimed by a workspace whose genesis never lands.
+		if !e.WS.IsZero() || e.Seq != 1 || len(e.Deps) > 0 {
+			return bad("genesis must have no workspace, no deps and seq 1")
 		}
 	} else if e.WS.IsZero() {
 		return bad("no workspace")

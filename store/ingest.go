@@ -319,9 +319,11 @@ func (in *inserter) park(e *domain.Event, missing domain.ID, rep *Report, fromOr
 		if in.orphans >= MaxOrphans {
 			return fmt.Errorf("%w: %d events already wait for their chain", ErrTooManyOrphs, in.orphans)
 		}
-		in.orphans++
 		rep.Orphaned++
 	}
+	// Counted again when re-parked: release took it off the count, and a
+	// count of zero makes release skip the events this one now waits for.
+	in.orphans++
 	return in.exec(`INSERT INTO orphans (id, needs, raw, received) VALUES (?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET needs = excluded.needs`, e.ID[:], missing[:], e.Raw, in.now)
 }

@@ -89,6 +89,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	} else if id != appID {
 		return notAStore(fmt.Errorf("application_id %#x", id))
 	}
+	// WAL is a property of the file: set once here, every connection
+	// (this process's readers, other processes) then uses it.
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		return err
+	}
 	if version > len(migrations) {
 		return fmt.Errorf("store schema version %d is newer than this tminus (%d): upgrade tminus", version, len(migrations))
 	}

@@ -20,6 +20,10 @@ const (
 	keepSnapshots = 4
 )
 
+// snapshotEvery is SnapshotEvery; tests lower it to exercise snapshots
+// on small stores.
+var snapshotEvery = SnapshotEvery
+
 // State folds the stored events: the newest snapshot plus the events after
 // it. The result is the same as folding every event from the start.
 func (s *Store) State(ctx context.Context) (*domain.State, error) {
@@ -69,7 +73,7 @@ func (s *Store) fold(ctx context.Context) (*domain.State, int64, error) {
 		return nil, 0, err
 	}
 	tx.Rollback()
-	if tail >= SnapshotEvery {
+	if tail >= snapshotEvery {
 		// Best effort: a busy writer or a late event only means no snapshot now.
 		_ = s.saveSnapshot(ctx, st, arrival)
 	}
@@ -122,11 +126,11 @@ func (s *Store) saveSnapshot(ctx context.Context, st *domain.State, arrival int6
 		if err != nil || late > 0 {
 			return err
 		}
-		var forks int
-		if err := tx.QueryRowContext(ctx, "SELECT count(DISTINCT author) FROM forks").Scan(&forks); err != nil {
+		forks, err := forksTx(ctx, tx)
+		if err != nil {
 			return err
 		}
-		if forks != len(st.Forked) {
+		if !sameForks(forks, st.Forked) {
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO snapshots (lamport, id, count, state) VALUES (?, ?, ?, ?)",
@@ -182,7 +186,7 @@ func (v *View) Refresh(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	sort.Slice(fresh, func(i, j int) bool { return fresh[i].Key().Less(fresh[j].Key()) })
-	if len(forks) != len(v.st.Forked) || (len(fresh) > 0 && fresh[0].Key().Less(v.st.Last)) {
+	if !sameForks(forks, v.st.Forked) || (len(fresh) > 0 && fresh[0].Key().Less(v.st.Last)) {
 		st, arrival, err := v.s.fold(ctx)
 		if err != nil {
 			return false, err
@@ -195,4 +199,18 @@ func (v *View) Refresh(ctx context.Context) (bool, error) {
 	}
 	v.arrival = last
 	return true, nil
+}
+
+// sameForks compares fork seqs, not just how many authors forked: an
+// author who forks again at an earlier seq changes what counts.
+func sameForks(a, b map[common.Address]uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }

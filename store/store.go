@@ -55,13 +55,16 @@ type job struct {
 func dsn(path string, immediate bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
+	// journal_mode(WAL) is set by migrate once the file is known to be a
+	// store: as a DSN pragma it would convert another program's database.
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	if immediate {
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	// Escaped: SQLite reads a file: URI, where '#' and '?' in a path
+	// would cut it short and open another file.
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
 // Open opens or creates the store at path and runs pending migrations.

@@ -1,0 +1,91 @@
+package domain_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/domain/domaintest"
+)
+
+// FuzzDecode: Decode never panics, and what it accepts is stable: the
+// bytes it keeps decode again to the same id, and a redaction of it keeps
+// the id.
+func FuzzDecode(f *testing.F) {
+	tm := domaintest.NewTeam(11, 1)
+	g, err := tm.Do(0, &domain.Genesis{Name: "fuzz", Founder: domain.MemberSpec{Address: tm.Addr(0), Handle: "alice", Roles: []string{"triage"}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	inc, err := tm.Do(0, &domain.IncidentDeclare{Title: "x", Severity: "P1"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	r, err := inc.Redact()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, raw := range [][]byte{g.Raw, inc.Raw, r.Raw, nil, {0xc0}, {0xf8, 0xff}, bytes.Repeat([]byte{0xc1}, 40)} {
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		e, err := domain.Decode(raw)
+		if err != nil {
+			return
+		}
+		_ = e.Verify() // must not panic either
+		again, err := domain.Decode(e.Raw)
+		if err != nil || again.ID != e.ID || again.Redacted != e.Redacted {
+			t.Fatalf("re-decode of accepted bytes: %v", err)
+		}
+		red, err := e.Redact()
+		if err != nil || red.ID != e.ID || !red.Redacted {
+			t.Fatalf("redact: %v", err)
+		}
+		_, _ = domain.DecodeBody(e.Kind, e.Body)
+	})
+}
+
+// FuzzDecodeBody: DecodeBody never panics for any kind, and a body it
+// accepts is exactly what EncodeBody writes for it (one payload, one byte
+// form).
+func FuzzDecodeBody(f *testing.F) {
+	kinds := domain.Kinds()
+	h, err := domaintest.Generate(12, 3, 200)
+	if err != nil {
+		f.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range h.Events {
+		if !seen[e.Kind] {
+			seen[e.Kind] = true
+			f.Add(e.Kind, e.Body)
+		}
+	}
+	for _, k := range kinds {
+		f.Add(k, []byte(`{}`))
+		f.Add(k, []byte(`{"incident":"zz"}`))
+	}
+	f.Add("nope", []byte(`{"a":1}`))
+	f.Add(domain.KindNote, []byte(`{"incident":"`+domain.ID{1}.String()+`","text":"\ud800"}`))
+	f.Fuzz(func(t *testing.T, kind string, data []byte) {
+		b, err := domain.DecodeBody(kind, data)
+		if err != nil {
+			return
+		}
+		if b.Kind() != kind {
+			t.Fatalf("kind %q decoded as %q", kind, b.Kind())
+		}
+		enc, err := domain.EncodeBody(b)
+		if err != nil {
+			t.Fatalf("accepted body does not encode: %v", err)
+		}
+		if !bytes.Equal(enc, data) {
+			t.Fatalf("accepted body is not canonical:\n%s\n%s", data, enc)
+		}
+		if !json.Valid(enc) {
+			t.Fatal("invalid JSON")
+		}
+	})
+}

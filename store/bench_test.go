@@ -1,0 +1,283 @@
+package store
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/domain/domaintest"
+)
+
+// The 100k benchmarks share one generated history (4 authors, always
+// connected, ~200 incidents; see domaintest.Linear) and one store built
+// from it, each made once per process: generating and signing 100,000
+// events takes a few seconds on all cores, ingesting them a few more.
+const (
+	benchEvents = 100_000
+	benchBatch  = 5_000 // events per Ingest call, as a bundle import or a sync would send them
+)
+
+var benchHistory struct {
+	once   sync.Once
+	events []*domain.Event
+	raws   [][]byte
+	err    error
+}
+
+func history100k(b *testing.B) ([]*domain.Event, [][]byte) {
+	b.Helper()
+	benchHistory.once.Do(func() {
+		t0 := time.Now()
+		benchHistory.events, benchHistory.err = domaintest.Linear(1, 4, benchEvents)
+		benchHistory.raws = domaintest.Raws(benchHistory.events)
+		b.Logf("generated and signed %d events in %v", benchEvents, time.Since(t0).Round(time.Millisecond))
+	})
+	if benchHistory.err != nil {
+		b.Fatal(benchHistory.err)
+	}
+	return benchHistory.events, benchHistory.raws
+}
+
+func ingestBatches(b *testing.B, s *Store, raws [][]byte) {
+	b.Helper()
+	for i := 0; i < len(raws); i += benchBatch {
+		rep, err := s.Ingest(bg, raws[i:min(i+benchBatch, len(raws))])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Orphaned != 0 || rep.Duplicates != 0 {
+			b.Fatalf("batch at %d: %+v", i, rep)
+		}
+	}
+}
+
+// templates holds stores built once per process (by event count) in a
+// directory removed by TestMain; benchmarks open copies.
+var templates struct {
+	mu    sync.Mutex
+	dir   string
+	paths map[int]string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if templates.dir != "" {
+		os.RemoveAll(templates.dir)
+	}
+	os.Exit(code)
+}
+
+// storeWith opens a private copy of a store holding the first n events
+// of the benchmark history, with no snapshot.
+func storeWith(b *testing.B, n int) *Store {
+	b.Helper()
+	_, raws := history100k(b)
+	templates.mu.Lock()
+	defer templates.mu.Unlock()
+	if templates.paths == nil {
+		dir, err := os.MkdirTemp("", "tminus-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		templates.dir, templates.paths = dir, map[int]string{}
+	}
+	path, ok := templates.paths[n]
+	if !ok {
+		path = filepath.Join(templates.dir, fmt.Sprintf("events-%d.db", n))
+		s, err := Open(bg, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ingestBatches(b, s, raws[:n])
+		if _, err := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+		templates.paths[n] = path
+	}
+	cp := filepath.Join(b.TempDir(), "tminus.db")
+	if err := copyFile(path, cp); err != nil {
+		b.Fatal(err)
+	}
+	s := openAt(b, cp)
+	return s
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// ecrecoverRate measures single-core public key recoveries per second, in
+// this run, as the yardstick for batch import.
+func ecrecoverRate(b *testing.B) float64 {
+	b.Helper()
+	s := domaintest.Signer(1, 0)
+	digest := domain.SigningHash(domain.ID{1})
+	sig, err := s.SignHash(digest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 2000
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		if _, err := crypto.Ecrecover(digest, sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return n / time.Since(t0).Seconds()
+}
+
+// BenchmarkIngest100k: batch import of 100,000 signed events into an
+// empty store, benchBatch per Ingest call (verification on all cores,
+// inserts pipelined with it, one transaction per batch). ratio is the
+// import rate over GOMAXPROCS x the single-core Ecrecover rate.
+func BenchmarkIngest100k(b *testing.B) {
+	_, raws := history100k(b)
+	rate := ecrecoverRate(b)
+	b.ResetTimer()
+	b.StopTimer()
+	for i := 0; i < b.N; i++ {
+		s, err := Open(bg, filepath.Join(b.TempDir(), "tminus.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		ingestBatches(b, s, raws)
+		b.StopTimer()
+		if n := count(b, s); n != benchEvents {
+			b.Fatalf("%d events stored", n)
+		}
+		s.Close()
+	}
+	perSec := float64(b.N*benchEvents) / b.Elapsed().Seconds()
+	b.ReportMetric(perSec, "events/s")
+	b.ReportMetric(rate, "ecrecover/s/core")
+	b.ReportMetric(perSec/(float64(runtime.GOMAXPROCS(0))*rate), "ratio")
+}
+
+// BenchmarkFold100k: a full fold of 100,000 events read from the store,
+// no snapshot to start from (and none saved).
+func BenchmarkFold100k(b *testing.B) {
+	s := storeWith(b, benchEvents)
+	lowerSnapshotsB(b, 1<<62)
+	b.ResetTimer()
+	var st *domain.State
+	for i := 0; i < b.N; i++ {
+		var err error
+		if st, err = s.State(bg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if st.Count != benchEvents || len(st.Rejected) != 0 {
+		b.Fatalf("folded %d events, %d rejected", st.Count, len(st.Rejected))
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/fold")
+	b.ReportMetric(float64(b.N*benchEvents)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkState100kSnapshot: State() on a 100,000-event store whose
+// newest snapshot covers every event, as at start-up.
+func BenchmarkState100kSnapshot(b *testing.B) {
+	s := storeWith(b, benchEvents)
+	t0 := time.Now()
+	if _, err := s.State(bg); err != nil { // folds all and saves a snapshot
+		b.Fatal(err)
+	}
+	first := time.Since(t0)
+	var snaps int
+	s.r.QueryRow("SELECT count(*) FROM snapshots").Scan(&snaps)
+	if snaps != 1 {
+		b.Fatalf("%d snapshots after the first fold", snaps)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := s.State(bg)
+		if err != nil || st.Count != benchEvents {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/state")
+	b.ReportMetric(float64(first.Milliseconds()), "ms-first-fold+snapshot")
+}
+
+func lowerSnapshotsB(b *testing.B, every int) {
+	old := snapshotEvery
+	snapshotEvery = every
+	b.Cleanup(func() { snapshotEvery = old })
+}
+
+// benchAppend appends notes by the history's founder to its newest
+// incident, one event per transaction: sign, verify, insert.
+func benchAppend(b *testing.B, s *Store, n int) {
+	events, _ := history100k(b)
+	var inc domain.ID
+	for _, e := range events[:n] {
+		if e.Kind == domain.KindIncidentDeclare {
+			inc = e.ID
+		}
+	}
+	signer := domaintest.Signer(1, 0)
+	body := &domain.Note{Incident: inc, Text: "checked the multisig owners; threshold unchanged"}
+	for i := 0; i < 5; i++ { // warm the page cache and statement caches
+		if _, err := s.Append(bg, signer, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Append(bg, signer, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/event")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkAppend: sign + verify + insert on a fresh store, one event per
+// transaction, WAL.
+func BenchmarkAppend(b *testing.B) {
+	s := newStore(b)
+	alice := domaintest.Signer(2, 0)
+	if _, err := s.Append(bg, alice, &domain.Genesis{Name: "bench", Founder: domain.MemberSpec{Address: alice.Address(), Handle: "alice", Roles: []string{"triage"}}}); err != nil {
+		b.Fatal(err)
+	}
+	inc, err := s.Append(bg, alice, &domain.IncidentDeclare{Title: "bench", Severity: "P3"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := &domain.Note{Incident: inc.ID, Text: "checked the multisig owners; threshold unchanged"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Append(bg, alice, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// Append cost must not grow with history: the same append on the same
+// workspace holding 10, 1,000 and 100,000 events.
+func BenchmarkAppendEmpty(b *testing.B)  { benchAppend(b, storeWith(b, 10), 10) }
+func BenchmarkAppendAt1k(b *testing.B)   { benchAppend(b, storeWith(b, 1_000), 1_000) }
+func BenchmarkAppendAt100k(b *testing.B) { benchAppend(b, storeWith(b, benchEvents), benchEvents) }
