@@ -15,6 +15,21 @@ type status struct {
 func failed(err error) status  { return status{err: true, text: err.Error()} }
 func okStatus(s string) status { return status{text: s} }
 
+// keys splits what arrived in one read into single keys. bubbletea hands over "1a" as
+// one message when both bytes came together (fast typing, a slow SSH link batching
+// packets, tmux send-keys), and no binding would match it. A bracketed paste stays
+// whole: it is text for whatever input has the focus.
+func (m *Model) keys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste {
+		return m.key(msg)
+	}
+	var cmds []tea.Cmd
+	for _, r := range msg.Runes {
+		cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+	}
+	return tea.Batch(cmds...)
+}
+
 // key routes a key press with strict precedence: an open dialog, then an open form, then
 // the help screen, then a pane's own text input, then the global keys, then the focused
 // pane. A key is handled by exactly one of them.

@@ -137,7 +137,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.ticking = false
 		m.broadcast(msg)
 	case tea.KeyMsg:
-		cmd = m.key(msg)
+		cmd = m.keys(msg)
 	case doRequest:
 		cmd = m.do(msg.pane, msg.body, msg.what, msg.after)
 	case formRequest:

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"errors"
+
+	tea "github.com/charmbracelet/bubbletea"
 	"strings"
 	"testing"
 	"time"
@@ -344,4 +346,96 @@ func findIncident(t *testing.T, s *domain.State, title string) *domain.Incident 
 	}
 	t.Fatalf("no incident %q", title)
 	return nil
+}
+
+func TestKeysArrivingTogetherAreSplit(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2")})
+	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("tRotate keys")}) // t opens the form, the rest is typed
+	h.press("enter", "enter", "enter")
+	found := false
+	for _, tk := range s.st.Tasks {
+		found = found || tk.Title == "Rotate keys"
+	}
+	if !found {
+		t.Errorf("keys read together were not handled one by one:\n%s", h.screen())
+	}
+}
+
+func TestDrillIsUnmistakable(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("D")
+	h.typeText("Gameday: oracle manipulation")
+	h.press("enter", "enter", "right", "enter")
+	lines := strings.Split(h.screen(), "\n")
+	if !strings.Contains(lines[0], "DRILL  [P2] Gameday") || !strings.Contains(lines[2], "DRILL · an exercise") {
+		t.Errorf("the drill is not flagged on the header lines:\n%s", strings.Join(lines[:3], "\n"))
+	}
+	for _, tab := range []string{"2", "3", "4", "5", "6"} {
+		h.press(tab)
+		h.contains("DRILL")
+	}
+}
+
+func TestOSC52(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	var b strings.Builder
+	if err := OSC52(&b, env("TERM", "xterm-256color"))("ssh {{host}} ps"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "\x1b]52;c;c3NoIHt7aG9zdH19IHBz\x07"; b.String() != want {
+		t.Errorf("OSC 52 = %q, want %q", b.String(), want)
+	}
+	b.Reset()
+	OSC52(&b, env("TERM", "screen"))("x")
+	if !strings.HasPrefix(b.String(), "\x1bP\x1b]52;") || !strings.HasSuffix(b.String(), "\x1b\\") {
+		t.Errorf("inside GNU screen the sequence is not wrapped: %q", b.String())
+	}
+	b.Reset()
+	OSC52(&b, env("TERM", "screen", "TMUX", "/tmp/tmux-0/default,1,0"))("x")
+	if strings.HasPrefix(b.String(), "\x1bP") {
+		t.Errorf("inside tmux (TERM=screen) the sequence must stay plain for tmux to forward: %q", b.String())
+	}
+}
+
+func TestCountdownAndElapsed(t *testing.T) {
+	tests := []struct {
+		deadline, now int64
+		want          string
+	}{
+		{900_000, 1, "T-15:00"},
+		{899_000, 0, "T-14:59"},
+		{1, 0, "T-00:01"}, // time left never reads 00:00
+		{0, 0, "T+00:00"},
+		{0, 133_000, "T+02:13"},
+		{71*3600_000 + 18*60_000 + 40_000, 0, "T-71:18:40"},
+	}
+	for _, tt := range tests {
+		if got := countdown(tt.deadline, tt.now); got != tt.want {
+			t.Errorf("countdown(%d, %d) = %s, want %s", tt.deadline, tt.now, got, tt.want)
+		}
+	}
+	if got := elapsed(0, (41*60+7)*1000); got != "+00:41:07" {
+		t.Errorf("elapsed = %s", got)
+	}
+	if got := every(30 * 60_000); got != "30m" {
+		t.Errorf("every(30m) = %s", got)
+	}
+	if got := every(90 * 60_000); got != "1h30m" {
+		t.Errorf("every(90m) = %s", got)
+	}
+	if got := every(45_000); got != "45s" {
+		t.Errorf("every(45s) = %s", got)
+	}
 }

@@ -51,12 +51,25 @@ func (p *runbooksPane) rebuild() {
 		sev = inc.Severity
 	}
 	p.rows = append(p.rows[:0], p.Live.Runbooks...)
-	sort.SliceStable(p.rows, func(i, j int) bool {
-		a, b := p.rows[i].appliesTo(sev), p.rows[j].appliesTo(sev)
-		if a != b {
-			return a
+	// Runbooks already proposed on the incident first (their approvals are what is
+	// pending), then those that fit its severity, then the rest.
+	proposed := map[string]bool{}
+	if inc := p.Live.Incident; inc != nil {
+		for _, id := range inc.Proposals {
+			if pr := p.Live.State.Proposals[id]; pr != nil {
+				proposed[pr.Runbook] = true
+			}
 		}
-		return p.rows[i].ID < p.rows[j].ID
+	}
+	sort.SliceStable(p.rows, func(i, j int) bool {
+		a, b := p.rows[i], p.rows[j]
+		if proposed[a.ID] != proposed[b.ID] {
+			return proposed[a.ID]
+		}
+		if a.appliesTo(sev) != b.appliesTo(sev) {
+			return a.appliesTo(sev)
+		}
+		return a.ID < b.ID
 	})
 	p.fits = p.fits[:0]
 	p.propW = 0
