@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -40,12 +41,24 @@ func (p *alertsPane) SetSize(w, h int) {
 	p.cur.setHeight(p.listHeight())
 }
 
-// listHeight is the rows left for alerts once the filter line, if any, is drawn.
+// listHeight is the rows left for alerts once the filter line and the detail of the
+// selected alert, if any, are drawn.
 func (p *alertsPane) listHeight() int {
+	h := p.Height - p.detailHeight()
 	if p.typing || p.query != "" {
-		return p.Height - 1
+		h--
 	}
-	return p.Height
+	return h
+}
+
+// detailHeight reserves the pane's last lines for the selected alert's facts (who saw
+// it, who acked it, its labels) once the pane is tall enough that the list keeps most
+// of the room: what an on-call engineer reads before pressing a or i.
+func (p *alertsPane) detailHeight() int {
+	if p.Height >= 12 {
+		return 3
+	}
+	return 0
 }
 
 func (p *alertsPane) Title() string {
@@ -203,7 +216,48 @@ func (p *alertsPane) View() string {
 	for i := from; i < to; i++ {
 		lines = append(lines, p.row(p.rows[i], i == p.cur.pos))
 	}
+	if d := p.detailHeight(); d > 0 {
+		for len(lines) < p.Height-d {
+			lines = append(lines, spaces(p.Width))
+		}
+		if al := p.selected(); al != nil {
+			lines = append(lines, p.detail(al)...)
+		}
+	}
 	return fill(lines, p.Width, p.Height)
+}
+
+// detail: three lines on the selected alert.
+func (p *alertsPane) detail(al *domain.Alert) []string {
+	st := p.Live.State
+	l := p.Live
+	seen := "seen " + itoa(al.Count) + "× · first " + clock(al.FirstSeen, l.Now, l.Loc, true) + " · last " +
+		clock(al.LastSeen, l.Now, l.Loc, true) + " · " + clean(al.Source) + " · " + clean(al.Fingerprint)
+	who := "observed by " + strings.Join(al.Observers, ", ") + " (" + st.Corroboration(al) + ")"
+	if len(al.AckedBy) > 0 {
+		who += " · acked by " + strings.Join(al.AckedBy, ", ")
+	} else if al.Status == domain.AlertFiring {
+		who += " · not acked: a acks"
+	}
+	if inc := st.Incidents[al.Incident]; inc != nil {
+		who += " · incident [" + inc.Severity + "] " + clean(inc.Title)
+	} else {
+		who += " · no incident: i declares one"
+	}
+	var labels []string
+	for k, v := range al.Labels {
+		labels = append(labels, clean(k)+"="+clean(v))
+	}
+	sort.Strings(labels)
+	lab := "labels " + strings.Join(labels, " ")
+	if len(labels) == 0 {
+		lab = "no labels"
+	}
+	return []string{
+		p.ink.muted.on(fit("─ "+clean(al.Title)+" ", p.Width)),
+		p.ink.row.on(fit(" "+who, p.Width)),
+		p.ink.muted.on(fit(" "+seen+" · "+lab, p.Width)),
+	}
 }
 
 // row: ▸[P1] FIRING    2/3 Bridge vault outflow 12x above 7d baseline   03:14 chain    ✓ alice
