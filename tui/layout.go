@@ -31,8 +31,9 @@ type layout struct {
 	bodyH int // lines between the header and the footer
 	// content size (inside any frame) of each pane
 	pw, ph [paneCount]int
-	// grid: outer widths of the top band's three columns, outer heights of the bands
-	colI, colA, colR int
+	// grid: outer widths of the top band's three columns and of the middle band's
+	// runbooks column, outer heights of the bands
+	colI, colA, colR, colRB int
 	hA, hB, hC       int
 }
 
@@ -59,6 +60,9 @@ func computeLayout(w, h int) layout {
 	l.colR = clamp(w*25/100, 38, 60)
 	l.colI = clamp(w*24/100, 34, 56)
 	l.colA = w - l.colR - l.colI
+	// Runbooks get more width than timers: ids, titles and the one-liner need it, and
+	// tasks read well at 90 columns.
+	l.colRB = clamp(w*40/100, 50, 90)
 	l.hA = l.bodyH * 30 / 100
 	l.hB = l.bodyH * 28 / 100
 	l.hC = l.bodyH - l.hA - l.hB
@@ -66,8 +70,8 @@ func computeLayout(w, h int) layout {
 	set(paneIncidents, l.colI, l.hA)
 	set(paneAlerts, l.colA, l.hA)
 	set(paneTimers, l.colR, l.hA)
-	set(paneTasks, l.colI+l.colA, l.hB)
-	set(paneRunbooks, l.colR, l.hB)
+	set(paneTasks, w-l.colRB, l.hB)
+	set(paneRunbooks, l.colRB, l.hB)
 	set(paneTimeline, w, l.hC)
 	return l
 }
