@@ -34,7 +34,7 @@ type layout struct {
 	// grid: outer widths of the top band's three columns and of the middle band's
 	// runbooks column, outer heights of the bands
 	colI, colA, colR, colRB int
-	hA, hB, hC       int
+	hA, hB, hC              int
 }
 
 func computeLayout(w, h int) layout {
