@@ -78,10 +78,9 @@ type ink struct {
 }
 
 type frameGlyphs struct {
-	b                      lipgloss.Border
-	p                      paint
-	left, right            string // painted vertical glyphs
-	tl, tr, bl, br, h, vbl string
+	b           lipgloss.Border
+	p           paint
+	left, right string // painted vertical glyphs
 }
 
 func newInk(s *themes.Styles, r *lipgloss.Renderer) *ink {
@@ -107,10 +106,8 @@ func newInk(s *themes.Styles, r *lipgloss.Renderer) *ink {
 
 func glyphs(b lipgloss.Border, st lipgloss.Style, r *lipgloss.Renderer) frameGlyphs {
 	fg := r.NewStyle()
-	if c := st.GetBorderTopForeground(); c != nil {
-		if _, none := c.(lipgloss.NoColor); !none {
-			fg = fg.Foreground(c)
-		}
+	if _, none := st.GetBorderTopForeground().(lipgloss.NoColor); !none {
+		fg = fg.Foreground(st.GetBorderTopForeground())
 	}
 	p := newPaint(fg)
 	return frameGlyphs{b: b, p: p, left: p.on(b.Left), right: p.on(b.Right)}

@@ -132,12 +132,6 @@ func (k *KeyMap) DisableDestructive() {
 	}
 }
 
-// global is the group help shows first: keys that work on every tab.
-func (k *KeyMap) global() []key.Binding {
-	return []key.Binding{k.Declare, k.Severity, k.Status, k.Lead, k.AddTask, k.AddTimer, k.Note,
-		k.NextPane, k.PrevPane, k.Help, k.Quit, k.ForceQuit}
-}
-
 func (k *KeyMap) tabKeys() []key.Binding { return k.Tabs[:] }
 
 func (k *KeyMap) nav() []key.Binding {
