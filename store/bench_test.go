@@ -179,7 +179,7 @@ func BenchmarkIngest100k(b *testing.B) {
 // no snapshot to start from (and none saved).
 func BenchmarkFold100k(b *testing.B) {
 	s := storeWith(b, benchEvents)
-	lowerSnapshotsB(b, 1<<62)
+	lowerSnapshots(b, 1<<62)
 	b.ResetTimer()
 	var st *domain.State
 	for i := 0; i < b.N; i++ {
@@ -219,12 +219,6 @@ func BenchmarkState100kSnapshot(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/state")
 	b.ReportMetric(float64(first.Milliseconds()), "ms-first-fold+snapshot")
-}
-
-func lowerSnapshotsB(b *testing.B, every int) {
-	old := snapshotEvery
-	snapshotEvery = every
-	b.Cleanup(func() { snapshotEvery = old })
 }
 
 // benchAppend appends notes by the history's founder to its newest

@@ -439,7 +439,7 @@ func TestLateEventInvalidatesSnapshot(t *testing.T) {
 	}
 }
 
-func lowerSnapshots(t *testing.T, every int) {
+func lowerSnapshots(t testing.TB, every int) {
 	t.Helper()
 	old := snapshotEvery
 	snapshotEvery = every
