@@ -31,7 +31,7 @@ type member struct {
 // workspace is n members whose stores all start with the founder's
 // genesis (roster quorum 1), the roster additions and one shared incident.
 type workspace struct {
-	t       *testing.T
+	t       testing.TB
 	members []*member
 	inc     domain.ID
 }
@@ -61,7 +61,7 @@ func seedRaws(t testing.TB, st *store.Store) [][]byte {
 	return raws
 }
 
-func newWorkspace(t *testing.T, seed int64, n int) *workspace {
+func newWorkspace(t testing.TB, seed int64, n int) *workspace {
 	t.Helper()
 	ctx := context.Background()
 	w := &workspace{t: t}
