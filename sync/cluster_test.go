@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"os"
 	"testing"
 	"time"
 )
@@ -41,13 +40,6 @@ func TestConvergeRing(t *testing.T) {
 
 // Five nodes split 2/3 write on both sides, then heal and converge.
 func TestPartitionHeal(t *testing.T) {
-	if os.Getenv("TMINUS_TEST_ORPHAN_FIX") == "" {
-		// Known store bug: inserter.park (store/ingest.go) does not count an
-		// orphan that release re-parks, so in.orphans reaches 0 with rows
-		// left and later releases in the same batch are skipped; those
-		// orphans wait forever and the healed nodes never converge.
-		t.Skip("store/ingest.go park/release orphan count bug; set TMINUS_TEST_ORPHAN_FIX=1 once fixed")
-	}
 	w := newWorkspace(t, 5, 5)
 	w.start()
 	w.mesh(0, 1)
