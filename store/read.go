@@ -77,15 +77,11 @@ type Row struct {
 
 const rowCols = "ins, id, author, seq, lamport, time, kind, body, skewed"
 
-func scanRow(rows *sql.Rows, withRaw bool) (Row, error) {
+func scanRow(rows *sql.Rows) (Row, error) {
 	e := &domain.Event{}
 	r := Row{Event: e}
 	var id, author []byte
-	dest := []any{&r.Arrival, &id, &author, &e.Seq, &e.Lamport, &e.Time, &e.Kind, &e.Body, &r.Skewed}
-	if withRaw {
-		dest = append(dest, &e.Raw)
-	}
-	if err := rows.Scan(dest...); err != nil {
+	if err := rows.Scan(&r.Arrival, &id, &author, &e.Seq, &e.Lamport, &e.Time, &e.Kind, &e.Body, &r.Skewed); err != nil {
 		return r, err
 	}
 	copy(e.ID[:], id)
@@ -98,31 +94,22 @@ func scanRow(rows *sql.Rows, withRaw bool) (Row, error) {
 func (s *Store) Events(ctx context.Context, after domain.Key, fn func(Row) error) error {
 	rows, err := s.r.QueryContext(ctx, "SELECT "+rowCols+" FROM events WHERE (lamport, id) > (?, ?) ORDER BY lamport, id",
 		after.Lamport, after.ID[:])
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRow(rows, false)
-		if err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachRow(rows, err, fn)
 }
 
 // Arrivals calls fn for each event that arrived after arrival number n.
 func (s *Store) Arrivals(ctx context.Context, n int64, fn func(Row) error) error {
 	rows, err := s.r.QueryContext(ctx, "SELECT "+rowCols+" FROM events WHERE ins > ? ORDER BY ins", n)
+	return eachRow(rows, err, fn)
+}
+
+func eachRow(rows *sql.Rows, err error, fn func(Row) error) error {
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		r, err := scanRow(rows, false)
+		r, err := scanRow(rows)
 		if err != nil {
 			return err
 		}

@@ -60,7 +60,7 @@ func (s *Store) fold(ctx context.Context) (*domain.State, int64, error) {
 	}
 	tail := 0
 	for rows.Next() {
-		r, err := scanRow(rows, false)
+		r, err := scanRow(rows)
 		if err != nil {
 			rows.Close()
 			return nil, 0, err
