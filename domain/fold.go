@@ -67,6 +67,11 @@ func (s *State) apply(e *Event) error {
 	if !m.CanWrite() {
 		return fmt.Errorf("%s is an observer (read-only)", m.Handle)
 	}
+	if m.Has(RoleObserver) {
+		if err := s.simulatedMayWrite(m, body); err != nil {
+			return err
+		}
+	}
 	a := actor{m: m, at: int64(e.Time), id: e.ID, kind: e.Kind}
 	switch b := body.(type) {
 	case *MemberPropose:
@@ -272,10 +277,36 @@ func (s *State) alertAck(a actor, b *AlertAck) error {
 		al.AckedAt = a.at
 	}
 	if inc := s.Incidents[al.Incident]; inc != nil {
-		if inc.AckedAt == 0 {
-			inc.AckedAt = a.at
-		}
+		s.responded(inc, a)
 		s.log(inc, a, "acknowledged "+al.Title)
+	}
+	return nil
+}
+
+// simulatedMayWrite gates a member who holds the observer role beside a
+// writing role: that is how a drill adds a simulated peer, whose key sits on
+// the facilitator's disk. It may write only what a peer inject writes
+// (a note, a severity, a task, an acknowledgement of an alert), and only on
+// a drill incident, so the key can never touch a real incident or the
+// roster.
+func (s *State) simulatedMayWrite(m *Member, body Body) error {
+	var inc ID
+	switch b := body.(type) {
+	case *Note:
+		inc = b.Incident
+	case *IncidentSeverity:
+		inc = b.Incident
+	case *TaskAdd:
+		inc = b.Incident
+	case *AlertAck:
+		if al, ok := s.Alerts[b.Alert]; ok {
+			inc = al.Incident
+		}
+	default:
+		return fmt.Errorf("%s is an observer with a writing role (a drill's simulated peer): it may not write %s", m.Handle, body.Kind())
+	}
+	if i, ok := s.Incidents[inc]; !ok || !i.Drill {
+		return fmt.Errorf("%s is an observer with a writing role (a drill's simulated peer): it may write only on drill incidents", m.Handle)
 	}
 	return nil
 }

@@ -42,20 +42,55 @@ func (s *State) incidentDeclare(a actor, b *IncidentDeclare) error {
 	return nil
 }
 
-// link ties an alert to an incident. Declaring an incident from an alert
-// acknowledges it: someone has looked.
+// link ties an alert to an incident. Linking is not an acknowledgement
+// (a drill's facilitator links the alerts it injects); an acknowledgement
+// of the alert made before the link counts for the incident when its
+// first acknowledger is a responder.
 func (s *State) link(inc *Incident, al *Alert, a actor) {
 	if !containsID(inc.Alerts, al.ID) {
 		inc.Alerts = append(inc.Alerts, al.ID)
 	}
 	al.Incident = inc.ID
-	if al.AckedAt != 0 && (inc.AckedAt == 0 || al.AckedAt < inc.AckedAt) {
-		inc.AckedAt = al.AckedAt
-	}
-	if inc.AckedAt == 0 || a.at < inc.AckedAt {
-		inc.AckedAt = a.at
+	if al.AckedAt != 0 && len(al.AckedBy) > 0 {
+		if m := s.Members[al.AckedBy[0]]; m != nil && Responder(inc, m) {
+			acknowledge(inc, al.AckedAt)
+		}
 	}
 	s.log(inc, a, "linked alert "+al.Title)
+}
+
+// Responder reports whether m's actions on inc count as the team
+// responding to it. Observers never do: a drill's simulated peers are
+// observers with a writing role, so their scripted actions show in the
+// timeline without scoring for the team. Nor does the declarer of a drill,
+// its facilitator: the drill's own declaration, injects and links are not
+// anybody acknowledging anything.
+func Responder(inc *Incident, m *Member) bool {
+	if m.Has(RoleObserver) {
+		return false
+	}
+	return !inc.Drill || m.Handle != inc.DeclaredBy
+}
+
+// AckKinds are the event kinds by which a responder acknowledges an
+// incident: acknowledging one of its alerts, or a first triage action.
+// Declaring, linking, notes and tasks are not acknowledgements.
+var AckKinds = []string{KindAlertAck, KindIncidentSev, KindIncidentStatus, KindIncidentAssign}
+
+// acknowledge records a responder's acknowledgement at (unix ms): the
+// earliest one counts, whatever order the events fold in.
+func acknowledge(inc *Incident, at int64) {
+	if inc.AckedAt == 0 || at < inc.AckedAt {
+		inc.AckedAt = at
+	}
+}
+
+// responded records a in the incident's acknowledgement when a is a
+// responder.
+func (s *State) responded(inc *Incident, a actor) {
+	if Responder(inc, a.m) {
+		acknowledge(inc, a.at)
+	}
 }
 
 func (s *State) incidentLink(a actor, b *IncidentLink) error {
@@ -82,6 +117,7 @@ func (s *State) incidentSeverity(a actor, b *IncidentSeverity) error {
 	inc.SevHistory = append(inc.SevHistory, SeverityChange{At: a.at, By: a.m.Handle, Severity: b.Severity})
 	s.log(inc, a, fmt.Sprintf("severity %s -> %s", inc.Severity, b.Severity))
 	inc.Severity = b.Severity
+	s.responded(inc, a)
 	return nil
 }
 
@@ -95,6 +131,7 @@ func (s *State) incidentStatus(a actor, b *IncidentStatus) error {
 	}
 	s.log(inc, a, fmt.Sprintf("status %s -> %s", inc.Status, b.Status))
 	inc.Status = b.Status
+	s.responded(inc, a)
 	if _, ok := inc.Reached[b.Status]; !ok {
 		inc.Reached[b.Status] = a.at
 		if b.Status == StatusResolved {
@@ -129,6 +166,7 @@ func (s *State) incidentAssign(a actor, b *IncidentAssign) error {
 	}
 	inc.Leads[b.Role] = b.Member
 	s.log(inc, a, fmt.Sprintf("%s lead: %s", b.Role, b.Member))
+	s.responded(inc, a)
 	return nil
 }
 

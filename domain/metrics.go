@@ -69,8 +69,9 @@ func IncidentStart(s *State, inc *Incident) int64 {
 	return start
 }
 
-// MetricsOf measures one incident. Acknowledgement is Incident.AckedAt or,
-// when absent and the incident was declared from alerts, the declaration.
+// MetricsOf measures one incident. Time to acknowledge runs from the start
+// to Incident.AckedAt, the first acknowledgement by a responder (see
+// Responder and AckKinds); an incident nobody acknowledged has none.
 // A transition stamped before the start (clock skew) counts as zero.
 func MetricsOf(s *State, inc *Incident) IncidentMetrics {
 	m := IncidentMetrics{Incident: inc.ID, Title: inc.Title, Drill: inc.Drill, Start: IncidentStart(s, inc),
@@ -81,11 +82,8 @@ func MetricsOf(s *State, inc *Incident) IncidentMetrics {
 		}
 		return time.Duration(at-m.Start) * time.Millisecond
 	}
-	switch {
-	case inc.AckedAt != 0:
+	if inc.AckedAt != 0 {
 		m.Times[PhaseAcknowledge] = since(inc.AckedAt)
-	case len(inc.Alerts) > 0:
-		m.Times[PhaseAcknowledge] = since(inc.DeclaredAt)
 	}
 	for phase, status := range phaseStatus {
 		if at, ok := inc.Reached[status]; ok {
@@ -93,6 +91,30 @@ func MetricsOf(s *State, inc *Incident) IncidentMetrics {
 		}
 	}
 	return m
+}
+
+// Acknowledgement is when (unix ms) and by whom an incident was first
+// acknowledged by a responder; 0 and "" while nobody has. The time is the
+// fold's Incident.AckedAt; the handle is read from the timeline entry that
+// set it, or from the linked alert whose earlier acknowledgement it is.
+func Acknowledgement(s *State, inc *Incident) (int64, string) {
+	if inc.AckedAt == 0 {
+		return 0, ""
+	}
+	for _, e := range inc.Timeline {
+		if e.At != inc.AckedAt || !contains(AckKinds, e.Kind) {
+			continue
+		}
+		if m := s.Members[e.By]; m != nil && Responder(inc, m) {
+			return inc.AckedAt, e.By
+		}
+	}
+	for _, id := range inc.Alerts {
+		if al, ok := s.Alerts[id]; ok && al.AckedAt == inc.AckedAt && len(al.AckedBy) > 0 {
+			return inc.AckedAt, al.AckedBy[0]
+		}
+	}
+	return inc.AckedAt, ""
 }
 
 // Metrics measures every incident and aggregates real incidents and drills

@@ -1,0 +1,176 @@
+package domain_test
+
+import (
+	"testing"
+
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/domain/domaintest"
+)
+
+// TestAcknowledgement walks the acknowledgement rule: the first alert.ack
+// of a linked alert, or the first severity, status or assign on the
+// incident, by a responder. Declaring and linking never acknowledge; a
+// drill's declarer (its facilitator) and observers (a drill's simulated
+// peers) are not responders.
+func TestAcknowledgement(t *testing.T) {
+	const (
+		alice = 0 // founder: triage, containment
+		bob   = 1 // triage
+		carol = 2 // containment
+		sim   = 3 // observer + reporter: a drill's simulated peer
+	)
+	handles := []string{"alice", "bob", "carol", "sim-bridge"}
+	fp := "fp-ack"
+	alert := domain.AlertID(fp)
+	type step struct {
+		node int
+		body func(inc domain.ID) domain.Body
+	}
+	observe := func(inc domain.ID) domain.Body {
+		return &domain.AlertObserve{Fingerprint: fp, Title: "Paused()", Status: domain.AlertFiring}
+	}
+	declare := func(drill bool, alerts ...domain.ID) func(domain.ID) domain.Body {
+		return func(domain.ID) domain.Body {
+			return &domain.IncidentDeclare{Title: "Vault drain", Severity: "P2", Drill: drill, Alerts: alerts}
+		}
+	}
+	link := func(inc domain.ID) domain.Body { return &domain.IncidentLink{Incident: inc, Alert: alert} }
+	ack := func(domain.ID) domain.Body { return &domain.AlertAck{Alert: alert} }
+	sev := func(inc domain.ID) domain.Body { return &domain.IncidentSeverity{Incident: inc, Severity: "P1"} }
+	status := func(inc domain.ID) domain.Body {
+		return &domain.IncidentStatus{Incident: inc, Status: domain.StatusTriaged}
+	}
+	assign := func(inc domain.ID) domain.Body {
+		return &domain.IncidentAssign{Incident: inc, Role: domain.RoleContainment, Member: "carol"}
+	}
+	note := func(inc domain.ID) domain.Body { return &domain.Note{Incident: inc, Text: "looking"} }
+	task := func(inc domain.ID) domain.Body { return &domain.TaskAdd{Incident: inc, Title: "snapshot"} }
+
+	cases := []struct {
+		name  string
+		steps []step // the step named "declare" is the incident
+		ack   int    // index of the acknowledging step, -1 for none
+		by    string
+	}{
+		{"1 declared from an alert: not acknowledged", []step{{alice, observe}, {alice, declare(false, alert)}}, -1, ""},
+		{"2 declared, then linked: not acknowledged", []step{{alice, observe}, {alice, declare(false)}, {alice, link}}, -1, ""},
+		{"3 notes and tasks do not acknowledge", []step{{alice, declare(false)}, {bob, note}, {bob, task}}, -1, ""},
+		{"4 alert ack after the link", []step{{alice, observe}, {alice, declare(false, alert)}, {bob, ack}}, 2, "bob"},
+		{"5 alert ack before the declaration", []step{{alice, observe}, {bob, ack}, {alice, declare(false, alert)}}, 1, "bob"},
+		{"6 ack of an unlinked alert does not count", []step{{alice, observe}, {alice, declare(false)}, {bob, ack}}, -1, ""},
+		{"7 real incident: the declarer's own triage counts", []step{{alice, declare(false)}, {alice, sev}}, 1, "alice"},
+		{"8 status change", []step{{alice, declare(false)}, {bob, note}, {bob, status}}, 2, "bob"},
+		{"9 assign", []step{{alice, declare(false)}, {bob, assign}}, 1, "bob"},
+		{"10 the earliest responder action counts", []step{{alice, observe}, {alice, declare(false, alert)}, {carol, sev}, {bob, ack}}, 2, "carol"},
+		{"11 drill: facilitator's declaration, link, ack and triage do not count",
+			[]step{{alice, declare(true)}, {alice, observe}, {alice, link}, {alice, ack}, {alice, sev}, {alice, status}}, -1, ""},
+		{"12 drill: a responder's ack counts", []step{{alice, declare(true)}, {alice, observe}, {alice, link}, {carol, ack}}, 3, "carol"},
+		{"13 drill: a responder's triage counts", []step{{alice, declare(true)}, {alice, observe}, {alice, link}, {bob, status}}, 3, "bob"},
+		{"14 drill: a simulated peer's ack and severity do not count",
+			[]step{{alice, declare(true)}, {alice, observe}, {alice, link}, {sim, ack}, {sim, sev}}, -1, ""},
+		{"15 drill: a responder acks after a simulated peer", []step{{alice, declare(true)}, {alice, observe}, {alice, link}, {sim, ack}, {bob, ack}}, 4, "bob"},
+		{"16 drill: acked before the link by the facilitator does not count",
+			[]step{{alice, declare(true)}, {alice, observe}, {alice, ack}, {alice, link}}, -1, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tm := domaintest.NewTeam(7, 4)
+			found(t, tm, quorum1, domain.RoleContainment, domain.RoleTriage)
+			add(t, tm, alice, member(tm, bob, "bob", domain.RoleTriage))
+			add(t, tm, alice, member(tm, carol, "carol", domain.RoleContainment))
+			add(t, tm, alice, member(tm, sim, handles[sim], domain.RoleObserver, domain.RoleReporter))
+			var inc domain.ID
+			var events []*domain.Event
+			for _, s := range c.steps {
+				e := do(t, tm, s.node, s.body(inc))
+				if e.Kind == domain.KindIncidentDeclare {
+					inc = e.ID
+				}
+				events = append(events, e)
+			}
+			st := fold(tm.Events)
+			accepted(t, st, events...)
+			i := st.Incidents[inc]
+			at, by := domain.Acknowledgement(st, i)
+			want := int64(0)
+			if c.ack >= 0 {
+				want = int64(events[c.ack].Time)
+			}
+			if at != want || by != c.by || i.AckedAt != want {
+				t.Errorf("acknowledged at %d by %q (AckedAt %d), want %d by %q", at, by, i.AckedAt, want, c.by)
+			}
+			_, measured := domain.MetricsOf(st, i).Times[domain.PhaseAcknowledge]
+			if measured != (c.ack >= 0) {
+				t.Errorf("time to acknowledge measured %v, want %v", measured, c.ack >= 0)
+			}
+		})
+	}
+}
+
+// The acknowledgement does not depend on the order events fold in: a
+// responder's earlier ack that arrives late still wins.
+func TestAcknowledgementEarliestWins(t *testing.T) {
+	tm := domaintest.NewTeam(8, 3)
+	found(t, tm, quorum1, domain.RoleTriage)
+	add(t, tm, 0, member(tm, 1, "bob", domain.RoleTriage))
+	add(t, tm, 0, member(tm, 2, "carol", domain.RoleTriage))
+	inc := declare(t, tm, 0, "Oracle stale")
+	tm.Clock += 60_000
+	late := do(t, tm, 1, &domain.IncidentStatus{Incident: inc.ID, Status: domain.StatusTriaged})
+	tm.Clock -= 30_000 // carol's clock is behind: her event folds later but is stamped earlier
+	early := do(t, tm, 2, &domain.IncidentSeverity{Incident: inc.ID, Severity: "P1"})
+	st := fold(tm.Events)
+	accepted(t, st, late, early)
+	if at, by := domain.Acknowledgement(st, st.Incidents[inc.ID]); at != int64(early.Time) || by != "carol" {
+		t.Errorf("acknowledged at %d by %q, want %d by carol", at, by, early.Time)
+	}
+}
+
+// A member holding the observer role beside a writing role is a drill's
+// simulated peer: it writes notes, severities, tasks and alert acks on
+// drill incidents, and nothing else anywhere.
+func TestSimulatedPeerGate(t *testing.T) {
+	tm := domaintest.NewTeam(9, 2)
+	found(t, tm, quorum1, domain.RoleTriage)
+	add(t, tm, 0, member(tm, 1, "sim-bridge", domain.RoleObserver, domain.RoleReporter))
+	drill := do(t, tm, 0, &domain.IncidentDeclare{Title: "Gameday", Severity: "P2", Drill: true})
+	realInc := declare(t, tm, 0, "Real breach")
+	do(t, tm, 0, &domain.AlertObserve{Fingerprint: "d", Title: "drill alert", Status: domain.AlertFiring})
+	do(t, tm, 0, &domain.IncidentLink{Incident: drill.ID, Alert: domain.AlertID("d")})
+	do(t, tm, 0, &domain.AlertObserve{Fingerprint: "r", Title: "real alert", Status: domain.AlertFiring})
+	do(t, tm, 0, &domain.IncidentLink{Incident: realInc.ID, Alert: domain.AlertID("r")})
+	ok := []domain.Body{
+		&domain.Note{Incident: drill.ID, Text: "peer here"},
+		&domain.IncidentSeverity{Incident: drill.ID, Severity: "P1"},
+		&domain.TaskAdd{Incident: drill.ID, Title: "rotate keys"},
+		&domain.AlertAck{Alert: domain.AlertID("d")},
+	}
+	refused := []struct {
+		body domain.Body
+		why  string
+	}{
+		{&domain.Note{Incident: realInc.ID, Text: "peer here"}, "only on drill incidents"},
+		{&domain.IncidentSeverity{Incident: realInc.ID, Severity: "P1"}, "only on drill incidents"},
+		{&domain.AlertAck{Alert: domain.AlertID("r")}, "only on drill incidents"},
+		{&domain.IncidentStatus{Incident: drill.ID, Status: domain.StatusContained}, "may not write incident.status"},
+		{&domain.IncidentDeclare{Title: "x", Severity: "P4", Drill: true}, "may not write incident.declare"},
+		{&domain.AlertObserve{Fingerprint: "s", Title: "x", Status: domain.AlertFiring}, "may not write alert.observe"},
+		{&domain.MemberPropose{Action: domain.ActionAdd, Member: member(tm, 0, "mallory", domain.RoleTriage)}, "may not write member.propose"},
+	}
+	var okEvents []*domain.Event
+	for _, b := range ok {
+		okEvents = append(okEvents, do(t, tm, 1, b))
+	}
+	var bad []*domain.Event
+	for _, r := range refused {
+		bad = append(bad, do(t, tm, 1, r.body))
+	}
+	st := fold(tm.Events)
+	accepted(t, st, okEvents...)
+	for i, r := range refused {
+		rejected(t, st, bad[i], r.why)
+	}
+	if st.Incidents[realInc.ID].Severity != "P2" || st.Incidents[drill.ID].Severity != "P1" {
+		t.Errorf("severities: real %s, drill %s", st.Incidents[realInc.ID].Severity, st.Incidents[drill.ID].Severity)
+	}
+}
