@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/tminus-ir/tminus/domain"
@@ -70,17 +69,16 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, in *inserter, signer d
 		return nil, fmt.Errorf("%w: run tminus init, or sync or import a bundle from a member first", ErrNoWorkspace)
 	}
 	me := signer.Address()
-	var prev []byte
-	var prevLamport uint64
-	switch err := tx.QueryRowContext(ctx, "SELECT seq, id, lamport FROM heads WHERE author = ?", me[:]).Scan(&h.Seq, &prev, &prevLamport); {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
+	head, err := in.head(me)
+	if err != nil {
 		return nil, err
-	default:
-		copy(h.Prev[:], prev)
 	}
-	h.Seq++
-	h.Lamport = prevLamport + 1
+	h.Seq, h.Prev, h.Lamport = head.seq+1, head.id, head.lamport+1
+	// unreferenced reads the heads table: it must see this transaction's
+	// earlier events.
+	if err := in.flush(); err != nil {
+		return nil, err
+	}
 	deps, err := unreferenced(ctx, tx, me)
 	if err != nil {
 		return nil, err

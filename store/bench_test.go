@@ -45,10 +45,10 @@ func history100k(b *testing.B) ([]*domain.Event, [][]byte) {
 	return benchHistory.events, benchHistory.raws
 }
 
-func ingestBatches(b *testing.B, s *Store, raws [][]byte) {
+func ingestBatches(b *testing.B, s *Store, raws [][]byte, batch int) {
 	b.Helper()
-	for i := 0; i < len(raws); i += benchBatch {
-		rep, err := s.Ingest(bg, raws[i:min(i+benchBatch, len(raws))])
+	for i := 0; i < len(raws); i += batch {
+		rep, err := s.Ingest(bg, raws[i:min(i+batch, len(raws))])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func storeWith(b *testing.B, n int) *Store {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ingestBatches(b, s, raws[:n])
+		ingestBatches(b, s, raws[:n], benchBatch)
 		if _, err := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 			b.Fatal(err)
 		}
@@ -148,10 +148,17 @@ func ecrecoverRate(b *testing.B) float64 {
 }
 
 // BenchmarkIngest100k: batch import of 100,000 signed events into an
-// empty store, benchBatch per Ingest call (verification on all cores,
-// inserts pipelined with it, one transaction per batch). ratio is the
-// import rate over GOMAXPROCS x the single-core Ecrecover rate.
-func BenchmarkIngest100k(b *testing.B) {
+// empty store in one Ingest call, as `tminus bundle import` makes it
+// (verification on all cores, inserts pipelined with it, one
+// transaction). ratio is the import rate over GOMAXPROCS x the
+// single-core Ecrecover rate.
+func BenchmarkIngest100k(b *testing.B) { benchIngest(b, benchEvents) }
+
+// BenchmarkIngest100kBatches: the same events in benchBatch-sized Ingest
+// calls, one transaction each, as a sync session receives them.
+func BenchmarkIngest100kBatches(b *testing.B) { benchIngest(b, benchBatch) }
+
+func benchIngest(b *testing.B, batch int) {
 	_, raws := history100k(b)
 	rate := ecrecoverRate(b)
 	b.ResetTimer()
@@ -162,7 +169,7 @@ func BenchmarkIngest100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		ingestBatches(b, s, raws)
+		ingestBatches(b, s, raws, batch)
 		b.StopTimer()
 		if n := count(b, s); n != benchEvents {
 			b.Fatalf("%d events stored", n)
@@ -175,8 +182,6 @@ func BenchmarkIngest100k(b *testing.B) {
 	b.ReportMetric(perSec/(float64(runtime.GOMAXPROCS(0))*rate), "ratio")
 }
 
-// BenchmarkFold100k: a full fold of 100,000 events read from the store,
-// no snapshot to start from (and none saved).
 func BenchmarkFold100k(b *testing.B) {
 	s := storeWith(b, benchEvents)
 	lowerSnapshots(b, 1<<62)
