@@ -4,15 +4,38 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
+)
+
+// Peer liveness, one rule: a running node rewrites last_seen of every peer
+// it has a session with each PeerHeartbeat, and a peer reads as connected
+// only while its flag is set and that heartbeat is younger than PeerStale.
+// A node that died without saying so (SIGKILL, power loss) leaves its
+// flags behind; they stop counting after PeerStale, in peer list and in
+// the cockpit alike. Three missed beats, not one, so that a busy writer
+// (a large catch-up holds the write lock for a while) does not make peers
+// flicker.
+const (
+	PeerHeartbeat = 2 * time.Second
+	PeerStale     = 3 * PeerHeartbeat
 )
 
 // Peer is a node this device dials, with what the running node last saw.
+// Connected is the liveness rule applied, never the raw flag.
 type Peer struct {
 	Enode     string `json:"enode"`
 	Added     int64  `json:"added"`
-	LastSeen  int64  `json:"last_seen"`
+	LastSeen  int64  `json:"last_seen"` // unix ms of the last heartbeat while connected
 	Connected bool   `json:"connected"`
 	Behind    int64  `json:"behind"`
+}
+
+// peerLive is the liveness rule. A last_seen far in the future (the clock
+// went back) is as untrustworthy as one far in the past.
+func peerLive(flag bool, lastSeen int64, now time.Time) bool {
+	age := now.UnixMilli() - lastSeen
+	stale := PeerStale.Milliseconds()
+	return flag && age <= stale && age >= -stale
 }
 
 // AddPeer records a node URL to dial; adding one twice changes nothing.
@@ -23,33 +46,79 @@ func (s *Store) AddPeer(ctx context.Context, enode string) error {
 	})
 }
 
-// Peers lists the recorded peers.
+// Peers lists the recorded peers; Connected follows the liveness rule.
 func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
 	rows, err := s.r.QueryContext(ctx, "SELECT enode, added, last_seen, connected, behind FROM peers ORDER BY added, enode")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	now := s.Now()
 	var out []Peer
 	for rows.Next() {
 		var p Peer
-		if err := rows.Scan(&p.Enode, &p.Added, &p.LastSeen, &p.Connected, &p.Behind); err != nil {
+		var flag bool
+		if err := rows.Scan(&p.Enode, &p.Added, &p.LastSeen, &flag, &p.Behind); err != nil {
 			return nil, err
 		}
+		p.Connected = peerLive(flag, p.LastSeen, now)
 		out = append(out, p)
 	}
 	return out, rows.Err()
 }
 
-// SeePeer records a running node's view of one peer, adding it if new, so
-// other processes (peer list, the cockpit) can show it.
+// SeePeer records a running node's view of one peer; see SeePeers.
 func (s *Store) SeePeer(ctx context.Context, p Peer) error {
+	return s.SeePeers(ctx, []Peer{p})
+}
+
+// SeePeers records a running node's view of its peers in one transaction,
+// adding those that are new, so other processes (peer list, the cockpit)
+// can show them. A connected peer's last_seen becomes now: this write is
+// the heartbeat the liveness rule reads. A disconnected one keeps the last
+// time it was seen.
+func (s *Store) SeePeers(ctx context.Context, ps []Peer) error {
+	if len(ps) == 0 {
+		return nil
+	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO peers (enode, added, last_seen, connected, behind) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (enode) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), connected = excluded.connected, behind = excluded.behind`,
-			p.Enode, s.Now().UnixMilli(), p.LastSeen, p.Connected, p.Behind)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO peers (enode, added, last_seen, connected, behind) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (enode) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), connected = excluded.connected, behind = excluded.behind`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		now := s.Now().UnixMilli()
+		for _, p := range ps {
+			seen := p.LastSeen
+			if p.Connected {
+				seen = max(seen, now)
+			}
+			if _, err := stmt.ExecContext(ctx, p.Enode, now, seen, p.Connected, p.Behind); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ClearStalePeers drops the connected flags whose heartbeat stopped: what a
+// node that died left behind. A node runs it when it starts; a flag still
+// fresh may be another live node's on the same home, and is kept. It
+// returns how many flags it cleared.
+func (s *Store) ClearStalePeers(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now := s.Now()
+		res, err := tx.ExecContext(ctx, "UPDATE peers SET connected = 0 WHERE connected != 0 AND (last_seen < ? OR last_seen > ?)",
+			now.Add(-PeerStale).UnixMilli(), now.Add(PeerStale).UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
 		return err
 	})
+	return n, err
 }
 
 // Cursor reads a named counter (e.g. a chain watcher's last block).

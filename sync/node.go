@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -22,7 +24,8 @@ type NodeStore interface {
 	Store
 	State(ctx context.Context) (*domain.State, error)
 	Peers(ctx context.Context) ([]store.Peer, error)
-	SeePeer(ctx context.Context, p store.Peer) error
+	SeePeers(ctx context.Context, ps []store.Peer) error
+	ClearStalePeers(ctx context.Context) (int64, error)
 }
 
 // Config configures a Node.
@@ -226,20 +229,57 @@ func (n *Node) SyncOnce(ctx context.Context, url string) (Stats, error) {
 // Maintain keeps the dial list in step with the roster's enode hints and
 // the peers recorded with peer add, and writes each peer's state to the
 // store for peer list and the cockpit, every interval until ctx ends.
+//
+// Liveness (store.PeerHeartbeat, store.PeerStale): the store's peer rows
+// are this node's to keep. On start it clears the connected flags a node
+// that died left behind; while running it rewrites the rows whenever they
+// change and at least every heartbeat, which is what keeps a connected
+// peer reading as connected; when ctx ends it marks every peer
+// disconnected, so a clean stop is visible at once rather than after
+// PeerStale.
 func (n *Node) Maintain(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+	if _, err := n.cfg.Store.ClearStalePeers(ctx); err != nil {
+		n.cfg.Logger.Warn("clear stale peer flags", "err", err)
+	}
+	t := time.NewTicker(min(interval, store.PeerHeartbeat))
 	defer t.Stop()
+	var last []store.Peer
+	var beat time.Time
 	for {
-		n.maintain(ctx)
+		rows := n.maintain(ctx)
+		if !slices.Equal(rows, last) || time.Since(beat) >= store.PeerHeartbeat {
+			if err := n.cfg.Store.SeePeers(ctx, rows); err != nil {
+				if ctx.Err() == nil {
+					n.cfg.Logger.Warn("record peers", "err", err)
+				}
+			} else {
+				last, beat = rows, time.Now()
+			}
+		}
 		select {
 		case <-ctx.Done():
+			n.leave(last)
 			return
 		case <-t.C:
 		}
 	}
 }
 
-func (n *Node) maintain(ctx context.Context) {
+// leave records that this node no longer speaks for its peers.
+func (n *Node) leave(rows []store.Peer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for i := range rows {
+		rows[i].Connected, rows[i].Behind = false, 0
+	}
+	if err := n.cfg.Store.SeePeers(ctx, rows); err != nil {
+		n.cfg.Logger.Warn("record peers on stop", "err", err)
+	}
+}
+
+// maintain adjusts the dial list and returns the rows to record, in a
+// stable order so that an unchanged view is seen as unchanged.
+func (n *Node) maintain(ctx context.Context) []store.Peer {
 	self := n.srv.Self().ID()
 	want := map[enode.ID]*enode.Node{}
 	if !n.cfg.Store.Workspace().IsZero() {
@@ -280,11 +320,15 @@ func (n *Node) maintain(ctx context.Context) {
 	for _, node := range drop {
 		n.RemovePeer(node)
 	}
+	rows := make([]store.Peer, 0, len(want))
 	for id, node := range want {
 		sp := store.Peer{Enode: node.URLv4()}
 		if ps, ok := connected[id]; ok {
-			sp.Connected, sp.LastSeen, sp.Behind = true, ps.lastSeen.UnixMilli(), ps.behind
+			// The store stamps last_seen with its clock: the heartbeat.
+			sp.Connected, sp.Behind = true, ps.behind
 		}
-		n.cfg.Store.SeePeer(ctx, sp)
+		rows = append(rows, sp)
 	}
+	slices.SortFunc(rows, func(a, b store.Peer) int { return strings.Compare(a.Enode, b.Enode) })
+	return rows
 }

@@ -68,7 +68,12 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 		return err
 	}
 	defer n.Stop()
-	go n.Maintain(ctx, time.Second)
+	// Maintain marks every peer disconnected when it stops; wait for that
+	// before the store closes, however serve ends.
+	mctx, stopMaintain := context.WithCancel(ctx)
+	maintained := make(chan struct{})
+	go func() { defer close(maintained); n.Maintain(mctx, time.Second) }()
+	defer func() { stopMaintain(); <-maintained }()
 	fmt.Fprintf(a.stderr, "tminus node %s\n", n.Self())
 	errc := make(chan error, 1)
 	if o.webhook != "" {
@@ -126,7 +131,6 @@ func (a *app) peerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			now := time.Now().UnixMilli()
 			type view struct {
 				Enode     string `json:"enode"`
 				Connected bool   `json:"connected"`
@@ -135,9 +139,9 @@ func (a *app) peerCmd() *cobra.Command {
 			}
 			out := []view{}
 			for _, p := range peers {
-				// A node that stopped without saying so: stale after 10s.
-				up := p.Connected && now-p.LastSeen < 10_000
-				out = append(out, view{p.Enode, up, ts(p.LastSeen), p.Behind})
+				// Connected already follows the store's liveness rule: a
+				// node that stopped without saying so reads as gone.
+				out = append(out, view{p.Enode, p.Connected, ts(p.LastSeen), p.Behind})
 			}
 			if asJSON {
 				return a.printJSON(out)
