@@ -5,7 +5,9 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ethereum/go-ethereum/p2p/enode"
 	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/store"
 )
 
 // demoStep is one thing a simulated teammate does, given the state as they see it. It
@@ -74,22 +76,60 @@ func taskDone(title string) func(*domain.State, *domain.Incident) domain.Body {
 	}
 }
 
+// demoPeers are the simulated teammates as rows of the peer table. Each is a member
+// whose replica lives in this process and signs straight into the store, so while
+// simulate runs they are connected and never behind: the header reads "peers 3/3 ·
+// synced" because that is true. Their enode URLs carry their device keys and no
+// address: there is nothing to dial.
+func (d *demo) demoPeers(connected bool) []store.Peer {
+	var out []store.Peer
+	for _, m := range demoMembers {
+		if m.handle == "alice" {
+			continue // the home's own key
+		}
+		k := d.signers[m.handle].Key
+		out = append(out, store.Peer{Enode: enode.NewV4(&k.PublicKey, nil, 0, 0).URLv4(), Connected: connected})
+	}
+	return out
+}
+
 // simulate makes bob, carol and dave sign into the store every few seconds until ctx
 // ends, each from their own key, as their replicas would after a sync. It reads through
-// its own View: the cockpit's state belongs to the cockpit's goroutine.
+// its own View: the cockpit's state belongs to the cockpit's goroutine. Like a running
+// node, it heartbeats their peer rows (store.PeerHeartbeat) and marks them
+// disconnected when it stops.
 func (d *demo) simulate(ctx context.Context, every time.Duration) error {
 	v, err := d.st.NewView(ctx)
 	if err != nil {
 		return err
 	}
+	if err := d.st.SeePeers(ctx, d.demoPeers(true)); err != nil {
+		return err
+	}
+	defer func() {
+		// ctx is over; the store is still open until simulate returns.
+		lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		d.st.SeePeers(lctx, d.demoPeers(false))
+	}()
+	beat := time.NewTicker(store.PeerHeartbeat)
+	defer beat.Stop()
 	steps := append([]demoStep(nil), demoOnce...)
 	for i := 0; ; i++ {
 		// Jitter: a steady beat would look like what it is.
-		wait := every/2 + rand.N(every)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
+		next := time.After(every/2 + rand.N(every))
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-beat.C:
+				if err := d.st.SeePeers(ctx, d.demoPeers(true)); err != nil && ctx.Err() == nil {
+					return err
+				}
+			case <-next:
+				break wait
+			}
 		}
 		if _, err := v.Refresh(ctx); err != nil {
 			return err

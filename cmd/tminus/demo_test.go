@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tminus-ir/tminus/store"
 )
 
 func TestDemoSeedThenPeers(t *testing.T) {
@@ -68,5 +72,100 @@ func TestDemoSeedThenPeers(t *testing.T) {
 	}
 	if out := must(t, dir, "verify"); !strings.Contains(out, "OK") {
 		t.Errorf("verify: %s", out)
+	}
+}
+
+// The simulated teammates are peers the way a running node's are: in the peer table,
+// connected and kept so by a heartbeat while they run, so the header reads
+// "peers 3/3 · synced"; when they stop, they are marked disconnected.
+func TestDemoPeersInHeader(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	must(t, dir, "demo", "--seed-only", dir)
+	ctx := context.Background()
+	d, err := openDemo(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.st.Close()
+	var skew atomic.Int64
+	d.st.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	b := &storeBackend{st: d.st} // what the cockpit's header reads
+	header := func() peerSummary {
+		t.Helper()
+		s, err := b.readPeers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	waitHeader := func(want peerSummary, within time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for header() != want && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got := header(); got != want {
+			t.Fatalf("header peers %+v, want %+v", got, want)
+		}
+	}
+	if got := header(); got.online != 0 || got.total != 0 {
+		t.Fatalf("before the teammates run: %+v, want 0/0", got)
+	}
+
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.simulate(sctx, time.Hour) }() // peers, no events
+	waitHeader(peerSummary{online: 3, total: 3, synced: true}, 5*time.Second)
+
+	var list []struct {
+		Enode     string
+		Connected bool
+	}
+	if err := json.Unmarshal([]byte(must(t, dir, "peer", "list", "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, p := range d.demoPeers(true) {
+		want[p.Enode] = true
+	}
+	for _, p := range list {
+		if !want[p.Enode] || !p.Connected {
+			t.Errorf("peer list shows %+v; want bob, carol and dave's keys, connected", p)
+		}
+	}
+	if len(list) != 3 {
+		t.Errorf("peer list has %d peers, want 3", len(list))
+	}
+
+	// Their heartbeat, not the first write, keeps them up: past PeerStale they are
+	// still connected.
+	skew.Store(int64(store.PeerStale + time.Second))
+	deadline := time.Now().Add(store.PeerHeartbeat + 2*time.Second)
+	for {
+		ps, err := d.st.Peers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh := 0
+		for _, p := range ps {
+			if p.Connected && p.LastSeen >= time.Now().Add(store.PeerStale).UnixMilli() {
+				fresh++
+			}
+		}
+		if fresh == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no heartbeat within %s: %+v", store.PeerHeartbeat+2*time.Second, ps)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := header(); got.online != 0 || got.total != 3 {
+		t.Fatalf("after the teammates stopped: %+v, want 0 of 3 online", got)
 	}
 }
