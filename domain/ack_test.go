@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/domaintest"
@@ -172,5 +173,35 @@ func TestSimulatedPeerGate(t *testing.T) {
 	}
 	if st.Incidents[realInc.ID].Severity != "P2" || st.Incidents[drill.ID].Severity != "P1" {
 		t.Errorf("severities: real %s, drill %s", st.Incidents[realInc.ID].Severity, st.Incidents[drill.ID].Severity)
+	}
+}
+
+func TestMilestones(t *testing.T) {
+	tm := domaintest.NewTeam(10, 3)
+	found(t, tm, quorum1, domain.RoleTriage, domain.RoleContainment)
+	add(t, tm, 0, member(tm, 1, "bob", domain.RoleTriage))
+	add(t, tm, 0, member(tm, 2, "carol", domain.RoleContainment))
+	inc := do(t, tm, 0, &domain.IncidentDeclare{Title: "Gameday", Severity: "P2", Drill: true})
+	do(t, tm, 0, &domain.AlertObserve{Fingerprint: "m", Title: "drill alert", Status: domain.AlertFiring})
+	do(t, tm, 0, &domain.IncidentLink{Incident: inc.ID, Alert: domain.AlertID("m")})
+	ack := do(t, tm, 1, &domain.AlertAck{Alert: domain.AlertID("m")})
+	tri := do(t, tm, 1, &domain.IncidentStatus{Incident: inc.ID, Status: domain.StatusTriaged})
+	con := do(t, tm, 2, &domain.IncidentStatus{Incident: inc.ID, Status: domain.StatusContained})
+	st := fold(tm.Events)
+	got := domain.Milestones(st, st.Incidents[inc.ID])
+	want := []struct {
+		phase string
+		e     *domain.Event
+		by    string
+	}{{domain.PhaseAcknowledge, ack, "bob"}, {domain.PhaseTriage, tri, "bob"}, {domain.PhaseContain, con, "carol"}}
+	if len(got) != len(want) {
+		t.Fatalf("milestones %+v", got)
+	}
+	for i, w := range want {
+		g := got[i]
+		after := time.Duration(int64(w.e.Time)-int64(inc.Time)) * time.Millisecond
+		if g.Phase != w.phase || g.At != int64(w.e.Time) || g.By != w.by || g.After != after {
+			t.Errorf("milestone %d: %+v, want %s at %d by %s after %s", i, g, w.phase, w.e.Time, w.by, after)
+		}
 	}
 }

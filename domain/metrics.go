@@ -2,6 +2,7 @@ package domain
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -115,6 +116,43 @@ func Acknowledgement(s *State, inc *Incident) (int64, string) {
 		}
 	}
 	return inc.AckedAt, ""
+}
+
+// Milestone is when and by whom an incident first reached a phase.
+type Milestone struct {
+	Phase string        `json:"phase"`
+	At    int64         `json:"at"` // unix ms, the signer's clock
+	By    string        `json:"by"` // handle; "" when the log does not say
+	After time.Duration `json:"after"`
+}
+
+// Milestones lists the phases an incident reached, in Phases order: the
+// acknowledgement (see Acknowledgement) and each status's first arrival,
+// with the member whose signed event made it.
+func Milestones(s *State, inc *Incident) []Milestone {
+	m := MetricsOf(s, inc)
+	var out []Milestone
+	for _, phase := range Phases {
+		d, ok := m.Times[phase]
+		if !ok {
+			continue
+		}
+		ms := Milestone{Phase: phase, After: d}
+		if phase == PhaseAcknowledge {
+			ms.At, ms.By = Acknowledgement(s, inc)
+		} else {
+			status := phaseStatus[phase]
+			ms.At = inc.Reached[status]
+			for _, e := range inc.Timeline {
+				if e.Kind == KindIncidentStatus && e.At == ms.At && strings.HasSuffix(e.Text, "-> "+status) {
+					ms.By = e.By
+					break
+				}
+			}
+		}
+		out = append(out, ms)
+	}
+	return out
 }
 
 // Metrics measures every incident and aggregates real incidents and drills

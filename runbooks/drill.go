@@ -41,13 +41,43 @@ type Scenario struct {
 	Expect      []Expectation
 }
 
-// Inject is one thing the drill adds at an offset from its start: an alert
-// or a note, exactly one of them.
+// Inject is one thing the drill adds at an offset from its start: an
+// alert, a note or a peer action, exactly one of them.
 type Inject struct {
 	At    time.Duration
 	Alert *DrillAlert
 	Note  string
+	Peer  *PeerAction
 	Line  int
+}
+
+// Peer actions: what a simulated peer may do in a drill. There is no
+// status: a status change would meet the team's own expectations for it
+// (a peer that contained something on its side says so in a note).
+const (
+	PeerNote     = "note"
+	PeerSeverity = "severity"
+	PeerTask     = "task"
+	PeerAck      = "ack"
+)
+
+// PeerActions lists the actions a peer inject may take.
+var PeerActions = []string{PeerNote, PeerSeverity, PeerTask, PeerAck}
+
+// SimulatedPrefix starts every simulated peer's handle, so that nobody
+// mistakes one for a person and a scenario cannot name a real member.
+const SimulatedPrefix = "sim-"
+
+// PeerAction is an action signed by a simulated peer: a member the drill
+// adds to the roster as observer + reporter with a key of its own, so the
+// event is a real signed event by another author that never counts as
+// the team responding.
+type PeerAction struct {
+	As       string // handle, starting with SimulatedPrefix
+	Action   string // one of PeerActions
+	Text     string // note
+	Severity string // severity
+	Title    string // task
 }
 
 // DrillAlert is an injected alert.
@@ -207,7 +237,7 @@ func (p *scenarioParser) scenario(n *yaml.Node) (*Scenario, error) {
 	}
 	inj := f["injects"][1]
 	if inj.Kind != yaml.SequenceNode || len(inj.Content) == 0 {
-		return nil, p.errf(inj, "injects: want a list of at least one inject (at: OFFSET with alert: or note:)")
+		return nil, p.errf(inj, "injects: want a list of at least one inject (at: OFFSET with alert:, note: or peer:)")
 	}
 	for i, in := range inj.Content {
 		x, err := p.inject(in, i+1)
@@ -254,19 +284,24 @@ func (p *scenarioParser) scenario(n *yaml.Node) (*Scenario, error) {
 	return sc, nil
 }
 
+// injectKinds are the keys that name what an inject adds.
+var injectKinds = []string{"alert", "note", "peer"}
+
+var handleRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,31}$`)
+
 func (p *scenarioParser) inject(n *yaml.Node, i int) (*Inject, error) {
 	what := fmt.Sprintf("inject %d", i)
 	if n.Kind != yaml.MappingNode {
-		return nil, p.errf(n, "%s: want a mapping with at: and alert: or note:", what)
+		return nil, p.errf(n, "%s: want a mapping with at: and alert:, note: or peer:", what)
 	}
 	// The kind is whichever key besides "at" is present; name unknown ones as kinds.
 	for j := 0; j+1 < len(n.Content); j += 2 {
 		k := n.Content[j]
-		if k.Value != "at" && k.Value != "alert" && k.Value != "note" {
-			return nil, p.errf(k, "%s: unknown inject kind %q (want alert or note)", what, k.Value)
+		if k.Value != "at" && !contains(injectKinds, k.Value) {
+			return nil, p.errf(k, "%s: unknown inject kind %q (want alert, note or peer)", what, k.Value)
 		}
 	}
-	f, err := p.fields(n, what, []string{"at", "alert", "note"}, []string{"at"})
+	f, err := p.fields(n, what, append([]string{"at"}, injectKinds...), []string{"at"})
 	if err != nil {
 		return nil, err
 	}
@@ -274,19 +309,37 @@ func (p *scenarioParser) inject(n *yaml.Node, i int) (*Inject, error) {
 	if x.At, err = p.duration(f["at"][1], what+": at"); err != nil {
 		return nil, err
 	}
-	al, hasAlert := f["alert"]
-	note, hasNote := f["note"]
+	var kinds []string
+	for _, k := range injectKinds {
+		if _, ok := f[k]; ok {
+			kinds = append(kinds, k)
+		}
+	}
 	switch {
-	case hasAlert && hasNote:
-		return nil, p.errf(note[0], "%s: one of alert or note, not both", what)
-	case !hasAlert && !hasNote:
-		return nil, p.errf(n, "%s: missing alert or note", what)
-	case hasNote:
-		if x.Note, err = p.str(note[1], what+": note", true); err != nil {
+	case len(kinds) == 0:
+		return nil, p.errf(n, "%s: missing alert, note or peer", what)
+	case len(kinds) > 1:
+		second := f[kinds[0]][0] // the key written later names the line
+		for _, k := range kinds[1:] {
+			if f[k][0].Line > second.Line || (f[k][0].Line == second.Line && f[k][0].Column > second.Column) {
+				second = f[k][0]
+			}
+		}
+		return nil, p.errf(second, "%s: one of alert, note or peer, not %s", what, strings.Join(kinds, " and "))
+	}
+	switch kinds[0] {
+	case "note":
+		if x.Note, err = p.str(f["note"][1], what+": note", true); err != nil {
+			return nil, err
+		}
+		return x, nil
+	case "peer":
+		if x.Peer, err = p.peer(f["peer"][1], what+": peer"); err != nil {
 			return nil, err
 		}
 		return x, nil
 	}
+	al := f["alert"]
 	af, err := p.fields(al[1], what+": alert", []string{"title", "severity", "source", "fingerprint", "labels"}, []string{"title"})
 	if err != nil {
 		return nil, err
@@ -325,6 +378,67 @@ func (p *scenarioParser) inject(n *yaml.Node, i int) (*Inject, error) {
 	}
 	x.Alert = a
 	return x, nil
+}
+
+// peer reads a peer action: as and action, plus the one field the action
+// needs.
+func (p *scenarioParser) peer(n *yaml.Node, what string) (*PeerAction, error) {
+	f, err := p.fields(n, what, []string{"as", "action", "text", "severity", "title"}, []string{"as", "action"})
+	if err != nil {
+		return nil, err
+	}
+	pa := &PeerAction{}
+	if pa.As, err = p.str(f["as"][1], what+": as", true); err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(pa.As, SimulatedPrefix) || !handleRE.MatchString(pa.As) {
+		return nil, p.errf(f["as"][1], "%s: as %q: a simulated peer's handle starts with %q and has at most 32 of a-z 0-9 _ . -",
+			what, pa.As, SimulatedPrefix)
+	}
+	if pa.Action, err = p.str(f["action"][1], what+": action", true); err != nil {
+		return nil, err
+	}
+	need := map[string]string{PeerNote: "text", PeerSeverity: "severity", PeerTask: "title", PeerAck: ""}
+	field, ok := need[pa.Action]
+	if !ok {
+		return nil, p.errf(f["action"][1], "%s: unknown action %q (want %s)", what, pa.Action, strings.Join(PeerActions, ", "))
+	}
+	for _, k := range []string{"text", "severity", "title"} {
+		if v, given := f[k]; given && k != field {
+			return nil, p.errf(v[0], "%s: %q does not go with action %s", what, k, pa.Action)
+		}
+	}
+	if field == "" {
+		return pa, nil
+	}
+	v, given := f[field]
+	if !given {
+		return nil, p.errf(n, "%s: action %s needs %s:", what, pa.Action, field)
+	}
+	switch field {
+	case "text":
+		pa.Text, err = p.str(v[1], what+": text", true)
+	case "severity":
+		pa.Severity, err = p.severity(v[1], what+": severity")
+	case "title":
+		pa.Title, err = p.str(v[1], what+": title", true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pa, nil
+}
+
+// Peers lists the simulated peers a scenario's injects act as, in order
+// of first appearance.
+func (sc *Scenario) Peers() []string {
+	var out []string
+	for _, in := range sc.Injects {
+		if in.Peer != nil && !contains(out, in.Peer.As) {
+			out = append(out, in.Peer.As)
+		}
+	}
+	return out
 }
 
 // ShippedScenarios names the embedded scenarios, sorted.

@@ -59,7 +59,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"unknown what", strings.Replace(goodScenario, "what: contained", "what: vibes", 1), 12, `unknown what "vibes"`},
 		{"bad severity", strings.Replace(goodScenario, "severity: P1\n", "severity: high\n", 1), 3, "not a severity"},
 		{"unknown field", goodScenario + "extra: 1\n", 14, `unknown field "extra"`},
-		{"alert and note", strings.Replace(goodScenario, "    note: \"Attacker", "    alert: {title: x}\n    note: \"Attacker", 1), 9, "not both"},
+		{"alert and note", strings.Replace(goodScenario, "    note: \"Attacker", "    alert: {title: x}\n    note: \"Attacker", 1), 9, "not alert and note"},
 		{"alert without title", strings.Replace(goodScenario, `title: "Oracle deviation", `, "", 1), 6, `missing field "title"`},
 		{"no injects", "name: n\nseverity: P2\ninjects: []\nexpect: [{what: triaged, within: 1m}]\n", 3, "at least one inject"},
 		{"absurd offset", strings.Replace(goodScenario, "at: 2m", "at: 9999h", 1), 7, "longer than a drill"},
@@ -82,6 +82,80 @@ func TestParseScenarioErrors(t *testing.T) {
 	}
 	if _, err := ParseScenario("bad.yaml", []byte("name: [unclosed")); err == nil || !strings.Contains(err.Error(), "bad.yaml") {
 		t.Errorf("broken YAML: %v", err)
+	}
+}
+
+const peerScenario = `name: Peers
+severity: P2
+injects:
+  - at: 0s
+    alert: {title: "Bridge paused", fingerprint: drill-bridge-1}
+  - at: 1m
+    peer: {as: sim-bridge-ops, action: note, text: "We paused our side"}
+  - at: 2m
+    peer: {as: sim-bridge-ops, action: severity, severity: P1}
+  - at: 3m
+    peer: {as: sim-exchange, action: task, title: "Freeze the attacker's deposits"}
+  - at: 4m
+    peer: {as: sim-exchange, action: ack}
+expect:
+  - what: acknowledged
+    within: 5m
+`
+
+func TestParsePeerInjects(t *testing.T) {
+	sc, err := ParseScenario("peers.yaml", []byte(peerScenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PeerAction{
+		{As: "sim-bridge-ops", Action: PeerNote, Text: "We paused our side"},
+		{As: "sim-bridge-ops", Action: PeerSeverity, Severity: "P1"},
+		{As: "sim-exchange", Action: PeerTask, Title: "Freeze the attacker's deposits"},
+		{As: "sim-exchange", Action: PeerAck},
+	}
+	for i, w := range want {
+		in := sc.Injects[i+1]
+		if in.Peer == nil || *in.Peer != w || in.Alert != nil || in.Note != "" {
+			t.Errorf("inject %d: %+v, want peer %+v", i+2, in, w)
+		}
+	}
+	if got := sc.Peers(); strings.Join(got, ",") != "sim-bridge-ops,sim-exchange" {
+		t.Errorf("peers %v", got)
+	}
+
+	cases := []struct {
+		name, from, to string
+		line           int
+		msg            string
+	}{
+		{"unknown action", "action: ack", "action: pause", 13, `unknown action "pause" (want note, severity, task, ack)`},
+		{"status is not a peer action", "action: ack", "action: status", 13, `unknown action "status"`},
+		{"missing as", "as: sim-exchange, action: ack", "action: ack", 13, `missing field "as"`},
+		{"missing action", "{as: sim-exchange, action: ack}", "{as: sim-exchange}", 13, `missing field "action"`},
+		{"not simulated", "as: sim-exchange, action: ack", "as: bob, action: ack", 13, `as "bob": a simulated peer's handle starts with "sim-"`},
+		{"bad handle", "as: sim-exchange, action: ack", "as: sim-Exchange, action: ack", 13, `as "sim-Exchange"`},
+		{"note without text", "action: note, text: \"We paused our side\"", "action: note", 7, "action note needs text:"},
+		{"bad severity", "severity: P1}", "severity: P7}", 9, `"P7" is not a severity`},
+		{"field of another action", "action: ack}", "action: ack, title: x}", 13, `"title" does not go with action ack`},
+		{"unknown field", "action: ack}", "action: ack, pause: true}", 13, `unknown field "pause"`},
+		{"peer and note", "    peer: {as: sim-exchange, action: ack}", "    peer: {as: sim-exchange, action: ack}\n    note: x", 14, "not note and peer"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := strings.Replace(peerScenario, c.from, c.to, 1)
+			if src == peerScenario {
+				t.Fatalf("%q not in the scenario", c.from)
+			}
+			_, err := ParseScenario("p.yaml", []byte(src))
+			var se *ScenarioError
+			if !errors.As(err, &se) {
+				t.Fatalf("want a ScenarioError, got %v", err)
+			}
+			if !strings.Contains(se.Msg, c.msg) || se.Line != c.line {
+				t.Errorf("got %q, want line %d and %q", err, c.line, c.msg)
+			}
+		})
 	}
 }
 

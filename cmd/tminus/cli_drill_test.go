@@ -133,7 +133,7 @@ injects:
     note: "attacker funded through a mixer"
 expect:
   - what: acknowledged
-    within: 3h
+    within: 20m
   - what: contained
     within: 4h
   - what: resolved
@@ -149,6 +149,9 @@ func writeScenario(t *testing.T, text string) string {
 	return f
 }
 
+// TestDrillRun has the facilitator work its own drill: its acknowledgement
+// does not count (the team's responders acknowledge, not the one who
+// declared the drill; drill_e2e_test.go has them), its containment does.
 func TestDrillRun(t *testing.T) {
 	home, _ := newWorkspace(t)
 	file := writeScenario(t, tinyScenario)
@@ -192,7 +195,7 @@ func TestDrillRun(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &card); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	want := map[string]bool{"acknowledged": true, "contained": true, "resolved": false}
+	want := map[string]bool{"acknowledged": false, "contained": true, "resolved": false}
 	if len(card.Expectations) != 3 {
 		t.Fatalf("score card: %s", out)
 	}
@@ -202,6 +205,9 @@ func TestDrillRun(t *testing.T) {
 		}
 		if e.Met && (e.AfterS == nil || *e.AfterS <= 0) {
 			t.Errorf("%s: after_s %v", e.What, e.AfterS)
+		}
+		if e.What == "acknowledged" && e.AfterS != nil {
+			t.Errorf("the facilitator's own ack counted as the acknowledgement: %s", out)
 		}
 	}
 	var incs []struct {
@@ -251,5 +257,101 @@ func TestDrillRunErrors(t *testing.T) {
 	}
 	if out := must(t, home, "incident", "list", "--json"); strings.Count(out, `"drill":true`) != 0 {
 		t.Errorf("a refused drill declared an incident: %s", out)
+	}
+}
+
+const drillPeerScenario = `name: Peer drill
+severity: P2
+injects:
+  - at: 0s
+    alert: {title: "Bridge paused", fingerprint: peer-1}
+  - at: 0s
+    peer: {as: sim-bridge-ops, action: ack}
+  - at: 0s
+    peer: {as: sim-bridge-ops, action: severity, severity: P1}
+  - at: 1s
+    peer: {as: sim-bridge-ops, action: task, title: "Freeze the attacker's deposits"}
+  - at: 1s
+    peer: {as: sim-bridge-ops, action: note, text: "We paused our side"}
+expect:
+  - what: acknowledged
+    within: 5m
+`
+
+// Peer injects are signed by a simulated peer the drill adds to the
+// roster; its acknowledgement shows but does not count for the team.
+func TestDrillPeerInjects(t *testing.T) {
+	home, _ := newWorkspace(t)
+	file := writeScenario(t, drillPeerScenario)
+	for run := 0; run < 2; run++ { // the second run reuses the simulated peer
+		out, errs, code := tminus(t, home, "drill", "run", file, "--speed", "600", "--json")
+		if code != 0 {
+			t.Fatalf("drill run: exit %d: %s", code, errs)
+		}
+		if !strings.Contains(errs, "peer sim-bridge-ops: note: We paused our side") {
+			t.Errorf("progress: %s", errs)
+		}
+		var card struct {
+			Incident     string
+			Expectations []struct {
+				Met    bool
+				AfterS *float64 `json:"after_s"`
+			}
+		}
+		json.Unmarshal([]byte(out), &card)
+		if len(card.Expectations) != 1 || card.Expectations[0].Met || card.Expectations[0].AfterS != nil {
+			t.Errorf("a simulated peer's ack counted: %s", out)
+		}
+		var inc struct {
+			Severity string
+			Timeline []struct{ By, Kind, Text string }
+			Tasks    []any
+		}
+		json.Unmarshal([]byte(must(t, home, "incident", "show", card.Incident[:10], "--json")), &inc)
+		byPeer := map[string]bool{}
+		for _, e := range inc.Timeline {
+			if e.By == "sim-bridge-ops" {
+				byPeer[e.Kind] = true
+			}
+		}
+		if inc.Severity != "P1" || len(inc.Tasks) != 1 || len(byPeer) != 4 {
+			t.Errorf("severity %s, %d tasks, peer's kinds %v: %+v", inc.Severity, len(inc.Tasks), byPeer, inc)
+		}
+	}
+	var members []struct {
+		Handle string
+		Roles  []string
+	}
+	json.Unmarshal([]byte(must(t, home, "member", "list", "--json")), &members)
+	if len(members) != 2 || members[1].Handle != "sim-bridge-ops" || strings.Join(members[1].Roles, ",") != "observer,reporter" {
+		t.Errorf("roster: %+v", members)
+	}
+	if out := must(t, home, "verify"); !strings.Contains(out, "OK") {
+		t.Errorf("verify: %s", out)
+	}
+}
+
+// Where the roster quorum needs other members, the drill proposes its
+// simulated peer, says what to approve, and declares nothing.
+func TestDrillPeerNeedsRosterQuorum(t *testing.T) {
+	home, _ := newWorkspace(t)
+	bob := filepath.Join(t.TempDir(), "bob")
+	must(t, bob, "join", "--handle", "bob", "--light-kdf")
+	var id struct{ Address string }
+	json.Unmarshal([]byte(must(t, bob, "id", "--json")), &id)
+	must(t, home, "member", "add", id.Address, "--handle", "bob", "--role", "triage")
+	file := writeScenario(t, drillPeerScenario)
+	for run := 0; run < 2; run++ {
+		_, errs, code := tminus(t, home, "drill", "run", file, "--speed", "600")
+		if code != 1 || !strings.Contains(errs, "need the roster quorum") || !strings.Contains(errs, "sim-bridge-ops (tminus member approve ") {
+			t.Errorf("run %d: exit %d: %s", run, code, errs)
+		}
+	}
+	log := must(t, home, "log", "--json")
+	if n := strings.Count(log, `"kind":"member.propose"`); n != 2 {
+		t.Errorf("%d roster proposals, want bob's and one for the simulated peer", n)
+	}
+	if strings.Contains(log, `"drill":true`) {
+		t.Error("a drill was declared without its simulated peer")
 	}
 }

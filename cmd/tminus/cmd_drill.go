@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,9 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/runbooks"
+	"github.com/tminus-ir/tminus/store"
 )
 
 func init() {
@@ -97,6 +100,7 @@ type expectView struct {
 	Met    bool     `json:"met"`
 	AfterS *float64 `json:"after_s"` // scenario seconds from the start; null when never reached
 	By     string   `json:"by,omitempty"`
+	At     string   `json:"at,omitempty"` // when it was reached, by the signer's clock
 
 	decided bool
 }
@@ -113,6 +117,10 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 		return nil, err
 	}
 	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) / speed) }
+	peers, err := a.simulatedPeers(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
 
 	decl, err := st.Append(ctx, signer, &domain.IncidentDeclare{Title: sc.Name, Severity: sc.Severity, Drill: true})
 	if err != nil {
@@ -141,7 +149,7 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 	for {
 		now := time.Now()
 		for next < len(sc.Injects) && !now.Before(start.Add(scaled(sc.Injects[next].At))) {
-			if err := a.inject(ctx, decl.ID, sc.Injects[next], next); err != nil {
+			if err := a.inject(ctx, view, peers, decl.ID, sc.Injects[next], next); err != nil {
 				return nil, fmt.Errorf("inject %d (line %d): %w", next+1, sc.Injects[next].Line, err)
 			}
 			next++
@@ -166,7 +174,7 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 					after = 0
 				}
 				after = math.Round(after*10) / 10
-				ev.AfterS, ev.By, ev.decided = &after, by, true
+				ev.AfterS, ev.By, ev.At, ev.decided = &after, by, ts(at), true
 				ev.Met = at <= deadline.UnixMilli()
 			case now.After(deadline.Add(drillGrace)):
 				ev.decided = true
@@ -200,7 +208,7 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 
 // inject appends one scheduled inject as signed events. Alert fingerprints
 // get the drill's id appended, so a scenario run twice raises fresh alerts.
-func (a *app) inject(ctx context.Context, inc domain.ID, in runbooks.Inject, i int) error {
+func (a *app) inject(ctx context.Context, view *store.View, peers map[string]domain.Signer, inc domain.ID, in runbooks.Inject, i int) error {
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return err
@@ -208,6 +216,9 @@ func (a *app) inject(ctx context.Context, inc domain.ID, in runbooks.Inject, i i
 	signer, err := a.home.Signer()
 	if err != nil {
 		return err
+	}
+	if in.Peer != nil {
+		return a.injectPeer(ctx, st, view, peers[in.Peer.As], inc, in)
 	}
 	if in.Alert == nil {
 		_, err := st.Append(ctx, signer, &domain.Note{Incident: inc, Text: in.Note})
@@ -233,38 +244,167 @@ func (a *app) inject(ctx context.Context, inc domain.ID, in runbooks.Inject, i i
 	return nil
 }
 
+// injectPeer appends a peer action signed by the simulated peer's own key.
+// What the fold would refuse as a no-op (a severity the incident already
+// has, an alert the peer already acknowledged) is skipped and said so.
+func (a *app) injectPeer(ctx context.Context, st *store.Store, view *store.View, signer domain.Signer, inc domain.ID, in runbooks.Inject) error {
+	if signer == nil {
+		return fmt.Errorf("no key for simulated peer %s", in.Peer.As)
+	}
+	if _, err := view.Refresh(ctx); err != nil {
+		return err
+	}
+	s := view.State()
+	p := in.Peer
+	var bodies []domain.Body
+	what := p.Action
+	switch p.Action {
+	case runbooks.PeerNote:
+		bodies, what = append(bodies, &domain.Note{Incident: inc, Text: p.Text}), "note: "+p.Text
+	case runbooks.PeerTask:
+		bodies, what = append(bodies, &domain.TaskAdd{Incident: inc, Title: p.Title}), "task: "+p.Title
+	case runbooks.PeerSeverity:
+		what = "severity " + p.Severity
+		if i := s.Incidents[inc]; i == nil || i.Severity != p.Severity {
+			bodies = append(bodies, &domain.IncidentSeverity{Incident: inc, Severity: p.Severity})
+		}
+	case runbooks.PeerAck:
+		what = "acknowledged the drill's alerts"
+		if i := s.Incidents[inc]; i != nil {
+			for _, id := range i.Alerts {
+				if al := s.Alerts[id]; al != nil && !containsHandle(al.AckedBy, p.As) {
+					bodies = append(bodies, &domain.AlertAck{Alert: id})
+				}
+			}
+		}
+	default:
+		return fmt.Errorf("peer action %q is not supported", p.Action)
+	}
+	if len(bodies) == 0 {
+		fmt.Fprintf(a.stderr, "  T+%s peer %s: %s (nothing to do, skipped)\n", shortDur(in.At), p.As, what)
+		return nil
+	}
+	if _, err := st.AppendMany(ctx, signer, bodies); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "  T+%s peer %s: %s\n", shortDur(in.At), p.As, what)
+	return nil
+}
+
+func containsHandle(list []string, h string) bool {
+	for _, x := range list {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+// simulatedRoles are the roles a drill's simulated peer holds: reporter so
+// it can write, observer so the fold never counts it as a responder and
+// lets it write only on drill incidents.
+var simulatedRoles = []string{domain.RoleObserver, domain.RoleReporter}
+
+// simulatedKey derives a simulated peer's key from the facilitator's key
+// and the peer's handle: nothing to store, the same key on every run, and
+// nobody without the facilitator's key can sign as the peer.
+func simulatedKey(home *ecdsa.PrivateKey, handle string) (domain.Signer, error) {
+	seed := crypto.Keccak256([]byte("tminus/drill-peer/"), crypto.FromECDSA(home), []byte(handle))
+	k, err := crypto.ToECDSA(seed)
+	if err != nil {
+		return nil, fmt.Errorf("derive a key for simulated peer %s: %w", handle, err)
+	}
+	return domain.KeySigner{Key: k}, nil
+}
+
+// simulatedPeers makes sure every simulated peer the scenario acts as is
+// on the roster with its derived key and simulatedRoles, proposing the
+// missing ones. A proposal that needs other members' approvals stops the
+// drill before anything is declared, saying what to approve.
+func (a *app) simulatedPeers(ctx context.Context, sc *runbooks.Scenario) (map[string]domain.Signer, error) {
+	handles := sc.Peers()
+	out := map[string]domain.Signer{}
+	if len(handles) == 0 {
+		return out, nil
+	}
+	if _, err := a.home.Signer(); err != nil {
+		return nil, err
+	}
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	view, err := st.NewView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var waiting []string
+	for _, h := range handles {
+		signer, err := simulatedKey(a.home.key, h)
+		if err != nil {
+			return nil, err
+		}
+		out[h] = signer
+		addr := signer.Address()
+		s := view.State()
+		if m := s.Members[h]; m != nil && m.Active {
+			if s.Keys[addr] != h || strings.Join(m.Roles, ",") != strings.Join(simulatedRoles, ",") {
+				return nil, fmt.Errorf("the roster already has a member %s who is not this facilitator's simulated peer "+
+					"(a simulated peer holds only %s with a key derived from the facilitator's); rename the peer in the scenario",
+					h, strings.Join(simulatedRoles, " and "))
+			}
+			continue
+		}
+		if owner, ok := s.Keys[addr]; ok && s.Members[owner].Active {
+			return nil, fmt.Errorf("simulated peer %s: its key already belongs to %s", h, owner)
+		}
+		var pending *domain.RosterProposal
+		for _, p := range s.Roster {
+			if !p.Applied && p.Void == "" && p.Action == domain.ActionAdd && p.Member.Address == addr && p.Member.Handle == h {
+				pending = p
+			}
+		}
+		if pending == nil {
+			ev, err := a.gated(ctx, &domain.MemberPropose{Action: domain.ActionAdd,
+				Member: domain.MemberSpec{Address: addr, Handle: h, Roles: simulatedRoles}})
+			if err != nil {
+				return nil, fmt.Errorf("add simulated peer %s to the roster: %w", h, err)
+			}
+			if _, err := view.Refresh(ctx); err != nil {
+				return nil, err
+			}
+			if p := view.State().Roster[ev.ID]; p != nil && p.Applied {
+				fmt.Fprintf(a.stderr, "drill: added simulated peer %s (%s) to the roster\n", h, strings.Join(simulatedRoles, "+"))
+				continue
+			}
+			pending = view.State().Roster[ev.ID]
+		}
+		if pending == nil {
+			return nil, fmt.Errorf("roster proposal for simulated peer %s did not fold", h)
+		}
+		waiting = append(waiting, fmt.Sprintf("%s (tminus member approve %s)", h, pending.ID))
+	}
+	if len(waiting) > 0 {
+		return nil, fmt.Errorf("the scenario's simulated peers need the roster quorum before the drill can run: %s; "+
+			"run the drill again once other members have approved", strings.Join(waiting, ", "))
+	}
+	return out, nil
+}
+
 // reachedAt is when (unix ms) and by whom the drill incident first met an
 // expectation; 0 when it has not.
 //
-// Acknowledged means a linked alert was acknowledged (alert ack). The
-// incident's own AckedAt is used only while no alert is linked: the fold
-// stamps it when the drill itself links its injected alerts, which is not
-// a responder acknowledging anything. A status counts as reached when it
-// or any later status was reached (a jump from triaged to resolved also
-// contained the incident).
+// Acknowledged is domain.Acknowledgement: a responder's ack of a linked
+// alert or first triage action; the facilitator's declaration, links and
+// its simulated peers' actions never count. A status counts as reached
+// when it or any later status was reached (a jump from triaged to
+// resolved also contained the incident).
 func reachedAt(s *domain.State, inc *domain.Incident, what string) (int64, string) {
 	if inc == nil {
 		return 0, ""
 	}
 	if what == runbooks.ExpectAcknowledged {
-		var at int64
-		by := ""
-		for _, id := range inc.Alerts {
-			al, ok := s.Alerts[id]
-			if !ok || al.AckedAt == 0 {
-				continue
-			}
-			if at == 0 || al.AckedAt < at {
-				at = al.AckedAt
-				if len(al.AckedBy) > 0 {
-					by = al.AckedBy[0]
-				}
-			}
-		}
-		if at == 0 && len(inc.Alerts) == 0 && inc.AckedAt != 0 {
-			at = inc.AckedAt
-		}
-		return at, by
+		return domain.Acknowledgement(s, inc)
 	}
 	target := -1
 	for i, st := range domain.Statuses {
@@ -310,6 +450,9 @@ func (a *app) printScoreCard(c *scoreCard) error {
 		by := ""
 		if e.By != "" {
 			by = "by " + e.By
+		}
+		if len(e.At) >= len("2006-01-02T15:04:05") {
+			by = strings.TrimSpace(by + " at " + e.At[11:19] + " UTC")
 		}
 		fmt.Fprintf(w, "  %s\t%s\twithin %s\t%s\t%s\n", state, e.What, e.Within, after, by)
 	}

@@ -132,8 +132,31 @@ func retroMarkdown(s *domain.State, inc *domain.Incident) (string, error) {
 	if r, ok := d.Metrics[domain.PhaseRecover]; ok {
 		fmt.Fprintf(&b, "\nTime to recover: %s\n", r.Round(time.Second))
 	}
+	b.WriteString("\n## Who did what, when\n\n")
+	b.WriteString("Acknowledged: a responder's ack of a linked alert or first triage action (severity, status, assign);\n" +
+		"declaring and linking are not acknowledgements")
+	if inc.Drill {
+		b.WriteString(", nor is anything the drill's facilitator (" + inc.DeclaredBy + ") or its simulated peers (sim-...) did")
+	}
+	b.WriteString(".\n\n| Milestone | When (UTC) | By | After the start |\n| --- | --- | --- | --- |\n")
+	ms := domain.Milestones(s, inc)
+	for _, m := range ms {
+		by := m.By
+		if by == "" {
+			by = "-"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", milestoneName[m.Phase], time.UnixMilli(m.At).UTC().Format("2006-01-02 15:04:05 UTC"),
+			by, m.After.Round(100*time.Millisecond))
+	}
+	if len(ms) == 0 {
+		b.WriteString("| _not acknowledged yet_ | | | |\n")
+	}
 	return b.String(), nil
 }
+
+// milestoneName names a phase as the point reached.
+var milestoneName = map[string]string{domain.PhaseAcknowledge: "acknowledged", domain.PhaseTriage: "triaged",
+	domain.PhaseContain: "contained", domain.PhaseRecover: "recovered", domain.PhaseResolve: "resolved"}
 
 // exportLines writes every stored event in fold order: the incident's own
 // events and the roster events in full, every other event redacted, so
