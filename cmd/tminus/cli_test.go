@@ -136,3 +136,22 @@ func TestNotAStore(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 }
+
+// The text form of incident show is for people: leads by handle, while the
+// JSON keeps addresses for scripts.
+func TestIncidentShowNamesLeadsByHandle(t *testing.T) {
+	home, inc := newWorkspace(t)
+	out := must(t, home, "incident", "show", inc)
+	if !strings.Contains(out, "reporter     alice") {
+		t.Fatalf("incident show does not name the reporter by handle:\n%s", out)
+	}
+	var d struct {
+		Leads map[string]string `json:"leads"`
+	}
+	if err := json.Unmarshal([]byte(must(t, home, "incident", "show", inc, "--json")), &d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(d.Leads["reporter"], "0x") {
+		t.Fatalf("JSON leads should be addresses: %v", d.Leads)
+	}
+}

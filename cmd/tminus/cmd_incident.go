@@ -211,7 +211,7 @@ func (a *app) incidentCmd() *cobra.Command {
 			if sJSON {
 				return a.printJSON(d)
 			}
-			return a.printIncident(d)
+			return a.printIncident(d, inc.Leads)
 		},
 	}
 	show.Flags().BoolVar(&sJSON, "json", false, "print JSON")
@@ -286,7 +286,9 @@ func (a *app) appendPrint(cmd *cobra.Command, b domain.Body) error {
 	return a.created(false, ev.ID.String(), nil)
 }
 
-func (a *app) printIncident(d incidentDetail) error {
+// printIncident writes d for a person: leads by handle (the JSON gives
+// their addresses, as CLI.md says, for scripts).
+func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 	drill := ""
 	if d.Drill {
 		drill = "  DRILL"
@@ -294,7 +296,7 @@ func (a *app) printIncident(d incidentDetail) error {
 	fmt.Fprintf(a.stdout, "[%s] %s  %s%s\n%s declared %s by %s\n", d.Severity, d.Title, strings.ToUpper(d.Status), drill,
 		d.ID, d.DeclaredAt, d.DeclaredBy)
 	for _, r := range domain.LeadRoles {
-		if h, ok := d.Leads[r]; ok {
+		if h, ok := leads[r]; ok {
 			fmt.Fprintf(a.stdout, "  %-12s %s\n", r, h)
 		}
 	}

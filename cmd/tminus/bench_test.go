@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/keystore"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/domain/domaintest"
+	"github.com/tminus-ir/tminus/store"
+)
+
+// Whole-command benchmarks: the real binary, run as a user runs it, on homes
+// holding the first n events of one generated history (4 authors, ~200
+// incidents; see domaintest.Linear). The home's member is the history's
+// first author, m0, with every lead role, so `note` appends to a long chain.
+
+const benchPass = "bench passphrase"
+
+var benchBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// binary builds tminus once per process, as `make build` does.
+func binary(b *testing.B) string {
+	b.Helper()
+	benchBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "tminus-bench-bin-")
+		if err != nil {
+			benchBin.err = err
+			return
+		}
+		benchBin.path = filepath.Join(dir, "tminus")
+		out, err := exec.Command("go", "build", "-o", benchBin.path, ".").CombinedOutput()
+		if err != nil {
+			benchBin.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if benchBin.err != nil {
+		b.Fatal(benchBin.err)
+	}
+	return benchBin.path
+}
+
+var benchHistory struct {
+	mu  sync.Mutex
+	evs map[int][]*domain.Event
+}
+
+// history returns the first n events of a generated history of total
+// events, made once per process for each total.
+func history(b *testing.B, total, n int) []*domain.Event {
+	b.Helper()
+	benchHistory.mu.Lock()
+	defer benchHistory.mu.Unlock()
+	evs, ok := benchHistory.evs[total]
+	if !ok {
+		t0 := time.Now()
+		var err error
+		if evs, err = domaintest.Linear(1, 4, total); err != nil {
+			b.Fatal(err)
+		}
+		if benchHistory.evs == nil {
+			benchHistory.evs = map[int][]*domain.Event{}
+		}
+		benchHistory.evs[total] = evs
+		b.Logf("generated and signed %d events in %v", total, time.Since(t0).Round(time.Millisecond))
+	}
+	return evs[:n]
+}
+
+// benchHome makes a home whose store holds the first n events of the
+// history, with a snapshot when the fold would replay more than
+// store.SnapshotEvery events, and whose light-KDF key is m0's.
+func benchHome(b *testing.B, n int) string {
+	b.Helper()
+	return benchHomeOf(b, 100_000, n, true)
+}
+
+func benchHomeOf(b *testing.B, total, n int, snapshot bool) string {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "home")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	signer := domaintest.Signer(1, 0)
+	ks := keystore.NewKeyStore(b.TempDir(), keystore.LightScryptN, keystore.LightScryptP)
+	acct, err := ks.ImportECDSA(signer.Key, benchPass)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &Home{Dir: dir}
+	if err := os.Rename(acct.URL.Path, h.keyPath()); err != nil {
+		b.Fatal(err)
+	}
+	cfg := &Config{Handle: "m0", Address: signer.Address().Hex(),
+		PubKey: fmt.Sprintf("%x", crypto.FromECDSAPub(&signer.Key.PublicKey)), Listen: defaultListen}
+	if err := h.saveConfig(cfg); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, h.dbPath())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Ingest(ctx, domaintest.Raws(history(b, total, n))); err != nil {
+		b.Fatal(err)
+	}
+	if snapshot {
+		if _, err := st.State(ctx); err != nil { // writes the snapshot
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// runCommand runs the binary b.N times and reports the median wall time
+// of one command, the figure a user waits for.
+func runCommand(b *testing.B, home string, args ...string) {
+	b.Helper()
+	bin := binary(b)
+	env := append(os.Environ(), "TMINUS_PASSPHRASE="+benchPass, "NO_COLOR=1")
+	var times []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(bin, append([]string{"--home", home}, args...)...)
+		cmd.Env = env
+		t0 := time.Now()
+		out, err := cmd.CombinedOutput()
+		times = append(times, time.Since(t0))
+		if err != nil {
+			b.Fatalf("tminus %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	b.StopTimer()
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "ms/cmd")
+}
+
+func incidentOf(b *testing.B, n int) string {
+	b.Helper()
+	for _, e := range history(b, 100_000, n) {
+		if e.Kind == domain.KindIncidentDeclare {
+			return e.ID.String()
+		}
+	}
+	b.Fatal("no incident in the history")
+	return ""
+}
+
+func BenchmarkCmdStateHash100k(b *testing.B) {
+	runCommand(b, benchHome(b, 100_000), "state-hash")
+}
+
+func BenchmarkCmdIncidentList100k(b *testing.B) {
+	runCommand(b, benchHome(b, 100_000), "incident", "list")
+}
+
+// BenchmarkCmdNote: one appended event, at three store sizes; the aim is
+// the same cost at 100k as on a nearly empty store.
+func BenchmarkCmdNote(b *testing.B) {
+	for _, n := range []int{100, 1_000, 100_000} {
+		b.Run(fmt.Sprintf("at%d", n), func(b *testing.B) {
+			home := benchHome(b, n)
+			runCommand(b, home, "note", incidentOf(b, n), "looked at the mempool")
+		})
+	}
+}
+
+// BenchmarkCmdStateHash1M: `state-hash` on a store of 1,000,000 events,
+// first with no snapshot (open and fold everything; the command then
+// writes one), then with it; peak RSS of the command, the aim being under
+// 300 MiB.
+func BenchmarkCmdStateHash1M(b *testing.B) {
+	home := benchHomeOf(b, 1_000_000, 1_000_000, false)
+	bin := binary(b)
+	for i := 0; i < b.N; i++ {
+		for _, run := range []string{"fold", "snapshot"} {
+			cmd := exec.Command(bin, "--home", home, "state-hash")
+			cmd.Env = append(os.Environ(), "TMINUS_PASSPHRASE="+benchPass)
+			t0 := time.Now()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("state-hash: %v\n%s", err, out)
+			}
+			took := time.Since(t0)
+			ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			if !ok {
+				b.Skip("no rusage on this platform")
+			}
+			b.ReportMetric(float64(ru.Maxrss)/1024, "MiB-peak-rss-"+run) // Maxrss is in KiB on Linux
+			b.ReportMetric(took.Seconds(), "s-"+run)
+		}
+	}
+}
