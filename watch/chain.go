@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sort"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
@@ -45,6 +46,11 @@ type ChainConfig struct {
 	// Confirmations is how many blocks behind the head to stay, so that
 	// shallow reorgs rarely reach an alert.
 	Confirmations uint64
+	// ReorgDepth is how far below the last scanned block the watcher keeps
+	// block hashes and the alerts it raised, to notice a reorg that replaced
+	// blocks it already scanned (default 64 blocks, two mainnet epochs:
+	// older blocks are final). Such alerts are sent again marked Reorged.
+	ReorgDepth uint64
 	// MaxRange bounds one eth_getLogs call, in blocks (default 2,000, the
 	// smallest limit common among hosted providers).
 	MaxRange uint64
@@ -74,6 +80,25 @@ type ChainWatcher struct {
 	checked bool   // chain id verified
 	next    uint64 // first block not yet scanned, valid when positioned
 	placed  bool
+	// recent holds the scanned ranges that end within ReorgDepth of the
+	// newest, ascending, all from one chain.
+	recent []checkpoint
+	// orphans are alerts raised from blocks a reorg replaced, by
+	// fingerprint; a rescan that finds a log again takes it out. Those left
+	// once the rescan passes rescanTo are sent marked Reorged.
+	orphans  map[string]Alert
+	rescanTo uint64
+}
+
+// checkpoint is one scanned range as the watcher saw it: the hash of its
+// last block stands for all of them, since a block's hash covers its
+// ancestors. Hashes are always compared with hashes of headers the same
+// way, never with a log's blockHash, so a chain whose headers go-ethereum
+// hashes differently from the node cannot look like one reorg per poll.
+type checkpoint struct {
+	from, number uint64
+	hash         common.Hash
+	alerts       []Alert // firing alerts raised from the range's logs
 }
 
 // NewChainWatcher checks cfg and returns a watcher; it makes no RPC call.
@@ -96,6 +121,9 @@ func NewChainWatcher(backend ChainBackend, cursor Cursor, cfg ChainConfig) (*Cha
 	setDefault(&cfg.CallTimeout, 30*time.Second)
 	if cfg.MaxRange == 0 {
 		cfg.MaxRange = 2000
+	}
+	if cfg.ReorgDepth == 0 {
+		cfg.ReorgDepth = 64
 	}
 	if cfg.BackoffMax < cfg.BackoffMin {
 		cfg.BackoffMax = cfg.BackoffMin
@@ -177,6 +205,14 @@ func (w *ChainWatcher) Run(ctx context.Context, sink Sink) error {
 // cursor. It returns how many alerts the sink accepted. After an error the
 // next Poll resumes at the first range not handed over, so an alert may be
 // observed twice (at least once), never skipped.
+//
+// Before scanning it checks that the newest block it scanned is still in
+// the chain. If a reorg replaced it, the scan rewinds to the newest
+// remembered block still in the chain, and each alert raised from a
+// replaced block whose log the rescan does not find again (up to the height
+// scanned before the reorg) is sent once more, resolved and marked Reorged:
+// the record stays, it is not deleted. Hashes are kept in memory only, so a
+// reorg that happens while the node is down is not noticed.
 func (w *ChainWatcher) Poll(ctx context.Context, sink Sink) (int, error) {
 	if !w.checked {
 		id, err := call(ctx, w.cfg.CallTimeout, w.backend.ChainID)
@@ -200,6 +236,9 @@ func (w *ChainWatcher) Poll(ctx context.Context, sink Sink) (int, error) {
 	if err := w.position(safe); err != nil {
 		return 0, err
 	}
+	if err := w.checkReorg(ctx, head); err != nil {
+		return 0, err
+	}
 	stored := 0
 	for w.next <= safe {
 		if err := ctx.Err(); err != nil {
@@ -209,7 +248,7 @@ func (w *ChainWatcher) Poll(ctx context.Context, sink Sink) (int, error) {
 		if to-from >= w.span {
 			to = from + w.span - 1
 		}
-		n, err := w.scan(ctx, sink, from, to)
+		n, err := w.scan(ctx, sink, from, to, safe)
 		stored += n
 		if err != nil {
 			return stored, err
@@ -221,7 +260,79 @@ func (w *ChainWatcher) Poll(ctx context.Context, sink Sink) (int, error) {
 			return stored, fmt.Errorf("watch: %s: saving cursor at block %d: %w", w.cfg.Name, to, err)
 		}
 	}
-	return stored, nil
+	n, err := w.settleOrphans(ctx, sink)
+	return stored + n, err
+}
+
+// checkReorg compares the newest remembered block with the chain's block at
+// that height. On a mismatch it walks back to the newest remembered block
+// still in the chain, rewinds the scan (and the cursor) to just after it, and
+// turns the alerts raised from the ranges above into orphans.
+func (w *ChainWatcher) checkReorg(ctx context.Context, head uint64) error {
+	if len(w.recent) == 0 {
+		return nil
+	}
+	top := w.recent[len(w.recent)-1]
+	if top.number > head {
+		// The endpoint is below what was scanned: a node lagging behind a
+		// load balancer, or a reorg onto a branch not yet as long. There is
+		// nothing new to scan either way; look again once it is this high.
+		return nil
+	}
+	keep := len(w.recent) // w.recent[:keep] is still in the chain
+	for keep > 0 {
+		cp := w.recent[keep-1]
+		h, err := w.header(ctx, cp.number)
+		if err != nil {
+			return err
+		}
+		if h.Hash() == cp.hash {
+			break
+		}
+		keep--
+	}
+	if keep == len(w.recent) {
+		return nil
+	}
+	if w.orphans == nil {
+		w.orphans = map[string]Alert{}
+	}
+	for _, cp := range w.recent[keep:] {
+		for _, a := range cp.alerts {
+			w.orphans[a.Fingerprint] = a
+		}
+	}
+	w.rescanTo = max(w.rescanTo, top.number)
+	// When even the oldest remembered range was replaced, the reorg is
+	// deeper than ReorgDepth: that range is the earliest that can be
+	// rescanned with alerts to compare.
+	w.next = w.recent[keep].from
+	w.recent = w.recent[:keep:keep]
+	if w.next > 0 {
+		if err := w.cursor.Save(w.cfg.Name, w.next-1); err != nil {
+			return fmt.Errorf("watch: %s: saving cursor at block %d after a reorg: %w", w.cfg.Name, w.next-1, err)
+		}
+	}
+	return nil
+}
+
+// settleOrphans sends, marked Reorged, the orphans the rescan did not find
+// again, once it has passed the height scanned before the reorg.
+func (w *ChainWatcher) settleOrphans(ctx context.Context, sink Sink) (int, error) {
+	if len(w.orphans) == 0 || w.next <= w.rescanTo {
+		return 0, nil
+	}
+	now := w.cfg.Now()
+	gone := make([]Alert, 0, len(w.orphans))
+	for _, a := range w.orphans {
+		gone = append(gone, reorged(a, now))
+	}
+	sort.Slice(gone, func(i, j int) bool { return gone[i].Fingerprint < gone[j].Fingerprint })
+	if err := sink.Observe(ctx, gone); err != nil {
+		return 0, fmt.Errorf("watch: %s: storing %d alerts a reorg removed: %w", w.cfg.Name, len(gone), err)
+	}
+	w.orphans = nil
+	return len(gone), nil
 }
 
 // position loads the cursor once per watcher.
@@ -245,7 +356,25 @@ func (w *ChainWatcher) position(safe uint64) error {
 	return nil
 }
 
-func (w *ChainWatcher) scan(ctx context.Context, sink Sink, from, to uint64) (int, error) {
+// scan hands the alerts of blocks from..to to sink and, when to is within
+// ReorgDepth of safe, remembers the range for checkReorg.
+func (w *ChainWatcher) scan(ctx context.Context, sink Sink, from, to, safe uint64) (int, error) {
+	recentFrom := uint64(0)
+	if safe > w.cfg.ReorgDepth {
+		recentFrom = safe - w.cfg.ReorgDepth
+	}
+	// The range end's header is asked before the logs: if a reorg lands
+	// between the two calls, the hash kept is the old branch's and the next
+	// Poll rescans, at worst for nothing. The other order could keep the
+	// new branch's hash next to the old branch's logs and miss the reorg.
+	var end *types.Header
+	if to >= recentFrom {
+		h, err := w.header(ctx, to)
+		if err != nil {
+			return 0, err
+		}
+		end = h
+	}
 	q := w.query
 	q.FromBlock, q.ToBlock = new(big.Int).SetUint64(from), new(big.Int).SetUint64(to)
 	logs, err := call(ctx, w.cfg.CallTimeout, func(ctx context.Context) ([]types.Log, error) {
@@ -258,7 +387,7 @@ func (w *ChainWatcher) scan(ctx context.Context, sink Sink, from, to uint64) (in
 		return 0, fmt.Errorf("watch: %s: eth_getLogs blocks %d-%d: %w", w.cfg.Name, from, to, err)
 	}
 	w.span = min(2*w.span, w.cfg.MaxRange)
-	var alerts []Alert
+	var alerts, tracked []Alert
 	times := map[uint64]time.Time{}
 	for _, l := range logs {
 		// A node answering outside the range is not trusted, except for a
@@ -270,17 +399,56 @@ func (w *ChainWatcher) scan(ctx context.Context, sink Sink, from, to uint64) (in
 		if err != nil {
 			return 0, err
 		}
-		if a, ok := chainAlert(w.rules, w.cfg.ChainID, l, bt, w.cfg.Now()); ok {
-			alerts = append(alerts, a)
+		a, ok := chainAlert(w.rules, w.cfg.ChainID, l, bt, w.cfg.Now())
+		if !ok {
+			continue
+		}
+		alerts = append(alerts, a)
+		if !a.Reorged {
+			tracked = append(tracked, a)
 		}
 	}
-	if len(alerts) == 0 {
-		return 0, nil
+	if len(alerts) > 0 {
+		if err := sink.Observe(ctx, alerts); err != nil {
+			return 0, fmt.Errorf("watch: %s: storing %d alerts from blocks %d-%d: %w", w.cfg.Name, len(alerts), from, to, err)
+		}
 	}
-	if err := sink.Observe(ctx, alerts); err != nil {
-		return 0, fmt.Errorf("watch: %s: storing %d alerts from blocks %d-%d: %w", w.cfg.Name, len(alerts), from, to, err)
+	for _, a := range tracked {
+		delete(w.orphans, a.Fingerprint)
+	}
+	if end != nil {
+		w.remember(checkpoint{from: from, number: to, hash: end.Hash(), alerts: tracked})
 	}
 	return len(alerts), nil
+}
+
+// remember appends a scanned range, which is above the ones kept, and
+// forgets those ending more than ReorgDepth below it.
+func (w *ChainWatcher) remember(cp checkpoint) {
+	w.recent = append(w.recent, cp)
+	newest := cp.number
+	drop := 0
+	for drop < len(w.recent) && w.recent[drop].number+w.cfg.ReorgDepth < newest {
+		drop++
+	}
+	if drop > 0 {
+		w.recent = append(w.recent[:0:0], w.recent[drop:]...)
+	}
+}
+
+// header fetches the header of block n; an endpoint without one is an error,
+// as the callers only ask for blocks at or below the head.
+func (w *ChainWatcher) header(ctx context.Context, n uint64) (*types.Header, error) {
+	h, err := call(ctx, w.cfg.CallTimeout, func(ctx context.Context) (*types.Header, error) {
+		return w.backend.HeaderByNumber(ctx, new(big.Int).SetUint64(n))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("watch: %s: header of block %d: %w", w.cfg.Name, n, err)
+	}
+	if h == nil {
+		return nil, fmt.Errorf("watch: %s: header of block %d: endpoint returned none", w.cfg.Name, n)
+	}
+	return h, nil
 }
 
 // blockTime prefers the timestamp newer nodes put on each log, and fetches
@@ -296,14 +464,9 @@ func (w *ChainWatcher) blockTime(ctx context.Context, l types.Log, cache map[uin
 	if t, ok := cache[l.BlockNumber]; ok {
 		return t, nil
 	}
-	h, err := call(ctx, w.cfg.CallTimeout, func(ctx context.Context) (*types.Header, error) {
-		return w.backend.HeaderByNumber(ctx, new(big.Int).SetUint64(l.BlockNumber))
-	})
+	h, err := w.header(ctx, l.BlockNumber)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("watch: %s: header of block %d: %w", w.cfg.Name, l.BlockNumber, err)
-	}
-	if h == nil {
-		return time.Time{}, fmt.Errorf("watch: %s: header of block %d: endpoint returned none", w.cfg.Name, l.BlockNumber)
+		return time.Time{}, err
 	}
 	t := time.Unix(int64(h.Time), 0).UTC()
 	cache[l.BlockNumber] = t

@@ -168,12 +168,25 @@ func chainAlert(rules []compiledRule, chainID uint64, l types.Log, blockTime, no
 		StartsAt:    blockTime,
 	}
 	if l.Removed {
-		a.Status = StatusResolved
-		a.Reorged = true
-		a.EndsAt = now
-		labels["reorged"] = "true"
+		a = reorged(a, now)
 	}
 	return a, true
+}
+
+// reorged is a's record after a reorg took its log out of the chain:
+// resolved and marked, under the same fingerprint, so the store keeps what
+// was seen instead of forgetting it. a's labels are copied, not changed.
+func reorged(a Alert, now time.Time) Alert {
+	labels := make(map[string]string, len(a.Labels)+1)
+	for k, v := range a.Labels {
+		labels[k] = v
+	}
+	labels["reorged"] = "true"
+	a.Labels = labels
+	a.Status = StatusResolved
+	a.Reorged = true
+	a.EndsAt = now
+	return a
 }
 
 // ChainFingerprint identifies a log across members' watchers and across a
