@@ -54,12 +54,30 @@ func (a *app) sink(ctx context.Context) (alertSink, error) {
 	return alertSink{st, signer}, nil
 }
 
+// checkAlertConfig refuses a config the webhook or the watchers could not
+// use, so that serve stops at startup with the reason instead of answering
+// 500 to every alert (the handler's behaviour with a bad severity map).
+func (a *app) checkAlertConfig() (*Config, error) {
+	cfg, err := a.home.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := watch.CheckSeverityMap(cfg.Severities); err != nil {
+		return nil, fmt.Errorf("%s: %w (fix that entry under severities:, or delete the map to use the defaults)",
+			a.home.configPath(), err)
+	}
+	return cfg, nil
+}
+
 func (a *app) webhookServer(ctx context.Context, addr, token string) (*http.Server, error) {
+	cfg, err := a.checkAlertConfig()
+	if err != nil {
+		return nil, err
+	}
 	sink, err := a.sink(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cfg, _ := a.home.Config()
 	h := watch.NewHandler(sink, watch.HandlerOptions{Token: token, SeverityMap: cfg.Severities})
 	return watch.NewServer(addr, h), nil
 }
@@ -79,9 +97,11 @@ func (c storeCursor) Save(name string, block uint64) error {
 	return c.st.SetCursor(c.ctx, "chain:"+name, int64(block))
 }
 
-// startWatchers runs the config's on-chain watchers until ctx ends.
+// startWatchers runs the config's on-chain watchers until ctx ends. serve
+// calls it with or without --webhook, so it is also where a bad alert
+// config stops a serve that has no webhook.
 func (a *app) startWatchers(ctx context.Context) error {
-	cfg, err := a.home.Config()
+	cfg, err := a.checkAlertConfig()
 	if err != nil || len(cfg.Watchers) == 0 {
 		return err
 	}
@@ -89,14 +109,18 @@ func (a *app) startWatchers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, wc := range cfg.Watchers {
-		w, err := a.chainWatcher(ctx, wc, sink.st)
-		if err != nil {
+	// All are built before any starts, so a bad one stops serve with
+	// none running.
+	watchers := make([]*watch.ChainWatcher, len(cfg.Watchers))
+	for i, wc := range cfg.Watchers {
+		if watchers[i], err = a.chainWatcher(ctx, wc, sink.st); err != nil {
 			return fmt.Errorf("watcher %s: %w", wc.Name, err)
 		}
+	}
+	for i, w := range watchers {
 		go func() {
 			if err := w.Run(ctx, sink); err != nil && ctx.Err() == nil {
-				fmt.Fprintf(a.stderr, "tminus: watcher %s stopped: %v\n", wc.Name, err)
+				fmt.Fprintf(a.stderr, "tminus: watcher %s stopped: %v\n", cfg.Watchers[i].Name, err)
 			}
 		}()
 	}
