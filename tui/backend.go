@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"time"
 
 	"github.com/tminus-ir/tminus/domain"
 )
@@ -10,9 +11,10 @@ import (
 // notice new events, and a way to sign new ones. It is declared here, where it is used,
 // so tests drive the cockpit with an in-memory fake and no database or network.
 //
-// State and Refresh are only called from the bubbletea Update goroutine: Refresh may fold
-// new events into the same *domain.State in place. Do may be called from a command
-// goroutine, so it must not touch that state; its effect shows after the next Refresh.
+// State, Refresh, Proposal and Gate are only called from the bubbletea Update goroutine:
+// Refresh may fold new events into the same *domain.State in place. Do and Exec may be
+// called from a command goroutine, so they must not touch that state; their effect shows
+// after the next Refresh.
 type Backend interface {
 	State() *domain.State
 	Refresh(ctx context.Context) (changed bool, err error)
@@ -27,6 +29,19 @@ type Backend interface {
 	Runbooks() []RunbookLine
 	// Do signs body as Me and stores it; it returns the new event's id.
 	Do(ctx context.Context, body domain.Body) (domain.ID, error)
+
+	// Proposal builds, without signing, the runbook.propose body for one step of a local
+	// runbook with parameter values: the body `tminus runbook propose` signs, command
+	// rendered and values checked against their patterns. The cockpit signs it with Do.
+	Proposal(incident domain.ID, runbook string, step int, params map[string]string) (*domain.RunbookPropose, error)
+	// Gate is what executing a proposal here would run, and every condition of the
+	// execution gate with whether it holds (runbooks.Gate), for the confirmation.
+	Gate(proposal domain.ID) (command string, conds []GateCondition)
+	// Exec runs a proposal on this machine the way `tminus runbook exec` does: the gate
+	// checked again on a fresh fold, the command run locally, its output stored as an
+	// evidence blob and a runbook.exec signed. An error means nothing was recorded; a
+	// command that ran and failed is a result with its exit code.
+	Exec(ctx context.Context, proposal domain.ID) (ExecResult, error)
 }
 
 // RunbookLine is one runbook as the cockpit lists it.
@@ -39,6 +54,41 @@ type RunbookLine struct {
 	// Command is the first step's one-liner, placeholders ({{host}}) and all: what `y`
 	// copies for a responder to adapt.
 	Command string
+	Params  []RunbookParam // in the order the file declares them
+	Steps   []RunbookStep
+}
+
+// RunbookParam is a declared parameter. Check is the runbook's own validation (its
+// pattern), run on every keystroke of the propose form.
+type RunbookParam struct {
+	Name, Description, Pattern string
+	Check                      func(value string) error
+}
+
+// RunbookStep is one numbered step and the parameters its command uses.
+type RunbookStep struct {
+	Number  int
+	Title   string
+	Command string
+	Params  []string
+}
+
+// GateCondition is one condition of the execution gate (runbooks.Condition).
+type GateCondition struct {
+	What string
+	OK   bool
+	Why  string // why it does not hold
+}
+
+// ExecResult is what an execution recorded.
+type ExecResult struct {
+	Event      domain.ID // the signed runbook.exec
+	ExitCode   int
+	Duration   time.Duration
+	Output     string // sha256 of the output blob
+	OutputSize int64
+	Truncated  bool
+	TimedOut   bool
 }
 
 // appliesTo mirrors runbooks.Runbook.AppliesTo without importing the runbooks package.
@@ -48,6 +98,34 @@ func (r RunbookLine) appliesTo(sev string) bool {
 	}
 	for _, s := range r.Severity {
 		if s == sev {
+			return true
+		}
+	}
+	return false
+}
+
+// param is the declared parameter with that name.
+func (r RunbookLine) param(name string) (RunbookParam, bool) {
+	for _, p := range r.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return RunbookParam{}, false
+}
+
+// step is step n (1-based), or the zero step when there is none.
+func (r RunbookLine) step(n int) RunbookStep {
+	if n >= 1 && n <= len(r.Steps) {
+		return r.Steps[n-1]
+	}
+	return RunbookStep{Number: n, Command: r.Command}
+}
+
+// uses reports whether step n's command has a {{name}} placeholder.
+func (s RunbookStep) uses(name string) bool {
+	for _, p := range s.Params {
+		if p == name {
 			return true
 		}
 	}

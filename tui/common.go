@@ -29,6 +29,8 @@ type Live struct {
 	Me       string
 	Incident *domain.Incident // the selected incident; nil when there is none
 	Runbooks []RunbookLine
+	// Running is the proposal whose command runs here now (one at a time); zero when none.
+	Running domain.ID
 }
 
 // Common is embedded by every pane: the shared context plus the pane's own size and focus.

@@ -5,7 +5,9 @@
 // clock, and the polling that puts events appended elsewhere on screen within a second.
 //
 // It reads and writes only through Backend, which it declares, so tests drive it with an
-// in-memory fake. It must not open a store, sign, read a clock other than Options.Now,
+// in-memory fake; a runbook step runs through Backend.Exec in a tea.Cmd, only after a
+// dialog has shown the exact command and the gate. It must not open a store, sign, run a
+// command itself, read a clock other than Options.Now,
 // touch the terminal except through bubbletea and Options.Copy, use package-level
 // styles (every style comes from the renderer it was given, per terminal), or print a
 // byte of shared-state text without clean (a member's note must not drive a terminal).

@@ -2,6 +2,11 @@ package tui
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +38,12 @@ type fake struct {
 	runbooks      []RunbookLine
 	fail          error // Do returns it when set
 	refreshes     int
+
+	// Runbook execution: what Exec reports, and the proposals it ran.
+	execExit int
+	execErr  error
+	execHold chan struct{} // when set, Exec waits for it to close: a command still running
+	ran      []domain.ID
 }
 
 func newFake(t testing.TB, now time.Time) *fake {
@@ -137,6 +148,92 @@ func (f *fake) Do(_ context.Context, body domain.Body) (domain.ID, error) {
 	return f.external(f.me, body, f.now()), nil
 }
 
+// Proposal renders as runbooks.Runbook.Proposal does: every value checked, every
+// placeholder of the step filled, shell-quoted.
+func (f *fake) Proposal(incident domain.ID, runbook string, step int, params map[string]string) (*domain.RunbookPropose, error) {
+	var rb *RunbookLine
+	for i := range f.runbooks {
+		if f.runbooks[i].ID == runbook {
+			rb = &f.runbooks[i]
+		}
+	}
+	if rb == nil {
+		return nil, fmt.Errorf("runbook %s not found", runbook)
+	}
+	if step < 1 || step > len(rb.Steps) {
+		return nil, fmt.Errorf("runbook %s has %d steps; there is no step %d", runbook, len(rb.Steps), step)
+	}
+	for k, v := range params {
+		p, ok := rb.param(k)
+		if !ok {
+			return nil, fmt.Errorf("runbook %s: unknown param %s", runbook, k)
+		}
+		if err := p.Check(v); err != nil {
+			return nil, fmt.Errorf("runbook %s: %w", runbook, err)
+		}
+	}
+	st := rb.Steps[step-1]
+	cmd := st.Command
+	for _, name := range st.Params {
+		v, ok := params[name]
+		if !ok {
+			return nil, fmt.Errorf("runbook %s step %d: missing param %s", runbook, step, name)
+		}
+		cmd = strings.ReplaceAll(cmd, "{{"+name+"}}", "'"+strings.ReplaceAll(v, "'", `'\''`)+"'")
+	}
+	b := &domain.RunbookPropose{Incident: incident, Runbook: runbook, RunbookHash: domain.CommandHash(runbook + ".md"),
+		Step: step, StepTitle: st.Title, Params: params, Command: cmd, CommandHash: domain.CommandHash(cmd), Risk: rb.Risk}
+	if rb.Risk == domain.RiskHigh {
+		b.Quorum, b.Approvers = rb.Quorum, []string{"containment", "triage"}
+	}
+	return b, b.Validate()
+}
+
+// Gate lists the conditions runbooks.Gate checks that the state decides.
+func (f *fake) Gate(id domain.ID) (string, []GateCondition) {
+	p := f.st.Proposals[id]
+	if p == nil {
+		return "", nil
+	}
+	m := f.st.Members[f.me]
+	n := approvals(f.st, p)
+	conds := []GateCondition{
+		{What: "not executed yet", OK: p.Exec == nil},
+		{What: "executor holds the containment role", OK: m != nil && m.Has(domain.RoleContainment)},
+	}
+	if p.Risk == domain.RiskHigh {
+		conds = append(conds, GateCondition{What: fmt.Sprintf("%d/%d approvals from %v", n, p.Quorum, p.Approvers),
+			OK: n >= p.Quorum, Why: fmt.Sprintf("needs %d more", p.Quorum-n)})
+	}
+	conds = append(conds, GateCondition{What: "local runbook file matches the proposal", OK: true},
+		GateCondition{What: "re-rendered command equals the approved one", OK: true})
+	return p.Command, conds
+}
+
+// Exec records a run as the store backend does: a runbook.exec signed by Me.
+func (f *fake) Exec(ctx context.Context, id domain.ID) (ExecResult, error) {
+	if f.execHold != nil {
+		select {
+		case <-f.execHold:
+		case <-ctx.Done():
+			return ExecResult{}, ctx.Err()
+		}
+	}
+	if f.execErr != nil {
+		return ExecResult{}, f.execErr
+	}
+	out := []byte("block 19442007\npaused: true\n")
+	sum := sha256.Sum256(out)
+	body := &domain.RunbookExec{Proposal: id, ExitCode: f.execExit, DurationMs: 1234, Output: hex.EncodeToString(sum[:]),
+		OutputSize: int64(len(out))}
+	f.mu.Lock()
+	f.ran = append(f.ran, id)
+	f.mu.Unlock()
+	ev := f.external(f.me, body, f.now())
+	return ExecResult{Event: ev, ExitCode: body.ExitCode, Duration: 1234 * time.Millisecond, Output: body.Output,
+		OutputSize: body.OutputSize}, nil
+}
+
 // t0 is the scenario's "now": 41 min 7 s after the P1 was declared, as in COCKPIT.md.
 var t0 = time.Date(2026, 3, 14, 3, 57, 7, 0, time.UTC)
 
@@ -155,6 +252,7 @@ type scenario struct {
 	p1, p3, resolved      domain.ID // incidents
 	snapshot, kickoff     domain.ID // tasks
 	containment, comms    domain.ID // timers
+	pause                 domain.ID // bob's proposal: contract-pause step 2, 1/2 approvals
 }
 
 func newScenario(t testing.TB) *scenario {
@@ -207,21 +305,60 @@ func newScenario(t testing.TB) *scenario {
 	s.p3 = f.apply("carol", &domain.IncidentDeclare{Title: "Docs site 502 on /bridge", Severity: "P3"}, at("03:30:00"))
 	f.apply("bob", &domain.TaskDone{Task: draft}, at("03:31:00"))
 	pause := "cast send '0x5e4e65926ba27467555eb562121fac00d24e9dd2' \"pause()\" --rpc-url 'mainnet' '--ledger'"
-	f.apply("bob", &domain.RunbookPropose{Incident: s.p1, Runbook: "contract-pause", RunbookHash: domain.CommandHash("contract-pause.md"),
-		Step: 2, StepTitle: "Pause", Command: pause, CommandHash: domain.CommandHash(pause), Risk: domain.RiskHigh, Quorum: 2,
+	s.pause = f.apply("bob", &domain.RunbookPropose{Incident: s.p1, Runbook: "contract-pause", RunbookHash: domain.CommandHash("contract-pause.md"),
+		Step: 2, StepTitle: "Pause", Params: map[string]string{"contract": "0x5e4e65926ba27467555eb562121fac00d24e9dd2", "rpc": "mainnet",
+			"signer": "--ledger"}, Command: pause, CommandHash: domain.CommandHash(pause), Risk: domain.RiskHigh, Quorum: 2,
 		Approvers: []string{"containment", "triage"}}, at("03:33:00"))
 	return s
 }
 
+// pattern is a runbook parameter's check, as runbooks.Param.Check words it.
+func pattern(name, re string) func(string) error {
+	rx := regexp.MustCompile(re)
+	return func(v string) error {
+		if !rx.MatchString(v) {
+			return fmt.Errorf("param %s: value %q does not match %s", name, v, re)
+		}
+		return nil
+	}
+}
+
+func param(name, desc, re string) RunbookParam {
+	return RunbookParam{Name: name, Description: desc, Pattern: re, Check: pattern(name, re)}
+}
+
 var testRunbooks = []RunbookLine{
 	{ID: "contract-pause", Title: "Pause a contract (circuit breaker)", Risk: "high", Quorum: 2, Severity: []string{"P1", "P2"},
-		Command: "cast send {{contract}} 'pause()' --rpc-url \"$RPC_URL\" --ledger"},
+		Command: "cast block latest --rpc-url {{rpc}} && cast call {{contract}} 'paused()(bool)' --rpc-url {{rpc}}",
+		Params: []RunbookParam{
+			param("contract", "Address of the pausable contract", `^0x[0-9a-fA-F]{40}$`),
+			param("rpc", "Foundry RPC alias or URL", `^([a-z][a-z0-9_-]*|https?://[A-Za-z0-9.:/_-]+)$`),
+			param("signer", "How cast signs: --ledger, --trezor or --account=NAME", `^(--ledger|--trezor|--account=[A-Za-z0-9_.-]+)$`),
+		},
+		Steps: []RunbookStep{
+			{Number: 1, Title: "Record the block and the paused flag (evidence)",
+				Command: "cast block latest --rpc-url {{rpc}} && cast call {{contract}} 'paused()(bool)' --rpc-url {{rpc}}",
+				Params:  []string{"rpc", "contract"}},
+			{Number: 2, Title: "Pause", Command: "cast send {{contract}} \"pause()\" --rpc-url {{rpc}} {{signer}}",
+				Params: []string{"contract", "rpc", "signer"}},
+		}},
 	{ID: "evidence-chain-state", Title: "Snapshot chain state at a block", Risk: "low",
-		Command: "cast balance {{address}} --block {{block}} --rpc-url \"$RPC_URL\""},
+		Command: "cast balance {{address}} --block {{block}} --rpc-url \"$RPC_URL\"",
+		Params: []RunbookParam{param("address", "Address to read", `^0x[0-9a-fA-F]{40}$`),
+			param("block", "Block number", `^[0-9]{1,12}$`)},
+		Steps: []RunbookStep{{Number: 1, Title: "Balance at a block",
+			Command: "cast balance {{address}} --block {{block}} --rpc-url \"$RPC_URL\"", Params: []string{"address", "block"}}}},
 	{ID: "host-quarantine", Title: "Quarantine a host", Risk: "high", Quorum: 2, Severity: []string{"P1", "P2"},
-		Command: "ssh {{host}} ps auxww"},
+		Command: "ssh {{host}} ps auxww",
+		Params:  []RunbookParam{param("host", "DNS name of the host", `^[a-z0-9.-]+$`)},
+		Steps: []RunbookStep{{Number: 1, Title: "Capture the process list", Command: "ssh {{host}} ps auxww", Params: []string{"host"}},
+			{Number: 2, Title: "Cut the host off", Command: "ssh {{host}} sudo nft add rule inet filter output drop", Params: []string{"host"}}}},
 	{ID: "safe-freeze", Title: "Freeze the multisig treasury", Risk: "high", Quorum: 3, Severity: []string{"P1"},
-		Command: "safe-cli tx-service {{safe}} --freeze"},
+		Command: "safe-cli tx-service {{safe}} --freeze",
+		Params:  []RunbookParam{param("safe", "Address of the Safe", `^0x[0-9a-fA-F]{40}$`)},
+		Steps:   []RunbookStep{{Number: 1, Title: "Freeze", Command: "safe-cli tx-service {{safe}} --freeze", Params: []string{"safe"}}}},
 	{ID: "comms-kickoff", Title: "Post the kickoff message", Risk: "low", Severity: []string{"P3", "P4"},
-		Command: "echo {{message}}"},
+		Command: "echo {{message}}",
+		Params:  []RunbookParam{param("message", "The message", `^[^\x00-\x1f]{1,200}$`)},
+		Steps:   []RunbookStep{{Number: 1, Title: "Post", Command: "echo {{message}}", Params: []string{"message"}}}},
 }

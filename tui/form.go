@@ -19,6 +19,27 @@ type field struct {
 	choices []string
 	choice  int
 	orig    int
+	// note says what the field is for, under the fields while it has the focus (a
+	// runbook parameter's description).
+	note string
+	// check validates the value as it is typed; its error shows at once.
+	check func(v string) error
+	// off, when it returns true, greys the field out and focus skips it: a runbook
+	// parameter the chosen step does not use. Its value is kept but not sent.
+	off func() bool
+}
+
+func (f *field) isOff() bool { return f.off != nil && f.off() }
+
+// problem is what check finds wrong with the current value, "" when nothing.
+func (f *field) problem() string {
+	if f.check == nil || f.isOff() {
+		return ""
+	}
+	if err := f.check(f.value()); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 func (f *field) value() string {
@@ -51,6 +72,9 @@ type form struct {
 	build  func(v []string) (domain.Body, error)
 	// after runs in Update once the event is stored (e.g. select the declared incident).
 	after func(m *Model, id domain.ID)
+	// preview, when set, is a line drawn under the fields from the values so far: the
+	// command a runbook proposal would sign.
+	preview func(v []string) string
 }
 
 func (c *Context) textField(label, value, hint string, limit int) *field {
@@ -118,6 +142,25 @@ func (f *form) setFocus(i int) {
 	f.focus = i
 }
 
+// next is the index of the next field in direction dir (+1, -1) that is not off, or -1
+// when there is none before the end (wrap: whether to go round).
+func (f *form) next(dir int, wrap bool) int {
+	n := len(f.fields)
+	for i, j := 1, f.focus; i <= n; i++ {
+		j += dir
+		if j < 0 || j >= n {
+			if !wrap {
+				return -1
+			}
+			j = (j + n) % n
+		}
+		if !f.fields[j].isOff() {
+			return j
+		}
+	}
+	return -1
+}
+
 // formResult is what a key did to a form.
 type formResult int
 
@@ -135,16 +178,20 @@ func (f *form) update(k *KeyMap, msg tea.KeyMsg) (formResult, tea.Cmd) {
 	case key.Matches(msg, k.Cancel):
 		return formCancel, nil
 	case key.Matches(msg, k.Submit):
-		if f.focus < len(f.fields)-1 {
-			f.setFocus(f.focus + 1)
+		if i := f.next(+1, false); i >= 0 {
+			f.setFocus(i)
 			return formOpen, nil
 		}
 		return formSubmit, nil
 	case key.Matches(msg, k.NextField):
-		f.setFocus(f.focus + 1)
+		if i := f.next(+1, true); i >= 0 {
+			f.setFocus(i)
+		}
 		return formOpen, nil
 	case key.Matches(msg, k.PrevField):
-		f.setFocus(f.focus - 1)
+		if i := f.next(-1, true); i >= 0 {
+			f.setFocus(i)
+		}
 		return formOpen, nil
 	}
 	f.err = ""
@@ -175,7 +222,10 @@ func (f *form) update(k *KeyMap, msg tea.KeyMsg) (formResult, tea.Cmd) {
 	return formOpen, nil
 }
 
-// view draws the form's content; the root frames it and lays it over the screen.
+// view draws the form's content; the root frames it and lays it over the screen. Under
+// the fields: the focused field's note, the preview, then the first problem (the build
+// error from the last enter, else what a live check finds in the focused field, else in
+// any field) or the keys.
 func (f *form) view(c *Context, w int) string {
 	labelW := 0
 	for _, fl := range f.fields {
@@ -183,16 +233,29 @@ func (f *form) view(c *Context, w int) string {
 			labelW = n
 		}
 	}
-	inner := w - labelW - 3
+	inner := w - labelW - 4
 	var b strings.Builder
 	b.WriteString(c.ink.title.on(cut(f.title, w)))
 	b.WriteString("\n\n")
+	problem := ""
 	for i, fl := range f.fields {
 		mark := " "
 		if i == f.focus {
 			mark = "▸"
 		}
-		b.WriteString(mark + c.ink.formLabel.on(fit(fl.label, labelW)) + "  ")
+		bad := fl.problem()
+		if bad != "" && (problem == "" || i == f.focus) {
+			problem = bad
+		}
+		switch {
+		case fl.isOff():
+			b.WriteString(mark + c.ink.muted.on(fit(fl.label, labelW)) + "   " + c.ink.muted.on(cut("· not used by this step", inner)) + "\n")
+			continue
+		case bad != "":
+			b.WriteString(mark + c.ink.formErr.on(fit(fl.label, labelW)) + c.ink.formErr.on(" ✗ "))
+		default:
+			b.WriteString(mark + c.ink.formLabel.on(fit(fl.label, labelW)) + "   ")
+		}
 		if fl.text != nil {
 			fl.text.Width = inner - 1
 			b.WriteString(fl.text.View())
@@ -202,11 +265,26 @@ func (f *form) view(c *Context, w int) string {
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
-	if f.err != "" {
-		b.WriteString(c.ink.formErr.on(cut("error: "+clean(f.err), w)))
-	} else {
-		b.WriteString(c.ink.muted.on(cut("enter next/submit · tab field · ←/→ choose · esc cancel", w)))
+	if note := f.fields[f.focus].note; note != "" {
+		for _, l := range wordWrap(clean(note), w, 2) {
+			b.WriteString(c.ink.muted.on(l) + "\n")
+		}
 	}
+	if f.preview != nil {
+		for _, l := range wrap("$ "+clean(f.preview(f.values())), w, 2) {
+			b.WriteString(c.ink.due.on(l) + "\n")
+		}
+	}
+	if f.err != "" {
+		problem = f.err
+	}
+	if problem != "" {
+		for _, l := range wrap("error: "+clean(problem), w, 2) {
+			b.WriteString(c.ink.formErr.on(l) + "\n")
+		}
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	b.WriteString(c.ink.muted.on(cut("enter next/submit · tab field · ←/→ choose · esc cancel", w)))
 	return b.String()
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
+	"github.com/tminus-ir/tminus/domain"
 )
 
 // TestGolden runs the real bubbletea program (teatest) on the scenario with the clock
@@ -23,26 +24,36 @@ import (
 // the point (TestThemesInColor checks that colour is added on top of the same text).
 func TestGolden(t *testing.T) {
 	lipgloss.SetColorProfile(termenv.Ascii) // bubbles' own default styles, too
+	approved := func(s *scenario) { s.apply("alice", &domain.RunbookApprove{Proposal: s.pause}, at("03:40:00")) }
 	tests := []struct {
 		name, theme string
 		w, h        int
-		keys        []string
+		keys        []string // "type:TEXT" types, "wait:TEXT" waits for TEXT on screen
+		setup       func(*scenario)
 	}{
-		{"alerts-80x24", "dark", 80, 24, nil},
-		{"tasks-80x24", "light", 80, 24, []string{"2"}},
-		{"timers-80x24", "high-contrast", 80, 24, []string{"3"}},
-		{"runbooks-80x24", "mono", 80, 24, []string{"4"}},
-		{"timeline-80x24", "dark", 80, 24, []string{"5"}},
-		{"incidents-80x24", "dark", 80, 24, []string{"6"}},
-		{"declare-form-80x24", "dark", 80, 24, []string{"D", "type:Relayer key compromise", "tab", "1"}},
-		{"help-80x24", "dark", 80, 24, []string{"?"}},
-		{"everything-160x48", "dark", 160, 48, nil},
-		{"everything-160x48-mono", "mono", 160, 48, []string{"5"}},
-		{"too-small-40x10", "dark", 40, 10, nil},
+		{"alerts-80x24", "dark", 80, 24, nil, nil},
+		{"tasks-80x24", "light", 80, 24, []string{"2"}, nil},
+		{"timers-80x24", "high-contrast", 80, 24, []string{"3"}, nil},
+		{"runbooks-80x24", "mono", 80, 24, []string{"4"}, nil},
+		{"timeline-80x24", "dark", 80, 24, []string{"5"}, nil},
+		{"incidents-80x24", "dark", 80, 24, []string{"6"}, nil},
+		{"declare-form-80x24", "dark", 80, 24, []string{"D", "type:Relayer key compromise", "tab", "1"}, nil},
+		{"help-80x24", "dark", 80, 24, []string{"?"}, nil},
+		{"propose-form-80x24", "dark", 80, 24, []string{"4", "j", "j", "j", "p", "wait:Propose host-quarantine", "enter",
+			"type:; rm -rf /", "wait:does not match"}, nil},
+		{"approve-dialog-80x24", "dark", 80, 24, []string{"4", "A", "wait:exact command"}, nil},
+		{"exec-dialog-80x24", "mono", 80, 24, []string{"4", "x", "wait:runs exactly"}, approved},
+		{"exec-dialog-160x48", "dark", 160, 48, []string{"4", "x", "wait:runs exactly"}, approved},
+		{"everything-160x48", "dark", 160, 48, nil, nil},
+		{"everything-160x48-mono", "mono", 160, 48, []string{"5"}, nil},
+		{"too-small-40x10", "dark", 40, 10, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newScenario(t)
+			if tt.setup != nil {
+				tt.setup(s)
+			}
 			m := New(s.fake, Options{Renderer: asciiRenderer(), Theme: theme(t, tt.theme), Now: s.now, Location: time.UTC})
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(tt.w, tt.h))
 			want := "Vault drain"
@@ -54,6 +65,13 @@ func TestGolden(t *testing.T) {
 			for _, k := range tt.keys {
 				if text, ok := strings.CutPrefix(k, "type:"); ok {
 					tm.Type(text)
+					continue
+				}
+				// Keys that act through a command (a pane's request) take effect a moment
+				// later; the next key must wait for it.
+				if text, ok := strings.CutPrefix(k, "wait:"); ok {
+					teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(text)) },
+						teatest.WithDuration(5*time.Second))
 					continue
 				}
 				tm.Send(keyMsg(k))

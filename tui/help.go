@@ -103,7 +103,7 @@ func (m *Model) helpKey(msg tea.KeyMsg) tea.Cmd {
 	h := m.help
 	switch {
 	case key.Matches(msg, k.ForceQuit):
-		return tea.Quit
+		return m.quit()
 	case key.Matches(msg, k.Help), key.Matches(msg, k.Cancel), key.Matches(msg, k.Quit):
 		m.help = nil
 	case key.Matches(msg, k.Down):

@@ -9,6 +9,7 @@ import (
 // the next key, so an error is not gone before it is read.
 type status struct {
 	err  bool
+	busy bool // something is under way (a command running here)
 	text string
 }
 
@@ -37,20 +38,22 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	k := m.ctx.Keys
 	m.status = status{}
 	switch {
-	case m.asking:
+	case m.asking != "":
 		switch {
 		case key.Matches(msg, k.Yes), key.Matches(msg, k.ForceQuit):
 			return tea.Quit
 		case key.Matches(msg, k.No):
-			m.asking = false
+			m.asking = ""
 		}
 		return nil
+	case m.dialog != nil:
+		return m.dialogKey(msg)
 	case m.form != nil:
 		return m.formKey(msg)
 	case m.help != nil:
 		return m.helpKey(msg)
 	case key.Matches(msg, k.ForceQuit):
-		return tea.Quit
+		return m.quit()
 	case m.panes[m.focus].Capturing():
 		return m.toPane(msg)
 	}
@@ -66,7 +69,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
-		return tea.Quit
+		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.openHelp()
 		return nil
@@ -114,10 +117,10 @@ func (m *Model) formKey(msg tea.KeyMsg) tea.Cmd {
 	quit := key.Matches(msg, k.ForceQuit) || (key.Matches(msg, k.Quit) && f.fields[f.focus].text == nil)
 	if quit {
 		if f.dirty() {
-			m.asking = true
+			m.asking = "Discard the half-filled form and quit?"
 			return nil
 		}
-		return tea.Quit
+		return m.quit()
 	}
 	res, cmd := f.update(k, msg)
 	switch res {
@@ -132,6 +135,13 @@ func (m *Model) formKey(msg tea.KeyMsg) tea.Cmd {
 // submit builds the form's event; anything wrong keeps the form open with the reason.
 func (m *Model) submit() tea.Cmd {
 	f := m.form
+	for i, fl := range f.fields {
+		if p := fl.problem(); p != "" {
+			f.setFocus(i)
+			f.err = p
+			return nil
+		}
+	}
 	body, err := f.build(f.values())
 	if err == nil {
 		err = body.Validate()

@@ -42,8 +42,9 @@ type KeyMap struct {
 	Owner key.Binding
 	Met   key.Binding
 
-	// Runbooks. Propose, Approve and Exec wait for the runbooks integration; Approve and
-	// Exec are destructive and listed in Destructive so a read-only or drill view can
+	// Runbooks. The pane enables Propose, Approve and Exec only while they apply to the
+	// selected row (a runbook, a proposal waiting for approvals or for its run). Approve
+	// and Exec are destructive and listed in Destructive so a read-only or drill view can
 	// drop them in one call.
 	Copy    key.Binding
 	Propose key.Binding
@@ -59,6 +60,9 @@ type KeyMap struct {
 	Right     key.Binding
 	Yes       key.Binding
 	No        key.Binding
+
+	// readOnly is set by DisableDestructive: no pane may enable those bindings again.
+	readOnly bool
 }
 
 // DefaultKeyMap is the layout help documents. Every action has a key (no mouse); single
@@ -125,11 +129,26 @@ func DefaultKeyMap() *KeyMap {
 // (running a command, approving one). A read-only or drill-review view disables them all.
 func (k *KeyMap) Destructive() []*key.Binding { return []*key.Binding{&k.Approve, &k.Exec} }
 
-// DisableDestructive turns off every destructive binding.
+// DisableDestructive turns off every destructive binding, for good: panes that enable
+// keys as the selection moves leave these off.
 func (k *KeyMap) DisableDestructive() {
+	k.readOnly = true
 	for _, b := range k.Destructive() {
 		b.SetEnabled(false)
 	}
+}
+
+// allow enables or disables b, except that a destructive binding stays off in a
+// read-only view.
+func (k *KeyMap) allow(b *key.Binding, on bool) {
+	if on && k.readOnly {
+		for _, d := range k.Destructive() {
+			if d == b {
+				on = false
+			}
+		}
+	}
+	b.SetEnabled(on)
 }
 
 func (k *KeyMap) tabKeys() []key.Binding { return k.Tabs[:] }

@@ -43,7 +43,8 @@ type Model struct {
 	selID domain.ID
 
 	form    *form
-	asking  bool // "discard the half-filled form and quit?" is open
+	dialog  *dialog // a confirmation: approve, execute
+	asking  string  // a quit question is open ("discard the half-filled form and quit?")
 	help    *helpView
 	status  status
 	ticking bool
@@ -142,6 +143,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.do(msg.pane, msg.body, msg.what, msg.after)
 	case formRequest:
 		m.openForm(msg.f)
+	case proposeRequest:
+		m.propose(msg)
+	case approveRequest:
+		m.askApprove(msg.id)
+	case execRequest:
+		m.askExec(msg.id)
+	case execDoneMsg:
+		m.execDone(msg)
 	case copyRequest:
 		m.copy(msg.text, msg.what)
 	case selectRequest:
@@ -227,6 +236,11 @@ func (m *Model) openForm(f *form) {
 	m.help = nil
 	m.form = f
 	f.setFocus(0)
+	if f.fields[0].isOff() {
+		if i := f.next(+1, true); i >= 0 {
+			f.setFocus(i)
+		}
+	}
 }
 
 // precheck refuses, before anything is signed, what the fold would refuse for anyone

@@ -280,9 +280,16 @@ func TestLiveUpdateWithoutAKey(t *testing.T) {
 func TestCopyRunbookOneLiner(t *testing.T) {
 	h := newHarness(t, newScenario(t).fake, 80, 24)
 	h.press("4")
-	h.contains("contract-pause", "high", "$ cast send {{contract}} 'pause()'")
+	// On a proposal, y copies the exact command proposed; on a runbook, its one-liner.
 	h.press("y")
-	if len(h.copied) != 1 || !strings.HasPrefix(h.copied[0], "cast send {{contract}}") {
+	if len(h.copied) != 1 || !strings.HasPrefix(h.copied[0], "cast send '0x5e4e65926ba27467555eb562121fac00d24e9dd2'") {
+		t.Fatalf("copied %q", h.copied)
+	}
+	h.contains("✓ copied the command proposed for contract-pause")
+	h.press("j")
+	h.contains("contract-pause", "high", "$ cast block latest --rpc-url {{rpc}}")
+	h.press("y")
+	if len(h.copied) != 2 || !strings.HasPrefix(h.copied[1], "cast block latest --rpc-url {{rpc}}") {
 		t.Fatalf("copied %q", h.copied)
 	}
 	h.contains("✓ copied contract-pause one-liner")
@@ -305,7 +312,8 @@ func TestHelpShowsEveryEnabledKey(t *testing.T) {
 	h.press("?")
 	h.contains("Selected incident", "severity", "Alerts (this pane)", "ack", "Runbooks", "copy one-liner",
 		"Forms", "quit")
-	h.lacks("execute", "approve") // destructive keys are disabled until runbooks land
+	// The runbooks pane starts on bob's waiting proposal: approving and executing apply.
+	h.contains("approve", "execute")
 	h.press("esc")
 	h.lacks("Alerts (this pane)")
 }

@@ -63,6 +63,21 @@ type (
 	formRequest   struct{ f *form }
 	copyRequest   struct{ text, what string }
 	selectRequest struct{ id domain.ID }
+	// proposeRequest opens the propose form for a runbook, filled from the proposal
+	// from when there is one (proposing it again with other values).
+	proposeRequest struct {
+		runbook RunbookLine
+		from    *domain.Proposal
+	}
+	approveRequest struct{ id domain.ID }
+	execRequest    struct{ id domain.ID }
+	// execDoneMsg carries what a run of a proposal here came to.
+	execDoneMsg struct {
+		id   domain.ID
+		what string
+		res  ExecResult
+		err  error
+	}
 	// doneMsg carries the result of a Do back to the pane it was for.
 	doneMsg struct {
 		pane  paneID

@@ -2,32 +2,40 @@ package tui
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/tminus-ir/tminus/domain"
 )
 
-// runbooksPane lists the runbooks this device holds, those that fit the selected
-// incident's severity first, with the state of any proposal of them on the incident, and
-// shows the selected one's one-liner for `y` to copy over OSC 52. Proposing, approving
-// and executing arrive with the runbooks integration; their keys exist, disabled.
+// runbooksPane lists, first, the runbook proposals on the selected incident (waiting ones
+// first) with their approvals and the evidence captured before each, then the runbooks
+// this device holds, those that fit the incident's severity first. Under the list: the
+// selected proposal's exact command, or the selected runbook's first one-liner.
+//
+// p proposes a runbook (or the selected proposal's runbook again), A approves the
+// selected proposal, x executes it here after a confirmation, y copies the command.
 type runbooksPane struct {
 	Common
-	rows []RunbookLine
-	fits []bool
-	// propW is the proposal column's width: 0 until the incident has a proposal.
-	propW int
+	props []*domain.Proposal
+	rows  []RunbookLine
+	fits  []bool
 	cur   cursor
-	sel   string
+	// sel is the selected item, "p:" and a proposal id or "r:" and a runbook id, so the
+	// selection survives rebuilds that reorder the list.
+	sel string
 }
 
 func newRunbooksPane(c *Context) *runbooksPane { return &runbooksPane{Common: Common{Context: c}} }
 
-// detailHeight is the lines under the list for the selected runbook: its title and its
-// one-liner, wrapped, since the command is what the responder came for.
+// detailHeight is the lines under the list for the selected item: a heading, the
+// command, wrapped, since the command is what the responder came for, and the facts
+// that decide whether to approve or run it (evidence first, the result of a run).
 func (p *runbooksPane) detailHeight() int {
 	switch {
+	case p.Height >= 14:
+		return 6
 	case p.Height >= 10:
 		return 4
 	case p.Height >= 6:
@@ -40,58 +48,121 @@ func (p *runbooksPane) detailHeight() int {
 
 func (p *runbooksPane) SetSize(w, h int) {
 	p.Common.SetSize(w, h)
-	p.cur.setHeight(h - p.detailHeight())
+	p.cur.setHeight(h - p.detailHeight() - p.captions())
 }
 
-func (p *runbooksPane) Title() string { return "Runbooks · " + itoa(len(p.rows)) }
+// captions is the number of heading lines in the list: with proposals on the incident,
+// one over them and one over the runbooks, so the two kinds of row cannot be confused.
+func (p *runbooksPane) captions() int {
+	if len(p.props) == 0 {
+		return 0
+	}
+	return 2
+}
+
+func (p *runbooksPane) Title() string {
+	t := "Runbooks · " + itoa(len(p.rows))
+	waiting := 0
+	for _, pr := range p.props {
+		if pr.Exec == nil {
+			waiting++
+		}
+	}
+	if waiting > 0 {
+		t += " · " + itoa(waiting) + " pending"
+	}
+	return t
+}
 
 func (p *runbooksPane) rebuild() {
 	sev := ""
-	if inc := p.Live.Incident; inc != nil {
+	inc := p.Live.Incident
+	p.props = p.props[:0]
+	if inc != nil {
 		sev = inc.Severity
-	}
-	p.rows = append(p.rows[:0], p.Live.Runbooks...)
-	// Runbooks already proposed on the incident first (their approvals are what is
-	// pending), then those that fit its severity, then the rest.
-	proposed := map[string]bool{}
-	if inc := p.Live.Incident; inc != nil {
 		for _, id := range inc.Proposals {
 			if pr := p.Live.State.Proposals[id]; pr != nil {
-				proposed[pr.Runbook] = true
+				p.props = append(p.props, pr)
 			}
 		}
 	}
+	// Proposals still waiting (for approvals or their run) first, newest first.
+	sort.SliceStable(p.props, func(i, j int) bool {
+		a, b := p.props[i], p.props[j]
+		if (a.Exec == nil) != (b.Exec == nil) {
+			return a.Exec == nil
+		}
+		return a.At > b.At
+	})
+	p.rows = append(p.rows[:0], p.Live.Runbooks...)
 	sort.SliceStable(p.rows, func(i, j int) bool {
 		a, b := p.rows[i], p.rows[j]
-		if proposed[a.ID] != proposed[b.ID] {
-			return proposed[a.ID]
-		}
 		if a.appliesTo(sev) != b.appliesTo(sev) {
 			return a.appliesTo(sev)
 		}
 		return a.ID < b.ID
 	})
 	p.fits = p.fits[:0]
-	p.propW = 0
 	for _, r := range p.rows {
 		p.fits = append(p.fits, sev == "" || r.appliesTo(sev))
-		if p.proposal(r.ID) != "" {
-			p.propW = 10
-		}
 	}
-	p.cur.setLen(len(p.rows))
-	for i, r := range p.rows {
-		if r.ID == p.sel {
+	p.cur.setHeight(p.Height - p.detailHeight() - p.captions())
+	p.cur.setLen(len(p.props) + len(p.rows))
+	for i := 0; i < p.cur.n; i++ {
+		if p.itemKey(i) == p.sel {
 			p.cur.set(i)
 		}
 	}
 	p.remember()
 }
 
-func (p *runbooksPane) remember() {
-	if p.cur.pos < len(p.rows) {
-		p.sel = p.rows[p.cur.pos].ID
+func (p *runbooksPane) itemKey(i int) string {
+	if i < len(p.props) {
+		return "p:" + p.props[i].ID.String()
 	}
+	if i-len(p.props) < len(p.rows) {
+		return "r:" + p.rows[i-len(p.props)].ID
+	}
+	return ""
+}
+
+// remember keeps the selection by identity and turns on the keys that apply to it.
+func (p *runbooksPane) remember() {
+	if p.cur.pos < p.cur.n {
+		p.sel = p.itemKey(p.cur.pos)
+	}
+	k := p.Keys
+	pr, rb := p.selected()
+	k.allow(&k.Copy, pr != nil || rb != nil)
+	k.allow(&k.Propose, p.Live.Incident != nil && rb != nil)
+	waiting := pr != nil && pr.Exec == nil
+	k.allow(&k.Approve, waiting && pr.Risk == domain.RiskHigh)
+	k.allow(&k.Exec, waiting && p.Live.Running.IsZero())
+}
+
+// selected is the selected proposal (nil on a runbook row) and the runbook of the
+// selected row (nil for a proposal of a runbook this device does not hold).
+func (p *runbooksPane) selected() (*domain.Proposal, *RunbookLine) {
+	i := p.cur.pos
+	if i < 0 || i >= p.cur.n {
+		return nil, nil
+	}
+	if i < len(p.props) {
+		pr := p.props[i]
+		for j := range p.rows {
+			if p.rows[j].ID == pr.Runbook {
+				return pr, &p.rows[j]
+			}
+		}
+		return pr, nil
+	}
+	return nil, &p.rows[i-len(p.props)]
+}
+
+// selectProposal moves the cursor to a proposal, e.g. the one just proposed.
+func (p *runbooksPane) selectProposal(id domain.ID) {
+	p.sel = "p:" + id.String()
+	p.rebuild()
 }
 
 func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -103,50 +174,136 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			p.remember()
 			return p, nil
 		}
-		if key.Matches(msg, p.Keys.Copy) && p.cur.pos < len(p.rows) {
-			r := p.rows[p.cur.pos]
-			return p, send(copyRequest{text: r.Command, what: "copied " + r.ID + " one-liner"})
+		k := p.Keys
+		pr, rb := p.selected()
+		switch {
+		case key.Matches(msg, k.Copy) && pr != nil:
+			return p, send(copyRequest{text: pr.Command, what: "copied the command proposed for " + pr.Runbook})
+		case key.Matches(msg, k.Copy) && rb != nil:
+			return p, send(copyRequest{text: rb.Command, what: "copied " + rb.ID + " one-liner"})
+		case key.Matches(msg, k.Propose) && rb != nil:
+			return p, send(proposeRequest{runbook: *rb, from: pr})
+		case key.Matches(msg, k.Approve) && pr != nil:
+			return p, send(approveRequest{id: pr.ID})
+		case key.Matches(msg, k.Exec) && pr != nil:
+			return p, send(execRequest{id: pr.ID})
 		}
 	}
 	return p, nil
 }
 
-// proposal summarises the newest proposal of a runbook on the selected incident.
-func (p *runbooksPane) proposal(id string) string {
-	inc := p.Live.Incident
-	if inc == nil {
-		return ""
-	}
-	var last *domain.Proposal
-	for _, pid := range inc.Proposals {
-		if pr := p.Live.State.Proposals[pid]; pr != nil && pr.Runbook == id {
-			last = pr
+// approvals counts the proposal's approvals from current members, as the execution gate
+// does: the fold took each from a distinct member holding an approver role, and a member
+// removed since no longer counts.
+func approvals(s *domain.State, pr *domain.Proposal) int {
+	n := 0
+	for _, h := range pr.Approvals {
+		if m := s.Members[h]; m != nil && m.Active {
+			n++
 		}
 	}
-	switch {
-	case last == nil:
-		return ""
-	case last.Exec != nil:
-		return "exit " + itoa(last.Exec.ExitCode)
-	case last.Risk == domain.RiskHigh:
-		return itoa(len(last.Approvals)) + "/" + itoa(last.Quorum) + " appr"
-	}
-	return "proposed"
+	return n
 }
 
-// row: ▸contract-pause         high  2/3 appr  Pause a contract (circuit breaker)
-func (p *runbooksPane) row(i int, sel bool) string {
-	r := p.rows[i]
-	idW := 22
-	if p.Width < 50 {
-		idW = 16
+// evidenceBefore counts what the incident had kept as evidence when pr was proposed:
+// evidence records, and the captured output of runbook steps already run. Evidence first:
+// the lead sees whether anything was collected before containment changes the scene.
+func evidenceBefore(s *domain.State, inc *domain.Incident, pr *domain.Proposal) (n int, latest string, by string, at int64) {
+	note := func(name, who string, when int64) {
+		n++
+		if when >= at {
+			latest, by, at = name, who, when
+		}
 	}
-	tw := p.Width - 1 - idW - 1 - 4 - 1 - p.propW
+	for _, ev := range inc.Evidence {
+		if ev.At <= pr.At {
+			note(ev.Name, ev.By, ev.At)
+		}
+	}
+	for _, id := range inc.Proposals {
+		if q := s.Proposals[id]; q != nil && q.ID != pr.ID && q.Exec != nil && q.Exec.At <= pr.At {
+			note(q.Runbook+" step "+itoa(q.Step)+" output", q.Exec.By, q.Exec.At)
+		}
+	}
+	return n, latest, by, at
+}
+
+// state is a proposal's one-word state and the paint it reads in.
+func (p *runbooksPane) state(pr *domain.Proposal) (string, paint) {
+	k := p.ink
+	switch {
+	case pr.ID == p.Live.Running:
+		return "running…", k.warn
+	case pr.Exec != nil && pr.Exec.TimedOut:
+		return "timed out", k.err
+	case pr.Exec != nil && pr.Exec.ExitCode == 0:
+		return "exit 0", k.ok
+	case pr.Exec != nil:
+		return "exit " + itoa(pr.Exec.ExitCode), k.err
+	case pr.Risk != domain.RiskHigh:
+		return "ready", k.ok
+	}
+	n := approvals(p.Live.State, pr)
+	s := itoa(n) + "/" + itoa(pr.Quorum)
+	if n >= pr.Quorum {
+		return s + " ready", k.ok
+	}
+	return s + " appr", k.warn
+}
+
+// evidence is the short evidence column: "evid 2 03:18", or "no evidence" as a warning.
+func (p *runbooksPane) evidence(pr *domain.Proposal) (string, paint) {
+	inc := p.Live.State.Incidents[pr.Incident]
+	if inc == nil {
+		return "", p.ink.muted
+	}
+	n, _, _, at := evidenceBefore(p.Live.State, inc, pr)
+	if n == 0 {
+		return "no evidence", p.ink.warn
+	}
+	return "evid " + itoa(n) + " " + clock(at, p.Live.Now, p.Live.Loc, false), p.ink.row
+}
+
+func (p *runbooksPane) idW() int {
+	if p.Width < 50 {
+		return 16
+	}
+	return 22
+}
+
+// proposalRow: ▸contract-pause         1/2 appr  no evidence   step 2: Pause · bob 03:33
+func (p *runbooksPane) proposalRow(pr *domain.Proposal, sel bool) string {
+	const stW, evW = 9, 13
+	idW := p.idW()
+	st, stInk := p.state(pr)
+	ev, evInk := p.evidence(pr)
+	restW := p.Width - 1 - idW - 1 - stW - 1 - evW - 1
+	if restW < 8 {
+		restW = 0
+	}
+	rest := itoa(pr.Step) + " " + clean(pr.StepTitle) + " · " + pr.By + " " + clock(pr.At, p.Live.Now, p.Live.Loc, false)
+	a, b, c, d := fit(pr.Runbook, idW), fit(st, stW), fit(ev, evW), fit(rest, restW)
+	plain := a + " " + b + " " + c + " " + d
+	used := 1 + width(plain)
+	switch {
+	case sel && p.Focused:
+		return p.ink.selected.on(fit("▸"+plain, p.Width))
+	case used > p.Width:
+		return marker(sel) + p.ink.row.on(fit(plain, p.Width-1))
+	}
+	return marker(sel) + p.ink.row.on(a) + " " + stInk.on(b) + " " + evInk.on(c) + " " + p.ink.muted.on(d) +
+		spaces(p.Width-used)
+}
+
+// runbookRow: ▸contract-pause         high Pause a contract (circuit breaker)
+func (p *runbooksPane) runbookRow(i int, sel bool) string {
+	r := p.rows[i]
+	idW := p.idW()
+	tw := p.Width - 1 - idW - 1 - 4 - 1
 	if tw < 12 {
 		tw = 0 // too narrow to help; the title is in the detail line below
 	}
-	prop := fit(p.proposal(r.ID), p.propW)
-	plain := fit(fit(r.ID, idW)+" "+fit(r.Risk, 4)+" "+prop+fit(clean(r.Title), tw), p.Width-1)
+	plain := fit(fit(r.ID, idW)+" "+fit(r.Risk, 4)+" "+fit(clean(r.Title), tw), p.Width-1)
 	switch {
 	case sel && p.Focused:
 		return p.ink.selected.on(fit("▸"+plain, p.Width))
@@ -154,7 +311,7 @@ func (p *runbooksPane) row(i int, sel bool) string {
 		return marker(sel) + p.ink.muted.on(plain)
 	case r.Risk == domain.RiskHigh:
 		return marker(sel) + p.ink.row.on(fit(r.ID, idW)) + " " + p.ink.warn.on(fit(r.Risk, 4)) + " " +
-			p.ink.row.on(fit(prop+fit(clean(r.Title), tw), p.Width-1-idW-1-4-1))
+			p.ink.row.on(fit(fit(clean(r.Title), tw), p.Width-1-idW-1-4-1))
 	}
 	return marker(sel) + p.ink.row.on(plain)
 }
@@ -162,27 +319,116 @@ func (p *runbooksPane) row(i int, sel bool) string {
 func (p *runbooksPane) View() string {
 	listH := p.Height - p.detailHeight()
 	lines := make([]string, 0, p.Height)
-	if len(p.rows) == 0 {
+	if p.cur.n == 0 {
 		lines = append(lines, p.ink.muted.on(fit(" no runbooks found", p.Width)))
 	}
 	from, to := p.cur.window()
+	idW := p.idW()
 	for i := from; i < to; i++ {
-		lines = append(lines, p.row(i, i == p.cur.pos))
+		switch {
+		case i == len(p.props) && i > 0:
+			lines = append(lines, p.ink.muted.on(fit(" "+fit("RUNBOOKS", idW)+" RISK TITLE", p.Width)))
+		case i == 0 && len(p.props) > 0:
+			lines = append(lines, p.ink.muted.on(fit(" "+fit("PROPOSALS", idW)+" "+fit("STATE", 9)+" "+fit("EVIDENCE", 13)+
+				" STEP", p.Width)))
+		}
+		if i < len(p.props) {
+			lines = append(lines, p.proposalRow(p.props[i], i == p.cur.pos))
+		} else {
+			lines = append(lines, p.runbookRow(i-len(p.props), i == p.cur.pos))
+		}
 	}
 	for len(lines) < listH {
 		lines = append(lines, spaces(p.Width))
 	}
-	if d := p.detailHeight(); d > 0 && p.cur.pos < len(p.rows) {
-		r := p.rows[p.cur.pos]
-		if d > 1 {
-			lines = append(lines, p.ink.muted.on(fit("─ "+clean(r.Title)+" · risk "+r.Risk+quorum(r)+" ", p.Width)))
-			d--
-		}
-		for _, l := range wrap("$ "+clean(r.Command), p.Width, d) {
-			lines = append(lines, p.ink.due.on(fit(l, p.Width)))
+	if d := p.detailHeight(); d > 0 {
+		switch pr, rb := p.selected(); {
+		case pr != nil:
+			lines = append(lines, p.proposalDetail(pr, d)...)
+		case rb != nil:
+			lines = append(lines, p.runbookDetail(*rb, d)...)
 		}
 	}
 	return fill(lines, p.Width, p.Height)
+}
+
+// detail lays out d lines: a heading when there is room for it, the command wrapped in
+// what is left after the facts, the facts last (dropped from the end when the room is
+// too small to give the command a line).
+func (p *runbooksPane) detail(d int, head, command string, facts []string) []string {
+	var out []string
+	if d >= 4 && head != "" {
+		out = append(out, p.ink.muted.on(fit("─ "+head+" ", p.Width)))
+		d--
+	}
+	for len(facts) > 0 && d-len(facts) < 1 {
+		facts = facts[:len(facts)-1]
+	}
+	cmd := wrap("$ "+clean(command), p.Width, d-len(facts))
+	for _, l := range cmd {
+		out = append(out, p.ink.due.on(fit(l, p.Width)))
+	}
+	return append(out, facts...)
+}
+
+func (p *runbooksPane) proposalDetail(pr *domain.Proposal, d int) []string {
+	s := p.Live.State
+	when := func(ms int64) string { return clock(ms, p.Live.Now, p.Live.Loc, false) }
+	head := "proposed by " + pr.By + " " + when(pr.At)
+	if pr.Risk == domain.RiskHigh {
+		n := approvals(s, pr)
+		head += " · approved " + itoa(n) + "/" + itoa(pr.Quorum) + ": " + strings.Join(pr.Approvals, ", ")
+		if n < pr.Quorum {
+			head += " · approvers " + strings.Join(pr.Approvers, ", ")
+		}
+	} else {
+		head += " · low risk: no approvals needed"
+	}
+	var facts []string
+	if inc := s.Incidents[pr.Incident]; inc != nil {
+		n, latest, by, at := evidenceBefore(s, inc, pr)
+		if n == 0 {
+			facts = append(facts, p.ink.warn.on(fit("no evidence on the incident before this proposal: collect it first", p.Width)))
+		} else {
+			facts = append(facts, p.ink.muted.on(fit("evidence before it: "+itoa(n)+", latest "+clean(latest)+" by "+by+" "+when(at), p.Width)))
+		}
+	}
+	switch {
+	case pr.ID == p.Live.Running:
+		facts = append(facts, p.ink.warn.on(fit("running here…", p.Width)))
+	case pr.Exec != nil:
+		e := pr.Exec
+		t := "ran by " + e.By + " " + when(e.At) + ": exit " + itoa(e.ExitCode) + " in " + duration(e.DurationMs) +
+			" · output " + size(e.OutputSize) + " sha256 " + short(e.Output)
+		ink := p.ink.ok
+		if e.ExitCode != 0 || e.TimedOut {
+			ink = p.ink.err
+		}
+		facts = append(facts, ink.on(fit(t, p.Width)))
+	}
+	return p.detail(d, head, pr.Command, facts)
+}
+
+func (p *runbooksPane) runbookDetail(r RunbookLine, d int) []string {
+	head := clean(r.Title) + " · risk " + r.Risk + quorum(r)
+	var params []string
+	for _, prm := range r.Params {
+		params = append(params, prm.Name)
+	}
+	fact := itoa(len(r.Steps)) + " steps"
+	if len(r.Steps) == 1 {
+		fact = "1 step"
+	}
+	if len(params) > 0 {
+		fact += " · params " + strings.Join(params, ", ")
+	}
+	if inc := p.Live.Incident; inc != nil && !r.appliesTo(inc.Severity) {
+		fact += " · for " + strings.Join(r.Severity, ", ") + " (this is " + inc.Severity + ")"
+	}
+	if p.Keys.Propose.Enabled() {
+		fact += " · p proposes"
+	}
+	return p.detail(d, head, r.Command, []string{p.ink.muted.on(fit(fact, p.Width))})
 }
 
 func quorum(r RunbookLine) string {
@@ -194,10 +440,10 @@ func quorum(r RunbookLine) string {
 
 func (p *runbooksPane) ShortHelp() []key.Binding {
 	k := p.Keys
-	return []key.Binding{k.Copy, k.Propose, k.Approve, k.Exec}
+	return []key.Binding{k.Approve, k.Exec, k.Propose, k.Copy}
 }
 
 func (p *runbooksPane) FullHelp() [][]key.Binding {
 	k := p.Keys
-	return [][]key.Binding{{k.Copy, k.Propose, k.Approve, k.Exec}}
+	return [][]key.Binding{{k.Propose, k.Approve, k.Exec, k.Copy}}
 }

@@ -191,3 +191,35 @@ func wrap(s string, w, n int) []string {
 	}
 	return out
 }
+
+// wordWrap breaks prose into at most n lines of w cells at spaces (a word longer than a
+// line is cut hard); the last line ends in an ellipsis when text remains. Commands use
+// wrap instead, which keeps every character where the shell would see it.
+func wordWrap(s string, w, n int) []string {
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case width(line)+1+width(word) <= w:
+			line += " " + word
+		default:
+			out = append(out, line)
+			line = word
+		}
+		for width(line) > w {
+			head := ansi.Truncate(line, w, "")
+			out = append(out, head)
+			line = line[len(head):]
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	if len(out) > n {
+		rest := strings.Join(out[n-1:], " ")
+		out = append(out[:n-1], ansi.Truncate(rest, w, "…"))
+	}
+	return out
+}

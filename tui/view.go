@@ -38,10 +38,14 @@ func (m *Model) render() string {
 		body = m.grid()
 	}
 	switch {
-	case m.asking:
+	case m.asking != "":
+		aw := clamp(l.w-8, 20, 72)
+		q := strings.Join(wordWrap(m.asking, aw, 3), "\n")
 		body = overlay(body, m.ctx.Styles.Dialog.Render(
-			"Discard the half-filled form and quit?\n\n"+m.ctx.ink.helpKey.on("y")+" quit   "+
-				m.ctx.ink.helpKey.on("n/esc")+" keep editing"), l.w)
+			q+"\n\n"+m.ctx.ink.helpKey.on("y")+" quit   "+m.ctx.ink.helpKey.on("n/esc")+" stay"), l.w)
+	case m.dialog != nil:
+		dw, dh := dialogSize(l.w, l.bodyH)
+		body = overlay(body, m.ctx.Styles.Dialog.Render(m.dialog.view(m.ctx, dw, dh)), l.w)
 	case m.form != nil:
 		fw := clamp(l.w-4, 20, 72)
 		body = overlay(body, m.ctx.Styles.Form.Render(m.form.view(m.ctx, fw-4)), l.w)
@@ -142,6 +146,8 @@ func (m *Model) footer() []string {
 	switch {
 	case m.status.err:
 		st = ink.err.on(fit("✗ "+clean(m.status.text), w))
+	case m.status.busy:
+		st = ink.warn.on(fit("… "+clean(m.status.text), w))
 	case m.status.text != "":
 		st = ink.ok.on(fit("✓ "+clean(m.status.text), w))
 	default:
@@ -150,8 +156,13 @@ func (m *Model) footer() []string {
 	k := m.ctx.Keys
 	var bs, tail []key.Binding
 	switch {
-	case m.asking:
+	case m.asking != "":
 		bs = []key.Binding{k.Yes, k.No}
+	case m.dialog != nil:
+		if m.dialog.allowed(dialogSize(m.lay.w, m.lay.bodyH)) {
+			bs = []key.Binding{k.Yes}
+		}
+		bs = append(bs, k.No)
 	case m.form != nil:
 		bs = k.form()
 	case m.help != nil:

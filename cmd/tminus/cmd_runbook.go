@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/runbooks"
+	"github.com/tminus-ir/tminus/store"
 )
 
 func init() {
@@ -190,13 +193,9 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 	if err != nil {
 		return err
 	}
-	s, err := a.state(ctx)
+	st, err := a.home.Store(ctx)
 	if err != nil {
 		return err
-	}
-	p, ok := s.Proposals[id]
-	if !ok {
-		return fmt.Errorf("proposal %s was refused by the fold (tminus log shows why)", id.Short())
 	}
 	lib, err := a.library()
 	if err != nil {
@@ -206,14 +205,14 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 	if err != nil {
 		return err
 	}
-	command, conds := runbooks.Gate(s, p, lib, s.MemberByKey(addr))
-	allowed := runbooks.Allowed(conds)
-	if dry || !allowed {
+	r, err := execProposal(ctx, st, lib, addr, id, execOptions{dryRun: dry, timeout: timeout}, a.gated)
+	var gate *gateError
+	if r != nil && (dry || errors.As(err, &gate)) {
 		if asJSON {
-			a.printJSON(map[string]any{"command": command, "conditions": conds, "allowed": allowed, "dry_run": dry})
+			a.printJSON(map[string]any{"command": r.command, "conditions": r.conds, "allowed": r.allowed, "dry_run": dry})
 		} else {
-			fmt.Fprintf(a.stdout, "command: %s\n", command)
-			for _, c := range conds {
+			fmt.Fprintf(a.stdout, "command: %s\n", r.command)
+			for _, c := range r.conds {
 				mark := "ok "
 				if !c.OK {
 					mark = "NO "
@@ -221,38 +220,98 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 				fmt.Fprintf(a.stdout, "  %s %s %s\n", mark, c.What, c.Why)
 			}
 		}
-		if !allowed {
-			return fmt.Errorf("proposal %s may not run here: the gate above is not met", id.Short())
-		}
-		return nil
 	}
-	res := runbooks.Exec(ctx, command, runbooks.ExecOptions{Timeout: timeout})
-	st, err := a.home.Store(ctx)
-	if err != nil {
+	if err != nil || dry {
 		return err
 	}
-	out := res.Output
-	if res.Err != nil && !res.TimedOut {
-		out = append(out, []byte("\ntminus: "+res.Err.Error()+"\n")...)
-	}
-	hash, err := st.PutBlob(ctx, out)
-	if err != nil {
-		return err
-	}
-	body := &domain.RunbookExec{Proposal: id, ExitCode: res.ExitCode, DurationMs: res.Duration.Milliseconds(),
-		Output: hash, OutputSize: int64(len(out)), Truncated: res.Truncated, TimedOut: res.TimedOut}
-	ev, err := a.gated(ctx, body)
-	if err != nil {
-		return err
-	}
+	res := r.result
 	if asJSON {
-		return a.printJSON(map[string]any{"id": ev.ID.String(), "exit_code": res.ExitCode, "duration_ms": body.DurationMs,
-			"output": hash, "truncated": res.Truncated, "timed_out": res.TimedOut})
+		return a.printJSON(map[string]any{"id": r.event.String(), "exit_code": res.ExitCode, "duration_ms": res.Duration.Milliseconds(),
+			"output": r.output, "truncated": res.Truncated, "timed_out": res.TimedOut})
 	}
-	a.stdout.Write(out)
-	fmt.Fprintf(a.stderr, "exit %d in %s; output sha256 %s recorded as %s\n", res.ExitCode, res.Duration.Round(time.Millisecond), hash[:12], ev.ID.Short())
+	a.stdout.Write(r.recorded)
+	fmt.Fprintf(a.stderr, "exit %d in %s; output sha256 %s recorded as %s\n", res.ExitCode, res.Duration.Round(time.Millisecond), r.output[:12], r.event.Short())
 	if res.ExitCode != 0 {
 		return fmt.Errorf("the command exited %d (recorded)", res.ExitCode)
 	}
 	return nil
+}
+
+type execOptions struct {
+	dryRun  bool
+	timeout time.Duration // 0: runbooks.DefaultTimeout
+}
+
+// execution is what execProposal found and did.
+type execution struct {
+	proposal *domain.Proposal
+	command  string // the re-rendered command, the one that runs
+	conds    []runbooks.Condition
+	allowed  bool
+	// Set once the command ran:
+	result   runbooks.ExecResult
+	recorded []byte // the output as stored, with tminus's note when it could not finish
+	output   string // sha256 of recorded, the blob's hash
+	event    domain.ID
+}
+
+// gateError: a condition of the execution gate does not hold.
+type gateError struct {
+	id    domain.ID
+	conds []runbooks.Condition
+}
+
+func (e *gateError) Error() string {
+	for _, c := range e.conds {
+		if !c.OK {
+			why := c.What
+			if c.Why != "" {
+				why += ": " + c.Why
+			}
+			return fmt.Sprintf("proposal %s may not run here: %s", e.id.Short(), why)
+		}
+	}
+	return fmt.Sprintf("proposal %s may not run here: the gate is not met", e.id.Short())
+}
+
+// execProposal is `tminus runbook exec` and the cockpit's x, one code path: fold the store
+// afresh, check the gate for the member holding addr, run the command on this machine,
+// store its output as an evidence blob and sign a runbook.exec with sign (which reports
+// the fold's verdict). With dryRun it stops after the gate. A gate that does not hold is a
+// *gateError, with the execution still describing the command and the conditions.
+func execProposal(ctx context.Context, st *store.Store, lib *runbooks.Library, addr common.Address, id domain.ID,
+	o execOptions, sign func(context.Context, domain.Body) (*domain.Event, error)) (*execution, error) {
+	s, err := st.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := s.Proposals[id]
+	if !ok {
+		return nil, fmt.Errorf("proposal %s was refused by the fold (tminus log shows why)", id.Short())
+	}
+	x := &execution{proposal: p}
+	x.command, x.conds = runbooks.Gate(s, p, lib, s.MemberByKey(addr))
+	x.allowed = runbooks.Allowed(x.conds)
+	if !x.allowed {
+		return x, &gateError{id: id, conds: x.conds}
+	}
+	if o.dryRun {
+		return x, nil
+	}
+	x.result = runbooks.Exec(ctx, x.command, runbooks.ExecOptions{Timeout: o.timeout})
+	x.recorded = x.result.Output
+	if x.result.Err != nil && !x.result.TimedOut {
+		x.recorded = append(x.recorded, []byte("\ntminus: "+x.result.Err.Error()+"\n")...)
+	}
+	if x.output, err = st.PutBlob(ctx, x.recorded); err != nil {
+		return x, err
+	}
+	body := &domain.RunbookExec{Proposal: id, ExitCode: x.result.ExitCode, DurationMs: x.result.Duration.Milliseconds(),
+		Output: x.output, OutputSize: int64(len(x.recorded)), Truncated: x.result.Truncated, TimedOut: x.result.TimedOut}
+	ev, err := sign(ctx, body)
+	if err != nil {
+		return x, err
+	}
+	x.event = ev.ID
+	return x, nil
 }

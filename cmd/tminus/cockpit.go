@@ -62,6 +62,10 @@ func (a *app) runCockpit(ctx context.Context, b tui.Backend, configTheme string)
 	if err != nil {
 		return err
 	}
+	// A runbook command still running when the cockpit closes (the responder confirmed
+	// quitting) is killed with its process group rather than left orphaned.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	m := tui.New(b, tui.Options{Renderer: lipgloss.NewRenderer(out), Theme: th, Copy: tui.OSC52(out, os.Getenv), Context: ctx})
 	// Mouse stays off: capturing it would break the terminal's own selection over SSH.
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithOutput(out), tea.WithInput(a.stdinFile()))
@@ -88,6 +92,7 @@ type storeBackend struct {
 	signer   domain.Signer
 	addr     common.Address
 	handle   string // from config.yaml, shown until the roster knows this key
+	lib      *runbooks.Library
 	runbooks []tui.RunbookLine
 	peers    peerSummary
 }
@@ -102,7 +107,10 @@ func newStoreBackend(ctx context.Context, st *store.Store, signer domain.Signer,
 	if err != nil {
 		return nil, err
 	}
-	b := &storeBackend{st: st, view: v, signer: signer, addr: signer.Address(), handle: handle, runbooks: runbookLines(lib)}
+	if lib == nil {
+		lib = &runbooks.Library{}
+	}
+	b := &storeBackend{st: st, view: v, signer: signer, addr: signer.Address(), handle: handle, lib: lib, runbooks: runbookLines(lib)}
 	b.peers, _ = b.readPeers(ctx)
 	return b, nil
 }
@@ -162,8 +170,50 @@ func (b *storeBackend) Do(ctx context.Context, body domain.Body) (domain.ID, err
 	return ev.ID, nil
 }
 
+// Proposal builds the body `tminus runbook propose` signs, from the local runbook file.
+func (b *storeBackend) Proposal(incident domain.ID, runbook string, step int, params map[string]string) (*domain.RunbookPropose, error) {
+	r, ok := b.lib.Get(runbook)
+	if !ok {
+		return nil, fmt.Errorf("runbook %s not found on this machine (tminus runbook list shows ids)", runbook)
+	}
+	if step < 1 || step > len(r.Steps) {
+		return nil, fmt.Errorf("step %d: %s has steps 1..%d", step, r.ID, len(r.Steps))
+	}
+	return r.Proposal(incident, step, params)
+}
+
+// Gate is runbooks.Gate on the cockpit's state, for this device's member.
+func (b *storeBackend) Gate(id domain.ID) (string, []tui.GateCondition) {
+	s := b.view.State()
+	p := s.Proposals[id]
+	if p == nil {
+		return "", []tui.GateCondition{{What: "proposal known here", Why: "proposal " + id.Short() + " is not in the state"}}
+	}
+	command, conds := runbooks.Gate(s, p, b.lib, s.MemberByKey(b.addr))
+	out := make([]tui.GateCondition, len(conds))
+	for i, c := range conds {
+		out[i] = tui.GateCondition{What: c.What, OK: c.OK, Why: c.Why}
+	}
+	return command, out
+}
+
+// Exec runs the proposal here through execProposal, the code path of `tminus runbook
+// exec`: it folds the store itself, so it never touches the view the cockpit reads.
+func (b *storeBackend) Exec(ctx context.Context, id domain.ID) (tui.ExecResult, error) {
+	sign := func(ctx context.Context, body domain.Body) (*domain.Event, error) {
+		return b.st.Append(ctx, b.signer, body)
+	}
+	x, err := execProposal(ctx, b.st, b.lib, b.addr, id, execOptions{}, sign)
+	if err != nil {
+		return tui.ExecResult{}, err
+	}
+	r := x.result
+	return tui.ExecResult{Event: x.event, ExitCode: r.ExitCode, Duration: r.Duration, Output: x.output,
+		OutputSize: int64(len(x.recorded)), Truncated: r.Truncated, TimedOut: r.TimedOut}, nil
+}
+
 // runbookLines turns the library into the cockpit's list: the first step's one-liner is
-// what `y` copies.
+// what `y` copies; the parameters, with their own checks, make the propose form.
 func runbookLines(lib *runbooks.Library) []tui.RunbookLine {
 	if lib == nil {
 		return nil
@@ -173,6 +223,12 @@ func runbookLines(lib *runbooks.Library) []tui.RunbookLine {
 		l := tui.RunbookLine{ID: rb.ID, Title: rb.Title, Risk: string(rb.Risk), Quorum: rb.Quorum, Severity: rb.Severity}
 		if len(rb.Steps) > 0 {
 			l.Command = rb.Steps[0].Command
+		}
+		for _, p := range rb.Params {
+			l.Params = append(l.Params, tui.RunbookParam{Name: p.Name, Description: p.Description, Pattern: p.Pattern, Check: p.Check})
+		}
+		for _, s := range rb.Steps {
+			l.Steps = append(l.Steps, tui.RunbookStep{Number: s.Number, Title: s.Title, Command: s.Command, Params: s.Params()})
 		}
 		out = append(out, l)
 	}

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/muesli/termenv"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/runbooks"
+	"github.com/tminus-ir/tminus/store"
+	"github.com/tminus-ir/tminus/tui"
+)
+
+// standIn is a high-risk runbook whose step is harmless: it prints its parameter.
+const standIn = `---
+id: stand-in-pause
+title: Stand-in for a contract pause
+when: Tests
+severity: [P1]
+risk: high
+quorum: 2
+approvers: [containment, triage]
+params:
+  target:
+    description: What to pretend to pause
+    pattern: '^[a-z]+$'
+---
+# Stand-in
+
+1. Pretend to pause
+   ` + "```sh" + `
+   echo paused {{target}}
+   ` + "```" + `
+`
+
+// cockpitWorkspace is alice's home with an incident, bob added as a triage member (his
+// key kept here to sign his approval), and a runbooks directory with the stand-in.
+type cockpitWorkspace struct {
+	home, incident string
+	st             *store.Store
+	lib            *runbooks.Library
+	alice, bob     domain.KeySigner
+}
+
+func newCockpitWorkspace(t *testing.T) *cockpitWorkspace {
+	t.Helper()
+	home, inc := newWorkspace(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "stand-in-pause.md"), []byte(standIn), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMINUS_RUNBOOKS", dir)
+	bobKey, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := domain.KeySigner{Key: bobKey}
+	must(t, home, "member", "add", bob.Address().Hex(), "--handle", "bob", "--role", "triage")
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(home, "tminus.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	aliceKey, err := store.UnlockKey(filepath.Join(home, "key.json"), []byte(os.Getenv("TMINUS_PASSPHRASE")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := runbooks.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cockpitWorkspace{home: home, incident: inc, st: st, lib: lib, alice: domain.KeySigner{Key: aliceKey}, bob: bob}
+}
+
+func TestCockpitProposeApproveExec(t *testing.T) {
+	w := newCockpitWorkspace(t)
+	ctx := context.Background()
+	b, err := newStoreBackend(ctx, w.st, w.alice, "alice", w.lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	incID, err := domain.ParseID(w.incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The form's fields come from the runbook: one parameter with its own check.
+	var line *tui.RunbookLine
+	for i, l := range b.Runbooks() {
+		if l.ID == "stand-in-pause" {
+			line = &b.Runbooks()[i]
+		}
+	}
+	if line == nil || len(line.Params) != 1 || line.Params[0].Check("; rm -rf /") == nil || line.Params[0].Check("vault") != nil ||
+		len(line.Steps) != 1 || line.Steps[0].Params[0] != "target" {
+		t.Fatalf("runbook line = %+v", line)
+	}
+	if _, err := b.Proposal(incID, "stand-in-pause", 1, map[string]string{"target": "; rm -rf /"}); err == nil ||
+		!strings.Contains(err.Error(), "does not match") {
+		t.Fatalf("a value outside the pattern: %v", err)
+	}
+
+	// Propose: the same body the CLI signs.
+	body, err := b.Proposal(incID, "stand-in-pause", 1, map[string]string{"target": "vault"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := w.lib.Get("stand-in-pause")
+	cli, _ := rb.Proposal(incID, 1, map[string]string{"target": "vault"})
+	if body.Command != "echo paused 'vault'" || body.CommandHash != cli.CommandHash || body.RunbookHash != rb.ContentHash {
+		t.Fatalf("proposal body %+v differs from the CLI's %+v", body, cli)
+	}
+	id, err := b.Do(ctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.State().Proposals[id]; p == nil || len(p.Approvals) != 1 {
+		t.Fatalf("proposal after the fold: %+v", p)
+	}
+
+	// One approval of two: the gate says so, and Exec refuses without running anything.
+	cmd, conds := b.Gate(id)
+	if cmd != "echo paused 'vault'" || allOK(conds) || !hasCondition(conds, "1/2 approvals", false) {
+		t.Fatalf("gate before quorum: %q %+v", cmd, conds)
+	}
+	var gate *gateError
+	if _, err := b.Exec(ctx, id); !errors.As(err, &gate) || !strings.Contains(err.Error(), "needs 1 more") {
+		t.Fatalf("exec before quorum: %v", err)
+	}
+
+	// bob approves from his device (his event arrives in the store as from a peer).
+	if _, err := w.st.Append(ctx, w.bob, &domain.RunbookApprove{Proposal: id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cmd, conds = b.Gate(id)
+	if !allOK(conds) || !hasCondition(conds, "2/2 approvals", true) {
+		t.Fatalf("gate at quorum: %q %+v", cmd, conds)
+	}
+
+	res, err := b.Exec(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 0 || res.Event.IsZero() || res.OutputSize != int64(len("paused vault\n")) {
+		t.Fatalf("exec result %+v", res)
+	}
+	out, err := w.st.Blob(ctx, res.Output)
+	if err != nil || string(out) != "paused vault\n" {
+		t.Fatalf("output blob %q, %v", out, err)
+	}
+	if _, err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ex := b.State().Proposals[id].Exec
+	if ex == nil || ex.By != "alice" || ex.ExitCode != 0 || ex.Output != res.Output || ex.Event != res.Event {
+		t.Fatalf("execution in the state: %+v", ex)
+	}
+
+	// The CLI's exec goes through the same function: it now finds the proposal executed.
+	_, errs, code := tminus(t, w.home, "runbook", "exec", id.String()[:10])
+	if code == 0 || !strings.Contains(errs, "may not run here: not executed yet: executed by alice") {
+		t.Fatalf("second exec from the CLI: exit %d: %s", code, errs)
+	}
+}
+
+// TestCockpitExecKeys drives the real cockpit over the store backend with keys: x opens
+// the confirmation with the exact command, y runs it in a command, and the result lands
+// in the state and the status line.
+func TestCockpitExecKeys(t *testing.T) {
+	w := newCockpitWorkspace(t)
+	ctx := context.Background()
+	// Proposed and approved from the CLI; the cockpit only executes.
+	id := must(t, w.home, "runbook", "propose", w.incident[:8], "stand-in-pause", "--param", "target=vault")
+	propID, err := domain.ParseID(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.Append(ctx, w.bob, &domain.RunbookApprove{Proposal: propID}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := newStoreBackend(ctx, w.st, w.alice, "alice", w.lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := lipgloss.NewRenderer(os.Stderr)
+	r.SetColorProfile(termenv.Ascii)
+	m := tui.New(b, tui.Options{Renderer: r, Context: ctx})
+	drive := func(msg tea.Msg) {
+		t.Helper()
+		_, cmd := m.Update(msg)
+		runCmds(t, m, cmd)
+	}
+	drive(tea.WindowSizeMsg{Width: 160, Height: 48})
+	drive(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("4")})
+	drive(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")})
+	screen := ansi.Strip(m.View())
+	for _, want := range []string{"Execute stand-in-pause step 1 on this machine? It runs exactly:", "$ echo paused 'vault'",
+		"ok 2/2 approvals", "ok local runbook file matches the proposal", "y run it here"} {
+		if !strings.Contains(screen, want) {
+			t.Fatalf("the confirmation lacks %q:\n%s", want, screen)
+		}
+	}
+	drive(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
+	screen = ansi.Strip(m.View())
+	if !strings.Contains(screen, "✓ ran stand-in-pause step 1: exit 0 in") || !strings.Contains(screen, "output 13 B kept as evidence") {
+		t.Fatalf("no result in the status line:\n%s", screen)
+	}
+	if ex := b.State().Proposals[propID].Exec; ex == nil || ex.ExitCode != 0 {
+		t.Fatalf("execution = %+v", ex)
+	}
+}
+
+// runCmds runs what Update returned, feeding messages back, as the program would, except
+// the poll and clock ticks, which would re-arm forever.
+func runCmds(t *testing.T, m tea.Model, cmd tea.Cmd) {
+	t.Helper()
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		ch := make(chan tea.Msg, 1)
+		go func() { ch <- c() }()
+		var msg tea.Msg
+		select {
+		case msg = <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a command did not return within 10s")
+		}
+		if tn := fmt.Sprintf("%T", msg); tn == "tui.pollMsg" || tn == "tui.clockMsg" {
+			continue
+		}
+		switch msg := msg.(type) {
+		case nil, tea.QuitMsg:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		default:
+			_, next := m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+}
+
+func allOK(conds []tui.GateCondition) bool {
+	for _, c := range conds {
+		if !c.OK {
+			return false
+		}
+	}
+	return len(conds) > 0
+}
+
+func hasCondition(conds []tui.GateCondition, what string, ok bool) bool {
+	for _, c := range conds {
+		if strings.Contains(c.What, what) && c.OK == ok {
+			return true
+		}
+	}
+	return false
+}
