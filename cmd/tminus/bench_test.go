@@ -27,33 +27,6 @@ import (
 
 const benchPass = "bench passphrase"
 
-var benchBin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// binary builds tminus once per process, as `make build` does.
-func binary(b *testing.B) string {
-	b.Helper()
-	benchBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "tminus-bench-bin-")
-		if err != nil {
-			benchBin.err = err
-			return
-		}
-		benchBin.path = filepath.Join(dir, "tminus")
-		out, err := exec.Command("go", "build", "-o", benchBin.path, ".").CombinedOutput()
-		if err != nil {
-			benchBin.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if benchBin.err != nil {
-		b.Fatal(benchBin.err)
-	}
-	return benchBin.path
-}
-
 var benchHistory struct {
 	mu  sync.Mutex
 	evs map[int][]*domain.Event

@@ -32,11 +32,7 @@ func TestCockpitEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Skip("tmux is not installed; the cockpit's end-to-end test needs it (.ci/run installs it with apt-get)")
 	}
-	bin := filepath.Join(t.TempDir(), "tminus")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	t.Run("declare, task and timer with keys", func(t *testing.T) { testCockpitKeys(t, newE2E(t, tmux, bin)) })
 	t.Run("demo is live and cleans up", func(t *testing.T) { testDemo(t, newE2E(t, tmux, bin)) })
 }

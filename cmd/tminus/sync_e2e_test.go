@@ -20,16 +20,6 @@ import (
 	"github.com/tminus-ir/tminus/store"
 )
 
-// binary builds the tminus binary into a temporary directory of t.
-func binary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tminus")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // realCLI runs the built binary on homes, with one passphrase for every key.
 type realCLI struct {
 	t   *testing.T

@@ -96,10 +96,7 @@ func TestWatchEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
-	bin := filepath.Join(t.TempDir(), "tminus")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	t.Run("alertmanager webhook", func(t *testing.T) { testAlertmanagerE2E(t, bin) })
 	t.Run("paused on the simulated chain", func(t *testing.T) { testChainE2E(t, bin) })
 }
