@@ -237,7 +237,10 @@ func (in *inserter) insert(e *domain.Event, rep *Report, fromOrphans bool) error
 			return fmt.Errorf("%w: genesis %s founds another workspace than %s", ErrWorkspace, e.ID.Short(), in.ws.Short())
 		}
 	} else if in.ws.IsZero() {
-		return fmt.Errorf("%w: event %s needs its workspace's genesis first", ErrNoWorkspace, e.ID.Short())
+		// A fresh replica pulls each author's chain separately, so
+		// another author's events may come before the genesis: they
+		// wait for it like any other missing prev.
+		return in.park(e, e.WS, rep, fromOrphans)
 	} else if e.WS != in.ws {
 		return fmt.Errorf("%w: event %s belongs to workspace %s, this is %s", ErrWorkspace, e.ID.Short(), e.WS.Short(), in.ws.Short())
 	}

@@ -167,10 +167,26 @@ func TestIngestRefusesBatch(t *testing.T) {
 		t.Fatalf("the good event alone: %+v", rep)
 	}
 
+}
+
+// A fresh replica may receive another author's chain before the genesis:
+// those events wait for it, and land when it comes.
+func TestIngestBeforeGenesisWaits(t *testing.T) {
+	tm, inc := team(t, 23)
 	empty := newStore(t)
-	_, err := empty.Ingest(bg, [][]byte{inc.Raw})
-	if !errors.Is(err, ErrNoWorkspace) || count(t, empty) != 0 {
-		t.Fatalf("an event before its genesis: %v", err)
+	rep, err := empty.Ingest(bg, [][]byte{inc.Raw})
+	if err != nil || rep.Orphaned != 1 || count(t, empty) != 0 {
+		t.Fatalf("an event before its genesis: %+v, %v", rep, err)
+	}
+	if empty.Workspace() != (domain.ID{}) {
+		t.Fatal("a parked event founded a workspace")
+	}
+	ingest(t, empty, tm.Events...)
+	if n := count(t, empty); n != int64(len(tm.Events)) {
+		t.Fatalf("%d of %d events stored once the genesis came", n, len(tm.Events))
+	}
+	if o, _ := empty.Orphans(bg); o != 0 {
+		t.Fatalf("%d orphans left", o)
 	}
 }
 
