@@ -22,7 +22,7 @@ import (
 // NodeStore adds what a running node needs beyond a session's Store.
 type NodeStore interface {
 	Store
-	State(ctx context.Context) (*domain.State, error)
+	NewView(ctx context.Context) (*store.View, error)
 	Peers(ctx context.Context) ([]store.Peer, error)
 	SeePeers(ctx context.Context, ps []store.Peer) error
 	ClearStalePeers(ctx context.Context) (int64, error)
@@ -49,6 +49,12 @@ type Node struct {
 	bad      map[enode.ID]badness
 	once     map[enode.ID]chan result // one-shot syncs waiting for a peer
 	dialed   map[enode.ID]*enode.Node
+
+	// view is the folded state admission and the dial list read, kept
+	// current incrementally: re-folding a large store every few seconds
+	// per peer cost a tenth of a catch-up's CPU.
+	viewMu gosync.Mutex
+	view   *store.View
 }
 
 type peerState struct {
@@ -137,15 +143,29 @@ func (n *Node) admit(id enode.ID, pub *ecdsa.PublicKey) error {
 	if n.cfg.Store.Workspace().IsZero() {
 		return nil
 	}
-	st, err := n.cfg.Store.State(context.Background())
-	if err != nil {
+	addr := crypto.PubkeyToAddress(*pub)
+	return n.withState(context.Background(), func(st *domain.State) error {
+		if m := st.MemberByKey(addr); m == nil || !m.Active {
+			return fmt.Errorf("node %s (%s) is not a member's device", id.TerminalString(), addr.Hex())
+		}
+		return nil
+	})
+}
+
+// withState runs f on the current folded state; f must not keep it.
+func (n *Node) withState(ctx context.Context, f func(*domain.State) error) error {
+	n.viewMu.Lock()
+	defer n.viewMu.Unlock()
+	if n.view == nil {
+		v, err := n.cfg.Store.NewView(ctx)
+		if err != nil {
+			return err
+		}
+		n.view = v
+	} else if _, err := n.view.Refresh(ctx); err != nil {
 		return err
 	}
-	addr := crypto.PubkeyToAddress(*pub)
-	if m := st.MemberByKey(addr); m == nil || !m.Active {
-		return fmt.Errorf("node %s (%s) is not a member's device", id.TerminalString(), addr.Hex())
-	}
-	return nil
+	return f(n.view.State())
 }
 
 func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
@@ -283,12 +303,16 @@ func (n *Node) maintain(ctx context.Context) []store.Peer {
 	self := n.srv.Self().ID()
 	want := map[enode.ID]*enode.Node{}
 	if !n.cfg.Store.Workspace().IsZero() {
-		if st, err := n.cfg.Store.State(ctx); err == nil {
+		err := n.withState(ctx, func(st *domain.State) error {
 			for _, m := range st.Members {
 				if node, err := enode.ParseV4(m.Enode); err == nil && m.Active && node.ID() != self {
 					want[node.ID()] = node
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			n.cfg.Logger.Warn("read the roster for the dial list", "err", err)
 		}
 	}
 	peers, _ := n.cfg.Store.Peers(ctx)

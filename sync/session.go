@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -32,6 +33,9 @@ const (
 	rangeMax      = 4096
 	announceEvery = 25 * time.Millisecond
 	maxAnnouncePS = 50 // a peer announcing more often than this per second is flooding
+	// maxPendingBytes bounds a round held before storing: a workspace of
+	// many authors stores its round in parts.
+	maxPendingBytes = 16 << 20
 )
 
 // requestTimeout is how long a peer may take to answer a GetEvents; a
@@ -62,10 +66,13 @@ type Session struct {
 	asked  map[common.Address]uint64 // highest seq requested or received
 	flight map[common.Address]time.Time
 	queue  []common.Address // outstanding GetEvents, oldest first
-	blobs  map[string]bool  // requested
-	wsSeen bool
-	forks  int // fork proofs sent so far
-	Behind func(n int64)
+	// pending: events of this round's ranges, stored when the round is in
+	pending      []*domain.Event
+	pendingBytes int
+	blobs        map[string]bool // requested
+	wsSeen       bool
+	forks        int // fork proofs sent so far
+	Behind       func(n int64)
 }
 
 type inbound struct {
@@ -375,8 +382,12 @@ func (s *Session) request(ctx context.Context) error {
 	return nil
 }
 
-// receive verifies and stores a batch. A batch with one bad event is
-// refused whole and the peer is cut off: nothing from it is trusted.
+// receive takes one range. Ranges asked for together are stored together,
+// in lamport order, once the last of them is in: a fresh replica pulls
+// every author's chain at once, and each author's events depend on the
+// others', so storing each range as it came parked most of them as
+// orphans until the next range released them. A batch with one bad event
+// is refused whole and the peer is cut off: nothing from it is trusted.
 func (s *Session) receive(ctx context.Context, raws [][]byte) error {
 	// Peers answer requests in order, one Events message each.
 	if len(s.queue) == 0 {
@@ -387,9 +398,7 @@ func (s *Session) receive(ctx context.Context, raws [][]byte) error {
 	delete(s.flight, a)
 	if len(raws) == 0 {
 		s.asked[a] = s.remote[a].Seq // the peer has nothing more from there
-		return s.request(ctx)
 	}
-	evs := make([]*domain.Event, 0, len(raws))
 	for _, raw := range raws {
 		e, err := domain.Decode(raw)
 		if err != nil {
@@ -400,7 +409,32 @@ func (s *Session) receive(ctx context.Context, raws [][]byte) error {
 			s.Stats.Rejected++
 			return misbehaved("asked for %s's events, got %s's", a.Hex(), e.Author.Hex())
 		}
-		evs = append(evs, e)
+		if e.Seq > s.asked[a] {
+			s.asked[a] = e.Seq
+		}
+		s.pending = append(s.pending, e)
+		s.pendingBytes += len(raw)
+	}
+	if len(s.queue) > 0 && s.pendingBytes < maxPendingBytes {
+		return nil
+	}
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
+	return s.request(ctx)
+}
+
+// flush stores the ranges received so far in one batch.
+func (s *Session) flush(ctx context.Context) error {
+	evs := s.pending
+	s.pending, s.pendingBytes = nil, 0
+	if len(evs) == 0 {
+		return nil
+	}
+	sort.Slice(evs, func(i, j int) bool { return evs[i].Key().Less(evs[j].Key()) })
+	raws := make([][]byte, len(evs))
+	for i, e := range evs {
+		raws[i] = e.Raw
 	}
 	rep, err := s.St.Ingest(ctx, raws)
 	if err != nil {
@@ -413,14 +447,11 @@ func (s *Session) receive(ctx context.Context, raws [][]byte) error {
 	}
 	s.Stats.Pulled += len(rep.Added)
 	for _, e := range evs {
-		if e.Seq > s.asked[a] {
-			s.asked[a] = e.Seq
-		}
 		if err := s.wantBlob(ctx, e); err != nil {
 			return err
 		}
 	}
-	return s.request(ctx)
+	return nil
 }
 
 // wantBlob asks for evidence and command output the node lacks.
