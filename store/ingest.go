@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/tminus-ir/tminus/domain"
@@ -39,12 +38,24 @@ func (e *BatchError) Unwrap() error { return e.Err }
 // chain and lamport) refuses the batch. Signatures are checked on all
 // cores while the writer inserts the events already verified, in order.
 func (s *Store) Ingest(ctx context.Context, raws [][]byte) (Report, error) {
-	if len(raws) == 0 {
+	return s.ingest(ctx, len(raws), func(i int) (*domain.Event, error) { return domain.Decode(raws[i]) })
+}
+
+// IngestEvents is Ingest for events the caller has decoded (a sync session
+// reads authors and lamports to order a batch). They must come from
+// domain.Decode, which ties every field to the signed bytes; signatures
+// and bodies are checked here as Ingest checks them.
+func (s *Store) IngestEvents(ctx context.Context, evs []*domain.Event) (Report, error) {
+	return s.ingest(ctx, len(evs), func(i int) (*domain.Event, error) { return evs[i], nil })
+}
+
+func (s *Store) ingest(ctx context.Context, n int, event func(i int) (*domain.Event, error)) (Report, error) {
+	if n == 0 {
 		return Report{}, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := verifyAll(ctx, raws)
+	results := verifyAll(ctx, n, event)
 	var rep Report
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		rep = Report{}
@@ -53,7 +64,7 @@ func (s *Store) Ingest(ctx context.Context, raws [][]byte) (Report, error) {
 			return err
 		}
 		defer in.close()
-		for i := range raws {
+		for i := range n {
 			r := <-results[i]
 			if r.err != nil {
 				return &BatchError{i, r.err}
@@ -80,29 +91,26 @@ type verified struct {
 	err error
 }
 
-// verifyAll decodes and checks every signature on all cores; result i is
-// delivered on channel i so the inserter can consume in order.
-func verifyAll(ctx context.Context, raws [][]byte) []chan verified {
-	out := make([]chan verified, len(raws))
+// verifyAll gets and checks n events on all cores; result i is delivered
+// on channel i so the inserter can consume in order.
+func verifyAll(ctx context.Context, n int, event func(i int) (*domain.Event, error)) []chan verified {
+	out := make([]chan verified, n)
 	for i := range out {
 		out[i] = make(chan verified, 1)
 	}
-	next := make(chan int, len(raws))
-	for i := range raws {
+	next := make(chan int, n)
+	for i := range n {
 		next <- i
 	}
 	close(next)
-	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			for i := range next {
 				if ctx.Err() != nil {
 					out[i] <- verified{err: ctx.Err()}
 					continue
 				}
-				ev, err := domain.Decode(raws[i])
+				ev, err := event(i)
 				if err == nil {
 					err = ev.Verify()
 				}

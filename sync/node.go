@@ -100,7 +100,16 @@ func NewNode(cfg Config) *Node {
 	return n
 }
 
-func (n *Node) Start() error { return n.srv.Start() }
+// Start folds the store once, so that admitting the first peers does not
+// wait on it, and starts listening.
+func (n *Node) Start() error {
+	if !n.cfg.Store.Workspace().IsZero() {
+		if err := n.withState(context.Background(), func(*domain.State) error { return nil }); err != nil {
+			return err
+		}
+	}
+	return n.srv.Start()
+}
 
 func (n *Node) Stop() { n.srv.Stop() }
 
