@@ -25,9 +25,13 @@ test:
 	$(GO) build ./...
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 
+# Each benchmark once (they are whole workloads: 100k-event imports, a
+# catch-up, commands on a 1M-event store), then the signature figures with
+# enough runs to mean something, with cgo (libsecp256k1) and without.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
-	CGO_ENABLED=0 $(GO) test -run '^$$' -bench 'Ecrecover|Sign$$' -benchtime 2000x ./domain/
+	$(GO) test -run '^$$' -bench 'Ecrecover|Sign$$|DecodeVerify' -benchtime 5000x ./domain/
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench 'Ecrecover|Sign$$|DecodeVerify' -benchtime 2000x ./domain/
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
