@@ -25,13 +25,15 @@ test:
 	$(GO) build ./...
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 
-# Each benchmark once (they are whole workloads: 100k-event imports, a
-# catch-up, commands on a 1M-event store), then the signature figures with
-# enough runs to mean something, with cgo (libsecp256k1) and without.
+# Whole workloads once each (100k-event imports and folds, a catch-up, a
+# ten-node mesh, commands on 100k- and 1M-event stores); the per-operation
+# ones (appends, latency, webhooks, the cockpit's View) for two seconds
+# each; then signatures with cgo (libsecp256k1) and without.
+HEAVY_BENCH := Ingest|Fold|State100k|CatchUp|TenNode|Cmd
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
-	$(GO) test -run '^$$' -bench 'Ecrecover|Sign$$|DecodeVerify' -benchtime 5000x ./domain/
-	CGO_ENABLED=0 $(GO) test -run '^$$' -bench 'Ecrecover|Sign$$|DecodeVerify' -benchtime 2000x ./domain/
+	$(GO) test -run '^$$' -bench '$(HEAVY_BENCH)' -benchtime 1x -timeout 60m $(PKGS)
+	$(GO) test -run '^$$' -bench . -skip '$(HEAVY_BENCH)' -benchtime 2s -timeout 30m $(PKGS)
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench 'Ecrecover|Sign$$|DecodeVerify' -benchtime 2s ./domain/
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }

@@ -137,14 +137,20 @@ func ecrecoverRate(b *testing.B) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The best of five runs: a slow sample (another process on the core)
+	// would flatter the ratio it divides.
 	const n = 2000
-	t0 := time.Now()
-	for i := 0; i < n; i++ {
-		if _, err := crypto.Ecrecover(digest, sig); err != nil {
-			b.Fatal(err)
+	best := 0.0
+	for range 5 {
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			if _, err := crypto.Ecrecover(digest, sig); err != nil {
+				b.Fatal(err)
+			}
 		}
+		best = max(best, n/time.Since(t0).Seconds())
 	}
-	return n / time.Since(t0).Seconds()
+	return best
 }
 
 // BenchmarkIngest100k: batch import of 100,000 signed events into an

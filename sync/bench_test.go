@@ -39,12 +39,17 @@ func ecrecoverRate() float64 {
 	k := domaintest.Key(1, 0)
 	h := crypto.Keccak256([]byte("x"))
 	sig, _ := crypto.Sign(h, k)
+	// The best of five runs, as in the store's benchmarks.
 	const n = 2000
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		crypto.Ecrecover(h, sig)
+	best := 0.0
+	for range 5 {
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			crypto.Ecrecover(h, sig)
+		}
+		best = max(best, n/time.Since(start).Seconds())
 	}
-	return n / time.Since(start).Seconds()
+	return best
 }
 
 func BenchmarkCatchUp100k(b *testing.B) {
