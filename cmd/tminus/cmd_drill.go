@@ -257,7 +257,7 @@ func (a *app) injectPeer(ctx context.Context, st *store.Store, view *store.View,
 	s := view.State()
 	p := in.Peer
 	var bodies []domain.Body
-	what := p.Action
+	var what string
 	switch p.Action {
 	case runbooks.PeerNote:
 		bodies, what = append(bodies, &domain.Note{Incident: inc, Text: p.Text}), "note: "+p.Text
