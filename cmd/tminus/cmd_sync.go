@@ -20,8 +20,13 @@ func init() {
 	extraCommandFuncs = append(extraCommandFuncs, (*app).serveCmd, (*app).peerCmd, (*app).syncCmd)
 }
 
-// node starts this device's devp2p node on listen ("" dials only).
+// node starts this device's devp2p node on listen ("" dials only),
+// logging warnings to stderr.
 func (a *app) node(ctx context.Context, listen string) (*tsync.Node, error) {
+	return a.nodeLogging(ctx, listen, slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+func (a *app) nodeLogging(ctx context.Context, listen string, log *slog.Logger) (*tsync.Node, error) {
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return nil, err
@@ -29,12 +34,21 @@ func (a *app) node(ctx context.Context, listen string) (*tsync.Node, error) {
 	if _, err := a.home.Signer(); err != nil {
 		return nil, err
 	}
-	n := tsync.NewNode(tsync.Config{Key: a.home.key, ListenAddr: listen, Store: st,
-		Logger: slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	n := tsync.NewNode(tsync.Config{Key: a.home.key, ListenAddr: listen, Store: st, Logger: log})
 	if err := n.Start(); err != nil {
 		return nil, fmt.Errorf("start node on %s: %w", listen, err)
 	}
 	return n, nil
+}
+
+// maintain keeps n's dial list and peer rows current until the returned
+// stop is called; stop waits for Maintain's last write (every peer marked
+// disconnected), so call it before the store closes.
+func maintain(ctx context.Context, n *tsync.Node) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); n.Maintain(ctx, time.Second) }()
+	return func() { cancel(); <-done }
 }
 
 type serveOpts struct {
@@ -68,12 +82,7 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 		return err
 	}
 	defer n.Stop()
-	// Maintain marks every peer disconnected when it stops; wait for that
-	// before the store closes, however serve ends.
-	mctx, stopMaintain := context.WithCancel(ctx)
-	maintained := make(chan struct{})
-	go func() { defer close(maintained); n.Maintain(mctx, time.Second) }()
-	defer func() { stopMaintain(); <-maintained }()
+	defer maintain(ctx, n)()
 	fmt.Fprintf(a.stderr, "tminus node %s\n", n.Self())
 	errc := make(chan error, 1)
 	if o.webhook != "" {

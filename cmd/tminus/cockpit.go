@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -13,6 +14,7 @@ import (
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/runbooks"
 	"github.com/tminus-ir/tminus/store"
+	tsync "github.com/tminus-ir/tminus/sync"
 	"github.com/tminus-ir/tminus/themes"
 	"github.com/tminus-ir/tminus/tui"
 	"golang.org/x/term"
@@ -44,7 +46,23 @@ func (a *app) cockpit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if n := a.cockpitNode(ctx, cfg.Listen); n != nil {
+		defer n.Stop()
+		defer maintain(ctx, n)()
+	}
 	return a.runCockpit(ctx, b, cfg.Theme)
+}
+
+// cockpitNode replicates while the cockpit is open, as serve does. When
+// the listen address is taken (a serve, or another cockpit, on this home)
+// that process carries sync and the header still reads the peers from the
+// store; the node's own log would scribble over the screen, so it is off.
+func (a *app) cockpitNode(ctx context.Context, listen string) *tsync.Node {
+	n, err := a.nodeLogging(ctx, listen, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil
+	}
+	return n
 }
 
 // runCockpit runs the program on the terminal until q. The theme comes from --theme,
