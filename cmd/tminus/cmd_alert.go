@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/domain"
+)
+
+func (a *app) alertCmd() *cobra.Command {
+	c := &cobra.Command{Use: "alert", Short: "Alerts: raise, list, acknowledge"}
+	c.AddCommand(a.alertRaiseCmd(), a.alertListCmd(), a.alertAckCmd())
+	return c
+}
+
+func (a *app) alertRaiseCmd() *cobra.Command {
+	var r domain.AlertObserve
+	var labels []string
+	var resolved, asJSON bool
+	c := &cobra.Command{
+		Use:   "raise --title T [--severity P1..P4] [--source S] [--fingerprint F] [--label k=v]...",
+		Short: "Raise (observe) an alert as this member",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if r.Labels, err = parseLabels(labels); err != nil {
+				return err
+			}
+			if r.Fingerprint == "" {
+				r.Fingerprint = fmt.Sprintf("%x", sha256.Sum256([]byte(r.Source+"\xff"+r.Title)))[:16]
+			}
+			r.Status = domain.AlertFiring
+			if resolved {
+				r.Status = domain.AlertResolved
+			}
+			if _, err := a.append(cmd.Context(), &r); err != nil {
+				return err
+			}
+			// The alert's id is its fingerprint's, not the event's: every
+			// member who observes the same alert adds to one.
+			id := domain.AlertID(r.Fingerprint)
+			return a.created(asJSON, id.String(), map[string]any{"fingerprint": r.Fingerprint})
+		},
+	}
+	c.Flags().StringVar(&r.Title, "title", "", "what is wrong")
+	c.Flags().StringVar(&r.Severity, "severity", "", "P1..P4")
+	c.Flags().StringVar(&r.Source, "source", "manual", "where it came from")
+	c.Flags().StringVar(&r.Fingerprint, "fingerprint", "", "identity of the alert across sources (default: from source and title)")
+	c.Flags().StringArrayVar(&labels, "label", nil, "k=v label (repeatable)")
+	c.Flags().BoolVar(&resolved, "resolved", false, "report the alert as resolved")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.MarkFlagRequired("title")
+	return c
+}
+
+// parseLabels reads repeated --label k=v flags; with none it returns nil.
+func parseLabels(flags []string) (map[string]string, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	labels := map[string]string{}
+	for _, l := range flags {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return nil, usageError{fmt.Errorf("--label %q: want key=value", l)}
+		}
+		labels[k] = v
+	}
+	return labels, nil
+}
+
+func (a *app) alertListCmd() *cobra.Command {
+	return a.listCmd("List alerts, newest first", func(s *domain.State, asJSON bool) error {
+		alerts := s.SortedAlerts()
+		if asJSON {
+			return a.printJSON(views(alerts, func(al *domain.Alert) alertView { return viewAlert(s, al) }))
+		}
+		w := a.table("ID\tSEV\tSTATUS\tSEEN\tTITLE\tSOURCE\tACKED")
+		for _, al := range alerts {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", al.ID.Short(), orDash(al.Severity), al.Status,
+				s.Corroboration(al), al.Title, al.Source, strings.Join(al.AckedBy, ","))
+		}
+		return w.Flush()
+	})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (a *app) alertAckCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "ack ALERT",
+		Short: "Acknowledge an alert (by id prefix or fingerprint)",
+		Args:  exactArgs(1, "the alert id or fingerprint"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := a.findAlert(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			// Gated: acknowledging twice is stored but refused by the fold,
+			// and the member should hear so.
+			ev, err := a.gated(cmd.Context(), &domain.AlertAck{Alert: id})
+			if err != nil {
+				return err
+			}
+			return a.created(asJSON, ev.ID.String(), map[string]any{"alert": id.String()})
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// findAlert resolves an alert id prefix or fingerprint. Alerts have no
+// event of their own to index (many observations make one alert), so it
+// looks in the folded state.
+func (a *app) findAlert(ctx context.Context, ref string) (domain.ID, error) {
+	s, err := a.state(ctx)
+	if err != nil {
+		return domain.ID{}, err
+	}
+	return a.alertID(ctx, s, ref)
+}

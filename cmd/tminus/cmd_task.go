@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// The work recorded on an incident: tasks, notes, timers and evidence.
+
+func (a *app) taskCmd() *cobra.Command {
+	c := &cobra.Command{Use: "task", Short: "Tasks of an incident"}
+	c.AddCommand(a.taskAddCmd(), a.taskDoneCmd())
+	return c
+}
+
+func (a *app) taskAddCmd() *cobra.Command {
+	var t domain.TaskAdd
+	var due time.Duration
+	c := &cobra.Command{
+		Use:   "add INCIDENT --title T [--owner MEMBER] [--due DURATION]",
+		Short: "Add a task",
+		Args:  exactArgs(1, "the incident id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.appendToIncident(cmd, args[0], func(id domain.ID) (domain.Body, error) {
+				t.Incident = id
+				if t.Owner != "" {
+					var err error
+					if t.Owner, err = a.memberHandle(cmd.Context(), t.Owner); err != nil {
+						return nil, err
+					}
+				}
+				if due < 0 {
+					return nil, usageError{fmt.Errorf("--due %s is in the past", due)}
+				}
+				if due > 0 {
+					t.Due = time.Now().Add(due).UnixMilli()
+				}
+				return &t, nil
+			})
+		},
+	}
+	c.Flags().StringVar(&t.Title, "title", "", "what needs doing")
+	c.Flags().StringVar(&t.Owner, "owner", "", "who does it (handle or address)")
+	c.Flags().DurationVar(&due, "due", 0, "due in (e.g. 30m)")
+	c.MarkFlagRequired("title")
+	return c
+}
+
+func (a *app) taskDoneCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "done TASK",
+		Short: "Mark a task done",
+		Args:  exactArgs(1, "the task id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := a.resolve(cmd.Context(), args[0], "task", "tminus incident show INCIDENT", domain.KindTaskAdd)
+			if err != nil {
+				return err
+			}
+			return a.appendPrint(cmd, &domain.TaskDone{Task: id})
+		},
+	}
+}
+
+func (a *app) noteCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "note INCIDENT TEXT",
+		Short: "Add a note to an incident's timeline",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.appendToIncident(cmd, args[0], func(id domain.ID) (domain.Body, error) {
+				return &domain.Note{Incident: id, Text: strings.Join(args[1:], " ")}, nil
+			})
+		},
+	}
+}
+
+func (a *app) timerCmd() *cobra.Command {
+	c := &cobra.Command{Use: "timer", Short: "T-minus deadlines"}
+	c.AddCommand(a.timerSetCmd())
+	return c
+}
+
+func (a *app) timerSetCmd() *cobra.Command {
+	var label, at string
+	var in, every time.Duration
+	c := &cobra.Command{
+		Use:   "set INCIDENT --label L (--in DURATION | --at RFC3339) [--every DURATION]",
+		Short: "Set a deadline, optionally recurring",
+		Args:  exactArgs(1, "the incident id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			due, err := timerDue(in, at, time.Now())
+			if err != nil {
+				return err
+			}
+			b := &domain.TimerSet{Label: label, Due: due.UnixMilli(), Every: every.Milliseconds()}
+			if err := validBeforeLookup(b, &b.Incident); err != nil {
+				return err
+			}
+			return a.appendToIncident(cmd, args[0], func(id domain.ID) (domain.Body, error) {
+				b.Incident = id
+				return b, nil
+			})
+		},
+	}
+	c.Flags().StringVar(&label, "label", "", "what is due")
+	c.Flags().DurationVar(&in, "in", 0, "due in (e.g. 15m)")
+	c.Flags().StringVar(&at, "at", "", "due at (RFC 3339)")
+	c.Flags().DurationVar(&every, "every", 0, "re-arm every (e.g. 30m)")
+	c.MarkFlagRequired("label")
+	return c
+}
+
+// timerDue is when a timer set with --in or --at falls due.
+func timerDue(in time.Duration, at string, now time.Time) (time.Time, error) {
+	switch {
+	case (in != 0) == (at != ""):
+		return time.Time{}, usageError{fmt.Errorf("give exactly one of --in and --at")}
+	case in < 0:
+		return time.Time{}, usageError{fmt.Errorf("--in %s is negative", in)}
+	case in > 0:
+		return now.Add(in), nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return time.Time{}, usageError{fmt.Errorf("--at: %w", err)}
+	}
+	return t, nil
+}
+
+func (a *app) evidenceCmd() *cobra.Command {
+	c := &cobra.Command{Use: "evidence", Short: "Evidence files, kept as content-addressed blobs"}
+	c.AddCommand(a.evidenceAddCmd())
+	return c
+}
+
+func (a *app) evidenceAddCmd() *cobra.Command {
+	var name string
+	c := &cobra.Command{
+		Use:   "add INCIDENT FILE [--name N]",
+		Short: "Store a file as evidence and record its hash on the incident",
+		Args:  exactArgs(2, "the incident id and a file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.appendToIncident(cmd, args[0], func(id domain.ID) (domain.Body, error) {
+				data, err := os.ReadFile(args[1])
+				if err != nil {
+					return nil, err
+				}
+				st, err := a.home.Store(cmd.Context())
+				if err != nil {
+					return nil, err
+				}
+				// The blob is stored before the event that names it: no event
+				// points at a blob this store lacks.
+				h, err := st.PutBlob(cmd.Context(), data)
+				if err != nil {
+					return nil, err
+				}
+				if name == "" {
+					name = filepath.Base(args[1])
+				}
+				return &domain.EvidenceAdd{Incident: id, Name: name, SHA256: h, Size: int64(len(data))}, nil
+			})
+		},
+	}
+	c.Flags().StringVar(&name, "name", "", "name to show (default: the file's name)")
+	return c
+}
