@@ -251,6 +251,10 @@ type Policy struct {
 	// RosterQuorum is the number of distinct members whose approvals apply
 	// a roster change; 0 means a majority of the current members.
 	RosterQuorum int `json:"roster_quorum"`
+	// SuggestP1At is how many distinct members' watchers must observe a
+	// firing alert before the cockpit suggests treating it as P1 (the
+	// "5 of 9 watchers agree" rule); 0 never suggests.
+	SuggestP1At int `json:"suggest_p1_at,omitempty"`
 }
 
 type Genesis struct {
@@ -266,6 +270,9 @@ func (b *Genesis) Validate() error {
 	}
 	if b.Policy.RosterQuorum < 0 || b.Policy.RosterQuorum > 1000 {
 		return fmt.Errorf("roster quorum %d out of range", b.Policy.RosterQuorum)
+	}
+	if b.Policy.SuggestP1At < 0 || b.Policy.SuggestP1At > 1000 {
+		return fmt.Errorf("suggest-P1 threshold %d out of range", b.Policy.SuggestP1At)
 	}
 	return b.Founder.validate(true)
 }

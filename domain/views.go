@@ -15,6 +15,21 @@ func (s *State) Corroboration(al *Alert) string {
 	return strconv.Itoa(len(al.Observers)) + "/" + strconv.Itoa(n)
 }
 
+// Suggestion is the severity the workspace's policy suggests for a firing
+// alert ("P1" once Policy.SuggestP1At members' watchers observed it), or ""
+// when it suggests nothing beyond the alert's own severity. It only
+// suggests: severity changes stay signed decisions of people.
+func (s *State) Suggestion(al *Alert) string {
+	k := s.Policy.SuggestP1At
+	if k <= 0 || al.Status != AlertFiring || al.Severity == "P1" || len(al.Observers) < k {
+		return ""
+	}
+	if inc := s.Incidents[al.Incident]; inc != nil && inc.Severity == "P1" {
+		return ""
+	}
+	return "P1"
+}
+
 // Open reports whether an incident still needs work.
 func (inc *Incident) Open() bool { return inc.Status != StatusResolved }
 

@@ -447,3 +447,19 @@ func TestCountdownAndElapsed(t *testing.T) {
 		t.Errorf("every(45s) = %s", got)
 	}
 }
+
+// A workspace whose policy suggests P1 at one watcher marks the firing
+// alerts below P1 in the list, and says why under it.
+func TestAlertsShowThePolicysSuggestion(t *testing.T) {
+	s := newScenario(t)
+	s.st.Policy.SuggestP1At = 1
+	h := newHarness(t, s.fake, 80, 24)
+	lines := strings.Split(h.screen(), "\n")
+	if !strings.Contains(lines[4], "▲P1? Relayer key") {
+		t.Errorf("first alert row = %q, want the relayer alert marked ▲P1?", lines[4])
+	}
+	if strings.Contains(lines[5], "▲P1?") {
+		t.Errorf("second alert row = %q: already P1, nothing to suggest", lines[5])
+	}
+	h.contains("policy suggests P1: 1/3 watchers agree")
+}

@@ -239,6 +239,9 @@ func (p *alertsPane) detail(al *domain.Alert) []string {
 	} else if al.Status == domain.AlertFiring {
 		who += " · not acked: a acks"
 	}
+	if sev := st.Suggestion(al); sev != "" {
+		who = "policy suggests " + sev + ": " + st.Corroboration(al) + " watchers agree · " + who
+	}
 	if inc := st.Incidents[al.Incident]; inc != nil {
 		who += " · incident [" + inc.Severity + "] " + clean(inc.Title)
 	} else {
@@ -290,6 +293,9 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 	title := clean(al.Title)
 	if !al.Incident.IsZero() {
 		title = "⚑ " + title // linked to an incident
+	}
+	if sev := st.Suggestion(al); sev != "" {
+		title = "▲" + sev + "? " + title // the workspace's corroboration policy
 	}
 	tail := " " + when
 	if wide {

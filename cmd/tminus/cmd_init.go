@@ -13,6 +13,7 @@ type initOpts struct {
 	name, handle string
 	roles        []string
 	quorum       int
+	suggestP1    int
 	light        bool
 	json         bool
 }
@@ -20,7 +21,7 @@ type initOpts struct {
 func (a *app) initCmd() *cobra.Command {
 	var o initOpts
 	c := &cobra.Command{
-		Use:   "init --name WS --handle H [--role R,...] [--roster-quorum N]",
+		Use:   "init --name WS --handle H [--role R,...] [--roster-quorum N] [--suggest-p1-at K]",
 		Short: "Create a key and a new workspace (its genesis event)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runInit(cmd.Context(), o) },
@@ -29,6 +30,7 @@ func (a *app) initCmd() *cobra.Command {
 	c.Flags().StringVar(&o.handle, "handle", "", "your handle")
 	c.Flags().StringSliceVar(&o.roles, "role", []string{"reporter", "triage", "comms", "containment", "recorder"}, "your roles")
 	c.Flags().IntVar(&o.quorum, "roster-quorum", 0, "approvals a roster change needs (0: a majority of members)")
+	c.Flags().IntVar(&o.suggestP1, "suggest-p1-at", 0, "suggest P1 for a firing alert once this many members' watchers saw it (0: never)")
 	c.Flags().BoolVar(&o.light, "light-kdf", false, "cheap scrypt parameters (tests and drills only)")
 	c.Flags().BoolVar(&o.json, "json", false, "print JSON")
 	c.MarkFlagRequired("name")
@@ -38,7 +40,7 @@ func (a *app) initCmd() *cobra.Command {
 
 func (a *app) runInit(ctx context.Context, o initOpts) error {
 	roles := domain.NormalizeRoles(o.roles)
-	g := &domain.Genesis{Name: o.name, Policy: domain.Policy{RosterQuorum: o.quorum},
+	g := &domain.Genesis{Name: o.name, Policy: domain.Policy{RosterQuorum: o.quorum, SuggestP1At: o.suggestP1},
 		Founder: domain.MemberSpec{Handle: o.handle, Roles: roles}}
 	g.Founder.Address = [20]byte{1} // validated again below with the real address
 	if err := g.Validate(); err != nil {

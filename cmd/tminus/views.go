@@ -174,13 +174,15 @@ type alertView struct {
 	FirstSeen   string            `json:"first_seen"`
 	LastSeen    string            `json:"last_seen"`
 	Reorged     bool              `json:"reorged,omitempty"`
+	// Suggested is the workspace policy's suggestion (init --suggest-p1-at).
+	Suggested string `json:"suggested_severity,omitempty"`
 }
 
 func viewAlert(s *domain.State, al *domain.Alert) alertView {
 	v := alertView{ID: al.ID.String(), Fingerprint: al.Fingerprint, Title: al.Title, Source: al.Source, Severity: al.Severity,
 		Status: al.Status, Labels: al.Labels, Observers: addrsOf(s, al.Observers), ObservedBy: al.Observers,
 		Corroborate: s.Corroboration(al), AckedBy: addrsOf(s, al.AckedBy), FirstSeen: ts(al.FirstSeen), LastSeen: ts(al.LastSeen),
-		Reorged: al.Reorged}
+		Reorged: al.Reorged, Suggested: s.Suggestion(al)}
 	if v.Labels == nil {
 		v.Labels = map[string]string{}
 	}
