@@ -148,9 +148,9 @@ func (b *storeBackend) Refresh(ctx context.Context) (bool, error) {
 	return changed, nil
 }
 
-// readPeers summarises the peers table that `tminus serve` refreshes every second. With
-// no serve running it is empty: 0/0, offline. A serve that died leaves its last view
-// behind (the table has no heartbeat), so a stale "connected" is possible.
+// readPeers summarises the peers table that the running node (the cockpit's own, or a
+// serve's on this home) keeps with a heartbeat; store.Peers counts a peer connected only
+// while the heartbeat is fresh, so a node that died stops counting within seconds.
 func (b *storeBackend) readPeers(ctx context.Context) (peerSummary, error) {
 	ps, err := b.st.Peers(ctx)
 	if err != nil {
