@@ -119,3 +119,32 @@ func FuzzPlacement(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseScenario: arbitrary bytes never panic, every error is a
+// *ScenarioError naming the file, and what parses has its injects in order
+// of offset.
+func FuzzParseScenario(f *testing.F) {
+	names, _ := fs.Glob(scenarioFiles, "scenarios/*.yaml")
+	for _, name := range names {
+		data, _ := scenarioFiles.ReadFile(name)
+		f.Add(data)
+	}
+	for _, s := range []string{"", "name: x\n", "name: [\n", "injects:\n  - at: -1m\n", "\tname: x\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := ParseScenario("s.yaml", data)
+		if err != nil {
+			var se *ScenarioError
+			if !errors.As(err, &se) || !strings.HasPrefix(err.Error(), "s.yaml") {
+				t.Fatalf("error %v does not point at the file", err)
+			}
+			return
+		}
+		for i := 1; i < len(sc.Injects); i++ {
+			if sc.Injects[i].At < sc.Injects[i-1].At {
+				t.Fatalf("injects out of order: %v after %v", sc.Injects[i].At, sc.Injects[i-1].At)
+			}
+		}
+	})
+}
