@@ -225,4 +225,22 @@ func testDemo(t *testing.T, e *e2e) {
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("demo left %d entries in its temp dir", len(left))
 	}
+
+	// A dropped SSH session or a killed pane hangs the demo up: it still cleans up.
+	e.start("demo-hup", 80, 24, fmt.Sprintf("env TMPDIR=%s TERM=xterm-256color %s demo --peers-every 300ms", tmp, e.bin))
+	e.waitFor(10*time.Second, "[P1] Vault drain on the L2 bridge")
+	if out, err := e.tmuxRun("kill-session", "-t", "demo-hup"); err != nil {
+		t.Fatalf("tmux kill-session: %v %s", err, out)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		left, _ := os.ReadDir(tmp)
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo left %d entries in its temp dir after a hangup", len(left))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
