@@ -1,5 +1,3 @@
-// Command tminus is the incident cockpit and its command line. This file
-// wires flags to the packages; the logic lives in them.
 package main
 
 import (
