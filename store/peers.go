@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -38,12 +39,34 @@ func peerLive(flag bool, lastSeen int64, now time.Time) bool {
 	return flag && age <= stale && age >= -stale
 }
 
-// AddPeer records a node URL to dial; adding one twice changes nothing.
+// AddPeer records a node URL to dial; adding one twice changes nothing,
+// and a new address for a node (same key, enode://KEY@...) replaces the
+// old one: the node moved.
 func (s *Store) AddPeer(ctx context.Context, enode string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
+		if key, ok := enodeKey(enode); ok {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM peers WHERE substr(enode, 1, ?) = ? AND enode != ?",
+				len(key), key, enode); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO peers (enode, added) VALUES (?, ?)", enode, s.Now().UnixMilli())
 		return err
 	})
+}
+
+// enodeKey is the "enode://KEY@" prefix that names a node whatever its
+// address.
+func enodeKey(url string) (string, bool) {
+	rest, ok := strings.CutPrefix(url, "enode://")
+	if !ok {
+		return "", false
+	}
+	key, _, ok := strings.Cut(rest, "@")
+	if !ok || key == "" {
+		return "", false
+	}
+	return "enode://" + key + "@", true
 }
 
 // Peers lists the recorded peers; Connected follows the liveness rule.

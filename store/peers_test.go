@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -107,5 +109,33 @@ func TestPeersStaleAfterHeartbeatStops(t *testing.T) {
 		if p.Enode == b && (p.Connected || p.LastSeen != seen) {
 			t.Fatalf("b after a disconnected report: %+v, want last_seen %d", p, seen)
 		}
+	}
+}
+
+// A node's new address replaces its old one; another node's row, and a
+// URL that is not an enode, stay.
+func TestAddPeerReplacesAMovedNode(t *testing.T) {
+	s := newStore(t)
+	const key = "enode://aa11@"
+	for _, url := range []string{key + "127.0.0.1:30317", "enode://bb22@127.0.0.1:30317", "not-an-enode", key + "127.0.0.1:30317"} {
+		if err := s.AddPeer(bg, url); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddPeer(bg, key+"127.0.0.1:40000"); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.Peers(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Enode)
+	}
+	want := []string{key + "127.0.0.1:40000", "enode://bb22@127.0.0.1:30317", "not-an-enode"}
+	slices.Sort(got)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("peers %v, want %v", got, want)
 	}
 }

@@ -123,6 +123,15 @@ func (n *Node) AddPeer(url string) error {
 		return fmt.Errorf("peer %q: %w", url, err)
 	}
 	n.mu.Lock()
+	old := n.dialed[node.ID()]
+	n.mu.Unlock()
+	// devp2p's dialer keeps the first address it was given for a node id:
+	// a member whose node moved (a new port, a new host) is forgotten at
+	// the old address before it is dialed at the new one.
+	if old != nil && old.URLv4() != node.URLv4() {
+		n.RemovePeer(old)
+	}
+	n.mu.Lock()
 	n.dialed[node.ID()] = node
 	n.mu.Unlock()
 	n.srv.AddTrustedPeer(node)
@@ -324,10 +333,17 @@ func (n *Node) maintain(ctx context.Context) []store.Peer {
 			n.cfg.Logger.Warn("read the roster for the dial list", "err", err)
 		}
 	}
+	// An address added by hand (peer add) overrides the roster's hint, and
+	// of two for one node the newer wins: the node moved.
 	peers, _ := n.cfg.Store.Peers(ctx)
+	added := map[enode.ID]int64{}
 	for _, p := range peers {
-		if node, err := enode.ParseV4(p.Enode); err == nil && node.ID() != self {
-			want[node.ID()] = node
+		node, err := enode.ParseV4(p.Enode)
+		if err != nil || node.ID() == self {
+			continue
+		}
+		if at, seen := added[node.ID()]; !seen || p.Added >= at {
+			want[node.ID()], added[node.ID()] = node, p.Added
 		}
 	}
 	n.mu.Lock()
@@ -338,8 +354,8 @@ func (n *Node) maintain(ctx context.Context) []store.Peer {
 		}
 	}
 	for id, node := range want {
-		if n.dialed[id] == nil {
-			add = append(add, node)
+		if d := n.dialed[id]; d == nil || d.URLv4() != node.URLv4() {
+			add = append(add, node) // AddPeer forgets a moved node's old address
 		}
 	}
 	connected := map[enode.ID]peerState{}
