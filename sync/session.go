@@ -2,6 +2,8 @@ package sync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -308,12 +310,15 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 			if len(data) == 0 {
 				continue
 			}
-			h, err := s.St.PutBlob(ctx, data)
-			if err != nil {
-				return err
-			}
+			// Checked before storing: a peer must not fill the store with
+			// blobs nobody asked for.
+			sum := sha256.Sum256(data)
+			h := hex.EncodeToString(sum[:])
 			if !s.blobs[h] {
 				return misbehaved("sent blob %s that was not asked for", h[:12])
+			}
+			if _, err := s.St.PutBlob(ctx, data); err != nil {
+				return err
 			}
 			delete(s.blobs, h)
 			s.Stats.Blobs++
