@@ -138,6 +138,10 @@ func precheck(a *app, s *domain.State, body domain.Body) error {
 		return fmt.Errorf("%s is an observer: observers cannot change anything", m.Handle)
 	}
 	switch b := body.(type) {
+	case *domain.TaskDone:
+		if t := s.Tasks[b.Task]; t != nil && t.Done {
+			return fmt.Errorf("task %s (%s) is already done, by %s", t.ID.Short(), t.Title, t.DoneBy)
+		}
 	case *domain.MemberApprove:
 		if p := s.Roster[b.Proposal]; p != nil && p.Approvals[m.Handle] {
 			return fmt.Errorf("%s already approved roster proposal %s", m.Handle, b.Proposal.Short())

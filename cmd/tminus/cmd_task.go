@@ -62,7 +62,13 @@ func (a *app) taskDoneCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.appendPrint(cmd, &domain.TaskDone{Task: id})
+			// Folds first, unlike the append-only commands: a task done
+			// twice is refused here, not signed and then rejected.
+			ev, err := a.gated(cmd.Context(), &domain.TaskDone{Task: id})
+			if err != nil {
+				return err
+			}
+			return a.created(false, ev.ID.String(), nil)
 		},
 	}
 }
