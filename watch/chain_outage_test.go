@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/tminus-ir/tminus/watch/watchtest"
 )
 
 func proxyTo(t *testing.T, target string) http.Handler {
@@ -31,8 +32,8 @@ func proxyTo(t *testing.T, target string) http.Handler {
 // the same address it raises the alert it missed.
 func TestSimRPCDownThenUp(t *testing.T) {
 	c := newSimChain(t, true)
-	r := c.call("pause")
-	port := freePort(t) // closed again: connections are refused
+	r := c.Call("pause")
+	port := watchtest.FreePort(t) // closed again: connections are refused
 	client, err := ethclient.Dial("http://127.0.0.1:" + strconv.Itoa(port))
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestSimRPCDownThenUp(t *testing.T) {
 	if err != nil {
 		t.Skipf("port %d taken meanwhile: %v", port, err)
 	}
-	srv := &http.Server{Handler: proxyTo(t, c.rpcURL), ReadHeaderTimeout: time.Second}
+	srv := &http.Server{Handler: proxyTo(t, c.RPCURL), ReadHeaderTimeout: time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 	alerts := waitAlerts(t, sink, 1, 10*time.Second)
@@ -115,8 +116,8 @@ func (j *junkRPC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // from it, and recovers when the answers become sane.
 func TestSimRPCGarbageThenSane(t *testing.T) {
 	c := newSimChain(t, true)
-	r := c.call("pause")
-	junk := &junkRPC{real: proxyTo(t, c.rpcURL), calls: map[string]int{}}
+	r := c.Call("pause")
+	junk := &junkRPC{real: proxyTo(t, c.RPCURL), calls: map[string]int{}}
 	srv := httptest.NewServer(junk) // listens on 127.0.0.1
 	defer srv.Close()
 	client, err := ethclient.Dial(srv.URL)

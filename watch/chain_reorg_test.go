@@ -2,10 +2,7 @@ package watch
 
 import (
 	"context"
-	"errors"
-	"math/big"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,74 +10,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
-
-// forkOut replaces the block holding r with another one on go-ethereum's
-// simulated chain: it forks from r's parent, sends in r's place a
-// transaction with the same nonce and a higher price (so the reorged
-// transaction cannot come back from the pool), and mines until the new
-// branch is longer than the old one was.
-func (c *simChain) forkOut(r *types.Receipt) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	oldHead, err := c.client.BlockNumber(ctx)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	block, err := c.client.HeaderByNumber(ctx, r.BlockNumber)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	tx, _, err := c.client.TransactionByHash(ctx, r.TxHash)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if err := c.sim.Fork(block.ParentHash); err != nil {
-		c.t.Fatal(err)
-	}
-	data, err := c.abi.Pack("transfer", common.HexToAddress("0x00000000000000000000000000000000000000d1"), big.NewInt(1))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	replacement, err := types.SignNewTx(c.owner, types.LatestSignerForChainID(big.NewInt(simChainID)), &types.LegacyTx{
-		Nonce: tx.Nonce(), GasPrice: new(big.Int).Mul(tx.GasPrice(), big.NewInt(3)), Gas: 3_000_000, To: &c.contract, Data: data,
-	})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	sendAfterFork(c.t, ctx, c.client.SendTransaction, replacement)
-	for {
-		c.sim.Commit()
-		head, err := c.client.BlockNumber(ctx)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		if head > oldHead {
-			if _, err := c.client.TransactionReceipt(ctx, r.TxHash); !errors.Is(err, ethereum.NotFound) {
-				c.t.Fatalf("the forked-out transaction is still on the chain (receipt error %v)", err)
-			}
-			return
-		}
-	}
-}
-
-// sendAfterFork sends tx right after a Fork. The pool catches up with the
-// new head in the background and until then checks nonces against the old
-// branch, so "nonce too low" is retried, for at most 5s.
-func sendAfterFork(t *testing.T, ctx context.Context, send func(context.Context, *types.Transaction) error, tx *types.Transaction) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := send(ctx, tx)
-		if err == nil {
-			return
-		}
-		if !strings.Contains(err.Error(), "nonce too low") || time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // A reorg on go-ethereum's simulated chain takes out the block whose Paused
 // log raised an alert: the watcher notices the block hash changed, rescans,
@@ -90,14 +19,14 @@ func TestSimReorgRemovesLog(t *testing.T) {
 	c := newSimChain(t, false)
 	now := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
 	sink := &recordingSink{}
-	w := c.watcher(c.client, &memCursor{}, c.pausedRule(), func(cfg *ChainConfig) { cfg.Now = func() time.Time { return now } })
+	w := c.watcher(c.Client, &memCursor{}, c.pausedRule(), func(cfg *ChainConfig) { cfg.Now = func() time.Time { return now } })
 	poll(t, w, sink)
-	r := c.call("pause")
-	c.sim.Commit() // the log is not at the tip: the reorg is two blocks deep
+	r := c.Call("pause")
+	c.Sim.Commit() // the log is not at the tip: the reorg is two blocks deep
 	if n := poll(t, w, sink); n != 1 {
 		t.Fatalf("pause raised %d alerts, want 1", n)
 	}
-	c.forkOut(r)
+	c.ForkOut(r)
 	if n := poll(t, w, sink); n != 1 {
 		t.Fatalf("the poll after the reorg sent %d alerts, want 1 (the reorged one)", n)
 	}
@@ -116,7 +45,7 @@ func TestSimReorgRemovesLog(t *testing.T) {
 	if n := poll(t, w, sink); n != 0 {
 		t.Errorf("a later poll sent %d more alerts", n)
 	}
-	if c.sim.Commit(); poll(t, w, sink) != 0 {
+	if c.Sim.Commit(); poll(t, w, sink) != 0 {
 		t.Error("a new block after the reorg raised alerts")
 	}
 }
@@ -127,22 +56,22 @@ func TestSimReorgRemovesLog(t *testing.T) {
 func TestSimReorgReincludesLog(t *testing.T) {
 	c := newSimChain(t, false)
 	sink := &recordingSink{}
-	w := c.watcher(c.client, &memCursor{}, c.pausedRule(), nil)
+	w := c.watcher(c.Client, &memCursor{}, c.pausedRule(), nil)
 	poll(t, w, sink)
-	r := c.call("pause")
+	r := c.Call("pause")
 	if n := poll(t, w, sink); n != 1 {
 		t.Fatalf("pause raised %d alerts, want 1", n)
 	}
-	block, err := c.client.HeaderByNumber(context.Background(), r.BlockNumber)
+	block, err := c.Client.HeaderByNumber(context.Background(), r.BlockNumber)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.sim.Fork(block.ParentHash); err != nil {
+	if err := c.Sim.Fork(block.ParentHash); err != nil {
 		t.Fatal(err)
 	}
-	c.sim.Commit() // the pool gives the reorged transaction back: same block height, new block
-	c.sim.Commit()
-	again, err := c.client.TransactionReceipt(context.Background(), r.TxHash)
+	c.Sim.Commit() // the pool gives the reorged transaction back: same block height, new block
+	c.Sim.Commit()
+	again, err := c.Client.TransactionReceipt(context.Background(), r.TxHash)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,143 +2,42 @@ package watch
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"encoding/hex"
 	"errors"
 	"math/big"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/eth/ethconfig"
-	"github.com/ethereum/go-ethereum/ethclient/simulated"
-	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/tminus-ir/tminus/watch/watchtest"
 )
 
-const simChainID = 1337 // what simulated.NewBackend always uses
-
-// simChain is go-ethereum's simulated backend with testdata/Pausable.sol
-// deployed by owner.
-type simChain struct {
-	t        *testing.T
-	sim      *simulated.Backend
-	client   simulated.Client
-	owner    *ecdsa.PrivateKey
-	abi      abi.ABI
-	contract common.Address
-	// rpcURL is the node's own HTTP JSON-RPC on loopback, when asked for.
-	rpcURL string
-}
+// simChain is watchtest's chain with the watcher's own helpers.
+type simChain struct{ *watchtest.Chain }
 
 func newSimChain(t *testing.T, withHTTP bool) *simChain {
-	t.Helper()
-	key, err := crypto.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &simChain{t: t, owner: key}
-	var opts []func(*node.Config, *ethconfig.Config)
-	if withHTTP {
-		port := freePort(t)
-		c.rpcURL = "http://127.0.0.1:" + strconv.Itoa(port)
-		opts = append(opts, func(n *node.Config, _ *ethconfig.Config) {
-			n.HTTPHost, n.HTTPPort = "127.0.0.1", port
-			n.HTTPVirtualHosts, n.HTTPModules = []string{"*"}, []string{"eth"}
-		})
-	}
-	alloc := types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))}}
-	c.sim = simulated.NewBackend(alloc, opts...)
-	t.Cleanup(func() { c.sim.Close() })
-	c.client = c.sim.Client()
-	if c.abi, err = abi.JSON(strings.NewReader(string(readFixture(t, "Pausable.abi")))); err != nil {
-		t.Fatal(err)
-	}
-	code, err := hex.DecodeString(strings.TrimSpace(string(readFixture(t, "Pausable.bin"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := c.send(nil, code)
-	c.contract = r.ContractAddress
-	return c
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// call sends a transaction calling method on the contract, mines it and
-// returns its receipt.
-func (c *simChain) call(method string, args ...any) *types.Receipt {
-	c.t.Helper()
-	data, err := c.abi.Pack(method, args...)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return c.send(&c.contract, data)
-}
-
-func (c *simChain) send(to *common.Address, data []byte) *types.Receipt {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	from := crypto.PubkeyToAddress(c.owner.PublicKey)
-	nonce, err := c.client.PendingNonceAt(ctx, from)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	price, err := c.client.SuggestGasPrice(ctx)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	tx, err := types.SignNewTx(c.owner, types.LatestSignerForChainID(big.NewInt(simChainID)), &types.LegacyTx{
-		Nonce: nonce, GasPrice: new(big.Int).Mul(price, big.NewInt(2)), Gas: 3_000_000, To: to, Data: data,
-	})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if err := c.client.SendTransaction(ctx, tx); err != nil {
-		c.t.Fatal(err)
-	}
-	c.sim.Commit()
-	r, err := c.client.TransactionReceipt(ctx, tx.Hash())
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if r.Status != types.ReceiptStatusSuccessful {
-		c.t.Fatalf("transaction %s reverted", tx.Hash())
-	}
-	return r
+	return &simChain{watchtest.NewChain(t, withHTTP)}
 }
 
 func (c *simChain) watcher(backend ChainBackend, cursor Cursor, rules []ChainRule, tune func(*ChainConfig)) *ChainWatcher {
-	c.t.Helper()
-	cfg := ChainConfig{Name: "pausable", ChainID: simChainID, Rules: rules, Start: 1,
+	c.T.Helper()
+	cfg := ChainConfig{Name: "pausable", ChainID: watchtest.ChainID, Rules: rules, Start: 1,
 		Poll: 10 * time.Millisecond, CallTimeout: 2 * time.Second}
 	if tune != nil {
 		tune(&cfg)
 	}
 	w, err := NewChainWatcher(backend, cursor, cfg)
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	return w
 }
 
 func (c *simChain) pausedRule() []ChainRule {
-	return []ChainRule{{Name: "bridge paused", Event: EventPaused, Severity: "P1", Addresses: []common.Address{c.contract}}}
+	return []ChainRule{{Name: "bridge paused", Event: EventPaused, Severity: "P1", Addresses: []common.Address{c.Contract}}}
 }
 
 func poll(t *testing.T, w *ChainWatcher, sink Sink) int {
@@ -159,18 +58,18 @@ func wantFingerprint(r *types.Receipt) string {
 func TestSimPauseRaisesP1(t *testing.T) {
 	c := newSimChain(t, false)
 	sink := &recordingSink{}
-	w := c.watcher(c.client, &memCursor{}, append(c.pausedRule(),
-		ChainRule{Name: "owner changed", Event: "OwnershipTransferred", Severity: "P2", Addresses: []common.Address{c.contract}}), nil)
+	w := c.watcher(c.Client, &memCursor{}, append(c.pausedRule(),
+		ChainRule{Name: "owner changed", Event: "OwnershipTransferred", Severity: "P2", Addresses: []common.Address{c.Contract}}), nil)
 	if n := poll(t, w, sink); n != 0 {
 		t.Fatalf("deploying raised %d alerts, want none", n)
 	}
-	r := c.call("pause")
+	r := c.Call("pause")
 	if n := poll(t, w, sink); n != 1 {
 		t.Fatalf("pause raised %d alerts, want 1", n)
 	}
 	_, alerts := sink.stored()
 	a := alerts[0]
-	contract := strings.ToLower(c.contract.Hex())
+	contract := strings.ToLower(c.Contract.Hex())
 	if a.Fingerprint != wantFingerprint(r) || a.Severity != "P1" || a.Status != StatusFiring || a.Source != SourceChain {
 		t.Errorf("alert %+v, want P1 firing with fingerprint %s", a, wantFingerprint(r))
 	}
@@ -189,7 +88,7 @@ func TestSimPauseRaisesP1(t *testing.T) {
 		t.Error("no block time on the alert")
 	}
 	newOwner := common.HexToAddress("0x00000000000000000000000000000000000000b0")
-	r = c.call("transferOwnership", newOwner)
+	r = c.Call("transferOwnership", newOwner)
 	if n := poll(t, w, sink); n != 1 {
 		t.Fatalf("transferOwnership raised %d alerts, want 1", n)
 	}
@@ -203,16 +102,16 @@ func TestSimTransferThreshold(t *testing.T) {
 	c := newSimChain(t, false)
 	sink := &recordingSink{}
 	threshold := new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))
-	w := c.watcher(c.client, &memCursor{}, []ChainRule{{Name: "large transfer", Event: EventTransfer, Severity: "P2",
-		Addresses: []common.Address{c.contract}, MinValue: threshold}}, nil)
+	w := c.watcher(c.Client, &memCursor{}, []ChainRule{{Name: "large transfer", Event: EventTransfer, Severity: "P2",
+		Addresses: []common.Address{c.Contract}, MinValue: threshold}}, nil)
 	to := common.HexToAddress("0x00000000000000000000000000000000000000c1")
-	c.call("transfer", to, new(big.Int).Sub(threshold, big.NewInt(1)))
-	c.call("transfer", to, threshold)
+	c.Call("transfer", to, new(big.Int).Sub(threshold, big.NewInt(1)))
+	c.Call("transfer", to, threshold)
 	if n := poll(t, w, sink); n != 0 {
 		t.Fatalf("transfers at or below the threshold raised %d alerts", n)
 	}
 	above := new(big.Int).Add(threshold, big.NewInt(1))
-	r := c.call("transfer", to, above)
+	r := c.Call("transfer", to, above)
 	if n := poll(t, w, sink); n != 1 {
 		t.Fatalf("transfer above the threshold raised %d alerts, want 1", n)
 	}
@@ -227,13 +126,13 @@ func TestSimCursorSurvivesRestart(t *testing.T) {
 	c := newSimChain(t, false)
 	cursor := &memCursor{}
 	sink := &recordingSink{}
-	c.call("pause")
-	if n := poll(t, c.watcher(c.client, cursor, c.pausedRule(), nil), sink); n != 1 {
+	c.Call("pause")
+	if n := poll(t, c.watcher(c.Client, cursor, c.pausedRule(), nil), sink); n != 1 {
 		t.Fatalf("first run raised %d alerts, want 1", n)
 	}
-	c.call("unpause")
-	r := c.call("pause")
-	restarted := c.watcher(c.client, cursor, c.pausedRule(), nil)
+	c.Call("unpause")
+	r := c.Call("pause")
+	restarted := c.watcher(c.Client, cursor, c.pausedRule(), nil)
 	if n := poll(t, restarted, sink); n != 1 {
 		t.Fatalf("after restart raised %d alerts, want only the new pause", n)
 	}

@@ -3,14 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,16 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum"
-	"github.com/ethereum/go-ethereum/accounts/abi"
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/eth/ethconfig"
-	"github.com/ethereum/go-ethereum/ethclient/simulated"
-	"github.com/ethereum/go-ethereum/node"
-	"github.com/ethereum/go-ethereum/params"
 	"github.com/tminus-ir/tminus/watch"
+	"github.com/tminus-ir/tminus/watch/watchtest"
 )
 
 // A severity map serve cannot use stops it at startup with the reason and
@@ -175,27 +163,27 @@ func testAlertmanagerE2E(t *testing.T, bin string) {
 }
 
 func testChainE2E(t *testing.T, bin string) {
-	chain := newE2EChain(t)
+	chain := watchtest.NewChain(t, true)
 	e := newServeE2E(t, bin)
 	setConfig(t, e.home, func(c *Config) {
-		c.Watchers = []WatcherConfig{{Name: "bridge", RPC: chain.rpcURL, ChainID: 1337, Poll: 50 * time.Millisecond,
-			Rules: []WatcherRule{{Name: "bridge paused", Event: "Paused", Severity: "P1", Addresses: []string{chain.contract.Hex()}}}}}
+		c.Watchers = []WatcherConfig{{Name: "bridge", RPC: chain.RPCURL, ChainID: watchtest.ChainID, Poll: 50 * time.Millisecond,
+			Rules: []WatcherRule{{Name: "bridge paused", Event: "Paused", Severity: "P1", Addresses: []string{chain.Contract.Hex()}}}}}
 	})
 	e.serve()
 
 	start := time.Now()
-	r := chain.call("pause")
+	r := chain.Call("pause")
 	fp := strings.ToLower(r.TxHash.Hex()) + ":" + strconv.FormatUint(uint64(r.Logs[0].Index), 10)
 	a := e.waitAlert(fp, 10*time.Second, func(a alertView) bool { return a.Status == "firing" })
 	t.Logf("Paused mined to listed in %v", time.Since(start))
 	if a.Severity != "P1" || a.Source != "chain" || a.Reorged || a.Labels["event"] != "Paused(address)" ||
-		a.Labels["contract"] != strings.ToLower(chain.contract.Hex()) || a.Labels["block"] != r.BlockNumber.String() {
+		a.Labels["contract"] != strings.ToLower(chain.Contract.Hex()) || a.Labels["block"] != r.BlockNumber.String() {
 		t.Errorf("alert %+v, want a P1 chain alert for Paused at block %s", a, r.BlockNumber)
 	}
 
 	// A reorg takes the Paused log out of the chain: the alert stays,
 	// resolved and marked reorged.
-	chain.forkOut(r)
+	chain.ForkOut(r)
 	a = e.waitAlert(fp, 10*time.Second, func(a alertView) bool { return a.Reorged })
 	if a.Status != "resolved" || a.Labels["reorged"] != "true" || a.Severity != "P1" {
 		t.Errorf("after the reorg: %+v, want the alert resolved and reorged", a)
@@ -270,7 +258,7 @@ func (e *serveE2E) cli(args ...string) string {
 // waits for /healthz; cleanup interrupts it (this process only, by its pid).
 func (e *serveE2E) serve() {
 	e.t.Helper()
-	e.webhook = "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(e.t))
+	e.webhook = "127.0.0.1:" + strconv.Itoa(watchtest.FreePort(e.t))
 	cmd := exec.Command(e.bin, "--home", e.home, "serve", "--listen", "127.0.0.1:0", "--webhook", e.webhook)
 	cmd.Env, cmd.Stderr = e.env, e.stderr
 	if err := cmd.Start(); err != nil {
@@ -389,170 +377,6 @@ func (e *serveE2E) waitAlert(fp string, within time.Duration, ok func(alertView)
 	}
 	e.t.Fatalf("after %v no alert %s in the wanted state; alert list: %+v\nserve stderr:\n%s", within, fp, last, e.stderr)
 	return alertView{}
-}
-
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// e2eChain is go-ethereum's simulated backend serving JSON-RPC over HTTP on
-// loopback, with watch/testdata/Pausable.sol deployed.
-type e2eChain struct {
-	t        *testing.T
-	sim      *simulated.Backend
-	client   simulated.Client
-	key      *ecdsa.PrivateKey
-	abi      abi.ABI
-	contract common.Address
-	rpcURL   string
-}
-
-func newE2EChain(t *testing.T) *e2eChain {
-	t.Helper()
-	key, err := crypto.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freeLoopbackPort(t)
-	c := &e2eChain{t: t, key: key, rpcURL: "http://127.0.0.1:" + strconv.Itoa(port)}
-	alloc := types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))}}
-	c.sim = simulated.NewBackend(alloc, func(n *node.Config, _ *ethconfig.Config) {
-		n.HTTPHost, n.HTTPPort = "127.0.0.1", port
-		n.HTTPVirtualHosts, n.HTTPModules = []string{"*"}, []string{"eth"}
-	})
-	t.Cleanup(func() { c.sim.Close() })
-	c.client = c.sim.Client()
-	abiJSON, err := os.ReadFile("../../watch/testdata/Pausable.abi")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.abi, err = abi.JSON(bytes.NewReader(abiJSON)); err != nil {
-		t.Fatal(err)
-	}
-	bin, err := os.ReadFile("../../watch/testdata/Pausable.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := hex.DecodeString(strings.TrimSpace(string(bin)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.contract = c.send(nil, code, 0).ContractAddress
-	return c
-}
-
-func (c *e2eChain) call(method string, args ...any) *types.Receipt {
-	c.t.Helper()
-	data, err := c.abi.Pack(method, args...)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return c.send(&c.contract, data, 0)
-}
-
-// send signs and sends a transaction (at the pending nonce unless nonce is
-// given, at price times two), mines it and returns its receipt.
-func (c *e2eChain) send(to *common.Address, data []byte, priceFactor int64) *types.Receipt {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	nonce, err := c.client.PendingNonceAt(ctx, crypto.PubkeyToAddress(c.key.PublicKey))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	tx := c.signed(ctx, nonce, to, data, max(priceFactor, 2))
-	if err := c.client.SendTransaction(ctx, tx); err != nil {
-		c.t.Fatal(err)
-	}
-	c.sim.Commit()
-	r, err := c.client.TransactionReceipt(ctx, tx.Hash())
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if r.Status != types.ReceiptStatusSuccessful {
-		c.t.Fatalf("transaction %s reverted", tx.Hash())
-	}
-	return r
-}
-
-func (c *e2eChain) signed(ctx context.Context, nonce uint64, to *common.Address, data []byte, priceFactor int64) *types.Transaction {
-	c.t.Helper()
-	price, err := c.client.SuggestGasPrice(ctx)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	tx, err := types.SignNewTx(c.key, types.LatestSignerForChainID(big.NewInt(1337)), &types.LegacyTx{
-		Nonce: nonce, GasPrice: new(big.Int).Mul(price, big.NewInt(priceFactor)), Gas: 3_000_000, To: to, Data: data,
-	})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return tx
-}
-
-// forkOut reorganises the chain so that r's block is replaced by one
-// without r: a fork from its parent, a same-nonce transaction priced higher
-// so r cannot return from the pool, and blocks until the new branch is
-// longer than the old.
-func (c *e2eChain) forkOut(r *types.Receipt) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	oldHead, err := c.client.BlockNumber(ctx)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	block, err := c.client.HeaderByNumber(ctx, r.BlockNumber)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	tx, _, err := c.client.TransactionByHash(ctx, r.TxHash)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if err := c.sim.Fork(block.ParentHash); err != nil {
-		c.t.Fatal(err)
-	}
-	data, err := c.abi.Pack("transfer", common.HexToAddress("0x00000000000000000000000000000000000000d1"), big.NewInt(1))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	price, err := c.client.SuggestGasPrice(ctx)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	factor := new(big.Int).Div(tx.GasPrice(), price).Int64()*3 + 3
-	// The pool catches up with the new head in the background and until
-	// then checks nonces against the old branch: retry "nonce too low".
-	replacement := c.signed(ctx, tx.Nonce(), &c.contract, data, factor)
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		err := c.client.SendTransaction(ctx, replacement)
-		if err == nil {
-			break
-		}
-		if !strings.Contains(err.Error(), "nonce too low") || time.Now().After(deadline) {
-			c.t.Fatal(err)
-		}
-	}
-	for {
-		c.sim.Commit()
-		head, err := c.client.BlockNumber(ctx)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		if head > oldHead {
-			break
-		}
-	}
-	if _, err := c.client.TransactionReceipt(ctx, r.TxHash); !errors.Is(err, ethereum.NotFound) {
-		c.t.Fatalf("the forked-out transaction is still on the chain (receipt error %v)", err)
-	}
 }
 
 // BenchmarkWebhookStore is BenchmarkWebhookIngest (watch/) with the sink
