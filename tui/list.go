@@ -38,6 +38,18 @@ func (c *cursor) clamp() {
 }
 
 func (c *cursor) setLen(n int)    { c.n = n; c.clamp() }
+
+// follow sets the row count and moves to the first row is(i) names: a
+// selection stays on its item when rows arrive or sort anew.
+func (c *cursor) follow(n int, is func(i int) bool) {
+	c.setLen(n)
+	for i := range n {
+		if is(i) {
+			c.set(i)
+			return
+		}
+	}
+}
 func (c *cursor) setHeight(h int) { c.h = h; c.clamp() }
 func (c *cursor) set(i int)       { c.pos = i; c.clamp() }
 

@@ -102,13 +102,7 @@ func (p *alertsPane) filter() {
 		}
 	}
 	p.cur.setHeight(p.listHeight())
-	p.cur.setLen(len(p.rows))
-	for i, al := range p.rows {
-		if al.ID == p.sel {
-			p.cur.set(i)
-			break
-		}
-	}
+	p.cur.follow(len(p.rows), func(i int) bool { return p.rows[i].ID == p.sel })
 	p.remember()
 }
 

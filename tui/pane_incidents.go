@@ -36,14 +36,8 @@ func (p *incidentsPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case stateMsg:
 		p.rows = p.Live.State.SortedIncidents()
-		p.cur.setLen(len(p.rows))
-		if inc := p.Live.Incident; inc != nil {
-			for i, r := range p.rows {
-				if r.ID == inc.ID {
-					p.cur.set(i)
-				}
-			}
-		}
+		inc := p.Live.Incident
+		p.cur.follow(len(p.rows), func(i int) bool { return inc != nil && p.rows[i].ID == inc.ID })
 	case tea.KeyMsg:
 		if p.cur.move(p.Keys, msg) || key.Matches(msg, p.Keys.Select) {
 			if p.cur.pos < len(p.rows) {

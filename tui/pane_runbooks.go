@@ -107,12 +107,7 @@ func (p *runbooksPane) rebuild() {
 		p.fits = append(p.fits, sev == "" || r.appliesTo(sev))
 	}
 	p.cur.setHeight(p.Height - p.detailHeight() - p.captions())
-	p.cur.setLen(len(p.props) + len(p.rows))
-	for i := 0; i < p.cur.n; i++ {
-		if p.itemKey(i) == p.sel {
-			p.cur.set(i)
-		}
-	}
+	p.cur.follow(len(p.props)+len(p.rows), func(i int) bool { return p.itemKey(i) == p.sel })
 	p.remember()
 }
 

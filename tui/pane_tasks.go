@@ -63,12 +63,7 @@ func (p *tasksPane) rebuild() {
 		}
 		return a.Due < b.Due
 	})
-	p.cur.setLen(len(p.rows))
-	for i, t := range p.rows {
-		if t.ID == p.sel {
-			p.cur.set(i)
-		}
-	}
+	p.cur.follow(len(p.rows), func(i int) bool { return p.rows[i].ID == p.sel })
 	p.remember()
 }
 

@@ -58,12 +58,7 @@ func (p *timersPane) rebuild() {
 		}
 		return a.NextDue(now) < b.NextDue(now)
 	})
-	p.cur.setLen(len(p.rows))
-	for i, t := range p.rows {
-		if t.ID == p.sel {
-			p.cur.set(i)
-		}
-	}
+	p.cur.follow(len(p.rows), func(i int) bool { return p.rows[i].ID == p.sel })
 	p.remember()
 }
 
