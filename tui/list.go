@@ -37,7 +37,7 @@ func (c *cursor) clamp() {
 	}
 }
 
-func (c *cursor) setLen(n int)    { c.n = n; c.clamp() }
+func (c *cursor) setLen(n int) { c.n = n; c.clamp() }
 
 // follow sets the row count and moves to the first row is(i) names: a
 // selection stays on its item when rows arrive or sort anew.
