@@ -50,17 +50,7 @@ func newE2E(t *testing.T, tmux, bin string) *e2e {
 
 func (e *e2e) cli(args ...string) string {
 	e.t.Helper()
-	cmd := exec.Command(e.bin, append([]string{"--home", e.home}, args...)...)
-	cmd.Env = e.env
-	out, err := cmd.Output()
-	if err != nil {
-		msg := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			msg = string(ee.Stderr)
-		}
-		e.t.Fatalf("tminus %s: %v %s", strings.Join(args, " "), err, msg)
-	}
-	return strings.TrimSpace(string(out))
+	return runBinary(e.t, e.bin, e.env, e.home, args...)
 }
 
 func (e *e2e) tmuxRun(args ...string) (string, error) {

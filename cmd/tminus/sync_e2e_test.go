@@ -33,17 +33,7 @@ func newRealCLI(t *testing.T) *realCLI {
 
 func (c *realCLI) run(home string, args ...string) string {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.bin, append([]string{"--home", home}, args...)...)
-	cmd.Env = c.env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		c.t.Fatalf("tminus %s: %v: %s", strings.Join(args, " "), err, stderr.String())
-	}
-	return strings.TrimSpace(string(out))
+	return runBinary(c.t, c.bin, c.env, home, args...)
 }
 
 // serve is a running `tminus serve`; t's cleanup kills it if the test did not.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -240,18 +239,7 @@ func newServeE2E(t *testing.T, bin string) *serveE2E {
 
 func (e *serveE2E) cli(args ...string) string {
 	e.t.Helper()
-	cmd := exec.Command(e.bin, append([]string{"--home", e.home}, args...)...)
-	cmd.Env = e.env
-	out, err := cmd.Output()
-	if err != nil {
-		msg := ""
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			msg = string(ee.Stderr)
-		}
-		e.t.Fatalf("tminus %s: %v %s", strings.Join(args, " "), err, msg)
-	}
-	return strings.TrimSpace(string(out))
+	return runBinary(e.t, e.bin, e.env, e.home, args...)
 }
 
 // serve starts `tminus serve` with the webhook on a free loopback port and
