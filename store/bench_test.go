@@ -21,7 +21,7 @@ import (
 // events takes a few seconds on all cores, ingesting them a few more.
 const (
 	benchEvents = 100_000
-	benchBatch  = 5_000 // events per Ingest call, as a bundle import or a sync would send them
+	benchBatch  = 5_000 // events per Ingest call, about a sync round (bundle import makes one call)
 )
 
 var benchHistory struct {

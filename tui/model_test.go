@@ -463,3 +463,18 @@ func TestAlertsShowThePolicysSuggestion(t *testing.T) {
 	}
 	h.contains("policy suggests P1: 1/3 watchers agree")
 }
+
+// At 80x24 a timeline row cuts a long note; the selected entry is shown in
+// full under the list, and following the tail means the newest one.
+func TestTimelineShowsTheSelectedEntryInFull(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("5")
+	note := "Relayer key rotated on the HSM; old key revoked at block 19,442,120 and the bridge is paused"
+	s.fake.external("bob", &domain.Note{Incident: s.p1, Text: note}, s.fake.now())
+	h.poll()
+	h.contains("bob · note.add", "old key revoked at block 19,442,120 and the", "bridge is paused")
+	h.press("k") // the entry above: its text, not the note's
+	h.lacks("bridge is paused")
+	h.contains("bob · runbook.propose", "'--ledger'")
+}

@@ -24,10 +24,20 @@ func newTimelinePane(c *Context) *timelinePane {
 
 func (p *timelinePane) SetSize(w, h int) {
 	p.Common.SetSize(w, h)
-	p.cur.setHeight(h)
+	p.cur.setHeight(h - p.detailHeight())
 	if p.follow {
 		p.cur.set(p.cur.n - 1)
 	}
+}
+
+// detailHeight reserves the pane's last lines for the selected entry in full when the
+// pane is narrow and tall enough: at 80x24 a row cuts a note after some forty characters,
+// and the notes are what responders write to each other.
+func (p *timelinePane) detailHeight() int {
+	if p.Height >= 12 && p.Width < 120 {
+		return 4
+	}
+	return 0
 }
 
 func (p *timelinePane) Title() string { return "Timeline · " + itoa(len(p.rows)) + " events" }
@@ -96,6 +106,25 @@ func (p *timelinePane) View() string {
 	from, to := p.cur.window()
 	for i := from; i < to; i++ {
 		lines = append(lines, p.row(&p.rows[i], i == p.cur.pos))
+	}
+	d := p.detailHeight()
+	if d == 0 || p.cur.pos >= len(p.rows) {
+		return fill(lines, p.Width, p.Height)
+	}
+	for len(lines) < p.Height-d {
+		lines = append(lines, spaces(p.Width))
+	}
+	lines = lines[:p.Height-d]
+	e := &p.rows[p.cur.pos]
+	head := "─ " + clock(e.At, p.Live.Now, p.Live.Loc, true) + " " + clean(e.By) + " · " + e.Kind + " "
+	lines = append(lines, p.ink.muted.on(fit(head, p.Width)))
+	body := wordWrap(clean(e.Text), p.Width-1, d-1)
+	for i := 0; i < d-1; i++ {
+		text := ""
+		if i < len(body) {
+			text = body[i]
+		}
+		lines = append(lines, p.ink.row.on(fit(" "+text, p.Width)))
 	}
 	return fill(lines, p.Width, p.Height)
 }
