@@ -3,6 +3,7 @@ package domain_test
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/tminus-ir/tminus/domain"
@@ -86,6 +87,17 @@ func FuzzDecodeBody(f *testing.F) {
 		}
 		if !json.Valid(enc) {
 			t.Fatal("invalid JSON")
+		}
+		// The fast decoder and encoding/json must agree on every body
+		// accepted: the fold reads with the fast one.
+		strict := reflect.New(reflect.TypeOf(b).Elem()).Interface()
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(strict); err != nil {
+			t.Fatalf("accepted body refused by encoding/json: %v", err)
+		}
+		if !reflect.DeepEqual(strict, b) {
+			t.Fatalf("decoders disagree:\n%#v\n%#v", strict, b)
 		}
 	})
 }

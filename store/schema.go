@@ -10,6 +10,8 @@ import (
 // opening some other database fails clearly instead of being "migrated".
 const appID = 0x746d6e73 // "tmns"
 
+const pageSize = 16384
+
 // migrations run in order, each in its own transaction; user_version
 // records how many have run.
 var migrations = []string{
@@ -92,6 +94,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		}
 		if n > 0 {
 			return notAStore(fmt.Errorf("it has tables but no tminus marker"))
+		}
+		// Only an empty file takes a page size. 16 KiB pages write a
+		// batch import's WAL in a quarter of the system calls of the
+		// default 4 KiB, about 5 us less per event (BENCHMARKS.md).
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
+			return err
 		}
 	} else if id != appID {
 		return notAStore(fmt.Errorf("application_id %#x", id))

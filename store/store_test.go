@@ -135,9 +135,11 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 		t.Fatalf("application_id %#x, user_version %d", id, version)
 	}
 	var mode string
+	var page int
 	s.r.QueryRow("PRAGMA journal_mode").Scan(&mode)
-	if mode != "wal" {
-		t.Fatalf("journal_mode %s", mode)
+	s.r.QueryRow("PRAGMA page_size").Scan(&page)
+	if mode != "wal" || page != pageSize {
+		t.Fatalf("journal_mode %s, page_size %d", mode, page)
 	}
 }
 
