@@ -92,7 +92,7 @@ func TestAcknowledgement(t *testing.T) {
 			st := fold(tm.Events)
 			accepted(t, st, events...)
 			i := st.Incidents[inc]
-			at, by := domain.Acknowledgement(st, i)
+			at, by := i.AckedAt, i.AckedBy
 			want := int64(0)
 			if c.ack >= 0 {
 				want = int64(events[c.ack].Time)
@@ -122,7 +122,8 @@ func TestAcknowledgementEarliestWins(t *testing.T) {
 	early := do(t, tm, 2, &domain.IncidentSeverity{Incident: inc.ID, Severity: "P1"})
 	st := fold(tm.Events)
 	accepted(t, st, late, early)
-	if at, by := domain.Acknowledgement(st, st.Incidents[inc.ID]); at != int64(early.Time) || by != "carol" {
+	if i := st.Incidents[inc.ID]; i.AckedAt != int64(early.Time) || i.AckedBy != "carol" {
+		at, by := i.AckedAt, i.AckedBy
 		t.Errorf("acknowledged at %d by %q, want %d by carol", at, by, early.Time)
 	}
 }

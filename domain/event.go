@@ -87,6 +87,38 @@ type Event struct {
 	Body     []byte // nil when redacted
 	Redacted bool
 	Raw      []byte // exactly the bytes that were signed and stored
+
+	// checked is the body as CheckBody decoded it, kept for Subject: a
+	// batch import checks bodies on every core, and the single writer
+	// then needs no second decode.
+	checked Body
+}
+
+// CheckBody decodes the body and checks it is valid and canonical
+// (DecodeBody). Call it before the event is shared between goroutines.
+func (e *Event) CheckBody() (Body, error) {
+	b, err := DecodeBody(e.Kind, e.Body)
+	if err != nil {
+		return nil, err
+	}
+	e.checked = b
+	return b, nil
+}
+
+// Subject is what the event is about (see Subject); zero for a redacted
+// event or one that belongs to no incident.
+func (e *Event) Subject() (ID, error) {
+	if e.Redacted {
+		return ID{}, nil
+	}
+	b := e.checked
+	if b == nil {
+		var err error
+		if b, err = decodeBody(e.Kind, e.Body); err != nil {
+			return ID{}, err
+		}
+	}
+	return Subject(e.ID, b), nil
 }
 
 // Key orders events for the fold: by lamport, then id.

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // RetroWindow is how long after resolution the retro is due.
@@ -35,6 +35,7 @@ func Fold(events []*Event, forks map[common.Address]uint64) *State {
 func (s *State) Apply(e *Event) {
 	s.Count++
 	s.Last = e.Key()
+	s.Chain = ID(crypto.Keccak256Hash(s.Chain[:], e.ID[:]))
 	if err := s.apply(e); err != nil {
 		s.Rejected = append(s.Rejected, Rejection{Event: e.ID, Author: e.Author, Kind: e.Kind, Reason: err.Error()})
 	}
@@ -258,9 +259,6 @@ func (s *State) alertObserve(a actor, b *AlertObserve) error {
 		al.Observers = append(al.Observers, a.m.Handle)
 	}
 	s.Watchers[a.m.Handle] = true
-	if inc := s.Incidents[al.Incident]; inc != nil {
-		s.log(inc, a, fmt.Sprintf("%s %s %s", strings.ToUpper(b.Status), b.Title, b.Fingerprint))
-	}
 	return nil
 }
 
@@ -278,7 +276,6 @@ func (s *State) alertAck(a actor, b *AlertAck) error {
 	}
 	if inc := s.Incidents[al.Incident]; inc != nil {
 		s.responded(inc, a)
-		s.log(inc, a, "acknowledged "+al.Title)
 	}
 	return nil
 }

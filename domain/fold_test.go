@@ -77,7 +77,7 @@ func TestFoldRejectsOutsiders(t *testing.T) {
 	rejected(t, st, strangerDeclare, "is not a member")
 	rejected(t, st, observer, "observer (read-only)")
 	rejected(t, st, observerAck, "observer (read-only)")
-	if len(st.Incidents) != 1 || len(st.Incidents[inc.ID].Timeline) != 1 || len(st.Alerts) != 0 {
+	if len(st.Incidents) != 1 || len(st.Timeline(st.Incidents[inc.ID], tm.Events)) != 1 || len(st.Alerts) != 0 {
 		t.Fatal("a rejected event changed the state")
 	}
 	// Rejected events are listed, never dropped: the count covers them.

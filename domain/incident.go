@@ -7,11 +7,6 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// log appends a timeline entry to an incident.
-func (s *State) log(inc *Incident, a actor, text string) {
-	inc.Timeline = append(inc.Timeline, Entry{Event: a.id, At: a.at, By: a.m.Handle, Kind: a.kind, Text: text})
-}
-
 func (s *State) incident(id ID) (*Incident, error) {
 	inc, ok := s.Incidents[id]
 	if !ok {
@@ -29,15 +24,10 @@ func (s *State) incidentDeclare(a actor, b *IncidentDeclare) error {
 	inc := &Incident{ID: a.id, Title: b.Title, Severity: b.Severity, Status: StatusDeclared, Drill: b.Drill,
 		DeclaredAt: a.at, DeclaredBy: a.m.Handle, Leads: map[string]string{RoleReporter: a.m.Handle},
 		Reached: map[string]int64{StatusDeclared: a.at}, Alerts: []ID{},
-		SevHistory: []SeverityChange{{At: a.at, By: a.m.Handle, Severity: b.Severity}}}
+		SevHistory: []SeverityChange{{Event: a.id, At: a.at, By: a.m.Handle, Severity: b.Severity}}}
 	s.Incidents[a.id] = inc
-	drill := ""
-	if b.Drill {
-		drill = "DRILL "
-	}
-	s.log(inc, a, fmt.Sprintf("%sdeclared [%s] %s", drill, b.Severity, b.Title))
 	for _, al := range b.Alerts {
-		s.link(inc, s.Alerts[al], a)
+		s.link(inc, s.Alerts[al])
 	}
 	return nil
 }
@@ -46,17 +36,16 @@ func (s *State) incidentDeclare(a actor, b *IncidentDeclare) error {
 // (a drill's facilitator links the alerts it injects); an acknowledgement
 // of the alert made before the link counts for the incident when its
 // first acknowledger is a responder.
-func (s *State) link(inc *Incident, al *Alert, a actor) {
+func (s *State) link(inc *Incident, al *Alert) {
 	if !containsID(inc.Alerts, al.ID) {
 		inc.Alerts = append(inc.Alerts, al.ID)
 	}
 	al.Incident = inc.ID
 	if al.AckedAt != 0 && len(al.AckedBy) > 0 {
 		if m := s.Members[al.AckedBy[0]]; m != nil && Responder(inc, m) {
-			acknowledge(inc, al.AckedAt)
+			acknowledge(inc, al.AckedAt, al.AckedBy[0])
 		}
 	}
-	s.log(inc, a, "linked alert "+al.Title)
 }
 
 // Responder reports whether m's actions on inc count as the team
@@ -78,10 +67,11 @@ func Responder(inc *Incident, m *Member) bool {
 var AckKinds = []string{KindAlertAck, KindIncidentSev, KindIncidentStatus, KindIncidentAssign}
 
 // acknowledge records a responder's acknowledgement at (unix ms): the
-// earliest one counts, whatever order the events fold in.
-func acknowledge(inc *Incident, at int64) {
+// earliest one counts, whatever order the events fold in; of two at the
+// same time, the first folded.
+func acknowledge(inc *Incident, at int64, by string) {
 	if inc.AckedAt == 0 || at < inc.AckedAt {
-		inc.AckedAt = at
+		inc.AckedAt, inc.AckedBy = at, by
 	}
 }
 
@@ -89,7 +79,7 @@ func acknowledge(inc *Incident, at int64) {
 // responder.
 func (s *State) responded(inc *Incident, a actor) {
 	if Responder(inc, a.m) {
-		acknowledge(inc, a.at)
+		acknowledge(inc, a.at, a.m.Handle)
 	}
 }
 
@@ -102,7 +92,7 @@ func (s *State) incidentLink(a actor, b *IncidentLink) error {
 	if !ok {
 		return fmt.Errorf("alert %s not found", b.Alert.Short())
 	}
-	s.link(inc, al, a)
+	s.link(inc, al)
 	return nil
 }
 
@@ -114,8 +104,7 @@ func (s *State) incidentSeverity(a actor, b *IncidentSeverity) error {
 	if inc.Severity == b.Severity {
 		return fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Severity)
 	}
-	inc.SevHistory = append(inc.SevHistory, SeverityChange{At: a.at, By: a.m.Handle, Severity: b.Severity})
-	s.log(inc, a, fmt.Sprintf("severity %s -> %s", inc.Severity, b.Severity))
+	inc.SevHistory = append(inc.SevHistory, SeverityChange{Event: a.id, At: a.at, By: a.m.Handle, Severity: b.Severity})
 	inc.Severity = b.Severity
 	s.responded(inc, a)
 	return nil
@@ -129,7 +118,7 @@ func (s *State) incidentStatus(a actor, b *IncidentStatus) error {
 	if inc.Status == b.Status {
 		return fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Status)
 	}
-	s.log(inc, a, fmt.Sprintf("status %s -> %s", inc.Status, b.Status))
+	inc.StatusHistory = append(inc.StatusHistory, StatusChange{Event: a.id, At: a.at, By: a.m.Handle, Status: b.Status})
 	inc.Status = b.Status
 	s.responded(inc, a)
 	if _, ok := inc.Reached[b.Status]; !ok {
@@ -165,7 +154,6 @@ func (s *State) incidentAssign(a actor, b *IncidentAssign) error {
 		return fmt.Errorf("%s does not hold the %s role", b.Member, b.Role)
 	}
 	inc.Leads[b.Role] = b.Member
-	s.log(inc, a, fmt.Sprintf("%s lead: %s", b.Role, b.Member))
 	s.responded(inc, a)
 	return nil
 }
@@ -189,7 +177,6 @@ func (s *State) taskAdd(a actor, b *TaskAdd) error {
 	}
 	s.Tasks[a.id] = &Task{ID: a.id, Incident: inc.ID, Title: b.Title, Owner: b.Owner, Due: b.Due, By: a.m.Handle, At: a.at}
 	inc.Tasks = append(inc.Tasks, a.id)
-	s.log(inc, a, "task: "+b.Title)
 	return nil
 }
 
@@ -202,7 +189,7 @@ func (s *State) task(id ID) (*Task, *Incident, error) {
 }
 
 func (s *State) taskDone(a actor, b *TaskDone) error {
-	t, inc, err := s.task(b.Task)
+	t, _, err := s.task(b.Task)
 	if err != nil {
 		return err
 	}
@@ -210,12 +197,11 @@ func (s *State) taskDone(a actor, b *TaskDone) error {
 		return fmt.Errorf("task %s is already done", t.ID.Short())
 	}
 	t.Done, t.DoneAt, t.DoneBy = true, a.at, a.m.Handle
-	s.log(inc, a, "done: "+t.Title)
 	return nil
 }
 
 func (s *State) taskAssign(a actor, b *TaskAssign) error {
-	t, inc, err := s.task(b.Task)
+	t, _, err := s.task(b.Task)
 	if err != nil {
 		return err
 	}
@@ -223,17 +209,14 @@ func (s *State) taskAssign(a actor, b *TaskAssign) error {
 		return err
 	}
 	t.Owner = b.Owner
-	s.log(inc, a, fmt.Sprintf("task %q -> %s", t.Title, b.Owner))
 	return nil
 }
 
+// note changes nothing the state keeps: its text is read with the
+// timeline, and the state's Chain covers it.
 func (s *State) note(a actor, b *Note) error {
-	inc, err := s.incident(b.Incident)
-	if err != nil {
-		return err
-	}
-	s.log(inc, a, b.Text)
-	return nil
+	_, err := s.incident(b.Incident)
+	return err
 }
 
 func (s *State) timerSet(a actor, b *TimerSet) error {
@@ -243,7 +226,6 @@ func (s *State) timerSet(a actor, b *TimerSet) error {
 	}
 	s.Timers[a.id] = &Timer{ID: a.id, Incident: inc.ID, Label: b.Label, Due: b.Due, Every: b.Every, By: a.m.Handle}
 	inc.Timers = append(inc.Timers, a.id)
-	s.log(inc, a, "timer: "+b.Label)
 	return nil
 }
 
@@ -257,7 +239,6 @@ func (s *State) timerDone(a actor, b *TimerDone) error {
 	}
 	t.Met, t.MetAt = true, a.at
 	if inc := s.Incidents[t.Incident]; inc != nil {
-		s.log(inc, a, "met: "+t.Label)
 	}
 	return nil
 }
@@ -268,7 +249,6 @@ func (s *State) evidenceAdd(a actor, b *EvidenceAdd) error {
 		return err
 	}
 	inc.Evidence = append(inc.Evidence, Evidence{Event: a.id, Name: b.Name, SHA256: b.SHA256, Size: b.Size, By: a.m.Handle, At: a.at})
-	s.log(inc, a, fmt.Sprintf("evidence %s sha256 %s", b.Name, b.SHA256[:12]))
 	return nil
 }
 
@@ -285,7 +265,6 @@ func (s *State) runbookPropose(a actor, b *RunbookPropose) error {
 	}
 	s.Proposals[a.id] = p
 	inc.Proposals = append(inc.Proposals, a.id)
-	s.log(inc, a, fmt.Sprintf("proposed %s step %d: %s", b.Runbook, b.Step, b.Command))
 	return nil
 }
 
@@ -318,7 +297,6 @@ func (s *State) runbookApprove(a actor, b *RunbookApprove) error {
 		return fmt.Errorf("%s already approved runbook proposal %s", a.m.Handle, p.ID.Short())
 	}
 	p.Approvals = append(p.Approvals, a.m.Handle)
-	s.log(s.Incidents[p.Incident], a, fmt.Sprintf("approved %s step %d (%d/%d)", p.Runbook, p.Step, len(p.Approvals), p.Quorum))
 	return nil
 }
 
@@ -338,8 +316,6 @@ func (s *State) runbookExec(a actor, b *RunbookExec) error {
 	}
 	p.Exec = &Execution{Event: a.id, By: a.m.Handle, At: a.at, ExitCode: b.ExitCode, DurationMs: b.DurationMs,
 		Output: b.Output, OutputSize: b.OutputSize, Truncated: b.Truncated, TimedOut: b.TimedOut}
-	s.log(s.Incidents[p.Incident], a, fmt.Sprintf("executed %s step %d: exit %d in %dms, output sha256 %s",
-		p.Runbook, p.Step, b.ExitCode, b.DurationMs, b.Output[:12]))
 	return nil
 }
 

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -94,28 +93,15 @@ func MetricsOf(s *State, inc *Incident) IncidentMetrics {
 	return m
 }
 
-// Acknowledgement is when (unix ms) and by whom an incident was first
-// acknowledged by a responder; 0 and "" while nobody has. The time is the
-// fold's Incident.AckedAt; the handle is read from the timeline entry that
-// set it, or from the linked alert whose earlier acknowledgement it is.
-func Acknowledgement(s *State, inc *Incident) (int64, string) {
-	if inc.AckedAt == 0 {
-		return 0, ""
-	}
-	for _, e := range inc.Timeline {
-		if e.At != inc.AckedAt || !contains(AckKinds, e.Kind) {
-			continue
-		}
-		if m := s.Members[e.By]; m != nil && Responder(inc, m) {
-			return inc.AckedAt, e.By
+// ReachedBy is who first moved the incident to status; "" if nobody did
+// (the declaration reaches "declared").
+func (inc *Incident) ReachedBy(status string) string {
+	for _, c := range inc.StatusHistory {
+		if c.Status == status {
+			return c.By
 		}
 	}
-	for _, id := range inc.Alerts {
-		if al, ok := s.Alerts[id]; ok && al.AckedAt == inc.AckedAt && len(al.AckedBy) > 0 {
-			return inc.AckedAt, al.AckedBy[0]
-		}
-	}
-	return inc.AckedAt, ""
+	return ""
 }
 
 // Milestone is when and by whom an incident first reached a phase.
@@ -127,7 +113,7 @@ type Milestone struct {
 }
 
 // Milestones lists the phases an incident reached, in Phases order: the
-// acknowledgement (see Acknowledgement) and each status's first arrival,
+// acknowledgement (Incident.AckedAt and AckedBy) and each status's first arrival,
 // with the member whose signed event made it.
 func Milestones(s *State, inc *Incident) []Milestone {
 	m := MetricsOf(s, inc)
@@ -139,16 +125,10 @@ func Milestones(s *State, inc *Incident) []Milestone {
 		}
 		ms := Milestone{Phase: phase, After: d}
 		if phase == PhaseAcknowledge {
-			ms.At, ms.By = Acknowledgement(s, inc)
+			ms.At, ms.By = inc.AckedAt, inc.AckedBy
 		} else {
 			status := phaseStatus[phase]
-			ms.At = inc.Reached[status]
-			for _, e := range inc.Timeline {
-				if e.Kind == KindIncidentStatus && e.At == ms.At && strings.HasSuffix(e.Text, "-> "+status) {
-					ms.By = e.By
-					break
-				}
-			}
+			ms.At, ms.By = inc.Reached[status], inc.ReachedBy(status)
 		}
 		out = append(out, ms)
 	}

@@ -31,6 +31,10 @@ type State struct {
 	Rejected  []Rejection               `json:"rejected"`
 	Count     uint64                    `json:"count"`
 	Last      Key                       `json:"last"`
+	// Chain is keccak256 chained over the id of every folded event in
+	// fold order, so the state hash covers the whole event set, notes
+	// included, and not only what the state keeps.
+	Chain ID `json:"chain"`
 }
 
 type Member struct {
@@ -101,22 +105,38 @@ type Incident struct {
 	Leads      map[string]string `json:"leads"`       // role -> handle
 	Reached    map[string]int64  `json:"transitions"` // status -> first time reached
 	SevHistory []SeverityChange  `json:"severity_history"`
-	Alerts     []ID              `json:"alerts"`
-	Tasks      []ID              `json:"tasks"`
-	Timers     []ID              `json:"timers"`
-	Proposals  []ID              `json:"proposals"`
-	Evidence   []Evidence        `json:"evidence"`
-	Timeline   []Entry           `json:"timeline"`
-	AckedAt    int64             `json:"acked_at,omitempty"`
+	// StatusHistory holds every status change after the declaration, in
+	// fold order.
+	StatusHistory []StatusChange `json:"status_history"`
+	Alerts        []ID           `json:"alerts"`
+	Tasks         []ID           `json:"tasks"`
+	Timers        []ID           `json:"timers"`
+	Proposals     []ID           `json:"proposals"`
+	Evidence      []Evidence     `json:"evidence"`
+	// AckedAt and AckedBy are the first acknowledgement by a responder
+	// (see Responder); 0 and "" until one.
+	AckedAt int64  `json:"acked_at,omitempty"`
+	AckedBy string `json:"acked_by,omitempty"`
 }
 
+// SeverityChange is one severity an incident was given; the first is its
+// declaration's.
 type SeverityChange struct {
+	Event    ID     `json:"event"`
 	At       int64  `json:"at"`
 	By       string `json:"by"`
 	Severity string `json:"severity"`
 }
 
-// Entry is one line of an incident's timeline.
+// StatusChange is one move of an incident to a status.
+type StatusChange struct {
+	Event  ID     `json:"event"`
+	At     int64  `json:"at"`
+	By     string `json:"by"`
+	Status string `json:"status"`
+}
+
+// Entry is one line of an incident's timeline (State.Timeline).
 type Entry struct {
 	Event ID     `json:"event"`
 	At    int64  `json:"at"`
