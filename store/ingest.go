@@ -116,7 +116,7 @@ func verifyAll(ctx context.Context, n int, event func(i int) (*domain.Event, err
 					err = fmt.Errorf("event %s is redacted: only full events can be stored", ev.ID.Short())
 				}
 				if err == nil {
-					_, err = domain.DecodeBody(ev.Kind, ev.Body)
+					_, err = ev.CheckBody()
 				}
 				out[i] <- verified{ev, err}
 			}

@@ -12,10 +12,17 @@ const appID = 0x746d6e73 // "tmns"
 
 const pageSize = 16384
 
+// A migration is SQL, then optionally Go code (for what SQL cannot
+// compute), in one transaction.
+type migration struct {
+	sql  string
+	fill func(context.Context, *sql.Tx) error
+}
+
 // migrations run in order, each in its own transaction; user_version
 // records how many have run.
-var migrations = []string{
-	`CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+var migrations = []migration{
+	{sql: `CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 	CREATE TABLE events (
 		ins     INTEGER PRIMARY KEY, -- arrival order, for "what is new"
 		id      BLOB NOT NULL UNIQUE,
@@ -61,22 +68,30 @@ var migrations = []string{
 		count   INTEGER NOT NULL,
 		state   BLOB NOT NULL,
 		PRIMARY KEY (lamport, id)
-	);`,
-	`CREATE TABLE peers (
+	);`},
+	{sql: `CREATE TABLE peers (
 		enode     TEXT PRIMARY KEY,
 		added     INTEGER NOT NULL,
 		last_seen INTEGER NOT NULL DEFAULT 0, -- unix ms, written by the running node
 		connected INTEGER NOT NULL DEFAULT 0,
 		behind    INTEGER NOT NULL DEFAULT 0  -- events the peer has that we lack
 	);
-	CREATE TABLE cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+	CREATE TABLE cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`},
 	// Nothing reads events by kind; the index cost every insert a b-tree
 	// write, a tenth of a batch import's writer time.
-	`DROP INDEX events_kind;`,
+	{sql: `DROP INDEX events_kind;`},
 	// The fold's acknowledgement rule changed: a snapshot folded under the
 	// old one would give another state hash than a fold from scratch.
 	// Add a migration like this whenever the fold changes.
-	`DELETE FROM snapshots;`,
+	{sql: `DELETE FROM snapshots;`},
+	// Timelines left the state for this index (docs/design.md, "State
+	// size"), and the state changed with them.
+	{sql: `CREATE TABLE subjects (
+		subject INTEGER NOT NULL, -- subjectKey of domain.Subject
+		ins     INTEGER NOT NULL, -- events.ins
+		PRIMARY KEY (subject, ins)
+	) WITHOUT ROWID;
+	DELETE FROM snapshots;`, fill: fillSubjects},
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -128,9 +143,16 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			v = cur - 1
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		m := migrations[v]
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if m.fill != nil {
+			if err := m.fill(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migration %d: %w", v+1, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", appID, v+1)); err != nil {
 			tx.Rollback()

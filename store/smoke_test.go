@@ -61,8 +61,9 @@ func TestSmokeReplicate(t *testing.T) {
 	if ha != hb {
 		t.Fatal("hash differs")
 	}
-	if len(sa.Rejected) != 0 || len(sa.Incidents[inc.ID].Timeline) != 2 {
-		t.Fatalf("%+v %+v", sa.Rejected, sa.Incidents[inc.ID].Timeline)
+	tl, err := a.Timeline(ctx, sa, sa.Incidents[inc.ID])
+	if err != nil || len(sa.Rejected) != 0 || len(tl) != 2 || tl[1].Text != "hello" {
+		t.Fatalf("%v %+v %+v", err, sa.Rejected, tl)
 	}
 	id, err := a.Resolve(ctx, inc.ID.String()[:7])
 	if err != nil || id != inc.ID {

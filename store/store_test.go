@@ -355,8 +355,11 @@ func TestAppendChain(t *testing.T) {
 		}
 	}
 	st, err := s.State(bg)
-	if err != nil || len(st.Rejected) != 0 || len(st.Incidents[b1.ID].Timeline) != 3 {
+	if err != nil || len(st.Rejected) != 0 {
 		t.Fatalf("state: %v %+v", err, st.Rejected)
+	}
+	if tl, err := s.Timeline(bg, st, st.Incidents[b1.ID]); err != nil || len(tl) != 3 {
+		t.Fatalf("timeline: %v %+v", err, tl)
 	}
 	// What Append stored is what was signed.
 	raw, err := s.Raw(bg, a3.ID)
@@ -423,8 +426,11 @@ func TestConcurrentAppendsTwoHandles(t *testing.T) {
 		}
 	}
 	st, err := b.State(bg)
-	if err != nil || len(st.Rejected) != 0 || len(st.Incidents[inc.ID].Timeline) != 1+6*per {
+	if err != nil || len(st.Rejected) != 0 {
 		t.Fatalf("state: %v, %d rejected", err, len(st.Rejected))
+	}
+	if tl, err := b.Timeline(bg, st, st.Incidents[inc.ID]); err != nil || len(tl) != 1+6*per {
+		t.Fatalf("timeline: %v, %d entries", err, len(tl))
 	}
 	if storeHash(t, a) != storeHash(t, b) {
 		t.Fatal("two handles on one file disagree")
@@ -465,8 +471,8 @@ func TestViewRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("append through another handle")
-	if tl := v.State().Incidents[inc.ID].Timeline; tl[len(tl)-1].Event != e.ID {
-		t.Fatal("the view does not show the new note")
+	if tl, err := a.Timeline(bg, v.State(), v.State().Incidents[inc.ID]); err != nil || tl[len(tl)-1].Event != e.ID {
+		t.Fatalf("the view does not show the new note: %v", err)
 	}
 
 	// 2. A late event that sorts before what the view folded.

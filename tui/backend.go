@@ -11,13 +11,16 @@ import (
 // notice new events, and a way to sign new ones. It is declared here, where it is used,
 // so tests drive the cockpit with an in-memory fake and no database or network.
 //
-// State, Refresh, Proposal and Gate are only called from the bubbletea Update goroutine:
+// State, Refresh, Timeline, Proposal and Gate are only called from the bubbletea Update goroutine:
 // Refresh may fold new events into the same *domain.State in place. Do and Exec may be
 // called from a command goroutine, so they must not touch that state; their effect shows
 // after the next Refresh.
 type Backend interface {
 	State() *domain.State
 	Refresh(ctx context.Context) (changed bool, err error)
+	// Timeline is an incident's timeline as State describes it, read on demand: the
+	// state does not hold timelines (store.Timeline).
+	Timeline(ctx context.Context, incident domain.ID) ([]domain.Entry, error)
 	// Me is the handle of the member this device signs as.
 	Me() string
 	// Workspace is the name shown in the header.
