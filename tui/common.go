@@ -31,6 +31,13 @@ type Live struct {
 	Runbooks []RunbookLine
 	// Running is the proposal whose command runs here now (one at a time); zero when none.
 	Running domain.ID
+	// Timeline is the selected incident's timeline, read from the backend when the state
+	// or the selection changes: the state does not hold timelines. TimelineErr is why the
+	// last read failed; Timeline then still holds the rows read before, if they are the
+	// same incident's, and nothing otherwise.
+	Timeline    []domain.Entry
+	TimelineErr error
+	timelineOf  domain.ID // the incident Timeline was read for
 }
 
 // Common is embedded by every pane: the shared context plus the pane's own size and focus.

@@ -19,12 +19,14 @@ import (
 // fake is an in-memory Backend: events are signed with fixed keys and folded with the
 // real domain fold, so authorization and rejections behave as with a store. Do queues
 // the event and Refresh folds it, as the store-backed backend does, so the cockpit sees
-// its own writes only through Refresh.
+// its own writes only through Refresh. It keeps every folded event, in fold order, and
+// describes timelines from them with the state, as the store does from its index.
 type fake struct {
 	t       testing.TB
 	mu      sync.Mutex
 	st      *domain.State
 	pending []*domain.Event
+	events  []*domain.Event // folded, in fold order
 	me      string
 	keys    map[string]domain.KeySigner
 	seq     map[common.Address]uint64
@@ -37,7 +39,9 @@ type fake struct {
 	synced        bool
 	runbooks      []RunbookLine
 	fail          error // Do returns it when set
+	timelineErr   error // Timeline returns it when set
 	refreshes     int
+	timelines     int // Timeline calls
 
 	// Runbook execution: what Exec reports, and the proposals it ran.
 	execExit int
@@ -106,8 +110,19 @@ func (f *fake) apply(handle string, body domain.Body, at time.Time) domain.ID {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e := f.seal(handle, body, at)
-	f.st.Apply(e)
+	f.fold(e)
 	return e.ID
+}
+
+// fold applies e and keeps it. The fold takes events in Key order only (a store
+// re-folds otherwise); an event queued by external and not yet refreshed would come
+// after a later one applied at once, so the fake refuses that order out loud.
+func (f *fake) fold(e *domain.Event) {
+	if n := len(f.events); n > 0 && !f.events[n-1].Key().Less(e.Key()) {
+		f.t.Errorf("fake: %s folded after a later event (apply while events are pending a Refresh)", e.Kind)
+	}
+	f.st.Apply(e)
+	f.events = append(f.events, e)
 }
 
 // external appends as another process or peer would: visible after the next Refresh.
@@ -135,10 +150,26 @@ func (f *fake) Refresh(context.Context) (bool, error) {
 		return false, nil
 	}
 	for _, e := range f.pending {
-		f.st.Apply(e)
+		f.fold(e)
 	}
 	f.pending = nil
 	return true, nil
+}
+
+// Timeline describes the incident's events with the state, as store.Timeline does;
+// State.Timeline picks the incident's own from all of them.
+func (f *fake) Timeline(_ context.Context, id domain.ID) ([]domain.Entry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.timelines++
+	if f.timelineErr != nil {
+		return nil, f.timelineErr
+	}
+	inc := f.st.Incidents[id]
+	if inc == nil {
+		return nil, fmt.Errorf("incident %s not found", id.Short())
+	}
+	return f.st.Timeline(inc, f.events), nil
 }
 
 func (f *fake) Do(_ context.Context, body domain.Body) (domain.ID, error) {

@@ -88,8 +88,7 @@ func New(b Backend, o Options) *Model {
 		paneRunbooks: newRunbooksPane(c), paneTimeline: newTimelinePane(c), paneIncidents: newIncidentsPane(c),
 	}
 	m.panes[m.focus].SetFocused(true)
-	m.resolveSelection()
-	m.broadcast(stateMsg{})
+	m.rebuild()
 	return m
 }
 
@@ -174,15 +173,52 @@ func (m *Model) refresh() bool {
 		m.status = failed(fmt.Errorf("reading the store: %w", err))
 		return true
 	}
-	if !changed {
-		return false
-	}
 	l := m.ctx.Live
+	if !changed {
+		if l.TimelineErr == nil {
+			return false
+		}
+		// A timeline that could not be read is tried again on the next poll, not left
+		// stale until something else happens.
+		m.readTimeline()
+		m.broadcast(stateMsg{})
+		return true
+	}
 	l.State = m.b.State() // a re-fold may hand over a new state
 	l.Me = m.b.Me()
-	m.resolveSelection()
-	m.broadcast(stateMsg{})
+	m.rebuild()
 	return true
+}
+
+// rebuild points the Live context at the current state and selection and has every pane
+// rebuild its rows. It runs on start, after a Refresh that folded something and when the
+// selection changes; never on a key or a tick, since reading the timeline is a query.
+func (m *Model) rebuild() {
+	m.resolveSelection()
+	m.readTimeline()
+	m.broadcast(stateMsg{})
+}
+
+// readTimeline reads the selected incident's timeline from the backend. A failed read is
+// reported on the status line, as a failed Refresh is; the rows on screen stay if they
+// are that incident's, since another incident's rows under this one would mislead.
+func (m *Model) readTimeline() {
+	l := m.ctx.Live
+	if l.Incident == nil {
+		l.Timeline, l.TimelineErr, l.timelineOf = nil, nil, domain.ID{}
+		return
+	}
+	id := l.Incident.ID
+	rows, err := m.b.Timeline(m.bg, id)
+	if err != nil {
+		if l.timelineOf != id {
+			l.Timeline, l.timelineOf = nil, id
+		}
+		l.TimelineErr = err
+		m.status = failed(fmt.Errorf("reading the timeline of %s: %w", id.Short(), err))
+		return
+	}
+	l.Timeline, l.TimelineErr, l.timelineOf = rows, nil, id
 }
 
 // resolveSelection points Live.Incident at the selected incident in the current state,
@@ -206,8 +242,7 @@ func (m *Model) selectIncident(id domain.ID) {
 		return
 	}
 	m.selID = id
-	m.resolveSelection()
-	m.broadcast(stateMsg{})
+	m.rebuild()
 }
 
 func (m *Model) broadcast(msg tea.Msg) {
@@ -288,7 +323,9 @@ func (m *Model) done(msg doneMsg) {
 		m.status = failed(errors.New("stored but refused by the fold: " + reason))
 		return
 	}
-	m.status = okStatus(msg.what)
+	if !m.status.err { // stored, but not read back: the failure is what must show
+		m.status = okStatus(msg.what)
+	}
 	if msg.after != nil {
 		msg.after(m, msg.id)
 	}

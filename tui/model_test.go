@@ -478,3 +478,64 @@ func TestTimelineShowsTheSelectedEntryInFull(t *testing.T) {
 	h.lacks("bridge is paused")
 	h.contains("bob · runbook.propose", "'--ledger'")
 }
+
+// The timeline is read from the backend, not the state: selecting another incident
+// must show that incident's own entries at once, following its newest.
+func TestSelectingAnIncidentShowsItsTimeline(t *testing.T) {
+	s := newScenario(t)
+	s.apply("carol", &domain.Note{Incident: s.p3, Text: "CDN origin pool drained; the docs site only"}, at("03:35:00"))
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("5")
+	h.contains("Outflow goes to 0x7a3f", "bob · runbook.propose")
+	h.press("6", "j", "5")
+	if h.m.Selected() != s.p3 {
+		t.Fatalf("selected %s, want the P3", h.m.Selected().Short())
+	}
+	h.contains("declared [P3] Docs site 502 on /bridge", "carol · note.add", "CDN origin pool drained; the docs site only")
+	h.lacks("Outflow goes to 0x7a3f", "runbook.propose", "declared [P1]")
+}
+
+// Reading the timeline is a query: on start, on a state change and on a new selection,
+// never on a key, a tick or a poll that found nothing.
+func TestTimelineIsReadOnlyWhenStateOrSelectionChanges(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	reads := func(want int) {
+		t.Helper()
+		if s.timelines != want {
+			t.Errorf("%d timeline reads, want %d", s.timelines, want)
+		}
+	}
+	reads(1)
+	h.press("5", "k", "k", "j", "G")
+	h.tick(time.Second)
+	h.poll()
+	reads(1)
+	s.external("bob", &domain.Note{Incident: s.p1, Text: "Second signer online"}, t0)
+	h.poll()
+	reads(2)
+	h.press("6", "j")
+	reads(3)
+	h.press("k", "k") // back to the P1, then past the top: the same incident again
+	reads(4)
+}
+
+// A failed read says so on the status line and keeps the incident's rows; it is tried
+// again on the next poll. Another incident's rows never stand in for the selected one's.
+func TestTimelineReadFailureIsShown(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("5")
+	s.timelineErr = errors.New("subjects index is locked")
+	s.external("bob", &domain.Note{Incident: s.p1, Text: "Second signer online"}, t0)
+	h.poll()
+	h.contains("✗ reading the timeline of "+s.p1.Short()+": subjects index is locked", "Outflow goes to 0x7a3f")
+	h.lacks("Second signer online")
+	h.press("6", "j", "5")
+	h.contains("timeline not read: subjects index is locked")
+	h.lacks("Outflow goes to 0x7a3f")
+	s.timelineErr = nil
+	h.poll()
+	h.contains("declared [P3] Docs site 502 on /bridge")
+	h.lacks("✗", "timeline not read")
+}

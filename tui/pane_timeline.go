@@ -48,7 +48,7 @@ func (p *timelinePane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		p.rows = nil
 		inc := p.Live.Incident
 		if inc != nil {
-			p.rows = inc.Timeline // read only; replaced on the next stateMsg
+			p.rows = p.Live.Timeline // read only; replaced on the next stateMsg
 			if inc.ID != p.inc {
 				p.inc, p.follow = inc.ID, true
 			}
@@ -100,6 +100,8 @@ func (p *timelinePane) View() string {
 	switch {
 	case p.Live.Incident == nil:
 		lines = append(lines, p.ink.muted.on(fit(" no incident selected", p.Width)))
+	case len(p.rows) == 0 && p.Live.TimelineErr != nil:
+		lines = append(lines, p.ink.err.on(fit(" timeline not read: "+clean(p.Live.TimelineErr.Error()), p.Width)))
 	case len(p.rows) == 0:
 		lines = append(lines, p.ink.muted.on(fit(" nothing yet", p.Width)))
 	}
