@@ -394,7 +394,7 @@ func (a *app) simulatedPeers(ctx context.Context, sc *runbooks.Scenario) (map[st
 // reachedAt is when (unix ms) and by whom the drill incident first met an
 // expectation; 0 when it has not.
 //
-// Acknowledged is domain.Acknowledgement: a responder's ack of a linked
+// Acknowledged is the incident's AckedAt and AckedBy: a responder's ack of a linked
 // alert or first triage action; the facilitator's declaration, links and
 // its simulated peers' actions never count. A status counts as reached
 // when it or any later status was reached (a jump from triaged to
@@ -404,7 +404,7 @@ func reachedAt(s *domain.State, inc *domain.Incident, what string) (int64, strin
 		return 0, ""
 	}
 	if what == runbooks.ExpectAcknowledged {
-		return domain.Acknowledgement(s, inc)
+		return inc.AckedAt, inc.AckedBy
 	}
 	target := -1
 	for i, st := range domain.Statuses {
@@ -425,12 +425,7 @@ func reachedAt(s *domain.State, inc *domain.Incident, what string) (int64, strin
 	if at == 0 {
 		return 0, ""
 	}
-	for _, e := range inc.Timeline {
-		if e.Kind == domain.KindIncidentStatus && e.At == at && strings.HasSuffix(e.Text, "-> "+status) {
-			return at, e.By
-		}
-	}
-	return at, ""
+	return at, inc.ReachedBy(status)
 }
 
 func (a *app) printScoreCard(c *scoreCard) error {

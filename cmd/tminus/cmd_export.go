@@ -47,7 +47,11 @@ func (a *app) exportCmd() *cobra.Command {
 			}
 			var buf bytes.Buffer
 			if format == "md" {
-				text, err := retroMarkdown(s, inc)
+				tl, err := a.timeline(ctx, s, inc)
+				if err != nil {
+					return err
+				}
+				text, err := retroMarkdown(s, inc, tl)
 				if err != nil {
 					return err
 				}
@@ -69,7 +73,7 @@ func (a *app) exportCmd() *cobra.Command {
 }
 
 // incidentData copies the folded incident into what the retro template reads.
-func incidentData(s *domain.State, inc *domain.Incident) runbooks.IncidentData {
+func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry) runbooks.IncidentData {
 	ms := func(v int64) time.Time {
 		if v == 0 {
 			return time.Time{}
@@ -87,7 +91,7 @@ func incidentData(s *domain.State, inc *domain.Incident) runbooks.IncidentData {
 			d.Deadlines = append(d.Deadlines, runbooks.Deadline{Label: t.Label, Due: ms(t.Due), Every: time.Duration(t.Every) * time.Millisecond})
 		}
 	}
-	for _, e := range inc.Timeline {
+	for _, e := range timeline {
 		d.Timeline = append(d.Timeline, runbooks.TimelineEntry{At: ms(e.At), By: e.By, Kind: e.Kind, Text: e.Text})
 	}
 	for _, id := range inc.Tasks {
@@ -117,8 +121,8 @@ func incidentData(s *domain.State, inc *domain.Incident) runbooks.IncidentData {
 
 // retroMarkdown is the retro form plus what the form has no place for:
 // the severity history and the time to recover.
-func retroMarkdown(s *domain.State, inc *domain.Incident) (string, error) {
-	d := incidentData(s, inc)
+func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entry) (string, error) {
+	d := incidentData(s, inc, timeline)
 	text, err := runbooks.RenderRetro(d)
 	if err != nil {
 		return "", err
@@ -166,7 +170,7 @@ func (a *app) exportLines(ctx context.Context, s *domain.State, inc *domain.Inci
 	if err != nil {
 		return err
 	}
-	keep := incidentRefs(s, inc)
+	keep := incidentRefs(inc)
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
@@ -187,67 +191,20 @@ func (a *app) exportLines(ctx context.Context, s *domain.State, inc *domain.Inci
 }
 
 // incidentRefs says whether an event belongs in full in an incident's
-// export: the roster, the declaration, anything whose body names the
-// incident, its tasks, timers or proposals, and its linked alerts'
-// observations and acknowledgements.
-func incidentRefs(s *domain.State, inc *domain.Incident) func(*domain.Event) bool {
-	ids := func(list []domain.ID) map[domain.ID]bool {
-		m := map[domain.ID]bool{}
-		for _, id := range list {
-			m[id] = true
-		}
-		return m
+// export: the roster, and every event about one of the incident's
+// subjects (domain.Subject), which is what its timeline shows.
+func incidentRefs(inc *domain.Incident) func(*domain.Event) bool {
+	subjects := map[domain.ID]bool{}
+	for _, id := range inc.Subjects() {
+		subjects[id] = true
 	}
-	tasks, timers, props, alerts := ids(inc.Tasks), ids(inc.Timers), ids(inc.Proposals), ids(inc.Alerts)
 	return func(e *domain.Event) bool {
 		switch e.Kind {
 		case domain.KindGenesis, domain.KindMemberPropose, domain.KindMemberApprove:
 			return true
-		case domain.KindIncidentDeclare:
-			return e.ID == inc.ID
 		}
-		if e.Redacted {
-			return false
-		}
-		b, err := domain.DecodeBody(e.Kind, e.Body)
-		if err != nil {
-			return false
-		}
-		switch b := b.(type) {
-		case *domain.IncidentSeverity:
-			return b.Incident == inc.ID
-		case *domain.IncidentStatus:
-			return b.Incident == inc.ID
-		case *domain.IncidentAssign:
-			return b.Incident == inc.ID
-		case *domain.IncidentLink:
-			return b.Incident == inc.ID
-		case *domain.TaskAdd:
-			return b.Incident == inc.ID
-		case *domain.Note:
-			return b.Incident == inc.ID
-		case *domain.TimerSet:
-			return b.Incident == inc.ID
-		case *domain.EvidenceAdd:
-			return b.Incident == inc.ID
-		case *domain.RunbookPropose:
-			return b.Incident == inc.ID
-		case *domain.TaskDone:
-			return tasks[b.Task]
-		case *domain.TaskAssign:
-			return tasks[b.Task]
-		case *domain.TimerDone:
-			return timers[b.Timer]
-		case *domain.RunbookApprove:
-			return props[b.Proposal]
-		case *domain.RunbookExec:
-			return props[b.Proposal]
-		case *domain.AlertObserve:
-			return alerts[domain.AlertID(b.Fingerprint)]
-		case *domain.AlertAck:
-			return alerts[b.Alert]
-		}
-		return false
+		subj, err := e.Subject()
+		return err == nil && subjects[subj]
 	}
 }
 

@@ -91,7 +91,11 @@ func (a *app) incidentShowCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("incident %s was refused by the fold (tminus log shows why)", id.Short())
 			}
-			d := viewIncidentDetail(s, inc)
+			tl, err := a.timeline(cmd.Context(), s, inc)
+			if err != nil {
+				return err
+			}
+			d := viewIncidentDetail(s, inc, tl)
 			if asJSON {
 				return a.printJSON(d)
 			}

@@ -135,6 +135,15 @@ func newStoreBackend(ctx context.Context, st *store.Store, signer domain.Signer,
 
 func (b *storeBackend) State() *domain.State { return b.view.State() }
 
+func (b *storeBackend) Timeline(ctx context.Context, id domain.ID) ([]domain.Entry, error) {
+	s := b.view.State()
+	inc, ok := s.Incidents[id]
+	if !ok {
+		return nil, fmt.Errorf("incident %s not found", id.Short())
+	}
+	return b.st.Timeline(ctx, s, inc)
+}
+
 // Refresh folds new events (from this process, other processes on the same home, or
 // peers through serve) and re-reads the peer table; either changing redraws.
 func (b *storeBackend) Refresh(ctx context.Context) (bool, error) {

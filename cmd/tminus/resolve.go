@@ -33,6 +33,15 @@ func (a *app) state(ctx context.Context) (*domain.State, error) {
 	return st.State(ctx)
 }
 
+// timeline reads an incident's timeline as s describes it.
+func (a *app) timeline(ctx context.Context, s *domain.State, inc *domain.Incident) ([]domain.Entry, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Timeline(ctx, s, inc)
+}
+
 // resolve turns an id prefix into the id of an event of one of kinds,
 // with an error that says where to find ids. It uses the id index, so it
 // costs the same on any size of store.

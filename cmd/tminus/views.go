@@ -136,10 +136,10 @@ func viewTask(t *domain.Task) taskView {
 		Incident: t.Incident.String()}
 }
 
-func viewIncidentDetail(s *domain.State, inc *domain.Incident) incidentDetail {
+func viewIncidentDetail(s *domain.State, inc *domain.Incident, timeline []domain.Entry) incidentDetail {
 	d := incidentDetail{incidentView: viewIncident(s, inc), Timeline: []entryView{}, Notes: []entryView{},
 		Evidence: []evidenceView{}, Proposals: []proposalView{}}
-	for _, e := range inc.Timeline {
+	for _, e := range timeline {
 		ev := entryView{At: ts(e.At), By: e.By, Kind: e.Kind, Text: e.Text, Event: e.Event.String()}
 		d.Timeline = append(d.Timeline, ev)
 		if e.Kind == domain.KindNote {
