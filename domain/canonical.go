@@ -22,16 +22,12 @@ func writeCanonical(w io.Writer, s *State) error {
 	bw.WriteByte('{')
 	first := true
 	for i := range t.NumField() {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if !f.IsExported() || name == "-" {
+		name, omitEmpty, ok := jsonField(t.Field(i))
+		if !ok {
 			continue
 		}
-		if name == "" {
-			name = f.Name
-		}
 		fv := v.Field(i)
-		if opts == "omitempty" && empty(fv) {
+		if omitEmpty && empty(fv) {
 			continue
 		}
 		if !first {
@@ -54,6 +50,19 @@ func writeCanonical(w io.Writer, s *State) error {
 	}
 	bw.WriteByte('}')
 	return bw.Flush()
+}
+
+// jsonField is how encoding/json names a struct field; ok is false for
+// one it skips.
+func jsonField(f reflect.StructField) (name string, omitEmpty, ok bool) {
+	name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if !f.IsExported() || name == "-" {
+		return "", false, false
+	}
+	if name == "" {
+		name = f.Name
+	}
+	return name, opts == "omitempty", true
 }
 
 // writeMap writes a map as encoding/json does: keys as strings, sorted.
@@ -107,7 +116,7 @@ func mapKey(k reflect.Value) (string, error) {
 	return "", &json.UnsupportedTypeError{Type: k.Type()}
 }
 
-func writeJSON(w *bufio.Writer, v any) error {
+func writeJSON(w io.Writer, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err

@@ -137,16 +137,9 @@ func TestConvergenceFromSnapshot(t *testing.T) {
 		rng := rand.New(rand.NewSource(seed))
 		for i := 0; i < 5; i++ {
 			cut := rng.Intn(len(ordered) + 1)
-			snap, err := fold(ordered[:cut]).Encode()
+			st, _, err := domain.Restore(fold(ordered[:cut]), 512, rng.Perm)
 			if err != nil {
 				t.Fatal(err)
-			}
-			st, err := domain.DecodeState(snap)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if again, _ := st.Encode(); string(again) != string(snap) {
-				t.Fatalf("seed %d: a decoded snapshot encodes differently", seed)
 			}
 			for _, e := range ordered[cut:] {
 				st.Apply(e)

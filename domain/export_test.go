@@ -8,3 +8,26 @@ func CanonicalBytes(s *State) ([]byte, error) {
 	err := writeCanonical(&b, s)
 	return b.Bytes(), err
 }
+
+// Restore round-trips a state through snapshot parts of about size
+// bytes, delivered in the order perm gives (nil: as encoded).
+func Restore(s *State, size int, perm func(n int) []int) (*State, int, error) {
+	var parts []Part
+	if err := s.EncodeParts(size, func(p Part) error { parts = append(parts, p); return nil }); err != nil {
+		return nil, 0, err
+	}
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	if perm != nil {
+		order = perm(len(parts))
+	}
+	d := NewStateDecoder()
+	for _, i := range order {
+		if err := d.Add(parts[i]); err != nil {
+			return nil, 0, err
+		}
+	}
+	return d.State(), len(parts), nil
+}

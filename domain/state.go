@@ -3,16 +3,15 @@ package domain
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
-	gojson "github.com/goccy/go-json"
 )
 
 // State is everything the fold derives from the event set. It is encoded
-// canonically (JSON, map keys sorted) for snapshots and StateHash,
-// so it holds no pointers to shared data and nothing clock-dependent.
+// as JSON for snapshots (EncodeParts) and canonically, map keys sorted,
+// for its Hash, so it holds no pointers to shared data and nothing
+// clock-dependent.
 type State struct {
 	WS     ID     `json:"ws"`
 	Name   string `json:"name"`
@@ -242,21 +241,6 @@ func NewState() *State {
 		Proposals: map[ID]*Proposal{},
 		Forked:    map[common.Address]uint64{},
 	}
-}
-
-// Encode is the canonical encoding, used for snapshots: JSON with sorted
-// map keys.
-func (s *State) Encode() ([]byte, error) { return json.Marshal(s) }
-
-// DecodeState restores a snapshot. goccy/go-json reads it five times
-// faster than encoding/json: at 100,000 events the state is some 20 MB,
-// and restoring it was most of what a command spent.
-func DecodeState(b []byte) (*State, error) {
-	s := NewState()
-	if err := gojson.Unmarshal(b, s); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 // Hash is the digest of the canonical encoding: replicas holding the same

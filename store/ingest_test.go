@@ -462,8 +462,18 @@ func lowerSnapshots(t testing.TB, every int) {
 	t.Cleanup(func() { snapshotEvery = old })
 }
 
+// snapshotKeys lists the stored snapshots, checking that each has parts
+// and that no part outlived its snapshot.
 func snapshotKeys(t *testing.T, s *Store) []domain.Key {
 	t.Helper()
+	var stray, bare int
+	s.r.QueryRow(`SELECT count(*) FROM snapshot_parts p WHERE NOT EXISTS
+		(SELECT 1 FROM snapshots s WHERE s.lamport = p.lamport AND s.id = p.id)`).Scan(&stray)
+	s.r.QueryRow(`SELECT count(*) FROM snapshots s WHERE NOT EXISTS
+		(SELECT 1 FROM snapshot_parts p WHERE s.lamport = p.lamport AND s.id = p.id)`).Scan(&bare)
+	if stray > 0 || bare > 0 {
+		t.Fatalf("%d snapshot parts without their snapshot, %d snapshots without parts", stray, bare)
+	}
 	rows, err := s.r.Query("SELECT lamport, id FROM snapshots ORDER BY lamport, id")
 	if err != nil {
 		t.Fatal(err)

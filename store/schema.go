@@ -84,14 +84,30 @@ var migrations = []migration{
 	// old one would give another state hash than a fold from scratch.
 	// Add a migration like this whenever the fold changes.
 	{sql: `DELETE FROM snapshots;`},
-	// Timelines left the state for this index (docs/design.md, "State
-	// size"), and the state changed with them.
+	// Timelines left the state for the subjects index, and snapshots are
+	// stored in parts (docs/design.md, "State size"); the state changed
+	// shape, so old snapshots go.
 	{sql: `CREATE TABLE subjects (
 		subject INTEGER NOT NULL, -- subjectKey of domain.Subject
 		ins     INTEGER NOT NULL, -- events.ins
 		PRIMARY KEY (subject, ins)
 	) WITHOUT ROWID;
-	DELETE FROM snapshots;`, fill: fillSubjects},
+	DROP TABLE snapshots;
+	CREATE TABLE snapshots (
+		lamport INTEGER NOT NULL,
+		id      BLOB NOT NULL,
+		count   INTEGER NOT NULL,
+		PRIMARY KEY (lamport, id)
+	);
+	CREATE TABLE snapshot_parts (
+		lamport INTEGER NOT NULL,
+		id      BLOB NOT NULL,
+		n       INTEGER NOT NULL, -- order of writing
+		field   TEXT NOT NULL,
+		data    BLOB NOT NULL,
+		PRIMARY KEY (lamport, id, n),
+		FOREIGN KEY (lamport, id) REFERENCES snapshots (lamport, id) ON DELETE CASCADE
+	);`, fill: fillSubjects},
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

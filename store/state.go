@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sort"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -81,15 +82,38 @@ func (s *Store) fold(ctx context.Context) (*domain.State, int64, error) {
 }
 
 func latestSnapshot(ctx context.Context, tx *sql.Tx) (*domain.State, error) {
-	var data []byte
-	err := tx.QueryRowContext(ctx, "SELECT state FROM snapshots ORDER BY lamport DESC, id DESC LIMIT 1").Scan(&data)
+	var key domain.Key
+	var id []byte
+	err := tx.QueryRowContext(ctx, "SELECT lamport, id FROM snapshots ORDER BY lamport DESC, id DESC LIMIT 1").Scan(&key.Lamport, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return domain.DecodeState(data)
+	copy(key.ID[:], id)
+	rows, err := tx.QueryContext(ctx, "SELECT field, data FROM snapshot_parts WHERE lamport = ? AND id = ? ORDER BY n", key.Lamport, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	dec := domain.NewStateDecoder()
+	for rows.Next() {
+		var p domain.Part
+		if err := rows.Scan(&p.Field, &p.Data); err != nil {
+			return nil, err
+		}
+		if err := dec.Add(p); err != nil {
+			return nil, fmt.Errorf("snapshot at %d/%s: %w", key.Lamport, key.ID.Short(), err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if st := dec.State(); st.Last != key {
+		return nil, fmt.Errorf("snapshot at %d/%s restores a state folded to %d/%s", key.Lamport, key.ID.Short(), st.Last.Lamport, st.Last.ID.Short())
+	}
+	return dec.State(), nil
 }
 
 func forksTx(ctx context.Context, tx *sql.Tx) (map[common.Address]uint64, error) {
@@ -110,14 +134,16 @@ func forksTx(ctx context.Context, tx *sql.Tx) (map[common.Address]uint64, error)
 	return out, rows.Err()
 }
 
+// snapshotPart is the size of a snapshot's parts: large enough that a
+// part costs little, small enough that none is a burden to hold.
+const snapshotPart = 256 << 10
+
 // saveSnapshot stores st, folded from the events that had arrived up to
 // arrival, unless an event that arrived since sorts before st.Last: then
-// st no longer reflects every event up to its key.
+// st no longer reflects every event up to its key. The state is encoded
+// into the transaction part by part: holding the whole encoding was most
+// of the peak memory of a fold at a million events.
 func (s *Store) saveSnapshot(ctx context.Context, st *domain.State, arrival int64) error {
-	data, err := st.Encode()
-	if err != nil {
-		return err
-	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var late int
 		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events WHERE ins > ?
@@ -133,8 +159,25 @@ func (s *Store) saveSnapshot(ctx context.Context, st *domain.State, arrival int6
 		if !sameForks(forks, st.Forked) {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO snapshots (lamport, id, count, state) VALUES (?, ?, ?, ?)",
-			st.Last.Lamport, st.Last.ID[:], st.Count, data); err != nil {
+		key := []any{st.Last.Lamport, st.Last.ID[:]}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM snapshots WHERE lamport = ? AND id = ?", key...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO snapshots (lamport, id, count) VALUES (?, ?, ?)", append(key, st.Count)...); err != nil {
+			return err
+		}
+		ins, err := tx.PrepareContext(ctx, "INSERT INTO snapshot_parts (lamport, id, n, field, data) VALUES (?, ?, ?, ?, ?)")
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		n := 0
+		err = st.EncodeParts(snapshotPart, func(p domain.Part) error {
+			n++
+			_, err := ins.ExecContext(ctx, st.Last.Lamport, st.Last.ID[:], n, p.Field, p.Data)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM snapshots WHERE (lamport, id) NOT IN

@@ -112,6 +112,9 @@ func TestSubjectsMigration(t *testing.T) {
 	// Back to the schema before the index, with a snapshot.
 	for _, q := range []string{
 		"DROP TABLE subjects",
+		"DROP TABLE snapshot_parts",
+		"DROP TABLE snapshots",
+		"CREATE TABLE snapshots (lamport INTEGER NOT NULL, id BLOB NOT NULL, count INTEGER NOT NULL, state BLOB NOT NULL, PRIMARY KEY (lamport, id))",
 		"INSERT INTO snapshots (lamport, id, count, state) VALUES (1, x'00', 1, '{}')",
 		fmt.Sprintf("PRAGMA user_version = %d", len(migrations)-1),
 	} {
