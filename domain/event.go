@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -153,12 +154,12 @@ func Decode(raw []byte) (*Event, error) {
 	if len(raw) > MaxEventSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), MaxEventSize)
 	}
-	var w wire
-	if err := rlp.DecodeBytes(raw, &w); err != nil {
+	w, err := decodeWire(raw)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	e := &Event{Raw: raw, Sig: w.Sig, Body: w.Body, Redacted: w.Body == nil}
-	if err := rlp.DecodeBytes(w.Header, &e.Header); err != nil {
+	if err := decodeHeader(w.Header, &e.Header); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
 	e.ID = ID(crypto.Keccak256Hash(w.Header))
@@ -226,10 +227,45 @@ func (e *Event) Verify() error {
 	if err != nil {
 		return fmt.Errorf("event %s: %w: %v", e.ID.Short(), ErrBadSignature, err)
 	}
-	if common.BytesToAddress(crypto.Keccak256(pub[1:])[12:]) != e.Author {
+	if !authorKeys.is(e.Author, pub) {
 		return fmt.Errorf("event %s: %w %s", e.ID.Short(), ErrWrongAuthor, e.Author.Hex())
 	}
 	return nil
+}
+
+// authorKeys remembers the public keys of recent authors, so that
+// verifying their events skips hashing the recovered key into an address.
+// A batch comes from a handful of authors; the bound keeps a flood of
+// strangers from growing it.
+var authorKeys = keyCache{max: 1024}
+
+type keyCache struct {
+	mu   sync.RWMutex
+	keys map[common.Address]string
+	max  int
+}
+
+// is reports whether pub, an uncompressed public key, is author's.
+func (c *keyCache) is(author common.Address, pub []byte) bool {
+	c.mu.RLock()
+	known, ok := c.keys[author]
+	c.mu.RUnlock()
+	if ok && known == string(pub) {
+		return true
+	}
+	if common.BytesToAddress(crypto.Keccak256(pub[1:])[12:]) != author {
+		return false
+	}
+	c.mu.Lock()
+	if len(c.keys) >= c.max {
+		c.keys = nil
+	}
+	if c.keys == nil {
+		c.keys = map[common.Address]string{}
+	}
+	c.keys[author] = string(pub)
+	c.mu.Unlock()
+	return true
 }
 
 // SigningHash is the EIP-191 "personal_sign" digest of an id, so any

@@ -139,6 +139,10 @@ func TestSealDecodeVerify(t *testing.T) {
 func TestVerifyRefuses(t *testing.T) {
 	alice, bob := domaintest.Signer(1, 0), domaintest.Signer(1, 1)
 	e := sealed(t, alice, note())
+	// Verified once, alice's key is remembered: no forgery may pass on it.
+	if err := e.Verify(); err != nil {
+		t.Fatal(err)
+	}
 	flip := func(i int) []byte {
 		sig := append([]byte(nil), e.Sig...)
 		sig[i] ^= 0x01

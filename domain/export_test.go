@@ -1,6 +1,10 @@
 package domain
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/ethereum/go-ethereum/rlp"
+)
 
 // CanonicalBytes is writeCanonical into memory, for tests.
 func CanonicalBytes(s *State) ([]byte, error) {
@@ -30,4 +34,23 @@ func Restore(s *State, size int, perm func(n int) []int) (*State, int, error) {
 		}
 	}
 	return d.State(), len(parts), nil
+}
+
+// DecodeWire is the hand decoder of the envelope; ReflectWire is rlp's,
+// which it must match.
+func DecodeWire(raw []byte) (sig, body []byte, h Header, err error) {
+	w, err := decodeWire(raw)
+	if err == nil {
+		err = decodeHeader(w.Header, &h)
+	}
+	return w.Sig, w.Body, h, err
+}
+
+func ReflectWire(raw []byte) (sig, body []byte, h Header, err error) {
+	var w wire
+	err = rlp.DecodeBytes(raw, &w)
+	if err == nil {
+		err = rlp.DecodeBytes(w.Header, &h)
+	}
+	return w.Sig, w.Body, h, err
 }

@@ -31,6 +31,16 @@ func FuzzDecode(f *testing.F) {
 		f.Add(raw)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		// The hand decoder accepts what rlp's reflection accepts, as
+		// the same values.
+		sig, body, h, err := domain.DecodeWire(raw)
+		rsig, rbody, rh, rerr := domain.ReflectWire(raw)
+		if (err == nil) != (rerr == nil) {
+			t.Fatalf("hand decoder: %v, rlp: %v", err, rerr)
+		}
+		if err == nil && (!bytes.Equal(sig, rsig) || !bytes.Equal(body, rbody) || (body == nil) != (rbody == nil) || !reflect.DeepEqual(h, rh)) {
+			t.Fatalf("decoders disagree:\n%x %x %+v\n%x %x %+v", sig, body, h, rsig, rbody, rh)
+		}
 		e, err := domain.Decode(raw)
 		if err != nil {
 			return

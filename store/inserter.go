@@ -188,12 +188,13 @@ func (in *inserter) insert(e *domain.Event, rep *Report, fromOrphans bool) error
 	if skewed {
 		rep.Skewed++
 	}
-	if err := in.exec(`INSERT INTO events (id, author, seq, lamport, time, kind, body, raw, skewed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID[:], e.Author[:], e.Seq, e.Lamport, int64(e.Time), e.Kind, e.Body, e.Raw, skewed); err != nil {
+	subject, err := subjectKey(e)
+	if err != nil {
 		return err
 	}
-	if err := in.indexSubject(e); err != nil {
+	if err := in.exec(`INSERT INTO events (id, author, seq, lamport, time, kind, body, raw, skewed, subject)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID[:], e.Author[:], e.Seq, e.Lamport, int64(e.Time), e.Kind, e.Body, e.Raw, skewed, subject); err != nil {
 		return err
 	}
 	in.links[e.ID] = link{e.Author, e.Seq, e.Lamport}

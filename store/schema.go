@@ -84,14 +84,10 @@ var migrations = []migration{
 	// old one would give another state hash than a fold from scratch.
 	// Add a migration like this whenever the fold changes.
 	{sql: `DELETE FROM snapshots;`},
-	// Timelines left the state for the subjects index, and snapshots are
+	// Timelines left the state for the events_subject index, and snapshots are
 	// stored in parts (docs/design.md, "State size"); the state changed
 	// shape, so old snapshots go.
-	{sql: `CREATE TABLE subjects (
-		subject INTEGER NOT NULL, -- subjectKey of domain.Subject
-		ins     INTEGER NOT NULL, -- events.ins
-		PRIMARY KEY (subject, ins)
-	) WITHOUT ROWID;
+	{sql: `ALTER TABLE events ADD COLUMN subject INTEGER; -- subjectKey of domain.Subject, NULL for none
 	DROP TABLE snapshots;
 	CREATE TABLE snapshots (
 		lamport INTEGER NOT NULL,

@@ -11,35 +11,38 @@ import (
 	"github.com/tminus-ir/tminus/domain"
 )
 
-// The subjects table indexes each event by what it is about
-// (domain.Subject), so an incident's timeline is read on demand instead
-// of living in the folded state.
+// Each event is indexed by what it is about (domain.Subject, the events
+// table's subject column), so an incident's timeline is read on demand
+// instead of living in the folded state.
 
 // subjectKey is the index's key for a subject: its first 8 bytes. Keys
 // are 8 bytes, not 32, to keep the index small on the writer's path; a
 // colliding key only brings an extra row that State.Timeline skips.
-func subjectKey(id domain.ID) int64 { return int64(binary.BigEndian.Uint64(id[:8])) }
-
-// indexSubject records the event just inserted under its subject.
-func (in *inserter) indexSubject(e *domain.Event) error {
+// Events about nothing (workspace and roster) have none.
+func subjectKey(e *domain.Event) (any, error) {
 	subj, err := e.Subject()
 	if err != nil {
-		return fmt.Errorf("event %s: %w", e.ID.Short(), err)
+		return nil, fmt.Errorf("event %s: %w", e.ID.Short(), err)
 	}
 	if subj.IsZero() {
-		return nil
+		return nil, nil
 	}
-	return in.exec("INSERT INTO subjects (subject, ins) VALUES (?, last_insert_rowid())", subjectKey(subj))
+	return keyOf(subj), nil
 }
 
-// fillSubjects indexes the events of a store made before the subjects
-// table.
+func keyOf(id domain.ID) int64 { return int64(binary.BigEndian.Uint64(id[:8])) }
+
+// fillSubjects indexes the events of a store made before the subject
+// column.
 func fillSubjects(ctx context.Context, tx *sql.Tx) error {
 	rows, err := tx.QueryContext(ctx, "SELECT "+rowCols+" FROM events")
 	if err != nil {
 		return err
 	}
-	type entry struct{ key, ins int64 }
+	type entry struct {
+		ins int64
+		key any
+	}
 	var todo []entry
 	for rows.Next() {
 		r, err := scanRow(rows)
@@ -47,20 +50,18 @@ func fillSubjects(ctx context.Context, tx *sql.Tx) error {
 			rows.Close()
 			return err
 		}
-		subj, err := r.Subject()
+		key, err := subjectKey(r.Event)
 		if err != nil {
 			rows.Close()
-			return fmt.Errorf("event %s: %w", r.ID.Short(), err)
+			return err
 		}
-		if !subj.IsZero() {
-			todo = append(todo, entry{subjectKey(subj), r.Arrival})
-		}
+		todo = append(todo, entry{r.Arrival, key})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	st, err := tx.PrepareContext(ctx, "INSERT INTO subjects (subject, ins) VALUES (?, ?)")
+	st, err := tx.PrepareContext(ctx, "UPDATE events SET subject = ? WHERE ins = ?")
 	if err != nil {
 		return err
 	}
@@ -70,7 +71,8 @@ func fillSubjects(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 	}
-	return nil
+	_, err = tx.ExecContext(ctx, "CREATE INDEX events_subject ON events (subject)")
+	return err
 }
 
 // Timeline is the incident's timeline as st describes it: the stored
@@ -84,11 +86,10 @@ func (s *Store) Timeline(ctx context.Context, st *domain.State, inc *domain.Inci
 		n := min(chunk, len(subjects))
 		args := make([]any, n)
 		for i, id := range subjects[:n] {
-			args[i] = subjectKey(id)
+			args[i] = keyOf(id)
 		}
 		subjects = subjects[n:]
-		q := "SELECT " + prefixed("e.", rowCols) + " FROM subjects s JOIN events e ON e.ins = s.ins WHERE s.subject IN (?" +
-			strings.Repeat(", ?", n-1) + ")"
+		q := "SELECT " + rowCols + " FROM events WHERE subject IN (?" + strings.Repeat(", ?", n-1) + ")"
 		rows, err := s.r.QueryContext(ctx, q, args...)
 		err = eachRow(rows, err, func(r Row) error {
 			if !seen[r.Arrival] {
@@ -103,13 +104,4 @@ func (s *Store) Timeline(ctx context.Context, st *domain.State, inc *domain.Inci
 	}
 	sort.Slice(evs, func(i, j int) bool { return evs[i].Key().Less(evs[j].Key()) })
 	return st.Timeline(inc, evs), nil
-}
-
-// prefixed qualifies a column list with a table alias.
-func prefixed(alias, cols string) string {
-	parts := strings.Split(cols, ", ")
-	for i, c := range parts {
-		parts[i] = alias + c
-	}
-	return strings.Join(parts, ", ")
 }

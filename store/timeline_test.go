@@ -97,7 +97,7 @@ func TestTimelineManySubjects(t *testing.T) {
 	}
 }
 
-// A store made before the subjects index gets it filled on open, and its
+// A store made before the subject index gets it filled on open, and its
 // snapshots, folded into the old state, are dropped.
 func TestSubjectsMigration(t *testing.T) {
 	tm, inc := timelineTeam(t)
@@ -111,7 +111,8 @@ func TestSubjectsMigration(t *testing.T) {
 	}
 	// Back to the schema before the index, with a snapshot.
 	for _, q := range []string{
-		"DROP TABLE subjects",
+		"DROP INDEX events_subject",
+		"ALTER TABLE events DROP COLUMN subject",
 		"DROP TABLE snapshot_parts",
 		"DROP TABLE snapshots",
 		"CREATE TABLE snapshots (lamport INTEGER NOT NULL, id BLOB NOT NULL, count INTEGER NOT NULL, state BLOB NOT NULL, PRIMARY KEY (lamport, id))",
