@@ -206,3 +206,28 @@ func TestMilestones(t *testing.T) {
 		}
 	}
 }
+
+// Acks of an alert made before it is linked count by their own times: the
+// earliest responder's ack wins, not the first to fold, and a
+// non-responder's earlier ack does not hide a responder's later one.
+func TestAcknowledgementBeforeLinkEarliestWins(t *testing.T) {
+	tm := domaintest.NewTeam(9, 3)
+	found(t, tm, quorum1, domain.RoleTriage)
+	add(t, tm, 0, member(tm, 1, "bob", domain.RoleTriage))
+	add(t, tm, 0, member(tm, 2, "carol", domain.RoleTriage))
+	do(t, tm, 0, &domain.AlertObserve{Fingerprint: "fp", Title: "outflow", Status: domain.AlertFiring})
+	tm.Clock += 60_000
+	do(t, tm, 1, &domain.AlertAck{Alert: domain.AlertID("fp")})
+	tm.Clock -= 30_000 // carol's clock is behind
+	early := do(t, tm, 2, &domain.AlertAck{Alert: domain.AlertID("fp")})
+	tm.Clock += 60_000
+	inc := do(t, tm, 0, &domain.IncidentDeclare{Title: "Drain", Severity: "P1", Alerts: []domain.ID{domain.AlertID("fp")}})
+	st := fold(tm.Events)
+	al, i := st.Alerts[domain.AlertID("fp")], st.Incidents[inc.ID]
+	if al.AckedAt != int64(early.Time) || len(al.Acks) != 2 || al.Acks[0].By != "bob" {
+		t.Fatalf("alert acks %+v at %d, want the earliest %d", al.Acks, al.AckedAt, early.Time)
+	}
+	if i.AckedAt != int64(early.Time) || i.AckedBy != "carol" {
+		t.Fatalf("acknowledged at %d by %q, want %d by carol", i.AckedAt, i.AckedBy, early.Time)
+	}
+}

@@ -267,11 +267,11 @@ func (s *State) alertAck(a actor, b *AlertAck) error {
 	if !ok {
 		return fmt.Errorf("alert %s not found", b.Alert.Short())
 	}
-	if containsStr(al.AckedBy, a.m.Handle) {
+	if containsStr(al.Ackers(), a.m.Handle) {
 		return fmt.Errorf("%s already acknowledged alert %s", a.m.Handle, b.Alert.Short())
 	}
-	al.AckedBy = append(al.AckedBy, a.m.Handle)
-	if al.AckedAt == 0 {
+	al.Acks = append(al.Acks, Ack{By: a.m.Handle, At: a.at})
+	if al.AckedAt == 0 || a.at < al.AckedAt {
 		al.AckedAt = a.at
 	}
 	if inc := s.Incidents[al.Incident]; inc != nil {

@@ -45,7 +45,7 @@ func TestFoldHappyPath(t *testing.T) {
 	if i.Severity != "P2" || i.DeclaredBy != "bob" || i.Leads[domain.RoleReporter] != "bob" || len(i.Alerts) != 1 || i.AckedAt != int64(ack.Time) {
 		t.Fatalf("incident: %+v", i)
 	}
-	if a := st.Alerts[domain.AlertID("fp1")]; a.Incident != inc.ID || a.Observers[0] != "bob" || a.AckedBy[0] != "alice" {
+	if a := st.Alerts[domain.AlertID("fp1")]; a.Incident != inc.ID || a.Observers[0] != "bob" || a.Acks[0].By != "alice" {
 		t.Fatalf("alert: %+v", a)
 	}
 	if tk := st.Tasks[task.ID]; !tk.Done || tk.DoneBy != "bob" || tk.Owner != "bob" {

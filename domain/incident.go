@@ -33,17 +33,17 @@ func (s *State) incidentDeclare(a actor, b *IncidentDeclare) error {
 }
 
 // link ties an alert to an incident. Linking is not an acknowledgement
-// (a drill's facilitator links the alerts it injects); an acknowledgement
-// of the alert made before the link counts for the incident when its
-// first acknowledger is a responder.
+// (a drill's facilitator links the alerts it injects); each responder's
+// acknowledgement of the alert made before the link counts for the
+// incident, the earliest first.
 func (s *State) link(inc *Incident, al *Alert) {
 	if !containsID(inc.Alerts, al.ID) {
 		inc.Alerts = append(inc.Alerts, al.ID)
 	}
 	al.Incident = inc.ID
-	if al.AckedAt != 0 && len(al.AckedBy) > 0 {
-		if m := s.Members[al.AckedBy[0]]; m != nil && Responder(inc, m) {
-			acknowledge(inc, al.AckedAt, al.AckedBy[0])
+	for _, ack := range al.Acks {
+		if m := s.Members[ack.By]; m != nil && Responder(inc, m) {
+			acknowledge(inc, ack.At, ack.By)
 		}
 	}
 }

@@ -79,12 +79,27 @@ type Alert struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	FirstSeen   int64             `json:"first_seen"`
 	LastSeen    int64             `json:"last_seen"`
-	Observers   []string          `json:"observers"` // handles, in order of first observation
-	AckedBy     []string          `json:"acked_by,omitempty"`
-	AckedAt     int64             `json:"acked_at,omitempty"`
+	Observers   []string          `json:"observers"`          // handles, in order of first observation
+	Acks        []Ack             `json:"acks,omitempty"`     // in fold order, one per member
+	AckedAt     int64             `json:"acked_at,omitempty"` // the earliest ack
 	Incident    ID                `json:"incident,omitempty"`
 	Reorged     bool              `json:"reorged,omitempty"`
 	Count       int               `json:"count"`
+}
+
+// Ack is one member's acknowledgement of an alert.
+type Ack struct {
+	By string `json:"by"`
+	At int64  `json:"at"`
+}
+
+// Ackers are the handles that acknowledged the alert, in fold order.
+func (al *Alert) Ackers() []string {
+	out := make([]string, len(al.Acks))
+	for i, a := range al.Acks {
+		out[i] = a.By
+	}
+	return out
 }
 
 // AlertID is derived from the fingerprint, not from whichever observation

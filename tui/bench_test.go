@@ -49,7 +49,7 @@ func bigFake(tb testing.TB) *fake {
 			Source: "am", Severity: domain.Severities[i%4], Status: domain.AlertFiring, FirstSeen: ms + int64(i)*1000,
 			LastSeen: ms + int64(i)*1000, Observers: []string{"alice", "bob"}[:1+i%2]}
 		if i%3 == 0 {
-			al.AckedBy = []string{"carol"}
+			al.Acks = []domain.Ack{{By: "carol", At: al.FirstSeen}}
 		}
 		s.Alerts[al.ID] = al
 	}

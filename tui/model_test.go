@@ -52,7 +52,7 @@ func TestAckAlert(t *testing.T) {
 	h.press("j") // the next key clears the status line
 	h.lacks("✗")
 	h.press("a")
-	if got := s.st.Alerts[s.bridge].AckedBy; len(got) != 1 || got[0] != "alice" {
+	if got := s.st.Alerts[s.bridge].Ackers(); len(got) != 1 || got[0] != "alice" {
 		t.Fatalf("bridge alert acked by %v, want [alice]", got)
 	}
 	h.contains("✓ acknowledged")

@@ -80,7 +80,7 @@ func (p *alertsPane) rebuild() {
 	for _, al := range p.all {
 		if al.Status == domain.AlertFiring {
 			p.firing++
-			if len(al.AckedBy) == 0 {
+			if len(al.Acks) == 0 {
 				p.unack++
 			}
 		}
@@ -228,8 +228,8 @@ func (p *alertsPane) detail(al *domain.Alert) []string {
 	seen := "seen " + itoa(al.Count) + "× · first " + clock(al.FirstSeen, l.Now, l.Loc, true) + " · last " +
 		clock(al.LastSeen, l.Now, l.Loc, true) + " · " + clean(al.Source) + " · " + clean(al.Fingerprint)
 	who := "observed by " + strings.Join(al.Observers, ", ") + " (" + st.Corroboration(al) + ")"
-	if len(al.AckedBy) > 0 {
-		who += " · acked by " + strings.Join(al.AckedBy, ", ")
+	if len(al.Acks) > 0 {
+		who += " · acked by " + strings.Join(al.Ackers(), ", ")
 	} else if al.Status == domain.AlertFiring {
 		who += " · not acked: a acks"
 	}
@@ -265,9 +265,9 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 	corr := st.Corroboration(al)
 	when := fitRight(clock(al.LastSeen, p.Live.Now, p.Live.Loc, false), p.whenW)
 	ack := ""
-	if len(al.AckedBy) > 0 {
-		ack = "✓ " + al.AckedBy[0]
-		if n := len(al.AckedBy); n > 1 {
+	if len(al.Acks) > 0 {
+		ack = "✓ " + al.Acks[0].By
+		if n := len(al.Acks); n > 1 {
 			ack += "+" + itoa(n-1)
 		}
 	}

@@ -81,7 +81,7 @@ func (a *app) alertListCmd() *cobra.Command {
 		w := a.table("ID\tSEV\tSTATUS\tSEEN\tTITLE\tSOURCE\tACKED")
 		for _, al := range alerts {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", al.ID.Short(), orDash(al.Severity), al.Status,
-				s.Corroboration(al), al.Title, al.Source, strings.Join(al.AckedBy, ","))
+				s.Corroboration(al), al.Title, al.Source, strings.Join(al.Ackers(), ","))
 		}
 		return w.Flush()
 	})

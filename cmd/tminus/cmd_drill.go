@@ -272,7 +272,7 @@ func (a *app) injectPeer(ctx context.Context, st *store.Store, view *store.View,
 		what = "acknowledged the drill's alerts"
 		if i := s.Incidents[inc]; i != nil {
 			for _, id := range i.Alerts {
-				if al := s.Alerts[id]; al != nil && !containsHandle(al.AckedBy, p.As) {
+				if al := s.Alerts[id]; al != nil && !containsHandle(al.Ackers(), p.As) {
 					bodies = append(bodies, &domain.AlertAck{Alert: id})
 				}
 			}

@@ -181,7 +181,7 @@ type alertView struct {
 func viewAlert(s *domain.State, al *domain.Alert) alertView {
 	v := alertView{ID: al.ID.String(), Fingerprint: al.Fingerprint, Title: al.Title, Source: al.Source, Severity: al.Severity,
 		Status: al.Status, Labels: al.Labels, Observers: addrsOf(s, al.Observers), ObservedBy: al.Observers,
-		Corroborate: s.Corroboration(al), AckedBy: addrsOf(s, al.AckedBy), FirstSeen: ts(al.FirstSeen), LastSeen: ts(al.LastSeen),
+		Corroborate: s.Corroboration(al), AckedBy: addrsOf(s, al.Ackers()), FirstSeen: ts(al.FirstSeen), LastSeen: ts(al.LastSeen),
 		Reorged: al.Reorged, Suggested: s.Suggestion(al)}
 	if v.Labels == nil {
 		v.Labels = map[string]string{}
