@@ -144,6 +144,12 @@ func BenchmarkCmdIncidentList100k(b *testing.B) {
 	runCommand(b, benchHome(b, 100_000), "incident", "list")
 }
 
+// BenchmarkCmdIncidentShow100k: an incident of some 500 events, its
+// timeline read from the subject index, on a store of 100,000.
+func BenchmarkCmdIncidentShow100k(b *testing.B) {
+	runCommand(b, benchHome(b, 100_000), "incident", "show", incidentOf(b, 100_000))
+}
+
 // BenchmarkCmdNote: one appended event, at three store sizes; the aim is
 // the same cost at 100k as on a nearly empty store.
 func BenchmarkCmdNote(b *testing.B) {
