@@ -318,13 +318,11 @@ func (m *Model) done(msg doneMsg) {
 		m.status = failed(msg.err)
 		return
 	}
+	m.status = okStatus(msg.what) // an earlier failure is not this action's
 	m.refresh()
 	if reason := rejected(m.ctx.Live.State, msg.id); reason != "" {
 		m.status = failed(errors.New("stored but refused by the fold: " + reason))
 		return
-	}
-	if !m.status.err { // stored, but not read back: the failure is what must show
-		m.status = okStatus(msg.what)
 	}
 	if msg.after != nil {
 		msg.after(m, msg.id)

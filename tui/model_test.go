@@ -538,4 +538,16 @@ func TestTimelineReadFailureIsShown(t *testing.T) {
 	h.poll()
 	h.contains("declared [P3] Docs site 502 on /bridge")
 	h.lacks("✗", "timeline not read")
+
+	// A failure passes with the next action that works: its ✓ shows.
+	s.timelineErr = errors.New("subjects index is locked")
+	s.external("bob", &domain.Note{Incident: s.p3, Text: "CDN purge queued"}, t0)
+	h.poll()
+	h.contains("✗ reading the timeline")
+	s.timelineErr = nil
+	h.press("n")
+	h.typeText("Docs back up")
+	h.press("enter")
+	h.contains("✓ note added", "Docs back up")
+	h.lacks("✗")
 }
