@@ -35,6 +35,13 @@ type Config struct {
 	Store      NodeStore
 	Backoff    time.Duration // first back-off after misbehaviour (default 30s), doubling
 	Logger     *slog.Logger
+
+	// State, when set, lends the node a folded state that someone else keeps
+	// current (the cockpit's screen): it runs f with that state held still,
+	// and the node then never folds the store nor keeps a View of its own. f
+	// must not keep the state. Admission and the dial list are then as fresh
+	// as the owner keeps it. Unset (serve, sync), the node keeps its own View.
+	State func(f func(*domain.State) error) error
 }
 
 // Node is a devp2p node speaking tminus/1 with the workspace's members.
@@ -52,7 +59,8 @@ type Node struct {
 
 	// view is the folded state admission and the dial list read, kept
 	// current incrementally: re-folding a large store every few seconds
-	// per peer cost a tenth of a catch-up's CPU.
+	// per peer cost a tenth of a catch-up's CPU. Unused when Config.State
+	// lends a state.
 	viewMu gosync.Mutex
 	view   *store.View
 }
@@ -100,8 +108,8 @@ func NewNode(cfg Config) *Node {
 	return n
 }
 
-// Start folds the store once, so that admitting the first peers does not
-// wait on it, and starts listening.
+// Start folds the store once (unless Config.State lends a folded state), so
+// that admitting the first peers does not wait on it, and starts listening.
 func (n *Node) Start() error {
 	if !n.cfg.Store.Workspace().IsZero() {
 		if err := n.withState(context.Background(), func(*domain.State) error { return nil }); err != nil {
@@ -172,6 +180,9 @@ func (n *Node) admit(id enode.ID, pub *ecdsa.PublicKey) error {
 
 // withState runs f on the current folded state; f must not keep it.
 func (n *Node) withState(ctx context.Context, f func(*domain.State) error) error {
+	if n.cfg.State != nil {
+		return n.cfg.State(f)
+	}
 	n.viewMu.Lock()
 	defer n.viewMu.Unlock()
 	if n.view == nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/p2p/enode"
 	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/domain"
 	tsync "github.com/tminus-ir/tminus/sync"
 )
 
@@ -23,10 +24,12 @@ func init() {
 // node starts this device's devp2p node on listen ("" dials only),
 // logging warnings to stderr.
 func (a *app) node(ctx context.Context, listen string) (*tsync.Node, error) {
-	return a.nodeLogging(ctx, listen, slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	return a.nodeLogging(ctx, listen, slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 }
 
-func (a *app) nodeLogging(ctx context.Context, listen string, log *slog.Logger) (*tsync.Node, error) {
+// nodeLogging starts the node with its own logger; state, when not nil, lends it a
+// folded state to admit and dial by (tsync.Config.State) instead of its own View.
+func (a *app) nodeLogging(ctx context.Context, listen string, log *slog.Logger, state func(func(*domain.State) error) error) (*tsync.Node, error) {
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return nil, err
@@ -34,7 +37,7 @@ func (a *app) nodeLogging(ctx context.Context, listen string, log *slog.Logger) 
 	if _, err := a.home.Signer(); err != nil {
 		return nil, err
 	}
-	n := tsync.NewNode(tsync.Config{Key: a.home.key, ListenAddr: listen, Store: st, Logger: log})
+	n := tsync.NewNode(tsync.Config{Key: a.home.key, ListenAddr: listen, Store: st, Logger: log, State: state})
 	if err := n.Start(); err != nil {
 		return nil, fmt.Errorf("start node on %s: %w", listen, err)
 	}

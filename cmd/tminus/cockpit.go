@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -46,7 +47,7 @@ func (a *app) cockpit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if n := a.cockpitNode(ctx, cfg.Listen); n != nil {
+	if n := a.cockpitNode(ctx, cfg.Listen, b); n != nil {
 		defer n.Stop()
 		defer maintain(ctx, n)()
 	}
@@ -57,8 +58,10 @@ func (a *app) cockpit(ctx context.Context) error {
 // the listen address is taken (a serve, or another cockpit, on this home)
 // that process carries sync and the header still reads the peers from the
 // store; the node's own log would scribble over the screen, so it is off.
-func (a *app) cockpitNode(ctx context.Context, listen string) *tsync.Node {
-	n, err := a.nodeLogging(ctx, listen, slog.New(slog.DiscardHandler))
+// The node admits peers and dials the roster by the screen's view (b), so
+// the store is folded and held once, not twice.
+func (a *app) cockpitNode(ctx context.Context, listen string, b *storeBackend) *tsync.Node {
+	n, err := a.nodeLogging(ctx, listen, slog.New(slog.DiscardHandler), b.readState)
 	if err != nil {
 		return nil
 	}
@@ -105,7 +108,13 @@ func (a *app) stdinFile() io.Reader {
 // storeBackend is the cockpit's view of this home: the store's incrementally folded
 // View, this device's signer, and the peer table a running `tminus serve` keeps.
 type storeBackend struct {
-	st       *store.Store
+	st *store.Store
+	// mu lets the cockpit's node read the view the screen owns (readState) rather
+	// than fold a second copy of the store. Refresh is the only writer: it folds into
+	// the state in place or swaps it, and holds mu for writing. The tui's own reads
+	// (State, Me, Gate, Timeline, and the panes' View) take no lock: they run on the
+	// bubbletea Update goroutine, as Refresh does, so they never overlap a write.
+	mu       sync.RWMutex
 	view     *store.View
 	signer   domain.Signer
 	addr     common.Address
@@ -147,7 +156,9 @@ func (b *storeBackend) Timeline(ctx context.Context, id domain.ID) ([]domain.Ent
 // Refresh folds new events (from this process, other processes on the same home, or
 // peers through serve) and re-reads the peer table; either changing redraws.
 func (b *storeBackend) Refresh(ctx context.Context) (bool, error) {
+	b.mu.Lock()
 	changed, err := b.view.Refresh(ctx)
+	b.mu.Unlock()
 	if err != nil {
 		return false, err
 	}
@@ -155,6 +166,15 @@ func (b *storeBackend) Refresh(ctx context.Context) (bool, error) {
 		b.peers, changed = p, true
 	}
 	return changed, nil
+}
+
+// readState runs f on the screen's state for the cockpit's node (tsync.Config.State),
+// from the node's goroutines: it holds mu so that Refresh waits for f. The node sees
+// what the screen shows, refreshed every poll (tui.Options.Poll, 500ms).
+func (b *storeBackend) readState(f func(*domain.State) error) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return f(b.view.State())
 }
 
 // readPeers summarises the peers table that the running node (the cockpit's own, or a
