@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"sync"
 	"syscall"
 	"testing"
@@ -154,6 +155,39 @@ func ecrecoverRate(b *testing.B) float64 {
 	return best
 }
 
+// parallelRecoverRate is recoveries per second on all cores at once, the
+// best of three: on this VM two vCPUs recovering together do well under
+// twice one alone, which the issue's yardstick (cores x one core) does
+// not see.
+func parallelRecoverRate(b *testing.B) float64 {
+	b.Helper()
+	s := domaintest.Signer(1, 0)
+	digest := domain.SigningHash(domain.ID{1})
+	sig, err := s.SignHash(digest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 2000 // per core
+	procs := runtime.GOMAXPROCS(0)
+	best := 0.0
+	for range 3 {
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for range procs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < n; i++ {
+					crypto.Ecrecover(digest, sig)
+				}
+			}()
+		}
+		wg.Wait()
+		best = max(best, float64(n*procs)/time.Since(t0).Seconds())
+	}
+	return best
+}
+
 // BenchmarkIngest100k: batch import of 100,000 signed events into an
 // empty store in one Ingest call, as `tminus bundle import` makes it
 // (verification on all cores, inserts pipelined with it, one
@@ -165,32 +199,44 @@ func BenchmarkIngest100k(b *testing.B) { benchIngest(b, benchEvents) }
 // calls, one transaction each, as a sync session receives them.
 func BenchmarkIngest100kBatches(b *testing.B) { benchIngest(b, benchBatch) }
 
+// benchIngest imports the history into a fresh store at least three
+// times, each right after measuring the Ecrecover yardstick, and reports
+// the median of the pairs: on a shared VM the machine's speed drifts
+// within seconds, and a yardstick taken once, before every import, would
+// flatter or wrong the ratio by what changed in between.
 func benchIngest(b *testing.B, batch int) {
 	_, raws := history100k(b)
-	rate := ecrecoverRate(b)
+	type pair struct{ rate, parallel, perSec, cpu float64 }
+	var pairs []pair
 	b.ResetTimer()
 	b.StopTimer()
-	var cpu time.Duration
-	for i := 0; i < b.N; i++ {
+	for i := 0; i < max(b.N, 3); i++ {
 		s, err := Open(bg, filepath.Join(b.TempDir(), "tminus.db"))
 		if err != nil {
 			b.Fatal(err)
 		}
-		c0 := cpuTime()
+		rate, parallel := ecrecoverRate(b), parallelRecoverRate(b)
+		c0, t0 := cpuTime(), time.Now()
 		b.StartTimer()
 		ingestBatches(b, s, raws, batch)
 		b.StopTimer()
-		cpu += cpuTime() - c0
+		el, cpu := time.Since(t0), cpuTime()-c0
 		if n := count(b, s); n != benchEvents {
 			b.Fatalf("%d events stored", n)
 		}
 		s.Close()
+		pairs = append(pairs, pair{rate, parallel, benchEvents / el.Seconds(), float64(cpu.Microseconds()) / benchEvents})
 	}
-	perSec := float64(b.N*benchEvents) / b.Elapsed().Seconds()
-	b.ReportMetric(perSec, "events/s")
-	b.ReportMetric(rate, "ecrecover/s/core")
-	b.ReportMetric(perSec/(float64(runtime.GOMAXPROCS(0))*rate), "ratio")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*benchEvents), "cpu-µs/event")
+	ratio := func(p pair) float64 { return p.perSec / (float64(runtime.GOMAXPROCS(0)) * p.rate) }
+	sort.Slice(pairs, func(i, j int) bool { return ratio(pairs[i]) < ratio(pairs[j]) })
+	med := pairs[len(pairs)/2]
+	b.ReportMetric(med.perSec, "events/s")
+	b.ReportMetric(med.rate, "ecrecover/s/core")
+	b.ReportMetric(ratio(med), "ratio")
+	b.ReportMetric(med.cpu, "cpu-µs/event")
+	b.ReportMetric(ratio(pairs[0]), "ratio-min")
+	b.ReportMetric(ratio(pairs[len(pairs)-1]), "ratio-max")
+	b.ReportMetric(med.perSec/med.parallel, "of-parallel-recovery")
 }
 
 // cpuTime is the CPU this process has used (user and system), which is
