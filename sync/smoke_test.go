@@ -63,4 +63,14 @@ func TestSmokeTwoNodes(t *testing.T) {
 	if ha != hb {
 		t.Fatal("hash")
 	}
+	// Events that came by sync are indexed for the timeline like local
+	// ones, on both sides.
+	ta, err := a.Timeline(ctx, sa, sa.Incidents[inc.ID])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := b.Timeline(ctx, sb, sb.Incidents[inc.ID])
+	if err != nil || len(ta) != 2 || len(tb) != 2 || ta[1] != tb[1] || ta[1].Text != "hi" || ta[0].Text != "declared [P1] x" {
+		t.Fatalf("timelines differ: %v\n%+v\n%+v", err, ta, tb)
+	}
 }
