@@ -231,3 +231,33 @@ func TestAcknowledgementBeforeLinkEarliestWins(t *testing.T) {
 		t.Fatalf("acknowledged at %d by %q, want %d by carol", i.AckedAt, i.AckedBy, early.Time)
 	}
 }
+
+// On a drill, the facilitator's own status changes do not reach a status
+// for the team, as their acks do not acknowledge: the first responder's
+// change does, in the milestones, the metrics and the drill's score.
+func TestDrillStatusReachedByResponders(t *testing.T) {
+	tm := domaintest.NewTeam(10, 2)
+	found(t, tm, quorum1, domain.RoleTriage)
+	add(t, tm, 0, member(tm, 1, "bob", domain.RoleTriage))
+	for _, drill := range []bool{true, false} {
+		inc := do(t, tm, 0, &domain.IncidentDeclare{Title: "Oracle stale", Severity: "P2", Drill: drill})
+		tm.Clock += 60_000
+		byAlice := do(t, tm, 0, &domain.IncidentStatus{Incident: inc.ID, Status: domain.StatusContained})
+		tm.Clock += 60_000
+		do(t, tm, 1, &domain.IncidentStatus{Incident: inc.ID, Status: domain.StatusTriaged})
+		tm.Clock += 60_000
+		byBob := do(t, tm, 1, &domain.IncidentStatus{Incident: inc.ID, Status: domain.StatusContained})
+		st := fold(tm.Events)
+		i := st.Incidents[inc.ID]
+		want, who := byAlice, "alice"
+		if drill {
+			want, who = byBob, "bob"
+		}
+		if at, by := domain.Reached(st, i, domain.StatusContained); at != int64(want.Time) || by != who {
+			t.Errorf("drill %v: contained at %d by %q, want %d by %s", drill, at, by, want.Time, who)
+		}
+		if got := domain.MetricsOf(st, i).Times[domain.PhaseContain]; got != time.Duration(int64(want.Time)-i.DeclaredAt)*time.Millisecond {
+			t.Errorf("drill %v: time to contain %v", drill, got)
+		}
+	}
+}

@@ -86,22 +86,40 @@ func MetricsOf(s *State, inc *Incident) IncidentMetrics {
 		m.Times[PhaseAcknowledge] = since(inc.AckedAt)
 	}
 	for phase, status := range phaseStatus {
-		if at, ok := inc.Reached[status]; ok {
+		if at, _ := Reached(s, inc, status); at != 0 {
 			m.Times[phase] = since(at)
 		}
 	}
 	return m
 }
 
-// ReachedBy is who first moved the incident to status; "" if nobody did
-// (the declaration reaches "declared").
-func (inc *Incident) ReachedBy(status string) string {
+// Reached is when (unix ms) and by whom a responder first moved the
+// incident to status, in fold order; 0 and "" if none did. Every member
+// who can set a status is a responder on a real incident, so this is
+// Incident.Reached there; on a drill the facilitator's own status changes
+// do not count, as for acknowledgement (Responder).
+func Reached(s *State, inc *Incident, status string) (int64, string) {
+	if !inc.Drill {
+		at, ok := inc.Reached[status]
+		if !ok {
+			return 0, ""
+		}
+		for _, c := range inc.StatusHistory {
+			if c.Status == status {
+				return at, c.By
+			}
+		}
+		return at, "" // "declared": reached by the declaration
+	}
 	for _, c := range inc.StatusHistory {
-		if c.Status == status {
-			return c.By
+		if c.Status != status {
+			continue
+		}
+		if m := s.Members[c.By]; m != nil && Responder(inc, m) {
+			return c.At, c.By
 		}
 	}
-	return ""
+	return 0, ""
 }
 
 // Milestone is when and by whom an incident first reached a phase.
@@ -128,7 +146,7 @@ func Milestones(s *State, inc *Incident) []Milestone {
 			ms.At, ms.By = inc.AckedAt, inc.AckedBy
 		} else {
 			status := phaseStatus[phase]
-			ms.At, ms.By = inc.Reached[status], inc.ReachedBy(status)
+			ms.At, ms.By = Reached(s, inc, status)
 		}
 		out = append(out, ms)
 	}

@@ -528,7 +528,7 @@ func TestReachedByAndAckedBy(t *testing.T) {
 		{domain.StatusResolved, resolved, "status triaged -> resolved"},
 	}
 	for _, c := range cases {
-		by := i.ReachedBy(c.status)
+		at, by := domain.Reached(st, i, c.status)
 		if c.e == nil {
 			if by != "" {
 				t.Errorf("%s: reached by %q, want nobody", c.status, by)
@@ -536,7 +536,7 @@ func TestReachedByAndAckedBy(t *testing.T) {
 			continue
 		}
 		g := shown(c.e)
-		if by != g.By || i.Reached[c.status] != g.At || g.Text != c.text {
+		if by != g.By || at != g.At || i.Reached[c.status] != g.At || g.Text != c.text {
 			t.Errorf("%s: reached by %q at %d; timeline %s at %d %q", c.status, by, i.Reached[c.status], g.By, g.At, g.Text)
 		}
 	}

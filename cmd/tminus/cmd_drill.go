@@ -397,8 +397,9 @@ func (a *app) simulatedPeers(ctx context.Context, sc *runbooks.Scenario) (map[st
 // Acknowledged is the incident's AckedAt and AckedBy: a responder's ack of a linked
 // alert or first triage action; the facilitator's declaration, links and
 // its simulated peers' actions never count. A status counts as reached
-// when it or any later status was reached (a jump from triaged to
-// resolved also contained the incident).
+// when a responder moved the incident to it or any later status (a jump
+// from triaged to resolved also contained it); the facilitator's own
+// status changes do not (domain.Reached).
 func reachedAt(s *domain.State, inc *domain.Incident, what string) (int64, string) {
 	if inc == nil {
 		return 0, ""
@@ -416,16 +417,13 @@ func reachedAt(s *domain.State, inc *domain.Incident, what string) (int64, strin
 		return 0, ""
 	}
 	var at int64
-	status := ""
+	by := ""
 	for _, st := range domain.Statuses[target:] {
-		if t, ok := inc.Reached[st]; ok && (at == 0 || t < at) {
-			at, status = t, st
+		if t, who := domain.Reached(s, inc, st); t != 0 && (at == 0 || t < at) {
+			at, by = t, who
 		}
 	}
-	if at == 0 {
-		return 0, ""
-	}
-	return at, inc.ReachedBy(status)
+	return at, by
 }
 
 func (a *app) printScoreCard(c *scoreCard) error {
