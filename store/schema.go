@@ -124,7 +124,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		}
 		// Only an empty file takes a page size. 16 KiB pages write a
 		// batch import's WAL in a quarter of the system calls of the
-		// default 4 KiB, about 5 us less per event (BENCHMARKS.md).
+		// default 4 KiB, about 4 us less per event; a one-event append
+		// writes bigger pages and costs ~100 us more (docs/design.md).
 		if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
 			return err
 		}
