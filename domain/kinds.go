@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/ethereum/go-ethereum/common"
-	gojson "github.com/goccy/go-json"
 )
 
 // Event kinds. Each has one body type below.
@@ -108,15 +107,15 @@ func DecodeBody(kind string, data []byte) (Body, error) {
 
 // decodeBody skips the canonical check: the fold reads bodies that were
 // checked when they entered the store. goccy/go-json decodes them several
-// times faster than encoding/json, and decoding is most of what a fold
-// and a batch import spend outside signature recovery.
+// times faster than encoding/json (fastUnmarshal), and decoding is most of
+// what a fold and a batch import spend outside signature recovery.
 func decodeBody(kind string, data []byte) (Body, error) {
 	mk, ok := kinds[kind]
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown kind %q", ErrMalformed, kind)
 	}
 	b := mk()
-	if err := gojson.Unmarshal(data, b); err != nil {
+	if err := fastUnmarshal(data, b); err != nil {
 		return decodeStrict(kind, data)
 	}
 	if err := b.Validate(); err != nil {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
-
-	gojson "github.com/goccy/go-json"
 )
 
 // A snapshot stores a state as parts, so that neither writing nor reading
@@ -110,7 +108,7 @@ func (d *StateDecoder) Add(p Part) error {
 	if !ok {
 		return fmt.Errorf("snapshot part of unknown field %q", p.Field)
 	}
-	if err := gojson.Unmarshal(p.Data, f.Addr().Interface()); err != nil {
+	if err := fastUnmarshal(p.Data, f.Addr().Interface()); err != nil {
 		return fmt.Errorf("snapshot part %q: %w", p.Field, err)
 	}
 	return nil
