@@ -271,9 +271,6 @@ func (s *State) alertAck(a actor, b *AlertAck) error {
 		return fmt.Errorf("%s already acknowledged alert %s", a.m.Handle, b.Alert.Short())
 	}
 	al.Acks = append(al.Acks, Ack{By: a.m.Handle, At: a.at})
-	if al.AckedAt == 0 || a.at < al.AckedAt {
-		al.AckedAt = a.at
-	}
 	if inc := s.Incidents[al.Incident]; inc != nil {
 		s.responded(inc, a)
 	}

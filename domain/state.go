@@ -79,9 +79,8 @@ type Alert struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	FirstSeen   int64             `json:"first_seen"`
 	LastSeen    int64             `json:"last_seen"`
-	Observers   []string          `json:"observers"`          // handles, in order of first observation
-	Acks        []Ack             `json:"acks,omitempty"`     // in fold order, one per member
-	AckedAt     int64             `json:"acked_at,omitempty"` // the earliest ack
+	Observers   []string          `json:"observers"`      // handles, in order of first observation
+	Acks        []Ack             `json:"acks,omitempty"` // in fold order, one per member
 	Incident    ID                `json:"incident,omitempty"`
 	Reorged     bool              `json:"reorged,omitempty"`
 	Count       int               `json:"count"`
