@@ -33,11 +33,7 @@ func TestSnapshotRestoresTheState(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !bytes.Equal(got, want) {
-					i := 0
-					for i < min(len(got), len(want)) && got[i] == want[i] {
-						i++
-					}
+				if i := firstDiff(got, want); i >= 0 {
 					t.Fatalf("parts of %d bytes (%d parts): restored state differs at byte %d: %.80q vs %.80q",
 						size, n, i, got[i:], want[i:])
 				}
@@ -96,13 +92,22 @@ func TestCanonicalStreamMatchesMarshal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got, want) {
-				i := 0
-				for i < min(len(got), len(want)) && got[i] == want[i] {
-					i++
-				}
+			if i := firstDiff(got, want); i >= 0 {
 				t.Fatalf("seed %d forked %v: stream differs at byte %d: %.80q vs %.80q", seed, forked, i, got[i:], want[i:])
 			}
 		}
 	}
+}
+
+// firstDiff is the offset of the first byte where a and b differ, -1 if
+// they are equal.
+func firstDiff(a, b []byte) int {
+	if bytes.Equal(a, b) {
+		return -1
+	}
+	i := 0
+	for i < min(len(a), len(b)) && a[i] == b[i] {
+		i++
+	}
+	return i
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/domaintest"
@@ -34,24 +33,6 @@ func catchUpHistory(b *testing.B) [][]byte {
 	return catchUpRaws
 }
 
-// ecrecoverRate is single-core signature recoveries per second.
-func ecrecoverRate() float64 {
-	k := domaintest.Key(1, 0)
-	h := crypto.Keccak256([]byte("x"))
-	sig, _ := crypto.Sign(h, k)
-	// The best of five runs, as in the store's benchmarks.
-	const n = 2000
-	best := 0.0
-	for range 5 {
-		start := time.Now()
-		for i := 0; i < n; i++ {
-			crypto.Ecrecover(h, sig)
-		}
-		best = max(best, n/time.Since(start).Seconds())
-	}
-	return best
-}
-
 func BenchmarkCatchUp100k(b *testing.B) {
 	raws := catchUpHistory(b)
 	ctx := context.Background()
@@ -66,7 +47,7 @@ func BenchmarkCatchUp100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer na.Stop()
-	rate := ecrecoverRate()
+	rate := domaintest.RecoverRate(1, 5)
 	var total time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
