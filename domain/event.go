@@ -292,7 +292,12 @@ func Seal(h Header, body []byte, s Signer) (*Event, error) {
 		return nil, err
 	}
 	id := ID(crypto.Keccak256Hash(hdr))
-	sig, err := s.SignHash(SigningHash(id))
+	var sig []byte
+	if es, ok := s.(EventSigner); ok {
+		sig, err = es.SignEvent(hdr, body)
+	} else {
+		sig, err = s.SignHash(SigningHash(id))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}

@@ -42,8 +42,9 @@ type Store struct {
 	closed sync.Once
 	Now    func() time.Time
 
-	mu sync.Mutex
-	ws domain.ID
+	mu   sync.Mutex
+	ws   domain.ID
+	subs map[chan struct{}]struct{} // Commits
 }
 
 type job struct {
@@ -136,7 +137,11 @@ func (s *Store) writer() {
 		case <-s.done:
 			return
 		case j := <-s.jobs:
-			j.err <- s.runTx(j.ctx, j.fn)
+			err := s.runTx(j.ctx, j.fn)
+			if err == nil {
+				s.committed()
+			}
+			j.err <- err
 		}
 	}
 }

@@ -35,6 +35,8 @@ const (
 	rangeMax      = 4096
 	announceEvery = 25 * time.Millisecond
 	maxAnnouncePS = 50 // a peer announcing more often than this per second is flooding
+	// announceGap paces this side's announces well under maxAnnouncePS.
+	announceGap = 30 * time.Millisecond
 	// maxPendingBytes bounds a round held before storing: a workspace of
 	// many authors stores its round in parts.
 	maxPendingBytes = 16 << 20
@@ -124,6 +126,17 @@ func (s *Session) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(announceEvery)
 	defer tick.Stop()
+	// This process's own commits are announced as they happen; the tick
+	// still catches writes by other processes on the same store.
+	var commits <-chan struct{}
+	var lastAnnounce time.Time
+	if c, ok := s.St.(interface {
+		Commits() (<-chan struct{}, func())
+	}); ok {
+		ch, stop := c.Commits()
+		defer stop()
+		commits = ch
+	}
 	lastMsg := time.Now()
 	announces, window := 0, time.Now()
 	admitted := time.Now()
@@ -148,13 +161,29 @@ func (s *Session) Run(ctx context.Context) error {
 			if err := s.handle(ctx, in.msg); err != nil {
 				return err
 			}
-		case <-tick.C:
+		case <-commits:
+			// A burst of commits is announced at the pace below; the tick
+			// picks up what this skips.
+			if time.Since(lastAnnounce) < announceGap {
+				continue
+			}
 			n, err := s.St.Arrived(ctx)
 			if err != nil {
 				return err
 			}
 			if n != arrived {
-				arrived = n
+				arrived, lastAnnounce = n, time.Now()
+				if err := s.announce(ctx); err != nil {
+					return err
+				}
+			}
+		case <-tick.C:
+			n, err := s.St.Arrived(ctx)
+			if err != nil {
+				return err
+			}
+			if n != arrived && time.Since(lastAnnounce) >= announceGap {
+				arrived, lastAnnounce = n, time.Now()
 				if err := s.announce(ctx); err != nil {
 					return err
 				}

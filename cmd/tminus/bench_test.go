@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tminus-ir/tminus/workspace"
+
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/tminus-ir/tminus/domain"
@@ -74,17 +76,17 @@ func benchHomeOf(b *testing.B, total, n int, snapshot bool) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := &Home{Dir: dir}
-	if err := os.Rename(acct.URL.Path, h.keyPath()); err != nil {
+	h := &workspace.Home{Dir: dir}
+	if err := os.Rename(acct.URL.Path, h.KeyPath()); err != nil {
 		b.Fatal(err)
 	}
-	cfg := &Config{Handle: "m0", Address: signer.Address().Hex(),
-		PubKey: fmt.Sprintf("%x", crypto.FromECDSAPub(&signer.Key.PublicKey)), Listen: defaultListen}
-	if err := h.saveConfig(cfg); err != nil {
+	cfg := &workspace.Config{Handle: "m0", Address: signer.Address().Hex(),
+		PubKey: fmt.Sprintf("%x", crypto.FromECDSAPub(&signer.Key.PublicKey)), Listen: workspace.DefaultListen}
+	if err := h.SaveConfig(cfg); err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, h.dbPath())
+	st, err := store.Open(ctx, h.DBPath())
 	if err != nil {
 		b.Fatal(err)
 	}

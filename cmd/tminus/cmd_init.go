@@ -46,7 +46,7 @@ func (a *app) runInit(ctx context.Context, o initOpts) error {
 	if err := g.Validate(); err != nil {
 		return usageError{err}
 	}
-	if _, err := a.home.create(o.handle, o.light); err != nil {
+	if _, err := a.home.Create(o.handle, o.light); err != nil {
 		return err
 	}
 	addr, _ := a.home.Address()
@@ -68,7 +68,7 @@ func (a *app) joinCmd() *cobra.Command {
 		Short: "Create a key without a workspace; a member adds you, then sync or import brings the workspace",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.home.create(handle, light); err != nil {
+			if _, err := a.home.Create(handle, light); err != nil {
 				return err
 			}
 			if _, err := a.home.Store(cmd.Context()); err != nil {
@@ -120,14 +120,14 @@ func (a *app) printIdentity(asJSON bool, extra map[string]any) error {
 	if err != nil {
 		return err
 	}
-	v := map[string]any{"address": c.Address, "handle": c.Handle, "enode": en, "keystore": a.home.keyPath(), "roles": []string{}}
+	v := map[string]any{"address": c.Address, "handle": c.Handle, "enode": en, "keystore": a.home.KeyPath(), "roles": []string{}}
 	for k, x := range extra {
 		v[k] = x
 	}
 	if asJSON {
 		return a.printJSON(v)
 	}
-	fmt.Fprintf(a.stdout, "address   %s\nhandle    %s\nenode     %s\nkeystore  %s\n", c.Address, c.Handle, en, a.home.keyPath())
+	fmt.Fprintf(a.stdout, "address   %s\nhandle    %s\nenode     %s\nkeystore  %s\n", c.Address, c.Handle, en, a.home.KeyPath())
 	if ws, ok := v["workspace"]; ok {
 		fmt.Fprintf(a.stdout, "workspace %s\n", ws)
 	}

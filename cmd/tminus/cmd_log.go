@@ -109,7 +109,7 @@ func (a *app) verifyCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				src = a.home.dbPath()
+				src = a.home.DBPath()
 				n := 0
 				if err := st.Log(cmd.Context(), func(e *domain.Event, _ bool) error {
 					n++

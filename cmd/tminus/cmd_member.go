@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tminus-ir/tminus/workspace"
+
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/domain"
@@ -30,7 +32,7 @@ func (a *app) memberCmd() *cobra.Command {
 			spec := domain.MemberSpec{Address: common.HexToAddress(args[0]), Handle: o.handle,
 				Roles: domain.NormalizeRoles(o.roles), Enode: o.enode}
 			if o.enode != "" {
-				if _, err := enodeID(o.enode); err != nil {
+				if _, err := workspace.EnodeID(o.enode); err != nil {
 					return usageError{fmt.Errorf("--enode: %w", err)}
 				}
 			}
@@ -101,7 +103,7 @@ func (a *app) memberCmd() *cobra.Command {
 
 // gated appends an event whose effect depends on the state (roles,
 // quorum) and reports the fold's verdict: stored but refused is an error.
-func (a *app) gated(ctx context.Context, body domain.Body) (*domain.Event, error) {
+func (a *app) gated(ctx context.Context, body domain.Body, blobs ...[]byte) (*domain.Event, error) {
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return nil, err
@@ -113,10 +115,11 @@ func (a *app) gated(ctx context.Context, body domain.Body) (*domain.Event, error
 	if err := precheck(a, v.State(), body); err != nil {
 		return nil, err
 	}
-	ev, err := a.append(ctx, body)
+	evs, err := a.home.Write(ctx, blobs, body)
 	if err != nil {
 		return nil, err
 	}
+	ev := evs[0]
 	if _, err := v.Refresh(ctx); err != nil {
 		return nil, err
 	}

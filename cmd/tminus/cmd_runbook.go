@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -276,11 +278,11 @@ func (e *gateError) Error() string {
 
 // execProposal is `tminus runbook exec` and the cockpit's x, one code path: fold the store
 // afresh, check the gate for the member holding addr, run the command on this machine,
-// store its output as an evidence blob and sign a runbook.exec with sign (which reports
-// the fold's verdict). With dryRun it stops after the gate. A gate that does not hold is a
+// and have sign store its output as an evidence blob and sign a runbook.exec naming it
+// (sign reports the fold's verdict). With dryRun it stops after the gate. A gate that does not hold is a
 // *gateError, with the execution still describing the command and the conditions.
 func execProposal(ctx context.Context, st *store.Store, lib *runbooks.Library, addr common.Address, id domain.ID,
-	o execOptions, sign func(context.Context, domain.Body) (*domain.Event, error)) (*execution, error) {
+	o execOptions, sign func(context.Context, domain.Body, ...[]byte) (*domain.Event, error)) (*execution, error) {
 	s, err := st.State(ctx)
 	if err != nil {
 		return nil, err
@@ -303,12 +305,11 @@ func execProposal(ctx context.Context, st *store.Store, lib *runbooks.Library, a
 	if x.result.Err != nil && !x.result.TimedOut {
 		x.recorded = append(x.recorded, []byte("\ntminus: "+x.result.Err.Error()+"\n")...)
 	}
-	if x.output, err = st.PutBlob(ctx, x.recorded); err != nil {
-		return x, err
-	}
+	sum := sha256.Sum256(x.recorded)
+	x.output = hex.EncodeToString(sum[:])
 	body := &domain.RunbookExec{Proposal: id, ExitCode: x.result.ExitCode, DurationMs: x.result.Duration.Milliseconds(),
 		Output: x.output, OutputSize: int64(len(x.recorded)), Truncated: x.result.Truncated, TimedOut: x.result.TimedOut}
-	ev, err := sign(ctx, body)
+	ev, err := sign(ctx, body, x.recorded)
 	if err != nil {
 		return x, err
 	}

@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tminus-ir/tminus/workspace"
+
 	"github.com/ethereum/go-ethereum/p2p/enode"
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/domain"
@@ -34,10 +36,13 @@ func (a *app) nodeLogging(ctx context.Context, listen string, log *slog.Logger, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.home.Signer(); err != nil {
+	// devp2p's handshake needs the private key itself, which an agent never
+	// lends: a node unlocks the keystore in its own process.
+	key, err := a.home.Key()
+	if err != nil {
 		return nil, err
 	}
-	n := tsync.NewNode(tsync.Config{Key: a.home.key, ListenAddr: listen, Store: st, Logger: log, State: state})
+	n := tsync.NewNode(tsync.Config{Key: key, ListenAddr: listen, Store: st, Logger: log, State: state})
 	if err := n.Start(); err != nil {
 		return nil, fmt.Errorf("start node on %s: %w", listen, err)
 	}
@@ -66,7 +71,7 @@ func (a *app) serveCmd() *cobra.Command {
 		Args:  exactArgs(0, "no arguments"),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runServe(cmd.Context(), o) },
 	}
-	c.Flags().StringVar(&o.listen, "listen", "", "p2p listen address (default: the config's, "+defaultListen+")")
+	c.Flags().StringVar(&o.listen, "listen", "", "p2p listen address (default: the config's, "+workspace.DefaultListen+")")
 	c.Flags().StringVar(&o.webhook, "webhook", "", "HTTP address for Alertmanager and generic alert webhooks")
 	c.Flags().StringVar(&o.token, "webhook-token", "", "bearer token the webhook requires")
 	return c
@@ -87,6 +92,18 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 	defer n.Stop()
 	defer maintain(ctx, n)()
 	fmt.Fprintf(a.stderr, "tminus node %s\n", n.Self())
+	// Shell commands of this home write through this process (announced to
+	// peers at once) and sign with its key, unlocked once, on the agent socket.
+	writer, err := a.home.Serve(ctx, a.stderr)
+	if err != nil {
+		return err
+	}
+	if writer {
+		path, _ := a.home.AgentSock()
+		fmt.Fprintf(a.stderr, "writes for this home on %s; agent on %s\n", a.home.NodeSock(), path)
+	} else {
+		fmt.Fprintf(a.stderr, "another process (a cockpit?) writes this home on %s\n", a.home.NodeSock())
+	}
 	errc := make(chan error, 1)
 	if o.webhook != "" {
 		srv, err := a.webhookServer(ctx, o.webhook, o.token)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tminus-ir/tminus/workspace"
+
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/tminus-ir/tminus/domain"
@@ -17,10 +19,7 @@ import (
 
 // alertSink signs each alert as an alert.observe by this device, all of a
 // delivery in one transaction, before the webhook answers.
-type alertSink struct {
-	st     *store.Store
-	signer domain.Signer
-}
+type alertSink struct{ home *workspace.Home }
 
 func (s alertSink) Observe(ctx context.Context, alerts []watch.Alert) error {
 	bodies := make([]domain.Body, 0, len(alerts))
@@ -38,33 +37,28 @@ func (s alertSink) Observe(ctx context.Context, alerts []watch.Alert) error {
 		}
 		bodies = append(bodies, b)
 	}
-	_, err := s.st.AppendMany(ctx, s.signer, bodies)
+	_, err := s.home.Write(ctx, nil, bodies...)
 	return err
 }
 
 func (a *app) sink(ctx context.Context) (alertSink, error) {
-	st, err := a.home.Store(ctx)
-	if err != nil {
+	if _, err := a.home.Signer(ctx); err != nil {
 		return alertSink{}, err
 	}
-	signer, err := a.home.Signer()
-	if err != nil {
-		return alertSink{}, err
-	}
-	return alertSink{st, signer}, nil
+	return alertSink{a.home}, nil
 }
 
 // checkAlertConfig refuses a config the webhook or the watchers could not
 // use, so that serve stops at startup with the reason instead of answering
 // 500 to every alert (the handler's behaviour with a bad severity map).
-func (a *app) checkAlertConfig() (*Config, error) {
+func (a *app) checkAlertConfig() (*workspace.Config, error) {
 	cfg, err := a.home.Config()
 	if err != nil {
 		return nil, err
 	}
 	if err := watch.CheckSeverityMap(cfg.Severities); err != nil {
 		return nil, fmt.Errorf("%s: %w (fix that entry under severities:, or delete the map to use the defaults)",
-			a.home.configPath(), err)
+			a.home.ConfigPath(), err)
 	}
 	return cfg, nil
 }
@@ -112,8 +106,12 @@ func (a *app) startWatchers(ctx context.Context) error {
 	// All are built before any starts, so a bad one stops serve with
 	// none running.
 	watchers := make([]*watch.ChainWatcher, len(cfg.Watchers))
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return err
+	}
 	for i, wc := range cfg.Watchers {
-		if watchers[i], err = a.chainWatcher(ctx, wc, sink.st); err != nil {
+		if watchers[i], err = a.chainWatcher(ctx, wc, st); err != nil {
 			return fmt.Errorf("watcher %s: %w", wc.Name, err)
 		}
 	}
@@ -127,7 +125,7 @@ func (a *app) startWatchers(ctx context.Context) error {
 	return nil
 }
 
-func (a *app) chainWatcher(ctx context.Context, wc WatcherConfig, st *store.Store) (*watch.ChainWatcher, error) {
+func (a *app) chainWatcher(ctx context.Context, wc workspace.WatcherConfig, st *store.Store) (*watch.ChainWatcher, error) {
 	client, err := ethclient.DialContext(ctx, wc.RPC)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	tsync "github.com/tminus-ir/tminus/sync"
 	"github.com/tminus-ir/tminus/themes"
 	"github.com/tminus-ir/tminus/tui"
+	"github.com/tminus-ir/tminus/workspace"
 	"golang.org/x/term"
 )
 
@@ -35,16 +36,20 @@ func (a *app) cockpit(ctx context.Context) error {
 		return fmt.Errorf("%w: sync with a member (tminus sync ENODE) or import a bundle first", store.ErrNoWorkspace)
 	}
 	// Unlock before the screen switches: the passphrase prompt needs the plain terminal.
-	signer, err := a.home.Signer()
-	if err != nil {
+	if _, err := a.home.Signer(ctx); err != nil {
 		return err
 	}
 	lib, err := a.library()
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)
 	}
-	b, err := newStoreBackend(ctx, st, signer, cfg.Handle, lib)
+	b, err := newStoreBackend(ctx, a.home, cfg.Handle, lib)
 	if err != nil {
+		return err
+	}
+	// The cockpit writes this home for the shell's commands unless a serve
+	// already does; its agent socket's log would scribble over the screen.
+	if _, err := a.home.Serve(ctx, nil); err != nil {
 		return err
 	}
 	if n := a.cockpitNode(ctx, cfg.Listen, b); n != nil {
@@ -59,8 +64,12 @@ func (a *app) cockpit(ctx context.Context) error {
 // that process carries sync and the header still reads the peers from the
 // store; the node's own log would scribble over the screen, so it is off.
 // The node admits peers and dials the roster by the screen's view (b), so
-// the store is folded and held once, not twice.
+// the store is folded and held once, not twice. A cockpit that signs through
+// an agent holds no private key for devp2p and leaves sync to a serve.
 func (a *app) cockpitNode(ctx context.Context, listen string, b *storeBackend) *tsync.Node {
+	if !a.home.HasKey() {
+		return nil
+	}
 	n, err := a.nodeLogging(ctx, listen, slog.New(slog.DiscardHandler), b.readState)
 	if err != nil {
 		return nil
@@ -108,7 +117,8 @@ func (a *app) stdinFile() io.Reader {
 // storeBackend is the cockpit's view of this home: the store's incrementally folded
 // View, this device's signer, and the peer table a running `tminus serve` keeps.
 type storeBackend struct {
-	st *store.Store
+	home *workspace.Home
+	st   *store.Store
 	// mu lets the cockpit's node read the view the screen owns (readState) rather
 	// than fold a second copy of the store. Refresh is the only writer: it folds into
 	// the state in place or swaps it, and holds mu for writing. The tui's own reads
@@ -116,7 +126,6 @@ type storeBackend struct {
 	// bubbletea Update goroutine, as Refresh does, so they never overlap a write.
 	mu       sync.RWMutex
 	view     *store.View
-	signer   domain.Signer
 	addr     common.Address
 	handle   string // from config.yaml, shown until the roster knows this key
 	lib      *runbooks.Library
@@ -129,7 +138,15 @@ type peerSummary struct {
 	synced        bool
 }
 
-func newStoreBackend(ctx context.Context, st *store.Store, signer domain.Signer, handle string, lib *runbooks.Library) (*storeBackend, error) {
+func newStoreBackend(ctx context.Context, home *workspace.Home, handle string, lib *runbooks.Library) (*storeBackend, error) {
+	st, err := home.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := home.Signer(ctx)
+	if err != nil {
+		return nil, err
+	}
 	v, err := st.NewView(ctx)
 	if err != nil {
 		return nil, err
@@ -137,7 +154,7 @@ func newStoreBackend(ctx context.Context, st *store.Store, signer domain.Signer,
 	if lib == nil {
 		lib = &runbooks.Library{}
 	}
-	b := &storeBackend{st: st, view: v, signer: signer, addr: signer.Address(), handle: handle, lib: lib, runbooks: runbookLines(lib)}
+	b := &storeBackend{home: home, st: st, view: v, addr: signer.Address(), handle: handle, lib: lib, runbooks: runbookLines(lib)}
 	b.peers, _ = b.readPeers(ctx)
 	return b, nil
 }
@@ -210,7 +227,7 @@ func (b *storeBackend) Workspace() string           { return b.view.State().Name
 func (b *storeBackend) Peers() (int, int, bool)     { return b.peers.online, b.peers.total, b.peers.synced }
 func (b *storeBackend) Runbooks() []tui.RunbookLine { return b.runbooks }
 func (b *storeBackend) Do(ctx context.Context, body domain.Body) (domain.ID, error) {
-	ev, err := b.st.Append(ctx, b.signer, body)
+	ev, err := b.home.Append(ctx, body)
 	if err != nil {
 		return domain.ID{}, err
 	}
@@ -247,8 +264,12 @@ func (b *storeBackend) Gate(id domain.ID) (string, []tui.GateCondition) {
 // Exec runs the proposal here through execProposal, the code path of `tminus runbook
 // exec`: it folds the store itself, so it never touches the view the cockpit reads.
 func (b *storeBackend) Exec(ctx context.Context, id domain.ID) (tui.ExecResult, error) {
-	sign := func(ctx context.Context, body domain.Body) (*domain.Event, error) {
-		return b.st.Append(ctx, b.signer, body)
+	sign := func(ctx context.Context, body domain.Body, blobs ...[]byte) (*domain.Event, error) {
+		evs, err := b.home.Write(ctx, blobs, body)
+		if err != nil {
+			return nil, err
+		}
+		return evs[0], nil
 	}
 	x, err := execProposal(ctx, b.st, b.lib, b.addr, id, execOptions{}, sign)
 	if err != nil {

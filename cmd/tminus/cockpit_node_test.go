@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/tminus-ir/tminus/workspace"
+
 	"github.com/tminus-ir/tminus/domain"
 )
 
@@ -17,15 +19,7 @@ import (
 func cockpitBackend(t *testing.T, a *app) *storeBackend {
 	t.Helper()
 	ctx := context.Background()
-	st, err := a.home.Store(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := a.home.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := newStoreBackend(ctx, st, signer, "alice", nil)
+	b, err := newStoreBackend(ctx, a.home, "alice", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +42,7 @@ func TestCockpitRunsANode(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a := &app{home: &Home{Dir: alice}, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	a := &app{home: &workspace.Home{Dir: alice}, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
 	defer a.home.Close()
 	b := cockpitBackend(t, a) // the screen folds before bob is a member
 	must(t, alice, "member", "add", id.Address, "--handle", "bob", "--role", "triage")
@@ -61,7 +55,7 @@ func TestCockpitRunsANode(t *testing.T) {
 	defer maintain(ctx, n)()
 
 	taken := n.Self()[strings.LastIndex(n.Self(), "@")+1:]
-	other := &app{home: &Home{Dir: alice}, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	other := &app{home: &workspace.Home{Dir: alice}, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
 	defer other.home.Close()
 	if n2 := other.cockpitNode(ctx, taken, b); n2 != nil {
 		n2.Stop()
@@ -85,7 +79,7 @@ func TestCockpitRunsANode(t *testing.T) {
 func TestCockpitNodeReadsWhileTheScreenRefreshes(t *testing.T) {
 	alice, _ := newWorkspace(t)
 	ctx := context.Background()
-	a := &app{home: &Home{Dir: alice}, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	a := &app{home: &workspace.Home{Dir: alice}, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
 	defer a.home.Close()
 	b := cockpitBackend(t, a)
 

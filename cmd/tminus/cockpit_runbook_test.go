@@ -19,6 +19,7 @@ import (
 	"github.com/tminus-ir/tminus/runbooks"
 	"github.com/tminus-ir/tminus/store"
 	"github.com/tminus-ir/tminus/tui"
+	"github.com/tminus-ir/tminus/workspace"
 )
 
 // standIn is a high-risk runbook whose step is harmless: it prints its parameter.
@@ -86,7 +87,7 @@ func newCockpitWorkspace(t *testing.T) *cockpitWorkspace {
 func TestCockpitProposeApproveExec(t *testing.T) {
 	w := newCockpitWorkspace(t)
 	ctx := context.Background()
-	b, err := newStoreBackend(ctx, w.st, w.alice, "alice", w.lib)
+	b, err := newStoreBackend(ctx, workspace.Attach(w.home, w.st, w.alice.Key), "alice", w.lib)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestCockpitExecKeys(t *testing.T) {
 	if _, err := w.st.Append(ctx, w.bob, &domain.RunbookApprove{Proposal: propID}); err != nil {
 		t.Fatal(err)
 	}
-	b, err := newStoreBackend(ctx, w.st, w.alice, "alice", w.lib)
+	b, err := newStoreBackend(ctx, workspace.Attach(w.home, w.st, w.alice.Key), "alice", w.lib)
 	if err != nil {
 		t.Fatal(err)
 	}

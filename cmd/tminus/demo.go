@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tminus-ir/tminus/workspace"
+
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/domain"
@@ -93,7 +95,7 @@ func (a *app) runDemo(ctx context.Context, o demoOpts) error {
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)
 	}
-	b, err := newStoreBackend(ctx, d.st, d.signers["alice"], "alice", lib)
+	b, err := newStoreBackend(ctx, workspace.Attach(d.dir, d.st, d.signers["alice"].Key), "alice", lib)
 	if err != nil {
 		return err
 	}
@@ -151,9 +153,9 @@ func newDemoHome(dir string) (*demo, error) {
 		d.signers[m.handle] = domain.KeySigner{Key: k}
 	}
 	alice := d.signers["alice"].Key
-	h := &Home{Dir: dir}
-	err := h.saveConfig(&Config{Handle: "alice", Address: crypto.PubkeyToAddress(alice.PublicKey).Hex(),
-		PubKey: fmt.Sprintf("%x", crypto.FromECDSAPub(&alice.PublicKey)), Listen: defaultListen})
+	h := &workspace.Home{Dir: dir}
+	err := h.SaveConfig(&workspace.Config{Handle: "alice", Address: crypto.PubkeyToAddress(alice.PublicKey).Hex(),
+		PubKey: fmt.Sprintf("%x", crypto.FromECDSAPub(&alice.PublicKey)), Listen: workspace.DefaultListen})
 	return d, err
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/tminus-ir/tminus/workspace"
+
 	"github.com/spf13/cobra"
 )
 
@@ -29,7 +31,7 @@ type usageError struct{ error }
 
 // app is what every command shares: the home and where output goes.
 type app struct {
-	home   *Home
+	home   *workspace.Home
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
@@ -41,7 +43,7 @@ type app struct {
 // run executes one command line and returns the exit code, so tests can
 // drive the real command tree in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{home: &Home{Stdin: stdin}, stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{home: &workspace.Home{}, stdin: stdin, stdout: stdout, stderr: stderr}
 	defer a.home.Close()
 	root := a.commands()
 	root.SetArgs(args)
@@ -85,7 +87,7 @@ func (a *app) commands() *cobra.Command {
 			return a.cockpit(cmd.Context())
 		},
 	}
-	root.PersistentFlags().StringVar(&a.home.Dir, "home", defaultHome(), "where the key, database and config live (TMINUS_HOME)")
+	root.PersistentFlags().StringVar(&a.home.Dir, "home", workspace.DefaultDir(), "where the key, database and config live (TMINUS_HOME)")
 	root.PersistentFlags().StringVar(&a.home.PassFile, "passphrase-file", "", "file holding the keystore passphrase (or TMINUS_PASSPHRASE)")
 	root.PersistentFlags().StringVar(&a.theme, "theme", "", "cockpit theme: dark, light, high-contrast, mono (TMINUS_THEME; NO_COLOR forces mono)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })

@@ -11,17 +11,10 @@ import (
 	"github.com/tminus-ir/tminus/store"
 )
 
-// append signs body as this device and stores it.
+// append signs body as this device and stores it, through the home's
+// writer when one runs (workspace.Home.Write).
 func (a *app) append(ctx context.Context, body domain.Body) (*domain.Event, error) {
-	st, err := a.home.Store(ctx)
-	if err != nil {
-		return nil, err
-	}
-	signer, err := a.home.Signer()
-	if err != nil {
-		return nil, err
-	}
-	return st.Append(ctx, signer, body)
+	return a.home.Append(ctx, body)
 }
 
 // state folds the store (newest snapshot plus the tail).

@@ -159,8 +159,6 @@ func (s *sshd) write(name, data string) {
 	}
 }
 
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
 // sync --ssh over a real OpenSSH connection to a private sshd on 127.0.0.1: bob's
 // node, which has nothing yet, pulls the workspace through `tminus sync --stdio` on
 // the far side; then what bob writes comes back the same way.

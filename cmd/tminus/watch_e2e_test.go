@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tminus-ir/tminus/workspace"
+
 	"github.com/tminus-ir/tminus/watch"
 	"github.com/tminus-ir/tminus/watch/watchtest"
 )
@@ -35,7 +37,7 @@ func TestServeRefusesBadSeverityMap(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home, _ := newWorkspace(t)
-			setConfig(t, home, func(c *Config) { c.Severities = map[string]string{"critical": "P1", "warning": "P0"} })
+			setConfig(t, home, func(c *workspace.Config) { c.Severities = map[string]string{"critical": "P1", "warning": "P0"} })
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			var out, errb bytes.Buffer
@@ -62,15 +64,15 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
-func setConfig(t *testing.T, home string, edit func(*Config)) {
+func setConfig(t *testing.T, home string, edit func(*workspace.Config)) {
 	t.Helper()
-	h := &Home{Dir: home}
+	h := &workspace.Home{Dir: home}
 	c, err := h.Config()
 	if err != nil {
 		t.Fatal(err)
 	}
 	edit(c)
-	if err := h.saveConfig(c); err != nil {
+	if err := h.SaveConfig(c); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -116,7 +118,7 @@ var amResolved = strings.NewReplacer(
 func testAlertmanagerE2E(t *testing.T, bin string) {
 	e := newServeE2E(t, bin)
 	// warning -> P2 is not the default (P3): the map comes from the config.
-	setConfig(t, e.home, func(c *Config) { c.Severities = map[string]string{"critical": "P1", "warning": "P2"} })
+	setConfig(t, e.home, func(c *workspace.Config) { c.Severities = map[string]string{"critical": "P1", "warning": "P2"} })
 	e.serve()
 
 	start := time.Now()
@@ -164,9 +166,9 @@ func testAlertmanagerE2E(t *testing.T, bin string) {
 func testChainE2E(t *testing.T, bin string) {
 	chain := watchtest.NewChain(t, true)
 	e := newServeE2E(t, bin)
-	setConfig(t, e.home, func(c *Config) {
-		c.Watchers = []WatcherConfig{{Name: "bridge", RPC: chain.RPCURL, ChainID: watchtest.ChainID, Poll: 50 * time.Millisecond,
-			Rules: []WatcherRule{{Name: "bridge paused", Event: "Paused", Severity: "P1", Addresses: []string{chain.Contract.Hex()}}}}}
+	setConfig(t, e.home, func(c *workspace.Config) {
+		c.Watchers = []workspace.WatcherConfig{{Name: "bridge", RPC: chain.RPCURL, ChainID: watchtest.ChainID, Poll: 50 * time.Millisecond,
+			Rules: []workspace.WatcherRule{{Name: "bridge paused", Event: "Paused", Severity: "P1", Addresses: []string{chain.Contract.Hex()}}}}}
 	})
 	e.serve()
 
@@ -381,7 +383,7 @@ func BenchmarkWebhookStore(b *testing.B) {
 				strings.NewReader(""), io.Discard, &errb); code != 0 {
 				b.Fatalf("init: %s", errb.String())
 			}
-			a := &app{home: &Home{Dir: home}, stdout: io.Discard, stderr: io.Discard}
+			a := &app{home: &workspace.Home{Dir: home}, stdout: io.Discard, stderr: io.Discard}
 			defer a.home.Close()
 			sink, err := a.sink(context.Background())
 			if err != nil {

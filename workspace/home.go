@@ -1,35 +1,41 @@
-package main
+// Package workspace is a tminus home: its config, key, store and sockets,
+// and the one way to write to it. The commands, the cockpit, serve and the
+// agent all open a home here, so every write of a home takes the same path:
+// through the process that writes its store when one runs (Write), signed
+// through the agent when one answers (Signer).
+package workspace
 
 import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/p2p/enode"
+	"github.com/tminus-ir/tminus/agent"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/store"
 	"go.yaml.in/yaml/v3"
-	"golang.org/x/term"
 )
 
 // Home is the --home directory: one key, one store, one config.
 type Home struct {
 	Dir      string
 	PassFile string
-	Stdin    io.Reader
 
 	cfg    *Config
 	key    *ecdsa.PrivateKey
 	st     *store.Store
 	closed bool
+
+	signer domain.Signer // once resolved: the agent's or the key's
+	agent  *agent.Client // the agent signer's connection, closed with the home
+	node   *node         // set while this process writes the home for others (Serve)
 }
 
 // Config is the home's config.yaml: what this device is, and local settings
@@ -66,9 +72,11 @@ type WatcherRule struct {
 	MinValue  string   `yaml:"min_value,omitempty"`
 }
 
-const defaultListen = "127.0.0.1:30317"
+// DefaultListen is the p2p address a new home listens on.
+const DefaultListen = "127.0.0.1:30317"
 
-func defaultHome() string {
+// DefaultDir is TMINUS_HOME, or ~/.tminus.
+func DefaultDir() string {
 	if h := os.Getenv("TMINUS_HOME"); h != "" {
 		return h
 	}
@@ -78,43 +86,45 @@ func defaultHome() string {
 	return ".tminus"
 }
 
-func (h *Home) keyPath() string    { return filepath.Join(h.Dir, "key.json") }
-func (h *Home) dbPath() string     { return filepath.Join(h.Dir, "tminus.db") }
-func (h *Home) configPath() string { return filepath.Join(h.Dir, "config.yaml") }
+func (h *Home) KeyPath() string    { return filepath.Join(h.Dir, "key.json") }
+func (h *Home) DBPath() string     { return filepath.Join(h.Dir, "tminus.db") }
+func (h *Home) ConfigPath() string { return filepath.Join(h.Dir, "config.yaml") }
 
-var errNoHome = errors.New("no tminus key here")
+// ErrNoHome is a directory without a tminus config.
+var ErrNoHome = errors.New("no tminus key here")
 
 // Config loads config.yaml once.
 func (h *Home) Config() (*Config, error) {
 	if h.cfg != nil {
 		return h.cfg, nil
 	}
-	data, err := os.ReadFile(h.configPath())
+	data, err := os.ReadFile(h.ConfigPath())
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w in %s: run tminus init (new workspace) or tminus join (to be added to one)", errNoHome, h.Dir)
+		return nil, fmt.Errorf("%w in %s: run tminus init (new workspace) or tminus join (to be added to one)", ErrNoHome, h.Dir)
 	}
 	if err != nil {
 		return nil, err
 	}
 	c := &Config{}
 	if err := yaml.Unmarshal(data, c); err != nil {
-		return nil, fmt.Errorf("%s: %w", h.configPath(), err)
+		return nil, fmt.Errorf("%s: %w", h.ConfigPath(), err)
 	}
 	h.cfg = c
 	return c, nil
 }
 
-func (h *Home) saveConfig(c *Config) error {
+// SaveConfig replaces config.yaml atomically.
+func (h *Home) SaveConfig(c *Config) error {
 	data, err := yaml.Marshal(c)
 	if err != nil {
 		return err
 	}
-	tmp := h.configPath() + ".tmp"
+	tmp := h.ConfigPath() + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return err
 	}
 	h.cfg = c
-	return os.Rename(tmp, h.configPath())
+	return os.Rename(tmp, h.ConfigPath())
 }
 
 // Address is this device's signing address.
@@ -132,17 +142,18 @@ func (h *Home) Enode() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return enodeURL(c.PubKey, c.Listen)
+	return EnodeURL(c.PubKey, c.Listen)
 }
 
-func enodeURL(pubHex, listen string) (string, error) {
+// EnodeURL is the node URL of a public key (hex, uncompressed) at listen.
+func EnodeURL(pubHex, listen string) (string, error) {
 	pub, err := crypto.UnmarshalPubkey(common.FromHex(pubHex))
 	if err != nil {
 		return "", fmt.Errorf("config pubkey: %w", err)
 	}
 	id := fmt.Sprintf("%x", crypto.FromECDSAPub(pub)[1:])
 	if listen == "" {
-		listen = defaultListen
+		listen = DefaultListen
 	}
 	return "enode://" + id + "@" + listen, nil
 }
@@ -155,7 +166,7 @@ func (h *Home) Store(ctx context.Context) (*store.Store, error) {
 	if _, err := h.Config(); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, h.dbPath())
+	st, err := store.Open(ctx, h.DBPath())
 	if err != nil {
 		return nil, err
 	}
@@ -163,66 +174,12 @@ func (h *Home) Store(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
-// Signer unlocks the key once, with the passphrase from TMINUS_PASSPHRASE,
-// --passphrase-file or a terminal prompt, in that order.
-func (h *Home) Signer() (domain.Signer, error) {
-	if h.key != nil {
-		return domain.KeySigner{Key: h.key}, nil
-	}
-	pass, err := h.passphrase(false)
-	if err != nil {
-		return nil, err
-	}
-	k, err := store.UnlockKey(h.keyPath(), pass)
-	if err != nil {
-		return nil, err
-	}
-	h.key = k
-	return domain.KeySigner{Key: k}, nil
-}
-
-func (h *Home) passphrase(confirm bool) ([]byte, error) {
-	if p, ok := os.LookupEnv("TMINUS_PASSPHRASE"); ok {
-		return []byte(p), nil
-	}
-	if h.PassFile != "" {
-		data, err := os.ReadFile(h.PassFile)
-		if err != nil {
-			return nil, fmt.Errorf("passphrase file: %w", err)
-		}
-		return []byte(strings.TrimRight(string(data), "\r\n")), nil
-	}
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil || !term.IsTerminal(int(tty.Fd())) {
-		return nil, errors.New("no passphrase: set TMINUS_PASSPHRASE, pass --passphrase-file, or run in a terminal")
-	}
-	defer tty.Close()
-	fmt.Fprint(tty, "Passphrase for "+h.keyPath()+": ")
-	p, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
-	if err != nil {
-		return nil, err
-	}
-	if confirm {
-		fmt.Fprint(tty, "Again: ")
-		p2, err := term.ReadPassword(int(tty.Fd()))
-		fmt.Fprintln(tty)
-		if err != nil {
-			return nil, err
-		}
-		if string(p) != string(p2) {
-			return nil, errors.New("the passphrases differ")
-		}
-	}
-	return p, nil
-}
-
-// create makes a new home with a new key; it refuses to touch an existing one.
-func (h *Home) create(handle string, light bool) (*ecdsa.PrivateKey, error) {
+// Create makes a new home with a new key; it refuses to touch an existing one.
+func (h *Home) Create(handle string, light bool) (*ecdsa.PrivateKey, error) {
 	if !domain.ValidHandle(handle) {
 		return nil, fmt.Errorf("handle %q: use 1-32 of a-z 0-9 _ . - starting with a letter", handle)
 	}
-	if _, err := os.Stat(h.configPath()); err == nil {
+	if _, err := os.Stat(h.ConfigPath()); err == nil {
 		return nil, fmt.Errorf("%s already holds a tminus key; use another --home", h.Dir)
 	}
 	if err := os.MkdirAll(h.Dir, 0o700); err != nil {
@@ -232,32 +189,47 @@ func (h *Home) create(handle string, light bool) (*ecdsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := store.CreateKey(h.keyPath(), pass, light)
+	k, err := store.CreateKey(h.KeyPath(), pass, light)
 	if err != nil {
 		return nil, err
 	}
 	h.key = k
 	c := &Config{Handle: handle, Address: crypto.PubkeyToAddress(k.PublicKey).Hex(),
-		PubKey: fmt.Sprintf("%x", crypto.FromECDSAPub(&k.PublicKey)), Listen: defaultListen}
-	if err := h.saveConfig(c); err != nil {
-		os.Remove(h.keyPath())
+		PubKey: fmt.Sprintf("%x", crypto.FromECDSAPub(&k.PublicKey)), Listen: DefaultListen}
+	if err := h.SaveConfig(c); err != nil {
+		os.Remove(h.KeyPath())
 		return nil, err
 	}
 	return k, nil
 }
 
+// Close stops serving writes (Serve), hangs up on the agent and closes the store.
 func (h *Home) Close() {
+	if h.node != nil {
+		h.node.stop()
+		h.node = nil
+	}
+	if h.agent != nil {
+		h.agent.Close()
+		h.agent = nil
+	}
 	if h.st != nil && !h.closed {
 		h.st.Close()
 		h.closed = true
 	}
 }
 
-// enodeID is the node id of an enode URL, to match peers with members.
-func enodeID(url string) (enode.ID, error) {
+// EnodeID is the node id of an enode URL, to match peers with members.
+func EnodeID(url string) (enode.ID, error) {
 	n, err := enode.ParseV4(url)
 	if err != nil {
 		return enode.ID{}, err
 	}
 	return n.ID(), nil
+}
+
+// Attach is a home over a store and key already open (the demo, tests):
+// writes and the cockpit go through it as through any home.
+func Attach(dir string, st *store.Store, key *ecdsa.PrivateKey) *Home {
+	return &Home{Dir: dir, st: st, key: key}
 }
