@@ -347,6 +347,9 @@ type AlertObserve struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	StartsAt    int64             `json:"starts_at,omitempty"` // unix ms, from the source
 	Reorged     bool              `json:"reorged,omitempty"`
+	// Payload is the sha256 of the delivery as received (a webhook body),
+	// kept as a blob: evidence of what the source said.
+	Payload string `json:"payload,omitempty"`
 }
 
 func (*AlertObserve) Kind() string { return KindAlertObserve }
@@ -365,6 +368,9 @@ func (b *AlertObserve) Validate() error {
 	}
 	if b.Status != AlertFiring && b.Status != AlertResolved {
 		return fmt.Errorf("status %q: want firing or resolved", b.Status)
+	}
+	if b.Payload != "" && !sha256RE.MatchString(b.Payload) {
+		return fmt.Errorf("payload %q: want the sha256 of the payload blob, 64 lowercase hex characters", b.Payload)
 	}
 	if len(b.Labels) > 64 {
 		return fmt.Errorf("%d labels, limit 64", len(b.Labels))

@@ -78,9 +78,28 @@ func fillSubjects(ctx context.Context, tx *sql.Tx) error {
 // Timeline is the incident's timeline as st describes it: the stored
 // events about its subjects, in fold order, those st folded and applied.
 func (s *Store) Timeline(ctx context.Context, st *domain.State, inc *domain.Incident) ([]domain.Entry, error) {
+	evs, err := s.SubjectEvents(ctx, inc.Subjects())
+	if err != nil {
+		return nil, err
+	}
+	return st.Timeline(inc, evs), nil
+}
+
+// Evidence is what the incident's record names as evidence, as st
+// describes it (domain.State.EvidenceOf).
+func (s *Store) Evidence(ctx context.Context, st *domain.State, inc *domain.Incident) ([]domain.EvidenceItem, error) {
+	evs, err := s.SubjectEvents(ctx, inc.Alerts)
+	if err != nil {
+		return nil, err
+	}
+	return st.EvidenceOf(inc, evs), nil
+}
+
+// SubjectEvents reads the stored events about any of subjects (and, the
+// index's key being 8 bytes, rarely a few others), in fold order.
+func (s *Store) SubjectEvents(ctx context.Context, subjects []domain.ID) ([]*domain.Event, error) {
 	seen := map[int64]bool{}
 	var evs []*domain.Event
-	subjects := inc.Subjects()
 	const chunk = 500 // well under SQLite's limit on bound parameters
 	for len(subjects) > 0 {
 		n := min(chunk, len(subjects))
@@ -103,5 +122,5 @@ func (s *Store) Timeline(ctx context.Context, st *domain.State, inc *domain.Inci
 		}
 	}
 	sort.Slice(evs, func(i, j int) bool { return evs[i].Key().Less(evs[j].Key()) })
-	return st.Timeline(inc, evs), nil
+	return evs, nil
 }

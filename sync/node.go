@@ -54,7 +54,7 @@ type Node struct {
 	mu       gosync.Mutex
 	sessions map[enode.ID]*peerState
 	bad      map[enode.ID]badness
-	once     map[enode.ID]chan result // one-shot syncs waiting for a peer
+	once     map[enode.ID]oneShotWait // one-shot syncs waiting for a peer
 	dialed   map[enode.ID]*enode.Node
 
 	// view is the folded state admission and the dial list read, kept
@@ -71,6 +71,11 @@ type peerState struct {
 	lastSeen time.Time
 	behind   int64
 	sess     *Session
+}
+
+type oneShotWait struct {
+	done chan result
+	want []string // blobs to ask for
 }
 
 type result struct {
@@ -92,7 +97,7 @@ func NewNode(cfg Config) *Node {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{cfg: cfg, sessions: map[enode.ID]*peerState{}, bad: map[enode.ID]badness{},
-		once: map[enode.ID]chan result{}, dialed: map[enode.ID]*enode.Node{}}
+		once: map[enode.ID]oneShotWait{}, dialed: map[enode.ID]*enode.Node{}}
 	n.srv = &p2p.Server{Config: p2p.Config{
 		PrivateKey:  cfg.Key,
 		MaxPeers:    64,
@@ -204,9 +209,9 @@ func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 		return err
 	}
 	n.mu.Lock()
-	done, oneShot := n.once[id]
+	once, oneShot := n.once[id]
 	ps := &peerState{url: p.Node().URLv4(), since: time.Now(), lastSeen: time.Now()}
-	sess := &Session{St: n.cfg.Store, RW: rw, OneShot: oneShot,
+	sess := &Session{St: n.cfg.Store, RW: rw, OneShot: oneShot, Want: once.want, asks: make(chan []string, 4),
 		Admit:  func() error { return n.admit(id, pub) },
 		Behind: func(b int64) { n.mu.Lock(); ps.behind, ps.lastSeen = b, time.Now(); n.mu.Unlock() }}
 	ps.sess = sess
@@ -227,7 +232,7 @@ func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 	}
 	n.mu.Unlock()
 	if oneShot {
-		done <- result{sess.Stats, err}
+		once.done <- result{sess.Stats, err}
 	}
 	if err != nil {
 		n.cfg.Logger.Info("peer session ended", "peer", id.TerminalString(), "err", err)
@@ -257,13 +262,17 @@ func (n *Node) Connected() []PeerInfo {
 // SyncOnce dials one peer, runs one round of pull and push, and returns
 // what moved once both sides are idle.
 func (n *Node) SyncOnce(ctx context.Context, url string) (Stats, error) {
+	return n.syncOnce(ctx, url, nil)
+}
+
+func (n *Node) syncOnce(ctx context.Context, url string, want []string) (Stats, error) {
 	node, err := enode.ParseV4(url)
 	if err != nil {
 		return Stats{}, fmt.Errorf("peer %q: %w", url, err)
 	}
 	done := make(chan result, 1)
 	n.mu.Lock()
-	n.once[node.ID()] = done
+	n.once[node.ID()] = oneShotWait{done: done, want: want}
 	n.mu.Unlock()
 	n.srv.AddPeer(node)
 	defer n.srv.RemovePeer(node)
@@ -391,4 +400,89 @@ func (n *Node) maintain(ctx context.Context) []store.Peer {
 	}
 	slices.SortFunc(rows, func(a, b store.Peer) int { return strings.Compare(a.Enode, b.Enode) })
 	return rows
+}
+
+// Fetch asks peers for blobs this store lacks (evidence a command needs
+// now): first every connected peer's session, then each of urls that is not
+// connected, one round at a time, until every blob is stored or ctx ends.
+// It returns the hashes still missing.
+func (n *Node) Fetch(ctx context.Context, hashes, urls []string) ([]string, error) {
+	missing, err := n.missing(ctx, hashes)
+	if err != nil || len(missing) == 0 {
+		return missing, err
+	}
+	n.mu.Lock()
+	asked := 0
+	connected := map[enode.ID]bool{}
+	for id, ps := range n.sessions {
+		connected[id] = true
+		if ps.sess.Ask(missing) {
+			asked++
+		}
+	}
+	n.mu.Unlock()
+	if asked > 0 {
+		// A connected peer answers within a round trip; give it a moment.
+		wait := time.NewTimer(fetchWait)
+		defer wait.Stop()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+	poll:
+		for {
+			select {
+			case <-ctx.Done():
+				break poll
+			case <-wait.C:
+				break poll
+			case <-tick.C:
+				if missing, err = n.missing(ctx, missing); err != nil || len(missing) == 0 {
+					return missing, err
+				}
+			}
+		}
+	}
+	for _, u := range urls {
+		if ctx.Err() != nil {
+			break
+		}
+		node, err := enode.ParseV4(u)
+		if err != nil || connected[node.ID()] {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, fetchPeerTimeout)
+		_, err = n.syncOnce(pctx, u, missing)
+		cancel()
+		if err != nil {
+			n.cfg.Logger.Info("fetch", "peer", node.ID().TerminalString(), "err", err)
+		}
+		if missing, err = n.missing(ctx, missing); err != nil || len(missing) == 0 {
+			return missing, err
+		}
+	}
+	return n.missing(ctx, missing)
+}
+
+// fetchWait is how long Fetch waits on connected peers before dialing
+// others; fetchPeerTimeout bounds one dialed peer (devp2p dials an
+// unreachable peer silently, so only a deadline ends the wait).
+const (
+	fetchWait        = 3 * time.Second
+	fetchPeerTimeout = 8 * time.Second
+)
+
+func (n *Node) missing(ctx context.Context, hashes []string) ([]string, error) {
+	// A local read, answered even once the caller's deadline passed: what
+	// arrived before it counts.
+	ctx = context.WithoutCancel(ctx)
+	var out []string
+	for _, h := range hashes {
+		ok, err := n.cfg.Store.HasBlob(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }

@@ -65,6 +65,11 @@ type Session struct {
 	// (a removed member is disconnected).
 	Admit func() error
 
+	// Want lists blobs to ask for at the start (evidence a command needs
+	// now); asks lists more while the session runs (Ask).
+	Want []string
+	asks chan []string
+
 	Stats  Stats
 	remote map[common.Address]HeadMsg
 	asked  map[common.Address]uint64 // highest seq requested or received
@@ -124,6 +129,11 @@ func (s *Session) Run(ctx context.Context) error {
 	if err := s.sendForks(ctx); err != nil {
 		return err
 	}
+	for _, h := range s.Want {
+		if err := s.wantHash(ctx, h); err != nil {
+			return err
+		}
+	}
 	tick := time.NewTicker(announceEvery)
 	defer tick.Stop()
 	// This process's own commits are announced as they happen; the tick
@@ -160,6 +170,12 @@ func (s *Session) Run(ctx context.Context) error {
 			}
 			if err := s.handle(ctx, in.msg); err != nil {
 				return err
+			}
+		case hs := <-s.asks:
+			for _, h := range hs {
+				if err := s.wantHash(ctx, h); err != nil {
+					return err
+				}
 			}
 		case <-commits:
 			// A burst of commits is announced at the pace below; the tick
@@ -383,7 +399,7 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 func (s *Session) wantBlob(ctx context.Context, e *domain.Event) error {
 	var hash string
 	switch e.Kind {
-	case domain.KindEvidenceAdd, domain.KindRunbookExec:
+	case domain.KindEvidenceAdd, domain.KindRunbookExec, domain.KindAlertObserve:
 		b, err := domain.DecodeBody(e.Kind, e.Body)
 		if err != nil {
 			return nil
@@ -393,10 +409,31 @@ func (s *Session) wantBlob(ctx context.Context, e *domain.Event) error {
 			hash = b.SHA256
 		case *domain.RunbookExec:
 			hash = b.Output
+		case *domain.AlertObserve:
+			hash = b.Payload
 		}
 	default:
 		return nil
 	}
+	if hash == "" {
+		return nil
+	}
+	return s.wantHash(ctx, hash)
+}
+
+// Ask has a running session request blobs from its peer; it reports false
+// when the session takes no asks or has too many queued.
+func (s *Session) Ask(hashes []string) bool {
+	select {
+	case s.asks <- hashes:
+		return true
+	default:
+		return false
+	}
+}
+
+// wantHash requests one blob unless it is stored or already asked for.
+func (s *Session) wantHash(ctx context.Context, hash string) error {
 	if s.blobs[hash] {
 		return nil
 	}

@@ -27,6 +27,9 @@ type Alert struct {
 	// is kept and resolved rather than deleted, so the record of what was
 	// seen (and maybe acted on) survives.
 	Reorged bool
+	// Payload is the delivery the alert came in, exactly as received (a
+	// webhook body, shared by the alerts of one delivery); nil for none.
+	Payload []byte
 }
 
 // Alert statuses, as Alertmanager spells them.

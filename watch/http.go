@@ -159,6 +159,9 @@ func (h *handler) ingest(w http.ResponseWriter, r *http.Request, decode decoder)
 			len(alerts), h.opts.MaxAlerts))
 		return
 	}
+	for i := range alerts {
+		alerts[i].Payload = body
+	}
 	fresh := h.seen.fresh(alerts, h.opts.Now())
 	if len(fresh) > 0 {
 		if err := h.sink.Observe(r.Context(), fresh); err != nil {

@@ -1,0 +1,59 @@
+package domain_test
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// An incident's evidence: its files and runbook outputs from the state, and
+// each distinct payload of its own alerts' applied observations.
+func TestEvidenceOf(t *testing.T) {
+	tm := timelineTeam(t, 7)
+	payload := strings.Repeat("ab", 32)
+	other := strings.Repeat("cd", 32)
+	watched := func(i int, fp, p string) *domain.Event {
+		return do(t, tm, i, &domain.AlertObserve{Fingerprint: fp, Title: "Outflow", Source: "alertmanager", Status: domain.AlertFiring, Payload: p})
+	}
+	first := watched(tlAlice, "fp-linked", payload)
+	watched(tlBob, "fp-linked", payload)  // the same delivery seen again: listed once
+	watched(tlBob, "fp-elsewhere", other) // an alert of no incident
+	inc := do(t, tm, tlAlice, &domain.IncidentDeclare{Title: "Drain", Severity: "P1", Alerts: []domain.ID{domain.AlertID("fp-linked")}})
+	file := strings.Repeat("0f", 32)
+	ev := do(t, tm, tlBob, &domain.EvidenceAdd{Incident: inc.ID, Name: "trace.json", SHA256: file, Size: 42})
+	// Zed is no member: his observation is stored but rejected.
+	tm.Nodes[tlZed].Receive(first)
+	if _, err := tm.Do(tlZed, &domain.AlertObserve{Fingerprint: "fp-linked", Title: "Outflow", Source: "x", Status: domain.AlertFiring, Payload: other}); err != nil {
+		t.Fatal(err)
+	}
+	s := tm.Fold(nil)
+	evs := append([]*domain.Event(nil), tm.Events...)
+	sort.Slice(evs, func(i, j int) bool { return evs[i].Key().Less(evs[j].Key()) })
+	got := s.EvidenceOf(s.Incidents[inc.ID], evs)
+	if len(got) != 2 {
+		t.Fatalf("evidence: %+v, want the alert payload and the file", got)
+	}
+	if g := got[0]; g.Source != domain.EvidenceAlert || g.SHA256 != payload || g.Event != first.ID || g.By != "alice" || g.Size != -1 {
+		t.Errorf("alert payload: %+v", g)
+	}
+	if g := got[1]; g.Source != domain.EvidenceFile || g.SHA256 != file || g.Event != ev.ID || g.By != "bob" || g.Size != 42 {
+		t.Errorf("file: %+v", g)
+	}
+}
+
+func TestAlertPayloadMustBeAHash(t *testing.T) {
+	for _, p := range []string{"", strings.Repeat("ab", 32)} {
+		b := &domain.AlertObserve{Fingerprint: "f", Title: "t", Status: domain.AlertFiring, Payload: p}
+		if err := b.Validate(); err != nil {
+			t.Errorf("payload %q: %v", p, err)
+		}
+	}
+	for _, p := range []string{"abc", strings.Repeat("AB", 32), strings.Repeat("ab", 33)} {
+		b := &domain.AlertObserve{Fingerprint: "f", Title: "t", Status: domain.AlertFiring, Payload: p}
+		if err := b.Validate(); err == nil || !strings.Contains(err.Error(), "payload") {
+			t.Errorf("payload %q: %v, want refused", p, err)
+		}
+	}
+}
