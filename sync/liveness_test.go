@@ -43,13 +43,13 @@ func TestPeerLiveness(t *testing.T) {
 	t.Cleanup(func() { stop(); <-maintained })
 	w.link(0, 1)
 	a.st.AddPeer(context.Background(), b.node.Self()) // a records what it dials, as peer add would
-	waitFor(t, 10*time.Second, "b connected in a's peer table", func() bool { return liveOn(t, a.st, b.node.Self()) })
+	waitFor(t, 30*time.Second, "b connected in a's peer table", func() bool { return liveOn(t, a.st, b.node.Self()) })
 
 	// 1. Idle: no event moves, yet after a jump of more than PeerStale a
 	// heartbeat stamps b again and b stays connected.
 	before := peerOn(t, a.st, b.node.Self()).LastSeen
 	skew.Store(int64(store.PeerStale + time.Second))
-	waitFor(t, store.PeerHeartbeat+2*time.Second, "a heartbeat for idle b", func() bool {
+	waitFor(t, store.PeerHeartbeat+8*time.Second, "a heartbeat for idle b", func() bool {
 		p := peerOn(t, a.st, b.node.Self())
 		return p.Connected && p.LastSeen > before+store.PeerStale.Milliseconds()
 	})
@@ -66,7 +66,7 @@ func TestPeerLiveness(t *testing.T) {
 	}
 	t.Cleanup(b.node.Stop)
 	w.link(1, 0) // a's dialer holds back from a node it just lost; b dials
-	waitFor(t, 10*time.Second, "the restarted b connected", func() bool { return liveOn(t, a.st, b.node.Self()) })
+	waitFor(t, 30*time.Second, "the restarted b connected", func() bool { return liveOn(t, a.st, b.node.Self()) })
 	stop()
 	<-maintained
 	if liveOn(t, a.st, b.node.Self()) {
