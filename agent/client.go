@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,15 @@ func (c *Client) call(ctx context.Context, t byte, req any, reply any) error {
 	}
 	c.conn.SetDeadline(deadline)
 	if err := writeFrame(c.conn, t, req); err != nil {
+		// A server that refuses the connection (another uid) replies and
+		// hangs up before it reads the request, so the write can fail with
+		// its reason already waiting to be read.
+		if rt, payload, rerr := readFrame(c.conn, func(byte) int { return MaxReply }); rerr == nil && rt == replyFail {
+			var msg string
+			if rlp.DecodeBytes(payload, &msg) == nil {
+				return remoteError(msg)
+			}
+		}
 		return fmt.Errorf("%s: %w (%v)", c.Where, ErrGone, err)
 	}
 	rt, payload, err := readFrame(c.conn, func(byte) int { return MaxReply })
@@ -72,11 +82,13 @@ func (c *Client) call(ctx context.Context, t byte, req any, reply any) error {
 }
 
 // remoteError is an error the other side reported; the sentinels that
-// callers test for survive the trip.
+// callers test for survive the trip, wherever the far side wrapped them (a
+// writer's "sign: the agent is locked" must still read as ErrLocked, or a
+// home's Write cannot unlock the agent and retry).
 func remoteError(msg string) error {
 	for _, e := range []error{ErrLocked, ErrNoWriter, domain.ErrNotAnEvent} {
-		if len(msg) >= len(e.Error()) && msg[:len(e.Error())] == e.Error() {
-			return fmt.Errorf("%w%s", e, msg[len(e.Error()):])
+		if i := strings.Index(msg, e.Error()); i >= 0 {
+			return fmt.Errorf("%s%w%s", msg[:i], e, msg[i+len(e.Error()):])
 		}
 	}
 	return errors.New(msg)
@@ -136,6 +148,16 @@ func (c *Client) Write(ctx context.Context, blobs [][]byte, bodies []domain.Body
 		out[i] = e
 	}
 	return out, nil
+}
+
+// Fetch asks the home's node to get blobs from its peers; it returns the
+// hashes no peer supplied.
+func (c *Client) Fetch(ctx context.Context, hashes []string) ([]string, error) {
+	var r fetchReply
+	if err := c.call(ctx, msgFetch, &fetchReq{Hashes: hashes}, &r); err != nil {
+		return nil, err
+	}
+	return r.Missing, nil
 }
 
 func (c *Client) Close() error { return c.conn.Close() }

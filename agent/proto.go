@@ -19,6 +19,7 @@ const (
 	msgUnlock
 	msgAppend
 	msgStop
+	msgFetch
 
 	replyOK   byte = 0x80
 	replyFail byte = 0x81
@@ -67,6 +68,15 @@ type appendReq struct {
 
 type appendReply struct{ Events [][]byte }
 
+// fetchReq asks the home's node for blobs from its peers; the reply lists
+// those still missing.
+type fetchReq struct{ Hashes []string }
+
+type fetchReply struct{ Missing []string }
+
+// maxFetch bounds the hashes of one fetch request.
+const maxFetch = 256
+
 // capFor is the largest frame a request of type t may be.
 func capFor(t byte) int {
 	if t == msgAppend {
@@ -108,8 +118,10 @@ func readFrame(r io.Reader, limit func(byte) int) (byte, []byte, error) {
 	if n > limit(hdr[4]) {
 		return hdr[4], nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, n, limit(hdr[4]))
 	}
-	payload := make([]byte, n-1)
-	if _, err := io.ReadFull(r, payload); err != nil {
+	// Grown as the bytes arrive, not reserved from the header's word: a
+	// header claiming 65 MiB must not cost 65 MiB until the bytes come.
+	payload, err := io.ReadAll(io.LimitReader(r, int64(n-1)))
+	if err != nil || len(payload) != n-1 {
 		return 0, nil, fmt.Errorf("truncated frame of %d bytes: %w", n, io.ErrUnexpectedEOF)
 	}
 	return hdr[4], payload, nil

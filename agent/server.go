@@ -12,6 +12,12 @@ import (
 	"github.com/tminus-ir/tminus/domain"
 )
 
+// Fetcher asks peers for blobs this store lacks and returns those still
+// missing.
+type Fetcher interface {
+	Fetch(ctx context.Context, hashes []string) ([]string, error)
+}
+
 // Writer takes a home's writes: blobs stored first, then the bodies signed
 // and appended, all in the process that owns the store.
 type Writer interface {
@@ -30,6 +36,8 @@ const (
 type Server struct {
 	Agent  Agent
 	Writer Writer
+	// Fetcher, when set, takes fetch requests (the home's node).
+	Fetcher Fetcher
 	// UID is the only user whose processes are served (SO_PEERCRED); -1
 	// skips the check, for connections that are not unix sockets.
 	UID int
@@ -202,6 +210,24 @@ func (s *Server) handle(ctx context.Context, t byte, payload []byte) (any, error
 			out.Events[i] = e.Raw
 		}
 		return out, nil
+	case msgFetch:
+		if s.Fetcher == nil {
+			return nil, ErrNoWriter
+		}
+		var r fetchReq
+		if err := decode(payload, &r); err != nil {
+			return nil, err
+		}
+		if len(r.Hashes) == 0 || len(r.Hashes) > maxFetch {
+			return nil, fmt.Errorf("malformed request: %d hashes to fetch (1 to %d)", len(r.Hashes), maxFetch)
+		}
+		for _, h := range r.Hashes {
+			if !isSHA256(h) {
+				return nil, fmt.Errorf("malformed request: %q is not a sha256 in hex", h)
+			}
+		}
+		missing, err := s.Fetcher.Fetch(ctx, r.Hashes)
+		return fetchReply{Missing: missing}, err
 	case msgStop:
 		if s.OnStop == nil {
 			return nil, errors.New("this process stops with its own command (serve, cockpit), not by request")
@@ -227,4 +253,16 @@ func decodeBodies(r appendReq) ([]domain.Body, error) {
 		out[i] = b
 	}
 	return out, nil
+}
+
+func isSHA256(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for _, c := range h {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -36,6 +37,9 @@ type Home struct {
 	signer domain.Signer // once resolved: the agent's or the key's
 	agent  *agent.Client // the agent signer's connection, closed with the home
 	node   *node         // set while this process writes the home for others (Serve)
+
+	mu    sync.Mutex
+	fetch func(ctx context.Context, hashes []string) ([]string, error) // SetFetch
 }
 
 // Config is the home's config.yaml: what this device is, and local settings

@@ -88,6 +88,45 @@ func (w localWriter) Write(ctx context.Context, blobs [][]byte, bodies []domain.
 	return w.h.writeLocal(ctx, blobs, bodies)
 }
 
+// nodeFetcher hands fetch requests to the fetcher this process's node set.
+type nodeFetcher struct{ h *Home }
+
+func (f nodeFetcher) Fetch(ctx context.Context, hashes []string) ([]string, error) {
+	f.h.mu.Lock()
+	fetch := f.h.fetch
+	f.h.mu.Unlock()
+	if fetch == nil {
+		return hashes, errors.New("the process writing this home runs no node to ask peers")
+	}
+	return fetch(ctx, hashes)
+}
+
+// SetFetch lets the node socket answer fetch requests with f (the running
+// devp2p node's Fetch).
+func (h *Home) SetFetch(f func(ctx context.Context, hashes []string) ([]string, error)) {
+	h.mu.Lock()
+	h.fetch = f
+	h.mu.Unlock()
+}
+
+// ErrNoNode is a home where no process runs a node (serve or a cockpit).
+var ErrNoNode = errors.New("no node runs for this home")
+
+// Fetch asks the node running for this home (serve or a cockpit) to get
+// blobs from its peers, and returns those still missing. With no node
+// running it returns ErrNoNode: the caller may dial peers itself.
+func (h *Home) Fetch(ctx context.Context, hashes []string) ([]string, error) {
+	if h.node != nil {
+		return nodeFetcher{h}.Fetch(ctx, hashes)
+	}
+	c, err := agent.Dial(h.NodeSock())
+	if err != nil {
+		return hashes, ErrNoNode
+	}
+	defer c.Close()
+	return c.Fetch(ctx, hashes)
+}
+
 // node is what Serve runs: the node socket, and the agent socket when this
 // process holds the key.
 type node struct {
@@ -146,7 +185,7 @@ func (h *Home) Serve(ctx context.Context, log io.Writer) (bool, error) {
 		}
 		return false, err
 	}
-	s := &agent.Server{Writer: localWriter{h}, UID: os.Getuid(), Log: log}
+	s := &agent.Server{Writer: localWriter{h}, Fetcher: nodeFetcher{h}, UID: os.Getuid(), Log: log}
 	go s.Serve(ctx, l)
 	n.listeners, n.servers = append(n.listeners, l), append(n.servers, s)
 	h.node = n
