@@ -45,7 +45,8 @@ in the home, or TMINUS_AGENT_SOCK), for every command of this home, and for a ju
 host the socket is forwarded to (ssh -R). It signs only well-formed tminus events
 of this workspace and key, and logs each one. It prints the shell lines that point
 commands at it, goes to the background, and forgets the key after --ttl.`,
-		Args: exactArgs(0, "no arguments (subcommands: status, lock, unlock, stop)"),
+		// Subcommands only: "tminus agent nosuch" is a typo, never an agent.
+		Args: unknownSubcommand,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAgent(cmd.Context(), o) },
 	}
 	c.Flags().BoolVar(&o.foreground, "foreground", false, "stay attached (a tmux pane, tests); log to stderr")
@@ -241,14 +242,13 @@ func (a *app) agentStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var expires any
 			exp := "when the process holding it exits"
 			if st.Expires != 0 {
-				expires = ts(int64(st.Expires))
 				exp = ts(int64(st.Expires))
 			}
 			if asJSON {
-				return a.printJSON(map[string]any{"locked": st.Locked, "address": st.Address.Hex(), "expires": expires,
+				// expires is null when the key is kept until the process exits.
+				return a.printJSON(map[string]any{"locked": st.Locked, "address": st.Address.Hex(), "expires": tsOrNil(int64(st.Expires)),
 					"socket": c.Where, "workspace": st.Workspace.String()})
 			}
 			state := "unlocked"

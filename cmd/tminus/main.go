@@ -82,7 +82,7 @@ func (a *app) commands() *cobra.Command {
 		Short:         "A terminal incident cockpit for teams without a single authority",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args:          unknownSubcommand,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.cockpit(cmd.Context())
 		},
@@ -100,7 +100,48 @@ func (a *app) commands() *cobra.Command {
 		a.taskCmd(), a.noteCmd(), a.timerCmd(), a.evidenceCmd(),
 		a.logCmd(), a.verifyCmd(), a.stateHashCmd(), a.bundleCmd(),
 	)
+	root.InitDefaultCompletionCmd() // cobra adds it at Execute, too late for guardParents
+	guardParents(root)
 	return root
+}
+
+// guardParents makes every command with subcommands refuse a mistyped one.
+// Left to cobra, only the root does: a parent without RunE prints its help
+// and exits 0 for "tminus member nosuch", and a parent with RunE and no Args
+// runs with "nosuch" as its argument. A bare parent still prints its help.
+// A parent that sets its own Args keeps them (it may take arguments besides
+// its subcommands); one without them refuses any argument.
+func guardParents(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		guardParents(sub)
+	}
+	if !c.HasSubCommands() {
+		return
+	}
+	if c.Run == nil && c.RunE == nil {
+		// Cobra never checked a non-runnable command's Args: replace them.
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		c.Args = nil
+	}
+	if c.Args == nil {
+		c.Args = unknownSubcommand
+	}
+}
+
+// unknownSubcommand is the Args of a command whose only arguments are its
+// subcommands: any argument left after cobra found none is a mistyped one.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 && !cmd.DisableSuggestions {
+		msg += ": did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageError{fmt.Errorf("%s (%s --help lists its commands)", msg, cmd.CommandPath())}
 }
 
 // extraCommands are registered by other files of this package (cockpit,

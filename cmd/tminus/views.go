@@ -6,14 +6,32 @@ import (
 	"github.com/tminus-ir/tminus/domain"
 )
 
-// The JSON shapes of CLI.md. Times are RFC 3339 in UTC; members appear as
-// addresses where CLI.md says ADDR, with handles alongside.
+// The JSON shapes of CLI.md. Members appear as addresses where CLI.md says
+// ADDR, with handles alongside. Every time is one format, jsonTimeFormat,
+// written by ts: domain state keeps unix milliseconds (its JSON tags feed
+// the state hash), so no domain struct with a time in it is printed as it
+// is; it gets a view here. The signed lines of log --json and export
+// --format jsonl are the exception: their "time" is the signed integer.
 
+// jsonTimeFormat is RFC 3339 in UTC with milliseconds, always three digits:
+// "2026-12-06T12:40:37.120Z".
+const jsonTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// ts formats unix milliseconds for output; "" for 0 (unset), which the
+// views drop with omitempty or show as null.
 func ts(ms int64) string {
 	if ms == 0 {
 		return ""
 	}
-	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+	return time.UnixMilli(ms).UTC().Format(jsonTimeFormat)
+}
+
+// tsOrNil is ts for a field that is always present: null when unset.
+func tsOrNil(ms int64) any {
+	if ms == 0 {
+		return nil
+	}
+	return ts(ms)
 }
 
 func addrOf(s *domain.State, handle string) string {
@@ -93,7 +111,28 @@ type proposalView struct {
 	Approved  bool              `json:"approved"`
 	By        string            `json:"by"`
 	At        string            `json:"at"`
-	Exec      *domain.Execution `json:"exec,omitempty"`
+	Exec      *execView         `json:"exec,omitempty"`
+}
+
+// execView is domain.Execution with its time formatted.
+type execView struct {
+	Event      string `json:"event"`
+	By         string `json:"by"`
+	At         string `json:"at"`
+	ExitCode   int    `json:"exit_code"`
+	DurationMs int64  `json:"duration_ms"`
+	Output     string `json:"output"`
+	OutputSize int64  `json:"output_size"`
+	Truncated  bool   `json:"truncated,omitempty"`
+	TimedOut   bool   `json:"timed_out,omitempty"`
+}
+
+func viewExec(x *domain.Execution) *execView {
+	if x == nil {
+		return nil
+	}
+	return &execView{Event: x.Event.String(), By: x.By, At: ts(x.At), ExitCode: x.ExitCode, DurationMs: x.DurationMs,
+		Output: x.Output, OutputSize: x.OutputSize, Truncated: x.Truncated, TimedOut: x.TimedOut}
 }
 
 type incidentDetail struct {
@@ -153,7 +192,7 @@ func viewIncidentDetail(s *domain.State, inc *domain.Incident, timeline []domain
 		p := s.Proposals[id]
 		d.Proposals = append(d.Proposals, proposalView{ID: p.ID.String(), Runbook: p.Runbook, Step: p.Step, Command: p.Command,
 			Params: p.Params, Risk: p.Risk, Quorum: p.Quorum, Approvals: p.Approvals, Approved: p.Approved(), By: p.By,
-			At: ts(p.At), Exec: p.Exec})
+			At: ts(p.At), Exec: viewExec(p.Exec)})
 	}
 	return d
 }
