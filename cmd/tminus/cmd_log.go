@@ -99,6 +99,7 @@ func (a *app) verifyCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			audit := domain.NewAudit()
 			var src string
+			var blobs *blobCheck
 			if len(args) == 1 {
 				src = args[0]
 				if err := auditFile(args[0], audit); err != nil {
@@ -118,8 +119,13 @@ func (a *app) verifyCmd() *cobra.Command {
 				}); err != nil {
 					return err
 				}
+				n, bad, err := st.CheckBlobs(cmd.Context())
+				if err != nil {
+					return err
+				}
+				blobs = &blobCheck{n, bad}
 			}
-			return a.report(src, audit, asJSON)
+			return a.report(src, audit, asJSON, blobs)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -158,16 +164,32 @@ func eachLine(r io.Reader, fn func(int, []byte) error) error {
 	return sc.Err()
 }
 
-func (a *app) report(src string, audit *domain.Audit, asJSON bool) error {
+// blobCheck is what verify found rehashing a store's blobs.
+type blobCheck struct {
+	n   int
+	bad []store.BadBlob
+}
+
+func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCheck) error {
 	problems := audit.Finish()
+	var badBlobs []string
+	if blobs != nil {
+		for _, b := range blobs.bad {
+			badBlobs = append(badBlobs, fmt.Sprintf("blob %s is damaged: its bytes hash to %s", b.Hash, b.Actual))
+		}
+	}
 	signers := make([]string, 0, len(audit.Signers))
 	for s, n := range audit.Signers {
 		signers = append(signers, fmt.Sprintf("%s (%d)", s.Hex(), n))
 	}
 	sort.Strings(signers)
 	if asJSON {
-		a.printJSON(map[string]any{"source": src, "workspace": audit.WS.String(), "events": audit.Events,
-			"redacted": audit.Redacted, "signers": signers, "problems": problems, "ok": len(problems) == 0})
+		v := map[string]any{"source": src, "workspace": audit.WS.String(), "events": audit.Events,
+			"redacted": audit.Redacted, "signers": signers, "problems": problems, "ok": len(problems) == 0 && len(badBlobs) == 0}
+		if blobs != nil {
+			v["blobs"], v["bad_blobs"] = blobs.n, append([]string{}, badBlobs...)
+		}
+		a.printJSON(v)
 	} else {
 		fmt.Fprintf(a.stdout, "%s: %d events (%d redacted), workspace %s\nsigners:\n", src, audit.Events, audit.Redacted, audit.WS.Short())
 		for _, s := range signers {
@@ -176,12 +198,21 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool) error {
 		for _, p := range problems {
 			fmt.Fprintln(a.stdout, "BAD "+p.String())
 		}
+		for _, b := range badBlobs {
+			fmt.Fprintln(a.stdout, "BAD "+b)
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: %d problem(s), first: %s", src, len(problems), problems[0])
 	}
+	if len(badBlobs) > 0 {
+		return fmt.Errorf("%s: %d damaged blob(s), first: %s", src, len(badBlobs), badBlobs[0])
+	}
 	if !asJSON {
 		fmt.Fprintln(a.stdout, "OK: every signature, chain and lamport checks out")
+		if blobs != nil {
+			fmt.Fprintf(a.stdout, "OK: %d blobs hash to their names\n", blobs.n)
+		}
 	}
 	return nil
 }

@@ -99,6 +99,9 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 		return err
 	}
 	if writer {
+		// evidence get asks this node for a blob the home lacks: its
+		// connected peers are the ones to ask.
+		a.home.SetFetch(func(ctx context.Context, hashes []string) ([]string, error) { return n.Fetch(ctx, hashes, nil) })
 		path, _ := a.home.AgentSock()
 		fmt.Fprintf(a.stderr, "writes for this home on %s; agent on %s\n", a.home.NodeSock(), path)
 	} else {
@@ -163,7 +166,7 @@ func (a *app) peerCmd() *cobra.Command {
 			type view struct {
 				Enode     string `json:"enode"`
 				Connected bool   `json:"connected"`
-				LastSeen  string `json:"last_seen"`
+				LastSeen  string `json:"last_seen,omitempty"` // absent until the node first saw the peer
 				Behind    int64  `json:"behind"`
 			}
 			out := []view{}

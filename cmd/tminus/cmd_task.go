@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -137,43 +135,4 @@ func timerDue(in time.Duration, at string, now time.Time) (time.Time, error) {
 		return time.Time{}, usageError{fmt.Errorf("--at: %w", err)}
 	}
 	return t, nil
-}
-
-func (a *app) evidenceCmd() *cobra.Command {
-	c := &cobra.Command{Use: "evidence", Short: "Evidence files, kept as content-addressed blobs"}
-	c.AddCommand(a.evidenceAddCmd())
-	return c
-}
-
-func (a *app) evidenceAddCmd() *cobra.Command {
-	var name string
-	c := &cobra.Command{
-		Use:   "add INCIDENT FILE [--name N]",
-		Short: "Store a file as evidence and record its hash on the incident",
-		Args:  exactArgs(2, "the incident id and a file"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.appendToIncident(cmd, args[0], func(id domain.ID) (domain.Body, error) {
-				data, err := os.ReadFile(args[1])
-				if err != nil {
-					return nil, err
-				}
-				st, err := a.home.Store(cmd.Context())
-				if err != nil {
-					return nil, err
-				}
-				// The blob is stored before the event that names it: no event
-				// points at a blob this store lacks.
-				h, err := st.PutBlob(cmd.Context(), data)
-				if err != nil {
-					return nil, err
-				}
-				if name == "" {
-					name = filepath.Base(args[1])
-				}
-				return &domain.EvidenceAdd{Incident: id, Name: name, SHA256: h, Size: int64(len(data))}, nil
-			})
-		},
-	}
-	c.Flags().StringVar(&name, "name", "", "name to show (default: the file's name)")
-	return c
 }

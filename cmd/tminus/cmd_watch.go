@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -23,9 +25,20 @@ type alertSink struct{ home *workspace.Home }
 
 func (s alertSink) Observe(ctx context.Context, alerts []watch.Alert) error {
 	bodies := make([]domain.Body, 0, len(alerts))
+	var blobs [][]byte
+	kept := map[string]bool{}
 	for _, a := range alerts {
 		b := &domain.AlertObserve{Fingerprint: a.Fingerprint, Title: a.Title, Source: a.Source, Severity: a.Severity,
 			Status: a.Status, Labels: a.Labels, Reorged: a.Reorged}
+		// One delivery's alerts share its payload: one blob, stored first.
+		if len(a.Payload) > 0 && len(a.Payload) <= store.MaxBlob {
+			sum := sha256.Sum256(a.Payload)
+			b.Payload = hex.EncodeToString(sum[:])
+			if !kept[b.Payload] {
+				kept[b.Payload] = true
+				blobs = append(blobs, a.Payload)
+			}
+		}
 		if !a.StartsAt.IsZero() && a.StartsAt.Unix() > 0 {
 			b.StartsAt = a.StartsAt.UnixMilli()
 		}
@@ -37,7 +50,7 @@ func (s alertSink) Observe(ctx context.Context, alerts []watch.Alert) error {
 		}
 		bodies = append(bodies, b)
 	}
-	_, err := s.home.Write(ctx, nil, bodies...)
+	_, err := s.home.Write(ctx, blobs, bodies...)
 	return err
 }
 
