@@ -12,9 +12,9 @@ import (
 // so tests drive the cockpit with an in-memory fake and no database or network.
 //
 // State, Refresh, Timeline, Proposal and Gate are only called from the bubbletea Update goroutine:
-// Refresh may fold new events into the same *domain.State in place. Do and Exec may be
-// called from a command goroutine, so they must not touch that state; their effect shows
-// after the next Refresh.
+// Refresh may fold new events into the same *domain.State in place. Do, Exec and Blob may
+// be called from a command goroutine, so they must not touch that state; the effect of Do
+// and Exec shows after the next Refresh.
 type Backend interface {
 	State() *domain.State
 	Refresh(ctx context.Context) (changed bool, err error)
@@ -45,6 +45,11 @@ type Backend interface {
 	// evidence blob and a runbook.exec signed. An error means nothing was recorded; a
 	// command that ran and failed is a result with its exit code.
 	Exec(ctx context.Context, proposal domain.ID) (ExecResult, error)
+	// Blob is the exact bytes stored under a sha256 (lowercase hex): a run's captured
+	// output, an evidence file. A copy that lacks the blob (it came with an event from a
+	// peer, the bytes not yet) returns an error that says so and what fetches it; the
+	// cockpit shows the error's text as it is.
+	Blob(ctx context.Context, sha256 string) ([]byte, error)
 }
 
 // RunbookLine is one runbook as the cockpit lists it.

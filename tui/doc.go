@@ -6,11 +6,13 @@
 //
 // It reads and writes only through Backend, which it declares, so tests drive it with an
 // in-memory fake; a runbook step runs through Backend.Exec in a tea.Cmd, only after a
-// dialog has shown the exact command and the gate. It must not open a store, sign, run a
+// dialog has shown the exact command and the gate; a run's captured output is read back
+// through Backend.Blob in a tea.Cmd too. It must not open a store, sign, run a
 // command itself, read a clock other than Options.Now,
 // touch the terminal except through bubbletea and Options.Copy, use package-level
 // styles (every style comes from the renderer it was given, per terminal), or print a
-// byte of shared-state text without clean (a member's note must not drive a terminal).
+// byte of shared-state text without clean (a member's note must not drive a terminal),
+// nor of a run's output without neutralise (a host's reply must not either).
 // Rendering stays proportional to what is visible: panes draw only their visible rows,
 // and derived row lists are rebuilt on state changes, not in View.
 package tui

@@ -48,11 +48,17 @@ type fake struct {
 	execErr  error
 	execHold chan struct{} // when set, Exec waits for it to close: a command still running
 	ran      []domain.ID
+
+	// Blobs by sha256, as the store keeps them; Exec stores its output here.
+	blobs    map[string][]byte
+	blobHold chan struct{} // when set, Blob waits for it to close: a slow read
+	blobErr  error         // Blob returns it when set
+	blobRead []string      // the hashes Blob was asked for
 }
 
 func newFake(t testing.TB, now time.Time) *fake {
 	return &fake{t: t, st: domain.NewState(), me: "alice", keys: map[string]domain.KeySigner{},
-		seq: map[common.Address]uint64{}, prev: map[common.Address]domain.ID{}, clock: now}
+		seq: map[common.Address]uint64{}, prev: map[common.Address]domain.ID{}, clock: now, blobs: map[string][]byte{}}
 }
 
 // now is the test's one clock; advance moves it.
@@ -254,8 +260,7 @@ func (f *fake) Exec(ctx context.Context, id domain.ID) (ExecResult, error) {
 		return ExecResult{}, f.execErr
 	}
 	out := []byte("block 19442007\npaused: true\n")
-	sum := sha256.Sum256(out)
-	body := &domain.RunbookExec{Proposal: id, ExitCode: f.execExit, DurationMs: 1234, Output: hex.EncodeToString(sum[:]),
+	body := &domain.RunbookExec{Proposal: id, ExitCode: f.execExit, DurationMs: 1234, Output: f.putBlob(out),
 		OutputSize: int64(len(out))}
 	f.mu.Lock()
 	f.ran = append(f.ran, id)
@@ -263,6 +268,39 @@ func (f *fake) Exec(ctx context.Context, id domain.ID) (ExecResult, error) {
 	ev := f.external(f.me, body, f.now())
 	return ExecResult{Event: ev, ExitCode: body.ExitCode, Duration: 1234 * time.Millisecond, Output: body.Output,
 		OutputSize: body.OutputSize}, nil
+}
+
+// putBlob stores data as the store does, under its sha256, and returns the hash.
+func (f *fake) putBlob(data []byte) string {
+	sum := sha256.Sum256(data)
+	h := hex.EncodeToString(sum[:])
+	f.mu.Lock()
+	f.blobs[h] = append([]byte(nil), data...)
+	f.mu.Unlock()
+	return h
+}
+
+// Blob returns a stored blob's bytes, or says this copy lacks them, as the store backend
+// does. It runs in a command, off the Update goroutine.
+func (f *fake) Blob(ctx context.Context, hash string) ([]byte, error) {
+	if f.blobHold != nil {
+		select {
+		case <-f.blobHold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.blobRead = append(f.blobRead, hash)
+	if f.blobErr != nil {
+		return nil, f.blobErr
+	}
+	b, ok := f.blobs[hash]
+	if !ok {
+		return nil, fmt.Errorf("blob sha256 %s… not found in this copy; tminus evidence get %s fetches it from a peer", hash[:12], hash[:12])
+	}
+	return append([]byte(nil), b...), nil
 }
 
 // t0 is the scenario's "now": 41 min 7 s after the P1 was declared, as in COCKPIT.md.

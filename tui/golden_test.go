@@ -47,6 +47,10 @@ func TestGolden(t *testing.T) {
 		{"everything-160x48", "dark", 160, 48, nil, nil},
 		{"everything-160x48-mono", "mono", 160, 48, []string{"5"}, nil},
 		{"too-small-40x10", "dark", 40, 10, nil, nil},
+		// The run's output read back: colour dropped, the clipboard write the host
+		// slipped into it shown as text, the title on one line with the short hash.
+		{"output-viewer-80x24", "dark", 80, 24, []string{"4", "o", "wait:transactionHash", "G"},
+			func(s *scenario) { s.executed([]byte(castReceipt), nil) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +88,30 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// castReceipt is what `cast send` prints for a mined transaction, with the colour cast
+// uses and a line a compromised RPC endpoint could have slipped in.
+const castReceipt = "\n" +
+	"\x1b[1mblockHash\x1b[0m            0x4f3c1e9a7b2d8c6e5f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a\n" +
+	"\x1b[1mblockNumber\x1b[0m          19442007\n" +
+	"contractAddress      \n" +
+	"cumulativeGasUsed    12894211\n" +
+	"effectiveGasPrice    23100000000\n" +
+	"from                 0x9a1B7c3D5e7F9a1b3C5d7E9f1A3b5C7d9E1f3A5b\n" +
+	"gasUsed              28934\n" +
+	"logs                 [{\"address\":\"0x5e4e65926ba27467555eb562121fac00d24e9dd2\",\"topics\":[\"0x62e78cea01bee320cd4e420270b5ea74000d11b0c9f74754ebdbfc544b05a258\"],\"data\":\"0x\"}]\n" +
+	"logsBloom            0x00000000000000000000000000000000000000000000000000000000000000000000\n" +
+	"root                 \n" +
+	"status               1 (success)\n" +
+	"transactionHash      0x7d2e4f6a8b0c1d3e5f7a9b1c3d5e7f9a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1e\n" +
+	"transactionIndex     42\n" +
+	"type                 2\n" +
+	"blobGasPrice         \n" +
+	"blobGasUsed          \n" +
+	"to                   0x5e4e65926ba27467555eb562121fac00d24e9dd2\n" +
+	"\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07\x1b[2K\r" +
+	"paused()             true\n" +
+	"\tchecked at\tblock 19442007\n"
 
 // TestThemesInColor renders each theme with full colour: the text must be the Ascii
 // text exactly (colour adds, never replaces), and only mono may be colourless.

@@ -50,6 +50,17 @@ type KeyMap struct {
 	Propose key.Binding
 	Approve key.Binding
 	Exec    key.Binding
+	// Output opens the captured output of the selected proposal's run; enabled only on a
+	// proposal that ran.
+	Output key.Binding
+
+	// The output viewer. On only while it is open: it owns the keyboard then, and these
+	// are the keys it answers besides the list moves (Up, Down, PageUp, PageDown, Top,
+	// Bottom).
+	CopyOutput  key.Binding
+	Close       key.Binding
+	ScrollLeft  key.Binding
+	ScrollRight key.Binding
 
 	// Forms and dialogs.
 	Submit    key.Binding
@@ -107,6 +118,12 @@ func DefaultKeyMap() *KeyMap {
 		Propose: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "propose"), key.WithDisabled()),
 		Approve: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "approve"), key.WithDisabled()),
 		Exec:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "execute"), key.WithDisabled()),
+		Output:  key.NewBinding(key.WithKeys("o", "enter"), key.WithHelp("o/enter", "read output"), key.WithDisabled()),
+
+		CopyOutput:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy output"), key.WithDisabled()),
+		Close:       key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "close"), key.WithDisabled()),
+		ScrollLeft:  key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "scroll left"), key.WithDisabled()),
+		ScrollRight: key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "scroll right"), key.WithDisabled()),
 
 		Submit:    b("enter", "submit", "enter"),
 		Cancel:    b("esc", "cancel", "esc"),

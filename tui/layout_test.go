@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
+	"github.com/tminus-ir/tminus/domain"
 )
 
 // sizes walks from the smallest terminal anyone will resize to, through the jump-host
@@ -33,9 +34,15 @@ func checkFrame(t *testing.T, what string, v string, w, h int) {
 	}
 }
 
+// wideOutput is a run's output that tests every width rule at once: lines longer than
+// any screen, double-width characters across the cut, tabs and escapes.
+var wideOutput = []byte(strings.Repeat("日本語の出力と ASCII text\tmixed, "+strings.Repeat("x", 200)+"\x1b[31m!\n", 30) +
+	"\x1b]52;c;aGk=\x07\tend\n")
+
 func TestSizeMatrix(t *testing.T) {
 	for _, profile := range []termenv.Profile{termenv.Ascii, termenv.TrueColor} {
 		s := newScenario(t)
+		s.executed(wideOutput, func(e *domain.RunbookExec) { e.Truncated, e.TimedOut, e.ExitCode = true, true, 137 })
 		r := lipgloss.NewRenderer(io.Discard)
 		r.SetColorProfile(profile)
 		m := New(s.fake, Options{Renderer: r, Theme: theme(t, "mono"), Now: s.now})
@@ -62,12 +69,33 @@ func TestSizeMatrix(t *testing.T) {
 			checkFrame(t, "quit dialog", h.view(), w, ht)
 			h.press("esc", "esc", "/", "z")
 			checkFrame(t, "filter", h.view(), w, ht)
-			h.press("esc")
+			h.press("esc", "4", "o")
+			checkFrame(t, "output viewer", h.view(), w, ht)
+			if !h.m.panes[paneRunbooks].Capturing() {
+				t.Fatalf("%dx%d: the output viewer did not open", w, ht)
+			}
+			h.press("G", "l", "l", "l")
+			checkFrame(t, "output viewer scrolled", h.view(), w, ht)
+			h.press("esc", "1")
 		}
-		// And back down without a crash or a stale layout.
+		// And back down without a crash or a stale layout, the output viewer open and
+		// scrolled to its far corner.
+		h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+		h.press("4", "o", "G")
+		for range 15 {
+			h.press("l")
+		}
+		if !strings.Contains(h.screen(), "!") {
+			t.Fatalf("not scrolled to the lines' ends:\n%s", h.screen())
+		}
 		for i := len(sizes) - 1; i >= 0; i-- {
 			h.send(tea.WindowSizeMsg{Width: sizes[i][0], Height: sizes[i][1]})
 			checkFrame(t, "shrinking", h.view(), sizes[i][0], sizes[i][1])
+		}
+		// And up again.
+		for _, sz := range sizes {
+			h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			checkFrame(t, "growing", h.view(), sz[0], sz[1])
 		}
 	}
 }

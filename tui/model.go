@@ -150,6 +150,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.askExec(msg.id)
 	case execDoneMsg:
 		m.execDone(msg)
+	case outputRequest:
+		cmd = m.readOutput(msg)
+	case outputMsg:
+		_, cmd = m.panes[msg.pane].Update(msg)
 	case copyRequest:
 		m.copy(msg.text, msg.what)
 	case selectRequest:

@@ -78,6 +78,21 @@ type (
 		res  ExecResult
 		err  error
 	}
+	// outputRequest asks the root to read a run's captured output (the blob hash) for
+	// the viewer the pane opened on proposal id.
+	outputRequest struct {
+		pane paneID
+		id   domain.ID
+		hash string
+	}
+	// outputMsg carries what was read back to the pane and the proposal it was for: the
+	// viewer drops it when it shows another proposal's output by then, or none.
+	outputMsg struct {
+		pane paneID
+		id   domain.ID
+		out  *output
+		err  error
+	}
 	// doneMsg carries the result of a Do back to the pane it was for.
 	doneMsg struct {
 		pane  paneID

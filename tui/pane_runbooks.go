@@ -15,7 +15,9 @@ import (
 // selected proposal's exact command, or the selected runbook's first one-liner.
 //
 // p proposes a runbook (or the selected proposal's runbook again), A approves the
-// selected proposal, x executes it here after a confirmation, y copies the command.
+// selected proposal, x executes it here after a confirmation, y copies the command, o
+// opens the output a proposal's run captured, in a viewer over the list that owns the
+// keyboard until esc.
 type runbooksPane struct {
 	Common
 	props []*domain.Proposal
@@ -25,6 +27,7 @@ type runbooksPane struct {
 	// sel is the selected item, "p:" and a proposal id or "r:" and a runbook id, so the
 	// selection survives rebuilds that reorder the list.
 	sel string
+	out *outputViewer // open over the list; nil when closed
 }
 
 func newRunbooksPane(c *Context) *runbooksPane { return &runbooksPane{Common: Common{Context: c}} }
@@ -49,6 +52,38 @@ func (p *runbooksPane) detailHeight() int {
 func (p *runbooksPane) SetSize(w, h int) {
 	p.Common.SetSize(w, h)
 	p.cur.setHeight(h - p.detailHeight() - p.captions())
+	if p.out != nil {
+		p.out.setSize(w, h)
+		p.viewerKeys()
+	}
+}
+
+// Capturing: the output viewer owns the keyboard, so that j, g or q scroll and close it
+// rather than act on the incident.
+func (p *runbooksPane) Capturing() bool { return p.out != nil }
+
+// openOutput opens the viewer on a proposal's run and asks the root to read the output;
+// it shows "loading…" until the read's result comes back.
+func (p *runbooksPane) openOutput(pr *domain.Proposal) tea.Cmd {
+	p.out = newOutputViewer(pr)
+	p.out.setSize(p.Width, p.Height)
+	p.viewerKeys()
+	return send(outputRequest{pane: paneRunbooks, id: pr.ID, hash: pr.Exec.Output})
+}
+
+func (p *runbooksPane) closeOutput() {
+	p.out = nil
+	p.viewerKeys()
+	p.remember()
+}
+
+// viewerKeys turns on the viewer's keys while it is open, each only where it applies.
+func (p *runbooksPane) viewerKeys() {
+	k, v := p.Keys, p.out
+	k.allow(&k.Close, v != nil)
+	k.allow(&k.CopyOutput, v != nil && v.out != nil)
+	k.allow(&k.ScrollLeft, v != nil && v.wide())
+	k.allow(&k.ScrollRight, v != nil && v.wide())
 }
 
 // captions is the number of heading lines in the list: with proposals on the incident,
@@ -61,6 +96,9 @@ func (p *runbooksPane) captions() int {
 }
 
 func (p *runbooksPane) Title() string {
+	if p.out != nil {
+		return "Runbooks · output of " + p.out.what
+	}
 	t := "Runbooks · " + itoa(len(p.rows))
 	waiting := 0
 	for _, pr := range p.props {
@@ -133,6 +171,7 @@ func (p *runbooksPane) remember() {
 	waiting := pr != nil && pr.Exec == nil
 	k.allow(&k.Approve, waiting && pr.Risk == domain.RiskHigh)
 	k.allow(&k.Exec, waiting && p.Live.Running.IsZero())
+	k.allow(&k.Output, pr != nil && pr.Exec != nil)
 }
 
 // selected is the selected proposal (nil on a runbook row) and the runbook of the
@@ -164,7 +203,19 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case stateMsg:
 		p.rebuild()
+	case outputMsg:
+		if p.out != nil {
+			p.out.loaded(msg)
+			p.viewerKeys()
+		}
 	case tea.KeyMsg:
+		if p.out != nil {
+			cmd, closed := p.out.key(p.Keys, msg)
+			if closed {
+				p.closeOutput()
+			}
+			return p, cmd
+		}
 		if p.cur.move(p.Keys, msg) {
 			p.remember()
 			return p, nil
@@ -182,6 +233,8 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return p, send(approveRequest{id: pr.ID})
 		case key.Matches(msg, k.Exec) && pr != nil:
 			return p, send(execRequest{id: pr.ID})
+		case key.Matches(msg, k.Output) && pr != nil && pr.Exec != nil:
+			return p, p.openOutput(pr)
 		}
 	}
 	return p, nil
@@ -312,6 +365,9 @@ func (p *runbooksPane) runbookRow(i int, sel bool) string {
 }
 
 func (p *runbooksPane) View() string {
+	if p.out != nil {
+		return p.out.view(p.Context)
+	}
 	listH := p.Height - p.detailHeight()
 	lines := make([]string, 0, p.Height)
 	if p.cur.n == 0 {
@@ -435,10 +491,17 @@ func quorum(r RunbookLine) string {
 
 func (p *runbooksPane) ShortHelp() []key.Binding {
 	k := p.Keys
-	return []key.Binding{k.Approve, k.Exec, k.Propose, k.Copy}
+	switch {
+	case p.out != nil && p.out.out == nil: // loading, or nothing to show
+		return []key.Binding{k.Close}
+	case p.out != nil:
+		return []key.Binding{k.Close, k.CopyOutput, k.Down, k.ScrollRight, k.PageDown, k.Bottom}
+	}
+	return []key.Binding{k.Approve, k.Exec, k.Output, k.Propose, k.Copy}
 }
 
 func (p *runbooksPane) FullHelp() [][]key.Binding {
 	k := p.Keys
-	return [][]key.Binding{{k.Propose, k.Approve, k.Exec, k.Copy}}
+	return [][]key.Binding{{k.Propose, k.Approve, k.Exec, k.Copy, k.Output},
+		{k.CopyOutput, k.ScrollLeft, k.ScrollRight, k.Close}}
 }

@@ -16,6 +16,9 @@ type timelinePane struct {
 	follow bool
 	inc    domain.ID
 	whenW  int // 8 (15:04:05), or 15 once an entry is from another day
+	// hashed is the row text of evidence entries, by event: the short hash first, where
+	// a row cut at 80 columns still shows it (the domain's text puts it last).
+	hashed map[domain.ID]string
 }
 
 func newTimelinePane(c *Context) *timelinePane {
@@ -53,6 +56,7 @@ func (p *timelinePane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				p.inc, p.follow = inc.ID, true
 			}
 		}
+		p.hashRows()
 		p.whenW = 8
 		if len(p.rows) > 0 {
 			p.whenW = width(clock(p.rows[0].At, p.Live.Now, p.Live.Loc, true))
@@ -69,6 +73,48 @@ func (p *timelinePane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return p, nil
 }
 
+// hashRows words the rows that carry evidence so the hash comes first: an evidence file
+// ("sha256 9f2c1a7b3e4d vault-balances.json 2.0 kB") and a run's captured output ("exit 0
+// sha256 9f2c1a7b3e4d contract-pause step 2 in 1.2s"). The detail under the list keeps
+// the domain's own words. An entry the state does not explain keeps its text.
+func (p *timelinePane) hashRows() {
+	clear(p.hashed)
+	inc := p.Live.Incident
+	if inc == nil || len(p.rows) == 0 {
+		return
+	}
+	if p.hashed == nil {
+		p.hashed = map[domain.ID]string{}
+	}
+	for _, ev := range inc.Evidence {
+		p.hashed[ev.Event] = "sha256 " + hash12(ev.SHA256) + " " + ev.Name + " " + size(ev.Size)
+	}
+	for _, id := range inc.Proposals {
+		pr := p.Live.State.Proposals[id]
+		if pr == nil || pr.Exec == nil {
+			continue
+		}
+		e := pr.Exec
+		t := "exit " + itoa(e.ExitCode)
+		if e.TimedOut {
+			t += " timed out"
+		}
+		t += " sha256 " + hash12(e.Output)
+		if e.Truncated {
+			t += " truncated"
+		}
+		p.hashed[e.Event] = t + " " + what(pr) + " in " + duration(e.DurationMs)
+	}
+}
+
+// hash12 is the 12 hex digits the timeline names a blob by, as the domain's text does.
+func hash12(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
 // row: 03:14:07 alice    alert.observe    Bridge vault outflow 12x above 7d baseline
 func (p *timelinePane) row(e *domain.Entry, sel bool) string {
 	byW, kindW := 9, 17
@@ -82,7 +128,11 @@ func (p *timelinePane) row(e *domain.Entry, sel bool) string {
 	if kindW > 0 {
 		kind = fit(e.Kind, kindW-1) + " "
 	}
-	text := clean(e.Text)
+	text, ok := p.hashed[e.Event]
+	if !ok || (e.Kind != domain.KindEvidenceAdd && e.Kind != domain.KindRunbookExec) {
+		text = e.Text
+	}
+	text = clean(text)
 	if sel && p.Focused {
 		return p.ink.selected.on(fit("▸"+when+" "+fit(e.By, byW-1)+" "+kind+fit(text, tw), p.Width))
 	}

@@ -168,9 +168,12 @@ func (m *Model) footer() []string {
 	case m.help != nil:
 		bs = []key.Binding{k.Cancel, k.Down, k.Up}
 	default:
-		// The pane's own keys first; help and quit always fit, cut last.
+		// The pane's own keys first; help and quit always fit, cut last. A pane that owns
+		// the keyboard (a filter being typed, the output viewer) takes those keys too.
 		bs = m.panes[m.focus].ShortHelp()
-		tail = []key.Binding{k.Declare, k.NextPane, k.Help, k.Quit}
+		if !m.panes[m.focus].Capturing() {
+			tail = []key.Binding{k.Declare, k.NextPane, k.Help, k.Quit}
+		}
 	}
 	return []string{st, m.shortHelp(bs, tail, w)}
 }

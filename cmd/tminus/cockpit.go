@@ -55,6 +55,7 @@ func (a *app) cockpit(ctx context.Context) error {
 	if n := a.cockpitNode(ctx, cfg.Listen, b); n != nil {
 		defer n.Stop()
 		defer maintain(ctx, n)()
+		a.home.SetFetch(func(ctx context.Context, hashes []string) ([]string, error) { return n.Fetch(ctx, hashes, nil) })
 	}
 	return a.runCockpit(ctx, b, cfg.Theme)
 }
@@ -278,6 +279,23 @@ func (b *storeBackend) Exec(ctx context.Context, id domain.ID) (tui.ExecResult, 
 	r := x.result
 	return tui.ExecResult{Event: x.event, ExitCode: r.ExitCode, Duration: r.Duration, Output: x.output,
 		OutputSize: int64(len(x.recorded)), Truncated: r.Truncated, TimedOut: r.TimedOut}, nil
+}
+
+// Blob reads a blob (a run's captured output, an evidence file) from the store, refusing
+// bytes that do not hash to their name (store.ErrBadBlob, whose text says what to do).
+// The cockpit calls it from a command goroutine: it reads through the store's pool and
+// never touches the view. A copy that synced the event before the bytes lacks the blob;
+// the error says so and what fetches it, and the cockpit shows it as it is.
+func (b *storeBackend) Blob(ctx context.Context, hash string) ([]byte, error) {
+	data, err := b.st.VerifiedBlob(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		p := hash
+		if len(p) > 12 {
+			p = p[:12]
+		}
+		return nil, fmt.Errorf("blob sha256 %s… %w in this copy; tminus evidence get %s fetches it from a peer", p, store.ErrNotFound, p)
+	}
+	return data, err
 }
 
 // runbookLines turns the library into the cockpit's list: the first step's one-liner is
