@@ -58,10 +58,16 @@ type fgAgent struct {
 	done chan struct{}
 }
 
-func startAgent(t *testing.T, bin, home string, extra ...string) *fgAgent {
+func startAgent(t testing.TB, bin, home string, extra ...string) *fgAgent {
+	t.Helper()
+	return startAgentWith(t, bin, home, "pw", extra...)
+}
+
+// startAgentWith starts the agent unlocking home's key with pass.
+func startAgentWith(t testing.TB, bin, home, pass string, extra ...string) *fgAgent {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"--home", home, "agent", "--foreground"}, extra...)...)
-	cmd.Env = append(agentShell(""), "TMINUS_PASSPHRASE=pw")
+	cmd.Env = append(agentShell(""), "TMINUS_PASSPHRASE="+pass)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

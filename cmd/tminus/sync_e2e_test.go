@@ -22,12 +22,12 @@ import (
 
 // realCLI runs the built binary on homes, with one passphrase for every key.
 type realCLI struct {
-	t   *testing.T
+	t   testing.TB
 	bin string
 	env []string
 }
 
-func newRealCLI(t *testing.T) *realCLI {
+func newRealCLI(t testing.TB) *realCLI {
 	return &realCLI{t: t, bin: binary(t), env: append(os.Environ(), "TMINUS_PASSPHRASE=pw")}
 }
 
@@ -108,7 +108,7 @@ func (s *serve) kill() {
 }
 
 // twoHomes makes alice's workspace in A and bob's key in B, bob added as a member.
-func twoHomes(t *testing.T, c *realCLI) (a, b string) {
+func twoHomes(t testing.TB, c *realCLI) (a, b string) {
 	t.Helper()
 	dir := t.TempDir()
 	a, b = filepath.Join(dir, "alice"), filepath.Join(dir, "bob")
