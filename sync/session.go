@@ -35,8 +35,11 @@ const (
 	rangeMax      = 4096
 	announceEvery = 25 * time.Millisecond
 	maxAnnouncePS = 50 // a peer announcing more often than this per second is flooding
-	// announceGap paces this side's announces well under maxAnnouncePS.
-	announceGap = 30 * time.Millisecond
+	// This side's announces: a burst of announceBurst at once, then
+	// announceRate a second, so that any one-second window holds at most
+	// 45, under a receiver's maxAnnouncePS.
+	announceBurst = 10
+	announceRate  = 35
 	// maxPendingBytes bounds a round held before storing: a workspace of
 	// many authors stores its round in parts.
 	maxPendingBytes = 16 << 20
@@ -139,13 +142,28 @@ func (s *Session) Run(ctx context.Context) error {
 	// This process's own commits are announced as they happen; the tick
 	// still catches writes by other processes on the same store.
 	var commits <-chan struct{}
-	var lastAnnounce time.Time
+	pace := pacer{tokens: announceBurst, at: time.Now()}
 	if c, ok := s.St.(interface {
 		Commits() (<-chan struct{}, func())
 	}); ok {
 		ch, stop := c.Commits()
 		defer stop()
 		commits = ch
+	}
+	var paced <-chan time.Time // armed while a commit waits for the pacer
+	announceNew := func() error {
+		n, err := s.St.Arrived(ctx)
+		if err != nil || n == arrived {
+			return err
+		}
+		arrived = n
+		pace.take()
+		if err := s.announce(ctx); err != nil {
+			return err
+		}
+		// An equivocation found after connect (by a local ingest or
+		// another peer's proof) is passed on with the heads.
+		return s.sendForks(ctx)
 	}
 	lastMsg := time.Now()
 	announces, window := 0, time.Now()
@@ -178,34 +196,29 @@ func (s *Session) Run(ctx context.Context) error {
 				}
 			}
 		case <-commits:
-			// A burst of commits is announced at the pace below; the tick
-			// picks up what this skips.
-			if time.Since(lastAnnounce) < announceGap {
+			// A commit the pacer holds back goes out when it allows, not
+			// at a later tick.
+			if wait := pace.wait(time.Now()); wait > 0 {
+				if paced == nil {
+					paced = time.After(wait)
+				}
 				continue
 			}
-			n, err := s.St.Arrived(ctx)
-			if err != nil {
+			if err := announceNew(); err != nil {
 				return err
 			}
-			if n != arrived {
-				arrived, lastAnnounce = n, time.Now()
-				if err := s.announce(ctx); err != nil {
-					return err
-				}
+		case <-paced:
+			paced = nil
+			if err := announceNew(); err != nil {
+				return err
 			}
 		case <-tick.C:
 			n, err := s.St.Arrived(ctx)
 			if err != nil {
 				return err
 			}
-			if n != arrived && time.Since(lastAnnounce) >= announceGap {
-				arrived, lastAnnounce = n, time.Now()
-				if err := s.announce(ctx); err != nil {
-					return err
-				}
-				// An equivocation found after connect (by a local
-				// ingest or another peer's proof) is passed on now.
-				if err := s.sendForks(ctx); err != nil {
+			if n != arrived && pace.wait(time.Now()) == 0 {
+				if err := announceNew(); err != nil {
 					return err
 				}
 			}
@@ -251,6 +264,24 @@ func (s *Session) sendStatus(ctx context.Context) error {
 	}
 	return send(s.RW, StatusMsg, &Status{WS: s.St.Workspace(), Heads: hs})
 }
+
+// pacer is a token bucket for announces (announceBurst, announceRate).
+type pacer struct {
+	tokens float64
+	at     time.Time
+}
+
+// wait refills the bucket to now and says how long until a token is free.
+func (p *pacer) wait(now time.Time) time.Duration {
+	p.tokens = min(announceBurst, p.tokens+now.Sub(p.at).Seconds()*announceRate)
+	p.at = now
+	if p.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - p.tokens) / announceRate * float64(time.Second))
+}
+
+func (p *pacer) take() { p.tokens-- }
 
 func (s *Session) announce(ctx context.Context) error {
 	hs, _, err := s.heads(ctx)
