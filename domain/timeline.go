@@ -110,7 +110,11 @@ func (s *State) describe(inc *Incident, e *Event, body Body) []string {
 		}
 		return out
 	case *AlertObserve:
-		return []string{fmt.Sprintf("%s %s %s", strings.ToUpper(b.Status), b.Title, b.Fingerprint)}
+		text := fmt.Sprintf("%s %s %s", strings.ToUpper(b.Status), b.Title, b.Fingerprint)
+		if b.Payload != "" {
+			text += " payload sha256 " + b.Payload[:12] // evidence: tminus evidence get
+		}
+		return []string{text}
 	case *AlertAck:
 		return []string{"acknowledged " + s.alertTitle(b.Alert)}
 	case *IncidentLink:

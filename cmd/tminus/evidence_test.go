@@ -128,6 +128,9 @@ func TestEvidenceListAndGet(t *testing.T) {
 	if al == nil || al.Hash != sha(delivery) || al.MediaType != "application/json" || al.Size != int64(len(delivery)) {
 		t.Fatalf("alert payload evidence on %s: %+v", inc2[:8], al)
 	}
+	if show := must(t, home, "incident", "show", inc2); !strings.Contains(show, "payload sha256 "+al.Hash[:12]) {
+		t.Errorf("the alert's timeline line does not name its payload:\n%s", show)
+	}
 	dst = filepath.Join(t.TempDir(), "delivery.json")
 	must(t, home, "evidence", "get", al.Hash, "-o", dst)
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, delivery) {
