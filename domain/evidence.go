@@ -47,13 +47,10 @@ func (s *State) EvidenceOf(inc *Incident, events []*Event) []EvidenceItem {
 	for _, id := range inc.Alerts {
 		alerts[id] = true
 	}
-	rejected := make(map[ID]bool, len(s.Rejected))
-	for _, r := range s.Rejected {
-		rejected[r.Event] = true
-	}
+	applied := s.appliedFilter()
 	seen := map[string]bool{}
 	for _, e := range events {
-		if e.Kind != KindAlertObserve || rejected[e.ID] || e.Redacted || s.Last.Less(e.Key()) {
+		if e.Kind != KindAlertObserve || !applied(e) {
 			continue
 		}
 		b, err := decodeBody(e.Kind, e.Body)

@@ -74,13 +74,10 @@ func (s *State) Timeline(inc *Incident, events []*Event) []Entry {
 	for _, id := range inc.Subjects() {
 		subjects[id] = true
 	}
-	rejected := make(map[ID]bool, len(s.Rejected))
-	for _, r := range s.Rejected {
-		rejected[r.Event] = true
-	}
+	applied := s.appliedFilter()
 	out := []Entry{}
 	for _, e := range events {
-		if rejected[e.ID] || e.Redacted || s.Last.Less(e.Key()) {
+		if !applied(e) {
 			continue
 		}
 		b, err := decodeBody(e.Kind, e.Body)
@@ -93,6 +90,16 @@ func (s *State) Timeline(inc *Incident, events []*Event) []Entry {
 		}
 	}
 	return out
+}
+
+// appliedFilter tells the events read on demand that the fold applied: not
+// rejected, not redacted, not past what this state has folded.
+func (s *State) appliedFilter() func(*Event) bool {
+	rejected := make(map[ID]bool, len(s.Rejected))
+	for _, r := range s.Rejected {
+		rejected[r.Event] = true
+	}
+	return func(e *Event) bool { return !rejected[e.ID] && !e.Redacted && !s.Last.Less(e.Key()) }
 }
 
 // describe is the timeline text of an applied event, from the final state:

@@ -213,11 +213,7 @@ func (s *Session) Run(ctx context.Context) error {
 				return err
 			}
 		case <-tick.C:
-			n, err := s.St.Arrived(ctx)
-			if err != nil {
-				return err
-			}
-			if n != arrived && pace.wait(time.Now()) == 0 {
+			if pace.wait(time.Now()) == 0 {
 				if err := announceNew(); err != nil {
 					return err
 				}

@@ -181,18 +181,23 @@ func (a *app) evidenceGetCmd() *cobra.Command {
 		Args:  exactArgs(1, "the evidence hash (sha256 hex, or a unique prefix of 6+ characters)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			hash, err := a.evidenceHash(ctx, args[0])
+			st, err := a.home.Store(ctx)
 			if err != nil {
 				return err
 			}
-			st, err := a.home.Store(ctx)
+			s, err := st.State(ctx)
+			if err != nil {
+				return err
+			}
+			names := namedBlobs(s)
+			hash, err := evidenceHash(ctx, st, names, args[0])
 			if err != nil {
 				return err
 			}
 			if ok, err := st.HasBlob(ctx, hash); err != nil {
 				return err
 			} else if !ok {
-				if err := a.fetchBlob(ctx, hash, timeout); err != nil {
+				if err := a.fetchBlob(ctx, st, s, names[hash], hash, timeout); err != nil {
 					return err
 				}
 			}
@@ -212,35 +217,37 @@ func (a *app) evidenceGetCmd() *cobra.Command {
 	return c
 }
 
+// namedBlobs maps each blob the workspace's record names (files and run
+// outputs) to the handle of who added it.
+func namedBlobs(s *domain.State) map[string]string {
+	names := map[string]string{}
+	for _, inc := range s.Incidents {
+		for _, e := range inc.Evidence {
+			names[e.SHA256] = e.By
+		}
+	}
+	for _, p := range s.Proposals {
+		if p.Exec != nil {
+			names[p.Exec.Output] = p.Exec.By
+		}
+	}
+	return names
+}
+
 // evidenceHash resolves a hash or a unique prefix among the blobs the
 // workspace's record names and those this copy holds.
-func (a *app) evidenceHash(ctx context.Context, ref string) (string, error) {
+func evidenceHash(ctx context.Context, st *store.Store, names map[string]string, ref string) (string, error) {
 	p := strings.ToLower(strings.TrimSpace(ref))
 	if len(p) < 6 || len(p) > 64 || strings.Trim(p, "0123456789abcdef") != "" {
 		return "", usageError{fmt.Errorf("evidence hash %q: want sha256 hex, or a prefix of at least 6 hex characters (tminus evidence list INCIDENT shows them)", ref)}
-	}
-	st, err := a.home.Store(ctx)
-	if err != nil {
-		return "", err
-	}
-	s, err := st.State(ctx)
-	if err != nil {
-		return "", err
 	}
 	found := map[string]bool{}
 	if len(p) == 64 {
 		found[p] = true
 	}
-	for _, inc := range s.Incidents {
-		for _, e := range inc.Evidence {
-			if strings.HasPrefix(e.SHA256, p) {
-				found[e.SHA256] = true
-			}
-		}
-	}
-	for _, pr := range s.Proposals {
-		if pr.Exec != nil && strings.HasPrefix(pr.Exec.Output, p) {
-			found[pr.Exec.Output] = true
+	for h := range names {
+		if strings.HasPrefix(h, p) {
+			found[h] = true
 		}
 	}
 	local, err := st.BlobHashes(ctx, p, 16)
@@ -269,10 +276,13 @@ func (a *app) evidenceHash(ctx context.Context, ref string) (string, error) {
 // fetchBlob asks peers for a blob this copy lacks: through the node that
 // runs for this home, or else by dialing the member who added it and the
 // known peers. It says who has it when none answers.
-func (a *app) fetchBlob(ctx context.Context, hash string, timeout time.Duration) error {
+func (a *app) fetchBlob(ctx context.Context, st *store.Store, s *domain.State, holder, hash string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	holder, urls, err := a.blobHolders(ctx, hash)
+	if holder == "" {
+		holder = "a member" // an alert payload: whoever observed it
+	}
+	urls, err := a.peerURLs(ctx, st, s, holder)
 	if err != nil {
 		return err
 	}
@@ -306,35 +316,19 @@ func (a *app) fetchDialing(ctx context.Context, hash string, urls []string) ([]s
 	return n.Fetch(ctx, []string{hash}, urls)
 }
 
-// blobHolders names who added a blob (the member whose copy must have it)
-// and the enodes to ask: theirs first, then every known peer.
-func (a *app) blobHolders(ctx context.Context, hash string) (string, []string, error) {
-	st, err := a.home.Store(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	s, err := st.State(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	holder := "a member"
-	for _, inc := range s.Incidents {
-		for _, e := range inc.Evidence {
-			if e.SHA256 == hash {
-				holder = e.By
-			}
-		}
-	}
-	for _, p := range s.Proposals {
-		if p.Exec != nil && p.Exec.Output == hash {
-			holder = p.Exec.By
-		}
-	}
+// peerURLs are the enodes to ask for a blob, one per node: the known peers,
+// connected first, then the holder's roster hint, then the other members'.
+func (a *app) peerURLs(ctx context.Context, st *store.Store, s *domain.State, holder string) ([]string, error) {
 	// One address per node, the freshest first: devp2p will not redial a
 	// node it just failed to reach for half a minute, so a stale roster hint
 	// tried first would shut out the address peer add recorded.
 	var urls []string
 	seen := map[enode.ID]bool{}
+	if self, err := a.home.Enode(); err == nil {
+		if id, err := workspace.EnodeID(self); err == nil {
+			seen[id] = true // never this device's own node
+		}
+	}
 	add := func(u string) {
 		id, err := workspace.EnodeID(u)
 		if err == nil && !seen[id] {
@@ -344,7 +338,7 @@ func (a *app) blobHolders(ctx context.Context, hash string) (string, []string, e
 	}
 	peers, err := st.Peers(ctx)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	sort.SliceStable(peers, func(i, j int) bool { return peers[i].Connected && !peers[j].Connected })
 	for _, p := range peers {
@@ -356,25 +350,5 @@ func (a *app) blobHolders(ctx context.Context, hash string) (string, []string, e
 	for _, m := range s.Members {
 		add(m.Enode)
 	}
-	return holder, notSelf(a.home, urls), nil
-}
-
-// notSelf drops this device's own node from urls.
-func notSelf(h *workspace.Home, urls []string) []string {
-	self, err := h.Enode()
-	if err != nil {
-		return urls
-	}
-	me, err := workspace.EnodeID(self)
-	if err != nil {
-		return urls
-	}
-	out := urls[:0]
-	for _, u := range urls {
-		if id, err := workspace.EnodeID(u); err == nil && id == me {
-			continue
-		}
-		out = append(out, u)
-	}
-	return out
+	return urls, nil
 }

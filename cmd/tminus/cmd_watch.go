@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -32,8 +30,7 @@ func (s alertSink) Observe(ctx context.Context, alerts []watch.Alert) error {
 			Status: a.Status, Labels: a.Labels, Reorged: a.Reorged}
 		// One delivery's alerts share its payload: one blob, stored first.
 		if len(a.Payload) > 0 && len(a.Payload) <= store.MaxBlob {
-			sum := sha256.Sum256(a.Payload)
-			b.Payload = hex.EncodeToString(sum[:])
+			b.Payload = store.BlobHash(a.Payload)
 			if !kept[b.Payload] {
 				kept[b.Payload] = true
 				blobs = append(blobs, a.Payload)
