@@ -2,10 +2,9 @@ package proof
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
-
-	"github.com/ethereum/go-ethereum/common"
-	"golang.org/x/crypto/ssh"
 )
 
 // Proof kinds, the SSHSIG namespace and the size caps.
@@ -64,48 +63,70 @@ type Checked struct {
 	KeyExpires  time.Time // openpgp signing (sub)key expiry; zero = never
 }
 
-// Check verifies p as of at (the signed time of the event carrying it).
+// Check verifies p as of at (the signed time of the event carrying it):
+// size caps, the statement's strict form, its kind and fingerprint match the
+// key, the signature covers exactly the statement bytes (SSHSIG: namespace
+// "tminus", hash sha256 or sha512 only; sk- kinds: user-presence flag
+// required, application string is the key's); ssh-cert: the certificate's
+// own signature by its CA is valid and it is a user certificate; openpgp: the
+// signing key/subkey is neither revoked nor expired at at.
+//
 // It does NOT judge the statement's workspace/member, the validity window, CA
 // trust, or principals: the fold does, using Checked.ValidAt and the roster.
 func Check(p Proof, at time.Time) (Checked, error) {
-	return Checked{}, ErrUnsupported
+	// Caps first: nothing past them is parsed.
+	switch {
+	case len(p.PublicKey) > MaxKey:
+		return Checked{}, fmt.Errorf("%w: public key is %d bytes, the limit is %d", ErrTooLarge, len(p.PublicKey), MaxKey)
+	case len(p.Signature) > MaxSignature:
+		return Checked{}, fmt.Errorf("%w: signature is %d bytes, the limit is %d", ErrTooLarge, len(p.Signature), MaxSignature)
+	case len(p.Statement) > MaxStatement:
+		return Checked{}, fmt.Errorf("%w: statement is %d bytes, the limit is %d", ErrTooLarge, len(p.Statement), MaxStatement)
+	}
+	st, err := ParseStatement(p.Statement)
+	if err != nil {
+		return Checked{}, err
+	}
+	if st.Kind != p.Kind {
+		return Checked{}, fmt.Errorf("%w: the statement is for kind %s, the proof is %s", ErrKeyMismatch, st.Kind, p.Kind)
+	}
+	var c Checked
+	switch p.Kind {
+	case KindSSH, KindSSHCert:
+		c, err = checkSSH(p)
+	case KindOpenPGP:
+		c, err = checkOpenPGP(p, at)
+	default:
+		return Checked{}, fmt.Errorf("%w: kind %q (want one of %s)", ErrUnsupported, p.Kind, strings.Join(Kinds, ", "))
+	}
+	if err != nil {
+		return Checked{}, err
+	}
+	if st.Fingerprint != c.Fingerprint {
+		return Checked{}, fmt.Errorf("%w: the statement names %s, the key is %s", ErrKeyMismatch, st.Fingerprint, c.Fingerprint)
+	}
+	c.Statement = st
+	return c, nil
 }
 
-// ValidAt returns nil if c is valid at t, else an error wrapping ErrNotValid.
+// ValidAt returns nil if c is valid at t, else an error wrapping ErrNotValid
+// that names why: not yet issued, statement expired, certificate outside its
+// window, or OpenPGP key expired (which also wraps ErrKeyExpired).
 func (c Checked) ValidAt(t time.Time) error {
-	return ErrNotValid
+	st := c.Statement
+	switch {
+	case t.Before(st.IssuedAt):
+		return fmt.Errorf("%w: issued at %s, after %s", ErrNotValid, stamp(st.IssuedAt), stamp(t))
+	case !t.Before(st.Expires):
+		return fmt.Errorf("%w: expired at %s (add a new proof)", ErrNotValid, stamp(st.Expires))
+	case !c.ValidAfter.IsZero() && t.Before(c.ValidAfter):
+		return fmt.Errorf("%w: certificate valid only from %s", ErrNotValid, stamp(c.ValidAfter))
+	case !c.ValidBefore.IsZero() && !t.Before(c.ValidBefore):
+		return fmt.Errorf("%w: certificate expired at %s", ErrNotValid, stamp(c.ValidBefore))
+	case !c.KeyExpires.IsZero() && t.After(c.KeyExpires): // go-crypto counts the last second in
+		return fmt.Errorf("%w: %w at %s", ErrNotValid, ErrKeyExpired, stamp(c.KeyExpires))
+	}
+	return nil
 }
 
-// SignSSH makes an armored SSHSIG over msg, namespace "tminus", sha512.
-func SignSSH(signer ssh.Signer, msg []byte) ([]byte, error) {
-	return nil, ErrUnsupported
-}
-
-// AllowedSigner formats one OpenSSH allowed_signers line.
-func AllowedSigner(principal string, publicKey []byte, validBefore time.Time) (string, error) {
-	return "", ErrUnsupported
-}
-
-// AllowedCA formats one cert-authority allowed_signers line.
-func AllowedCA(principal string, caKey []byte) (string, error) {
-	return "", ErrUnsupported
-}
-
-// Statement is what the second key signs.
-type Statement struct {
-	Workspace   string
-	Member      common.Address
-	Kind        string
-	Fingerprint string
-	IssuedAt    time.Time
-	Expires     time.Time
-}
-
-// Marshal returns the canonical text of s.
-func (s Statement) Marshal() []byte { return nil }
-
-// ParseStatement parses canonical statement text strictly.
-func ParseStatement(b []byte) (Statement, error) { return Statement{}, ErrStatement }
-
-// Fingerprint of a public key as a user has it in a file.
-func Fingerprint(kind string, publicKey []byte) (string, error) { return "", ErrUnsupported }
+func stamp(t time.Time) string { return t.UTC().Format(timeLayout) }

@@ -1,0 +1,148 @@
+package proof
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+// readOpenPGPKey reads exactly one OpenPGP public key (a transferable public
+// key: primary, user ids, subkeys), armored or binary.
+func readOpenPGPKey(b []byte) (*openpgp.Entity, error) {
+	var (
+		el  openpgp.EntityList
+		err error
+	)
+	if t := bytes.TrimSpace(b); bytes.HasPrefix(t, []byte("-----BEGIN ")) {
+		el, err = openpgp.ReadArmoredKeyRing(bytes.NewReader(t))
+	} else {
+		el, err = openpgp.ReadKeyRing(bytes.NewReader(b))
+	}
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: not an OpenPGP public key (gpg --export --armor): %v", ErrUnsupported, err)
+	case len(el) != 1:
+		return nil, fmt.Errorf("%w: %d OpenPGP keys given, want one", ErrUnsupported, len(el))
+	}
+	e := el[0]
+	if e.PrivateKey != nil {
+		// Never let secret key material into an event that every replica keeps.
+		return nil, fmt.Errorf("%w: that is a secret key; give the public key (gpg --export --armor)", ErrUnsupported)
+	}
+	if e.PrimaryKey.Version != 4 {
+		return nil, fmt.Errorf("%w: OpenPGP v%d key; want a v4 key", ErrUnsupported, e.PrimaryKey.Version)
+	}
+	return e, nil
+}
+
+func openPGPFingerprint(e *openpgp.Entity) string {
+	return strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))
+}
+
+// checkOpenPGP verifies a detached signature (binary or text mode) over the
+// statement, judging revocation and expiry of the signing key or subkey at at.
+func checkOpenPGP(p Proof, at time.Time) (Checked, error) {
+	e, err := readOpenPGPKey(p.PublicKey)
+	if err != nil {
+		return Checked{}, err
+	}
+	sigBody, err := openPGPSignature(p.Signature)
+	if err != nil {
+		return Checked{}, err
+	}
+	// The config's clock is at, never the machine's: every replica decides alike.
+	config := &packet.Config{Time: func() time.Time { return at }}
+	sig, _, err := openpgp.VerifyDetachedSignature(openpgp.EntityList{e}, bytes.NewReader(p.Statement), sigBody, config)
+	switch {
+	case errors.Is(err, pgperrors.ErrKeyRevoked):
+		return Checked{}, fmt.Errorf("%w: the signing key or subkey is revoked as of %s", ErrRevoked, stamp(at))
+	case errors.Is(err, pgperrors.ErrKeyExpired):
+		return Checked{}, fmt.Errorf("%w: the signing key or subkey is expired (or not yet created) at %s", ErrKeyExpired, stamp(at))
+	case errors.Is(err, pgperrors.ErrSignatureExpired):
+		return Checked{}, fmt.Errorf("%w: the signature or a binding signature expired before %s", ErrKeyExpired, stamp(at))
+	case errors.Is(err, pgperrors.ErrUnknownIssuer):
+		return Checked{}, fmt.Errorf("%w: not signed by a signing key of %s", ErrSignature, openPGPFingerprint(e))
+	case err != nil:
+		return Checked{}, fmt.Errorf("%w: OpenPGP signature does not verify over the statement: %v", ErrSignature, err)
+	}
+	return Checked{
+		Fingerprint: openPGPFingerprint(e),
+		Algorithm:   KindOpenPGP,
+		KeyExpires:  signingKeyExpiry(e, *sig.IssuerKeyId),
+	}, nil
+}
+
+// openPGPSignature returns the packets of a detached signature, armored or binary.
+func openPGPSignature(b []byte) (io.Reader, error) {
+	t := bytes.TrimSpace(b)
+	if !bytes.HasPrefix(t, []byte("-----BEGIN ")) {
+		return bytes.NewReader(b), nil
+	}
+	block, err := armor.Decode(bytes.NewReader(t))
+	if err != nil {
+		return nil, fmt.Errorf("%w: unreadable armored OpenPGP signature: %v", ErrSignature, err)
+	}
+	if block.Type != openpgp.SignatureType {
+		return nil, fmt.Errorf("%w: armored %q, want %q (gpg --detach-sign --armor)", ErrSignature, block.Type, openpgp.SignatureType)
+	}
+	return block.Body, nil
+}
+
+// signingKeyExpiry is when the key that made a signature stops being valid:
+// the earlier of the primary key's and, for a subkey, the subkey's expiry.
+// Zero means never.
+func signingKeyExpiry(e *openpgp.Entity, keyID uint64) time.Time {
+	var out time.Time
+	earliest := func(pk *packet.PublicKey, sig *packet.Signature) {
+		if sig == nil || sig.KeyLifetimeSecs == nil || *sig.KeyLifetimeSecs == 0 {
+			return
+		}
+		t := pk.CreationTime.Add(time.Duration(*sig.KeyLifetimeSecs) * time.Second).UTC()
+		if out.IsZero() || t.Before(out) {
+			out = t
+		}
+	}
+	self, _ := e.PrimarySelfSignature()
+	earliest(e.PrimaryKey, self)
+	for _, sk := range e.Subkeys {
+		if sk.PublicKey.KeyId == keyID {
+			earliest(sk.PublicKey, sk.Sig)
+		}
+	}
+	return out
+}
+
+// Fingerprint of a public key as a user has it in a file:
+//
+//	ssh:      an authorized_keys line (or .pub file) -> "SHA256:..."
+//	ssh-cert: a certificate line (-cert.pub) -> the certified key's, not the CA's
+//	openpgp:  an armored (or binary) public key -> 40 upper-case hex, v4 primary fingerprint
+func Fingerprint(kind string, publicKey []byte) (string, error) {
+	if len(publicKey) > MaxKey {
+		return "", fmt.Errorf("%w: public key is %d bytes, the limit is %d", ErrTooLarge, len(publicKey), MaxKey)
+	}
+	switch kind {
+	case KindSSH, KindSSHCert:
+		key, _, err := sshProofKey(kind, publicKey)
+		if err != nil {
+			return "", err
+		}
+		return sshFingerprint(key), nil
+	case KindOpenPGP:
+		e, err := readOpenPGPKey(publicKey)
+		if err != nil {
+			return "", err
+		}
+		return openPGPFingerprint(e), nil
+	}
+	return "", fmt.Errorf("%w: kind %q (want one of %s)", ErrUnsupported, kind, strings.Join(Kinds, ", "))
+}

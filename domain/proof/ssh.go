@@ -1,0 +1,298 @@
+package proof
+
+import (
+	"bytes"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"crypto/rsa"
+
+	"github.com/hiddeco/sshsig"
+	"golang.org/x/crypto/ssh"
+)
+
+// sshKeyTypes are the OpenSSH key types a proof may use: those that
+// `ssh-keygen -Y sign` makes, less DSA. RSA keys sign with rsa-sha2-256/512
+// only; sshsig refuses ssh-rsa (SHA-1) signatures when parsing.
+var sshKeyTypes = []string{
+	ssh.KeyAlgoED25519,
+	ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+	ssh.KeyAlgoRSA,
+	ssh.KeyAlgoSKED25519, ssh.KeyAlgoSKECDSA256,
+}
+
+// minRSABits matches ssh-keygen's floor for new keys (its default is 3072).
+const minRSABits = 2048
+
+// certOptions are the critical options OpenSSH defines for user
+// certificates; a certificate with any other is refused, as sshd would.
+var certOptions = []string{"force-command", "source-address", "verify-required"}
+
+// skUserPresent is the "user present" bit of a security key signature's
+// flags (OpenSSH PROTOCOL.u2f): the touch that makes it a second factor.
+const skUserPresent = 0x01
+
+// parseSSHLine reads one OpenSSH public key line (a .pub or -cert.pub file,
+// or an authorized_keys line) and nothing else.
+func parseSSHLine(b []byte) (ssh.PublicKey, error) {
+	pub, _, _, rest, err := ssh.ParseAuthorizedKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not an OpenSSH public key line: %v", ErrUnsupported, err)
+	}
+	if len(bytes.TrimSpace(rest)) != 0 {
+		return nil, fmt.Errorf("%w: more than one key given; give one .pub file", ErrUnsupported)
+	}
+	return pub, nil
+}
+
+// checkSSHKeyType refuses key types outside sshKeyTypes and short RSA keys.
+func checkSSHKeyType(pub ssh.PublicKey) error {
+	if !slices.Contains(sshKeyTypes, pub.Type()) {
+		return fmt.Errorf("%w: SSH key type %s (use ed25519, ecdsa, rsa or a security key)", ErrUnsupported, pub.Type())
+	}
+	if ck, ok := pub.(ssh.CryptoPublicKey); ok {
+		if k, ok := ck.CryptoPublicKey().(*rsa.PublicKey); ok && k.N.BitLen() < minRSABits {
+			return fmt.Errorf("%w: RSA key of %d bits, want at least %d", ErrUnsupported, k.N.BitLen(), minRSABits)
+		}
+	}
+	return nil
+}
+
+// sshProofKey returns the key that signs the proof: the plain key for kind
+// ssh, the certified key (and its certificate) for ssh-cert.
+func sshProofKey(kind string, b []byte) (ssh.PublicKey, *ssh.Certificate, error) {
+	pub, err := parseSSHLine(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, isCert := pub.(*ssh.Certificate)
+	switch {
+	case kind == KindSSH && isCert:
+		return nil, nil, fmt.Errorf("%w: that is a certificate; use kind %s", ErrUnsupported, KindSSHCert)
+	case kind == KindSSHCert && !isCert:
+		return nil, nil, fmt.Errorf("%w: kind %s wants the certificate (the -cert.pub file), not a plain key", ErrUnsupported, KindSSHCert)
+	case isCert:
+		pub = cert.Key
+	}
+	if err := checkSSHKeyType(pub); err != nil {
+		return nil, nil, err
+	}
+	return pub, cert, nil
+}
+
+// checkSSH verifies an ssh or ssh-cert proof's key and SSHSIG signature.
+func checkSSH(p Proof) (Checked, error) {
+	key, cert, err := sshProofKey(p.Kind, p.PublicKey)
+	if err != nil {
+		return Checked{}, err
+	}
+	c := Checked{Fingerprint: sshFingerprint(key)}
+	if cert != nil {
+		if err := checkCert(cert, &c); err != nil {
+			return Checked{}, err
+		}
+	}
+	sig, err := parseSSHSig(p.Signature)
+	if err != nil {
+		return Checked{}, err
+	}
+	// ssh-keygen -Y sign embeds the certificate when it signs with a
+	// certified key; either way the signing key must be the proof's key.
+	signer := sig.PublicKey
+	if sc, ok := signer.(*ssh.Certificate); ok {
+		signer = sc.Key
+	}
+	if fp := ssh.FingerprintSHA256(signer); fp != c.Fingerprint {
+		return Checked{}, fmt.Errorf("%w: signed by another key (%s), not %s", ErrSignature, fp, c.Fingerprint)
+	}
+	if sig.Namespace != Namespace {
+		return Checked{}, fmt.Errorf("%w: it is %q (sign with ssh-keygen -Y sign -n %s)", ErrNamespace, sig.Namespace, Namespace)
+	}
+	if sig.Signature.Format == ssh.KeyAlgoRSA {
+		// sshsig refuses these only for a plain RSA key, not one in a certificate.
+		return Checked{}, fmt.Errorf("%w: ssh-rsa (SHA-1) signatures are refused; sign with rsa-sha2-512", ErrSignature)
+	}
+	if strings.HasPrefix(sig.Signature.Format, "sk-") {
+		// x/crypto checks this too; checking here names the reason.
+		if len(sig.Signature.Rest) == 0 || sig.Signature.Rest[0]&skUserPresent == 0 {
+			return Checked{}, fmt.Errorf("%w: sign again and touch the security key", ErrUserPresence)
+		}
+	}
+	sig.PublicKey = key
+	if err := sshsig.Verify(bytes.NewReader(p.Statement), sig, key, sig.HashAlgorithm, Namespace); err != nil {
+		return Checked{}, fmt.Errorf("%w: %s signature does not verify over the statement: %v", ErrSignature, sig.Signature.Format, err)
+	}
+	c.Algorithm = sig.Signature.Format
+	return c, nil
+}
+
+// parseSSHSig reads one armored SSHSIG and nothing else.
+func parseSSHSig(b []byte) (*sshsig.Signature, error) {
+	b = bytes.TrimSpace(b)
+	block, rest := pem.Decode(b)
+	if block == nil || !bytes.HasPrefix(b, []byte("-----BEGIN "+sshsig.PEMType+"-----")) {
+		return nil, fmt.Errorf("%w: not an armored SSH signature (-----BEGIN %s-----)", ErrSignature, sshsig.PEMType)
+	}
+	if block.Type != sshsig.PEMType || len(block.Headers) != 0 || len(rest) != 0 {
+		return nil, fmt.Errorf("%w: want exactly one %s block", ErrSignature, sshsig.PEMType)
+	}
+	sig, err := sshsig.ParseSignature(block.Bytes)
+	switch {
+	case errors.Is(err, sshsig.ErrUnsupportedHashAlgorithm):
+		return nil, fmt.Errorf("%w: %v", ErrHashAlg, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
+	}
+	return sig, nil
+}
+
+// checkCert checks that cert is a user certificate whose signature by its CA
+// is valid, and records what it certifies. Whether the CA is trusted, the
+// principals fit and the window holds is the fold's judgement.
+func checkCert(cert *ssh.Certificate, c *Checked) error {
+	if cert.CertType != ssh.UserCert {
+		return fmt.Errorf("%w: a host certificate; want a user certificate (ssh-keygen -s CA -I ID -n HANDLE)", ErrUnsupported)
+	}
+	if _, ok := cert.SignatureKey.(*ssh.Certificate); ok {
+		return fmt.Errorf("%w: the certificate is signed by a certificate, not a CA key", ErrUnsupported)
+	}
+	if err := checkSSHKeyType(cert.SignatureKey); err != nil {
+		return fmt.Errorf("certificate authority: %w", err)
+	}
+	if cert.Signature == nil || cert.Signature.Format == ssh.KeyAlgoRSA {
+		return fmt.Errorf("%w: the certificate's CA signature is missing or SHA-1 (ssh-rsa)", ErrSignature)
+	}
+	for opt := range cert.CriticalOptions {
+		if !slices.Contains(certOptions, opt) {
+			return fmt.Errorf("%w: certificate critical option %q", ErrUnsupported, opt)
+		}
+	}
+	if cert.ValidAfter > math.MaxInt64 || (cert.ValidBefore > math.MaxInt64 && cert.ValidBefore != ssh.CertTimeInfinity) {
+		return fmt.Errorf("%w: certificate validity times out of range", ErrUnsupported)
+	}
+	if cert.ValidBefore != ssh.CertTimeInfinity && cert.ValidBefore <= cert.ValidAfter {
+		return fmt.Errorf("%w: the certificate's validity window is empty", ErrNotValid)
+	}
+	// CertChecker holds x/crypto's signature check, which matches OpenSSH
+	// on security-key CAs; it also checks a principal and the clock, which
+	// are not ours to judge here, so give it a listed principal and a time
+	// inside the window.
+	principal := ""
+	if len(cert.ValidPrincipals) > 0 {
+		principal = cert.ValidPrincipals[0]
+	}
+	inside := time.Unix(int64(cert.ValidAfter), 0)
+	checker := ssh.CertChecker{Clock: func() time.Time { return inside }, SupportedCriticalOptions: certOptions}
+	if err := checker.CheckCert(principal, cert); err != nil {
+		return fmt.Errorf("%w: certificate: %v", ErrSignature, err)
+	}
+	c.CA = ssh.FingerprintSHA256(cert.SignatureKey)
+	c.Principals = slices.Clone(cert.ValidPrincipals)
+	if cert.ValidAfter != 0 {
+		c.ValidAfter = time.Unix(int64(cert.ValidAfter), 0).UTC()
+	}
+	if cert.ValidBefore != ssh.CertTimeInfinity {
+		c.ValidBefore = time.Unix(int64(cert.ValidBefore), 0).UTC()
+	}
+	return nil
+}
+
+// SignSSH makes an armored SSHSIG over msg, namespace "tminus", sha512 — what
+// `ssh-keygen -Y sign -n tminus` writes. The caller gets the ssh.Signer from a
+// key file or SSH_AUTH_SOCK (that I/O lives in cmd/tminus). ECDSA signers
+// draw randomness from crypto/rand; nothing else here does.
+func SignSSH(signer ssh.Signer, msg []byte) ([]byte, error) {
+	pub := signer.PublicKey()
+	if c, ok := pub.(*ssh.Certificate); ok {
+		pub = c.Key
+	}
+	if err := checkSSHKeyType(pub); err != nil {
+		return nil, err
+	}
+	sig, err := sshsig.Sign(bytes.NewReader(msg), signer, sshsig.HashSHA512, Namespace)
+	if err != nil {
+		return nil, fmt.Errorf("sign with %s: %w", ssh.FingerprintSHA256(pub), err)
+	}
+	return sshsig.Armor(sig), nil
+}
+
+// AllowedSigner formats one OpenSSH allowed_signers line:
+//
+//	HANDLE@WORKSPACE namespaces="tminus",valid-before="YYYYMMDDhhmmssZ" ssh-ed25519 AAAA...
+//
+// valid-before is left out when validBefore is zero. For a certificate it
+// writes the certified key (cert-authority lines are separate: AllowedCA).
+func AllowedSigner(principal string, publicKey []byte, validBefore time.Time) (string, error) {
+	if err := checkPrincipal(principal); err != nil {
+		return "", err
+	}
+	if len(publicKey) > MaxKey {
+		return "", fmt.Errorf("%w: public key is %d bytes, the limit is %d", ErrTooLarge, len(publicKey), MaxKey)
+	}
+	pub, err := parseSSHLine(publicKey)
+	if err != nil {
+		return "", err
+	}
+	if c, ok := pub.(*ssh.Certificate); ok {
+		pub = c.Key
+	}
+	if err := checkSSHKeyType(pub); err != nil {
+		return "", err
+	}
+	opts := `namespaces="` + Namespace + `"`
+	if !validBefore.IsZero() {
+		opts += `,valid-before="` + validBefore.UTC().Format("20060102150405") + `Z"`
+	}
+	return principal + " " + opts + " " + keyText(pub), nil
+}
+
+// AllowedCA formats one allowed_signers line that trusts certificates by
+// caKey for the principals principal matches:
+//
+//	PATTERN cert-authority,namespaces="tminus" ssh-ed25519 AAAA...
+func AllowedCA(principal string, caKey []byte) (string, error) {
+	if err := checkPrincipal(principal); err != nil {
+		return "", err
+	}
+	if len(caKey) > MaxKey {
+		return "", fmt.Errorf("%w: CA key is %d bytes, the limit is %d", ErrTooLarge, len(caKey), MaxKey)
+	}
+	ca, err := parseSSHLine(caKey)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := ca.(*ssh.Certificate); ok {
+		return "", fmt.Errorf("%w: a CA is a plain key, not a certificate", ErrUnsupported)
+	}
+	if err := checkSSHKeyType(ca); err != nil {
+		return "", err
+	}
+	return principal + ` cert-authority,namespaces="` + Namespace + `" ` + keyText(ca), nil
+}
+
+// keyText is "type base64" without the newline MarshalAuthorizedKey adds.
+func keyText(pub ssh.PublicKey) string {
+	return strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(pub)), "\n")
+}
+
+// checkPrincipal refuses what would change an allowed_signers line's
+// meaning: whitespace, quotes, a leading '#', and the list separator ','.
+// Patterns ('*', '?') are the caller's choice.
+func checkPrincipal(p string) error {
+	if p == "" || strings.HasPrefix(p, "#") || strings.ContainsAny(p, ",\"'\\") {
+		return fmt.Errorf("%w: principal %q cannot go in an allowed_signers line", ErrUnsupported, p)
+	}
+	for _, r := range p {
+		if r <= ' ' || r == 0x7f {
+			return fmt.Errorf("%w: principal %q holds whitespace or a control character", ErrUnsupported, p)
+		}
+	}
+	return nil
+}
+
+func sshFingerprint(pub ssh.PublicKey) string { return ssh.FingerprintSHA256(pub) }
