@@ -50,9 +50,12 @@ func openPGPFingerprint(e *openpgp.Entity) string {
 
 // checkOpenPGP verifies a detached signature (binary or text mode) over the
 // statement, judging revocation and expiry of the signing key or subkey at at.
-func checkOpenPGP(p Proof, at time.Time) (Checked, error) {
+func checkOpenPGP(p Proof, st Statement, at time.Time) (Checked, error) {
 	e, err := readOpenPGPKey(p.PublicKey)
 	if err != nil {
+		return Checked{}, err
+	}
+	if err := matchKey(st, openPGPFingerprint(e)); err != nil {
 		return Checked{}, err
 	}
 	sigBody, err := openPGPSignature(p.Signature)

@@ -93,17 +93,14 @@ func Check(p Proof, at time.Time) (Checked, error) {
 	var c Checked
 	switch p.Kind {
 	case KindSSH, KindSSHCert:
-		c, err = checkSSH(p)
+		c, err = checkSSH(p, st)
 	case KindOpenPGP:
-		c, err = checkOpenPGP(p, at)
+		c, err = checkOpenPGP(p, st, at)
 	default:
 		return Checked{}, fmt.Errorf("%w: kind %q (want one of %s)", ErrUnsupported, p.Kind, strings.Join(Kinds, ", "))
 	}
 	if err != nil {
 		return Checked{}, err
-	}
-	if st.Fingerprint != c.Fingerprint {
-		return Checked{}, fmt.Errorf("%w: the statement names %s, the key is %s", ErrKeyMismatch, st.Fingerprint, c.Fingerprint)
 	}
 	c.Statement = st
 	return c, nil
@@ -125,6 +122,15 @@ func (c Checked) ValidAt(t time.Time) error {
 		return fmt.Errorf("%w: certificate expired at %s", ErrNotValid, stamp(c.ValidBefore))
 	case !c.KeyExpires.IsZero() && t.After(c.KeyExpires): // go-crypto counts the last second in
 		return fmt.Errorf("%w: %w at %s", ErrNotValid, ErrKeyExpired, stamp(c.KeyExpires))
+	}
+	return nil
+}
+
+// matchKey is checked as soon as the key is read, before its signature: a
+// statement for another key is the clearer reason.
+func matchKey(st Statement, fingerprint string) error {
+	if st.Fingerprint != fingerprint {
+		return fmt.Errorf("%w: the statement names %s, the key is %s", ErrKeyMismatch, st.Fingerprint, fingerprint)
 	}
 	return nil
 }

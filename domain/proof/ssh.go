@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -86,12 +87,15 @@ func sshProofKey(kind string, b []byte) (ssh.PublicKey, *ssh.Certificate, error)
 }
 
 // checkSSH verifies an ssh or ssh-cert proof's key and SSHSIG signature.
-func checkSSH(p Proof) (Checked, error) {
+func checkSSH(p Proof, st Statement) (Checked, error) {
 	key, cert, err := sshProofKey(p.Kind, p.PublicKey)
 	if err != nil {
 		return Checked{}, err
 	}
 	c := Checked{Fingerprint: sshFingerprint(key)}
+	if err := matchKey(st, c.Fingerprint); err != nil {
+		return Checked{}, err
+	}
 	if cert != nil {
 		if err := checkCert(cert, &c); err != nil {
 			return Checked{}, err
@@ -214,11 +218,23 @@ func SignSSH(signer ssh.Signer, msg []byte) ([]byte, error) {
 	if err := checkSSHKeyType(pub); err != nil {
 		return nil, err
 	}
+	if as, ok := signer.(ssh.AlgorithmSigner); ok && pub.Type() == ssh.KeyAlgoRSA {
+		// sshsig picks rsa-sha2-512 for a plain RSA key only; through a
+		// certificate it would sign with ssh-rsa (SHA-1), which Check refuses.
+		signer = rsaSHA512{as}
+	}
 	sig, err := sshsig.Sign(bytes.NewReader(msg), signer, sshsig.HashSHA512, Namespace)
 	if err != nil {
 		return nil, fmt.Errorf("sign with %s: %w", ssh.FingerprintSHA256(pub), err)
 	}
 	return sshsig.Armor(sig), nil
+}
+
+// rsaSHA512 makes every Sign an rsa-sha2-512 signature.
+type rsaSHA512 struct{ ssh.AlgorithmSigner }
+
+func (s rsaSHA512) Sign(rand io.Reader, data []byte) (*ssh.Signature, error) {
+	return s.SignWithAlgorithm(rand, data, ssh.KeyAlgoRSASHA512)
 }
 
 // AllowedSigner formats one OpenSSH allowed_signers line:
