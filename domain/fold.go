@@ -48,6 +48,9 @@ func (s *State) apply(e *Event) error {
 	if seq, ok := s.Forked[e.Author]; ok && e.Seq >= seq {
 		return fmt.Errorf("%w at seq %d; events from there on do not count", ErrForked, seq)
 	}
+	if err := s.rotatedOut(e); err != nil {
+		return err
+	}
 	if e.Redacted {
 		return fmt.Errorf("redacted event has no body to fold")
 	}
@@ -74,6 +77,12 @@ func (s *State) apply(e *Event) error {
 		}
 	}
 	a := actor{m: m, at: int64(e.Time), id: e.ID, kind: e.Kind}
+	if err := s.approvalGate(a, body); err != nil {
+		return err
+	}
+	if b, ok := body.(identityBody); ok {
+		return b.fold(s, a, e)
+	}
 	switch b := body.(type) {
 	case *MemberPropose:
 		return s.memberPropose(a, b)
@@ -175,7 +184,10 @@ func (s *State) memberPropose(a actor, b *MemberPropose) error {
 		}
 	}
 	p := &RosterProposal{ID: a.id, Action: b.Action, Member: b.Member, By: a.m.Handle, At: a.at,
-		Approvals: map[string]bool{a.m.Handle: true}}
+		Approvals: map[string]bool{}}
+	if s.MeetsPolicy(a.m, a.at) { // the proposer counts once
+		p.Approvals[a.m.Handle] = true
+	}
 	s.Roster[a.id] = p
 	s.tryApply(p, a.at)
 	return nil
@@ -230,6 +242,11 @@ func (s *State) tryApply(p *RosterProposal, at int64) {
 			return
 		}
 		m.Active = false
+	default:
+		if err := s.applyChange(p, at); err != nil {
+			p.Void = err.Error()
+			return
+		}
 	}
 	p.Applied, p.AppliedAt = true, at
 }

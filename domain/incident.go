@@ -260,7 +260,7 @@ func (s *State) runbookPropose(a actor, b *RunbookPropose) error {
 	p := &Proposal{ID: a.id, Incident: inc.ID, Runbook: b.Runbook, RunbookHash: b.RunbookHash, Step: b.Step,
 		StepTitle: b.StepTitle, Params: b.Params, Command: b.Command, CommandHash: b.CommandHash, Risk: b.Risk,
 		Quorum: b.Quorum, Approvers: b.Approvers, By: a.m.Handle, At: a.at, Approvals: []string{}}
-	if p.approver(a.m) { // the proposer counts once
+	if p.approver(a.m) && s.MeetsPolicy(a.m, a.at) { // the proposer counts once
 		p.Approvals = append(p.Approvals, a.m.Handle)
 	}
 	s.Proposals[a.id] = p

@@ -27,6 +27,7 @@ type State struct {
 	Timers    map[ID]*Timer             `json:"timers"`
 	Proposals map[ID]*Proposal          `json:"proposals"`
 	Forked    map[common.Address]uint64 `json:"forked,omitempty"`
+	Identity  *Identity                 `json:"identity,omitempty"` // proofs, CAs, proof policy, rotated keys
 	Rejected  []Rejection               `json:"rejected"`
 	Count     uint64                    `json:"count"`
 	Last      Key                       `json:"last"`
@@ -66,7 +67,8 @@ type RosterProposal struct {
 	Approvals map[string]bool `json:"approvals"` // handles
 	Applied   bool            `json:"applied"`
 	AppliedAt int64           `json:"applied_at,omitempty"`
-	Void      string          `json:"void,omitempty"` // why it can no longer apply
+	Void      string          `json:"void,omitempty"`   // why it can no longer apply
+	Change    *MemberChange   `json:"change,omitempty"` // a member.change's body
 }
 
 type Alert struct {
