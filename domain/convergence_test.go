@@ -22,7 +22,7 @@ func history(t *testing.T, seed int64) *domaintest.History {
 	if h, ok := histories.Load(seed); ok {
 		return h.(*domaintest.History)
 	}
-	h, err := domaintest.Generate(seed, 3+int(seed%3), 250)
+	h, err := domaintest.Generate(seed, 3+int(seed%3), 300)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package domain_test
 import (
 	"bytes"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -406,4 +407,54 @@ func TestIdentityLeavesOldStatesAlone(t *testing.T) {
 	if st.Identity != nil {
 		t.Errorf("a workspace without proofs has identity state %+v", st.Identity)
 	}
+}
+
+// The convergence tests' random histories prove, revoke and set a policy,
+// so their shuffles cover the identity kinds too.
+func TestGeneratedHistoriesProve(t *testing.T) {
+	kinds := map[string]int{}
+	valid, policies := 0, 0
+	for _, seed := range convergenceSeeds {
+		h := history(t, seed)
+		st := fold(h.Events)
+		for _, e := range h.Events {
+			if reason(st, e.ID) == "" {
+				kinds[e.Kind]++
+			}
+		}
+		if st.Identity != nil {
+			valid += len(st.Identity.Proofs)
+			policies += len(st.Identity.MinProofs)
+		}
+	}
+	if kinds[domain.KindProofAdd] < len(convergenceSeeds) || kinds[domain.KindProofRevoke] == 0 || kinds[domain.KindMemberChange] == 0 || policies == 0 {
+		t.Errorf("identity in the generated histories: counted kinds %v, %d proofs, %d policies", kinds, valid, policies)
+	}
+}
+
+// FuzzIdentityBodies: the identity kinds' decoders never panic, and what
+// they accept is canonical: it encodes back to the same bytes.
+func FuzzIdentityBodies(f *testing.F) {
+	kinds := []string{domain.KindProofAdd, domain.KindProofRevoke, domain.KindKeyRotate, domain.KindMemberChange}
+	pa := domain.ProofAdd{ProofKind: "ssh", PublicKey: "ssh-ed25519 AAAA", Statement: "s\n", Signature: "sig"}
+	for _, b := range []domain.Body{&pa, &domain.ProofRevoke{Proof: domain.ID{1}}, &domain.KeyRotate{New: domaintest.NewTeam(1, 1).Addr(0), Endorsement: pa},
+		&domain.MemberChange{Action: domain.ChangePolicy, Role: "triage", MinProofs: 2},
+		&domain.MemberChange{Action: domain.ChangeCARemove, Fingerprint: "SHA256:x"}} {
+		data, err := domain.EncodeBody(b)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(uint8(slices.Index(kinds, b.Kind())), data)
+	}
+	f.Fuzz(func(t *testing.T, k uint8, data []byte) {
+		kind := kinds[int(k)%len(kinds)]
+		b, err := domain.DecodeBody(kind, data)
+		if err != nil {
+			return
+		}
+		again, err := domain.EncodeBody(b)
+		if err != nil || !bytes.Equal(again, data) {
+			t.Fatalf("%s: accepted %q, encodes to %q (%v)", kind, data, again, err)
+		}
+	})
 }

@@ -365,6 +365,7 @@ func TestSubject(t *testing.T) {
 	alert := domain.AlertID("fp-vault")
 	cmd := "cast send 0xvault 'pause()'"
 	out := domain.CommandHash("out")
+	pa := &domain.ProofAdd{ProofKind: "ssh", PublicKey: "ssh-ed25519 AAAA", Statement: "statement", Signature: "signature"}
 	cases := []struct {
 		body domain.Body
 		own  bool // the event's own id: a declaration founds its incident
@@ -392,6 +393,11 @@ func TestSubject(t *testing.T) {
 			CommandHash: domain.CommandHash(cmd), Risk: domain.RiskLow}, false, inc},
 		{&domain.RunbookApprove{Proposal: proposal}, false, proposal},
 		{&domain.RunbookExec{Proposal: proposal, Output: out}, false, proposal},
+		// Identity belongs to the roster, no incident.
+		{pa, false, domain.ID{}},
+		{&domain.ProofRevoke{Proof: proposal}, false, domain.ID{}},
+		{&domain.KeyRotate{New: tm.Addr(1), Endorsement: *pa}, false, domain.ID{}},
+		{&domain.MemberChange{Action: domain.ChangePolicy, Role: domain.RoleTriage, MinProofs: 2}, false, domain.ID{}},
 	}
 	covered := map[string]bool{}
 	for _, c := range cases {

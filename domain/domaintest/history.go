@@ -223,6 +223,9 @@ func (h *History) pick(rng *rand.Rand, i int, st *domain.State) domain.Body {
 	if len(roster) > 0 {
 		acts = append(acts, func() domain.Body { return roster[rng.Intn(len(roster))] })
 	}
+	if ids := h.identityActs(rng, i, st, me); len(ids) > 0 {
+		acts = append(acts, func() domain.Body { return ids[rng.Intn(len(ids))]() })
+	}
 	return acts[rng.Intn(len(acts))]()
 }
 

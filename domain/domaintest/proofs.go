@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"math/rand"
 	"strings"
 	"time"
 
@@ -72,4 +73,46 @@ func KeyProof(key ssh.Signer, ws domain.ID, member common.Address, issued time.T
 	pub := AuthorizedKey(key.PublicKey())
 	st := Statement(ws, member, proof.KindSSH, ssh.FingerprintSHA256(key.PublicKey()), issued, issued.Add(validity))
 	return SSHProof(key, proof.KindSSH, pub, st)
+}
+
+// identityActs are what node i may do about identity: prove an SSH key of
+// its own (valid for a random 10 minutes to 2 hours of the history, so
+// some lapse while it runs), revoke a proof, or propose that recorders
+// need two proofs.
+func (h *History) identityActs(rng *rand.Rand, i int, st *domain.State, me *domain.Member) []func() domain.Body {
+	var acts []func() domain.Body
+	mine := st.MemberProofs(me.Handle)
+	if len(mine) < 2 {
+		acts = append(acts, func() domain.Body {
+			key := SSHKey(fmt.Sprintf("%d/%d/%d", h.Seed, i, len(mine)))
+			b, err := KeyProof(key, st.WS, h.Nodes[i].Address(), time.UnixMilli(Epoch).UTC(), time.Duration(10+rng.Intn(110))*time.Minute)
+			if err != nil {
+				panic(err) // ed25519 signing does not fail
+			}
+			return b
+		})
+	}
+	for _, p := range mine {
+		if !p.Revoked {
+			acts = append(acts, func() domain.Body { return &domain.ProofRevoke{Proof: p.ID} })
+			break
+		}
+	}
+	// Only once everyone joined: approvals that stop counting would stall
+	// the joins the other tests rely on.
+	if i == 0 && st.ActiveMembers() == len(h.Nodes) && st.RoleMinimum(domain.RoleRecorder) == 0 && !pendingChange(st) {
+		acts = append(acts, func() domain.Body {
+			return &domain.MemberChange{Action: domain.ChangePolicy, Role: domain.RoleRecorder, MinProofs: 2}
+		})
+	}
+	return acts
+}
+
+func pendingChange(st *domain.State) bool {
+	for _, p := range st.Roster {
+		if p.Change != nil && !p.Applied && p.Void == "" {
+			return true
+		}
+	}
+	return false
 }
