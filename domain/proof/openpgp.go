@@ -41,7 +41,32 @@ func readOpenPGPKey(b []byte) (*openpgp.Entity, error) {
 	if e.PrimaryKey.Version != 4 {
 		return nil, fmt.Errorf("%w: OpenPGP v%d key; want a v4 key", ErrUnsupported, e.PrimaryKey.Version)
 	}
+	keys := []*packet.PublicKey{e.PrimaryKey}
+	for _, sk := range e.Subkeys {
+		keys = append(keys, sk.PublicKey)
+	}
+	for _, k := range keys {
+		if err := checkOpenPGPAlgo(k); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
+}
+
+// checkOpenPGPAlgo refuses DSA and ElGamal (legacy, and their verification
+// cost grows with parameters an attacker picks) and RSA outside
+// [minRSABits, maxRSABits]: every replica verifies every proof.
+func checkOpenPGPAlgo(k *packet.PublicKey) error {
+	switch k.PubKeyAlgo {
+	case packet.PubKeyAlgoDSA, packet.PubKeyAlgoElGamal:
+		return fmt.Errorf("%w: DSA/ElGamal OpenPGP key %X; use an RSA, ECC or Ed25519 key", ErrUnsupported, k.KeyId)
+	case packet.PubKeyAlgoRSA, packet.PubKeyAlgoRSASignOnly, packet.PubKeyAlgoRSAEncryptOnly:
+		bits, err := k.BitLength()
+		if err != nil || int(bits) < minRSABits || int(bits) > maxRSABits {
+			return fmt.Errorf("%w: RSA OpenPGP key %X of %d bits, want %d to %d", ErrUnsupported, k.KeyId, bits, minRSABits, maxRSABits)
+		}
+	}
+	return nil
 }
 
 func openPGPFingerprint(e *openpgp.Entity) string {

@@ -27,8 +27,13 @@ var sshKeyTypes = []string{
 	ssh.KeyAlgoSKED25519, ssh.KeyAlgoSKECDSA256,
 }
 
-// minRSABits matches ssh-keygen's floor for new keys (its default is 3072).
-const minRSABits = 2048
+// RSA key sizes: ssh-keygen's floor for new keys (its default is 3072), and
+// OpenSSH's ceiling (SSH_RSA_MAXIMUM_MODULUS_SIZE), which also bounds what a
+// forged huge key costs every replica that verifies it.
+const (
+	minRSABits = 2048
+	maxRSABits = 16384
+)
 
 // certOptions are the critical options OpenSSH defines for user
 // certificates; a certificate with any other is refused, as sshd would.
@@ -57,8 +62,8 @@ func checkSSHKeyType(pub ssh.PublicKey) error {
 		return fmt.Errorf("%w: SSH key type %s (use ed25519, ecdsa, rsa or a security key)", ErrUnsupported, pub.Type())
 	}
 	if ck, ok := pub.(ssh.CryptoPublicKey); ok {
-		if k, ok := ck.CryptoPublicKey().(*rsa.PublicKey); ok && k.N.BitLen() < minRSABits {
-			return fmt.Errorf("%w: RSA key of %d bits, want at least %d", ErrUnsupported, k.N.BitLen(), minRSABits)
+		if k, ok := ck.CryptoPublicKey().(*rsa.PublicKey); ok && (k.N.BitLen() < minRSABits || k.N.BitLen() > maxRSABits) {
+			return fmt.Errorf("%w: RSA key of %d bits, want %d to %d", ErrUnsupported, k.N.BitLen(), minRSABits, maxRSABits)
 		}
 	}
 	return nil

@@ -3,7 +3,9 @@ package proof
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/pem"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -368,4 +370,14 @@ func TestFingerprint(t *testing.T) {
 	if _, err := Fingerprint(KindSSH, bytes.Repeat([]byte("A"), MaxKey+1)); err == nil {
 		t.Error("oversized key accepted")
 	}
+	// An RSA modulus past OpenSSH's 16384 bits fits in MaxKey but is
+	// refused before any signature check pays for it.
+	n := new(big.Int).Lsh(big.NewInt(1), maxRSABits+8)
+	n.Add(n, big.NewInt(1))
+	huge, err := ssh.NewPublicKey(&rsa.PublicKey{N: n, E: 65537})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Fingerprint(KindSSH, ssh.MarshalAuthorizedKey(huge))
+	wantErr(t, err, ErrUnsupported)
 }
