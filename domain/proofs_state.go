@@ -106,7 +106,12 @@ func (p *Proof) window() (from, until int64) {
 	if p.ValidAfter > from {
 		from = p.ValidAfter
 	}
-	for _, t := range []int64{p.ValidBefore, p.KeyExpires} {
+	// proof.Checked.ValidAt counts an OpenPGP key's last second in.
+	keyEnd := p.KeyExpires
+	if keyEnd != 0 {
+		keyEnd++
+	}
+	for _, t := range []int64{p.ValidBefore, keyEnd} {
 		if t != 0 && (until == 0 || t < until) {
 			until = t
 		}

@@ -124,6 +124,9 @@ func (a *app) verifyCmd() *cobra.Command {
 					return err
 				}
 				blobs = &blobCheck{n, bad}
+				if s, err := st.State(cmd.Context()); err == nil {
+					a.refused = identityRefusals(s)
+				}
 			}
 			return a.report(src, audit, asJSON, blobs)
 		},
@@ -188,6 +191,7 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 			"redacted": audit.Redacted, "signers": signers, "problems": problems, "ok": len(problems) == 0 && len(badBlobs) == 0}
 		if blobs != nil {
 			v["blobs"], v["bad_blobs"] = blobs.n, append([]string{}, badBlobs...)
+			v["refused"] = append([]string{}, a.refused...)
 		}
 		a.printJSON(v)
 	} else {
@@ -200,6 +204,9 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 		}
 		for _, b := range badBlobs {
 			fmt.Fprintln(a.stdout, "BAD "+b)
+		}
+		for _, r := range a.refused {
+			fmt.Fprintln(a.stdout, "NOT COUNTED "+r)
 		}
 	}
 	if len(problems) > 0 {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/tminus-ir/tminus/workspace"
 
@@ -66,7 +67,7 @@ func (a *app) memberCmd() *cobra.Command {
 		Short: "Approve a roster proposal",
 		Args:  exactArgs(1, "the proposal id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := a.resolve(cmd.Context(), args[0], "roster proposal", "tminus member list --json", domain.KindMemberPropose)
+			id, err := a.resolve(cmd.Context(), args[0], "roster proposal", "tminus member list --json", domain.KindMemberPropose, domain.KindMemberChange)
 			if err != nil {
 				return err
 			}
@@ -98,6 +99,7 @@ func (a *app) memberCmd() *cobra.Command {
 	}
 	list.Flags().BoolVar(&lsJSON, "json", false, "print JSON")
 	c.AddCommand(add, remove, approve, list)
+	c.AddCommand(a.memberIdentityCmds()...)
 	return c
 }
 
@@ -187,6 +189,7 @@ type memberJSON struct {
 	Enode   string   `json:"enode"`
 	Keys    []string `json:"keys"`
 	Active  bool     `json:"active"`
+	memberProofsView
 }
 
 func (a *app) memberList(s *domain.State, asJSON bool) error {
@@ -197,11 +200,13 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 		}
 	}
 	sort.Strings(handles)
+	now := time.Now().UnixMilli()
 	if asJSON {
 		out := []memberJSON{}
 		for _, h := range handles {
 			m := s.Members[h]
-			mj := memberJSON{Address: m.Keys[0].Hex(), Handle: h, Roles: m.Roles, Enode: m.Enode, Active: true}
+			mj := memberJSON{Address: m.Keys[0].Hex(), Handle: h, Roles: m.Roles, Enode: m.Enode, Active: true,
+				memberProofsView: viewMemberProofs(s, m, now)}
 			for _, k := range m.Keys {
 				mj.Keys = append(mj.Keys, k.Hex())
 			}
@@ -210,16 +215,17 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 		return a.printJSON(out)
 	}
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "HANDLE\tROLES\tKEYS")
+	fmt.Fprintln(w, "HANDLE\tROLES\tPROOFS\tKEYS")
 	for _, h := range handles {
 		m := s.Members[h]
 		keys := make([]string, len(m.Keys))
 		for i, k := range m.Keys {
 			keys[i] = k.Hex()
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", h, strings.Join(m.Roles, ","), strings.Join(keys, " "))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", h, strings.Join(m.Roles, ","), proofSummary(s, m, now), strings.Join(keys, " "))
 	}
 	w.Flush()
+	identitySummary(a.stdout, s)
 	var pending []*domain.RosterProposal
 	for _, p := range s.Roster {
 		if !p.Applied && p.Void == "" {
@@ -230,7 +236,7 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 	if len(pending) > 0 {
 		fmt.Fprintf(a.stdout, "\npending roster proposals (quorum %d):\n", s.RosterQuorum())
 		for _, p := range pending {
-			fmt.Fprintf(a.stdout, "  %s  %s %s by %s, %d approval(s)\n", p.ID.Short(), p.Action, p.Member.Handle, p.By, len(p.Approvals))
+			fmt.Fprintf(a.stdout, "  %s  %s by %s, %d approval(s)\n", p.ID.Short(), describeProposal(p), p.By, len(p.Approvals))
 		}
 	}
 	return nil

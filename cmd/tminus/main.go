@@ -38,6 +38,7 @@ type app struct {
 	theme  string
 
 	runbooksDir string
+	refused     []string // verify: signed events the fold does not count, and why (identityRefusals)
 }
 
 // run executes one command line and returns the exit code, so tests can

@@ -14,10 +14,15 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// SSHKey is a derived ed25519 SSH key: a name names one key, every run.
-func SSHKey(name string) ssh.Signer {
+// SSHPrivateKey is a derived ed25519 key: a name names one key, every run.
+func SSHPrivateKey(name string) ed25519.PrivateKey {
 	seed := sha256.Sum256([]byte("tminus/test-ssh-key/" + name))
-	s, err := ssh.NewSignerFromKey(ed25519.NewKeyFromSeed(seed[:]))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// SSHKey is SSHPrivateKey as an SSH signer.
+func SSHKey(name string) ssh.Signer {
+	s, err := ssh.NewSignerFromKey(SSHPrivateKey(name))
 	if err != nil {
 		panic(err) // an ed25519 key always makes a signer
 	}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/agent"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/domain/proof"
+	"github.com/tminus-ir/tminus/store"
+	"github.com/tminus-ir/tminus/workspace"
+)
+
+func init() { extraCommandFuncs = append(extraCommandFuncs, (*app).keyCmd) }
+
+func (a *app) keyCmd() *cobra.Command {
+	c := &cobra.Command{Use: "key", Short: "This home's tminus key"}
+	c.AddCommand(a.keyRotateCmd())
+	return c
+}
+
+// nextKeyPath holds the new key between its creation and the rotation's
+// record: a statement printed for gpg names it, and a rotation cut short
+// finishes with it.
+func nextKeyPath(h *workspace.Home) string { return filepath.Join(h.Dir, "key.next.json") }
+
+type rotateOpts struct {
+	key            sshKeyOpts
+	away           elsewhereOpts
+	kind, expires  string
+	printStatement bool
+	light, json    bool
+}
+
+func (a *app) keyRotateCmd() *cobra.Command {
+	var o rotateOpts
+	c := &cobra.Command{
+		Use:   "rotate (--key FILE [--cert FILE] [--agent] | --kind K --public-key FILE --statement FILE --signature FILE | --print-statement --kind K --public-key FILE)",
+		Short: "A new tminus key, endorsed by the old one and by one of your proof keys",
+		Long: "The old key signs a key.rotate event naming the new key; one of your valid proof keys signs a proof\n" +
+			"statement naming the new key (an SSH key with --key, or a signature made elsewhere over the statement\n" +
+			"--print-statement prints). From then on every replica refuses the old key's later events.\n" +
+			"Stop this home's tminus agent, serve and cockpit first: they hold the old key. Start them again after.",
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.rotate(cmd.Context(), o) },
+	}
+	c.Flags().StringVar(&o.key.key, "key", "", "endorse with this SSH proof key (private key file, or its .pub with --agent)")
+	c.Flags().StringVar(&o.key.cert, "cert", "", "the key's certificate, for an ssh-cert proof key")
+	c.Flags().BoolVar(&o.key.agent, "agent", false, "sign through the ssh-agent on SSH_AUTH_SOCK")
+	c.Flags().StringVar(&o.kind, "kind", "", "the proof key's kind, for a signature made elsewhere: "+fmt.Sprint(proof.Kinds))
+	o.away.flags(c, "tminus key rotate --print-statement")
+	c.Flags().BoolVar(&o.printStatement, "print-statement", false, "make the new key and print the statement for a proof key to sign elsewhere")
+	c.Flags().StringVar(&o.expires, "expires", "", "the endorsement statement's expiry (default 183 days)")
+	c.Flags().BoolVar(&o.light, "light-kdf", false, "cheap scrypt parameters for the new key, for tests and drills only")
+	c.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	return c
+}
+
+// keyInUse refuses to rotate while another process holds the old key: a
+// serve or cockpit writing this home would go on signing with it (and its
+// events would not count), and an agent would keep offering it.
+func keyInUse(h *workspace.Home) error {
+	if c, err := agent.Dial(h.NodeSock()); err == nil {
+		c.Close()
+		return fmt.Errorf("a tminus serve or cockpit writes this home (%s) with the old key: stop it, run tminus key rotate, then start it again", h.NodeSock())
+	}
+	path, explicit := h.AgentSock()
+	if c, err := agent.Dial(path); err == nil {
+		c.Close()
+		if explicit {
+			return fmt.Errorf("%s=%s: an agent holds the key; rotate on the machine that holds the keystore, with no agent running", workspace.AgentSockEnv, path)
+		}
+		return fmt.Errorf("an agent holds this home's old key (%s): stop it with tminus agent stop, run tminus key rotate, then start it again", path)
+	}
+	if _, err := os.Stat(h.KeyPath()); err != nil {
+		return fmt.Errorf("%s has no key file: rotate on the machine that holds the keystore", h.Dir)
+	}
+	return nil
+}
+
+func (a *app) rotate(ctx context.Context, o rotateOpts) error {
+	h := a.home
+	if err := keyInUse(h); err != nil {
+		return err
+	}
+	st, err := h.Store(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := st.State(ctx)
+	if err != nil {
+		return err
+	}
+	old, err := h.Address()
+	if err != nil {
+		return err
+	}
+	m := s.MemberByKey(old)
+	if m == nil || !m.Active {
+		return fmt.Errorf("%s is not a member's key: nothing to rotate", old.Hex())
+	}
+	pass, err := h.Passphrase(false)
+	if err != nil {
+		return err
+	}
+	oldKey, err := store.UnlockKey(h.KeyPath(), pass)
+	if err != nil {
+		return err
+	}
+	if crypto.PubkeyToAddress(oldKey.PublicKey) != old {
+		return fmt.Errorf("%s does not hold %s, the key config.yaml names", h.KeyPath(), old.Hex())
+	}
+	newKey, err := pendingKey(h, pass, o.light)
+	if err != nil {
+		return err
+	}
+	newAddr := crypto.PubkeyToAddress(newKey.PublicKey)
+	if r := s.RotatedKey(old); r != nil {
+		if r.New != newAddr {
+			return fmt.Errorf("%s was already rotated to %s, whose key this home lacks", old.Hex(), r.New.Hex())
+		}
+		// Recorded, but the home was not switched (an interrupted rotate).
+		return a.switchKey(old, newKey, r.Event, o.json)
+	}
+	if o.printStatement {
+		pub, err := readCapped(o.away.publicKey, "public key", proof.MaxKey)
+		if err != nil {
+			return err
+		}
+		stmt, err := a.statement(ctx, o.kind, pub, newAddr, o.expires)
+		if err != nil {
+			return err
+		}
+		_, err = a.stdout.Write(stmt.Marshal())
+		return err
+	}
+	var end *domain.ProofAdd
+	switch {
+	case o.away.given():
+		if o.key.key != "" {
+			return usageError{errors.New("give either --key or --public-key/--statement/--signature")}
+		}
+		end, err = o.away.body(o.kind)
+	case o.key.key != "":
+		kind := proof.KindSSH
+		if o.key.cert != "" {
+			kind = proof.KindSSHCert
+		}
+		end, err = a.sshBody(ctx, kind, o.key, newAddr, o.expires)
+	default:
+		return usageError{errors.New("endorse the new key with a proof key: --key FILE (SSH), or --kind, --public-key, --statement and --signature (see --print-statement)")}
+	}
+	if err != nil {
+		return err
+	}
+	body := &domain.KeyRotate{New: newAddr, Endorsement: *end}
+	if err := s.CheckBody(old, body, time.Now().UnixMilli()); err != nil {
+		return err
+	}
+	// The old key signs, in this process: no agent or node runs (keyInUse).
+	evs, err := workspace.Attach(h.Dir, st, oldKey).Write(ctx, nil, body)
+	if err != nil {
+		return err
+	}
+	after, err := st.State(ctx)
+	if err != nil {
+		return err
+	}
+	if err := checkRejected(after, evs[0].ID); err != nil {
+		return err
+	}
+	return a.switchKey(old, newKey, evs[0].ID, o.json)
+}
+
+// pendingKey is the new key: the one a --print-statement made, or a new one.
+func pendingKey(h *workspace.Home, pass []byte, light bool) (*ecdsa.PrivateKey, error) {
+	path := nextKeyPath(h)
+	if _, err := os.Stat(path); err == nil {
+		k, err := store.UnlockKey(path, pass)
+		if err != nil {
+			return nil, fmt.Errorf("the pending new key: %w (it takes the home's passphrase)", err)
+		}
+		return k, nil
+	}
+	return store.CreateKey(path, pass, light)
+}
+
+// switchKey makes the new key this home's: the old keystore file is kept
+// beside it, renamed, and config.yaml names the new address.
+func (a *app) switchKey(old common.Address, newKey *ecdsa.PrivateKey, event domain.ID, asJSON bool) error {
+	h := a.home
+	cfg, err := h.Config()
+	if err != nil {
+		return err
+	}
+	retired := filepath.Join(h.Dir, "key."+old.Hex()+".retired.json")
+	if err := os.Rename(h.KeyPath(), retired); err != nil {
+		return err
+	}
+	if err := os.Rename(nextKeyPath(h), h.KeyPath()); err != nil {
+		return err
+	}
+	next := *cfg
+	next.Address = crypto.PubkeyToAddress(newKey.PublicKey).Hex()
+	next.PubKey = fmt.Sprintf("%x", crypto.FromECDSAPub(&newKey.PublicKey))
+	if err := h.SaveConfig(&next); err != nil {
+		return err
+	}
+	enode, _ := h.Enode()
+	fmt.Fprintf(a.stderr, "key rotated: this home now signs as %s; %s's events after the rotation do not count (old keystore kept as %s).\n"+
+		"Start tminus agent or serve again if you stopped them. Peers know this node by its new enode:\n  %s\n",
+		next.Address, old.Hex(), filepath.Base(retired), enode)
+	return a.created(asJSON, next.Address, map[string]any{"address": next.Address, "old": old.Hex(), "event": event.String(), "enode": enode})
+}
