@@ -134,7 +134,7 @@ func DefaultKeyMap() *KeyMap {
 		Yes:       b("y", "yes", "y", "Y"),
 		No:        b("n/esc", "no", "n", "N", "esc"),
 	}
-	names := [paneCount]string{"alerts", "tasks", "timers", "runbooks", "timeline", "incidents"}
+	names := [paneCount]string{"alerts", "tasks", "timers", "runbooks", "timeline", "incidents", "roster"}
 	for i := range k.Tabs {
 		d := string(rune('1' + i))
 		k.Tabs[i] = b(d, names[i], d)

@@ -34,6 +34,7 @@ type layout struct {
 	// grid: outer widths of the top band's three columns and of the middle band's
 	// runbooks column, outer heights of the bands
 	colI, colA, colR, colRB int
+	colRo                   int // the bottom band's roster column
 	hA, hB, hC              int
 }
 
@@ -55,7 +56,8 @@ func computeLayout(w, h int) layout {
 		}
 		return l
 	}
-	// Top band: incidents | alerts | timers. Middle: tasks | runbooks. Bottom: timeline.
+	// Top band: incidents | alerts | timers. Middle: tasks | runbooks. Bottom: timeline |
+	// roster.
 	// Alerts and the timeline take what the fixed-purpose columns leave.
 	l.colR = clamp(w*25/100, 38, 60)
 	l.colI = clamp(w*24/100, 34, 56)
@@ -63,6 +65,9 @@ func computeLayout(w, h int) layout {
 	// Runbooks get more width than timers: ids, titles and the one-liner need it, and
 	// tasks read well at 90 columns.
 	l.colRB = clamp(w*40/100, 50, 90)
+	// The roster's row (member, roles, proofs, a warning) reads in 60 columns; the
+	// timeline keeps the rest, 100 and more.
+	l.colRo = clamp(w*40/100, 60, 84)
 	l.hA = l.bodyH * 30 / 100
 	l.hB = l.bodyH * 28 / 100
 	l.hC = l.bodyH - l.hA - l.hB
@@ -72,7 +77,8 @@ func computeLayout(w, h int) layout {
 	set(paneTimers, l.colR, l.hA)
 	set(paneTasks, w-l.colRB, l.hB)
 	set(paneRunbooks, l.colRB, l.hB)
-	set(paneTimeline, w, l.hC)
+	set(paneTimeline, w-l.colRo, l.hC)
+	set(paneRoster, l.colRo, l.hC)
 	return l
 }
 

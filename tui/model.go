@@ -31,7 +31,7 @@ type Options struct {
 	Context context.Context
 }
 
-// Model is the cockpit: a header, six panes, a status line and the help line.
+// Model is the cockpit: a header, seven panes, a status line and the help line.
 type Model struct {
 	ctx   *Context
 	b     Backend
@@ -86,6 +86,7 @@ func New(b Backend, o Options) *Model {
 	m.panes = [paneCount]pane{
 		paneAlerts: newAlertsPane(c), paneTasks: newTasksPane(c), paneTimers: newTimersPane(c),
 		paneRunbooks: newRunbooksPane(c), paneTimeline: newTimelinePane(c), paneIncidents: newIncidentsPane(c),
+		paneRoster: newRosterPane(c),
 	}
 	m.panes[m.focus].SetFocused(true)
 	m.rebuild()

@@ -18,10 +18,11 @@ const (
 	paneRunbooks
 	paneTimeline
 	paneIncidents
+	paneRoster
 	paneCount
 )
 
-var paneNames = [paneCount]string{"Alerts", "Tasks", "Timers", "Runbooks", "Timeline", "Incidents"}
+var paneNames = [paneCount]string{"Alerts", "Tasks", "Timers", "Runbooks", "Timeline", "Incidents", "Roster"}
 
 // pane is one area of the cockpit. The root routes resize to every pane, keys to the
 // focused one, and builds help from the focused pane's bindings.

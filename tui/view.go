@@ -72,8 +72,22 @@ func (m *Model) tooSmall() string {
 }
 
 // tabBar: ─ [1 Alerts] ─ 2 Tasks ─ 3 Timers ─ ... with the active tab bracketed, so it
-// reads in any colour profile.
+// reads in any colour profile. Where that does not fit (80 columns), the tabs' own
+// padding alone separates them, so all seven names still show.
 func (m *Model) tabBar() string {
+	s := m.tabs(true)
+	if ansi.StringWidth(s) > m.lay.w {
+		s = m.tabs(false)
+	}
+	ink := m.ctx.ink
+	w := ansi.StringWidth(s)
+	if w > m.lay.w {
+		return ansi.Truncate(s, m.lay.w, "")
+	}
+	return s + ink.muted.on(strings.Repeat("─", m.lay.w-w))
+}
+
+func (m *Model) tabs(ruled bool) string {
 	ink := m.ctx.ink
 	var b strings.Builder
 	b.WriteString(ink.muted.on("─"))
@@ -84,14 +98,11 @@ func (m *Model) tabBar() string {
 		} else {
 			b.WriteString(ink.tab.on(label))
 		}
-		b.WriteString(ink.muted.on("─"))
+		if ruled || i == len(paneNames)-1 {
+			b.WriteString(ink.muted.on("─"))
+		}
 	}
-	s := b.String()
-	w := ansi.StringWidth(s)
-	if w > m.lay.w {
-		return ansi.Truncate(s, m.lay.w, "")
-	}
-	return s + ink.muted.on(strings.Repeat("─", m.lay.w-w))
+	return b.String()
 }
 
 // grid lays the framed panes out in three bands (see layout).
@@ -113,7 +124,7 @@ func (m *Model) grid() []string {
 	}
 	band(paneIncidents, paneAlerts, paneTimers)
 	band(paneTasks, paneRunbooks)
-	band(paneTimeline)
+	band(paneTimeline, paneRoster)
 	return out
 }
 

@@ -1,0 +1,317 @@
+package tui
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// expiringWithin is how early the roster warns of a proof running out: two weeks leave
+// time to make a new one before an approval stops counting ("review identity proofs
+// every six months").
+const expiringWithin = 14 * 24 * time.Hour
+
+// rosterPane lists the active members with their roles and identity proofs, and warns,
+// in words, of a member below their roles' minimum of proofs (their approvals do not
+// count) and of a proof that expires within two weeks. Under the list, the selected
+// member's proofs one by one.
+type rosterPane struct {
+	Common
+	rows []rosterRow
+	cur  cursor
+	sel  string // the selected handle, kept across rebuilds
+}
+
+// rosterRow is one member as of the one clock; built in Update, drawn in View.
+type rosterRow struct {
+	m        *domain.Member
+	count    int    // valid proofs of distinct kinds, the tminus key included
+	min      int    // the highest minimum among the member's roles; 0 or 1: none
+	minRole  string // the role that sets min
+	below    bool
+	kinds    []string        // kinds with a valid proof
+	expiring []string        // kinds whose valid proof ends within expiringWithin, soonest first
+	soonest  int64           // the end of the first of them (unix ms)
+	proofs   []*domain.Proof // all of them, for the details
+}
+
+func newRosterPane(c *Context) *rosterPane { return &rosterPane{Common: Common{Context: c}} }
+
+func (p *rosterPane) SetSize(w, h int) { p.Common.SetSize(w, h); p.fitCursor() }
+
+func (p *rosterPane) Title() string {
+	below, expiring := p.warnings()
+	s := "Roster · " + itoa(len(p.rows)) + " members"
+	if below > 0 {
+		s += " · " + itoa(below) + " BELOW MIN"
+	}
+	if expiring > 0 {
+		s += " · " + itoa(expiring) + " EXPIRING"
+	}
+	return s
+}
+
+func (p *rosterPane) warnings() (below, expiring int) {
+	for _, r := range p.rows {
+		if r.below {
+			below++
+		}
+		if len(r.expiring) > 0 {
+			expiring++
+		}
+	}
+	return below, expiring
+}
+
+func (p *rosterPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case stateMsg, clockMsg:
+		// Validity is a matter of time as much as of events: a proof lapses on the clock.
+		p.rebuild()
+	case tea.KeyMsg:
+		if p.cur.move(p.Keys, msg) {
+			p.remember()
+			p.fitCursor()
+		}
+	}
+	return p, nil
+}
+
+// rebuild computes every row from the state at the one clock. A roster is a handful of
+// people, so this is cheap enough to redo on each tick.
+func (p *rosterPane) rebuild() {
+	st, now := p.Live.State, p.Live.nowMS()
+	p.rows = p.rows[:0]
+	if st == nil {
+		p.cur.setLen(0)
+		return
+	}
+	for _, m := range st.Members {
+		if m.Active {
+			p.rows = append(p.rows, rosterRowOf(st, m, now))
+		}
+	}
+	sort.Slice(p.rows, func(i, j int) bool { return p.rows[i].m.Handle < p.rows[j].m.Handle })
+	p.cur.follow(len(p.rows), func(i int) bool { return p.rows[i].m.Handle == p.sel })
+	p.remember()
+	p.fitCursor()
+}
+
+func rosterRowOf(st *domain.State, m *domain.Member, now int64) rosterRow {
+	r := rosterRow{m: m, proofs: st.MemberProofs(m.Handle), count: st.ProofCount(m.Handle, now)}
+	r.min, r.minRole = st.MemberMinimum(m)
+	r.below = !st.MeetsPolicy(m, now)
+	ends := map[string]int64{} // per kind, the latest end of a valid proof: one lasting proof is enough
+	for _, pr := range r.proofs {
+		if st.ProofStatus(pr, now) != domain.ProofValid {
+			continue
+		}
+		until := pr.ValidUntil()
+		if e, seen := ends[pr.Kind]; !seen || (e != 0 && (until == 0 || until > e)) {
+			ends[pr.Kind] = until
+		}
+	}
+	for kind, until := range ends {
+		r.kinds = append(r.kinds, kind)
+		if until != 0 && until-now <= expiringWithin.Milliseconds() {
+			r.expiring = append(r.expiring, kind)
+		}
+	}
+	sort.Strings(r.kinds)
+	sort.Slice(r.expiring, func(i, j int) bool { return ends[r.expiring[i]] < ends[r.expiring[j]] })
+	if len(r.expiring) > 0 {
+		r.soonest = ends[r.expiring[0]]
+	}
+	return r
+}
+
+func (p *rosterPane) remember() {
+	if p.cur.pos < len(p.rows) {
+		p.sel = p.rows[p.cur.pos].m.Handle
+	}
+}
+
+// fitCursor gives the list the lines the selected member's details leave, and never
+// less than half the pane: the list is what a responder scans.
+func (p *rosterPane) fitCursor() {
+	h := p.Height - 1 // the column header
+	if p.cur.pos < len(p.rows) {
+		if rest := h - 1 - len(p.details(p.rows[p.cur.pos])); rest < len(p.rows) {
+			h = max(rest, h/2)
+		}
+	}
+	p.cur.setHeight(h)
+}
+
+// rosterCols are the list's column widths, from what the rows hold: the warning is
+// what a responder looks for, so roles give way to it.
+type rosterCols struct{ handle, roles, count, kinds, warn int }
+
+func (p *rosterPane) cols() rosterCols {
+	c := rosterCols{handle: 6, count: 6, kinds: 5} // the header's words
+	roles, warn := 5, 0
+	for _, r := range p.rows {
+		c.handle = max(c.handle, width(clean(r.m.Handle)))
+		c.kinds = max(c.kinds, width(r.kindList()))
+		roles = max(roles, width(clean(strings.Join(r.m.Roles, ","))))
+		warn = max(warn, width(p.warning(r)))
+	}
+	c.handle, c.kinds = min(c.handle, 16), min(c.kinds, 22)
+	// What the marker, member, proofs, kinds and four spaces leave: roles, a space, the warning.
+	avail := p.Width - 1 - c.handle - 1 - c.count - 1 - c.kinds - 1 - 1
+	c.roles = clamp(avail-1-warn, min(roles, avail/3), roles)
+	c.warn = avail - 1 - c.roles
+	return c
+}
+
+func (r rosterRow) kindList() string {
+	if len(r.kinds) == 0 {
+		return "-"
+	}
+	return strings.Join(r.kinds, ",")
+}
+
+// row: ▸bob    containment,triage 2/2   ssh,openpgp EXPIRES in 9d: ssh
+func (p *rosterPane) row(r rosterRow, c rosterCols, sel bool) string {
+	count := itoa(r.count)
+	if r.min > 1 {
+		count += "/" + itoa(r.min)
+	}
+	warn := p.warning(r)
+	handle, roles := clean(r.m.Handle), clean(strings.Join(r.m.Roles, ","))
+	if sel && p.Focused {
+		return p.ink.selected.on(fit("▸"+fit(handle, c.handle)+" "+fit(roles, c.roles)+" "+
+			fit(count, c.count)+" "+fit(r.kindList(), c.kinds)+" "+fit(warn, c.warn), p.Width))
+	}
+	ws := p.ink.warn
+	if r.below {
+		ws = p.ink.err
+	}
+	// padLine: at the narrowest widths the columns' floors may pass the pane's edge.
+	return padLine(marker(sel)+p.ink.row.on(fit(handle, c.handle))+" "+p.ink.muted.on(fit(roles, c.roles))+" "+
+		p.ink.row.on(fit(count, c.count))+" "+p.ink.row.on(fit(r.kindList(), c.kinds))+" "+ws.on(fit(warn, c.warn)), p.Width)
+}
+
+func (p *rosterPane) header(c rosterCols) string {
+	return p.ink.muted.on(fit(" "+fit("member", c.handle)+" "+fit("roles", c.roles)+" "+fit("proofs", c.count)+" "+
+		fit("kinds", c.kinds)+" "+fit("warning", c.warn), p.Width))
+}
+
+// warning is the row's warning in words: colour adds to it, never replaces it.
+func (p *rosterPane) warning(r rosterRow) string {
+	var parts []string
+	if r.below {
+		parts = append(parts, "BELOW MIN: "+r.minRole+" needs "+itoa(r.min))
+	}
+	if len(r.expiring) > 0 {
+		parts = append(parts, "EXPIRES "+inDays(r.soonest, p.Live.nowMS())+": "+strings.Join(r.expiring, ","))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// details are the selected member's lines: who, then each proof with its status.
+func (p *rosterPane) details(r rosterRow) []string {
+	st, now := p.Live.State, p.Live.nowMS()
+	head := " " + clean(r.m.Handle) + " · " + clean(strings.Join(r.m.Roles, ", ")) + " · proofs " + itoa(r.count) +
+		" (the tminus key and each kind with a valid proof)"
+	if r.min > 1 {
+		head = " " + clean(r.m.Handle) + " · " + clean(strings.Join(r.m.Roles, ", ")) + " · proofs " + itoa(r.count) +
+			" of " + itoa(r.min) + " that " + r.minRole + " needs"
+	}
+	out := []string{head}
+	if len(r.proofs) == 0 {
+		return append(out, "   no identity proofs: tminus proof add")
+	}
+	for _, pr := range r.proofs {
+		status := st.ProofStatus(pr, now)
+		until := pr.ValidUntil()
+		// The warning leads: a narrow pane cuts the line's end, not the news.
+		var what string
+		switch status {
+		case domain.ProofValid:
+			switch {
+			case until == 0:
+				what = "valid"
+			case until-now <= expiringWithin.Milliseconds():
+				what = "EXPIRES " + inDays(until, now) + " (" + p.date(until) + ")"
+			default:
+				what = "valid to " + p.date(until)
+			}
+		case domain.ProofExpired:
+			what = "EXPIRED " + p.date(until)
+		case domain.ProofNotYetValid:
+			what = "not yet valid"
+		case domain.ProofRevoked:
+			what = "revoked"
+		case domain.ProofUntrustedCA:
+			what = "CA not trusted"
+		default:
+			what = status
+		}
+		out = append(out, "   "+fit(pr.Kind, 9)+" "+fit(shortFingerprint(pr.Fingerprint), 17)+" "+what)
+	}
+	return out
+}
+
+func (p *rosterPane) date(ms int64) string {
+	return time.UnixMilli(ms).In(p.Live.Loc).Format("2006-01-02")
+}
+
+// inDays is how far off a time is, coarsely: "in 9d", "in 5h", "in 12m".
+func inDays(t, now int64) string {
+	d := time.Duration(t-now) * time.Millisecond
+	switch {
+	case d >= 24*time.Hour:
+		return "in " + itoa(int(d/(24*time.Hour))) + "d"
+	case d >= time.Hour:
+		return "in " + itoa(int(d/time.Hour)) + "h"
+	case d > 0:
+		return "in " + itoa(int((d+time.Minute-1)/time.Minute)) + "m"
+	}
+	return "now"
+}
+
+// shortFingerprint keeps what tells keys apart at a glance: the head of an SSH
+// fingerprint, an OpenPGP key's long id (its last 16 hex digits).
+func shortFingerprint(fp string) string {
+	if rest, ok := strings.CutPrefix(fp, "SHA256:"); ok && len(rest) > 8 {
+		return "SHA256:" + rest[:8] + "…"
+	}
+	if len(fp) == 40 {
+		return fp[24:]
+	}
+	return fp
+}
+
+func (p *rosterPane) View() string {
+	lines := make([]string, 0, p.Height)
+	if len(p.rows) == 0 {
+		lines = append(lines, p.ink.muted.on(fit(" no members yet", p.Width)))
+		return fill(lines, p.Width, p.Height)
+	}
+	c := p.cols()
+	lines = append(lines, p.header(c))
+	from, to := p.cur.window()
+	for i := from; i < to; i++ {
+		lines = append(lines, p.row(p.rows[i], c, i == p.cur.pos))
+	}
+	if p.cur.pos < len(p.rows) && len(lines) < p.Height-1 {
+		lines = append(lines, spaces(p.Width))
+		for _, d := range p.details(p.rows[p.cur.pos]) {
+			if len(lines) == p.Height {
+				break
+			}
+			lines = append(lines, p.ink.muted.on(fit(d, p.Width)))
+		}
+	}
+	return fill(lines, p.Width, p.Height)
+}
+
+// The roster is read-only here: proofs are added and revoked with tminus proof, where
+// the keys are.
+func (p *rosterPane) ShortHelp() []key.Binding  { return nil }
+func (p *rosterPane) FullHelp() [][]key.Binding { return nil }
