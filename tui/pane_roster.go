@@ -205,7 +205,7 @@ func (p *rosterPane) header(c rosterCols) string {
 func (p *rosterPane) warning(r rosterRow) string {
 	var parts []string
 	if r.below {
-		parts = append(parts, "BELOW MIN: "+r.minRole+" needs "+itoa(r.min))
+		parts = append(parts, "BELOW MIN ("+r.minRole+")")
 	}
 	if len(r.expiring) > 0 {
 		parts = append(parts, "EXPIRES "+inDays(r.soonest, p.Live.nowMS())+": "+strings.Join(r.expiring, ","))

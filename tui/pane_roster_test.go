@@ -70,7 +70,7 @@ func TestRosterPane(t *testing.T) {
 	h := newHarness(t, s.fake, 100, 30)
 	h.press("7")
 	rosterTitle(t, h, "Roster · 4 members · 1 BELOW MIN · 1 EXPIRING")
-	h.contains("BELOW MIN: containment needs 2", // alice
+	h.contains("BELOW MIN (containment)", // alice
 		"EXPIRES in 9d: ssh", // bob
 	)
 	rows := rosterRows(t, h)
@@ -140,7 +140,7 @@ func TestRosterPaneFollowsTheClock(t *testing.T) {
 	h.tick(2 * time.Hour)
 	rosterTitle(t, h, "Roster · 4 members · 2 BELOW MIN")
 	h.lacks("EXPIRES")
-	if row := rosterRows(t, h)["bob"]; !strings.Contains(row, "1/2") || !strings.Contains(row, "BELOW MIN: containment needs 2") {
+	if row := rosterRows(t, h)["bob"]; !strings.Contains(row, "1/2") || !strings.Contains(row, "BELOW MIN (containment)") {
 		t.Errorf("bob's row after expiry: %q", row)
 	}
 	h.press("j")
