@@ -272,10 +272,19 @@ func gpgHome(t *testing.T) []string {
 }
 
 // gpgKey makes a key with gpg --quick-gen-key (and a signing subkey) and
-// returns its fingerprint and armored public key.
-func gpgKey(t *testing.T, env []string, uid, expire string, fake ...string) (string, []byte) {
+// returns its fingerprint and armored public key. made and added are gpg's
+// --faked-system-time for the two steps ("" for the clock; a "!" suffix
+// freezes it, so a loaded machine does not move it on); they differ,
+// since gpg refuses a subkey dated before its primary.
+func gpgKey(t *testing.T, env []string, uid, expire, made, added string) (string, []byte) {
 	t.Helper()
-	args := append(append([]string{"--batch", "--passphrase", ""}, fake...), "--quick-gen-key", uid, "future-default", "default", expire)
+	at := func(fake string) []string {
+		if fake == "" {
+			return nil
+		}
+		return []string{"--faked-system-time", fake}
+	}
+	args := append(append([]string{"--batch", "--passphrase", ""}, at(made)...), "--quick-gen-key", uid, "future-default", "default", expire)
 	run(t, "", env, nil, "gpg", args...)
 	out := run(t, "", env, nil, "gpg", "--with-colons", "--list-keys", uid)
 	var fpr string
@@ -285,7 +294,7 @@ func gpgKey(t *testing.T, env []string, uid, expire string, fake ...string) (str
 			break
 		}
 	}
-	args = append(append([]string{"--batch", "--passphrase", ""}, fake...), "--quick-add-key", fpr, "ed25519", "sign", expire)
+	args = append(append([]string{"--batch", "--passphrase", ""}, at(added)...), "--quick-add-key", fpr, "ed25519", "sign", expire)
 	run(t, "", env, nil, "gpg", args...)
 	return fpr, run(t, "", env, nil, "gpg", "--armor", "--export", uid)
 }
@@ -308,7 +317,7 @@ func gpgSign(t *testing.T, env []string, msg []byte, armor bool, fake ...string)
 // (armored and binary) are accepted; gpg's fingerprint is ours.
 func TestInteropGPG(t *testing.T) {
 	env := gpgHome(t)
-	fpr, pub := gpgKey(t, env, "Alice <alice@example.org>", "1y")
+	fpr, pub := gpgKey(t, env, "Alice <alice@example.org>", "1y", "", "")
 	got, err := Fingerprint(KindOpenPGP, pub)
 	if err != nil || got != fpr {
 		t.Fatalf("fingerprint %s, %v; gpg says %s", got, err, fpr)
@@ -339,13 +348,12 @@ func TestInteropGPG(t *testing.T) {
 // signature it made then holds then, and is refused as expired now.
 func TestInteropGPGExpiredKey(t *testing.T) {
 	env := gpgHome(t)
-	made := []string{"--faked-system-time", "20200101T000000"}
-	_, pub := gpgKey(t, env, "Old <old@example.org>", "2d", made...)
+	_, pub := gpgKey(t, env, "Old <old@example.org>", "2d", "20200101T000000!", "20200101T010000!")
 	signedAt := time.Date(2020, 1, 1, 2, 0, 0, 0, time.UTC)
 	s := statementFor(t, KindOpenPGP, pub)
 	s.IssuedAt, s.Expires = signedAt, signedAt.Add(DefaultValidity)
 	st := s.Marshal()
-	sig := gpgSign(t, env, st, true, "--faked-system-time", "20200101T020000")
+	sig := gpgSign(t, env, st, true, "--faked-system-time", "20200101T020000!") // "!": a frozen clock
 	p := Proof{Kind: KindOpenPGP, PublicKey: pub, Statement: st, Signature: sig}
 	c, err := Check(p, signedAt)
 	if err != nil {
@@ -360,7 +368,7 @@ func TestInteropGPGExpiredKey(t *testing.T) {
 // makes a valid proof, even for a signature made before the revocation.
 func TestInteropGPGRevokedSubkey(t *testing.T) {
 	env := gpgHome(t)
-	fpr, pub := gpgKey(t, env, "Bob <bob@example.org>", "1y")
+	fpr, pub := gpgKey(t, env, "Bob <bob@example.org>", "1y", "", "")
 	st := nowStatement(t, KindOpenPGP, pub)
 	sig := gpgSign(t, env, st, true)
 	p := Proof{Kind: KindOpenPGP, PublicKey: pub, Statement: st, Signature: sig}

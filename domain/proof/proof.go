@@ -106,6 +106,32 @@ func Check(p Proof, at time.Time) (Checked, error) {
 	return c, nil
 }
 
+// Fingerprint of a public key as a user has it in a file:
+//
+//	ssh:      an authorized_keys line (or .pub file) -> "SHA256:..."
+//	ssh-cert: a certificate line (-cert.pub) -> the certified key's, not the CA's
+//	openpgp:  an armored (or binary) public key -> 40 upper-case hex, v4 primary fingerprint
+func Fingerprint(kind string, publicKey []byte) (string, error) {
+	if len(publicKey) > MaxKey {
+		return "", fmt.Errorf("%w: public key is %d bytes, the limit is %d", ErrTooLarge, len(publicKey), MaxKey)
+	}
+	switch kind {
+	case KindSSH, KindSSHCert:
+		key, _, err := sshProofKey(kind, publicKey)
+		if err != nil {
+			return "", err
+		}
+		return sshFingerprint(key), nil
+	case KindOpenPGP:
+		e, err := readOpenPGPKey(publicKey)
+		if err != nil {
+			return "", err
+		}
+		return openPGPFingerprint(e), nil
+	}
+	return "", fmt.Errorf("%w: kind %q (want one of %s)", ErrUnsupported, kind, strings.Join(Kinds, ", "))
+}
+
 // ValidAt returns nil if c is valid at t, else an error wrapping ErrNotValid
 // that names why: not yet issued, statement expired, certificate outside its
 // window, or OpenPGP key expired (which also wraps ErrKeyExpired).

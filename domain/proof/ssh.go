@@ -2,16 +2,13 @@ package proof
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strings"
-	"time"
-
-	"crypto/rsa"
 
 	"github.com/hiddeco/sshsig"
 	"golang.org/x/crypto/ssh"
@@ -34,10 +31,6 @@ const (
 	minRSABits = 2048
 	maxRSABits = 16384
 )
-
-// certOptions are the critical options OpenSSH defines for user
-// certificates; a certificate with any other is refused, as sshd would.
-var certOptions = []string{"force-command", "source-address", "verify-required"}
 
 // skUserPresent is the "user present" bit of a security key signature's
 // flags (OpenSSH PROTOCOL.u2f): the touch that makes it a second factor.
@@ -160,57 +153,6 @@ func parseSSHSig(b []byte) (*sshsig.Signature, error) {
 	return sig, nil
 }
 
-// checkCert checks that cert is a user certificate whose signature by its CA
-// is valid, and records what it certifies. Whether the CA is trusted, the
-// principals fit and the window holds is the fold's judgement.
-func checkCert(cert *ssh.Certificate, c *Checked) error {
-	if cert.CertType != ssh.UserCert {
-		return fmt.Errorf("%w: a host certificate; want a user certificate (ssh-keygen -s CA -I ID -n HANDLE)", ErrUnsupported)
-	}
-	if _, ok := cert.SignatureKey.(*ssh.Certificate); ok {
-		return fmt.Errorf("%w: the certificate is signed by a certificate, not a CA key", ErrUnsupported)
-	}
-	if err := checkSSHKeyType(cert.SignatureKey); err != nil {
-		return fmt.Errorf("certificate authority: %w", err)
-	}
-	if cert.Signature == nil || cert.Signature.Format == ssh.KeyAlgoRSA {
-		return fmt.Errorf("%w: the certificate's CA signature is missing or SHA-1 (ssh-rsa)", ErrSignature)
-	}
-	for opt := range cert.CriticalOptions {
-		if !slices.Contains(certOptions, opt) {
-			return fmt.Errorf("%w: certificate critical option %q", ErrUnsupported, opt)
-		}
-	}
-	if cert.ValidAfter > math.MaxInt64 || (cert.ValidBefore > math.MaxInt64 && cert.ValidBefore != ssh.CertTimeInfinity) {
-		return fmt.Errorf("%w: certificate validity times out of range", ErrUnsupported)
-	}
-	if cert.ValidBefore != ssh.CertTimeInfinity && cert.ValidBefore <= cert.ValidAfter {
-		return fmt.Errorf("%w: the certificate's validity window is empty", ErrNotValid)
-	}
-	// CertChecker holds x/crypto's signature check, which matches OpenSSH
-	// on security-key CAs; it also checks a principal and the clock, which
-	// are not ours to judge here, so give it a listed principal and a time
-	// inside the window.
-	principal := ""
-	if len(cert.ValidPrincipals) > 0 {
-		principal = cert.ValidPrincipals[0]
-	}
-	inside := time.Unix(int64(cert.ValidAfter), 0)
-	checker := ssh.CertChecker{Clock: func() time.Time { return inside }, SupportedCriticalOptions: certOptions}
-	if err := checker.CheckCert(principal, cert); err != nil {
-		return fmt.Errorf("%w: certificate: %v", ErrSignature, err)
-	}
-	c.CA = ssh.FingerprintSHA256(cert.SignatureKey)
-	c.Principals = slices.Clone(cert.ValidPrincipals)
-	if cert.ValidAfter != 0 {
-		c.ValidAfter = time.Unix(int64(cert.ValidAfter), 0).UTC()
-	}
-	if cert.ValidBefore != ssh.CertTimeInfinity {
-		c.ValidBefore = time.Unix(int64(cert.ValidBefore), 0).UTC()
-	}
-	return nil
-}
-
 // SignSSH makes an armored SSHSIG over msg, namespace "tminus", sha512 — what
 // `ssh-keygen -Y sign -n tminus` writes. The caller gets the ssh.Signer from a
 // key file or SSH_AUTH_SOCK (that I/O lives in cmd/tminus). ECDSA signers
@@ -240,80 +182,6 @@ type rsaSHA512 struct{ ssh.AlgorithmSigner }
 
 func (s rsaSHA512) Sign(rand io.Reader, data []byte) (*ssh.Signature, error) {
 	return s.SignWithAlgorithm(rand, data, ssh.KeyAlgoRSASHA512)
-}
-
-// AllowedSigner formats one OpenSSH allowed_signers line:
-//
-//	HANDLE@WORKSPACE namespaces="tminus",valid-before="YYYYMMDDhhmmssZ" ssh-ed25519 AAAA...
-//
-// valid-before is left out when validBefore is zero. For a certificate it
-// writes the certified key (cert-authority lines are separate: AllowedCA).
-func AllowedSigner(principal string, publicKey []byte, validBefore time.Time) (string, error) {
-	if err := checkPrincipal(principal); err != nil {
-		return "", err
-	}
-	if len(publicKey) > MaxKey {
-		return "", fmt.Errorf("%w: public key is %d bytes, the limit is %d", ErrTooLarge, len(publicKey), MaxKey)
-	}
-	pub, err := parseSSHLine(publicKey)
-	if err != nil {
-		return "", err
-	}
-	if c, ok := pub.(*ssh.Certificate); ok {
-		pub = c.Key
-	}
-	if err := checkSSHKeyType(pub); err != nil {
-		return "", err
-	}
-	opts := `namespaces="` + Namespace + `"`
-	if !validBefore.IsZero() {
-		opts += `,valid-before="` + validBefore.UTC().Format("20060102150405") + `Z"`
-	}
-	return principal + " " + opts + " " + keyText(pub), nil
-}
-
-// AllowedCA formats one allowed_signers line that trusts certificates by
-// caKey for the principals principal matches:
-//
-//	PATTERN cert-authority,namespaces="tminus" ssh-ed25519 AAAA...
-func AllowedCA(principal string, caKey []byte) (string, error) {
-	if err := checkPrincipal(principal); err != nil {
-		return "", err
-	}
-	if len(caKey) > MaxKey {
-		return "", fmt.Errorf("%w: CA key is %d bytes, the limit is %d", ErrTooLarge, len(caKey), MaxKey)
-	}
-	ca, err := parseSSHLine(caKey)
-	if err != nil {
-		return "", err
-	}
-	if _, ok := ca.(*ssh.Certificate); ok {
-		return "", fmt.Errorf("%w: a CA is a plain key, not a certificate", ErrUnsupported)
-	}
-	if err := checkSSHKeyType(ca); err != nil {
-		return "", err
-	}
-	return principal + ` cert-authority,namespaces="` + Namespace + `" ` + keyText(ca), nil
-}
-
-// keyText is "type base64" without the newline MarshalAuthorizedKey adds.
-func keyText(pub ssh.PublicKey) string {
-	return strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(pub)), "\n")
-}
-
-// checkPrincipal refuses what would change an allowed_signers line's
-// meaning: whitespace, quotes, a leading '#', and the list separator ','.
-// Patterns ('*', '?') are the caller's choice.
-func checkPrincipal(p string) error {
-	if p == "" || strings.HasPrefix(p, "#") || strings.ContainsAny(p, ",\"'\\") {
-		return fmt.Errorf("%w: principal %q cannot go in an allowed_signers line", ErrUnsupported, p)
-	}
-	for _, r := range p {
-		if r <= ' ' || r == 0x7f {
-			return fmt.Errorf("%w: principal %q holds whitespace or a control character", ErrUnsupported, p)
-		}
-	}
-	return nil
 }
 
 func sshFingerprint(pub ssh.PublicKey) string { return ssh.FingerprintSHA256(pub) }
