@@ -291,6 +291,8 @@ func TestJSONTimes(t *testing.T) {
 		t.Errorf("tasks: %v", task)
 	}
 
+	checkIdentityJSON(t, w, check) // proofs and key rotation (proof_cli_test.go)
+
 	// The agent's expiry, from an agent in this process.
 	check2 := agentStatusJSON(t, home)
 	covered["tminus agent status"] = true

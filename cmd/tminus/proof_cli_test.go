@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/pem"
 	"net"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/domaintest"
 	"github.com/tminus-ir/tminus/domain/proof"
 	"golang.org/x/crypto/ssh"
@@ -445,4 +448,49 @@ func TestMemberRotateLostKey(t *testing.T) {
 	if out := must(t, alice, "verify"); !strings.Contains(out, "NOT COUNTED "+note[:10]+" note.add by alice: key rotated out: the roster replaced alice's key") {
 		t.Errorf("verify after the old key wrote:\n%s", out)
 	}
+}
+
+// checkIdentityJSON runs every identity command with --json through check
+// (TestJSONTimes): proofs, CAs, the policy, both rotations. bob approves
+// what needs the roster quorum of two.
+func checkIdentityJSON(t *testing.T, w *cockpitWorkspace, check func(args ...string) any) {
+	t.Helper()
+	dir := t.TempDir()
+	key, spare := writeSSHKey(t, dir, "json-alice", ""), writeSSHKey(t, dir, "json-spare", "")
+	approve := func(v any) {
+		t.Helper()
+		id, err := domain.ParseID(v.(map[string]any)["id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.st.Append(context.Background(), w.bob, &domain.MemberApprove{Proposal: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	added := check("proof", "add", "ssh", "--key", key)
+	if exp, _ := added.(map[string]any)["expires"].(string); exp == "" {
+		t.Errorf("proof add --json: %v", added)
+	}
+	spareID := check("proof", "add", "ssh", "--key", spare).(map[string]any)["id"].(string)
+	check("proof", "revoke", spareID[:10])
+	if ps := check("proof", "list").([]any); len(ps) != 2 {
+		t.Errorf("proof list --json: %v", ps)
+	}
+	ca := domaintest.SSHKey("json-ca")
+	approve(check("member", "ca", "add", writeFile(t, filepath.Join(dir, "ca.pub"), domaintest.AuthorizedKey(ca.PublicKey()))))
+	check("member", "ca", "remove", ssh.FingerprintSHA256(ca.PublicKey()))
+	check("member", "policy", "--role", "comms", "--min-proofs", "2")
+	next, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := crypto.PubkeyToAddress(next.PublicKey).Hex()
+	stmt := must(t, w.home, "proof", "statement", "--kind", "ssh", "--public-key", key+".pub", "--member", to) + "\n"
+	sig, err := proof.SignSSH(domaintest.SSHKey("json-alice"), []byte(stmt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("member", "rotate", "alice", "--to", to, "--kind", "ssh", "--public-key", key+".pub",
+		"--statement", writeFile(t, filepath.Join(dir, "st"), stmt), "--signature", writeFile(t, filepath.Join(dir, "st.sig"), string(sig)))
+	check("key", "rotate", "--key", key, "--light-kdf")
 }
