@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/pem"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/domaintest"
@@ -493,4 +496,37 @@ func checkIdentityJSON(t *testing.T, w *cockpitWorkspace, check func(args ...str
 	check("member", "rotate", "alice", "--to", to, "--kind", "ssh", "--public-key", key+".pub",
 		"--statement", writeFile(t, filepath.Join(dir, "st"), stmt), "--signature", writeFile(t, filepath.Join(dir, "st.sig"), string(sig)))
 	check("key", "rotate", "--key", key, "--light-kdf")
+}
+
+// gpg writes binary keys and signatures unless told --armor: tminus armors
+// them before it stores them, so bodies stay text.
+func TestProofAddOpenPGPBinary(t *testing.T) {
+	home, _ := newWorkspace(t)
+	dir := t.TempDir()
+	cfg := &packet.Config{Time: func() time.Time { return time.Now().Add(-time.Hour) }, Algorithm: packet.PubKeyAlgoEdDSA}
+	e, err := openpgp.NewEntity("Alice", "", "alice@example.org", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key bytes.Buffer
+	if err := e.Serialize(&key); err != nil {
+		t.Fatal(err)
+	}
+	pub := writeFile(t, filepath.Join(dir, "alice.gpg"), key.String())
+	stmt := must(t, home, "proof", "statement", "--kind", "openpgp", "--public-key", pub) + "\n"
+	var sig bytes.Buffer
+	if err := openpgp.DetachSign(&sig, e, strings.NewReader(stmt), nil); err != nil {
+		t.Fatal(err)
+	}
+	st, sg := writeFile(t, filepath.Join(dir, "st"), stmt), writeFile(t, filepath.Join(dir, "st.sig"), sig.String())
+	fails(t, home, "proof", "proof", "add", "openpgp", "--public-key", pub, "--statement", st, "--signature",
+		writeFile(t, filepath.Join(dir, "bad.sig"), sig.String()[:sig.Len()-4]+"xxxx"))
+	id := must(t, home, "proof", "add", "openpgp", "--public-key", pub, "--statement", st, "--signature", sg)
+	ps := proofList(t, home)
+	if len(ps) != 1 || ps[0].ID != id || ps[0].Kind != "openpgp" || ps[0].Status != "valid" || len(ps[0].Fingerprint) != 40 {
+		t.Fatalf("proofs: %+v", ps)
+	}
+	if log := must(t, home, "log", "--json"); !strings.Contains(log, `-----BEGIN PGP SIGNATURE-----`) || !strings.Contains(log, `-----BEGIN PGP PUBLIC KEY BLOCK-----`) {
+		t.Errorf("the stored proof is not armored")
+	}
 }
