@@ -281,9 +281,7 @@ func (s *State) applyChange(p *RosterProposal, t int64) error {
 	}
 	switch b.Action {
 	case ChangeCAAdd, ChangeCARemove, ChangePolicy:
-		// A CA's trust and a policy are judged when they apply; the
-		// endorsement of a rotation was checked when proposed (its
-		// signature and time), and its key must still stand now.
+		// A CA's trust and a policy are judged again when they apply.
 		if err := s.checkChange(b, t); err != nil {
 			return err
 		}
@@ -294,6 +292,10 @@ func (s *State) applyChange(p *RosterProposal, t int64) error {
 			return fmt.Errorf("%s is no longer a current key of %s", r.Old.Hex(), r.Member)
 		}
 		if err := s.freshKey(r.New); err != nil {
+			return err
+		}
+		// The endorsing proof must still stand (not revoked, not lapsed).
+		if err := s.endorse(m, r.New, &r.Endorsement, t); err != nil {
 			return err
 		}
 		s.rotate(m, r.Old, r.New, &KeyRotation{Event: p.ID, At: t})

@@ -458,3 +458,22 @@ func FuzzIdentityBodies(f *testing.F) {
 		}
 	})
 }
+
+// A lost-key rotation whose endorsing proof is revoked before the quorum
+// is reached does not apply.
+func TestLostKeyRotationNeedsAStandingProof(t *testing.T) {
+	p := newProofTeam(t)
+	alice := domaintest.SSHKey("alice")
+	pr := do(t, p.Team, 0, p.sshProof(t, 0, alice, epoch, 30*24*time.Hour))
+	prop := do(t, p.Team, 1, &domain.MemberChange{Action: domain.ChangeRotate, Rotation: &domain.Rotation{Member: "alice", Old: p.Addr(0),
+		New: p.Addr(3), Endorsement: *p.sshProof(t, 3, alice, epoch, 30*24*time.Hour)}})
+	do(t, p.Team, 0, &domain.ProofRevoke{Proof: pr.ID})
+	do(t, p.Team, 2, &domain.MemberApprove{Proposal: prop.ID})
+	st := p.Fold(nil)
+	if rp := st.Roster[prop.ID]; rp.Applied || !strings.Contains(rp.Void, "not a valid proof key of alice") {
+		t.Errorf("rotation after its endorsing proof was revoked: %+v", rp)
+	}
+	if st.Handle(p.Addr(3)) == "alice" {
+		t.Error("the new key became alice's")
+	}
+}

@@ -92,10 +92,14 @@ func (s *State) ident() *Identity {
 	return id
 }
 
-// readIdent is the identity part for reading: never nil.
+// noIdentity is read (never written) in place of a nil Identity: the fold
+// asks of every event whether its key was rotated out.
+var noIdentity = &Identity{}
+
+// readIdent is the identity part for reading: never nil, never to be written.
 func (s *State) readIdent() *Identity {
 	if s.Identity == nil {
-		return &Identity{}
+		return noIdentity
 	}
 	return s.Identity
 }
