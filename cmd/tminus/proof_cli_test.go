@@ -15,6 +15,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/hiddeco/sshsig"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/domaintest"
 	"github.com/tminus-ir/tminus/domain/proof"
@@ -212,6 +213,11 @@ func TestProofAddSignedElsewhere(t *testing.T) {
 	other, _ := newWorkspaceNamed(t, "bob-ws")
 	otherStmt := must(t, other, "proof", "statement", "--kind", "ssh", "--public-key", pub) + "\n"
 	otherSig, _ := proof.SignSSH(key, []byte(otherStmt))
+	git, err := sshsig.Sign(strings.NewReader(stmt), key, sshsig.HashSHA512, "git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitSig := string(sshsig.Armor(git))
 	for _, c := range []struct {
 		name string
 		args []string
@@ -220,6 +226,7 @@ func TestProofAddSignedElsewhere(t *testing.T) {
 		{"another key's signature", add(pub, stFile, writeFile(t, filepath.Join(dir, "forged.sig"), string(forged))), "does not verify"},
 		{"flipped statement byte", add(pub, writeFile(t, filepath.Join(dir, "flipped"), string(flipped)), sigFile), "proof"},
 		{"another workspace's statement", add(pub, writeFile(t, filepath.Join(dir, "other"), otherStmt), writeFile(t, filepath.Join(dir, "other.sig"), string(otherSig))), "another workspace"},
+		{"SSHSIG in the git namespace", add(pub, stFile, writeFile(t, filepath.Join(dir, "git.sig"), gitSig)), "namespace"},
 		{"oversized signature", add(pub, stFile, writeFile(t, filepath.Join(dir, "big.sig"), strings.Repeat("A", proof.MaxSignature+1))), "over 16384 bytes"},
 		{"missing signature", []string{"proof", "add", "ssh", "--public-key", pub, "--statement", stFile}, "needs --public-key, --statement and --signature"},
 		{"openpgp without files", []string{"proof", "add", "openpgp", "--key", pub}, "does not hold OpenPGP keys"},
