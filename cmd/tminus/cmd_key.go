@@ -87,6 +87,16 @@ func keyInUse(h *workspace.Home) error {
 }
 
 func (a *app) rotate(ctx context.Context, o rotateOpts) error {
+	switch {
+	case o.printStatement:
+		if o.kind == "" || o.away.publicKey == "" {
+			return usageError{errors.New("--print-statement needs --kind and --public-key: the proof key that will sign it")}
+		}
+	case o.away.given() && o.key.key != "":
+		return usageError{errors.New("give either --key or --public-key/--statement/--signature")}
+	case !o.away.given() && o.key.key == "":
+		return usageError{errors.New("endorse the new key with a proof key: --key FILE (SSH), or --kind, --public-key, --statement and --signature (see --print-statement)")}
+	}
 	h := a.home
 	if err := keyInUse(h); err != nil {
 		return err
@@ -143,20 +153,14 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 		return err
 	}
 	var end *domain.ProofAdd
-	switch {
-	case o.away.given():
-		if o.key.key != "" {
-			return usageError{errors.New("give either --key or --public-key/--statement/--signature")}
-		}
+	if o.away.given() {
 		end, err = o.away.body(o.kind)
-	case o.key.key != "":
+	} else {
 		kind := proof.KindSSH
 		if o.key.cert != "" {
 			kind = proof.KindSSHCert
 		}
 		end, err = a.sshBody(ctx, kind, o.key, newAddr, o.expires)
-	default:
-		return usageError{errors.New("endorse the new key with a proof key: --key FILE (SSH), or --kind, --public-key, --statement and --signature (see --print-statement)")}
 	}
 	if err != nil {
 		return err

@@ -345,6 +345,7 @@ func TestKeyRotate(t *testing.T) {
 	must(t, home, "proof", "add", "ssh", "--key", key)
 	fails(t, home, "not a valid proof key of alice", "key", "rotate", "--key", stranger, "--light-kdf")
 	fails(t, home, "endorse the new key", "key", "rotate", "--light-kdf")
+	fails(t, home, "--print-statement needs --kind and --public-key", "key", "rotate", "--print-statement")
 
 	// An agent holding the old key: stop it first.
 	ag := startAgentWith(t, binary(t), home, "correct horse")
