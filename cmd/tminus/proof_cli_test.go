@@ -347,6 +347,13 @@ func TestKeyRotate(t *testing.T) {
 	fails(t, home, "endorse the new key", "key", "rotate", "--light-kdf")
 	fails(t, home, "--print-statement needs --kind and --public-key", "key", "rotate", "--print-statement")
 
+	// A serve or cockpit writing this home (its node socket answers).
+	node, err := net.Listen("unix", filepath.Join(home, "node.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fails(t, home, "a tminus serve or cockpit writes this home", "key", "rotate", "--key", key, "--light-kdf")
+	node.Close()
 	// An agent holding the old key: stop it first.
 	ag := startAgentWith(t, binary(t), home, "correct horse")
 	fails(t, home, "tminus agent stop", "key", "rotate", "--key", key, "--light-kdf")
