@@ -38,7 +38,7 @@ func (c *Client) Anchor(ctx context.Context, key *ecdsa.PrivateKey, root common.
 	}
 	from := crypto.PubkeyToAddress(key.PublicKey)
 	data := append([]byte(AnchorPrefix), root[:]...)
-	r, err := c.send(ctx, key, from, data, id)
+	r, err := c.send(ctx, key, &from, nil, data, id)
 	if err != nil {
 		return Anchor{}, err
 	}

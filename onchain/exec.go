@@ -64,7 +64,7 @@ func (c *Client) Exec(ctx context.Context, tx *safe.Tx, sigs map[common.Address]
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("packing execTransaction: %w", err)
 	}
-	rcpt, err := c.send(ctx, from, tx.Safe, call, info.ChainID)
+	rcpt, err := c.send(ctx, from, &tx.Safe, nil, call, info.ChainID)
 	if err != nil {
 		return ExecResult{}, err
 	}
@@ -104,15 +104,32 @@ func CheckSignatures(info SafeInfo, h common.Hash, sigs map[common.Address][]byt
 	return valid, nil
 }
 
-// send signs and sends a transaction to `to` with data, gas estimated, and
-// waits for its receipt.
-func (c *Client) send(ctx context.Context, key *ecdsa.PrivateKey, to common.Address, data []byte, chainID *big.Int) (*types.Receipt, error) {
+// Send signs and sends a transaction from key to `to` (nil creates a
+// contract) with value and data, gas estimated, and waits for its receipt
+// (ctx bounds the wait). A reverted transaction is returned with its
+// receipt's status 0, not as an error.
+func (c *Client) Send(ctx context.Context, key *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte) (*types.Receipt, error) {
+	if key == nil {
+		return nil, errors.New("no key to send the transaction with")
+	}
+	id, err := c.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.send(ctx, key, to, value, data, id)
+}
+
+// send is Send on a known chain id.
+func (c *Client) send(ctx context.Context, key *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte, chainID *big.Int) (*types.Receipt, error) {
+	if value == nil {
+		value = new(big.Int)
+	}
 	from := crypto.PubkeyToAddress(key.PublicKey)
 	nonce, err := c.b.PendingNonceAt(ctx, from)
 	if err != nil {
 		return nil, rpcErr("the RPC", err)
 	}
-	gas, err := c.b.EstimateGas(ctx, ethereum.CallMsg{From: from, To: &to, Data: data})
+	gas, err := c.b.EstimateGas(ctx, ethereum.CallMsg{From: from, To: to, Value: value, Data: data})
 	if err != nil {
 		if isTransport(err) {
 			return nil, rpcErr("the RPC", err)
@@ -122,7 +139,7 @@ func (c *Client) send(ctx context.Context, key *ecdsa.PrivateKey, to common.Addr
 	// A margin over the estimate: the Safe's gas checks (gasleft() against
 	// safeTxGas) need headroom that eth_estimateGas does not always leave.
 	gas += gas / 4
-	txdata, err := c.fees(ctx, chainID, nonce, gas, to, data)
+	txdata, err := c.fees(ctx, chainID, nonce, gas, to, value, data)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +158,7 @@ func (c *Client) send(ctx context.Context, key *ecdsa.PrivateKey, to common.Addr
 
 // fees prices a transaction: EIP-1559 when the chain has a base fee, legacy
 // otherwise.
-func (c *Client) fees(ctx context.Context, chainID *big.Int, nonce, gas uint64, to common.Address, data []byte) (types.TxData, error) {
+func (c *Client) fees(ctx context.Context, chainID *big.Int, nonce, gas uint64, to *common.Address, value *big.Int, data []byte) (types.TxData, error) {
 	head, err := c.b.HeaderByNumber(ctx, nil)
 	if err != nil {
 		return nil, rpcErr("the RPC", err)
@@ -151,14 +168,14 @@ func (c *Client) fees(ctx context.Context, chainID *big.Int, nonce, gas uint64, 
 		if err != nil {
 			return nil, rpcErr("the RPC", err)
 		}
-		return &types.LegacyTx{Nonce: nonce, GasPrice: price, Gas: gas, To: &to, Data: data}, nil
+		return &types.LegacyTx{Nonce: nonce, GasPrice: price, Gas: gas, To: to, Value: value, Data: data}, nil
 	}
 	tip, err := c.b.SuggestGasTipCap(ctx)
 	if err != nil {
 		return nil, rpcErr("the RPC", err)
 	}
 	feeCap := new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2)))
-	return &types.DynamicFeeTx{ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: gas, To: &to, Data: data}, nil
+	return &types.DynamicFeeTx{ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: gas, To: to, Value: value, Data: data}, nil
 }
 
 // wait polls for a receipt until ctx ends.
@@ -180,27 +197,36 @@ func (c *Client) wait(ctx context.Context, h common.Hash) (*types.Receipt, error
 }
 
 // parseExecLog finds the Safe's ExecutionSuccess or ExecutionFailure for h.
+// Safe 1.4 indexes txHash (a topic); 1.3 logs it in the data.
 func parseExecLog(r *types.Receipt, safeAddr common.Address, h common.Hash, res *ExecResult) error {
 	for _, l := range r.Logs {
 		if l.Address != safeAddr || len(l.Topics) == 0 {
 			continue
 		}
-		for _, name := range []string{"ExecutionSuccess", "ExecutionFailure"} {
-			ev := safeABI.Events[name]
-			if l.Topics[0] != ev.ID {
-				continue
-			}
-			out, err := ev.Inputs.Unpack(l.Data)
-			if err != nil || len(out) != 2 {
-				return fmt.Errorf("receipt %s: malformed %s log: %v", r.TxHash.Hex(), name, err)
-			}
-			got := common.Hash(out[0].([32]byte))
-			if got != h {
-				continue
-			}
-			res.Event, res.Success, res.Payment = name, name == "ExecutionSuccess", out[1].(*big.Int)
-			return nil
+		var name string
+		switch l.Topics[0] {
+		case safeABI.Events["ExecutionSuccess"].ID:
+			name = "ExecutionSuccess"
+		case safeABI.Events["ExecutionFailure"].ID:
+			name = "ExecutionFailure"
+		default:
+			continue
 		}
+		var got common.Hash
+		var payment []byte
+		switch {
+		case len(l.Topics) == 2 && len(l.Data) == 32: // 1.4: txHash indexed
+			got, payment = l.Topics[1], l.Data
+		case len(l.Topics) == 1 && len(l.Data) == 64: // 1.3: both in data
+			got, payment = common.BytesToHash(l.Data[:32]), l.Data[32:]
+		default:
+			return fmt.Errorf("receipt %s: malformed %s log (%d topics, %d data bytes)", r.TxHash.Hex(), name, len(l.Topics), len(l.Data))
+		}
+		if got != h {
+			continue
+		}
+		res.Event, res.Success, res.Payment = name, name == "ExecutionSuccess", new(big.Int).SetBytes(payment)
+		return nil
 	}
 	return fmt.Errorf("receipt %s has no ExecutionSuccess or ExecutionFailure for safeTxHash %s", r.TxHash.Hex(), h.Hex())
 }

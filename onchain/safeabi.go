@@ -7,7 +7,7 @@ import (
 )
 
 // safeABI is the part of Safe v1.3/v1.4.1's ABI the client uses, as in
-// the contract's build artifact (testdata/safe-contracts-1.4.1/Safe.json;
+// the contract's build artifact (safedeploy/artifacts/Safe.json;
 // a test checks that each entry here matches it).
 const safeABIJSON = `[
 {"type":"function","name":"VERSION","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"string"}]},
@@ -19,8 +19,8 @@ const safeABIJSON = `[
  {"name":"operation","type":"uint8"},{"name":"safeTxGas","type":"uint256"},{"name":"baseGas","type":"uint256"},
  {"name":"gasPrice","type":"uint256"},{"name":"gasToken","type":"address"},{"name":"refundReceiver","type":"address"},
  {"name":"signatures","type":"bytes"}],"outputs":[{"name":"success","type":"bool"}]},
-{"type":"event","name":"ExecutionSuccess","anonymous":false,"inputs":[{"name":"txHash","type":"bytes32","indexed":false},{"name":"payment","type":"uint256","indexed":false}]},
-{"type":"event","name":"ExecutionFailure","anonymous":false,"inputs":[{"name":"txHash","type":"bytes32","indexed":false},{"name":"payment","type":"uint256","indexed":false}]}
+{"type":"event","name":"ExecutionSuccess","anonymous":false,"inputs":[{"name":"txHash","type":"bytes32","indexed":true},{"name":"payment","type":"uint256","indexed":false}]},
+{"type":"event","name":"ExecutionFailure","anonymous":false,"inputs":[{"name":"txHash","type":"bytes32","indexed":true},{"name":"payment","type":"uint256","indexed":false}]}
 ]`
 
 var safeABI = mustABI(safeABIJSON)
