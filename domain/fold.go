@@ -74,6 +74,9 @@ func (s *State) apply(e *Event) error {
 		}
 	}
 	a := actor{m: m, at: int64(e.Time), id: e.ID, kind: e.Kind}
+	if ok, err := s.applyOnChain(a, body); ok {
+		return err
+	}
 	switch b := body.(type) {
 	case *MemberPropose:
 		return s.memberPropose(a, b)

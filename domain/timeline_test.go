@@ -393,6 +393,7 @@ func TestSubject(t *testing.T) {
 		{&domain.RunbookApprove{Proposal: proposal}, false, proposal},
 		{&domain.RunbookExec{Proposal: proposal, Output: out}, false, proposal},
 	}
+	cases = append(cases, onChainSubjectCases(t, inc)...)
 	covered := map[string]bool{}
 	for _, c := range cases {
 		kind := c.body.Kind()
