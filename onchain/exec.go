@@ -178,6 +178,11 @@ func (c *Client) fees(ctx context.Context, chainID *big.Int, nonce, gas uint64, 
 	return &types.DynamicFeeTx{ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: gas, To: to, Value: value, Data: data}, nil
 }
 
+// WaitMined waits for a transaction's receipt, polling until ctx ends.
+func (c *Client) WaitMined(ctx context.Context, tx common.Hash) (*types.Receipt, error) {
+	return c.wait(ctx, tx)
+}
+
 // wait polls for a receipt until ctx ends.
 func (c *Client) wait(ctx context.Context, h common.Hash) (*types.Receipt, error) {
 	t := time.NewTicker(c.poll)
