@@ -200,8 +200,8 @@ func incidentRefs(inc *domain.Incident) func(*domain.Event) bool {
 	}
 	return func(e *domain.Event) bool {
 		switch e.Kind {
-		case domain.KindGenesis, domain.KindMemberPropose, domain.KindMemberApprove:
-			return true
+		case domain.KindGenesis, domain.KindMemberPropose, domain.KindMemberApprove, domain.KindAnchorRecord:
+			return true // an anchor names heads and roots, nothing of another incident
 		}
 		subj, err := e.Subject()
 		return err == nil && subjects[subj]
