@@ -213,6 +213,28 @@ func TestSafeCoSignAndExecOnChain(t *testing.T) {
 		t.Error("a successful Safe exec did not count as containment")
 	}
 
+	// The incident and its retro say what happened on chain.
+	var shown struct {
+		SafeTxs []struct {
+			ID       string `json:"id"`
+			Executed bool   `json:"executed"`
+		} `json:"safe_txs"`
+	}
+	json.Unmarshal([]byte(must(t, bob, "incident", "show", inc[:8], "--json")), &shown)
+	if len(shown.SafeTxs) != 2 {
+		t.Errorf("incident show --json: %d safe txs, want 2", len(shown.SafeTxs))
+	}
+	retro := must(t, alice, "export", inc[:8], "--format", "md")
+	for _, want := range []string{"## Safe transactions", "`pause()` on Safe " + c.Safe.Hex(), "signed by owner " + c.Owners[1].Hex() + ", recorded by bob",
+		"executed by alice: ExecutionSuccess in tx `" + x.TxHash + "`"} {
+		if !strings.Contains(retro, want) {
+			t.Errorf("retro lacks %q:\n%s", want, retro)
+		}
+	}
+	if text := must(t, alice, "incident", "show", inc[:8]); !strings.Contains(text, id[:10]+" contract-pause pause() nonce 0 ExecutionSuccess") {
+		t.Errorf("incident show:\n%s", text)
+	}
+
 	// After the exec: a signature is a replay; the second proposal's nonce moved.
 	fails(t, alice, "nothing left to sign", "safe", "sign", id[:8], "--owner-key", owner[0])
 	must(t, alice, "safe", "sign", second[:8], "--owner-key", owner[0])
