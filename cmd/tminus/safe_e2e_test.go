@@ -173,6 +173,11 @@ func TestSafeCoSignAndExecOnChain(t *testing.T) {
 	// Owner 1 signs at bob's, from bob's replica; the signature travels back by bundle.
 	syncBundle(t, alice, bob)
 	fails(t, bob, "may not execute", "safe", "exec", id[:8], "--rpc", c.RPC, "--from-key", funder)
+	// Bob's own copy of the runbook calls something else: he does not sign.
+	other := t.TempDir()
+	lib, _ := os.ReadFile(filepath.Join("..", "..", "runbooks", "library", "contract-pause.md"))
+	os.WriteFile(filepath.Join(other, "contract-pause.md"), []byte(strings.Replace(string(lib), `"pause()"`, `"unpause()"`, 1)), 0o600)
+	fails(t, bob, "not signing", "safe", "sign", id[:8], "--owner-key", owner[1], "--runbooks", other)
 	checkedJSON(t, bob, "safe", "sign", id[:8], "--owner-key", owner[1])
 	syncBundle(t, bob, alice)
 	if v := showSafe(t, alice, id); v.Confirmations != "2" {
