@@ -27,10 +27,9 @@ var (
 func (s *scenario) safeProposal(t testing.TB, op safe.Operation, nonce int64) domain.ID {
 	t.Helper()
 	owners := make([]common.Address, 3)
-	keys := make([]*big.Int, 3)
 	for i := range owners {
 		k, _ := crypto.ToECDSA(crypto.Keccak256([]byte{byte(i), 's', 'a', 'f', 'e'}))
-		owners[i], keys[i] = crypto.PubkeyToAddress(k.PublicKey), k.D
+		owners[i] = crypto.PubkeyToAddress(k.PublicKey)
 	}
 	data, _ := safe.EncodeCall("pause()", nil)
 	tx := &safe.Tx{ChainID: big.NewInt(1), Safe: tuiSafe, To: tuiTarget, Value: new(big.Int), Data: data, Operation: op,
