@@ -113,6 +113,11 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 	if err != nil {
 		return err
 	}
+	if !o.asJSON {
+		fmt.Fprintf(a.stderr, "%s on Safe %s at nonce %s, %d of %d owners to sign; safeTxHash %s (owners compare it with their wallet: tminus safe show %s)\n",
+			decodedCall(body.Function, body.Args), body.Tx.Safe.Hex(), body.Tx.Nonce, body.Threshold, len(body.Owners),
+			body.SafeTxHash.Hex(), ev.ID.Short())
+	}
 	return a.created(o.asJSON, ev.ID.String(), map[string]any{"safe_tx_hash": body.SafeTxHash.Hex(),
 		"nonce": body.Tx.Nonce.String(), "threshold": body.Threshold})
 }
