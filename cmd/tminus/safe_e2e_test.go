@@ -137,6 +137,11 @@ func TestSafeCoSignAndExecOnChain(t *testing.T) {
 		return must(t, home, append(append([]string{"safe", "propose", inc[:8], "--rpc", rpc}, params...), extra...)...)
 	}
 
+	if out := must(t, alice, "runbook", "show", "contract-pause"); !strings.Contains(out,
+		"safe: pause() to {{contract}} from Safe {{safe}} on chain {{chain_id}}, value 0, call") {
+		t.Errorf("runbook show does not show the safe step:\n%s", out)
+	}
+
 	// A lying RPC (another chain than the step's) and a dead one propose nothing.
 	lie := append([]string{"safe", "propose", inc[:8], "--rpc", c.RPC}, params...)
 	lie[len(lie)-1] = "chain_id=1"
