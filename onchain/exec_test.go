@@ -106,6 +106,17 @@ func TestExecExecutionFailure(t *testing.T) {
 	if paused, _ := c.Paused(ctx); paused {
 		t.Fatal("target paused by a failed call")
 	}
+	// With safeTxGas 0 the Safe reverts the whole execTransaction (GS013):
+	// the gas estimate fails and nothing is sent.
+	tx = pauseTx(t, c)
+	tx.Data, _ = safe.EncodeCall("notAFunction()", nil)
+	before := senderNonce(t, c)
+	if _, err := c.Client.Exec(ctx, tx, sign(t, tx, c.OwnerKeys[0]), c.Funder); err == nil || !strings.Contains(err.Error(), "nothing was sent") {
+		t.Fatalf("Exec of a reverting call = %v, want a refused estimate", err)
+	}
+	if senderNonce(t, c) != before {
+		t.Fatal("sent a transaction that would revert")
+	}
 }
 
 // Every refusal happens before anything is sent: the sender's nonce stays.
