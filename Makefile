@@ -7,6 +7,7 @@ STATICCHECK_VERSION := v0.8.2
 GOBIN    := $(shell $(GO) env GOPATH)/bin
 
 .PHONY: build build-pure demo test bench lint fuzz clean
+.PHONY: devchain
 
 # The release binary: one static file for a bare jump host, with cgo and
 # libsecp256k1 linked in (Ecrecover 35 us against 134 us in pure Go; see
@@ -58,3 +59,9 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# A local chain for drills: geth --dev on 127.0.0.1 with Safe v1.4.1 (3 owners,
+# threshold 2, keys in DEVCHAIN_DIR/keys) and a pausable target; left running.
+devchain:
+	@scripts/devchain --dir "$(or $(DEVCHAIN_DIR),/tmp/tminus-devchain)"
+	@echo "make devchain: read $(or $(DEVCHAIN_DIR),/tmp/tminus-devchain)/devchain.json; stop with: scripts/devchain --dir $(or $(DEVCHAIN_DIR),/tmp/tminus-devchain) --stop"

@@ -504,7 +504,7 @@ func TestBodyValidate(t *testing.T) {
 
 func TestKindsHaveBodies(t *testing.T) {
 	ks := domain.Kinds()
-	if !sort.StringsAreSorted(ks) || len(ks) != 24 {
+	if !sort.StringsAreSorted(ks) || len(ks) != 28 {
 		t.Fatalf("Kinds() = %v", ks)
 	}
 	for _, k := range ks {

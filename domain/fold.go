@@ -83,6 +83,9 @@ func (s *State) apply(e *Event) error {
 	if b, ok := body.(identityBody); ok {
 		return b.fold(s, a, e)
 	}
+	if ok, err := s.applyOnChain(a, body); ok {
+		return err
+	}
 	switch b := body.(type) {
 	case *MemberPropose:
 		return s.memberPropose(a, b)

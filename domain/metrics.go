@@ -85,8 +85,8 @@ func MetricsOf(s *State, inc *Incident) IncidentMetrics {
 	if inc.AckedAt != 0 {
 		m.Times[PhaseAcknowledge] = since(inc.AckedAt)
 	}
-	for phase, status := range phaseStatus {
-		if at, _ := Reached(s, inc, status); at != 0 {
+	for phase := range phaseStatus {
+		if at, _ := reachedPhase(s, inc, phase); at != 0 {
 			m.Times[phase] = since(at)
 		}
 	}
@@ -145,8 +145,7 @@ func Milestones(s *State, inc *Incident) []Milestone {
 		if phase == PhaseAcknowledge {
 			ms.At, ms.By = inc.AckedAt, inc.AckedBy
 		} else {
-			status := phaseStatus[phase]
-			ms.At, ms.By = Reached(s, inc, status)
+			ms.At, ms.By = reachedPhase(s, inc, phase)
 		}
 		out = append(out, ms)
 	}

@@ -26,6 +26,8 @@ type State struct {
 	Tasks     map[ID]*Task              `json:"tasks"`
 	Timers    map[ID]*Timer             `json:"timers"`
 	Proposals map[ID]*Proposal          `json:"proposals"`
+	Safe      map[ID]*SafeProposal      `json:"safe,omitempty"`   // fold_safe.go
+	Anchor    *Anchor                   `json:"anchor,omitempty"` // the newest anchor.record
 	Forked    map[common.Address]uint64 `json:"forked,omitempty"`
 	Identity  *Identity                 `json:"identity,omitempty"` // proofs, CAs, proof policy, rotated keys
 	Rejected  []Rejection               `json:"rejected"`
@@ -127,6 +129,7 @@ type Incident struct {
 	Tasks         []ID           `json:"tasks"`
 	Timers        []ID           `json:"timers"`
 	Proposals     []ID           `json:"proposals"`
+	SafeTxs       []ID           `json:"safe_txs,omitempty"` // Safe proposals, fold_safe.go
 	Evidence      []Evidence     `json:"evidence"`
 	// AckedAt and AckedBy are the first acknowledgement by a responder
 	// (see Responder); 0 and "" until one.

@@ -51,6 +51,9 @@ func Subject(id ID, b Body) ID {
 	case *RunbookExec:
 		return b.Proposal
 	}
+	if id, ok := onChainSubject(b); ok {
+		return id
+	}
 	return ID{}
 }
 
@@ -62,7 +65,8 @@ func (inc *Incident) Subjects() []ID {
 	out = append(out, inc.Alerts...)
 	out = append(out, inc.Tasks...)
 	out = append(out, inc.Timers...)
-	return append(out, inc.Proposals...)
+	out = append(out, inc.Proposals...)
+	return append(out, inc.SafeTxs...)
 }
 
 // Timeline describes the incident's events, given in fold order: those
@@ -186,7 +190,7 @@ func (s *State) describe(inc *Incident, e *Event, body Body) []string {
 		return []string{fmt.Sprintf("executed %s step %d: exit %d in %dms, output sha256 %s",
 			p.Runbook, p.Step, b.ExitCode, b.DurationMs, b.Output[:12])}
 	}
-	return nil
+	return s.describeOnChain(e, body)
 }
 
 func (s *State) alertTitle(id ID) string {

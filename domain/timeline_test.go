@@ -399,6 +399,7 @@ func TestSubject(t *testing.T) {
 		{&domain.KeyRotate{New: tm.Addr(1), Endorsement: *pa}, false, domain.ID{}},
 		{&domain.MemberChange{Action: domain.ChangePolicy, Role: domain.RoleTriage, MinProofs: 2}, false, domain.ID{}},
 	}
+	cases = append(cases, onChainSubjectCases(t, inc)...)
 	covered := map[string]bool{}
 	for _, c := range cases {
 		kind := c.body.Kind()

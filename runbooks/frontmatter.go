@@ -16,7 +16,7 @@ var (
 	yamlLineRe  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
-var frontMatterKeys = []string{"id", "title", "when", "severity", "risk", "quorum", "approvers", "params"}
+var frontMatterKeys = []string{"id", "title", "when", "severity", "risk", "quorum", "approvers", "params", "safe"}
 
 // frontMatter decodes the YAML between the --- lines. It walks the node tree rather than
 // unmarshalling into a struct so that every complaint can name the line it is about, and so
@@ -87,11 +87,18 @@ func (p *parser) frontMatter(rb *Runbook, src string, offset int) error {
 			if err := p.params(rb, v, offset); err != nil {
 				return err
 			}
+		case "safe":
+			if err := p.safeBlock(rb, k, v, offset); err != nil {
+				return err
+			}
 		default:
 			return p.errf(line(k), "unknown field %q (known: %s)", k.Value, strings.Join(frontMatterKeys, ", "))
 		}
 	}
 
+	if err := p.checkSafeHoles(rb); err != nil {
+		return err
+	}
 	at := func(key string) int {
 		if k, ok := seen[key]; ok {
 			return line(k)

@@ -19,6 +19,7 @@ var samples = map[string]string{
 	"rpc":          "mainnet",
 	"signer":       "--ledger",
 	"safe":         "0x5aFE3855358E112B5647B952709E6165e1c1eEEe",
+	"chain_id":     "1",
 	"threshold":    "4",
 	"safe_tx_hash": "0x" + strings.Repeat("ab", 32),
 	"owners":       "0xBBBB000000000000000000000000000000000002,0xaaaa000000000000000000000000000000000001",

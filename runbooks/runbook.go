@@ -39,7 +39,9 @@ type Runbook struct {
 	Approvers []string // roles whose holders may approve
 	Params    []Param  // in the order the file declares them
 	Steps     []Step
-	Markdown  string // the body after the front matter, for display
+	// Safe is the runbook's `safe:` block, a Safe transaction (safe.go); nil for none.
+	Safe     *SafeStep
+	Markdown string // the body after the front matter, for display
 
 	// ContentHash is the sha256 of the file's exact bytes: a proposal records it, and exec
 	// refuses when the local file no longer hashes the same.

@@ -24,11 +24,15 @@ func (m *Model) header() []string {
 	if w >= 100 {
 		summary += ink.muted.on(" · as ") + ink.header.on(orNone(l.Me))
 	}
+	anchored := ""
+	if age := m.anchorAge(); age != "" { // the log root's last anchor on a chain
+		anchored = ink.muted.on(age + " · ")
+	}
 	inc := l.Incident
 	if inc == nil {
 		return []string{
 			spread(brand+ink.muted.on("no incident selected"), peers, w),
-			spread(" "+ink.muted.on("D declares an incident; i declares one from the selected alert"), "", w),
+			spread(" "+ink.muted.on("D declares an incident; i declares one from the selected alert"), anchored, w),
 			spread("", summary+" ", w),
 		}
 	}
@@ -63,7 +67,7 @@ func (m *Model) header() []string {
 	}
 	return []string{
 		spread(left1, right1, w),
-		spread(" "+next, since+" ", w),
+		spread(" "+next, anchored+since+" ", w),
 		spread(" "+m.leads(inc, w), right3, w),
 	}
 }

@@ -20,6 +20,7 @@ import (
 // keyboard until esc.
 type runbooksPane struct {
 	Common
+	safes []*domain.SafeProposal // Safe transactions on the incident, listed first (pane_safe.go)
 	props []*domain.Proposal
 	rows  []RunbookLine
 	fits  []bool
@@ -89,10 +90,17 @@ func (p *runbooksPane) viewerKeys() {
 // captions is the number of heading lines in the list: with proposals on the incident,
 // one over them and one over the runbooks, so the two kinds of row cannot be confused.
 func (p *runbooksPane) captions() int {
-	if len(p.props) == 0 {
-		return 0
+	n := 0
+	if len(p.safes) > 0 {
+		n++
 	}
-	return 2
+	if len(p.props) > 0 {
+		n++
+	}
+	if n > 0 {
+		n++ // over the runbooks
+	}
+	return n
 }
 
 func (p *runbooksPane) Title() string {
@@ -106,6 +114,11 @@ func (p *runbooksPane) Title() string {
 			waiting++
 		}
 	}
+	for _, sp := range p.safes {
+		if sp.Exec == nil {
+			waiting++
+		}
+	}
 	if waiting > 0 {
 		t += " · " + itoa(waiting) + " pending"
 	}
@@ -116,6 +129,7 @@ func (p *runbooksPane) rebuild() {
 	sev := ""
 	inc := p.Live.Incident
 	p.props = p.props[:0]
+	p.rebuildSafes(inc)
 	if inc != nil {
 		sev = inc.Severity
 		for _, id := range inc.Proposals {
@@ -145,11 +159,15 @@ func (p *runbooksPane) rebuild() {
 		p.fits = append(p.fits, sev == "" || r.appliesTo(sev))
 	}
 	p.cur.setHeight(p.Height - p.detailHeight() - p.captions())
-	p.cur.follow(len(p.props)+len(p.rows), func(i int) bool { return p.itemKey(i) == p.sel })
+	p.cur.follow(len(p.safes)+len(p.props)+len(p.rows), func(i int) bool { return p.itemKey(i) == p.sel })
 	p.remember()
 }
 
 func (p *runbooksPane) itemKey(i int) string {
+	if i < len(p.safes) {
+		return "s:" + p.safes[i].ID.String()
+	}
+	i -= len(p.safes)
 	if i < len(p.props) {
 		return "p:" + p.props[i].ID.String()
 	}
@@ -166,7 +184,7 @@ func (p *runbooksPane) remember() {
 	}
 	k := p.Keys
 	pr, rb := p.selected()
-	k.allow(&k.Copy, pr != nil || rb != nil)
+	k.allow(&k.Copy, pr != nil || rb != nil || p.selectedSafe() != nil)
 	k.allow(&k.Propose, p.Live.Incident != nil && rb != nil)
 	waiting := pr != nil && pr.Exec == nil
 	k.allow(&k.Approve, waiting && pr.Risk == domain.RiskHigh)
@@ -177,8 +195,8 @@ func (p *runbooksPane) remember() {
 // selected is the selected proposal (nil on a runbook row) and the runbook of the
 // selected row (nil for a proposal of a runbook this device does not hold).
 func (p *runbooksPane) selected() (*domain.Proposal, *RunbookLine) {
-	i := p.cur.pos
-	if i < 0 || i >= p.cur.n {
+	i := p.cur.pos - len(p.safes)
+	if i < 0 || p.cur.pos >= p.cur.n {
 		return nil, nil
 	}
 	if i < len(p.props) {
@@ -223,6 +241,9 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		k := p.Keys
 		pr, rb := p.selected()
 		switch {
+		case key.Matches(msg, k.Copy) && p.selectedSafe() != nil:
+			sp := p.selectedSafe()
+			return p, send(copyRequest{text: sp.SafeTxHash.Hex(), what: "copied the safeTxHash of the " + sp.Runbook + " Safe transaction"})
 		case key.Matches(msg, k.Copy) && pr != nil:
 			return p, send(copyRequest{text: pr.Command, what: "copied the command proposed for " + pr.Runbook})
 		case key.Matches(msg, k.Copy) && rb != nil:
@@ -375,18 +396,24 @@ func (p *runbooksPane) View() string {
 	}
 	from, to := p.cur.window()
 	idW := p.idW()
+	ns, np := len(p.safes), len(p.props)
 	for i := from; i < to; i++ {
 		switch {
-		case i == len(p.props) && i > 0:
+		case i == ns+np && i > 0:
 			lines = append(lines, p.ink.muted.on(fit(" "+fit("RUNBOOKS", idW)+" RISK TITLE", p.Width)))
-		case i == 0 && len(p.props) > 0:
+		case i == ns && np > 0:
 			lines = append(lines, p.ink.muted.on(fit(" "+fit("PROPOSALS", idW)+" "+fit("STATE", 9)+" "+fit("EVIDENCE", 13)+
 				" STEP", p.Width)))
+		case i == 0 && ns > 0:
+			lines = append(lines, p.safeCaption())
 		}
-		if i < len(p.props) {
-			lines = append(lines, p.proposalRow(p.props[i], i == p.cur.pos))
-		} else {
-			lines = append(lines, p.runbookRow(i-len(p.props), i == p.cur.pos))
+		switch {
+		case i < ns:
+			lines = append(lines, p.safeRow(p.safes[i], i == p.cur.pos))
+		case i < ns+np:
+			lines = append(lines, p.proposalRow(p.props[i-ns], i == p.cur.pos))
+		default:
+			lines = append(lines, p.runbookRow(i-ns-np, i == p.cur.pos))
 		}
 	}
 	for len(lines) < listH {
@@ -394,6 +421,8 @@ func (p *runbooksPane) View() string {
 	}
 	if d := p.detailHeight(); d > 0 {
 		switch pr, rb := p.selected(); {
+		case p.selectedSafe() != nil:
+			lines = append(lines, p.safeDetail(p.selectedSafe(), d)...)
 		case pr != nil:
 			lines = append(lines, p.proposalDetail(pr, d)...)
 		case rb != nil:

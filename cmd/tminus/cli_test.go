@@ -155,3 +155,29 @@ func TestIncidentShowNamesLeadsByHandle(t *testing.T) {
 		t.Fatalf("JSON leads should be addresses: %v", d.Leads)
 	}
 }
+
+// eventCount is how many events home stores.
+func eventCount(t *testing.T, home string) int {
+	t.Helper()
+	out := must(t, home, "log", "--json")
+	if out == "" {
+		return 0
+	}
+	return len(strings.Split(out, "\n"))
+}
+
+// fails runs a command that must fail with msg on stderr, storing nothing.
+func fails(t *testing.T, home, msg string, args ...string) {
+	t.Helper()
+	before := eventCount(t, home)
+	_, errs, code := tminus(t, home, args...)
+	if code == 0 {
+		t.Fatalf("tminus %s succeeded, want %q", strings.Join(args, " "), msg)
+	}
+	if !strings.HasPrefix(errs, "tminus: ") || !strings.Contains(errs, msg) {
+		t.Errorf("tminus %s: stderr %q, want %q", strings.Join(args, " "), errs, msg)
+	}
+	if after := eventCount(t, home); after != before {
+		t.Errorf("tminus %s failed but stored %d events", strings.Join(args, " "), after-before)
+	}
+}

@@ -155,6 +155,7 @@ func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entr
 	if len(ms) == 0 {
 		b.WriteString("| _not acknowledged yet_ | | | |\n")
 	}
+	retroSafe(&b, s, inc)
 	return b.String(), nil
 }
 
@@ -200,8 +201,8 @@ func incidentRefs(inc *domain.Incident) func(*domain.Event) bool {
 	}
 	return func(e *domain.Event) bool {
 		switch e.Kind {
-		case domain.KindGenesis, domain.KindMemberPropose, domain.KindMemberApprove:
-			return true
+		case domain.KindGenesis, domain.KindMemberPropose, domain.KindMemberApprove, domain.KindAnchorRecord:
+			return true // an anchor names heads and roots, nothing of another incident
 		}
 		subj, err := e.Subject()
 		return err == nil && subjects[subj]
@@ -300,4 +301,31 @@ func metricsJSON(ag domain.Aggregate) map[string]any {
 	out["mttr_s"] = means[domain.PhaseResolve]
 	out["mean_s"], out["median_s"], out["n"] = means, medians, counts
 	return out
+}
+
+// retroSafe lists the incident's Safe transactions: what was proposed,
+// which owners signed (recorded by which member), and how it executed.
+func retroSafe(b *strings.Builder, s *domain.State, inc *domain.Incident) {
+	if len(inc.SafeTxs) == 0 {
+		return
+	}
+	b.WriteString("\n## Safe transactions\n")
+	for _, id := range inc.SafeTxs {
+		p := s.Safe[id]
+		if p == nil {
+			continue
+		}
+		v := viewSafe(s, p)
+		fmt.Fprintf(b, "\n- %s: `%s` on Safe %s (chain %s), nonce %s, %s, proposed by %s\n  safeTxHash `%s`\n",
+			v.Runbook, v.Decoded, v.Safe, v.ChainID, v.Nonce, v.Operation, v.By, v.SafeTxHash)
+		for _, sg := range v.Signatures {
+			fmt.Fprintf(b, "  - signed by owner %s, recorded by %s at %s\n", sg.Owner, sg.By,
+				strings.Replace(strings.TrimSuffix(sg.At, "Z"), "T", " ", 1)+" UTC")
+		}
+		if x := v.Exec; x != nil {
+			fmt.Fprintf(b, "  - executed by %s: %s in tx `%s`, block %s\n", x.By, x.Event, x.TxHash, x.Block)
+		} else {
+			fmt.Fprintf(b, "  - not executed: %s of %s owner signatures\n", v.Confirmations, v.Threshold)
+		}
+	}
 }

@@ -136,6 +136,16 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 			fmt.Fprintf(a.stdout, "  %s %s due %s %s\n", t.ID[:10], t.Label, t.Due, t.Every)
 		}
 	}
+	if len(d.SafeTxs) > 0 {
+		fmt.Fprintln(a.stdout, "safe txs (tminus safe show ID):")
+		for _, v := range d.SafeTxs {
+			state := v.Confirmations + "/" + v.Threshold + " signed"
+			if v.Exec != nil {
+				state = v.Exec.Event
+			}
+			fmt.Fprintf(a.stdout, "  %s %s %s nonce %s %s safeTxHash %s\n", v.ID[:10], v.Runbook, v.Decoded, v.Nonce, state, v.SafeTxHash)
+		}
+	}
 	fmt.Fprintln(a.stdout, "timeline:")
 	for _, e := range d.Timeline {
 		fmt.Fprintf(a.stdout, "  %s %-8s %-17s %s\n", e.At, e.By, e.Kind, e.Text)

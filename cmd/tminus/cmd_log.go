@@ -91,12 +91,19 @@ func (a *app) stateHashCmd() *cobra.Command {
 }
 
 func (a *app) verifyCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, anchor bool
+	var rpc string
 	c := &cobra.Command{
-		Use:   "verify [FILE]",
-		Short: "Check every signature, chain and workspace in the store, or in a jsonl file",
+		Use:   "verify [FILE] | verify --anchor --rpc URL FILE",
+		Short: "Check every signature, chain and workspace in the store, or in a jsonl file (and its anchored roots)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if anchor {
+				if len(args) != 1 || rpc == "" {
+					return usageError{errors.New("verify --anchor needs --rpc URL and an exported FILE")}
+				}
+				return a.verifyAnchor(cmd.Context(), args[0], rpc, asJSON)
+			}
 			audit := domain.NewAudit()
 			var src string
 			var blobs *blobCheck
@@ -132,6 +139,8 @@ func (a *app) verifyCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&anchor, "anchor", false, "also check that FILE reproduces every log root anchored in it (tminus anchor)")
+	c.Flags().StringVar(&rpc, "rpc", "", "with --anchor: JSON-RPC URL of the anchor's chain")
 	return c
 }
 

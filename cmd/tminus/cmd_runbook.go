@@ -99,6 +99,10 @@ func (a *app) runbookCmd() *cobra.Command {
 			for _, p := range r.Params {
 				fmt.Fprintf(a.stdout, "param %s: %s (pattern %s)\n", p.Name, p.Description, p.Pattern)
 			}
+			if sf := r.Safe; sf != nil {
+				fmt.Fprintf(a.stdout, "\nsafe: %s(%s) to %s from Safe %s on chain %s, value %s, %s (tminus safe propose)\n",
+					strings.SplitN(sf.Function, "(", 2)[0], strings.Join(sf.Args, ", "), sf.To, sf.Address, sf.ChainID, sf.Value, sf.Operation)
+			}
 			for _, s := range r.Steps {
 				fmt.Fprintf(a.stdout, "\n%d. %s\n   %s\n", s.Number, s.Title, s.Command)
 			}

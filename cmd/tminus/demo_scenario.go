@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"fmt"
+	"math/big"
 	"path/filepath"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/domain/safe"
 	"github.com/tminus-ir/tminus/runbooks"
 	"github.com/tminus-ir/tminus/store"
 )
@@ -131,6 +136,45 @@ func (d *demo) seed(ctx context.Context, now time.Time) error {
 			}
 		}
 	}
+	s.safePause(p1, 22*m)
 	s.at(20*m, "carol", &domain.Note{Incident: p1, Text: "Holding statement drafted; posting once triage confirms scope"})
 	return s.err
+}
+
+// safePause is the pause as the Safe that owns the bridge vault sends it: bob
+// proposes contract-pause's safe: step, and one of the Safe's two needed owners
+// has signed (recorded by alice). The owners' keys are the demo's own, made up.
+func (s *seeder) safePause(inc domain.ID, ago time.Duration) {
+	lib, err := runbooks.Load("")
+	if err != nil {
+		return
+	}
+	rb, ok := lib.Get("contract-pause")
+	if !ok || rb.Safe == nil {
+		return
+	}
+	var owners []common.Address
+	var keys []*ecdsa.PrivateKey
+	for i := range 3 {
+		k, err := crypto.ToECDSA(crypto.Keccak256([]byte(fmt.Sprintf("tminus/demo/safe-owner/%d", i))))
+		if err != nil {
+			s.err = err
+			return
+		}
+		owners, keys = append(owners, crypto.PubkeyToAddress(k.PublicKey)), append(keys, k)
+	}
+	b, err := rb.SafeProposal(inc, map[string]string{"safe": "0x8f3Cf7ad23Cd3CaDbD9735AFf958023239c6A063",
+		"contract": "0x5e4e65926ba27467555eb562121fac00d24e9dd2", "chain_id": "1"},
+		runbooks.SafeState{Version: "1.4.1", Owners: owners, Threshold: 2, Nonce: big.NewInt(41)})
+	if err != nil {
+		s.err = err
+		return
+	}
+	id := s.at(ago, "bob", b)
+	sig, err := safe.Sign(keys[1], b.SafeTxHash)
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.at(ago-2*time.Minute, "alice", &domain.SafeSign{Proposal: id, Owner: owners[1], Signature: sig})
 }

@@ -141,6 +141,7 @@ type incidentDetail struct {
 	Notes     []entryView    `json:"notes"`
 	Evidence  []evidenceView `json:"evidence"`
 	Proposals []proposalView `json:"proposals"`
+	SafeTxs   []safeView     `json:"safe_txs"` // cmd_safe.go
 }
 
 func viewIncident(s *domain.State, inc *domain.Incident) incidentView {
@@ -177,7 +178,12 @@ func viewTask(t *domain.Task) taskView {
 
 func viewIncidentDetail(s *domain.State, inc *domain.Incident, timeline []domain.Entry) incidentDetail {
 	d := incidentDetail{incidentView: viewIncident(s, inc), Timeline: []entryView{}, Notes: []entryView{},
-		Evidence: []evidenceView{}, Proposals: []proposalView{}}
+		Evidence: []evidenceView{}, Proposals: []proposalView{}, SafeTxs: []safeView{}}
+	for _, id := range inc.SafeTxs {
+		if p := s.Safe[id]; p != nil {
+			d.SafeTxs = append(d.SafeTxs, viewSafe(s, p))
+		}
+	}
 	for _, e := range timeline {
 		ev := entryView{At: ts(e.At), By: e.By, Kind: e.Kind, Text: e.Text, Event: e.Event.String()}
 		d.Timeline = append(d.Timeline, ev)

@@ -1,0 +1,99 @@
+package onchain
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// MaxOwners bounds the owner list read from a Safe: the chain is not
+// trusted to answer sensibly, and a real Safe has a handful.
+const MaxOwners = 256
+
+// SafeInfo is a Safe's state as read from the chain at one moment.
+type SafeInfo struct {
+	ChainID   *big.Int
+	Version   string
+	Owners    []common.Address
+	Threshold uint64
+	Nonce     *big.Int
+}
+
+// IsOwner reports whether a is one of the owners.
+func (s SafeInfo) IsOwner(a common.Address) bool {
+	for _, o := range s.Owners {
+		if o == a {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadSafe reads a Safe's version, owners, threshold and nonce, all at the
+// same block so they are consistent with one another.
+func (c *Client) ReadSafe(ctx context.Context, safe common.Address) (SafeInfo, error) {
+	id, err := c.ChainID(ctx)
+	if err != nil {
+		return SafeInfo{}, err
+	}
+	head, err := c.b.BlockNumber(ctx)
+	if err != nil {
+		return SafeInfo{}, rpcErr("the RPC", err)
+	}
+	at := new(big.Int).SetUint64(head)
+	code, err := c.call(ctx, safe, at, "VERSION")
+	if err != nil {
+		return SafeInfo{}, err
+	}
+	info := SafeInfo{ChainID: id}
+	info.Version = code[0].(string)
+	out, err := c.call(ctx, safe, at, "getOwners")
+	if err != nil {
+		return SafeInfo{}, err
+	}
+	info.Owners = out[0].([]common.Address)
+	if len(info.Owners) == 0 || len(info.Owners) > MaxOwners {
+		return SafeInfo{}, fmt.Errorf("safe %s reports %d owners (want 1 to %d): not a set-up Safe?", safe.Hex(), len(info.Owners), MaxOwners)
+	}
+	out, err = c.call(ctx, safe, at, "getThreshold")
+	if err != nil {
+		return SafeInfo{}, err
+	}
+	th := out[0].(*big.Int)
+	if th.Sign() <= 0 || th.Cmp(big.NewInt(int64(len(info.Owners)))) > 0 {
+		return SafeInfo{}, fmt.Errorf("safe %s reports threshold %s for %d owners: not a set-up Safe?", safe.Hex(), th, len(info.Owners))
+	}
+	info.Threshold = th.Uint64()
+	out, err = c.call(ctx, safe, at, "nonce")
+	if err != nil {
+		return SafeInfo{}, err
+	}
+	info.Nonce = out[0].(*big.Int)
+	return info, nil
+}
+
+// call runs a view method of the Safe ABI and unpacks its outputs.
+func (c *Client) call(ctx context.Context, to common.Address, at *big.Int, method string) ([]any, error) {
+	data, err := safeABI.Pack(method)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.b.CallContract(ctx, ethereum.CallMsg{To: &to, Data: data}, at)
+	if err != nil {
+		if isTransport(err) {
+			return nil, rpcErr("the RPC", err)
+		}
+		return nil, fmt.Errorf("%s.%s(): %v (is %s a Safe on this chain?)", to.Hex(), method, err, to.Hex())
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("%s.%s() returned nothing: no Safe at %s on this chain (wrong address or chain?)", to.Hex(), method, to.Hex())
+	}
+	out, err := safeABI.Unpack(method, res)
+	if err != nil || len(out) != 1 {
+		return nil, fmt.Errorf("%s.%s() returned %d bytes that are not a Safe's answer: not a Safe? (%v)", to.Hex(), method, len(res), err)
+	}
+	return out, nil
+}

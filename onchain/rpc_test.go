@@ -1,0 +1,116 @@
+package onchain_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/tminus-ir/tminus/onchain"
+	"github.com/tminus-ir/tminus/onchain/chaintest"
+)
+
+// closedPort is a 127.0.0.1 port with nothing listening.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// stuckServer accepts requests on 127.0.0.1 and never answers.
+func stuckServer(t *testing.T) string {
+	t.Helper()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	return srv.URL
+}
+
+func TestDialRefusesDownOrSlowRPC(t *testing.T) {
+	for _, c := range []struct {
+		name, url, text string
+	}{
+		{"no url", "", "no RPC URL"},
+		{"closed port", "http://" + closedPort(t), "is the node running"},
+		{"never answers", stuckServer(t), "did not answer in time"},
+		{"not a URL scheme", "ftp://127.0.0.1:1", "ftp"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			_, err := onchain.Dial(ctx, c.url)
+			if !errors.Is(err, onchain.ErrRPC) || !strings.Contains(err.Error(), c.text) {
+				t.Fatalf("Dial(%q) = %v, want ErrRPC containing %q", c.url, err, c.text)
+			}
+		})
+	}
+}
+
+// An RPC that goes down or stalls after Dial: ReadSafe, Exec and Anchor
+// fail with ErrRPC, and nothing is reported as executed.
+func TestCallsOnDownOrSlowRPC(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{Owners: 2, Threshold: 1})
+	tx := pauseTx(t, c)
+	sigs := sign(t, tx, c.OwnerKeys[0])
+	for _, url := range []string{"http://" + closedPort(t), stuckServer(t)} {
+		rc, err := rpc.DialHTTP(url) // connects lazily
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := onchain.New(ethclient.NewClient(rc))
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		if _, err := client.ReadSafe(ctx, c.Safe); !errors.Is(err, onchain.ErrRPC) {
+			t.Errorf("%s: ReadSafe = %v, want ErrRPC", url, err)
+		}
+		res, err := client.Exec(ctx, tx, sigs, c.Funder)
+		if !errors.Is(err, onchain.ErrRPC) || res.TxHash != ([32]byte{}) {
+			t.Errorf("%s: Exec = %+v, %v; want ErrRPC and no transaction", url, res, err)
+		}
+		if _, err := client.Anchor(ctx, c.Funder, [32]byte{1}); !errors.Is(err, onchain.ErrRPC) {
+			t.Errorf("%s: Anchor = %v, want ErrRPC", url, err)
+		}
+		cancel()
+		rc.Close()
+	}
+	if paused, _ := c.Paused(testCtx(t)); paused {
+		t.Fatal("paused through a down RPC?")
+	}
+}
+
+// Over real HTTP JSON-RPC on 127.0.0.1: Dial, read, execute.
+func TestExecOverHTTP(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{Owners: 3, Threshold: 2, HTTP: true})
+	ctx := testCtx(t)
+	client, err := onchain.Dial(ctx, c.RPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := client.ChainID(ctx)
+	if err != nil || id.Int64() != 1337 {
+		t.Fatalf("ChainID = %v, %v", id, err)
+	}
+	tx := pauseTx(t, c)
+	res, err := client.Exec(ctx, tx, sign(t, tx, c.OwnerKeys[0], c.OwnerKeys[1]), c.Funder)
+	if err != nil || !res.Success {
+		t.Fatalf("Exec = %+v, %v", res, err)
+	}
+	if paused, err := c.Paused(ctx); err != nil || !paused {
+		t.Fatalf("paused() = %v, %v", paused, err)
+	}
+}
