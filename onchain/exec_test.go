@@ -179,6 +179,11 @@ func TestExecRefuses(t *testing.T) {
 	if _, err := c.Client.Exec(ctx, base, sign(t, base, o[0], o[1]), nil); err == nil || !strings.Contains(err.Error(), "no sender key") {
 		t.Fatalf("Exec without a sender key: %v", err)
 	}
+	// A sender without funds: the node refuses the transaction.
+	broke, _ := crypto.GenerateKey()
+	if _, err := c.Client.Exec(ctx, base, sign(t, base, o[0], o[1]), broke); err == nil || !strings.Contains(err.Error(), "check its balance") {
+		t.Fatalf("Exec from an unfunded sender: %v", err)
+	}
 	if paused, _ := c.Paused(ctx); paused {
 		t.Fatal("target paused by a refused Exec")
 	}
