@@ -25,7 +25,7 @@ func TestClockSkewEnv(t *testing.T) {
 			before := time.Now()
 			id := must(t, home, "note", inc, "clock "+tc.skew)
 			after := time.Now()
-			got := noteTime(t, home, id)
+			got := eventTime(t, home, id)
 			lo, hi := before.Add(tc.wantOffset).Add(-time.Second), after.Add(tc.wantOffset).Add(time.Second)
 			if got.Before(lo) || got.After(hi) {
 				t.Fatalf("note signed at %s, want between %s and %s", got, lo, hi)
@@ -46,8 +46,8 @@ func TestClockSkewEnv(t *testing.T) {
 	})
 }
 
-// noteTime is the signed time of event id, from log --json.
-func noteTime(t *testing.T, home, id string) time.Time {
+// eventTime is the signed time of event id, from log --json.
+func eventTime(t *testing.T, home, id string) time.Time {
 	t.Helper()
 	for _, line := range strings.Split(must(t, home, "log", "--json"), "\n") {
 		var e struct {
@@ -63,4 +63,21 @@ func noteTime(t *testing.T, home, id string) time.Time {
 	}
 	t.Fatalf("event %s not in the log", id)
 	return time.Time{}
+}
+
+// alert raise --json names the observation's event besides the alert: the
+// alert id is the fingerprint's, so without it a caller could not tell
+// which event to look for on a peer (the soak checks every write arrived).
+func TestAlertRaiseJSONNamesItsEvent(t *testing.T) {
+	home, _ := newWorkspace(t)
+	var out struct{ ID, Fingerprint, Event string }
+	if err := json.Unmarshal([]byte(must(t, home, "alert", "raise", "--title", "Oracle deviation", "--json")), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.ID == "" || out.Event == "" || out.ID == out.Event {
+		t.Fatalf("alert raise --json = %+v; want the alert id and a distinct event id", out)
+	}
+	if eventTime(t, home, out.Event).IsZero() {
+		t.Fatalf("event %s has no time", out.Event)
+	}
 }
