@@ -1,6 +1,7 @@
 // Command soak runs tminus nodes under faults and checks that they agree
 // (package internal/soak). `make soak` runs it: SOAK_NODES (default 10),
-// SOAK_SECONDS (60), SOAK_SEED (random, printed). It prints one JSON line
+// SOAK_SECONDS (60), SOAK_SEED (random, printed), SOAK_DIR (a directory
+// to keep the homes and each node's serve.log in). It prints one JSON line
 // and exits 1 when a write was lost or a node differs, saying which and
 // why on stderr.
 package main
@@ -58,6 +59,7 @@ func config(getenv func(string) string) (soak.Config, error) {
 		}
 		cfg.Duration = time.Duration(s) * time.Second
 	}
+	cfg.Dir = getenv("SOAK_DIR") // kept for a post-mortem: homes, serve.log of each node
 	if v := getenv("SOAK_SEED"); v != "" {
 		s, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {

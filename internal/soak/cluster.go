@@ -107,10 +107,18 @@ func (n *node) start(c cli) error {
 	}
 	done := make(chan struct{})
 	up := make(chan struct{}, 1)
+	// Every start's stderr, kept in the home for a failed seed's post-mortem.
+	logf, err := os.OpenFile(filepath.Join(n.home, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		cmd.Process.Kill()
+		return err
+	}
 	go func() {
+		defer logf.Close()
 		sc := bufio.NewScanner(errp)
 		for sc.Scan() {
 			fmt.Fprintln(&n.log, sc.Text())
+			fmt.Fprintf(logf, "%s %s\n", time.Now().Format("15:04:05.000"), sc.Text())
 			if strings.HasPrefix(sc.Text(), "writes for this home on ") {
 				select {
 				case up <- struct{}{}:

@@ -95,6 +95,7 @@ func (r *run) partition(gs [][]int) {
 	if gs != nil {
 		r.mu.Lock()
 		r.parts++
+		r.cutAt = time.Now()
 		r.mu.Unlock()
 		r.logf("partition into %v", gs)
 	}

@@ -89,11 +89,12 @@ func (r *run) soak(ctx context.Context) Result {
 				r.rosterChange(runCtx, p.rosterBy, -1, []string{"member", "add", r.newbie.addr, "--handle", r.newbie.handle, "--role", "reporter"}, "add newbie")
 			})
 		}},
-		{0.28, func() { r.partition(nil); r.healed("end of the two-way partition") }},
+		{0.28, func() { r.checkCut(ctx, s, p.part2); r.partition(nil); r.healed("end of the two-way partition") }},
 		{0.32, func() { spawn(func() { r.killDuringWrite(runCtx, p.killWrite, p.killDelay) }) }},
 		{0.40, func() { r.partition(p.part3) }},
 		{0.60, func() {
 			before := s.count(ctx, p.killImport)
+			r.checkCut(ctx, s, p.part3)
 			r.partition(nil)
 			r.healed("end of the three-way partition")
 			spawn(func() { r.killDuringImport(runCtx, s, p.killImport, before) })
@@ -180,6 +181,36 @@ func (r *run) remove(ctx context.Context, s *spread, p plan) {
 		victim.removed = true
 		victim.mu.Unlock()
 	}
+}
+
+// checkCut proves a partition held: no write acknowledged in one group
+// since it began reached another group. A leak would mean nodes found each
+// other's real addresses around the links.
+func (r *run) checkCut(ctx context.Context, s *spread, gs [][]int) {
+	s.poll(ctx)
+	group := map[int]int{}
+	for g, ns := range gs {
+		for _, i := range ns {
+			group[i] = g
+		}
+	}
+	r.mu.Lock()
+	since := r.cutAt
+	var during []write
+	for _, w := range r.acked {
+		if w.at.After(since) {
+			during = append(during, w)
+		}
+	}
+	r.mu.Unlock()
+	for _, w := range during {
+		for _, n := range r.nodes {
+			if group[n.i] != group[w.node] && s.has(n.i, w.event) {
+				r.problem("partition leaked: %s holds %s by n%d of another group", n.handle, w.event[:10], w.node)
+			}
+		}
+	}
+	r.logf("partition held: %d writes stayed in their group", len(during))
 }
 
 func (r *run) result(res Result, lost, events int) Result {

@@ -78,6 +78,7 @@ type run struct {
 	acked    []write
 	failed   int
 	parts    int
+	cutAt    time.Time // when the current partition began
 	kills    int
 	garbage  int
 	problems []string
@@ -126,7 +127,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		r.log = io.Discard
 	}
 	r.dir = cfg.Dir
-	if r.dir == "" {
+	if r.dir != "" {
+		if err := os.MkdirAll(r.dir, 0o700); err != nil {
+			return Result{}, err
+		}
+	} else {
 		dir, err := os.MkdirTemp("", "tminus-soak-")
 		if err != nil {
 			return Result{}, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -93,6 +94,10 @@ func (w *writer) once(ctx context.Context, k int) {
 		r.mu.Unlock()
 	case "alert ack":
 		w.acked[alert] = true
+	case "task done":
+		r.mu.Lock()
+		r.tasks = slices.DeleteFunc(r.tasks, func(t string) bool { return t == task })
+		r.mu.Unlock()
 	}
 	if len(event) != 64 || strings.Trim(event, "0123456789abcdef") != "" {
 		r.problem("%s: %s printed %q, not an event id", w.n.handle, op, out)
