@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -207,12 +208,11 @@ func (r *run) logIDs(ctx context.Context, n *node) (map[string]bool, error) {
 	}
 	ids := map[string]bool{}
 	for _, line := range strings.Split(out, "\n") {
-		var e struct{ ID string }
-		if line == "" {
-			continue
+		var e struct {
+			ID string `json:"id"`
 		}
-		if _, after, ok := strings.Cut(line, `"id":"`); ok && len(after) >= 64 {
-			e.ID = after[:64]
+		if err := json.Unmarshal([]byte(line), &e); err != nil || e.ID == "" {
+			return nil, fmt.Errorf("%s: log --json line %q: %v", n.handle, first([]string{line}, 1)[0], err)
 		}
 		ids[e.ID] = true
 	}

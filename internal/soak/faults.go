@@ -131,13 +131,15 @@ func (r *run) killDuringWrite(ctx context.Context, i int, delay time.Duration) {
 func (r *run) killDuringImport(ctx context.Context, s *spread, i int, before int64) {
 	n := r.nodes[i]
 	deadline := time.Now().Add(45 * time.Second) // devp2p redials a failed peer after 35 s
+	why := "with no import seen within 45s"
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if c := s.count(ctx, i); c > before {
+			why = fmt.Sprintf("during an import (its store went from %d to %d events)", before, c)
 			break
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	r.kill(n, "during an import")
+	r.kill(n, why)
 	r.restart(ctx, n, time.Second)
 }
 
@@ -172,17 +174,16 @@ func (r *run) diskFull(ctx context.Context, i int, d time.Duration) {
 		r.problem("%s: not running when its disk was to fill", n.handle)
 		return
 	}
+	// The soft limit only: lowering the hard one could not be undone
+	// without privileges.
 	var old unix.Rlimit
-	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 0, Max: unix.RLIM_INFINITY}, &old); err != nil {
-		// Raising the hard limit back needs the soft one only.
-		if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, nil, &old); err != nil {
-			r.problem("%s: prlimit: %v", n.handle, err)
-			return
-		}
-		if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 0, Max: old.Max}, nil); err != nil {
-			r.problem("%s: prlimit: %v", n.handle, err)
-			return
-		}
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, nil, &old); err != nil {
+		r.problem("%s: prlimit: %v", n.handle, err)
+		return
+	}
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 0, Max: old.Max}, nil); err != nil {
+		r.problem("%s: prlimit: %v", n.handle, err)
+		return
 	}
 	r.logf("disk full on %s", n.handle)
 	out, err := r.cli.run(ctx, n.env, n.home, "note", r.incident, "written on a full disk")
@@ -221,7 +222,7 @@ func (r *run) diskFull(ctx context.Context, i int, d time.Duration) {
 
 // rosterChange proposes a member on one node and approves it on the
 // others in turn until the approval is accepted (the proposal must have
-// reached the approver; retried for at most 30 s).
+// reached the approver; retried for at most a minute).
 func (r *run) rosterChange(ctx context.Context, by, skip int, args []string, what string) bool {
 	n := r.nodes[by]
 	prop, err := r.cli.run(ctx, n.env, n.home, args...)
@@ -230,7 +231,9 @@ func (r *run) rosterChange(ctx context.Context, by, skip int, args []string, wha
 		return false
 	}
 	r.ack(write{node: by, op: "propose " + what, event: prop, at: time.Now()})
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(500 * time.Millisecond) {
+	// A minute: the proposer may have just come out of a partition, and
+	// devp2p redials a peer at most every 35 s.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(500 * time.Millisecond) {
 		for _, a := range r.members() {
 			if a.i == by || a.i == skip {
 				continue
@@ -243,7 +246,7 @@ func (r *run) rosterChange(ctx context.Context, by, skip int, args []string, wha
 			}
 		}
 	}
-	r.problem("%s proposed by %s: nobody could approve it within 30s", what, n.handle)
+	r.problem("%s proposed by %s: nobody could approve it within a minute", what, n.handle)
 	return false
 }
 

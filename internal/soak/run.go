@@ -54,6 +54,9 @@ func (r *run) soak(ctx context.Context) Result {
 		writers.Add(1)
 		go func() { defer writers.Done(); r.writer(n).loop(wc) }()
 	}
+	// Faults run on ctx, not the writers' context: one still under way
+	// when the writers stop (an approval waiting for a redial) finishes,
+	// each bounded by its own deadline.
 	var faults sync.WaitGroup
 	spawn := func(f func()) { faults.Add(1); go func() { defer faults.Done(); f() }() }
 
@@ -86,24 +89,24 @@ func (r *run) soak(ctx context.Context) Result {
 		{0.08, func() { r.partition(p.part2) }},
 		{0.18, func() {
 			spawn(func() {
-				r.rosterChange(runCtx, p.rosterBy, -1, []string{"member", "add", r.newbie.addr, "--handle", r.newbie.handle, "--role", "reporter"}, "add newbie")
+				r.rosterChange(ctx, p.rosterBy, -1, []string{"member", "add", r.newbie.addr, "--handle", r.newbie.handle, "--role", "reporter"}, "add newbie")
 			})
 		}},
 		{0.28, func() { r.checkCut(ctx, s, p.part2); r.partition(nil); r.healed("end of the two-way partition") }},
-		{0.32, func() { spawn(func() { r.killDuringWrite(runCtx, p.killWrite, p.killDelay) }) }},
+		{0.32, func() { spawn(func() { r.killDuringWrite(ctx, p.killWrite, p.killDelay) }) }},
 		{0.40, func() { r.partition(p.part3) }},
 		{0.60, func() {
 			before := s.count(ctx, p.killImport)
 			r.checkCut(ctx, s, p.part3)
 			r.partition(nil)
 			r.healed("end of the three-way partition")
-			spawn(func() { r.killDuringImport(runCtx, s, p.killImport, before) })
+			spawn(func() { r.killDuringImport(ctx, s, p.killImport, before) })
 		}},
 		{0.62, func() { stopOne[p.removed]() }},
 		{0.66, func() {
-			spawn(func() { r.remove(runCtx, s, p) })
+			spawn(func() { r.remove(ctx, s, p) })
 		}},
-		{0.72, func() { spawn(func() { r.diskFull(runCtx, p.diskFull, time.Duration(0.14*float64(cfg.Duration))) }) }},
+		{0.72, func() { spawn(func() { r.diskFull(ctx, p.diskFull, time.Duration(0.14*float64(cfg.Duration))) }) }},
 	}
 	for _, st := range steps {
 		if !sleepUntil(at(st.at)) {
@@ -160,7 +163,7 @@ func (r *run) remove(ctx context.Context, s *spread, p plan) {
 		}
 	}
 	r.mu.Unlock()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
 		s.poll(ctx) // racing watch is harmless: both only add
 		have := true
 		for _, e := range want {
@@ -172,7 +175,7 @@ func (r *run) remove(ctx context.Context, s *spread, p plan) {
 			break
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			r.problem("%s's writes did not reach %s within 30s; removing it anyway", victim.handle, r.nodes[p.removedBy].handle)
+			r.problem("%s's writes did not reach %s within a minute; removing it anyway", victim.handle, r.nodes[p.removedBy].handle)
 			break
 		}
 	}

@@ -155,8 +155,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	r.start = time.Now()
 	res := r.soak(ctx)
 	if len(res.Problems) > 0 || res.WritesLost > 0 {
-		return res, fmt.Errorf("soak seed %d: %d write(s) lost, %d problem(s), first: %s", cfg.Seed, res.WritesLost,
-			len(res.Problems), strings.Join(append(res.Problems, "")[:1], ""))
+		first := "none"
+		if len(res.Problems) > 0 {
+			first = res.Problems[0]
+		}
+		return res, fmt.Errorf("soak seed %d: %d write(s) lost, %d problem(s), first: %s", cfg.Seed, res.WritesLost, len(res.Problems), first)
 	}
 	return res, nil
 }
