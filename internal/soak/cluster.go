@@ -46,6 +46,7 @@ type node struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
 	log     tail
+	signed  chan struct{} // a write is being signed now (the agent's log line)
 	hwmKiB  int64 // the highest VmHWM seen of any of its processes
 	removed bool  // removed from the roster mid-run: not a member at the end
 }
@@ -119,6 +120,12 @@ func (n *node) start(c cli) error {
 		for sc.Scan() {
 			fmt.Fprintln(&n.log, sc.Text())
 			fmt.Fprintf(logf, "%s %s\n", time.Now().Format("15:04:05.000"), sc.Text())
+			if strings.Contains(sc.Text(), " signed ") {
+				select {
+				case n.signed <- struct{}{}:
+				default:
+				}
+			}
 			if strings.HasPrefix(sc.Text(), "writes for this home on ") {
 				select {
 				case up <- struct{}{}:

@@ -43,21 +43,20 @@ func draw(seed int64, nodes int) plan {
 		removedBy: perm[3],
 		skewed:    rng.IntN(nodes),
 		rosterBy:  rng.IntN(nodes),
-		killDelay: time.Duration(rng.IntN(40)) * time.Millisecond,
+		killDelay: time.Duration(rng.IntN(2000)) * time.Microsecond,
 	}
 	p.part2 = groups(rng, nodes, 2)
 	p.part3 = groups(rng, nodes, 3)
 	// The smallest group of the three-way split falls furthest behind: the
 	// catch-up it runs when the partition ends is the import to kill. Not
-	// the node whose member is being removed.
-	smallest := slices.MinFunc(p.part3, func(a, b []int) int { return len(a) - len(b) })
-	p.killImport = smallest[0]
-	if p.killImport == p.removed {
-		for _, g := range p.part3 {
-			for _, i := range g {
-				if i != p.removed {
-					p.killImport = i
-				}
+	// the node being removed, nor the one whose disk fills next.
+	bySize := slices.Clone(p.part3)
+	slices.SortStableFunc(bySize, func(a, b []int) int { return len(a) - len(b) })
+	p.killImport = -1
+	for _, g := range bySize {
+		for _, i := range g {
+			if p.killImport < 0 && i != p.removed && i != p.diskFull {
+				p.killImport = i
 			}
 		}
 	}
@@ -101,12 +100,17 @@ func (r *run) partition(gs [][]int) {
 	}
 }
 
-// killDuringWrite starts a write on node i and kills its serve while the
-// write is in flight, then restarts it on the same home. The write may or
-// may not be acknowledged; either is fine, as long as an acknowledged one
-// is never lost.
+// killDuringWrite starts a write on node i and kills its serve while a
+// write is in flight through it: when its agent logs a signature (inside
+// the append's transaction), after delay. Then it restarts the node on the
+// same home. The write may or may not be acknowledged; either is fine, as
+// long as an acknowledged one is never lost and nothing is signed twice.
 func (r *run) killDuringWrite(ctx context.Context, i int, delay time.Duration) {
 	n := r.nodes[i]
+	select {
+	case <-n.signed: // an older signature: not the write to kill
+	default:
+	}
 	res := make(chan struct{})
 	go func() {
 		defer close(res)
@@ -120,6 +124,11 @@ func (r *run) killDuringWrite(ctx context.Context, i int, delay time.Duration) {
 		}
 		r.ack(write{node: i, op: "note during kill", event: out, at: time.Now()})
 	}()
+	select {
+	case <-n.signed:
+	case <-time.After(30 * time.Second):
+		r.logf("%s: no signature seen within 30s; killing anyway", n.handle)
+	}
 	time.Sleep(delay)
 	r.kill(n, "during a write")
 	<-res
@@ -170,6 +179,9 @@ func (r *run) restart(ctx context.Context, n *node, after time.Duration) {
 func (r *run) diskFull(ctx context.Context, i int, d time.Duration) {
 	n := r.nodes[i]
 	pid := n.pid()
+	for deadline := time.Now().Add(30 * time.Second); pid == 0 && time.Now().Before(deadline); pid = n.pid() {
+		time.Sleep(100 * time.Millisecond) // being restarted after a kill
+	}
 	if pid == 0 {
 		r.problem("%s: not running when its disk was to fill", n.handle)
 		return

@@ -182,7 +182,7 @@ func baseEnv() []string {
 func (r *run) setup(ctx context.Context) error {
 	env := baseEnv()
 	mk := func(i int, handle string) *node {
-		return &node{i: i, handle: handle, home: filepath.Join(r.dir, handle), env: slices.Clone(env)}
+		return &node{i: i, handle: handle, home: filepath.Join(r.dir, handle), env: slices.Clone(env), signed: make(chan struct{}, 1)}
 	}
 	for i := range r.cfg.Nodes {
 		r.nodes = append(r.nodes, mk(i, fmt.Sprintf("n%d", i)))

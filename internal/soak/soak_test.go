@@ -35,6 +35,13 @@ func TestSoakShort(t *testing.T) {
 // nodes; every node ends in one group of each partition.
 func TestDrawIsTheSeeds(t *testing.T) {
 	for _, nodes := range []int{4, 5, 10} {
+		for seed := range int64(50) {
+			a := draw(seed, nodes)
+			distinct := map[int]bool{a.removed: true, a.killWrite: true, a.diskFull: true, a.removedBy: true}
+			if len(distinct) != 4 || a.killImport < 0 || a.killImport == a.removed || a.killImport == a.diskFull {
+				t.Fatalf("%d nodes, seed %d: faults collide: %+v", nodes, seed, a)
+			}
+		}
 		a, b := draw(7, nodes), draw(7, nodes)
 		if !slices.EqualFunc(a.part3, b.part3, slices.Equal) || a.killWrite != b.killWrite || a.removed != b.removed {
 			t.Fatalf("seed 7 drew %+v then %+v", a, b)
@@ -51,10 +58,6 @@ func TestDrawIsTheSeeds(t *testing.T) {
 			if len(all) != nodes || all[0] != 0 || all[nodes-1] != nodes-1 {
 				t.Fatalf("%d nodes: groups %v do not hold every node once", nodes, gs)
 			}
-		}
-		distinct := map[int]bool{a.removed: true, a.killWrite: true, a.diskFull: true, a.removedBy: true}
-		if len(distinct) != 4 || a.killImport == a.removed {
-			t.Fatalf("%d nodes: faults collide: %+v", nodes, a)
 		}
 	}
 	if c, d := draw(7, 10), draw(8, 10); slices.EqualFunc(c.part2, d.part2, slices.Equal) && slices.EqualFunc(c.part3, d.part3, slices.Equal) && c.removed == d.removed {
@@ -146,5 +149,31 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "soak:") {
 			t.Errorf("Run(%+v) = %v; want a clear refusal", cfg, err)
 		}
+	}
+}
+
+// A heal that never converged counts as the whole wait, not as nothing.
+func TestConvergeCountsUnfinishedHeals(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	heals := []*heal{
+		{at: t0, doneAt: t0.Add(100 * time.Millisecond)},
+		{at: t0, doneAt: t0.Add(300 * time.Millisecond)},
+		{at: t0}, // never converged
+	}
+	p50, p99 := converge(heals, t0.Add(90*time.Second))
+	if p50 != 300 || p99 != 90_000 {
+		t.Fatalf("p50, p99 = %d, %d; want 300, 90000", p50, p99)
+	}
+}
+
+// Nodes that disagree are named by the hash they hold.
+func TestDescribeHashes(t *testing.T) {
+	if !agree(map[int]string{0: "aa", 1: "aa"}) || agree(map[int]string{0: "aa", 1: "bb"}) ||
+		agree(map[int]string{0: "error: gone", 1: "error: gone"}) || agree(nil) {
+		t.Fatal("agree is wrong")
+	}
+	got := describeHashes(map[int]string{0: "aa", 1: "bb", 2: "aa"})
+	if got != "aa on n0,n2; bb on n1" {
+		t.Fatalf("describeHashes = %q", got)
 	}
 }
