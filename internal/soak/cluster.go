@@ -47,8 +47,8 @@ type node struct {
 	done    chan struct{}
 	log     tail
 	signed  chan struct{} // a write is being signed now (the agent's log line)
-	hwmKiB  int64 // the highest VmHWM seen of any of its processes
-	removed bool  // removed from the roster mid-run: not a member at the end
+	hwmKiB  int64         // the highest VmHWM seen of any of its processes
+	removed bool          // removed from the roster mid-run: not a member at the end
 }
 
 // tail keeps the end of a process's stderr, for reports.
