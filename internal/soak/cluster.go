@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -93,8 +94,19 @@ func (c cli) run(ctx context.Context, env []string, home string, args ...string)
 	return strings.TrimSpace(string(out)), nil
 }
 
-// start runs `tminus serve` on the node's home and waits for it to listen.
+// start runs `tminus serve` on the node's home and waits for it to listen,
+// retrying for a while if its port is still taken (another program may
+// hold it for a moment while the node is down).
 func (n *node) start(c cli) error {
+	var err error
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		if err = n.startOnce(c); err == nil || !strings.Contains(err.Error(), "address already in use") || time.Now().After(deadline) {
+			return err
+		}
+	}
+}
+
+func (n *node) startOnce(c cli) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	cmd := exec.Command(c.bin, "--home", n.home, "serve", "--listen", n.listen)
@@ -222,8 +234,26 @@ func lastLines(s string, k int) string {
 }
 
 // freePort picks a loopback port for a node to listen on for the whole
-// run, so that a restart comes back at the address its links dial.
-func freePort() (string, error) {
+// run, so that a restart comes back at the address its links dial. It
+// picks below the kernel's ephemeral range (ip_local_port_range), where
+// no outgoing connection or ":0" listener (the links) can take the port
+// while its node is down.
+func freePort(rng *rand.Rand) (string, error) {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		fmt.Sscan(string(b), &low)
+	}
+	if low < 12000 {
+		low = 65536 // an unusual range: fall back to the kernel's choice below
+	}
+	for range 100 {
+		port := 10000 + rng.IntN(low-10000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			l.Close()
+			return l.Addr().String(), nil
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err

@@ -114,6 +114,7 @@ func (r *run) killDuringWrite(ctx context.Context, i int, delay time.Duration) {
 	res := make(chan struct{})
 	go func() {
 		defer close(res)
+		started := time.Now()
 		out, err := r.cli.run(ctx, n.env, n.home, "note", r.incident, "written while the node is killed")
 		if err != nil {
 			r.mu.Lock()
@@ -122,7 +123,7 @@ func (r *run) killDuringWrite(ctx context.Context, i int, delay time.Duration) {
 			r.logf("%s: note during kill refused: %s", n.handle, lastLines(err.Error(), 1))
 			return
 		}
-		r.ack(write{node: i, op: "note during kill", event: out, at: time.Now()})
+		r.ack(write{node: i, op: "note during kill", event: out, started: started})
 	}()
 	select {
 	case <-n.signed:
@@ -198,10 +199,11 @@ func (r *run) diskFull(ctx context.Context, i int, d time.Duration) {
 		return
 	}
 	r.logf("disk full on %s", n.handle)
+	started := time.Now()
 	out, err := r.cli.run(ctx, n.env, n.home, "note", r.incident, "written on a full disk")
 	if err == nil {
 		r.problem("%s: a write on a full disk was acknowledged (%s)", n.handle, out)
-		r.ack(write{node: i, op: "note on a full disk", event: out, at: time.Now()})
+		r.ack(write{node: i, op: "note on a full disk", event: out, started: started})
 	} else {
 		r.logf("%s: write on a full disk refused: %s", n.handle, lastLines(err.Error(), 1))
 	}
@@ -219,9 +221,10 @@ func (r *run) diskFull(ctx context.Context, i int, d time.Duration) {
 	}
 	r.healed("space back on " + n.handle)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		started := time.Now()
 		out, err := r.cli.run(ctx, n.env, n.home, "note", r.incident, "written once space is back")
 		if err == nil {
-			r.ack(write{node: i, op: "note after disk full", event: out, at: time.Now()})
+			r.ack(write{node: i, op: "note after disk full", event: out, started: started})
 			r.logf("%s writes again", n.handle)
 			return
 		}
@@ -237,12 +240,13 @@ func (r *run) diskFull(ctx context.Context, i int, d time.Duration) {
 // reached the approver; retried for at most a minute).
 func (r *run) rosterChange(ctx context.Context, by, skip int, args []string, what string) bool {
 	n := r.nodes[by]
+	started := time.Now()
 	prop, err := r.cli.run(ctx, n.env, n.home, args...)
 	if err != nil {
 		r.problem("%s: propose %s: %v", n.handle, what, err)
 		return false
 	}
-	r.ack(write{node: by, op: "propose " + what, event: prop, at: time.Now()})
+	r.ack(write{node: by, op: "propose " + what, event: prop, started: started})
 	// A minute: the proposer may have just come out of a partition, and
 	// devp2p redials a peer at most every 35 s.
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(500 * time.Millisecond) {
@@ -250,9 +254,10 @@ func (r *run) rosterChange(ctx context.Context, by, skip int, args []string, wha
 			if a.i == by || a.i == skip {
 				continue
 			}
+			started := time.Now()
 			out, err := r.cli.run(ctx, a.env, a.home, "member", "approve", prop)
 			if err == nil {
-				r.ack(write{node: a.i, op: "approve " + what, event: out, at: time.Now()})
+				r.ack(write{node: a.i, op: "approve " + what, event: out, started: started})
 				r.logf("%s applied: proposed by %s, approved by %s", what, n.handle, a.handle)
 				return true
 			}

@@ -201,7 +201,7 @@ func (r *run) checkCut(ctx context.Context, s *spread, gs [][]int) {
 	since := r.cutAt
 	var during []write
 	for _, w := range r.acked {
-		if w.at.After(since) {
+		if w.started.After(since) {
 			during = append(during, w)
 		}
 	}

@@ -92,7 +92,9 @@ type write struct {
 	node  int
 	op    string
 	event string
-	at    time.Time
+	// started is when the command began: an event committed and sent just
+	// before a cut may be acknowledged just after it.
+	started time.Time
 }
 
 func (r *run) logf(format string, a ...any) {
@@ -272,9 +274,10 @@ func (r *run) setup(ctx context.Context) error {
 // roster's hint, and devp2p discovery is off, so nodes know each other
 // only through links), and starts the nodes.
 func (r *run) wire(ctx context.Context) error {
+	ports := r.rng(5)
 	for _, n := range r.nodes {
 		var err error
-		if n.listen, err = freePort(); err != nil {
+		if n.listen, err = freePort(ports); err != nil {
 			return err
 		}
 	}

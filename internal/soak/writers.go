@@ -65,6 +65,7 @@ func (w *writer) once(ctx context.Context, k int) {
 	default:
 		op, args = "severity", []string{"incident", "severity", r.incident, fmt.Sprintf("P%d", 1+w.rng.IntN(4))}
 	}
+	started := time.Now()
 	out, err := r.cli.run(ctx, w.n.env, w.n.home, args...)
 	if ctx.Err() != nil && err != nil {
 		return // cut short by the end of the run: neither acknowledged nor refused
@@ -103,7 +104,7 @@ func (w *writer) once(ctx context.Context, k int) {
 		r.problem("%s: %s printed %q, not an event id", w.n.handle, op, out)
 		return
 	}
-	r.ack(write{node: w.n.i, op: op, event: event, at: time.Now()})
+	r.ack(write{node: w.n.i, op: op, event: event, started: started})
 }
 
 func (r *run) ack(w write) {
