@@ -72,6 +72,7 @@ type run struct {
 	// harness uses to send garbage sessions
 	newbie, mallory *node
 	incident        string
+	plan            plan
 	start           time.Time
 
 	mu       sync.Mutex
@@ -124,7 +125,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.WriteEvery == 0 {
 		cfg.WriteEvery = time.Duration(cfg.Nodes) * 125 * time.Millisecond
 	}
-	r := &run{cfg: cfg, log: cfg.Log, start: time.Now()}
+	r := &run{cfg: cfg, log: cfg.Log, start: time.Now(), plan: draw(cfg.Seed, cfg.Nodes)}
 	if r.log == nil {
 		r.log = io.Discard
 	}
@@ -189,6 +190,9 @@ func (r *run) setup(ctx context.Context) error {
 	for i := range r.cfg.Nodes {
 		r.nodes = append(r.nodes, mk(i, fmt.Sprintf("n%d", i)))
 	}
+	// One node signs and judges skew 10 minutes ahead, every process of it.
+	sk := r.nodes[r.plan.skewed]
+	sk.env = append(sk.env, "TMINUS_CLOCK_SKEW=10m")
 	r.newbie, r.mallory = mk(-1, "newbie"), mk(-2, "mallory")
 	n0 := r.nodes[0]
 	out, err := r.cli.run(ctx, n0.env, n0.home, "init", "--name", "soak", "--handle", n0.handle, "--roster-quorum", "2", "--light-kdf", "--json")
