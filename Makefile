@@ -6,8 +6,7 @@ PKGS     := ./...
 STATICCHECK_VERSION := v0.8.2
 GOBIN    := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: build build-pure demo test bench lint fuzz clean
-.PHONY: devchain
+.PHONY: build build-pure demo test bench lint fuzz clean soak devchain
 
 # The release binary: one static file for a bare jump host, with cgo and
 # libsecp256k1 linked in (Ecrecover 35 us against 134 us in pure Go; see
@@ -41,6 +40,11 @@ bench:
 	$(GO) test -run '^$$' -bench '$(HEAVY_BENCH)' -benchtime 1x -timeout 60m $(PKGS)
 	$(GO) test -run '^$$' -bench . -skip '$(HEAVY_BENCH)' -benchtime 2s -timeout 30m $(PKGS)
 	CGO_ENABLED=0 $(GO) test -run '^$$' -bench 'Ecrecover|Sign$$|DecodeVerify' -benchtime 2s ./domain/
+
+# Real nodes under faults (docs/design.md, "Soak"): SOAK_NODES (10),
+# SOAK_SECONDS (60), SOAK_SEED (random; printed). One JSON line on stdout.
+soak:
+	SOAK_NODES=$(SOAK_NODES) SOAK_SECONDS=$(SOAK_SECONDS) SOAK_SEED=$(SOAK_SEED) $(GO) run ./cmd/soak
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/tminus-ir/tminus/domain"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 var (
@@ -22,6 +23,10 @@ var (
 	ErrNotFound     = errors.New("not found")
 	ErrAmbiguous    = errors.New("ambiguous id prefix")
 	ErrTooManyOrphs = errors.New("too many orphans")
+	// ErrDiskFull is a write SQLite could not put on disk: the disk is
+	// full, a quota or a file size limit was reached, or the disk failed.
+	// The transaction rolled back; the store is as it was before it.
+	ErrDiskFull = errors.New("the store could not be written (is the disk full, or a quota or file size limit reached?); nothing of this write was stored: free space and retry")
 )
 
 // MaxOrphans bounds what a peer can park in the store before its chain
@@ -149,13 +154,27 @@ func (s *Store) writer() {
 func (s *Store) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return diskError(err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		return diskError(err)
+	}
+	return diskError(tx.Commit())
+}
+
+// diskError names a failed write to the file as ErrDiskFull: SQLite says
+// only "disk I/O error (778)", which tells nobody what to do.
+func diskError(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
 		return err
 	}
-	return tx.Commit()
+	switch se.Code() & 0xff { // the primary code of an extended one
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR:
+		return fmt.Errorf("%w: %v", ErrDiskFull, err)
+	}
+	return err
 }
 
 // write runs fn in one write transaction on the writer goroutine: all of

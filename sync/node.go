@@ -56,6 +56,9 @@ type Node struct {
 	bad      map[enode.ID]badness
 	once     map[enode.ID]oneShotWait // one-shot syncs waiting for a peer
 	dialed   map[enode.ID]*enode.Node
+	// this node's own dials of wanted peers (redial.go)
+	redialed  map[enode.ID]time.Time
+	redialing map[enode.ID]bool
 
 	// view is the folded state admission and the dial list read, kept
 	// current incrementally: re-folding a large store every few seconds
@@ -97,7 +100,8 @@ func NewNode(cfg Config) *Node {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{cfg: cfg, sessions: map[enode.ID]*peerState{}, bad: map[enode.ID]badness{},
-		once: map[enode.ID]oneShotWait{}, dialed: map[enode.ID]*enode.Node{}}
+		once: map[enode.ID]oneShotWait{}, dialed: map[enode.ID]*enode.Node{},
+		redialed: map[enode.ID]time.Time{}, redialing: map[enode.ID]bool{}}
 	n.srv = &p2p.Server{Config: p2p.Config{
 		PrivateKey:  cfg.Key,
 		MaxPeers:    64,
@@ -146,6 +150,7 @@ func (n *Node) AddPeer(url string) error {
 	}
 	n.mu.Lock()
 	n.dialed[node.ID()] = node
+	n.redialed[node.ID()] = time.Now() // devp2p dials it now; redial only if that fails
 	n.mu.Unlock()
 	n.srv.AddTrustedPeer(node)
 	n.srv.AddPeer(node)
@@ -389,6 +394,7 @@ func (n *Node) maintain(ctx context.Context) []store.Peer {
 	for _, node := range drop {
 		n.RemovePeer(node)
 	}
+	n.redial(want)
 	rows := make([]store.Peer, 0, len(want))
 	for id, node := range want {
 		sp := store.Peer{Enode: node.URLv4()}

@@ -28,6 +28,9 @@ import (
 type Home struct {
 	Dir      string
 	PassFile string
+	// Clock, when set, is the time this process signs events with
+	// (time.Now if nil). Only cmd/tminus sets it, from TMINUS_CLOCK_SKEW.
+	Clock func() time.Time
 
 	cfg    *Config
 	key    *ecdsa.PrivateKey
@@ -173,6 +176,9 @@ func (h *Home) Store(ctx context.Context) (*store.Store, error) {
 	st, err := store.Open(ctx, h.DBPath())
 	if err != nil {
 		return nil, err
+	}
+	if h.Clock != nil {
+		st.Now = h.Clock
 	}
 	h.st = st
 	return st, nil

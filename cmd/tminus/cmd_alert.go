@@ -36,13 +36,15 @@ func (a *app) alertRaiseCmd() *cobra.Command {
 			if resolved {
 				r.Status = domain.AlertResolved
 			}
-			if _, err := a.append(cmd.Context(), &r); err != nil {
+			ev, err := a.append(cmd.Context(), &r)
+			if err != nil {
 				return err
 			}
 			// The alert's id is its fingerprint's, not the event's: every
-			// member who observes the same alert adds to one.
+			// member who observes the same alert adds to one. --json also
+			// names the observation's event, for whoever checks it arrived.
 			id := domain.AlertID(r.Fingerprint)
-			return a.created(asJSON, id.String(), map[string]any{"fingerprint": r.Fingerprint})
+			return a.created(asJSON, id.String(), map[string]any{"fingerprint": r.Fingerprint, "event": ev.ID.String()})
 		},
 	}
 	c.Flags().StringVar(&r.Title, "title", "", "what is wrong")

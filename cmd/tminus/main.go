@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/tminus-ir/tminus/workspace"
 
@@ -46,6 +47,12 @@ type app struct {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{home: &workspace.Home{}, stdin: stdin, stdout: stdout, stderr: stderr}
 	defer a.home.Close()
+	clock, cerr := skewedClock(os.Getenv("TMINUS_CLOCK_SKEW"))
+	if cerr != nil {
+		fmt.Fprintln(stderr, "tminus: "+cerr.Error())
+		return 2
+	}
+	a.home.Clock = clock
 	root := a.commands()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -61,6 +68,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	return 1
+}
+
+// skewedClock reads TMINUS_CLOCK_SKEW, a Go duration added to this
+// process's clock for the events it signs and the skew it judges ("10m",
+// "-10m"). It exists for fault tests (the soak runs one node 10 minutes
+// ahead) and drills of a badly set laptop clock; unset, the clock is the
+// system's.
+func skewedClock(v string) (func() time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return nil, fmt.Errorf("TMINUS_CLOCK_SKEW=%q: want a Go duration such as 10m or -90s", v)
+	}
+	return func() time.Time { return time.Now().Add(d) }, nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
