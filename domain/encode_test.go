@@ -37,6 +37,18 @@ func TestSnapshotRestoresTheState(t *testing.T) {
 					t.Fatalf("parts of %d bytes (%d parts): restored state differs at byte %d: %.80q vs %.80q",
 						size, n, i, got[i:], want[i:])
 				}
+				// Decoded on goroutines of their own, then merged.
+				back, err = domain.RestoreDecoded(s, size, rng.Perm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, err = domain.CanonicalBytes(back); err != nil {
+					t.Fatal(err)
+				}
+				if i := firstDiff(got, want); i >= 0 {
+					t.Fatalf("parts of %d bytes decoded apart: restored state differs at byte %d: %.80q vs %.80q",
+						size, i, got[i:], want[i:])
+				}
 			}
 		})
 	}
@@ -71,6 +83,12 @@ func TestSnapshotBadParts(t *testing.T) {
 	} {
 		if err := domain.NewStateDecoder().Add(p); err == nil {
 			t.Errorf("part %q %s accepted", p.Field, p.Data)
+		}
+		d := domain.NewStateDecoder()
+		if x, err := d.Decode(p); err == nil {
+			if err := d.Merge(x); err == nil {
+				t.Errorf("part %q %s accepted by Decode and Merge", p.Field, p.Data)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"math/rand"
 	"reflect"
@@ -357,6 +358,13 @@ func TestParseID(t *testing.T) {
 		id, err := domain.ParseID(c.in)
 		if (err == nil) != c.ok {
 			t.Errorf("ParseID(%q) = %s, %v", c.in, id, err)
+		}
+		// UnmarshalText (JSON, snapshots) decodes in place: the same
+		// answers and the same errors.
+		var un domain.ID
+		uerr := un.UnmarshalText([]byte(c.in))
+		if un != id || fmt.Sprint(uerr) != fmt.Sprint(err) {
+			t.Errorf("UnmarshalText(%q) = %s, %v; ParseID: %s, %v", c.in, un, uerr, id, err)
 		}
 	}
 	var id domain.ID

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/rlp"
 )
@@ -34,6 +35,40 @@ func Restore(s *State, size int, perm func(n int) []int) (*State, int, error) {
 		}
 	}
 	return d.State(), len(parts), nil
+}
+
+// RestoreDecoded is Restore with each part decoded on a goroutine of its
+// own (Decode), merged in the order perm gives (Merge).
+func RestoreDecoded(s *State, size int, perm func(n int) []int) (*State, error) {
+	var parts []Part
+	if err := s.EncodeParts(size, func(p Part) error { parts = append(parts, p); return nil }); err != nil {
+		return nil, err
+	}
+	d := NewStateDecoder()
+	decoded := make([]DecodedPart, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Add(1)
+		go func() { defer wg.Done(); decoded[i], errs[i] = d.Decode(p) }()
+	}
+	wg.Wait()
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	if perm != nil {
+		order = perm(len(parts))
+	}
+	for _, i := range order {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if err := d.Merge(decoded[i]); err != nil {
+			return nil, err
+		}
+	}
+	return d.State(), nil
 }
 
 // DecodeWire is the hand decoder of the envelope; ReflectWire is rlp's,

@@ -144,12 +144,33 @@ func FuzzStateParts(f *testing.F) {
 	f.Add("incidents", []byte(`{"zz":{"id":1}}`))
 	f.Add("last", []byte(`null`))
 	f.Fuzz(func(t *testing.T, field string, data []byte) {
+		// Decode then Merge (parts decoded on several goroutines) must
+		// accept what Add accepts and restore the same state.
+		p := domain.Part{Field: field, Data: data}
+		apart := domain.NewStateDecoder()
+		var mergeErr error
+		x, err := apart.Decode(p)
+		if err == nil {
+			mergeErr = apart.Merge(x)
+		} else {
+			mergeErr = err
+		}
 		d := domain.NewStateDecoder()
-		if err := d.Add(domain.Part{Field: field, Data: data}); err != nil {
+		if err := d.Add(p); err != nil {
+			if mergeErr == nil {
+				t.Fatalf("part %q %q: Add refused it (%v), Decode and Merge did not", field, data, err)
+			}
 			return
 		}
-		if _, err := d.State().Hash(); err != nil {
+		if mergeErr != nil {
+			t.Fatalf("part %q %q: Add took it, Decode and Merge refused it: %v", field, data, mergeErr)
+		}
+		h, err := d.State().Hash()
+		if err != nil {
 			t.Fatalf("accepted part %q %q does not hash: %v", field, data, err)
+		}
+		if h2, err := apart.State().Hash(); err != nil || h2 != h {
+			t.Fatalf("part %q %q: Decode and Merge restore another state than Add", field, data)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -36,7 +37,7 @@ func (e *BatchError) Unwrap() error { return e.Err }
 // chain and lamport) refuses the batch. Signatures are checked on all
 // cores while the writer inserts the events already verified, in order.
 func (s *Store) Ingest(ctx context.Context, raws [][]byte) (Report, error) {
-	return s.ingest(ctx, len(raws), func(i int) (*domain.Event, error) { return domain.Decode(raws[i]) })
+	return s.IngestChecked(ctx, check(ctx, len(raws), func(i int) (*domain.Event, error) { return domain.Decode(raws[i]) }))
 }
 
 // IngestEvents is Ingest for events the caller has decoded (a sync session
@@ -44,16 +45,43 @@ func (s *Store) Ingest(ctx context.Context, raws [][]byte) (Report, error) {
 // domain.Decode, which ties every field to the signed bytes; signatures
 // and bodies are checked here as Ingest checks them.
 func (s *Store) IngestEvents(ctx context.Context, evs []*domain.Event) (Report, error) {
-	return s.ingest(ctx, len(evs), func(i int) (*domain.Event, error) { return evs[i], nil })
+	return s.IngestChecked(ctx, s.Check(ctx, evs))
 }
 
-func (s *Store) ingest(ctx context.Context, n int, event func(i int) (*domain.Event, error)) (Report, error) {
+// Checking is a batch whose signatures and bodies are being checked on all
+// cores, ahead of IngestChecked storing it. A sync session starts checking
+// one round while the writer still stores the previous one, so the cores
+// do not wait for its commit.
+type Checking struct {
+	results []chan verified
+	cancel  context.CancelFunc
+	used    bool
+}
+
+// Check starts checking evs (from domain.Decode, as IngestEvents takes
+// them) on all cores and returns at once. The batch must be passed to
+// IngestChecked, once, which stores it or stops the checking.
+func (s *Store) Check(ctx context.Context, evs []*domain.Event) *Checking {
+	return check(ctx, len(evs), func(i int) (*domain.Event, error) { return evs[i], nil })
+}
+
+func check(ctx context.Context, n int, event func(i int) (*domain.Event, error)) *Checking {
+	ctx, cancel := context.WithCancel(ctx)
+	return &Checking{results: verifyAll(ctx, n, event), cancel: cancel}
+}
+
+// IngestChecked stores a batch that Check started as IngestEvents stores
+// one: all or nothing, every rule checked.
+func (s *Store) IngestChecked(ctx context.Context, c *Checking) (Report, error) {
+	defer c.cancel()
+	if c.used {
+		return Report{}, errors.New("store: a checked batch is stored once")
+	}
+	c.used = true
+	n := len(c.results)
 	if n == 0 {
 		return Report{}, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	results := verifyAll(ctx, n, event)
 	var rep Report
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		rep = Report{}
@@ -63,7 +91,12 @@ func (s *Store) ingest(ctx context.Context, n int, event func(i int) (*domain.Ev
 		}
 		defer in.close()
 		for i := range n {
-			r := <-results[i]
+			var r verified
+			select {
+			case r = <-c.results[i]:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 			if r.err != nil {
 				return &BatchError{i, r.err}
 			}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/big"
@@ -590,4 +591,68 @@ func FuzzIngest(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// A batch checked ahead (Check, as a sync session starts the next round
+// while the writer stores the one before) is stored by IngestChecked under
+// the same rules as IngestEvents: rounds checked together land in order, a
+// bad signature refuses its round whole, and a batch is stored once.
+func TestIngestChecked(t *testing.T) {
+	s := newStore(t)
+	tm, inc := team(t, 23)
+	for i := 0; i < 12; i++ {
+		do(t, tm, i%3, note(inc, fmt.Sprint("n", i)))
+	}
+	decoded := func(evs []*domain.Event) []*domain.Event {
+		out := make([]*domain.Event, len(evs))
+		for i, e := range evs {
+			d, err := domain.Decode(e.Raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = d
+		}
+		return out
+	}
+	half := len(tm.Events) / 2
+	first, second := s.Check(bg, decoded(tm.Events[:half])), s.Check(bg, decoded(tm.Events[half:]))
+	for i, c := range []*Checking{first, second} {
+		rep, err := s.IngestChecked(bg, c)
+		if err != nil || rep.Orphaned != 0 {
+			t.Fatalf("round %d: %+v, %v", i+1, rep, err)
+		}
+	}
+	if n := count(t, s); n != int64(len(tm.Events)) {
+		t.Fatalf("%d events stored, want %d", n, len(tm.Events))
+	}
+	if _, err := s.IngestChecked(bg, first); err == nil {
+		t.Fatal("a checked batch was stored twice")
+	}
+
+	do(t, tm, 0, note(inc, "late"))
+	do(t, tm, 1, note(inc, "later"))
+	tail := decoded(tm.Events[len(tm.Events)-2:])
+	forged := append([]byte(nil), tail[1].Raw...)
+	bad, err := domain.Decode(resign(t, forged, highS(tail[1].Sig)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.IngestChecked(bg, s.Check(bg, []*domain.Event{tail[0], bad}))
+	var be *BatchError
+	if !errors.As(err, &be) || be.Index != 1 || !errors.Is(err, domain.ErrHighS) {
+		t.Fatalf("IngestChecked = %v, want the 2nd event refused for its high S", err)
+	}
+	if n := count(t, s); n != int64(len(tm.Events)-2) {
+		t.Fatalf("%d events after a refused round, want %d", n, len(tm.Events)-2)
+	}
+
+	ctx, cancel := context.WithCancel(bg)
+	c := s.Check(ctx, tail)
+	cancel()
+	if _, err := s.IngestChecked(ctx, c); !errors.Is(err, context.Canceled) {
+		t.Fatalf("IngestChecked after cancel = %v", err)
+	}
+	if n := count(t, s); n != int64(len(tm.Events)-2) {
+		t.Fatalf("%d events after a cancelled round, want %d", n, len(tm.Events)-2)
+	}
 }

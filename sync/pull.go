@@ -98,7 +98,11 @@ func (s *Session) receive(ctx context.Context, raws [][]byte) error {
 	return s.flush(ctx)
 }
 
-// flush stores the ranges received so far in one batch.
+// flush hands the ranges received so far, as one batch, to the storer.
+// Their signatures are checked on all cores from now on, while the writer
+// may still be storing the round before: a round's commit no longer
+// leaves the cores idle. At most two rounds are held (one storing, one
+// checked and waiting); a third waits here, reading no messages.
 func (s *Session) flush(ctx context.Context) error {
 	evs := s.pending
 	s.pending, s.pendingBytes = nil, 0
@@ -106,17 +110,66 @@ func (s *Session) flush(ctx context.Context) error {
 		return nil
 	}
 	sort.Slice(evs, func(i, j int) bool { return evs[i].Key().Less(evs[j].Key()) })
-	rep, err := s.St.IngestEvents(ctx, evs)
-	if err != nil {
+	for s.storing >= maxRounds {
+		select {
+		case r := <-s.stored:
+			if err := s.storedRound(ctx, r); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	s.storing++
+	s.toStore <- round{evs: evs, checking: s.St.Check(ctx, evs)}
+	return nil
+}
+
+// maxRounds is how many received rounds a session holds before it stops
+// reading: one being stored, one being checked.
+const maxRounds = 2
+
+// round is ranges received together, in fold order, being checked.
+type round struct {
+	evs      []*domain.Event
+	checking *store.Checking
+}
+
+type storedRound struct {
+	evs []*domain.Event
+	rep store.Report
+	err error
+}
+
+// storer stores rounds one at a time, in the order received, until in is
+// closed. After a refused round it stores nothing more from this peer.
+func (s *Session) storer(ctx context.Context, in <-chan round, out chan<- storedRound) {
+	refused := false
+	for r := range in {
+		sr := storedRound{evs: r.evs}
+		if refused {
+			sr.err = errors.New("an earlier batch from this peer was refused")
+		} else {
+			sr.rep, sr.err = s.St.IngestChecked(ctx, r.checking)
+			refused = sr.err != nil
+		}
+		out <- sr
+	}
+}
+
+// storedRound takes the storer's answer for one round.
+func (s *Session) storedRound(ctx context.Context, r storedRound) error {
+	s.storing--
+	if r.err != nil {
 		s.Stats.Rejected++
 		var be *store.BatchError
-		if errors.As(err, &be) {
-			return misbehaved("batch refused: %v", err)
+		if errors.As(r.err, &be) {
+			return misbehaved("batch refused: %v", r.err)
 		}
-		return err
+		return r.err
 	}
-	s.Stats.Pulled += len(rep.Added)
-	for _, e := range evs {
+	s.Stats.Pulled += len(r.rep.Added)
+	for _, e := range r.evs {
 		if err := s.wantBlob(ctx, e); err != nil {
 			return err
 		}

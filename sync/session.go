@@ -20,7 +20,8 @@ type Store interface {
 	Heads(ctx context.Context) ([]store.Head, error)
 	Range(ctx context.Context, author common.Address, from uint64, max, maxBytes int) ([][]byte, error)
 	Ingest(ctx context.Context, raws [][]byte) (store.Report, error)
-	IngestEvents(ctx context.Context, evs []*domain.Event) (store.Report, error)
+	Check(ctx context.Context, evs []*domain.Event) *store.Checking
+	IngestChecked(ctx context.Context, c *store.Checking) (store.Report, error)
 	Arrived(ctx context.Context) (int64, error)
 	ForkProofs(ctx context.Context) ([]store.ForkProof, error)
 	HasBlob(ctx context.Context, hash string) (bool, error)
@@ -81,10 +82,14 @@ type Session struct {
 	// pending: events of this round's ranges, stored when the round is in
 	pending      []*domain.Event
 	pendingBytes int
-	blobs        map[string]bool // requested
-	wsSeen       bool
-	forks        int // fork proofs sent so far
-	Behind       func(n int64)
+	// rounds handed to the storer goroutine (toStore), and its answers
+	toStore chan round
+	stored  chan storedRound
+	storing int             // handed over, answer not yet taken
+	blobs   map[string]bool // requested
+	wsSeen  bool
+	forks   int // fork proofs sent so far
+	Behind  func(n int64)
 }
 
 type inbound struct {
@@ -105,6 +110,12 @@ func (s *Session) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	s.toStore, s.stored = make(chan round, 1), make(chan storedRound, maxRounds)
+	storerDone := make(chan struct{})
+	go func() { defer close(storerDone); s.storer(ctx, s.toStore, s.stored) }()
+	// Runs before cancel: a round still being stored when the session
+	// ends is rolled back, and no write outlives Run.
+	defer func() { cancel(); close(s.toStore); <-storerDone }()
 	msgs := make(chan inbound, 16)
 	go func() {
 		for {
@@ -189,6 +200,10 @@ func (s *Session) Run(ctx context.Context) error {
 			if err := s.handle(ctx, in.msg); err != nil {
 				return err
 			}
+		case r := <-s.stored:
+			if err := s.storedRound(ctx, r); err != nil {
+				return err
+			}
 		case hs := <-s.asks:
 			for _, h := range hs {
 				if err := s.wantHash(ctx, h); err != nil {
@@ -226,13 +241,13 @@ func (s *Session) Run(ctx context.Context) error {
 			// Not while pulling: the roster this store holds mid catch-up
 			// may not yet name a peer that joined late, and checking it
 			// re-folds what the catch-up just stored out of order.
-			if s.Admit != nil && len(s.flight) == 0 && time.Since(admitted) > 2*time.Second {
+			if s.Admit != nil && len(s.flight) == 0 && s.storing == 0 && time.Since(admitted) > 2*time.Second {
 				if err := s.Admit(); err != nil {
 					return err
 				}
 				admitted = time.Now()
 			}
-			if s.OneShot && s.wsSeen && len(s.flight) == 0 && len(s.blobs) == 0 && time.Since(lastMsg) > s.Idle {
+			if s.OneShot && s.wsSeen && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && time.Since(lastMsg) > s.Idle {
 				return nil
 			}
 		}
