@@ -83,7 +83,7 @@ func TestProofAddSSHKeyFile(t *testing.T) {
 		t.Fatalf("proof list: %+v", ps)
 	}
 	exp, err := time.Parse(jsonTimeFormat, ps[0].Expires)
-	if err != nil || exp.Sub(time.Now()) < 182*24*time.Hour || exp.Sub(time.Now()) > 184*24*time.Hour {
+	if err != nil || time.Until(exp) < 182*24*time.Hour || time.Until(exp) > 184*24*time.Hour {
 		t.Errorf("default expiry %s, want about 183 days: %v", ps[0].Expires, err)
 	}
 	// The same key again for the same member is a renewal, not a conflict.
