@@ -1,12 +1,14 @@
 package proof
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
 	"testing"
 	"time"
@@ -97,6 +99,21 @@ func wantErr(t testing.TB, err, want error) {
 }
 
 // flip returns a copy of b with one byte changed at i.
+// flipKeyBlob flips the last byte of the key material in an authorized_keys
+// line. Flipping a base64 character instead could make it undecodable, a
+// different error, and whether it does depends on the random key.
+func flipKeyBlob(t testing.TB, line []byte) []byte {
+	t.Helper()
+	f := bytes.Fields(line)
+	blob, err := base64.StdEncoding.DecodeString(string(f[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob = flip(blob, len(blob)-1)
+	f[1] = []byte(base64.StdEncoding.EncodeToString(blob))
+	return append(bytes.Join(f, []byte(" ")), '\n')
+}
+
 func flip(b []byte, i int) []byte {
 	out := append([]byte(nil), b...)
 	out[i] ^= 0x01

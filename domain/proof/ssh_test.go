@@ -98,7 +98,7 @@ func TestCheckSSHRefuses(t *testing.T) {
 		{"flipped byte in statement", func(p *Proof) {
 			p.Statement = bytes.Replace(p.Statement, []byte("5f1c9a0e7b3d"), []byte("5f1c9a0e7b3e"), 1)
 		}, ErrSignature},
-		{"flipped byte in key", func(p *Proof) { p.PublicKey = flip(p.PublicKey, len("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI")+5) }, ErrKeyMismatch},
+		{"flipped byte in key", func(p *Proof) { p.PublicKey = flipKeyBlob(t, p.PublicKey) }, ErrKeyMismatch},
 		{"flipped byte in signature", func(p *Proof) { b := sigBody(*p); p.Signature = armor(flip(b, len(b)-3)) }, ErrSignature},
 		{"flipped byte in armor", func(p *Proof) { p.Signature = flip(p.Signature, 40) }, ErrSignature},
 		{"other namespace", func(p *Proof) { p.Signature = sshsigWith(t, k, p.Statement, sshsig.HashSHA512, "git") }, ErrNamespace},
