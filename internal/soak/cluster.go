@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -38,9 +39,9 @@ type node struct {
 	i      int
 	handle string
 	home   string
-	addr   string // member address, 0x...
-	id     string // enode public key, hex
-	listen string // the real listen address; only links and the harness dial it
+	addr   string                 // member address, 0x...
+	id     string                 // enode public key, hex
+	listen atomic.Pointer[string] // the real listen address; only links and the harness dial it
 	env    []string
 
 	mu      sync.Mutex
@@ -48,8 +49,9 @@ type node struct {
 	done    chan struct{}
 	log     tail
 	signed  chan struct{} // a write is being signed now (the agent's log line)
-	hwmKiB  int64         // the highest VmHWM seen of any of its processes
-	removed bool          // removed from the roster mid-run: not a member at the end
+	moved   func(addr, why string)
+	hwmKiB  int64 // the highest VmHWM seen of any of its processes
+	removed bool  // removed from the roster mid-run: not a member at the end
 }
 
 // tail keeps the end of a process's stderr, for reports.
@@ -94,22 +96,47 @@ func (c cli) run(ctx context.Context, env []string, home string, args ...string)
 	return strings.TrimSpace(string(out)), nil
 }
 
-// start runs `tminus serve` on the node's home and waits for it to listen,
-// retrying for a while if its port is still taken (another program may
-// hold it for a moment while the node is down).
+// start runs `tminus serve` on the node's home and waits for it to listen.
+// If its port stays taken for 5 s after a restart (a socket of the killed
+// process lingering, or another program), the node moves to a new port
+// and moved repoints its links there: peers still dial the same links.
 func (n *node) start(c cli) error {
 	var err error
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		if err = n.startOnce(c); err == nil || !strings.Contains(err.Error(), "address already in use") || time.Now().After(deadline) {
+	for tries := 0; ; tries++ {
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+			if err = n.startOnce(c); err == nil || !strings.Contains(err.Error(), "address already in use") {
+				return err
+			}
+			if time.Now().After(deadline) {
+				break
+			}
+		}
+		if tries == 3 || n.moved == nil {
 			return err
 		}
+		addr, perr := freePort(rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0)))
+		if perr != nil {
+			return err
+		}
+		n.moved(addr, sockets(n.addrPort()))
+		n.listen.Store(&addr)
 	}
+}
+
+// sockets lists what holds a port (ss), for a report.
+func sockets(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	out, err := exec.Command("ss", "-tanp", "sport = :"+port+" or dport = :"+port).CombinedOutput()
+	if err != nil {
+		return err.Error()
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
 }
 
 func (n *node) startOnce(c cli) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	cmd := exec.Command(c.bin, "--home", n.home, "serve", "--listen", n.listen)
+	cmd := exec.Command(c.bin, "--home", n.home, "serve", "--listen", n.addrPort())
 	cmd.Env = n.env
 	errp, err := cmd.StderrPipe()
 	if err != nil {
@@ -159,6 +186,14 @@ func (n *node) startOnce(c cli) error {
 		cmd.Process.Kill()
 		return fmt.Errorf("%s: tminus serve did not start within 60s: %s", n.handle, lastLines(n.log.String(), 5))
 	}
+}
+
+// addrPort is where the node listens.
+func (n *node) addrPort() string {
+	if p := n.listen.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // pid is the running serve's process id, 0 when it is down.

@@ -271,7 +271,7 @@ func (r *run) rosterChange(ctx context.Context, by, skip int, args []string, wha
 // what a port scanner or a broken client sends.
 func (r *run) sendJunk(rng *rand.Rand, i int) {
 	n := r.nodes[i]
-	c, err := net.DialTimeout("tcp", n.listen, 2*time.Second)
+	c, err := net.DialTimeout("tcp", n.addrPort(), 2*time.Second)
 	if err != nil {
 		return // down right now (killed): nothing to send to
 	}
@@ -335,7 +335,7 @@ func (r *run) startMallory() (*malloryPeer, error) {
 
 func (r *run) mallorySession(m *malloryPeer, i int) {
 	n := r.nodes[i]
-	target, err := enode.ParseV4(fmt.Sprintf("enode://%s@%s", n.id, n.listen))
+	target, err := enode.ParseV4(fmt.Sprintf("enode://%s@%s", n.id, n.addrPort()))
 	if err != nil {
 		r.problem("mallory: %v", err)
 		return

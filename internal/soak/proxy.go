@@ -51,9 +51,19 @@ func (l *link) serve() {
 	}
 }
 
+// retarget points the link at a node that moved to another port.
+func (l *link) retarget(addr string) {
+	l.mu.Lock()
+	l.target = addr
+	l.mu.Unlock()
+}
+
 func (l *link) pipe(c net.Conn) {
 	defer l.forget(c)
-	d, err := net.DialTimeout("tcp", l.target, 5*time.Second)
+	l.mu.Lock()
+	target := l.target
+	l.mu.Unlock()
+	d, err := net.DialTimeout("tcp", target, 5*time.Second)
 	if err != nil {
 		return
 	}

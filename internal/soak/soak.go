@@ -66,6 +66,7 @@ type run struct {
 	cli   cli
 	dir   string
 	log   io.Writer
+	logMu sync.Mutex
 	nodes []*node
 	links [][]*link // links[from][to]
 	// spare homes: a member added mid-run, and the member whose key the
@@ -99,6 +100,8 @@ type write struct {
 }
 
 func (r *run) logf(format string, a ...any) {
+	r.logMu.Lock() // the log may be a bytes.Buffer (the test's)
+	defer r.logMu.Unlock()
 	fmt.Fprintf(r.log, "soak %6.1fs "+format+"\n", append([]any{time.Since(r.start).Seconds()}, a...)...)
 }
 
@@ -280,9 +283,20 @@ func (r *run) setup(ctx context.Context) error {
 func (r *run) wire(ctx context.Context) error {
 	ports := r.rng(5)
 	for _, n := range r.nodes {
-		var err error
-		if n.listen, err = freePort(ports); err != nil {
+		addr, err := freePort(ports)
+		if err != nil {
 			return err
+		}
+		n.listen.Store(&addr)
+	}
+	for _, n := range r.nodes {
+		n.moved = func(addr, why string) {
+			r.logf("%s: port %s still taken after a restart, moving to %s (%s)", n.handle, n.addrPort(), addr, why)
+			for _, ls := range r.links {
+				if l := ls[n.i]; l != nil {
+					l.retarget(addr)
+				}
+			}
 		}
 	}
 	r.links = make([][]*link, len(r.nodes))
@@ -292,7 +306,7 @@ func (r *run) wire(ctx context.Context) error {
 			if from == to {
 				continue
 			}
-			l, err := newLink(from.i, to.i, to.listen)
+			l, err := newLink(from.i, to.i, to.addrPort())
 			if err != nil {
 				return err
 			}
