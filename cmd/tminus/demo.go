@@ -125,7 +125,7 @@ var demoMembers = []struct {
 	{"alice", []string{"comms", "containment", "recorder", "reporter", "triage"}},
 	{"bob", []string{"containment", "triage"}},
 	{"carol", []string{"comms", "reporter"}},
-	{"dave", []string{"recorder", "reporter"}},
+	{"dave", []string{"containment", "recorder", "reporter"}}, // without a proof: below containment's minimum
 }
 
 func demoKeyPath(dir, handle string) string {

@@ -19,7 +19,8 @@ import (
 // The demo incident follows COCKPIT.md: an on-chain anomaly seen by two of three
 // watchers, a P1 declared from it 41 minutes ago, leads, tasks (one overdue), a
 // containment check due in 15 minutes, a comms update every 30, notes, a pause proposal
-// waiting for its second approval, and a resolved incident from yesterday.
+// waiting for its second approval, and a resolved incident from yesterday. The roster
+// has identity proofs, one expiring soon, and a member below containment's minimum.
 const (
 	fpBridge  = "chain-bridge-outflow-19442001"
 	fpRelayer = "chain-relayer-unseen-ip"
@@ -83,6 +84,7 @@ func (d *demo) seed(ctx context.Context, now time.Time) error {
 		s.at(89*m, "alice", &domain.MemberPropose{Action: domain.ActionAdd,
 			Member: domain.MemberSpec{Address: d.signers[mb.handle].Address(), Handle: mb.handle, Roles: mb.roles}})
 	}
+	s.identity(88 * m)
 
 	// Yesterday's incident, resolved: it carries the 72 h retro deadline.
 	oracle := s.at(26*time.Hour, "carol", &domain.IncidentDeclare{Title: "Oracle drift on ETH/USD", Severity: "P2"})

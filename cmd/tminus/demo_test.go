@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tminus-ir/tminus/domain/proof"
 	"github.com/tminus-ir/tminus/store"
 )
 
@@ -167,5 +169,95 @@ func TestDemoPeersInHeader(t *testing.T) {
 	}
 	if got := header(); got.online != 0 || got.total != 3 {
 		t.Fatalf("after the teammates stopped: %+v, want 0 of 3 online", got)
+	}
+}
+
+// The demo's roster has news for the roster pane, made the way the CLI makes it: alice's
+// and bob's SSH proofs (bob's ends within the pane's 14-day warning), containment needing
+// two proofs, and dave on containment with his key alone. alice and bob still meet the
+// policy, so bob's pause proposal keeps his approval and alice's would count.
+func TestDemoRosterIdentity(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	must(t, dir, "demo", "--seed-only", dir)
+	var members []struct {
+		Handle     string
+		ProofCount int             `json:"proof_count"`
+		RolesMet   map[string]bool `json:"roles_met"`
+		MinProofs  map[string]int  `json:"min_proofs"`
+		Proofs     []struct{ Kind, Fingerprint, Expires, Status string }
+	}
+	if err := json.Unmarshal([]byte(must(t, dir, "member", "list", "--json")), &members); err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		count, min int
+		met        bool
+		left       time.Duration // the SSH proof's time left, about; 0: no proof
+	}
+	wants := map[string]want{
+		"alice": {count: 2, min: demoContainmentMin, met: true, left: proof.DefaultValidity},
+		"bob":   {count: 2, min: demoContainmentMin, met: true, left: demoBobProofLeft},
+		"carol": {count: 1, met: true},
+		"dave":  {count: 1, min: demoContainmentMin, met: false},
+	}
+	if len(members) != len(wants) {
+		t.Fatalf("%d members, want %d", len(members), len(wants))
+	}
+	for _, m := range members {
+		w, ok := wants[m.Handle]
+		if !ok {
+			t.Fatalf("unexpected member %s", m.Handle)
+		}
+		if m.ProofCount != w.count || m.MinProofs["containment"] != w.min || (w.min > 0 && m.RolesMet["containment"] != w.met) {
+			t.Errorf("%s: %d proofs, containment min %d met %v; want %d, %d, %v", m.Handle, m.ProofCount,
+				m.MinProofs["containment"], m.RolesMet["containment"], w.count, w.min, w.met)
+		}
+		if w.left == 0 {
+			if len(m.Proofs) != 0 {
+				t.Errorf("%s has proofs %+v, want none", m.Handle, m.Proofs)
+			}
+			continue
+		}
+		if len(m.Proofs) != 1 || m.Proofs[0].Kind != "ssh" || m.Proofs[0].Status != "valid" || !strings.HasPrefix(m.Proofs[0].Fingerprint, "SHA256:") {
+			t.Fatalf("%s's proofs %+v, want one valid ssh proof", m.Handle, m.Proofs)
+		}
+		until, err := time.Parse(time.RFC3339, m.Proofs[0].Expires)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Within a day of what the demo sets, whatever the seed's own minutes.
+		if left := time.Until(until); left < w.left-24*time.Hour || left > w.left+24*time.Hour {
+			t.Errorf("%s's proof ends in %s, want about %s", m.Handle, left, w.left)
+		}
+		if soon := time.Until(until) <= 14*24*time.Hour; soon != (m.Handle == "bob") {
+			t.Errorf("%s's proof ends within 14 days: %v; only bob's should", m.Handle, soon)
+		}
+	}
+
+	// The policy applied and refused nothing, and bob's proposal still carries his approval.
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "tminus.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := st.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := identityRefusals(s); len(r) != 0 {
+		t.Errorf("the demo's identity events were refused: %v", r)
+	}
+	approved := false
+	for _, p := range s.Proposals {
+		if p.Runbook == "contract-pause" && slices.Contains(p.Approvals, "bob") {
+			approved = true
+		}
+	}
+	if !approved {
+		t.Error("bob's contract-pause proposal lost his approval under the containment policy")
+	}
+	if len(s.Rejected) != 0 {
+		t.Errorf("the demo seeds events the fold refuses: %+v", s.Rejected)
 	}
 }
