@@ -444,7 +444,7 @@ carried.`,
 	cmd.Flags().StringVar(&o.rpc, "rpc", "", "JSON-RPC URL of a node on the Safe's chain")
 	cmd.Flags().StringVar(&o.fromKey, "from-key", "", "keystore file of the account that pays the gas")
 	cmd.Flags().StringVar(&o.tx, "tx", "", "hash of an execTransaction already sent: check it on chain and record it")
-	cmd.Flags().DurationVar(&o.timeout, "timeout", rpcTimeout, "give up on the node (before sending) after")
+	cmd.Flags().DurationVar(&o.timeout, "timeout", rpcTimeout, "give up on the node after (the receipt wait is --wait)")
 	cmd.Flags().DurationVar(&o.wait, "wait", rpcTimeout, "give up waiting for the receipt after (the transaction may still be mined: record it with --tx)")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSON")
 	cmd.MarkFlagRequired("rpc")
@@ -553,20 +553,21 @@ func (a *app) safeExecTx(ctx context.Context, o safeExecOptions) error {
 	if err != nil {
 		return fmt.Errorf("%w; nothing recorded", err)
 	}
-	// The fold counts only signatures recorded in the log. A transaction
-	// signed outside tminus carries its owners' signatures: list them so
-	// they can be recorded (and attributed) first.
+	// The fold counts only signatures recorded in the log, so an execution
+	// signed outside tminus is refused until they are: its owners'
+	// signatures are in the transaction, so list them to be recorded (and
+	// attributed to a member) first. (Error text is printed on one line.)
 	if n := uint64(p.Confirmations()); n < p.Threshold {
 		var cmds []string
 		for _, sig := range splitSignatures(sent.Call.Signatures) {
 			if owner, err := safe.Recover(p.SafeTxHash, sig); err == nil && p.IsOwner(owner) && !p.Signed(owner) {
-				cmds = append(cmds, fmt.Sprintf("  tminus safe sign %s --signature %s   # owner %s", p.ID.Short(), hexutil.Encode(sig), owner.Hex()))
+				cmds = append(cmds, fmt.Sprintf("tminus safe sign %s --signature %s (owner %s)", p.ID.Short(), hexutil.Encode(sig), owner.Hex()))
 			}
 		}
 		msg := fmt.Sprintf("%s executed safe proposal %s on chain (%s, block %d), but only %d of %d owner signatures are recorded here; nothing recorded. Record the owners' signatures first",
 			h.Hex(), p.ID.Short(), sent.Event, sent.Block, n, p.Threshold)
 		if len(cmds) > 0 {
-			msg += ", those the transaction carried:\n" + strings.Join(cmds, "\n") + "\nthen run this again"
+			msg += ", those the transaction carried: " + strings.Join(cmds, "; ") + "; then run this again"
 		} else {
 			msg += " (tminus safe sign), then run this again"
 		}
