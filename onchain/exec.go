@@ -38,41 +38,59 @@ type ExecResult struct {
 // sigs is keyed by the owner each signature is claimed to be from; a key
 // that differs from the recovered signer is refused.
 func (c *Client) Exec(ctx context.Context, tx *safe.Tx, sigs map[common.Address][]byte, from *ecdsa.PrivateKey) (ExecResult, error) {
-	if err := tx.Validate(); err != nil {
+	h, err := c.SendExec(ctx, tx, sigs, from)
+	if err != nil {
 		return ExecResult{}, err
 	}
+	return c.ExecReceipt(ctx, tx, h)
+}
+
+// SendExec is Exec up to the send: the same checks, then execTransaction
+// sent and its hash returned without waiting for a receipt, so a caller
+// can bound the wait apart from the rest and knows the hash if it ends.
+func (c *Client) SendExec(ctx context.Context, tx *safe.Tx, sigs map[common.Address][]byte, from *ecdsa.PrivateKey) (common.Hash, error) {
+	if err := tx.Validate(); err != nil {
+		return common.Hash{}, err
+	}
 	if from == nil {
-		return ExecResult{}, errors.New("no sender key: give the key that pays for execTransaction's gas (--from-key)")
+		return common.Hash{}, errors.New("no sender key: give the key that pays for execTransaction's gas (--from-key)")
 	}
 	info, err := c.ReadSafe(ctx, tx.Safe)
 	if err != nil {
-		return ExecResult{}, err
+		return common.Hash{}, err
 	}
 	if info.ChainID.Cmp(tx.ChainID) != 0 {
-		return ExecResult{}, fmt.Errorf("%w: the RPC serves chain %s, the transaction is for chain %s (wrong --rpc?)", ErrChainID, info.ChainID, tx.ChainID)
+		return common.Hash{}, fmt.Errorf("%w: the RPC serves chain %s, the transaction is for chain %s (wrong --rpc?)", ErrChainID, info.ChainID, tx.ChainID)
 	}
 	if info.Nonce.Cmp(tx.Nonce) != 0 {
-		return ExecResult{}, fmt.Errorf("%w: safe %s is at nonce %s, the transaction was signed for nonce %s (another transaction ran first; propose it again)", ErrNonceMoved, tx.Safe.Hex(), info.Nonce, tx.Nonce)
+		return common.Hash{}, fmt.Errorf("%w: safe %s is at nonce %s, the transaction was signed for nonce %s (another transaction ran first; propose it again)", ErrNonceMoved, tx.Safe.Hex(), info.Nonce, tx.Nonce)
 	}
-	h := tx.Hash()
-	valid, err := CheckSignatures(info, h, sigs)
+	valid, err := CheckSignatures(info, tx.Hash(), sigs)
 	if err != nil {
-		return ExecResult{}, err
+		return common.Hash{}, err
 	}
 	call, err := safeABI.Pack("execTransaction", tx.To, tx.Value, tx.Data, uint8(tx.Operation),
 		tx.SafeTxGas, tx.BaseGas, tx.GasPrice, tx.GasToken, tx.RefundReceiver, safe.Pack(valid))
 	if err != nil {
-		return ExecResult{}, fmt.Errorf("packing execTransaction: %w", err)
+		return common.Hash{}, fmt.Errorf("packing execTransaction: %w", err)
 	}
-	rcpt, err := c.send(ctx, from, &tx.Safe, nil, call, info.ChainID)
+	return c.submit(ctx, from, &tx.Safe, nil, call, info.ChainID)
+}
+
+// ExecReceipt waits for the receipt of execTransaction h, sent for tx
+// (ctx bounds the wait), and reads the Safe's ExecutionSuccess or
+// ExecutionFailure log. When ctx ends first the error wraps ErrNoReceipt
+// and the result still names h: the transaction may yet be mined.
+func (c *Client) ExecReceipt(ctx context.Context, tx *safe.Tx, h common.Hash) (ExecResult, error) {
+	rcpt, err := c.wait(ctx, h)
 	if err != nil {
-		return ExecResult{}, err
+		return ExecResult{TxHash: h}, err
 	}
 	res := ExecResult{TxHash: rcpt.TxHash, Block: rcpt.BlockNumber.Uint64(), Status: rcpt.Status}
 	if rcpt.Status != types.ReceiptStatusSuccessful {
 		return res, fmt.Errorf("execTransaction %s reverted in block %d: the Safe refused it (signatures, nonce or gas); nothing was executed", rcpt.TxHash.Hex(), res.Block)
 	}
-	if err := parseExecLog(rcpt, tx.Safe, h, &res); err != nil {
+	if err := parseExecLog(rcpt, tx.Safe, tx.Hash(), &res); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -121,39 +139,48 @@ func (c *Client) Send(ctx context.Context, key *ecdsa.PrivateKey, to *common.Add
 
 // send is Send on a known chain id.
 func (c *Client) send(ctx context.Context, key *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte, chainID *big.Int) (*types.Receipt, error) {
+	h, err := c.submit(ctx, key, to, value, data, chainID)
+	if err != nil {
+		return nil, err
+	}
+	return c.wait(ctx, h)
+}
+
+// submit signs and sends a transaction and returns its hash.
+func (c *Client) submit(ctx context.Context, key *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte, chainID *big.Int) (common.Hash, error) {
 	if value == nil {
 		value = new(big.Int)
 	}
 	from := crypto.PubkeyToAddress(key.PublicKey)
 	nonce, err := c.b.PendingNonceAt(ctx, from)
 	if err != nil {
-		return nil, rpcErr("the RPC", err)
+		return common.Hash{}, rpcErr("the RPC", err)
 	}
 	gas, err := c.b.EstimateGas(ctx, ethereum.CallMsg{From: from, To: to, Value: value, Data: data})
 	if err != nil {
 		if isTransport(err) {
-			return nil, rpcErr("the RPC", err)
+			return common.Hash{}, rpcErr("the RPC", err)
 		}
-		return nil, fmt.Errorf("estimating gas for %s: %v (the transaction would revert; nothing was sent)", from.Hex(), err)
+		return common.Hash{}, fmt.Errorf("estimating gas for %s: %v (the transaction would revert; nothing was sent)", from.Hex(), err)
 	}
 	// A margin over the estimate: the Safe's gas checks (gasleft() against
 	// safeTxGas) need headroom that eth_estimateGas does not always leave.
 	gas += gas / 4
 	txdata, err := c.fees(ctx, chainID, nonce, gas, to, value, data)
 	if err != nil {
-		return nil, err
+		return common.Hash{}, err
 	}
 	signed, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), txdata)
 	if err != nil {
-		return nil, fmt.Errorf("signing the transaction: %w", err)
+		return common.Hash{}, fmt.Errorf("signing the transaction: %w", err)
 	}
 	if err := c.b.SendTransaction(ctx, signed); err != nil {
 		if isTransport(err) {
-			return nil, rpcErr("the RPC", err)
+			return common.Hash{}, rpcErr("the RPC", err)
 		}
-		return nil, fmt.Errorf("sending the transaction from %s: %v (funded? check its balance)", from.Hex(), err)
+		return common.Hash{}, fmt.Errorf("sending the transaction from %s: %v (funded? check its balance)", from.Hex(), err)
 	}
-	return c.wait(ctx, signed.Hash())
+	return signed.Hash(), nil
 }
 
 // fees prices a transaction: EIP-1559 when the chain has a base fee, legacy
@@ -195,7 +222,7 @@ func (c *Client) wait(ctx context.Context, h common.Hash) (*types.Receipt, error
 		// Not mined yet (NotFound) or a transient failure: poll until ctx ends.
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: transaction %s sent but no receipt yet (%v): check it on the chain before sending again", ErrRPC, h.Hex(), ctx.Err())
+			return nil, fmt.Errorf("%w: transaction %s sent, %w (%v): check it on the chain before sending again", ErrRPC, h.Hex(), ErrNoReceipt, ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -210,17 +210,20 @@ func TestExecNonceMoved(t *testing.T) {
 	}
 }
 
-// A receipt that never comes: Exec returns ErrRPC when ctx ends, naming the
-// transaction so it can be checked before sending again.
+// A receipt that never comes: Exec returns ErrRPC and ErrNoReceipt when ctx
+// ends, naming the transaction so it can be checked before sending again.
 func TestExecReceiptTimeout(t *testing.T) {
 	c := chaintest.New(t, chaintest.Options{Owners: 1, Threshold: 1})
 	tx := pauseTx(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	client := onchain.New(noReceipts{c.Backend})
-	_, err := client.Exec(ctx, tx, sign(t, tx, c.OwnerKeys[0]), c.Funder)
-	if !errors.Is(err, onchain.ErrRPC) || !strings.Contains(err.Error(), "sent but no receipt") {
-		t.Fatalf("Exec = %v, want ErrRPC: sent but no receipt", err)
+	res, err := client.Exec(ctx, tx, sign(t, tx, c.OwnerKeys[0]), c.Funder)
+	if !errors.Is(err, onchain.ErrRPC) || !errors.Is(err, onchain.ErrNoReceipt) || !strings.Contains(err.Error(), "sent, no receipt yet") {
+		t.Fatalf("Exec = %v, want ErrRPC and ErrNoReceipt: sent, no receipt yet", err)
+	}
+	if res.TxHash == (common.Hash{}) || !strings.Contains(err.Error(), res.TxHash.Hex()) {
+		t.Fatalf("Exec = %+v, %v: want the sent transaction's hash in the result and the error", res, err)
 	}
 }
 

@@ -402,7 +402,9 @@ func (a *app) simulatedPeers(ctx context.Context, sc *runbooks.Scenario) (map[st
 // its simulated peers' actions never count. A status counts as reached
 // when a responder moved the incident to it or any later status (a jump
 // from triaged to resolved also contained it); the facilitator's own
-// status changes do not (domain.Reached).
+// status changes do not (domain.Reached). Contained is also a responder's
+// successful Safe execution, as in the metrics and the retro
+// (domain.Milestones): a rehearsed on-chain pause is the containment.
 func reachedAt(s *domain.State, inc *domain.Incident, what string) (int64, string) {
 	if inc == nil {
 		return 0, ""
@@ -424,6 +426,13 @@ func reachedAt(s *domain.State, inc *domain.Incident, what string) (int64, strin
 	for _, st := range domain.Statuses[target:] {
 		if t, who := domain.Reached(s, inc, st); t != 0 && (at == 0 || t < at) {
 			at, by = t, who
+		}
+	}
+	if what == runbooks.ExpectContained {
+		for _, m := range domain.Milestones(s, inc) {
+			if m.Phase == domain.PhaseContain && m.At != 0 && (at == 0 || m.At < at) {
+				at, by = m.At, m.By
+			}
 		}
 	}
 	return at, by

@@ -1,16 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/google/uuid"
 	"github.com/tminus-ir/tminus/domain"
@@ -376,4 +386,194 @@ func unlockHomeKey(t *testing.T, home string) *ecdsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k.PrivateKey
+}
+
+// receiptless serves rpc's JSON-RPC on 127.0.0.1 but answers every
+// eth_getTransactionReceipt with null: a node whose receipts do not come
+// in time, while the chain behind it mines as usual.
+func receiptless(t *testing.T, rpc string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var req struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+		}
+		if json.Unmarshal(body, &req) == nil && req.Method == "eth_getTransactionReceipt" {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":null}`, req.ID)
+			return
+		}
+		resp, err := http.Post(rpc, "application/json", bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// signedSafe proposes pause() of the chain's target and records owner
+// signatures by the given owner keys' indexes; it returns the proposal id.
+func signedSafe(t *testing.T, c *chaintest.Chain, home, inc string, owners ...int) string {
+	t.Helper()
+	id := must(t, home, "safe", "propose", inc[:8], "--rpc", c.RPC, "--runbook", "contract-pause", "--param", "safe="+c.Safe.Hex(),
+		"--param", "contract="+c.Target.Hex(), "--param", "chain_id=1337")
+	for _, i := range owners {
+		must(t, home, "safe", "sign", id[:8], "--owner-key", keystoreFile(t, c.OwnerKeys[i], fmt.Sprint("owner", i)))
+	}
+	return id
+}
+
+// The receipt of a sent exec does not come in time: the error names the
+// transaction and the command that records it; nothing is recorded; a
+// second exec is refused for the moved nonce and points at --tx; --tx
+// records the execution once, and refuses a pending transaction, another
+// transaction, and one already recorded for another proposal.
+func TestSafeExecReceiptTimeoutThenTx(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{Owners: 3, Threshold: 2, HTTP: true})
+	ctx := context.Background()
+	alice, inc := newWorkspace(t)
+	funder := keystoreFile(t, c.Funder, "funder")
+	id := signedSafe(t, c, alice, inc, 0, 1)
+	twin := signedSafe(t, c, alice, inc) // the same SafeTx at the same nonce: the same safeTxHash
+
+	before := eventCount(t, alice)
+	_, errs, code := tminus(t, alice, "safe", "exec", id[:8], "--rpc", receiptless(t, c.RPC), "--from-key", funder, "--wait", "1s")
+	m := regexp.MustCompile(`tminus safe exec ` + id[:10] + ` --rpc \S+ --tx (0x[0-9a-f]{64})`).FindStringSubmatch(errs)
+	if code == 0 || m == nil || !strings.Contains(errs, "receipt did not come within 1s") || !strings.Contains(errs, "Nothing recorded as executed") {
+		t.Fatalf("exec without a receipt: exit %d, stderr:\n%s", code, errs)
+	}
+	h := m[1]
+	if !strings.Contains(errs, "sent execTransaction "+h) {
+		t.Errorf("the hash is not said before the wait:\n%s", errs)
+	}
+	if eventCount(t, alice) != before || showSafe(t, alice, id).Executed {
+		t.Fatal("recorded an execution whose receipt never came")
+	}
+	// The chain behind the proxy mined it all the same.
+	for i := 0; ; i++ {
+		if paused, _ := c.Paused(ctx); paused {
+			break
+		}
+		if i == 300 {
+			t.Fatal("the sent exec was never mined")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	fails(t, alice, "--tx HASH", "safe", "exec", id[:8], "--rpc", c.RPC, "--from-key", funder)
+
+	// Bad --tx: malformed, both modes, unknown to the node, pending, another transaction.
+	fails(t, alice, "want a transaction hash", "safe", "exec", id[:8], "--rpc", c.RPC, "--tx", "0x1234")
+	fails(t, alice, "exactly one of", "safe", "exec", id[:8], "--rpc", c.RPC, "--tx", h, "--from-key", funder)
+	fails(t, alice, "wait and retry", "safe", "exec", id[:8], "--rpc", c.RPC, "--tx", "0x"+strings.Repeat("ab", 32))
+	fails(t, alice, "not mined yet", "safe", "exec", id[:8], "--rpc", c.RPC, "--tx", queuedTx(t, c).Hex())
+	transfer, err := c.Client.Send(ctx, c.Funder, &c.Owners[2], big.NewInt(1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fails(t, alice, "not to Safe", "safe", "exec", id[:8], "--rpc", c.RPC, "--tx", transfer.TxHash.Hex())
+
+	var x struct {
+		TxHash  string `json:"tx_hash"`
+		Event   string `json:"event"`
+		Success bool   `json:"success"`
+	}
+	if err := json.Unmarshal([]byte(checkedJSON(t, alice, "safe", "exec", id[:8], "--rpc", c.RPC, "--tx", h)), &x); err != nil ||
+		x.TxHash != h || x.Event != "ExecutionSuccess" || !x.Success {
+		t.Fatalf("exec --tx: %+v, %v", x, err)
+	}
+	if v := showSafe(t, alice, id); !v.Executed || v.Exec == nil || v.Exec.TxHash != h {
+		t.Fatalf("after exec --tx: %+v", v.Exec)
+	}
+	fails(t, alice, "already executed in tx "+h, "safe", "exec", id[:8], "--rpc", c.RPC, "--tx", h)
+	fails(t, alice, "already recorded as the execution of safe proposal "+id[:10], "safe", "exec", twin[:8], "--rpc", c.RPC, "--tx", h)
+}
+
+// queuedTx sends, behind a nonce gap, a transfer the node holds but does
+// not mine.
+func queuedTx(t *testing.T, c *chaintest.Chain) common.Hash {
+	t.Helper()
+	ctx := context.Background()
+	k := c.OwnerKeys[2]
+	nonce, err := c.Backend.PendingNonceAt(ctx, crypto.PubkeyToAddress(k.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	price, err := c.Backend.SuggestGasPrice(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := types.SignNewTx(k, types.LatestSignerForChainID(c.ChainID), &types.LegacyTx{Nonce: nonce + 5,
+		GasPrice: new(big.Int).Mul(price, big.NewInt(2)), Gas: 21_000, To: &c.Owners[0], Value: big.NewInt(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sim.Client().SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	return tx.Hash()
+}
+
+// Executed outside tminus (the Safe web app, cast) with an owner signature
+// recorded here and one that is not: --tx refuses while the recorded
+// signatures are below the threshold, lists the commands that record the
+// ones the transaction carried, and records the execution once they ran.
+func TestSafeExecTxSignedElsewhere(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{Owners: 3, Threshold: 2, HTTP: true})
+	alice, inc := newWorkspace(t)
+	id := signedSafe(t, c, alice, inc, 0)
+	v := showSafe(t, alice, id)
+	data, _ := safe.EncodeCall("pause()", nil)
+	tx := &safe.Tx{ChainID: c.ChainID, Safe: c.Safe, To: c.Target, Value: new(big.Int), Data: data, Operation: safe.Call,
+		SafeTxGas: new(big.Int), BaseGas: new(big.Int), GasPrice: new(big.Int), Nonce: new(big.Int)}
+	if tx.Hash().Hex() != v.SafeTxHash {
+		t.Fatalf("the test's SafeTx hashes to %s, the proposal's is %s", tx.Hash().Hex(), v.SafeTxHash)
+	}
+	sigs := map[common.Address][]byte{}
+	for _, i := range []int{1, 2} {
+		sigs[c.Owners[i]], _ = safe.Sign(c.OwnerKeys[i], tx.Hash())
+	}
+	res, err := c.Client.Exec(context.Background(), tx, sigs, c.OwnerKeys[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := res.TxHash.Hex()
+
+	before := eventCount(t, alice)
+	_, errs, code := tminus(t, alice, "safe", "exec", id[:8], "--rpc", c.RPC, "--tx", h)
+	if code == 0 || !strings.Contains(errs, "only 1 of 2 owner signatures are recorded") || eventCount(t, alice) != before {
+		t.Fatalf("exec --tx below the recorded threshold: exit %d:\n%s", code, errs)
+	}
+	cmds := regexp.MustCompile(`tminus (safe sign \S+ --signature 0x[0-9a-f]{130}) \(owner 0x`).FindAllStringSubmatch(errs, -1)
+	if len(cmds) != 2 {
+		t.Fatalf("want the 2 signatures the transaction carried as commands:\n%s", errs)
+	}
+	for _, cmd := range cmds {
+		must(t, alice, strings.Fields(cmd[1])...)
+	}
+	out := checkedJSON(t, alice, "safe", "exec", id[:8], "--rpc", c.RPC, "--tx", h)
+	if !strings.Contains(out, h) {
+		t.Fatalf("exec --tx: %s", out)
+	}
+	var shown struct {
+		Confirmations string `json:"confirmations"`
+		Exec          *struct {
+			From  string `json:"from"`
+			Event string `json:"event"`
+		} `json:"exec"`
+	}
+	json.Unmarshal([]byte(must(t, alice, "safe", "show", id[:8], "--json")), &shown)
+	if shown.Confirmations != "3" || shown.Exec == nil || shown.Exec.From != c.Owners[2].Hex() || shown.Exec.Event != "ExecutionSuccess" {
+		t.Fatalf("after exec --tx: %+v %+v", shown, shown.Exec)
+	}
 }
