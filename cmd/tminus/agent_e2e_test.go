@@ -237,3 +237,36 @@ func TestConcurrentShellsWriteThroughServe(t *testing.T) {
 		t.Fatalf("serve signed %d notes, want %d:\n%s", n, shells*each, s.stderr())
 	}
 }
+
+// eval "$(tminus agent)": the background agent's socket must outlive the
+// process that spawned it, so the very next command in the shell signs
+// through it, and agent stop ends it.
+func TestBackgroundAgentKeepsItsSocket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	c := newRealCLI(t)
+	home := filepath.Join(t.TempDir(), "a")
+	c.run(home, "init", "--name", "acme", "--handle", "alice", "--light-kdf")
+	inc := c.run(home, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
+
+	out, errs, code := tryBinary(t, c.bin, append(agentShell(""), "TMINUS_PASSPHRASE=pw"), home, "agent", "--ttl", "5m")
+	if code != 0 {
+		t.Fatalf("tminus agent: exit %d: %s", code, errs)
+	}
+	sock, ok := strings.CutPrefix(strings.SplitN(out, ";", 2)[0], "TMINUS_AGENT_SOCK=")
+	if !ok {
+		t.Fatalf("eval lines %q", out)
+	}
+	shell := agentShell(sock)
+	t.Cleanup(func() { tryBinary(t, c.bin, shell, home, "agent", "stop") })
+	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Type() != os.ModeSocket {
+		t.Fatalf("socket %s gone after tminus agent returned: %v", sock, err)
+	}
+	if _, errs, code := tryBinary(t, c.bin, shell, home, "note", inc, "through the background agent"); code != 0 {
+		t.Fatalf("note through the background agent: exit %d: %s", code, errs)
+	}
+	if _, errs, code := tryBinary(t, c.bin, shell, home, "agent", "stop"); code != 0 {
+		t.Fatalf("agent stop: exit %d: %s", code, errs)
+	}
+}

@@ -81,7 +81,11 @@ func (a *app) runAgent(ctx context.Context, o agentOpts) error {
 		fmt.Fprint(a.stdout, agentEnv(path, os.Getpid()))
 		return a.serveAgent(ctx, l, key, o.ttl, a.stderr)
 	}
-	pid, err := a.spawnAgent(l.(*net.UnixListener), key, o.ttl)
+	ul := l.(*net.UnixListener)
+	pid, err := a.spawnAgent(ul, key, o.ttl)
+	// The child serves on a duplicate of this listener: closing ours must not
+	// unlink the socket file it answers on (Listen set unlink on close).
+	ul.SetUnlinkOnClose(err != nil)
 	l.Close()
 	if err != nil {
 		return err
