@@ -38,7 +38,10 @@ type IncidentData struct {
 	Tasks      []Task
 	Evidence   []Evidence
 	Executions []Execution
-	Metrics    map[string]time.Duration // Metric* keys
+	// SafeExecuted counts the incident's executed Safe transactions: with no
+	// shell step run, they were the containment, and the form must not say none.
+	SafeExecuted int
+	Metrics      map[string]time.Duration // Metric* keys
 }
 
 // Deadline is a T-minus timer: due once, or every Every from Due on.

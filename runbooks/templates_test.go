@@ -64,6 +64,17 @@ func TestTemplates(t *testing.T) {
 		{"retro-drill.golden", RenderRetro, drill},
 		{"retro-empty.golden", RenderRetro, empty},
 	}
+	safeOnly := empty
+	safeOnly.SafeExecuted = 1
+	t.Run("retro with only a Safe transaction", func(t *testing.T) {
+		got, err := RenderRetro(safeOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(got, "_No runbook steps were executed") || !strings.Contains(got, `1 Safe transaction(s) were, listed under "Safe transactions" below`) {
+			t.Fatalf("containment by a Safe transaction rendered as none:\n%s", got)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			got, err := tt.render(tt.data)

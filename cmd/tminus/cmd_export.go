@@ -116,6 +116,11 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 		d.Executions = append(d.Executions, runbooks.Execution{Runbook: p.Runbook, Step: p.Step, Command: p.Command,
 			ExitCode: p.Exec.ExitCode, Approvers: approvers})
 	}
+	for _, id := range inc.SafeTxs {
+		if p := s.Safe[id]; p != nil && p.Exec != nil {
+			d.SafeExecuted++
+		}
+	}
 	return d
 }
 

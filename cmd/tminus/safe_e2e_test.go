@@ -232,7 +232,8 @@ func TestSafeCoSignAndExecOnChain(t *testing.T) {
 	}
 	retro := must(t, alice, "export", inc[:8], "--format", "md")
 	for _, want := range []string{"## Safe transactions", "`pause()` on Safe " + c.Safe.Hex(), "signed by owner " + c.Owners[1].Hex() + ", recorded by bob",
-		"executed by alice: ExecutionSuccess in tx `" + x.TxHash + "`"} {
+		"executed by alice: ExecutionSuccess in tx `" + x.TxHash + "`",
+		"1 Safe transaction(s) were, listed under \"Safe transactions\" below"} {
 		if !strings.Contains(retro, want) {
 			t.Errorf("retro lacks %q:\n%s", want, retro)
 		}
