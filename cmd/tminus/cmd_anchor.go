@@ -114,6 +114,9 @@ func (a *app) anchor(ctx context.Context, o anchorOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := a.readyToRecord(ctx, o.key); err != nil {
+		return err
+	}
 	key, err := a.unlock(o.key)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/agent"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/safe"
 	"github.com/tminus-ir/tminus/onchain"
@@ -221,6 +222,9 @@ func (a *app) safeSign(ctx context.Context, o safeSignOptions) error {
 		if !p.IsOwner(owner) {
 			return fmt.Errorf("%w: %s (%s) is not an owner of Safe %s; nothing recorded", onchain.ErrNotOwner, owner.Hex(), o.ownerKey, p.Tx.Safe.Hex())
 		}
+		if err := a.readyToRecord(ctx, o.ownerKey); err != nil {
+			return err
+		}
 		key, err := a.unlock(o.ownerKey)
 		if err != nil {
 			return err
@@ -245,6 +249,22 @@ func (a *app) safeSign(ctx context.Context, o safeSignOptions) error {
 	}
 	return a.created(o.asJSON, ev.ID.String(), map[string]any{"owner": owner.Hex(), "confirmations": fmt.Sprint(p.Confirmations()),
 		"threshold": fmt.Sprint(p.Threshold)})
+}
+
+// readyToRecord opens this home's own signer before a second keystore is
+// unlocked with the same passphrase: without an agent, one TMINUS_PASSPHRASE
+// cannot open both, and the member key failing after a transaction was sent
+// would leave it on chain and unrecorded. A serving node signs for itself.
+func (a *app) readyToRecord(ctx context.Context, keystore string) error {
+	if c, err := agent.Dial(a.home.NodeSock()); err == nil {
+		c.Close()
+		return nil
+	}
+	if _, err := a.home.Signer(ctx); err != nil {
+		return fmt.Errorf("your member key signs the record and did not open: %w. The passphrase is read once for it and for %s: "+
+			"hold your key in an agent first (eval \"$(tminus agent)\"), then give %s's passphrase; nothing sent or recorded", err, keystore, keystore)
+	}
+	return nil
 }
 
 // unlock decrypts a keystore file with the passphrase read as for this

@@ -95,6 +95,9 @@ func (a *app) safeExec(ctx context.Context, o safeExecOptions) error {
 	if err := runbooks.CheckSafeProposal(lib, p); err != nil {
 		return fmt.Errorf("not executing: %w", err)
 	}
+	if err := a.readyToRecord(ctx, o.fromKey); err != nil {
+		return err
+	}
 	key, err := a.unlock(o.fromKey)
 	if err != nil {
 		return err
