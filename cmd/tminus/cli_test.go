@@ -181,3 +181,22 @@ func fails(t *testing.T, home, msg string, args ...string) {
 		t.Errorf("tminus %s failed but stored %d events", strings.Join(args, " "), after-before)
 	}
 }
+
+// A handle longer than the column's usual eight letters widens the column
+// rather than pushing its own rows out of line.
+func TestPrintTimelineAlignsLongHandles(t *testing.T) {
+	var b strings.Builder
+	printTimeline(&b, []entryView{
+		{At: "15:12:47", By: "sim-bridge-relayer", Kind: "note.add", Text: "relayer keys rotated"},
+		{At: "15:13:43", By: "bob", Kind: "safe.sign", Text: "owner signed"},
+		{At: "15:13:47", By: "bob", Kind: "incident.severity", Text: "severity P1"},
+	})
+	rows := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	texts := []string{"relayer keys rotated", "owner signed", "severity P1"}
+	want := len(rows[0]) - len(texts[0])
+	for i, r := range rows {
+		if !strings.HasSuffix(r, " "+texts[i]) || len(r)-len(texts[i]) != want {
+			t.Fatalf("row %d's text is not at column %d:\n%s", i, want, b.String())
+		}
+	}
+}

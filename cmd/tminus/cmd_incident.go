@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -147,10 +148,21 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 		}
 	}
 	fmt.Fprintln(a.stdout, "timeline:")
-	for _, e := range d.Timeline {
-		fmt.Fprintf(a.stdout, "  %s %-8s %-17s %s\n", e.At, e.By, e.Kind, e.Text)
-	}
+	printTimeline(a.stdout, d.Timeline)
 	return nil
+}
+
+// printTimeline writes one row per entry, its columns as wide as their
+// widest entry, so a long handle (a drill's sim-bridge-relayer) or kind
+// does not push its own row out of line.
+func printTimeline(w io.Writer, tl []entryView) {
+	byW, kindW := 8, 17
+	for _, e := range tl {
+		byW, kindW = max(byW, len(e.By)), max(kindW, len(e.Kind))
+	}
+	for _, e := range tl {
+		fmt.Fprintf(w, "  %s %-*s %-*s %s\n", e.At, byW, e.By, kindW, e.Kind, e.Text)
+	}
 }
 
 func (a *app) incidentSeverityCmd() *cobra.Command {
