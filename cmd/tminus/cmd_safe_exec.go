@@ -218,5 +218,10 @@ func (a *app) recordExec(ctx context.Context, p *domain.SafeProposal, res onchai
 	if !res.Success {
 		return fmt.Errorf("the Safe ran the transaction and its call failed (ExecutionFailure, recorded); the nonce moved")
 	}
+	if !asJSON {
+		// Time to contain already counts from this exec; the status is the
+		// team's call (is the threat really contained?), so only say how.
+		fmt.Fprintf(a.stderr, "once the team agrees it is contained: tminus incident status %s contained\n", p.Incident.Short())
+	}
 	return nil
 }

@@ -173,7 +173,10 @@ func TestDrillSafePauseRehearsal(t *testing.T) {
 		t.Fatalf("paused() = %v, %v before the exec", paused, err)
 	}
 	id := proposeAndSign(t, bob, inc, c, owner0, 1)
-	must(t, bob, "safe", "exec", id[:8], "--rpc", c.RPC, "--from-key", funder)
+	_, errs, code := tminus(t, bob, "safe", "exec", id[:8], "--rpc", c.RPC, "--from-key", funder)
+	if code != 0 || !strings.Contains(errs, "tminus incident status "+inc[:10]+" contained") {
+		t.Fatalf("safe exec: exit %d, %q; want the status hint", code, errs)
+	}
 	if paused, err := c.Paused(ctx); err != nil || !paused {
 		t.Fatalf("paused() = %v, %v after bob's exec", paused, err)
 	}
