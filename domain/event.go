@@ -40,19 +40,19 @@ func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
 // of ids, and a string per id was a tenth of a cockpit's start at a
 // million events. It accepts and refuses what ParseID does.
 func (id *ID) UnmarshalText(b []byte) error {
-	if len(b) != 64 {
-		return fmt.Errorf("id %q: want 64 hex characters, got %d", b, len(b))
-	}
-	var p ID
-	if _, err := hex.Decode(p[:], b); err != nil {
-		return fmt.Errorf("id %q: %w", b, err)
+	p, err := parseID(b)
+	if err != nil {
+		return err
 	}
 	*id = p
 	return nil
 }
 
 // ParseID parses a full 64-character hex id.
-func ParseID(s string) (ID, error) {
+func ParseID(s string) (ID, error) { return parseID(s) }
+
+// parseID is ParseID of text or bytes, so UnmarshalText needs no string.
+func parseID[T string | []byte](s T) (ID, error) {
 	var id ID
 	if len(s) != 64 {
 		return id, fmt.Errorf("id %q: want 64 hex characters, got %d", s, len(s))

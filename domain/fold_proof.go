@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,13 +117,23 @@ func (s *State) boundElsewhere(fingerprint, handle string) string {
 	return ""
 }
 
+// checkProofAdd is what a proof.add by m's key author must pass at t: the
+// proof checks (checkProof) and its key proves no other member.
+func (s *State) checkProofAdd(m *Member, author common.Address, b *ProofAdd, t int64) (proof.Checked, error) {
+	c, err := s.checkProof(m, b, author, t)
+	if err != nil {
+		return c, err
+	}
+	if other := s.boundElsewhere(c.Fingerprint, m.Handle); other != "" {
+		return c, fmt.Errorf("key %s is already bound to %s: one proof key proves one member", c.Fingerprint, other)
+	}
+	return c, nil
+}
+
 func (s *State) proofAdd(a actor, author common.Address, b *ProofAdd) error {
-	c, err := s.checkProof(a.m, b, author, a.at)
+	c, err := s.checkProofAdd(a.m, author, b, a.at)
 	if err != nil {
 		return err
-	}
-	if other := s.boundElsewhere(c.Fingerprint, a.m.Handle); other != "" {
-		return fmt.Errorf("key %s is already bound to %s: one proof key proves one member", c.Fingerprint, other)
 	}
 	p := &Proof{ID: a.id, Member: a.m.Handle, Kind: b.ProofKind, Fingerprint: c.Fingerprint, Algorithm: c.Algorithm,
 		PublicKey: b.PublicKey, IssuedAt: c.Statement.IssuedAt.UnixMilli(), Expires: c.Statement.Expires.UnixMilli(),
@@ -139,16 +150,24 @@ func unixMilli(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
+// revocable is the proof id names, when handle may revoke it.
+func (s *State) revocable(handle string, id ID) (*Proof, error) {
+	p, ok := s.readIdent().Proofs[id]
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("proof %s not found (tminus proof list shows ids)", id.Short())
+	case p.Member != handle:
+		return nil, fmt.Errorf("proof %s is %s's: only its member revokes it (the roster removes members)", id.Short(), p.Member)
+	case p.Revoked:
+		return nil, fmt.Errorf("proof %s is already revoked", id.Short())
+	}
+	return p, nil
+}
+
 func (s *State) proofRevoke(a actor, b *ProofRevoke) error {
-	p, ok := s.readIdent().Proofs[b.Proof]
-	if !ok {
-		return fmt.Errorf("proof %s not found (tminus proof list shows ids)", b.Proof.Short())
-	}
-	if p.Member != a.m.Handle {
-		return fmt.Errorf("proof %s is %s's: only its member revokes it (the roster removes members)", b.Proof.Short(), p.Member)
-	}
-	if p.Revoked {
-		return fmt.Errorf("proof %s is already revoked", b.Proof.Short())
+	p, err := s.revocable(a.m.Handle, b.Proof)
+	if err != nil {
+		return err
 	}
 	p.Revoked, p.RevokedAt = true, a.at
 	return nil
@@ -201,6 +220,20 @@ func (s *State) rotate(m *Member, old, newKey common.Address, r *KeyRotation) {
 	}
 	m.Keys = keys
 	s.Keys[newKey] = m.Handle
+}
+
+// recheckRotation judges a rotation again when approvals apply it: its old
+// key still current, its new key still fresh, its endorsement still valid.
+func (s *State) recheckRotation(r *Rotation, t int64) error {
+	m := s.Members[r.Member]
+	if m == nil || !m.Active || !slices.Contains(m.Keys, r.Old) || s.RotatedKey(r.Old) != nil {
+		return fmt.Errorf("%s is no longer a current key of %s", r.Old.Hex(), r.Member)
+	}
+	if err := s.freshKey(r.New); err != nil {
+		return err
+	}
+	// The endorsing proof must still stand (not revoked, not lapsed).
+	return s.endorse(m, r.New, &r.Endorsement, t)
 }
 
 func (s *State) memberChange(a actor, b *MemberChange) error {
@@ -262,7 +295,7 @@ func (s *State) checkChange(b *MemberChange, t int64) error {
 		if !ok || !m.Active {
 			return fmt.Errorf("%s is not a member", r.Member)
 		}
-		if !containsAddr(m.Keys, r.Old) || s.RotatedKey(r.Old) != nil {
+		if !slices.Contains(m.Keys, r.Old) || s.RotatedKey(r.Old) != nil {
 			return fmt.Errorf("%s is not a current key of %s", r.Old.Hex(), r.Member)
 		}
 		if err := s.freshKey(r.New); err != nil {
@@ -287,18 +320,10 @@ func (s *State) applyChange(p *RosterProposal, t int64) error {
 		}
 	case ChangeRotate:
 		r := b.Rotation
-		m := s.Members[r.Member]
-		if m == nil || !m.Active || !containsAddr(m.Keys, r.Old) || s.RotatedKey(r.Old) != nil {
-			return fmt.Errorf("%s is no longer a current key of %s", r.Old.Hex(), r.Member)
-		}
-		if err := s.freshKey(r.New); err != nil {
+		if err := s.recheckRotation(r, t); err != nil {
 			return err
 		}
-		// The endorsing proof must still stand (not revoked, not lapsed).
-		if err := s.endorse(m, r.New, &r.Endorsement, t); err != nil {
-			return err
-		}
-		s.rotate(m, r.Old, r.New, &KeyRotation{Event: p.ID, At: t})
+		s.rotate(s.Members[r.Member], r.Old, r.New, &KeyRotation{Event: p.ID, At: t})
 		return nil
 	}
 	id := s.ident()
@@ -318,15 +343,6 @@ func (s *State) applyChange(p *RosterProposal, t int64) error {
 	return nil
 }
 
-func containsAddr(list []common.Address, a common.Address) bool {
-	for _, x := range list {
-		if x == a {
-			return true
-		}
-	}
-	return false
-}
-
 // CheckBody is what the fold would say about body, signed by author at t
 // (unix ms), for identity kinds: commands call it before they sign, so a
 // proof the fold would refuse is never stored. Other kinds return nil.
@@ -340,13 +356,8 @@ func (s *State) CheckBody(author common.Address, body Body, t int64) error {
 	}
 	switch b := body.(type) {
 	case *ProofAdd:
-		c, err := s.checkProof(m, b, author, t)
-		if err != nil {
-			return err
-		}
-		if other := s.boundElsewhere(c.Fingerprint, m.Handle); other != "" {
-			return fmt.Errorf("key %s is already bound to %s: one proof key proves one member", c.Fingerprint, other)
-		}
+		_, err := s.checkProofAdd(m, author, b, t)
+		return err
 	case *KeyRotate:
 		if err := s.freshKey(b.New); err != nil {
 			return err
@@ -355,15 +366,8 @@ func (s *State) CheckBody(author common.Address, body Body, t int64) error {
 	case *MemberChange:
 		return s.checkChange(b, t)
 	case *ProofRevoke:
-		p, ok := s.readIdent().Proofs[b.Proof]
-		switch {
-		case !ok:
-			return fmt.Errorf("proof %s not found (tminus proof list shows ids)", b.Proof.Short())
-		case p.Member != m.Handle:
-			return fmt.Errorf("proof %s is %s's: only its member revokes it", b.Proof.Short(), p.Member)
-		case p.Revoked:
-			return fmt.Errorf("proof %s is already revoked", b.Proof.Short())
-		}
+		_, err := s.revocable(m.Handle, b.Proof)
+		return err
 	}
 	return nil
 }

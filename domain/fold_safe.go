@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -72,14 +73,7 @@ type Anchor struct {
 }
 
 // IsOwner reports whether a is one of the owners recorded at propose time.
-func (p *SafeProposal) IsOwner(a common.Address) bool {
-	for _, o := range p.Owners {
-		if o == a {
-			return true
-		}
-	}
-	return false
-}
+func (p *SafeProposal) IsOwner(a common.Address) bool { return slices.Contains(p.Owners, a) }
 
 // Signed reports whether owner already has a signature on the proposal.
 func (p *SafeProposal) Signed(owner common.Address) bool {
@@ -238,10 +232,8 @@ func (s *State) describeOnChain(e *Event, body Body) []string {
 			return nil
 		}
 		n := len(p.Signatures)
-		for i, sg := range p.Signatures {
-			if sg.Event == e.ID {
-				n = i + 1
-			}
+		if i := slices.IndexFunc(p.Signatures, func(sg SafeSignature) bool { return sg.Event == e.ID }); i >= 0 {
+			n = i + 1
 		}
 		return []string{fmt.Sprintf("owner %s signed Safe tx %s (%d/%d)", b.Owner.Hex(), p.Runbook, n, p.Threshold)}
 	case *SafeExec:

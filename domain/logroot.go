@@ -111,7 +111,6 @@ func CheckAnchor(events []*Event, rec *AnchorRecord) (AnchorCheck, error) {
 	for _, h := range rec.Heads {
 		heads[h.Author] = h
 	}
-	found := map[common.Address]bool{}
 	seqs := map[common.Address]map[uint64]bool{}
 	var covered []*Event
 	for _, e := range events {
@@ -119,12 +118,9 @@ func CheckAnchor(events []*Event, rec *AnchorRecord) (AnchorCheck, error) {
 		if !ok || e.Seq > h.Seq {
 			continue
 		}
-		if e.Seq == h.Seq {
-			if e.ID != h.ID {
-				return out, fmt.Errorf("%s seq %d is event %s in the file, the anchor has %s (an edited or forked chain)",
-					e.Author.Hex(), e.Seq, e.ID.Short(), h.ID.Short())
-			}
-			found[e.Author] = true
+		if e.Seq == h.Seq && e.ID != h.ID {
+			return out, fmt.Errorf("%s seq %d is event %s in the file, the anchor has %s (an edited or forked chain)",
+				e.Author.Hex(), e.Seq, e.ID.Short(), h.ID.Short())
 		}
 		if seqs[e.Author] == nil {
 			seqs[e.Author] = map[uint64]bool{}
@@ -136,7 +132,7 @@ func CheckAnchor(events []*Event, rec *AnchorRecord) (AnchorCheck, error) {
 		}
 	}
 	for _, h := range rec.Heads {
-		if !found[h.Author] {
+		if !seqs[h.Author][h.Seq] { // the head itself, its id checked above
 			return out, fmt.Errorf("%s's anchored head (seq %d, event %s) is not in the file (a truncated export?)",
 				h.Author.Hex(), h.Seq, h.ID.Short())
 		}

@@ -13,10 +13,7 @@ func TestMovedNodeIsDialedAtItsNewAddress(t *testing.T) {
 	w := newWorkspace(t, 53, 2)
 	a, b := w.members[0], w.members[1]
 	w.start()
-	ctx, stop := context.WithCancel(context.Background())
-	maintained := make(chan struct{})
-	go func() { defer close(maintained); a.node.Maintain(ctx, 50*time.Millisecond) }()
-	t.Cleanup(func() { stop(); <-maintained })
+	maintain(t, a)
 
 	if err := a.st.AddPeer(context.Background(), b.node.Self()); err != nil {
 		t.Fatal(err)
@@ -24,11 +21,7 @@ func TestMovedNodeIsDialedAtItsNewAddress(t *testing.T) {
 	waitFor(t, 10*time.Second, "b connected at its first address", func() bool { return liveOn(t, a.st, b.node.Self()) })
 
 	b.node.Stop()
-	b.node = NewNode(Config{Key: b.key, ListenAddr: "127.0.0.1:0", Store: b.st, Logger: testLogger(t)})
-	if err := b.node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.node.Stop)
+	restart(t, b, "127.0.0.1:0")
 	moved := b.node.Self()
 	if err := a.st.AddPeer(context.Background(), moved); err != nil {
 		t.Fatal(err)

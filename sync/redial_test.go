@@ -15,20 +15,32 @@ func TestMaintainRedialsAPeerThatCameBack(t *testing.T) {
 	w := newWorkspace(t, 61, 2)
 	a, b := w.members[0], w.members[1]
 	w.start()
-	ctx, stop := context.WithCancel(context.Background())
-	maintained := make(chan struct{})
-	go func() { defer close(maintained); a.node.Maintain(ctx, 50*time.Millisecond) }()
-	t.Cleanup(func() { stop(); <-maintained })
+	maintain(t, a)
 	a.st.AddPeer(context.Background(), b.node.Self())
 	waitFor(t, 30*time.Second, "b connected to a", func() bool { return liveOn(t, a.st, b.node.Self()) })
 
 	addr := b.node.srv.ListenAddr
 	b.node.Stop()
 	waitFor(t, 10*time.Second, "a saw b go", func() bool { return len(a.node.Connected()) == 0 })
-	b.node = NewNode(Config{Key: b.key, ListenAddr: addr, Store: b.st, Logger: testLogger(t)})
-	if err := b.node.Start(); err != nil {
+	restart(t, b, addr)
+	waitFor(t, 20*time.Second, "a redialed b", func() bool { return len(a.node.Connected()) == 1 })
+}
+
+// maintain runs m's Maintain every 50 ms until the test's Cleanup.
+func maintain(t *testing.T, m *member) {
+	ctx, stop := context.WithCancel(context.Background())
+	maintained := make(chan struct{})
+	go func() { defer close(maintained); m.node.Maintain(ctx, 50*time.Millisecond) }()
+	t.Cleanup(func() { stop(); <-maintained })
+}
+
+// restart gives m a new node on addr ("127.0.0.1:0" for a new port), stopped
+// at the test's Cleanup; the caller has stopped the old one.
+func restart(t *testing.T, m *member, addr string) {
+	t.Helper()
+	m.node = NewNode(Config{Key: m.key, ListenAddr: addr, Store: m.st, Logger: testLogger(t)})
+	if err := m.node.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(b.node.Stop)
-	waitFor(t, 20*time.Second, "a redialed b", func() bool { return len(a.node.Connected()) == 1 })
+	t.Cleanup(m.node.Stop)
 }

@@ -151,3 +151,28 @@ func (m *Model) alertSummary() string {
 	}
 	return s
 }
+
+// anchorAge is the header's "anchored 12m ago" for the newest anchor.record; "" for none.
+func (m *Model) anchorAge() string {
+	a := m.ctx.Live.State.Anchor
+	if a == nil {
+		return ""
+	}
+	return "anchored " + ago(a.At, m.ctx.Live.nowMS())
+}
+
+// ago is a coarse age: 40s, 12m, 3h, 2d.
+func ago(at, now int64) string {
+	s := (now - at) / 1000
+	switch {
+	case s < 0:
+		return "just now"
+	case s < 60:
+		return itoa(int(s)) + "s ago"
+	case s < 3600:
+		return itoa(int(s/60)) + "m ago"
+	case s < 48*3600:
+		return itoa(int(s/3600)) + "h ago"
+	}
+	return itoa(int(s/86400)) + "d ago"
+}

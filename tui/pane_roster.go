@@ -216,45 +216,45 @@ func (p *rosterPane) warning(r rosterRow) string {
 // details are the selected member's lines: who, then each proof with its status.
 func (p *rosterPane) details(r rosterRow) []string {
 	st, now := p.Live.State, p.Live.nowMS()
-	head := " " + clean(r.m.Handle) + " · " + clean(strings.Join(r.m.Roles, ", ")) + " · proofs " + itoa(r.count) +
-		" (the tminus key and each kind with a valid proof)"
+	head := " " + clean(r.m.Handle) + " · " + clean(strings.Join(r.m.Roles, ", ")) + " · proofs " + itoa(r.count)
 	if r.min > 1 {
-		head = " " + clean(r.m.Handle) + " · " + clean(strings.Join(r.m.Roles, ", ")) + " · proofs " + itoa(r.count) +
-			" of " + itoa(r.min) + " that " + r.minRole + " needs"
+		head += " of " + itoa(r.min) + " that " + r.minRole + " needs"
+	} else {
+		head += " (the tminus key and each kind with a valid proof)"
 	}
 	out := []string{head}
 	if len(r.proofs) == 0 {
 		return append(out, "   no identity proofs: tminus proof add")
 	}
 	for _, pr := range r.proofs {
-		status := st.ProofStatus(pr, now)
-		until := pr.ValidUntil()
 		// The warning leads: a narrow pane cuts the line's end, not the news.
-		var what string
-		switch status {
-		case domain.ProofValid:
-			switch {
-			case until == 0:
-				what = "valid"
-			case until-now <= expiringWithin.Milliseconds():
-				what = "EXPIRES " + inDays(until, now) + " (" + p.date(until) + ")"
-			default:
-				what = "valid to " + p.date(until)
-			}
-		case domain.ProofExpired:
-			what = "EXPIRED " + p.date(until)
-		case domain.ProofNotYetValid:
-			what = "not yet valid"
-		case domain.ProofRevoked:
-			what = "revoked"
-		case domain.ProofUntrustedCA:
-			what = "CA not trusted"
-		default:
-			what = status
-		}
+		what := p.proofState(st.ProofStatus(pr, now), pr.ValidUntil(), now)
 		out = append(out, "   "+fit(pr.Kind, 9)+" "+fit(shortFingerprint(pr.Fingerprint), 17)+" "+what)
 	}
 	return out
+}
+
+// proofState is a proof's status in words, with the date it ends when it has one.
+func (p *rosterPane) proofState(status string, until, now int64) string {
+	switch status {
+	case domain.ProofValid:
+		switch {
+		case until == 0:
+			return "valid"
+		case until-now <= expiringWithin.Milliseconds():
+			return "EXPIRES " + inDays(until, now) + " (" + p.date(until) + ")"
+		}
+		return "valid to " + p.date(until)
+	case domain.ProofExpired:
+		return "EXPIRED " + p.date(until)
+	case domain.ProofNotYetValid:
+		return "not yet valid"
+	case domain.ProofRevoked:
+		return "revoked"
+	case domain.ProofUntrustedCA:
+		return "CA not trusted"
+	}
+	return status
 }
 
 func (p *rosterPane) date(ms int64) string {

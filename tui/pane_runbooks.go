@@ -139,13 +139,7 @@ func (p *runbooksPane) rebuild() {
 		}
 	}
 	// Proposals still waiting (for approvals or their run) first, newest first.
-	sort.SliceStable(p.props, func(i, j int) bool {
-		a, b := p.props[i], p.props[j]
-		if (a.Exec == nil) != (b.Exec == nil) {
-			return a.Exec == nil
-		}
-		return a.At > b.At
-	})
+	waitingFirst(p.props, func(pr *domain.Proposal) (bool, int64) { return pr.Exec == nil, pr.At })
 	p.rows = append(p.rows[:0], p.Live.Runbooks...)
 	sort.SliceStable(p.rows, func(i, j int) bool {
 		a, b := p.rows[i], p.rows[j]
@@ -161,6 +155,18 @@ func (p *runbooksPane) rebuild() {
 	p.cur.setHeight(p.Height - p.detailHeight() - p.captions())
 	p.cur.follow(len(p.safes)+len(p.props)+len(p.rows), func(i int) bool { return p.itemKey(i) == p.sel })
 	p.remember()
+}
+
+// waitingFirst sorts xs, stably, waiting ones before the rest and newest first within each.
+func waitingFirst[T any](xs []T, of func(T) (waiting bool, at int64)) {
+	sort.SliceStable(xs, func(i, j int) bool {
+		wi, ai := of(xs[i])
+		wj, aj := of(xs[j])
+		if wi != wj {
+			return wi
+		}
+		return ai > aj
+	})
 }
 
 func (p *runbooksPane) itemKey(i int) string {

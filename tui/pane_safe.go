@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -26,13 +25,7 @@ func (p *runbooksPane) rebuildSafes(inc *domain.Incident) {
 			p.safes = append(p.safes, sp)
 		}
 	}
-	sort.SliceStable(p.safes, func(i, j int) bool {
-		a, b := p.safes[i], p.safes[j]
-		if (a.Exec == nil) != (b.Exec == nil) {
-			return a.Exec == nil
-		}
-		return a.At > b.At
-	})
+	waitingFirst(p.safes, func(sp *domain.SafeProposal) (bool, int64) { return sp.Exec == nil, sp.At })
 }
 
 // selectedSafe is the selected Safe proposal; nil on any other row.
@@ -170,29 +163,4 @@ func elide(h string, w int) string {
 	}
 	keep := (w - 1) / 2
 	return h[:keep] + "…" + h[len(h)-keep:]
-}
-
-// anchorAge is the header's "anchored 12m ago" for the newest anchor.record; "" for none.
-func (m *Model) anchorAge() string {
-	a := m.ctx.Live.State.Anchor
-	if a == nil {
-		return ""
-	}
-	return "anchored " + ago(a.At, m.ctx.Live.nowMS())
-}
-
-// ago is a coarse age: 40s, 12m, 3h, 2d.
-func ago(at, now int64) string {
-	s := (now - at) / 1000
-	switch {
-	case s < 0:
-		return "just now"
-	case s < 60:
-		return itoa(int(s)) + "s ago"
-	case s < 3600:
-		return itoa(int(s/60)) + "m ago"
-	case s < 48*3600:
-		return itoa(int(s/3600)) + "h ago"
-	}
-	return itoa(int(s/86400)) + "d ago"
 }

@@ -68,8 +68,7 @@ func (a *app) keyRotateCmd() *cobra.Command {
 // serve or cockpit writing this home would go on signing with it (and its
 // events would not count), and an agent would keep offering it.
 func keyInUse(h *workspace.Home) error {
-	if c, err := agent.Dial(h.NodeSock()); err == nil {
-		c.Close()
+	if nodeServing(h) {
 		return fmt.Errorf("a tminus serve or cockpit writes this home (%s) with the old key: stop it, run tminus key rotate, then start it again", h.NodeSock())
 	}
 	path, explicit := h.AgentSock()
@@ -141,16 +140,7 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 		return a.switchKey(old, newKey, r.Event, o.json)
 	}
 	if o.printStatement {
-		pub, err := readCapped(o.away.publicKey, "public key", proof.MaxKey)
-		if err != nil {
-			return err
-		}
-		stmt, err := a.statement(ctx, o.kind, pub, newAddr, o.expires)
-		if err != nil {
-			return err
-		}
-		_, err = a.stdout.Write(stmt.Marshal())
-		return err
+		return a.printStatement(ctx, o.kind, o.away.publicKey, newAddr, o.expires)
 	}
 	var end *domain.ProofAdd
 	if o.away.given() {

@@ -170,12 +170,21 @@ func (a *app) rosterChange(ctx context.Context, p *domain.MemberPropose, asJSON 
 	if err != nil {
 		return err
 	}
+	return a.reportRosterProposal(ctx, ev, asJSON, nil)
+}
+
+// reportRosterProposal prints a roster proposal just written: whether it
+// applied, and its approvals against the quorum.
+func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON bool, extra map[string]any) error {
 	s, err := a.state(ctx)
 	if err != nil {
 		return err
 	}
+	if extra == nil {
+		extra = map[string]any{}
+	}
 	rp := s.Roster[ev.ID]
-	extra := map[string]any{"applied": rp != nil && rp.Applied, "approvals": 0, "quorum": s.RosterQuorum()}
+	extra["applied"], extra["approvals"], extra["quorum"] = rp != nil && rp.Applied, 0, s.RosterQuorum()
 	if rp != nil {
 		extra["approvals"] = len(rp.Approvals)
 	}

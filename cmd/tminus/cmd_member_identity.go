@@ -29,16 +29,7 @@ func (a *app) changeRoster(ctx context.Context, b *domain.MemberChange, asJSON b
 	if err != nil {
 		return err
 	}
-	s, err := a.state(ctx)
-	if err != nil {
-		return err
-	}
-	rp := s.Roster[ev.ID]
-	extra := map[string]any{"applied": rp != nil && rp.Applied, "approvals": 0, "quorum": s.RosterQuorum(), "change": b.Describe()}
-	if rp != nil {
-		extra["approvals"] = len(rp.Approvals)
-	}
-	return a.created(asJSON, ev.ID.String(), extra)
+	return a.reportRosterProposal(ctx, ev, asJSON, map[string]any{"change": b.Describe()})
 }
 
 func (a *app) memberCACmd() *cobra.Command {

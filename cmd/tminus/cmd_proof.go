@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,11 +33,19 @@ func (o *statementOpts) flags(c *cobra.Command) {
 	c.Flags().StringVar(&o.expires, "expires", "", "when the proof lapses: a duration (4380h) or an RFC 3339 time (default 183 days: review proofs every six months)")
 }
 
+// checkKind refuses a proof kind tminus does not know, as a usage error.
+func checkKind(kind string) error {
+	if !slices.Contains(proof.Kinds, kind) {
+		return usageError{fmt.Errorf("proof kind %q: want one of %s", kind, strings.Join(proof.Kinds, ", "))}
+	}
+	return nil
+}
+
 // statement builds the statement for kind and publicKey naming member, in
 // this home's workspace, issued now.
 func (a *app) statement(ctx context.Context, kind string, publicKey []byte, member common.Address, expires string) (proof.Statement, error) {
-	if !slices.Contains(proof.Kinds, kind) {
-		return proof.Statement{}, usageError{fmt.Errorf("proof kind %q: want one of %s", kind, strings.Join(proof.Kinds, ", "))}
+	if err := checkKind(kind); err != nil {
+		return proof.Statement{}, err
 	}
 	fp, err := proof.Fingerprint(kind, publicKey)
 	if err != nil {
@@ -64,6 +72,21 @@ func (a *app) statement(ctx context.Context, kind string, publicKey []byte, memb
 	return proof.Statement{Workspace: st.Workspace().String(), Member: member, Kind: kind, Fingerprint: fp, IssuedAt: now, Expires: until}, nil
 }
 
+// printStatement writes the statement for the key in pubPath, for a
+// second key to sign elsewhere.
+func (a *app) printStatement(ctx context.Context, kind, pubPath string, member common.Address, expires string) error {
+	pub, err := readCapped(pubPath, "public key", proof.MaxKey)
+	if err != nil {
+		return err
+	}
+	st, err := a.statement(ctx, kind, pub, member, expires)
+	if err != nil {
+		return err
+	}
+	_, err = a.stdout.Write(st.Marshal())
+	return err
+}
+
 func (a *app) proofStatementCmd() *cobra.Command {
 	var o statementOpts
 	c := &cobra.Command{
@@ -71,10 +94,6 @@ func (a *app) proofStatementCmd() *cobra.Command {
 		Short: "Print the exact bytes a second key signs (ssh-keygen -Y sign -n tminus, gpg --detach-sign)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pub, err := readCapped(o.publicKey, "public key", proof.MaxKey)
-			if err != nil {
-				return err
-			}
 			member, err := a.home.Address()
 			if err != nil {
 				return err
@@ -85,12 +104,7 @@ func (a *app) proofStatementCmd() *cobra.Command {
 				}
 				member = common.HexToAddress(o.member)
 			}
-			st, err := a.statement(cmd.Context(), o.kind, pub, member, o.expires)
-			if err != nil {
-				return err
-			}
-			_, err = a.stdout.Write(st.Marshal())
-			return err
+			return a.printStatement(cmd.Context(), o.kind, o.publicKey, member, o.expires)
 		},
 	}
 	c.Flags().StringVar(&o.kind, "kind", "", "ssh, ssh-cert or openpgp")
@@ -180,8 +194,8 @@ func (a *app) proofAddCmd() *cobra.Command {
 		Args:  exactArgs(1, "the proof kind: "+kindHelp),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := args[0]
-			if !slices.Contains(proof.Kinds, kind) {
-				return usageError{fmt.Errorf("proof kind %q: want one of %s", kind, strings.Join(proof.Kinds, ", "))}
+			if err := checkKind(kind); err != nil {
+				return err
 			}
 			me, err := a.home.Address()
 			if err != nil {
@@ -291,10 +305,7 @@ func (a *app) proofListCmd() *cobra.Command {
 				}
 				handles = []string{m.Handle}
 			} else {
-				for h := range s.Members {
-					handles = append(handles, h)
-				}
-				sort.Strings(handles)
+				handles = slices.Sorted(maps.Keys(s.Members))
 			}
 			now := time.Now().UnixMilli()
 			out := []proofView{}

@@ -17,6 +17,7 @@ import (
 	"github.com/tminus-ir/tminus/onchain"
 	"github.com/tminus-ir/tminus/runbooks"
 	"github.com/tminus-ir/tminus/store"
+	"github.com/tminus-ir/tminus/workspace"
 )
 
 func init() {
@@ -129,18 +130,7 @@ func (a *app) writable(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	addr, err := a.home.Address()
-	if err != nil {
-		return err
-	}
-	m := s.MemberByKey(addr)
-	switch {
-	case m == nil || !m.Active:
-		return fmt.Errorf("%s is not a member of this workspace (a member adds you with tminus member add)", addr.Hex())
-	case !m.CanWrite():
-		return fmt.Errorf("%s is an observer: observers cannot change anything", m.Handle)
-	}
-	return nil
+	return precheck(a, s, nil) // the member checks only: no body yet
 }
 
 // safeProposal resolves an id prefix to a folded Safe proposal.
@@ -201,37 +191,9 @@ func (a *app) safeSign(ctx context.Context, o safeSignOptions) error {
 	if err := runbooks.CheckSafeProposal(lib, p); err != nil {
 		return fmt.Errorf("not signing: %w", err)
 	}
-	var owner common.Address
-	var sig []byte
-	if o.signature != "" {
-		if sig, err = hexutil.Decode(o.signature); err != nil {
-			return usageError{fmt.Errorf("--signature: %v (want 0x and 130 hex digits)", err)}
-		}
-		if owner, err = safe.Recover(p.SafeTxHash, sig); err != nil {
-			return err
-		}
-		if !p.IsOwner(owner) {
-			return fmt.Errorf("%w: the signature recovers to %s, not an owner of Safe %s for safeTxHash %s (signed over another transaction?); nothing recorded",
-				onchain.ErrNotOwner, owner.Hex(), p.Tx.Safe.Hex(), p.SafeTxHash.Hex())
-		}
-	} else {
-		if owner, err = store.KeyAddress(o.ownerKey); err != nil {
-			return err
-		}
-		// Refused before the passphrase is asked: a non-owner key is the wrong file.
-		if !p.IsOwner(owner) {
-			return fmt.Errorf("%w: %s (%s) is not an owner of Safe %s; nothing recorded", onchain.ErrNotOwner, owner.Hex(), o.ownerKey, p.Tx.Safe.Hex())
-		}
-		if err := a.readyToRecord(ctx, o.ownerKey); err != nil {
-			return err
-		}
-		key, err := a.unlock(o.ownerKey)
-		if err != nil {
-			return err
-		}
-		if sig, err = safe.Sign(key, p.SafeTxHash); err != nil {
-			return err
-		}
+	owner, sig, err := a.ownerSignature(ctx, p, o)
+	if err != nil {
+		return err
 	}
 	if p.Signed(owner) {
 		return fmt.Errorf("owner %s already signed safe proposal %s", owner.Hex(), p.ID.Short())
@@ -251,13 +213,53 @@ func (a *app) safeSign(ctx context.Context, o safeSignOptions) error {
 		"threshold": fmt.Sprint(p.Threshold)})
 }
 
+// ownerSignature is an owner's signature of p's safeTxHash: the one given
+// with --signature, recovered to its owner, or one made here with the
+// --owner-key keystore.
+func (a *app) ownerSignature(ctx context.Context, p *domain.SafeProposal, o safeSignOptions) (common.Address, []byte, error) {
+	if o.signature != "" {
+		sig, err := hexutil.Decode(o.signature)
+		if err != nil {
+			return common.Address{}, nil, usageError{fmt.Errorf("--signature: %v (want 0x and 130 hex digits)", err)}
+		}
+		owner, err := safe.Recover(p.SafeTxHash, sig)
+		if err != nil {
+			return common.Address{}, nil, err
+		}
+		if !p.IsOwner(owner) {
+			return common.Address{}, nil, fmt.Errorf("%w: the signature recovers to %s, not an owner of Safe %s for safeTxHash %s (signed over another transaction?); nothing recorded",
+				onchain.ErrNotOwner, owner.Hex(), p.Tx.Safe.Hex(), p.SafeTxHash.Hex())
+		}
+		return owner, sig, nil
+	}
+	owner, err := store.KeyAddress(o.ownerKey)
+	if err != nil {
+		return common.Address{}, nil, err
+	}
+	// Refused before the passphrase is asked: a non-owner key is the wrong file.
+	if !p.IsOwner(owner) {
+		return common.Address{}, nil, fmt.Errorf("%w: %s (%s) is not an owner of Safe %s; nothing recorded", onchain.ErrNotOwner, owner.Hex(), o.ownerKey, p.Tx.Safe.Hex())
+	}
+	if err := a.readyToRecord(ctx, o.ownerKey); err != nil {
+		return common.Address{}, nil, err
+	}
+	key, err := a.unlock(o.ownerKey)
+	if err != nil {
+		return common.Address{}, nil, err
+	}
+	sig, err := safe.Sign(key, p.SafeTxHash)
+	if err != nil {
+		return common.Address{}, nil, err
+	}
+	return owner, sig, nil
+}
+
 // readyToRecord opens this home's own signer before a second keystore is
 // unlocked with the same passphrase: without an agent, one TMINUS_PASSPHRASE
 // cannot open both, and the member key failing after a transaction was sent
 // would leave it on chain and unrecorded. A serving node signs for itself.
 func (a *app) readyToRecord(ctx context.Context, keystore string) error {
-	if c, err := agent.Dial(a.home.NodeSock()); err == nil {
-		c.Close()
+	if nodeServing(a.home) {
 		return nil
 	}
 	if _, err := a.home.Signer(ctx); err != nil {
@@ -265,6 +267,16 @@ func (a *app) readyToRecord(ctx context.Context, keystore string) error {
 			"hold your key in an agent first (eval \"$(tminus agent)\"), then give %s's passphrase; nothing sent or recorded", err, keystore, keystore)
 	}
 	return nil
+}
+
+// nodeServing reports whether a serve or cockpit answers on h's node socket.
+func nodeServing(h *workspace.Home) bool {
+	c, err := agent.Dial(h.NodeSock())
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // unlock decrypts a keystore file with the passphrase read as for this

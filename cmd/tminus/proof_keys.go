@@ -106,10 +106,12 @@ func sshPassphrase(path string) ([]byte, error) {
 		return []byte(p), nil
 	}
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err == nil {
+		defer tty.Close()
+	}
 	if err != nil || !term.IsTerminal(int(tty.Fd())) {
 		return nil, fmt.Errorf("%s is passphrase-protected: set %s, run in a terminal, or load it into ssh-agent and use --agent", path, SSHPassphraseEnv)
 	}
-	defer tty.Close()
 	fmt.Fprint(tty, "Passphrase for "+path+": ")
 	p, err := term.ReadPassword(int(tty.Fd()))
 	fmt.Fprintln(tty)

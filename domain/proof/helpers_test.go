@@ -119,3 +119,39 @@ func flip(b []byte, i int) []byte {
 	out[i] ^= 0x01
 	return out
 }
+
+// editCase edits a good proof into one Check must refuse, with want (nil:
+// any error).
+type editCase struct {
+	name string
+	edit func(p *Proof)
+	want error
+}
+
+// checkEdits checks that good verifies at t0 and that every case's edit of
+// it is refused at t0, returning nothing.
+func checkEdits(t *testing.T, good Proof, cases []editCase) {
+	t.Helper()
+	if _, err := Check(good, t0); err != nil {
+		t.Fatalf("good proof refused: %v", err)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := good
+			c.edit(&p)
+			got, err := Check(p, t0)
+			if c.want == nil {
+				// A flipped key byte lands anywhere: the key no longer reads,
+				// or it is another key. Either way, refused.
+				if err == nil {
+					t.Fatal("accepted")
+				}
+			} else {
+				wantErr(t, err, c.want)
+			}
+			if got.Fingerprint != "" {
+				t.Fatalf("a refused proof still returned %+v", got)
+			}
+		})
+	}
+}

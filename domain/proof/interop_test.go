@@ -82,83 +82,85 @@ var interopKeyTypes = []struct {
 	{"rsa", []string{"-t", "rsa", "-b", "2048"}, ssh.KeyAlgoRSASHA512},
 }
 
-// A signature from `ssh-keygen -Y sign -n tminus` is accepted by Check.
-func TestInteropSSHKeygenSignAccepted(t *testing.T) {
+// eachInteropKey runs f as a subtest per key type, on a fresh ssh-keygen key
+// in its own directory: key is the private key's path, pub the public key
+// line, alg the signature algorithm Check should report.
+func eachInteropKey(t *testing.T, f func(t *testing.T, alg, dir, key string, pub []byte)) {
 	needTool(t, "ssh-keygen")
 	for _, kt := range interopKeyTypes {
 		t.Run(kt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			key := sshKeygen(t, dir, "id_"+kt.name, kt.args...)
-			pub := readFile(t, key+".pub")
-			fp, err := Fingerprint(KindSSH, pub)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out := run(t, dir, nil, nil, "ssh-keygen", "-l", "-E", "sha256", "-f", key+".pub"); !bytes.Contains(out, []byte(fp)) {
-				t.Fatalf("our fingerprint %s is not ssh-keygen's: %s", fp, out)
-			}
-			st := nowStatement(t, KindSSH, pub)
-			stPath := filepath.Join(dir, "statement")
-			os.WriteFile(stPath, st, 0o600)
-			run(t, dir, nil, nil, "ssh-keygen", "-Y", "sign", "-f", key, "-n", Namespace, stPath)
-			p := Proof{Kind: KindSSH, PublicKey: pub, Statement: st, Signature: readFile(t, stPath+".sig")}
-			c, err := Check(p, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.Algorithm != kt.alg {
-				t.Fatalf("algorithm %s, want %s", c.Algorithm, kt.alg)
-			}
-			// ssh-keygen's signature under another namespace is refused.
-			os.Remove(stPath + ".sig")
-			run(t, dir, nil, nil, "ssh-keygen", "-Y", "sign", "-f", key, "-n", "git", stPath)
-			p.Signature = readFile(t, stPath+".sig")
-			_, err = Check(p, time.Now())
-			wantErr(t, err, ErrNamespace)
+			f(t, kt.alg, dir, key, readFile(t, key+".pub"))
 		})
 	}
+}
+
+// A signature from `ssh-keygen -Y sign -n tminus` is accepted by Check.
+func TestInteropSSHKeygenSignAccepted(t *testing.T) {
+	eachInteropKey(t, func(t *testing.T, alg, dir, key string, pub []byte) {
+		fp, err := Fingerprint(KindSSH, pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out := run(t, dir, nil, nil, "ssh-keygen", "-l", "-E", "sha256", "-f", key+".pub"); !bytes.Contains(out, []byte(fp)) {
+			t.Fatalf("our fingerprint %s is not ssh-keygen's: %s", fp, out)
+		}
+		st := nowStatement(t, KindSSH, pub)
+		stPath := filepath.Join(dir, "statement")
+		os.WriteFile(stPath, st, 0o600)
+		run(t, dir, nil, nil, "ssh-keygen", "-Y", "sign", "-f", key, "-n", Namespace, stPath)
+		p := Proof{Kind: KindSSH, PublicKey: pub, Statement: st, Signature: readFile(t, stPath+".sig")}
+		c, err := Check(p, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Algorithm != alg {
+			t.Fatalf("algorithm %s, want %s", c.Algorithm, alg)
+		}
+		// ssh-keygen's signature under another namespace is refused.
+		os.Remove(stPath + ".sig")
+		run(t, dir, nil, nil, "ssh-keygen", "-Y", "sign", "-f", key, "-n", "git", stPath)
+		p.Signature = readFile(t, stPath+".sig")
+		_, err = Check(p, time.Now())
+		wantErr(t, err, ErrNamespace)
+	})
 }
 
 // SignSSH's output, with AllowedSigner's line, is accepted by
 // `ssh-keygen -Y verify`, and valid-before is honoured.
 func TestInteropSSHKeygenVerifiesSignSSH(t *testing.T) {
-	needTool(t, "ssh-keygen")
-	for _, kt := range interopKeyTypes {
-		t.Run(kt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			key := sshKeygen(t, dir, "id_"+kt.name, kt.args...)
-			pub := readFile(t, key+".pub")
-			signer, err := ssh.ParsePrivateKey(readFile(t, key))
+	eachInteropKey(t, func(t *testing.T, _, dir, key string, pub []byte) {
+		signer, err := ssh.ParsePrivateKey(readFile(t, key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := nowStatement(t, KindSSH, pub)
+		sig, err := SignSSH(signer, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigPath := filepath.Join(dir, "statement.sig")
+		os.WriteFile(sigPath, sig, 0o600)
+		verify := func(validBefore time.Time) ([]byte, error) {
+			line, err := AllowedSigner("alice@ws1", pub, validBefore)
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := nowStatement(t, KindSSH, pub)
-			sig, err := SignSSH(signer, st)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sigPath := filepath.Join(dir, "statement.sig")
-			os.WriteFile(sigPath, sig, 0o600)
-			verify := func(validBefore time.Time) ([]byte, error) {
-				line, err := AllowedSigner("alice@ws1", pub, validBefore)
-				if err != nil {
-					t.Fatal(err)
-				}
-				signers := filepath.Join(dir, "allowed_signers")
-				os.WriteFile(signers, []byte(line+"\n"), 0o600)
-				return tryRun(dir, nil, st, "ssh-keygen", "-Y", "verify", "-f", signers, "-I", "alice@ws1", "-n", Namespace, "-s", sigPath)
-			}
-			if out, err := verify(time.Now().Add(time.Hour)); err != nil {
-				t.Fatalf("ssh-keygen -Y verify refused SignSSH's signature: %v\n%s", err, out)
-			}
-			if out, err := verify(time.Time{}); err != nil {
-				t.Fatalf("without valid-before: %v\n%s", err, out)
-			}
-			if out, err := verify(time.Now().Add(-time.Hour)); err == nil {
-				t.Fatalf("ssh-keygen accepted a key past its valid-before: %s", out)
-			}
-		})
-	}
+			signers := filepath.Join(dir, "allowed_signers")
+			os.WriteFile(signers, []byte(line+"\n"), 0o600)
+			return tryRun(dir, nil, st, "ssh-keygen", "-Y", "verify", "-f", signers, "-I", "alice@ws1", "-n", Namespace, "-s", sigPath)
+		}
+		if out, err := verify(time.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("ssh-keygen -Y verify refused SignSSH's signature: %v\n%s", err, out)
+		}
+		if out, err := verify(time.Time{}); err != nil {
+			t.Fatalf("without valid-before: %v\n%s", err, out)
+		}
+		if out, err := verify(time.Now().Add(-time.Hour)); err == nil {
+			t.Fatalf("ssh-keygen accepted a key past its valid-before: %s", out)
+		}
+	})
 }
 
 // A certificate from `ssh-keygen -s CA -I alice -n alice -V +52w`: Check

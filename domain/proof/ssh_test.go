@@ -88,11 +88,7 @@ func TestCheckSSHRefuses(t *testing.T) {
 	})
 	weakRSA := newSSHKey(t, "rsa-1024")
 
-	cases := []struct {
-		name string
-		edit func(p *Proof)
-		want error
-	}{
+	cases := []editCase{
 		{"signature by another key", func(p *Proof) { p.Signature = otherProof.Signature }, ErrSignature},
 		{"key and statement of another member's key", func(p *Proof) { p.PublicKey = other.line }, ErrKeyMismatch},
 		{"flipped byte in statement", func(p *Proof) {
@@ -137,20 +133,7 @@ func TestCheckSSHRefuses(t *testing.T) {
 			p.PublicKey = cert
 		}, ErrUnsupported},
 	}
-	if _, err := Check(good, t0); err != nil {
-		t.Fatalf("good proof refused: %v", err)
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := good
-			c.edit(&p)
-			got, err := Check(p, t0)
-			wantErr(t, err, c.want)
-			if got.Fingerprint != "" {
-				t.Fatalf("a refused proof still returned %+v", got)
-			}
-		})
-	}
+	checkEdits(t, good, cases)
 }
 
 // newCert certifies k with a fresh CA and returns the CA's key line and the

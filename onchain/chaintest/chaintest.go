@@ -81,9 +81,9 @@ func New(tb testing.TB, opts Options) *Chain {
 	alloc[crypto.PubkeyToAddress(c.Funder.PublicKey)] = types.Account{Balance: Fund}
 	for range opts.Owners {
 		k := newKey(tb)
-		c.OwnerKeys = append(c.OwnerKeys, k)
-		c.Owners = append(c.Owners, crypto.PubkeyToAddress(k.PublicKey))
-		alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: Fund}
+		a := crypto.PubkeyToAddress(k.PublicKey)
+		c.OwnerKeys, c.Owners = append(c.OwnerKeys, k), append(c.Owners, a)
+		alloc[a] = types.Account{Balance: Fund}
 	}
 	sim, rpc, err := start(alloc, opts.HTTP)
 	if err != nil {
