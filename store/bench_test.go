@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -159,11 +158,11 @@ func benchIngest(b *testing.B, batch int) {
 		// at once: on this VM two vCPUs recovering together have done
 		// anywhere from 1.2x to 1.8x one alone.
 		rate, parallel := domaintest.RecoverRate(1, 5), domaintest.RecoverRate(runtime.GOMAXPROCS(0), 3)
-		c0, t0 := cpuTime(), time.Now()
+		c0, t0 := domaintest.CPUTime(), time.Now()
 		b.StartTimer()
 		ingestBatches(b, s, raws, batch)
 		b.StopTimer()
-		el, cpu := time.Since(t0), cpuTime()-c0
+		el, cpu := time.Since(t0), domaintest.CPUTime()-c0
 		if n := count(b, s); n != benchEvents {
 			b.Fatalf("%d events stored", n)
 		}
@@ -180,16 +179,6 @@ func benchIngest(b *testing.B, batch int) {
 	b.ReportMetric(ratio(pairs[0]), "ratio-min")
 	b.ReportMetric(ratio(pairs[len(pairs)-1]), "ratio-max")
 	b.ReportMetric(med.perSec/med.parallel, "of-parallel-recovery")
-}
-
-// cpuTime is the CPU this process has used (user and system), which is
-// what an import costs whatever else shares the machine.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkFold100k(b *testing.B) {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -297,4 +298,14 @@ func RecoverRate(procs, runs int) float64 {
 		best = max(best, float64(n*procs)/time.Since(t0).Seconds())
 	}
 	return best
+}
+
+// CPUTime is the CPU this process has used (user and system): what an
+// import costs whatever else shares the machine.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
