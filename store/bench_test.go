@@ -181,6 +181,34 @@ func benchIngest(b *testing.B, batch int) {
 	b.ReportMetric(med.perSec/med.parallel, "of-parallel-recovery")
 }
 
+// BenchmarkVerify100k is an import without the store: the 100,000 events
+// decoded, recovered and body-checked on all cores, as Ingest's verifiers
+// do, with nothing written. Its ratio, on the Ecrecover yardstick of
+// BenchmarkIngest100k, is the most any import can score on this machine.
+func BenchmarkVerify100k(b *testing.B) {
+	_, raws := history100k(b)
+	var ratios []float64
+	b.ResetTimer()
+	b.StopTimer()
+	for i := 0; i < max(b.N, 3); i++ {
+		rate := domaintest.RecoverRate(1, 5)
+		t0 := time.Now()
+		b.StartTimer()
+		c := check(bg, len(raws), func(i int) (*domain.Event, error) { return domain.Decode(raws[i]) })
+		for _, r := range c.results {
+			if v := <-r; v.err != nil {
+				b.Fatal(v.err)
+			}
+		}
+		c.cancel()
+		b.StopTimer()
+		ratios = append(ratios, benchEvents/time.Since(t0).Seconds()/(float64(runtime.GOMAXPROCS(0))*rate))
+	}
+	sort.Float64s(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "ratio")
+	b.ReportMetric(ratios[len(ratios)-1], "ratio-max")
+}
+
 func BenchmarkFold100k(b *testing.B) {
 	s := storeWith(b, benchEvents)
 	lowerSnapshots(b, 1<<62)

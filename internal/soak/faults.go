@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/ethereum/go-ethereum/common"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -31,6 +32,7 @@ type plan struct {
 	removedBy  int
 	diskFull   int // writes fail from 72% to 86%
 	killImport int // chosen at the end of part3: a node of its smallest group
+	bulkAt     int // a node of part3's largest group: the archivist's bulk is imported there
 }
 
 func draw(seed int64, nodes int) plan {
@@ -58,6 +60,13 @@ func draw(seed int64, nodes int) plan {
 			if p.killImport < 0 && i != p.removed && i != p.diskFull {
 				p.killImport = i
 			}
+		}
+	}
+	// The bulk goes to the largest other group, so the node to kill has all
+	// of it to pull.
+	for _, g := range bySize {
+		if !slices.Contains(g, p.killImport) {
+			p.bulkAt = g[0]
 		}
 	}
 	return p
@@ -136,18 +145,36 @@ func (r *run) killDuringWrite(ctx context.Context, i int, delay time.Duration) {
 	r.restart(ctx, n, 1500*time.Millisecond)
 }
 
-// killDuringImport kills node i as soon as its store grows after a
-// partition ended: it is storing what the others wrote meanwhile.
-func (r *run) killDuringImport(ctx context.Context, s *spread, i int, before int64) {
+// killDuringImport kills node i while it pulls what the others wrote
+// during the partition: once part of the archivist's bulk chain is stored
+// there and the rest is still to come (another Events message, another
+// round). Without a bulk to watch (its import failed or came late), as
+// soon as the node's store grows.
+func (r *run) killDuringImport(ctx context.Context, s *spread, i, bulkAt int, before int64) {
 	n := r.nodes[i]
+	author := common.HexToAddress(r.archivist.addr)
+	from, to := s.seqOf(ctx, i, author), s.seqOf(ctx, bulkAt, author)
 	deadline := time.Now().Add(45 * time.Second) // devp2p redials a failed peer after 35 s
 	why := "with no import seen within 45s"
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if c := s.count(ctx, i); c > before {
+		if to > from {
+			seq := s.seqOf(ctx, i, author)
+			if seq > from && seq < to {
+				why = fmt.Sprintf("mid-import: %d of the %d bulk events it lacked are stored, the rest in flight", seq-from, to-from)
+				r.mu.Lock()
+				r.midImport++
+				r.mu.Unlock()
+				break
+			}
+			if seq >= to {
+				why = fmt.Sprintf("after its import: the %d bulk events it lacked landed between two looks", to-from)
+				break
+			}
+		} else if c := s.count(ctx, i); c > before {
 			why = fmt.Sprintf("during an import (its store went from %d to %d events)", before, c)
 			break
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 	r.kill(n, why)
 	r.restart(ctx, n, time.Second)

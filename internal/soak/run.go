@@ -85,13 +85,13 @@ func (r *run) soak(ctx context.Context) Result {
 		}},
 		{0.28, func() { r.checkCut(ctx, s, p.part2); r.partition(nil); r.healed("end of the two-way partition") }},
 		{0.32, func() { spawn(func() { r.killDuringWrite(ctx, p.killWrite, p.killDelay) }) }},
-		{0.40, func() { r.partition(p.part3) }},
+		{0.40, func() { r.partition(p.part3); spawn(func() { r.bulk(ctx, p.bulkAt) }) }},
 		{0.60, func() {
 			before := s.count(ctx, p.killImport)
 			r.checkCut(ctx, s, p.part3)
 			r.partition(nil)
 			r.healed("end of the three-way partition")
-			spawn(func() { r.killDuringImport(ctx, s, p.killImport, before) })
+			spawn(func() { r.killDuringImport(ctx, s, p.killImport, p.bulkAt, before) })
 		}},
 		{0.62, func() { stopOne[p.removed]() }},
 		{0.66, func() {
@@ -212,6 +212,7 @@ func (r *run) result(res Result, lost, events int) Result {
 	defer r.mu.Unlock()
 	res.Events, res.WritesAcked, res.WritesLost = events, len(r.acked), lost
 	res.WritesFailed, res.Partitions, res.Kills, res.Garbage = r.failed, r.parts, r.kills, r.garbage
+	res.KillsMidImport = r.midImport
 	res.ConvergeP50, res.ConvergeP99 = converge(r.heals, time.Now())
 	var hwm int64
 	for _, n := range r.nodes {

@@ -37,19 +37,22 @@ type Config struct {
 // acknowledged anywhere before that heal (for the end of the run: until
 // every state hash agrees).
 type Result struct {
-	Nodes        int     `json:"nodes"`
-	Seconds      float64 `json:"seconds"`
-	Seed         int64   `json:"seed"`
-	Events       int     `json:"events"`
-	WritesAcked  int     `json:"writes_acked"`
-	WritesLost   int     `json:"writes_lost"`
-	Partitions   int     `json:"partitions"`
-	Kills        int     `json:"kills"`
-	ConvergeP50  int64   `json:"converge_ms_p50"`
-	ConvergeP99  int64   `json:"converge_ms_p99"`
-	MaxRSSMiB    float64 `json:"max_rss_mib"`
-	WritesFailed int     `json:"writes_failed"` // refused during a fault: not acknowledged, not lost
-	Garbage      int     `json:"garbage"`       // junk connections and junk sessions sent
+	Nodes       int     `json:"nodes"`
+	Seconds     float64 `json:"seconds"`
+	Seed        int64   `json:"seed"`
+	Events      int     `json:"events"`
+	WritesAcked int     `json:"writes_acked"`
+	WritesLost  int     `json:"writes_lost"`
+	Partitions  int     `json:"partitions"`
+	Kills       int     `json:"kills"`
+	// KillsMidImport counts kills that caught a node with part of the
+	// bulk chain stored and the rest still in flight (bulk.go).
+	KillsMidImport int     `json:"kills_mid_import"`
+	ConvergeP50    int64   `json:"converge_ms_p50"`
+	ConvergeP99    int64   `json:"converge_ms_p99"`
+	MaxRSSMiB      float64 `json:"max_rss_mib"`
+	WritesFailed   int     `json:"writes_failed"` // refused during a fault: not acknowledged, not lost
+	Garbage        int     `json:"garbage"`       // junk connections and junk sessions sent
 	// Problems says which node differs and why; empty on success.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -69,24 +72,27 @@ type run struct {
 	logMu sync.Mutex
 	nodes []*node
 	links [][]*link // links[from][to]
-	// spare homes: a member added mid-run, and the member whose key the
-	// harness uses to send garbage sessions
-	newbie, mallory *node
-	incident        string
-	plan            plan
-	start           time.Time
+	// spare homes: a member added mid-run, the member whose key the
+	// harness uses to send garbage sessions, and the member whose long
+	// chain it imports mid-run (bulk.go)
+	newbie, mallory, archivist *node
+	bulkFile, bulkHead         string // the archivist's bundle and its chain's last event
+	incident                   string
+	plan                       plan
+	start                      time.Time
 
-	mu       sync.Mutex
-	acked    []write
-	failed   int
-	parts    int
-	cutAt    time.Time // when the current partition began
-	kills    int
-	garbage  int
-	problems []string
-	heals    []*heal
-	tasks    []string // acknowledged task ids, for task done
-	alerts   []string // acknowledged alert ids, for acks
+	mu        sync.Mutex
+	acked     []write
+	failed    int
+	parts     int
+	cutAt     time.Time // when the current partition began
+	kills     int
+	midImport int // kills while part of a bulk chain was stored and the rest in flight
+	garbage   int
+	problems  []string
+	heals     []*heal
+	tasks     []string // acknowledged task ids, for task done
+	alerts    []string // acknowledged alert ids, for acks
 }
 
 // write is one acknowledged write: the CLI exited 0 and printed its event.
@@ -196,7 +202,7 @@ func (r *run) setup(ctx context.Context) error {
 	// One node signs and judges skew 10 minutes ahead, every process of it.
 	sk := r.nodes[r.plan.skewed]
 	sk.env = append(sk.env, "TMINUS_CLOCK_SKEW=10m")
-	r.newbie, r.mallory = mk(-1, "newbie"), mk(-2, "mallory")
+	r.newbie, r.mallory, r.archivist = mk(-1, "newbie"), mk(-2, "mallory"), mk(-3, "archivist")
 	n0 := r.nodes[0]
 	out, err := r.cli.run(ctx, n0.env, n0.home, "init", "--name", "soak", "--handle", n0.handle, "--roster-quorum", "2", "--light-kdf", "--json")
 	if err != nil {
@@ -207,7 +213,7 @@ func (r *run) setup(ctx context.Context) error {
 	}
 	id0, _, _ := parseIdentity(out)
 	n0.addr = id0.Address
-	for _, n := range append(slices.Clone(r.nodes[1:]), r.newbie, r.mallory) {
+	for _, n := range append(slices.Clone(r.nodes[1:]), r.newbie, r.mallory, r.archivist) {
 		out, err := r.cli.run(ctx, n.env, n.home, "join", "--handle", n.handle, "--light-kdf", "--json")
 		if err != nil {
 			return err
@@ -227,7 +233,7 @@ func (r *run) setup(ctx context.Context) error {
 		return err
 	}
 	var proposals []string
-	for _, n := range append(slices.Clone(r.nodes[2:]), r.mallory) {
+	for _, n := range append(slices.Clone(r.nodes[2:]), r.mallory, r.archivist) {
 		p, err := add(n, "reporter,triage")
 		if err != nil {
 			return err
@@ -257,7 +263,7 @@ func (r *run) setup(ctx context.Context) error {
 	if err := bundle(n1, n0); err != nil {
 		return err
 	}
-	for _, n := range append(slices.Clone(r.nodes[2:]), r.mallory) {
+	for _, n := range append(slices.Clone(r.nodes[2:]), r.mallory, r.archivist) {
 		if err := bundle(n0, n); err != nil {
 			return err
 		}
@@ -270,9 +276,14 @@ func (r *run) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(members) != r.cfg.Nodes+1 {
-		return fmt.Errorf("roster has %d members after setup, want %d: %s", len(members), r.cfg.Nodes+1, out)
+	if len(members) != r.cfg.Nodes+2 {
+		return fmt.Errorf("roster has %d members after setup, want %d: %s", len(members), r.cfg.Nodes+2, out)
 	}
+	t0 := time.Now()
+	if err := r.prepareBulk(ctx); err != nil {
+		return err
+	}
+	r.logf("bulk: %d notes signed and exported in %v", bulkNotes, time.Since(t0).Round(time.Millisecond))
 	return r.wire(ctx)
 }
 

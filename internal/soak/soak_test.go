@@ -26,7 +26,7 @@ func TestSoakShort(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	if res.WritesAcked == 0 || res.Partitions != 2 || res.Kills != 2 || res.Events < res.WritesAcked {
+	if res.WritesAcked == 0 || res.Partitions != 2 || res.Kills != 2 || res.KillsMidImport != 1 || res.Events < res.WritesAcked+bulkNotes {
 		t.Fatalf("the run did too little to prove anything: %s\n%s", res.JSON(), log.String())
 	}
 }
@@ -40,6 +40,11 @@ func TestDrawIsTheSeeds(t *testing.T) {
 			distinct := map[int]bool{a.removed: true, a.killWrite: true, a.diskFull: true, a.removedBy: true}
 			if len(distinct) != 4 || a.killImport < 0 || a.killImport == a.removed || a.killImport == a.diskFull {
 				t.Fatalf("%d nodes, seed %d: faults collide: %+v", nodes, seed, a)
+			}
+			for _, g := range a.part3 {
+				if slices.Contains(g, a.killImport) && slices.Contains(g, a.bulkAt) {
+					t.Fatalf("%d nodes, seed %d: the bulk goes to the group of the node killed while pulling it: %+v", nodes, seed, a)
+				}
 			}
 		}
 		a, b := draw(7, nodes), draw(7, nodes)
