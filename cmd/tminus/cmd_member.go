@@ -141,6 +141,16 @@ func precheck(a *app, s *domain.State, body domain.Body) error {
 	if !m.CanWrite() {
 		return fmt.Errorf("%s is an observer: observers cannot change anything", m.Handle)
 	}
+	switch body.(type) {
+	case *domain.MemberApprove, *domain.RunbookApprove:
+		// The fold counts an approval only from a member whose proofs meet
+		// their roles' minimum at its signed time, this process's clock.
+		if t := a.now().UnixMilli(); !s.MeetsPolicy(m, t) {
+			min, role := s.MemberMinimum(m)
+			return fmt.Errorf("%s's approval would not count: role %s needs %d proofs of distinct kinds (the tminus key counts as one), %s has %d valid (tminus proof add)",
+				m.Handle, role, min, m.Handle, s.ProofCount(m.Handle, t))
+		}
+	}
 	switch b := body.(type) {
 	case *domain.TaskDone:
 		if t := s.Tasks[b.Task]; t != nil && t.Done {

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/domaintest"
 	"github.com/tminus-ir/tminus/domain/proof"
 )
@@ -166,5 +169,50 @@ func TestProofSignedAtSkewedClock(t *testing.T) {
 	}
 	if addr := must(t, home, "key", "rotate", "--key", key, "--light-kdf"); addr == old || addr != idAddress(t, home) {
 		t.Errorf("key rotate printed %s; the old address was %s, id says %s", addr, old, idAddress(t, home))
+	}
+}
+
+// An approval counts only from a member whose proofs meet their roles'
+// minimum at its signed time; one that would not count is refused before
+// it is signed, judged at the home's clock: alice's proof lapses in five
+// minutes, so with her clock ten minutes ahead her approvals are refused
+// and nothing is stored, and at the real time they count.
+func TestApprovalBelowPolicyRefusedBeforeSigning(t *testing.T) {
+	w := newCockpitWorkspace(t) // alice, an incident, bob (triage) whose key signs here, the stand-in runbook
+	ctx := context.Background()
+	must(t, w.home, "proof", "add", "ssh", "--key", writeSSHKey(t, t.TempDir(), "alice-lapsing", ""), "--expires", "5m")
+	policy, err := domain.ParseID(must(t, w.home, "member", "policy", "--role", "containment", "--min-proofs", "2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobs := func(b domain.Body) string {
+		t.Helper()
+		ev, err := w.st.Append(ctx, w.bob, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev.ID.String()
+	}
+	bobs(&domain.MemberApprove{Proposal: policy})
+	carol, _ := crypto.GenerateKey()
+	roster := bobs(&domain.MemberPropose{Action: domain.ActionAdd,
+		Member: domain.MemberSpec{Address: crypto.PubkeyToAddress(carol.PublicKey), Handle: "carol", Roles: []string{"observer"}}})
+	incID, err := domain.ParseID(w.incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := w.lib.Get("stand-in-pause")
+	body, err := rb.Proposal(incID, 1, map[string]string{"target": "vault"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runbook := bobs(body)
+	for _, args := range [][]string{{"member", "approve", roster}, {"runbook", "approve", runbook}} {
+		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+			t.Setenv("TMINUS_CLOCK_SKEW", "10m")
+			fails(t, w.home, "alice's approval would not count: role containment needs 2 proofs of distinct kinds", args...)
+			t.Setenv("TMINUS_CLOCK_SKEW", "")
+			must(t, w.home, args...)
+		})
 	}
 }
