@@ -34,7 +34,14 @@ func (s *Store) State(ctx context.Context) (*domain.State, error) {
 	return st, err
 }
 
+// Folds is how many times this store has folded its events from a
+// snapshot or the start (State, NewView, a View's re-fold), the cost that
+// grows with the store; a View's incremental Refresh does not count. A
+// command should fold once: its tests count.
+func (s *Store) Folds() int64 { return s.folds.Load() }
+
 func (s *Store) fold(ctx context.Context) (*domain.State, int64, error) {
+	s.folds.Add(1)
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, 0, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tminus-ir/tminus/domain"
@@ -46,6 +47,7 @@ type Store struct {
 	done   chan struct{}
 	closed sync.Once
 	Now    func() time.Time
+	folds  atomic.Int64 // Folds
 
 	mu   sync.Mutex
 	ws   domain.ID

@@ -45,8 +45,9 @@ func (a *app) anchorCmd() *cobra.Command {
 
 // logRoot reads the heads and the state hash of one moment of the store:
 // a sync that lands between the two reads would pair heads with another
-// state, so the heads are read again until they did not move.
-func logRoot(ctx context.Context, st *store.Store) ([]domain.ChainHead, string, error) {
+// state, so the heads are read again until they did not move. fold is the
+// state now (the command's view: a retry folds only what arrived).
+func logRoot(ctx context.Context, st *store.Store, fold func(context.Context) (*domain.State, error)) ([]domain.ChainHead, string, error) {
 	read := func() ([]domain.ChainHead, error) {
 		hs, err := st.Heads(ctx)
 		if err != nil {
@@ -64,7 +65,7 @@ func logRoot(ctx context.Context, st *store.Store) ([]domain.ChainHead, string, 
 		if err != nil {
 			return nil, "", err
 		}
-		s, err := st.State(ctx)
+		s, err := fold(ctx)
 		if err != nil {
 			return nil, "", err
 		}
@@ -103,7 +104,7 @@ func (a *app) anchor(ctx context.Context, o anchorOptions) error {
 	if err != nil {
 		return err
 	}
-	heads, sh, err := logRoot(ctx, st)
+	heads, sh, err := logRoot(ctx, st, a.state)
 	if err != nil {
 		return err
 	}

@@ -127,7 +127,7 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 		return nil, err
 	}
 	start := time.UnixMilli(int64(decl.Time))
-	view, err := st.NewView(ctx)
+	view, err := a.view(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -333,11 +333,7 @@ func (a *app) simulatedPeers(ctx context.Context, sc *runbooks.Scenario) (map[st
 	if err != nil {
 		return nil, err
 	}
-	st, err := a.home.Store(ctx)
-	if err != nil {
-		return nil, err
-	}
-	view, err := st.NewView(ctx)
+	view, err := a.view(ctx)
 	if err != nil {
 		return nil, err
 	}

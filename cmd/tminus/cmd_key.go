@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -104,7 +103,7 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 	if err != nil {
 		return err
 	}
-	s, err := st.State(ctx)
+	s, err := a.state(ctx)
 	if err != nil {
 		return err
 	}
@@ -156,7 +155,7 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 		return err
 	}
 	body := &domain.KeyRotate{New: newAddr, Endorsement: *end}
-	if err := s.CheckBody(old, body, time.Now().UnixMilli()); err != nil {
+	if err := s.CheckBody(old, body, a.now().UnixMilli()); err != nil {
 		return err
 	}
 	// The old key signs, in this process: no agent or node runs (keyInUse).
@@ -164,7 +163,7 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 	if err != nil {
 		return err
 	}
-	after, err := st.State(ctx)
+	after, err := a.state(ctx)
 	if err != nil {
 		return err
 	}

@@ -105,16 +105,15 @@ func (a *app) memberCmd() *cobra.Command {
 
 // gated appends an event whose effect depends on the state (roles,
 // quorum) and reports the fold's verdict: stored but refused is an error.
+// Both are asked of the command's view (state), which folds only the new
+// event after the write: what the command checked before and reports after
+// comes from the same fold.
 func (a *app) gated(ctx context.Context, body domain.Body, blobs ...[]byte) (*domain.Event, error) {
-	st, err := a.home.Store(ctx)
+	s, err := a.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v, err := st.NewView(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := precheck(a, v.State(), body); err != nil {
+	if err := precheck(a, s, body); err != nil {
 		return nil, err
 	}
 	evs, err := a.home.Write(ctx, blobs, body)
@@ -122,10 +121,10 @@ func (a *app) gated(ctx context.Context, body domain.Body, blobs ...[]byte) (*do
 		return nil, err
 	}
 	ev := evs[0]
-	if _, err := v.Refresh(ctx); err != nil {
+	if s, err = a.state(ctx); err != nil {
 		return nil, err
 	}
-	return ev, checkRejected(v.State(), ev.ID)
+	return ev, checkRejected(s, ev.ID)
 }
 
 // precheck refuses, before signing, what the fold would refuse for this
@@ -141,6 +140,16 @@ func precheck(a *app, s *domain.State, body domain.Body) error {
 	}
 	if !m.CanWrite() {
 		return fmt.Errorf("%s is an observer: observers cannot change anything", m.Handle)
+	}
+	switch body.(type) {
+	case *domain.MemberApprove, *domain.RunbookApprove:
+		// The fold counts an approval only from a member whose proofs meet
+		// their roles' minimum at its signed time, this process's clock.
+		if t := a.now().UnixMilli(); !s.MeetsPolicy(m, t) {
+			min, role := s.MemberMinimum(m)
+			return fmt.Errorf("%s's approval would not count: role %s needs %d proofs of distinct kinds (the tminus key counts as one), %s has %d valid (tminus proof add)",
+				m.Handle, role, min, m.Handle, s.ProofCount(m.Handle, t))
+		}
 	}
 	switch b := body.(type) {
 	case *domain.TaskDone:

@@ -42,7 +42,8 @@ func checkKind(kind string) error {
 }
 
 // statement builds the statement for kind and publicKey naming member, in
-// this home's workspace, issued now.
+// this home's workspace, issued now by the clock this home signs with: a
+// statement issued after its event's time would not be valid at it.
 func (a *app) statement(ctx context.Context, kind string, publicKey []byte, member common.Address, expires string) (proof.Statement, error) {
 	if err := checkKind(kind); err != nil {
 		return proof.Statement{}, err
@@ -58,7 +59,7 @@ func (a *app) statement(ctx context.Context, kind string, publicKey []byte, memb
 	if st.Workspace().IsZero() {
 		return proof.Statement{}, errors.New("this home has no workspace yet: a proof names one (sync with a member first)")
 	}
-	now := time.Now().UTC().Truncate(time.Second)
+	now := a.now().UTC().Truncate(time.Second)
 	until := now.Add(proof.DefaultValidity)
 	if expires != "" {
 		if d, err := time.ParseDuration(expires); err == nil && d > 0 {
@@ -242,9 +243,9 @@ func (a *app) proofAddCmd() *cobra.Command {
 }
 
 // identityWrite appends an identity body after asking the fold's own
-// question of the current state (State.CheckBody), so a proof, rotation or
-// roster change the fold would refuse is refused before it is signed and
-// nothing is stored.
+// question of the current state (State.CheckBody) at the time the event
+// will carry, so a proof, rotation or roster change the fold would refuse
+// is refused before it is signed and nothing is stored.
 func (a *app) identityWrite(ctx context.Context, body domain.Body) (*domain.Event, error) {
 	s, err := a.state(ctx)
 	if err != nil {
@@ -255,7 +256,7 @@ func (a *app) identityWrite(ctx context.Context, body domain.Body) (*domain.Even
 		return nil, err
 	}
 	if m := s.MemberByKey(me); m != nil && m.Active {
-		if err := s.CheckBody(me, body, time.Now().UnixMilli()); err != nil {
+		if err := s.CheckBody(me, body, a.now().UnixMilli()); err != nil {
 			return nil, err
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/runbooks"
-	"github.com/tminus-ir/tminus/store"
 )
 
 func init() {
@@ -199,10 +198,6 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 	if err != nil {
 		return err
 	}
-	st, err := a.home.Store(ctx)
-	if err != nil {
-		return err
-	}
 	lib, err := a.library()
 	if err != nil {
 		return err
@@ -211,7 +206,7 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 	if err != nil {
 		return err
 	}
-	r, err := execProposal(ctx, st, lib, addr, id, execOptions{dryRun: dry, timeout: timeout}, a.gated)
+	r, err := execProposal(ctx, a.state, lib, addr, id, execOptions{dryRun: dry, timeout: timeout}, a.gated)
 	var gate *gateError
 	if r != nil && (dry || errors.As(err, &gate)) {
 		if asJSON {
@@ -280,14 +275,15 @@ func (e *gateError) Error() string {
 	return fmt.Sprintf("proposal %s may not run here: the gate is not met", e.id.Short())
 }
 
-// execProposal is `tminus runbook exec` and the cockpit's x, one code path: fold the store
-// afresh, check the gate for the member holding addr, run the command on this machine,
+// execProposal is `tminus runbook exec` and the cockpit's x, one code path: read the state
+// now from fold (the cockpit folds the store afresh, the CLI asks its command's view),
+// check the gate for the member holding addr, run the command on this machine,
 // and have sign store its output as an evidence blob and sign a runbook.exec naming it
 // (sign reports the fold's verdict). With dryRun it stops after the gate. A gate that does not hold is a
 // *gateError, with the execution still describing the command and the conditions.
-func execProposal(ctx context.Context, st *store.Store, lib *runbooks.Library, addr common.Address, id domain.ID,
-	o execOptions, sign func(context.Context, domain.Body, ...[]byte) (*domain.Event, error)) (*execution, error) {
-	s, err := st.State(ctx)
+func execProposal(ctx context.Context, fold func(context.Context) (*domain.State, error), lib *runbooks.Library, addr common.Address,
+	id domain.ID, o execOptions, sign func(context.Context, domain.Body, ...[]byte) (*domain.Event, error)) (*execution, error) {
+	s, err := fold(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -272,7 +272,7 @@ func (b *storeBackend) Exec(ctx context.Context, id domain.ID) (tui.ExecResult, 
 		}
 		return evs[0], nil
 	}
-	x, err := execProposal(ctx, b.st, b.lib, b.addr, id, execOptions{}, sign)
+	x, err := execProposal(ctx, b.st.State, b.lib, b.addr, id, execOptions{}, sign)
 	if err != nil {
 		return tui.ExecResult{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tminus-ir/tminus/store"
 	"github.com/tminus-ir/tminus/workspace"
 
 	"github.com/spf13/cobra"
@@ -39,7 +40,8 @@ type app struct {
 	theme  string
 
 	runbooksDir string
-	refused     []string // verify: signed events the fold does not count, and why (identityRefusals)
+	refused     []string    // verify: signed events the fold does not count, and why (identityRefusals)
+	folded      *store.View // this command's fold of the store (view)
 }
 
 // run executes one command line and returns the exit code, so tests can
@@ -47,22 +49,28 @@ type app struct {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{home: &workspace.Home{}, stdin: stdin, stdout: stdout, stderr: stderr}
 	defer a.home.Close()
+	return a.run(ctx, args)
+}
+
+// run executes one command line with a's home and streams; the home stays
+// open for the caller to close (tests look at its store afterwards).
+func (a *app) run(ctx context.Context, args []string) int {
 	clock, cerr := skewedClock(os.Getenv("TMINUS_CLOCK_SKEW"))
 	if cerr != nil {
-		fmt.Fprintln(stderr, "tminus: "+cerr.Error())
+		fmt.Fprintln(a.stderr, "tminus: "+cerr.Error())
 		return 2
 	}
 	a.home.Clock = clock
 	root := a.commands()
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "tminus: "+oneLine(err.Error()))
+	fmt.Fprintln(a.stderr, "tminus: "+oneLine(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return 2
@@ -84,6 +92,16 @@ func skewedClock(v string) (func() time.Time, error) {
 		return nil, fmt.Errorf("TMINUS_CLOCK_SKEW=%q: want a Go duration such as 10m or -90s", v)
 	}
 	return func() time.Time { return time.Now().Add(d) }, nil
+}
+
+// now is this process's clock, the one its events are signed with
+// (TMINUS_CLOCK_SKEW moves it): a check made before signing asks the fold's
+// question at the time the event will carry.
+func (a *app) now() time.Time {
+	if a.home.Clock != nil {
+		return a.home.Clock()
+	}
+	return time.Now()
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

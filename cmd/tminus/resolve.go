@@ -17,13 +17,37 @@ func (a *app) append(ctx context.Context, body domain.Body) (*domain.Event, erro
 	return a.home.Append(ctx, body)
 }
 
-// state folds the store (newest snapshot plus the tail).
-func (a *app) state(ctx context.Context) (*domain.State, error) {
+// view is the store as this command sees it. The store is folded once, on
+// first use (newest snapshot plus the tail); each later call folds only the
+// events that arrived since, this command's own writes or a sync's. Folding
+// is the part of a command whose cost grows with the store, so a command
+// that looks up, checks before it signs and reports after it wrote pays
+// for it once. One command, one goroutine: a view is not shared.
+func (a *app) view(ctx context.Context) (*store.View, error) {
+	if a.folded != nil {
+		_, err := a.folded.Refresh(ctx)
+		return a.folded, err
+	}
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return st.State(ctx)
+	v, err := st.NewView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.folded = v
+	return v, nil
+}
+
+// state is the workspace state now (view). It is the view's, brought
+// forward in place as events arrive: read it, never change it.
+func (a *app) state(ctx context.Context) (*domain.State, error) {
+	v, err := a.view(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return v.State(), nil
 }
 
 // timeline reads an incident's timeline as s describes it.

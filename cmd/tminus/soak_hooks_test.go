@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/domain/domaintest"
+	"github.com/tminus-ir/tminus/domain/proof"
 )
 
 // TMINUS_CLOCK_SKEW moves the signed time of this process's events (the
@@ -79,5 +86,133 @@ func TestAlertRaiseJSONNamesItsEvent(t *testing.T) {
 	}
 	if eventTime(t, home, out.Event).IsZero() {
 		t.Fatalf("event %s has no time", out.Event)
+	}
+}
+
+// A proof's window is judged before signing at the time its event will
+// carry, the home's clock that TMINUS_CLOCK_SKEW moves, so the check agrees
+// with the fold of the written event: a statement valid only at the skewed
+// time is recorded and counts; one valid at real time but not at the skewed
+// time is refused before anything is stored (judged at real time, it was
+// signed and then refused by the fold, or refused though the fold counts it).
+func TestProofJudgedAtSkewedClock(t *testing.T) {
+	home, _ := newWorkspace(t)
+	dir := t.TempDir()
+	key := domaintest.SSHKey("skewed")
+	pub := writeFile(t, filepath.Join(dir, "skewed.pub"), domaintest.AuthorizedKey(key.PublicKey())+"\n")
+	tmpl, err := proof.ParseStatement([]byte(must(t, home, "proof", "statement", "--kind", "ssh", "--public-key", pub) + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// signedElsewhere is proof add's arguments for a statement valid from
+	// issued to expires after the real time now, signed by key.
+	signedElsewhere := func(name string, issued, expires time.Duration) []string {
+		now := time.Now().UTC().Truncate(time.Second)
+		st := tmpl
+		st.IssuedAt, st.Expires = now.Add(issued), now.Add(expires)
+		sig, err := proof.SignSSH(key, st.Marshal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []string{"proof", "add", "ssh", "--public-key", pub, "--statement", writeFile(t, filepath.Join(dir, name), string(st.Marshal())),
+			"--signature", writeFile(t, filepath.Join(dir, name+".sig"), string(sig)), "--json"}
+	}
+	for _, c := range []struct {
+		name            string
+		skew            string
+		issued, expires time.Duration
+		refused         string // "": recorded, and the fold counts it
+	}{
+		{"expired at the clock ahead", "10m", -time.Minute, 5 * time.Minute, "expired at"},
+		{"not yet issued at the clock behind", "-10m", -time.Minute, time.Hour, "issued at"},
+		{"valid only at the clock ahead", "10m", 5 * time.Minute, time.Hour, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("TMINUS_CLOCK_SKEW", c.skew)
+			args := signedElsewhere(strings.ReplaceAll(c.name, " ", "-"), c.issued, c.expires)
+			if c.refused != "" {
+				fails(t, home, "proof not valid at the event's time", args...)
+				fails(t, home, c.refused, args...)
+				return
+			}
+			var added struct{ ID string }
+			if err := json.Unmarshal([]byte(must(t, home, args...)), &added); err != nil {
+				t.Fatal(err)
+			}
+			if ps := proofList(t, home); len(ps) != 1 || ps[0].ID != added.ID {
+				t.Errorf("proofs after adding %s: %+v", added.ID, ps)
+			}
+		})
+	}
+}
+
+// A statement tminus prints or signs is issued by the home's clock, the one
+// the event is signed with: with the clock behind, a proof signed here and a
+// rotation it endorses are recorded (issued at real time, both were after
+// their events' time, and the fold refused them once stored).
+func TestProofSignedAtSkewedClock(t *testing.T) {
+	home, _ := newWorkspace(t)
+	t.Setenv("TMINUS_CLOCK_SKEW", "-10m")
+	before := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
+	key := writeSSHKey(t, t.TempDir(), "behind", "")
+	st, err := proof.ParseStatement([]byte(must(t, home, "proof", "statement", "--kind", "ssh", "--public-key", key+".pub") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := time.Now().Add(-10 * time.Minute); st.IssuedAt.Before(before) || st.IssuedAt.After(after) {
+		t.Errorf("statement issued at %s, want the skewed clock's %s..%s", st.IssuedAt, before, after)
+	}
+	old := idAddress(t, home)
+	must(t, home, "proof", "add", "ssh", "--key", key)
+	if ps := proofList(t, home); len(ps) != 1 {
+		t.Fatalf("proofs: %+v", ps)
+	}
+	if addr := must(t, home, "key", "rotate", "--key", key, "--light-kdf"); addr == old || addr != idAddress(t, home) {
+		t.Errorf("key rotate printed %s; the old address was %s, id says %s", addr, old, idAddress(t, home))
+	}
+}
+
+// An approval counts only from a member whose proofs meet their roles'
+// minimum at its signed time; one that would not count is refused before
+// it is signed, judged at the home's clock: alice's proof lapses in five
+// minutes, so with her clock ten minutes ahead her approvals are refused
+// and nothing is stored, and at the real time they count.
+func TestApprovalBelowPolicyRefusedBeforeSigning(t *testing.T) {
+	w := newCockpitWorkspace(t) // alice, an incident, bob (triage) whose key signs here, the stand-in runbook
+	ctx := context.Background()
+	must(t, w.home, "proof", "add", "ssh", "--key", writeSSHKey(t, t.TempDir(), "alice-lapsing", ""), "--expires", "5m")
+	policy, err := domain.ParseID(must(t, w.home, "member", "policy", "--role", "containment", "--min-proofs", "2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobs := func(b domain.Body) string {
+		t.Helper()
+		ev, err := w.st.Append(ctx, w.bob, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev.ID.String()
+	}
+	bobs(&domain.MemberApprove{Proposal: policy})
+	carol, _ := crypto.GenerateKey()
+	roster := bobs(&domain.MemberPropose{Action: domain.ActionAdd,
+		Member: domain.MemberSpec{Address: crypto.PubkeyToAddress(carol.PublicKey), Handle: "carol", Roles: []string{"observer"}}})
+	incID, err := domain.ParseID(w.incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := w.lib.Get("stand-in-pause")
+	body, err := rb.Proposal(incID, 1, map[string]string{"target": "vault"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runbook := bobs(body)
+	for _, args := range [][]string{{"member", "approve", roster}, {"runbook", "approve", runbook}} {
+		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+			t.Setenv("TMINUS_CLOCK_SKEW", "10m")
+			fails(t, w.home, "alice's approval would not count: role containment needs 2 proofs of distinct kinds", args...)
+			t.Setenv("TMINUS_CLOCK_SKEW", "")
+			must(t, w.home, args...)
+		})
 	}
 }
