@@ -35,7 +35,7 @@ test:
 # ten-node mesh, commands on 100k- and 1M-event stores); the per-operation
 # ones (appends, latency, webhooks, the cockpit's View) for two seconds
 # each; then signatures with cgo (libsecp256k1) and without.
-HEAVY_BENCH := Ingest100k|Fold|State100k|CatchUp|TenNode|Cmd|CockpitFirstFrame
+HEAVY_BENCH := Ingest100k|Verify100k|Fold|State100k|CatchUp|TenNode|Cmd|CockpitFirstFrame
 bench:
 	$(GO) test -run '^$$' -bench '$(HEAVY_BENCH)' -benchtime 1x -timeout 60m $(PKGS)
 	$(GO) test -run '^$$' -bench . -skip '$(HEAVY_BENCH)' -benchtime 2s -timeout 30m $(PKGS)
