@@ -356,8 +356,8 @@ func (p *runbooksPane) proposalRow(pr *domain.Proposal, sel bool) string {
 	if restW < 8 {
 		restW = 0
 	}
-	rest := itoa(pr.Step) + " " + clean(pr.StepTitle) + " · " + pr.By + " " + clock(pr.At, p.Live.Now, p.Live.Loc, false)
-	a, b, c, d := fit(pr.Runbook, idW), fit(st, stW), fit(ev, evW), fit(rest, restW)
+	by := " · " + pr.By + " " + clock(pr.At, p.Live.Now, p.Live.Loc, false) // kept whole; the step title gives way
+	a, b, c, d := fit(pr.Runbook, idW), fit(st, stW), fit(ev, evW), fitTail(itoa(pr.Step)+" "+clean(pr.StepTitle), by, restW)
 	plain := a + " " + b + " " + c + " " + d
 	used := 1 + width(plain)
 	switch {
@@ -450,7 +450,7 @@ func (p *runbooksPane) detail(d int, head, command string, facts []string) []str
 	for len(facts) > 0 && d-len(facts) < 1 {
 		facts = facts[:len(facts)-1]
 	}
-	cmd := wrap("$ "+clean(command), p.Width, d-len(facts))
+	cmd := wrapCommand("$ "+clean(command), p.Width, d-len(facts))
 	for _, l := range cmd {
 		out = append(out, p.ink.due.on(fit(l, p.Width)))
 	}
@@ -511,10 +511,11 @@ func (p *runbooksPane) runbookDetail(r RunbookLine, d int) []string {
 	if inc := p.Live.Incident; inc != nil && !r.appliesTo(inc.Severity) {
 		fact += " · for " + strings.Join(r.Severity, ", ") + " (this is " + inc.Severity + ")"
 	}
+	hint := "" // the key is what a responder acts on: the list of params gives way to it
 	if p.Keys.Propose.Enabled() {
-		fact += " · p proposes"
+		hint = " · p proposes"
 	}
-	return p.detail(d, head, r.Command, []string{p.ink.muted.on(fit(fact, p.Width))})
+	return p.detail(d, head, r.Command, []string{p.ink.muted.on(fitTail(fact, hint, p.Width))})
 }
 
 func quorum(r RunbookLine) string {

@@ -102,18 +102,37 @@ func padLine(s string, w int) string {
 	return s + spaces(w-sw)
 }
 
-// spread puts left and right on one line of w cells, right-aligned; when both do not
-// fit, left is cut first (the right side holds the time-critical part).
+// gap is the least space between two segments of one line (a header's left and right
+// parts): one space would run "rec dave" into "alerts 3 firing".
+const gap = 2
+
+// spread puts left and right on one line of w cells, right-aligned, at least gap cells
+// apart; when both do not fit, left is cut first (the right side holds the
+// time-critical part).
 func spread(left, right string, w int) string {
 	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
 	if rw >= w {
 		return padLine(right, w)
 	}
-	if lw+1+rw > w {
-		left = ansi.Truncate(left, w-rw-1, "…")
+	if lw+gap+rw > w {
+		left = ansi.Truncate(left, max(w-rw-gap, 0), "…")
 		lw = ansi.StringWidth(left)
 	}
 	return left + spaces(w-lw-rw) + right
+}
+
+// fitTail fits plain text into exactly w cells keeping tail whole: the head is cut, with
+// an ellipsis, so that a row's author and time (" · bob 15:32") are never cut mid-way.
+// Where the head would keep fewer than four cells the tail is dropped instead, whole.
+func fitTail(head, tail string, w int) string {
+	hw, tw := width(head), width(tail)
+	switch {
+	case hw+tw <= w:
+		return fit(head+tail, w)
+	case w-tw < 4:
+		return fit(head, w)
+	}
+	return cut(head, w-tw) + tail
 }
 
 // countdown is a deadline as a responder reads it: "T-14:59" to go, "T+02:13" past due.
@@ -174,28 +193,94 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func upper(s string) string { return strings.ToUpper(s) }
 
-// wrap breaks plain text into at most n lines of w cells, hard at the width (commands
-// have no good break points); the last line ends in an ellipsis when text remains.
-func wrap(s string, w, n int) []string {
+// hang is the indent of a wrapped command's continuation lines, under the text after
+// "$ ", so the lines read as one command.
+const hang = "  "
+
+// wrapCommand breaks a command into at most n lines of w cells at its spaces, so that no
+// word, flag, address or hash is split where it fits on a line; the lines after the
+// first are indented by hang. A token longer than a line (a long calldata) starts its
+// own line and is cut only at the width. The last line ends in an ellipsis when text
+// remains. A break takes the place of the spaces where it falls, so the lines, indent
+// removed and joined by a space, read as the command; y copies it exactly.
+func wrapCommand(s string, w, n int) []string {
+	if w <= 0 || n <= 0 {
+		return nil
+	}
+	ind := hang
+	if w < 4*len(hang) { // too narrow to spend cells on an indent
+		ind = ""
+	}
 	var out []string
-	for len(out) < n && s != "" {
-		if width(s) <= w {
-			return append(out, s)
-		}
-		if len(out) == n-1 {
-			return append(out, ansi.Truncate(s, w, "…"))
-		}
-		line := ansi.Truncate(s, w, "")
+	line, lw := "", 0 // the line so far and its width
+	empty := true     // no word on the line yet: a separator there would only indent it
+	push := func() {
 		out = append(out, line)
-		s = s[len(line):]
+		line, lw = ind, width(ind)
+	}
+	first := true
+	for s != "" {
+		// The next separator (a run of spaces) and word.
+		i := 0
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		sep, rest := s[:i], s[i:]
+		j := strings.IndexByte(rest, ' ')
+		if j < 0 {
+			j = len(rest)
+		}
+		word := rest[:j]
+		s = rest[j:]
+		sw, ww := width(sep), width(word)
+		switch {
+		case first:
+			line, lw = sep+word, sw+ww
+			first = false
+		case empty:
+			line += word
+			lw += ww
+		case lw+sw+ww <= w:
+			line += sep + word
+			lw += sw + ww
+		default:
+			push()
+			line += word
+			lw += ww
+		}
+		empty = word == ""
+		for lw > w { // a token longer than a line: cut at the width, the rest on its own lines
+			head := ansi.Truncate(line, w, "")
+			if head == "" { // a character wider than the line: it goes alone
+				_, n := utf8.DecodeRuneInString(line)
+				head = line[:n]
+			}
+			tail := line[len(head):]
+			out = append(out, head)
+			line, lw = ind+tail, width(ind)+width(tail)
+			empty = tail == ""
+		}
+	}
+	if strings.TrimSpace(line) != "" {
+		out = append(out, line)
+	}
+	if len(out) > n {
+		rest := out[n-1]
+		for _, l := range out[n:] {
+			rest += " " + strings.TrimPrefix(l, ind)
+		}
+		out = append(out[:n-1], ansi.Truncate(rest, w, "…"))
 	}
 	return out
 }
 
 // wordWrap breaks prose into at most n lines of w cells at spaces (a word longer than a
 // line is cut hard); the last line ends in an ellipsis when text remains. Commands use
-// wrap instead, which keeps every character where the shell would see it.
+// wrapCommand instead, which breaks only at spaces and keeps the rest as typed.
 func wordWrap(s string, w, n int) []string {
+	if w <= 0 || n <= 0 {
+		return nil // nothing fits; and a cut at 0 cells would never shorten the line
+	}
 	var out []string
 	line := ""
 	for _, word := range strings.Fields(s) {
@@ -210,6 +295,10 @@ func wordWrap(s string, w, n int) []string {
 		}
 		for width(line) > w {
 			head := ansi.Truncate(line, w, "")
+			if head == "" { // a character wider than the line: it goes alone
+				_, n := utf8.DecodeRuneInString(line)
+				head = line[:n]
+			}
 			out = append(out, head)
 			line = line[len(head):]
 		}
