@@ -193,6 +193,38 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func upper(s string) string { return strings.ToUpper(s) }
 
+// fitParts joins parts with sep into exactly w cells. A part that does not fit is cut
+// with an ellipsis where at least partRoom cells are left for it, enough to recognise
+// it; with less, a lone ellipsis stands in for it and the rest, rather than "· n…".
+func fitParts(parts []string, sep string, w int) string {
+	const partRoom = 12
+	s, sw := "", 0
+	for i, part := range parts {
+		add := part
+		if i > 0 {
+			add = sep + part
+		}
+		aw := width(add)
+		more := 0 // room for " · …" when parts follow
+		if i < len(parts)-1 {
+			more = width(sep) + 1
+		}
+		if i == 0 || sw+aw+more <= w || (i == len(parts)-1 && sw+aw <= w) {
+			s += add
+			sw += aw
+			continue
+		}
+		switch room := w - sw - width(sep); {
+		case room >= partRoom:
+			s += sep + cut(part, room)
+		case room >= 1:
+			s += sep + "…"
+		}
+		break
+	}
+	return fit(s, w)
+}
+
 // hang is the indent of a wrapped command's continuation lines, under the text after
 // "$ ", so the lines read as one command.
 const hang = "  "
