@@ -230,11 +230,12 @@ func fitParts(parts []string, sep string, w int) string {
 const hang = "  "
 
 // wrapCommand breaks a command into at most n lines of w cells at its spaces, so that no
-// word, flag, address or hash is split where it fits on a line; the lines after the
-// first are indented by hang. A token longer than a line (a long calldata) starts its
-// own line and is cut only at the width. The last line ends in an ellipsis when text
-// remains. A break takes the place of the spaces where it falls, so the lines, indent
-// removed and joined by a space, read as the command; y copies it exactly.
+// word, flag, address or hash is split where it fits on a line; a line that starts a
+// new word is indented by hang. A token longer than a line (a long calldata) starts its
+// own line and is cut only at the width, its rest going on at the next line's first
+// cell, unindented, as a terminal would wrap it: an indent means a space, none means
+// the same word. The last line ends in an ellipsis when text remains. y copies the
+// command exactly; on screen a break stands for the spaces where it falls.
 func wrapCommand(s string, w, n int) []string {
 	if w <= 0 || n <= 0 {
 		return nil
@@ -244,14 +245,9 @@ func wrapCommand(s string, w, n int) []string {
 		ind = ""
 	}
 	var out []string
-	line, lw := "", 0 // the line so far and its width
-	empty := true     // no word on the line yet: a separator there would only indent it
-	push := func() {
-		out = append(out, line)
-		line, lw = ind, width(ind)
-	}
-	first := true
-	for s != "" {
+	line, words := "", 0 // the line being filled and the words on it
+	// Past n lines the rest only feeds the ellipsis: stop there (see wordWrap).
+	for s != "" && len(out) <= n {
 		// The next separator (a run of spaces) and word.
 		i := 0
 		for i < len(s) && s[i] == ' ' {
@@ -264,33 +260,27 @@ func wrapCommand(s string, w, n int) []string {
 		}
 		word := rest[:j]
 		s = rest[j:]
-		sw, ww := width(sep), width(word)
 		switch {
-		case first:
-			line, lw = sep+word, sw+ww
-			first = false
-		case empty:
+		case len(out) == 0 && words == 0:
+			line += sep + word // the command's own leading spaces are kept
+		case words == 0:
 			line += word
-			lw += ww
-		case lw+sw+ww <= w:
+		case width(line)+width(sep)+width(word) <= w:
 			line += sep + word
-			lw += sw + ww
 		default:
-			push()
-			line += word
-			lw += ww
+			out = append(out, line)
+			line, words = ind+word, 0
 		}
-		empty = word == ""
-		for lw > w { // a token longer than a line: cut at the width, the rest on its own lines
-			head := ansi.Truncate(line, w, "")
-			if head == "" { // a character wider than the line: it goes alone
-				_, n := utf8.DecodeRuneInString(line)
-				head = line[:n]
-			}
-			tail := line[len(head):]
+		if word != "" {
+			words++
+		}
+		for line != "" && len(out) <= n && width(line) > w { // a token longer than a line: cut at the width
+			head := cutAt(line, w)
 			out = append(out, head)
-			line, lw = ind+tail, width(ind)+width(tail)
-			empty = tail == ""
+			line = line[len(head):]
+			if line == "" {
+				line, words = ind, 0
+			}
 		}
 	}
 	if strings.TrimSpace(line) != "" {
@@ -299,11 +289,27 @@ func wrapCommand(s string, w, n int) []string {
 	if len(out) > n {
 		rest := out[n-1]
 		for _, l := range out[n:] {
-			rest += " " + strings.TrimPrefix(l, ind)
+			if t, ok := strings.CutPrefix(l, ind); ok {
+				rest += " " + t
+			} else {
+				rest += l
+			}
 		}
-		out = append(out[:n-1], ansi.Truncate(rest, w, "…"))
+		out = append(out[:n-1], ansi.Truncate(rest+s, w, "…"))
 	}
 	return out
+}
+
+// cutAt is the head of s that fits in w cells, for a hard break; at least one
+// character, so that a character wider than the line goes alone and the caller's loop
+// always moves on.
+func cutAt(s string, w int) string {
+	head := ansi.Truncate(s, w, "")
+	if head == "" {
+		_, n := utf8.DecodeRuneInString(s)
+		head = s[:n]
+	}
+	return head
 }
 
 // wordWrap breaks prose into at most n lines of w cells at spaces (a word longer than a
@@ -315,7 +321,12 @@ func wordWrap(s string, w, n int) []string {
 	}
 	var out []string
 	line := ""
-	for _, word := range strings.Fields(s) {
+	words := strings.Fields(s)
+	i := 0
+	// Past n lines the rest only feeds the ellipsis: stop there, so that a long text
+	// in a short pane costs what is shown.
+	for ; i < len(words) && len(out) <= n; i++ {
+		word := words[i]
 		switch {
 		case line == "":
 			line = word
@@ -325,12 +336,8 @@ func wordWrap(s string, w, n int) []string {
 			out = append(out, line)
 			line = word
 		}
-		for width(line) > w {
-			head := ansi.Truncate(line, w, "")
-			if head == "" { // a character wider than the line: it goes alone
-				_, n := utf8.DecodeRuneInString(line)
-				head = line[:n]
-			}
+		for line != "" && len(out) <= n && width(line) > w {
+			head := cutAt(line, w)
 			out = append(out, head)
 			line = line[len(head):]
 		}
@@ -339,7 +346,7 @@ func wordWrap(s string, w, n int) []string {
 		out = append(out, line)
 	}
 	if len(out) > n {
-		rest := strings.Join(out[n-1:], " ")
+		rest := strings.Join(append(out[n-1:], words[i:]...), " ")
 		out = append(out[:n-1], ansi.Truncate(rest, w, "…"))
 	}
 	return out
