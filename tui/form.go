@@ -271,7 +271,7 @@ func (f *form) view(c *Context, w int) string {
 		}
 	}
 	if f.preview != nil {
-		for _, l := range wrap("$ "+clean(f.preview(f.values())), w, 2) {
+		for _, l := range wrapCommand("$ "+clean(f.preview(f.values())), w, 2) {
 			b.WriteString(c.ink.due.on(l) + "\n")
 		}
 	}
@@ -279,7 +279,7 @@ func (f *form) view(c *Context, w int) string {
 		problem = f.err
 	}
 	if problem != "" {
-		for _, l := range wrap("error: "+clean(problem), w, 2) {
+		for _, l := range wordWrap("error: "+clean(problem), w, 2) {
 			b.WriteString(c.ink.formErr.on(l) + "\n")
 		}
 		return strings.TrimSuffix(b.String(), "\n")

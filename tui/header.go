@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/charmbracelet/x/ansi"
 	"github.com/tminus-ir/tminus/domain"
 )
 
@@ -68,28 +69,39 @@ func (m *Model) header() []string {
 	return []string{
 		spread(left1, right1, w),
 		spread(" "+next, anchored+since+" ", w),
-		spread(" "+m.leads(inc, w), right3, w),
+		spread(" "+m.leads(inc, w, w-1-gap-ansi.StringWidth(right3)), right3, w),
 	}
 }
 
 // leads: "triage alice · contain bob · comms carol · rec dave", full role names when wide.
-func (m *Model) leads(inc *domain.Incident, w int) string {
+// Where that does not fit in room cells (80 columns with the alert summary beside it),
+// commas part the leads instead, so every name stays whole.
+func (m *Model) leads(inc *domain.Incident, w, room int) string {
 	ink := m.ctx.ink
 	short := map[string]string{domain.RoleContainment: "contain", domain.RoleRecorder: "rec"}
-	s := ""
-	for _, r := range []string{domain.RoleTriage, domain.RoleContainment, domain.RoleComms, domain.RoleRecorder} {
-		h, ok := inc.Leads[r]
-		if !ok {
-			continue
+	join := func(sep string) (string, int) {
+		s, n := "", 0
+		for _, r := range []string{domain.RoleTriage, domain.RoleContainment, domain.RoleComms, domain.RoleRecorder} {
+			h, ok := inc.Leads[r]
+			if !ok {
+				continue
+			}
+			name := r
+			if w < 120 && short[r] != "" {
+				name = short[r]
+			}
+			if s != "" {
+				s += ink.muted.on(sep)
+				n += width(sep)
+			}
+			s += ink.muted.on(name+" ") + ink.header.on(clean(h))
+			n += width(name) + 1 + width(clean(h))
 		}
-		name := r
-		if w < 120 && short[r] != "" {
-			name = short[r]
-		}
-		if s != "" {
-			s += ink.muted.on(" · ")
-		}
-		s += ink.muted.on(name+" ") + ink.header.on(h)
+		return s, n
+	}
+	s, n := join(" · ")
+	if n > room {
+		s, _ = join(", ")
 	}
 	if s == "" {
 		return ink.muted.on("no leads yet · L assigns one")

@@ -310,10 +310,13 @@ func TestSelectingAnIncidentMovesEveryPane(t *testing.T) {
 func TestHelpShowsEveryEnabledKey(t *testing.T) {
 	h := newHarness(t, newScenario(t).fake, 160, 48)
 	h.press("?")
-	h.contains("Selected incident", "severity", "Alerts (this pane)", "ack", "Runbooks", "copy one-liner",
+	h.contains("Selected incident", "severity", "Alerts (this pane)", "ack", "Runbooks", "copy command",
 		"Forms", "quit")
 	// The runbooks pane starts on bob's waiting proposal: approving and executing apply.
 	h.contains("approve", "execute")
+	h.press("esc", "4", "j", "?") // a runbook: y copies its one-liner
+	h.contains("copy one-liner")
+	h.lacks("copy command")
 	h.press("esc")
 	h.lacks("Alerts (this pane)")
 }

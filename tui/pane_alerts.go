@@ -225,21 +225,22 @@ func (p *alertsPane) View() string {
 func (p *alertsPane) detail(al *domain.Alert) []string {
 	st := p.Live.State
 	l := p.Live
-	seen := "seen " + itoa(al.Count) + "× · first " + clock(al.FirstSeen, l.Now, l.Loc, true) + " · last " +
-		clock(al.LastSeen, l.Now, l.Loc, true) + " · " + clean(al.Source) + " · " + clean(al.Fingerprint)
-	who := "observed by " + strings.Join(al.Observers, ", ") + " (" + st.Corroboration(al) + ")"
-	if len(al.Acks) > 0 {
-		who += " · acked by " + strings.Join(al.Ackers(), ", ")
-	} else if al.Status == domain.AlertFiring {
-		who += " · not acked: a acks"
-	}
+	seen := []string{"seen " + itoa(al.Count) + "×", "first " + clock(al.FirstSeen, l.Now, l.Loc, true),
+		"last " + clock(al.LastSeen, l.Now, l.Loc, true), clean(al.Source), clean(al.Fingerprint)}
+	var who []string
 	if sev := st.Suggestion(al); sev != "" {
-		who = "policy suggests " + sev + ": " + st.Corroboration(al) + " watchers agree · " + who
+		who = append(who, "policy suggests "+sev+": "+st.Corroboration(al)+" watchers agree")
+	}
+	who = append(who, "observed by "+strings.Join(al.Observers, ", ")+" ("+st.Corroboration(al)+")")
+	if len(al.Acks) > 0 {
+		who = append(who, "acked by "+strings.Join(al.Ackers(), ", "))
+	} else if al.Status == domain.AlertFiring {
+		who = append(who, "not acked: a acks")
 	}
 	if inc := st.Incidents[al.Incident]; inc != nil {
-		who += " · incident [" + inc.Severity + "] " + clean(inc.Title)
+		who = append(who, "incident ["+inc.Severity+"] "+clean(inc.Title))
 	} else {
-		who += " · no incident: i declares one"
+		who = append(who, "no incident: i declares one")
 	}
 	var labels []string
 	for k, v := range al.Labels {
@@ -250,10 +251,11 @@ func (p *alertsPane) detail(al *domain.Alert) []string {
 	if len(labels) == 0 {
 		lab = "no labels"
 	}
+	// Whole facts or an ellipsis: a line cut mid-word ("· n…") says nothing.
 	return []string{
 		p.ink.muted.on(fit("─ "+clean(al.Title)+" ", p.Width)),
-		p.ink.row.on(fit(" "+who, p.Width)),
-		p.ink.muted.on(fit(" "+seen+" · "+lab, p.Width)),
+		" " + p.ink.row.on(fitParts(who, " · ", p.Width-1)),
+		" " + p.ink.muted.on(fitParts(append(seen, lab), " · ", p.Width-1)),
 	}
 }
 

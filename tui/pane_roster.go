@@ -175,12 +175,22 @@ func (r rosterRow) kindList() string {
 	return strings.Join(r.kinds, ",")
 }
 
+// noMin stands for the minimum of a member none of whose roles sets one: "1/–" reads
+// as one proof of no minimum, where a bare "1" beside "2/2" reads as a column misaligned.
+const noMin = "–"
+
+// proofCount is the proofs column: valid proofs over the roles' minimum, "1/–" when no
+// role sets one (a minimum of 1 is met by the tminus key alone).
+func (r rosterRow) proofCount() string {
+	if r.min > 1 {
+		return itoa(r.count) + "/" + itoa(r.min)
+	}
+	return itoa(r.count) + "/" + noMin
+}
+
 // row: ▸bob    containment,triage 2/2   ssh,openpgp EXPIRES in 9d: ssh
 func (p *rosterPane) row(r rosterRow, c rosterCols, sel bool) string {
-	count := itoa(r.count)
-	if r.min > 1 {
-		count += "/" + itoa(r.min)
-	}
+	count := r.proofCount()
 	warn := p.warning(r)
 	handle, roles := clean(r.m.Handle), clean(strings.Join(r.m.Roles, ","))
 	if sel && p.Focused {
@@ -196,9 +206,10 @@ func (p *rosterPane) row(r rosterRow, c rosterCols, sel bool) string {
 		p.ink.row.on(fit(count, c.count))+" "+p.ink.row.on(fit(r.kindList(), c.kinds))+" "+ws.on(fit(warn, c.warn)), p.Width)
 }
 
+// header: the column titles in capitals, as every pane's.
 func (p *rosterPane) header(c rosterCols) string {
-	return p.ink.muted.on(fit(" "+fit("member", c.handle)+" "+fit("roles", c.roles)+" "+fit("proofs", c.count)+" "+
-		fit("kinds", c.kinds)+" "+fit("warning", c.warn), p.Width))
+	return p.ink.muted.on(fit(" "+fit("MEMBER", c.handle)+" "+fit("ROLES", c.roles)+" "+fit("PROOFS", c.count)+" "+
+		fit("KINDS", c.kinds)+" "+fit("WARNING", c.warn), p.Width))
 }
 
 // warning is the row's warning in words: colour adds to it, never replaces it.
@@ -213,18 +224,32 @@ func (p *rosterPane) warning(r rosterRow) string {
 	return strings.Join(parts, " · ")
 }
 
-// details are the selected member's lines: who, then each proof with its status.
+// details are the selected member's lines, wrapped to the pane: who and the count
+// against the minimum first (what decides whether their approvals count), then all
+// their roles, then each proof with its status.
 func (p *rosterPane) details(r rosterRow) []string {
 	st, now := p.Live.State, p.Live.nowMS()
-	head := " " + clean(r.m.Handle) + " · " + clean(strings.Join(r.m.Roles, ", ")) + " · proofs " + itoa(r.count)
+	w := p.Width
+	head := clean(r.m.Handle) + " · proofs " + itoa(r.count)
 	if r.min > 1 {
 		head += " of " + itoa(r.min) + " that " + r.minRole + " needs"
 	} else {
-		head += " (the tminus key and each kind with a valid proof)"
+		head += " · no minimum for their roles"
 	}
-	out := []string{head}
+	var out []string
+	for i, l := range wordWrap(head, w-1-len(hang), 2) {
+		out = append(out, " "+hangIf(i)+l)
+	}
+	roles := "roles " + clean(strings.Join(r.m.Roles, ", "))
+	if len(r.m.Roles) == 0 {
+		roles = "no roles"
+	}
+	for i, l := range wordWrap(roles, w-1-len(hang), 2) {
+		out = append(out, " "+hangIf(i)+l)
+	}
 	if len(r.proofs) == 0 {
-		return append(out, "   no identity proofs: tminus proof add")
+		// The count is the tminus key and each kind with a valid proof: say why it is 1.
+		return append(out, "   no identity proofs, only the tminus key: tminus proof add")
 	}
 	for _, pr := range r.proofs {
 		// The warning leads: a narrow pane cuts the line's end, not the news.
@@ -232,6 +257,14 @@ func (p *rosterPane) details(r rosterRow) []string {
 		out = append(out, "   "+fit(pr.Kind, 9)+" "+fit(shortFingerprint(pr.Fingerprint), 17)+" "+what)
 	}
 	return out
+}
+
+// hangIf indents the lines after the first of a wrapped fact.
+func hangIf(i int) string {
+	if i == 0 {
+		return ""
+	}
+	return hang
 }
 
 // proofState is a proof's status in words, with the date it ends when it has one.

@@ -77,8 +77,8 @@ func TestRosterPane(t *testing.T) {
 	want := map[string][]string{
 		"alice": {"1/2", "-", "BELOW MIN"},
 		"bob":   {"2/2", "ssh", "EXPIRES in 9d: ssh"},
-		"carol": {"2 ", "ssh-cert"},
-		"dave":  {"1 ", "-"},
+		"carol": {"2/– ", "ssh-cert"}, // no minimum for reporter or comms: "–", not a bare "2"
+		"dave":  {"1/– ", "-"},
 	}
 	for handle, parts := range want {
 		for _, p := range parts {
@@ -94,12 +94,14 @@ func TestRosterPane(t *testing.T) {
 	}
 
 	// The details follow the cursor.
-	h.contains("alice · comms, containment, recorder, reporter, triage · proofs 1 of 2 that containment needs",
-		"no identity proofs: tminus proof add")
+	h.contains("MEMBER", "ROLES", "PROOFS", "KINDS", "WARNING") // capitals, as every pane's titles
+	h.lacks("member ", "warning")
+	h.contains(" alice · proofs 1 of 2 that containment needs", " roles comms, containment, recorder, reporter, triage",
+		"no identity proofs, only the tminus key: tminus proof add")
 	h.press("j")
 	h.contains("ssh       SHA256:", "EXPIRES in 9d (2026-03-23)")
 	h.press("j")
-	h.contains("ssh-cert  SHA256:", "valid to 2026-09-13")
+	h.contains("ssh-cert  SHA256:", "valid to 2026-09-13", " carol · proofs 2 · no minimum for their roles")
 	h.press("j")
 	h.contains("revoked")
 }

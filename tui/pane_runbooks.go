@@ -191,6 +191,15 @@ func (p *runbooksPane) remember() {
 	k := p.Keys
 	pr, rb := p.selected()
 	k.allow(&k.Copy, pr != nil || rb != nil || p.selectedSafe() != nil)
+	// y copies what the row is about; its help says which, not "one-liner" for a hash.
+	switch {
+	case p.selectedSafe() != nil:
+		k.Copy.SetHelp("y", "copy safeTxHash")
+	case pr != nil:
+		k.Copy.SetHelp("y", "copy command")
+	default:
+		k.Copy.SetHelp("y", "copy one-liner")
+	}
 	k.allow(&k.Propose, p.Live.Incident != nil && rb != nil)
 	waiting := pr != nil && pr.Exec == nil
 	k.allow(&k.Approve, waiting && pr.Risk == domain.RiskHigh)
@@ -356,8 +365,8 @@ func (p *runbooksPane) proposalRow(pr *domain.Proposal, sel bool) string {
 	if restW < 8 {
 		restW = 0
 	}
-	rest := itoa(pr.Step) + " " + clean(pr.StepTitle) + " · " + pr.By + " " + clock(pr.At, p.Live.Now, p.Live.Loc, false)
-	a, b, c, d := fit(pr.Runbook, idW), fit(st, stW), fit(ev, evW), fit(rest, restW)
+	by := " · " + pr.By + " " + clock(pr.At, p.Live.Now, p.Live.Loc, false) // kept whole; the step title gives way
+	a, b, c, d := fit(pr.Runbook, idW), fit(st, stW), fit(ev, evW), fitTail(itoa(pr.Step)+" "+clean(pr.StepTitle), by, restW)
 	plain := a + " " + b + " " + c + " " + d
 	used := 1 + width(plain)
 	switch {
@@ -422,20 +431,28 @@ func (p *runbooksPane) View() string {
 			lines = append(lines, p.runbookRow(i-ns-np, i == p.cur.pos))
 		}
 	}
-	for len(lines) < listH {
-		lines = append(lines, spaces(p.Width))
+	// Lines the list leaves empty (its end in view, captions scrolled away) are the
+	// details' to grow into, upwards, so a long command shows whole rather than cut
+	// under blank lines; details that fit start where they always do.
+	d := p.detailHeight()
+	if d > 0 && len(lines) < listH {
+		d += listH - len(lines)
 	}
-	if d := p.detailHeight(); d > 0 {
+	var det []string
+	if d > 0 {
 		switch pr, rb := p.selected(); {
 		case p.selectedSafe() != nil:
-			lines = append(lines, p.safeDetail(p.selectedSafe(), d)...)
+			det = p.safeDetail(p.selectedSafe(), d)
 		case pr != nil:
-			lines = append(lines, p.proposalDetail(pr, d)...)
+			det = p.proposalDetail(pr, d)
 		case rb != nil:
-			lines = append(lines, p.runbookDetail(*rb, d)...)
+			det = p.runbookDetail(*rb, d)
 		}
 	}
-	return fill(lines, p.Width, p.Height)
+	for len(lines) < min(listH, p.Height-len(det)) {
+		lines = append(lines, spaces(p.Width))
+	}
+	return fill(append(lines, det...), p.Width, p.Height)
 }
 
 // detail lays out d lines: a heading when there is room for it, the command wrapped in
@@ -450,7 +467,7 @@ func (p *runbooksPane) detail(d int, head, command string, facts []string) []str
 	for len(facts) > 0 && d-len(facts) < 1 {
 		facts = facts[:len(facts)-1]
 	}
-	cmd := wrap("$ "+clean(command), p.Width, d-len(facts))
+	cmd := wrapCommand("$ "+clean(command), p.Width, d-len(facts))
 	for _, l := range cmd {
 		out = append(out, p.ink.due.on(fit(l, p.Width)))
 	}
@@ -496,7 +513,8 @@ func (p *runbooksPane) proposalDetail(pr *domain.Proposal, d int) []string {
 }
 
 func (p *runbooksPane) runbookDetail(r RunbookLine, d int) []string {
-	head := clean(r.Title) + " · risk " + r.Risk + quorum(r)
+	// The risk and quorum decide what proposing it takes: the title gives way to them.
+	head := fitTail(clean(r.Title), " · risk "+r.Risk+quorum(r), p.Width-3)
 	var params []string
 	for _, prm := range r.Params {
 		params = append(params, prm.Name)
@@ -511,10 +529,11 @@ func (p *runbooksPane) runbookDetail(r RunbookLine, d int) []string {
 	if inc := p.Live.Incident; inc != nil && !r.appliesTo(inc.Severity) {
 		fact += " · for " + strings.Join(r.Severity, ", ") + " (this is " + inc.Severity + ")"
 	}
+	hint := "" // the key is what a responder acts on: the list of params gives way to it
 	if p.Keys.Propose.Enabled() {
-		fact += " · p proposes"
+		hint = " · p proposes"
 	}
-	return p.detail(d, head, r.Command, []string{p.ink.muted.on(fit(fact, p.Width))})
+	return p.detail(d, head, r.Command, []string{p.ink.muted.on(fitTail(fact, hint, p.Width))})
 }
 
 func quorum(r RunbookLine) string {

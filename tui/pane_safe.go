@@ -36,10 +36,6 @@ func (p *runbooksPane) selectedSafe() *domain.SafeProposal {
 	return nil
 }
 
-func (p *runbooksPane) safeCaption() string {
-	return p.ink.muted.on(fit(" "+fit("SAFE TXS", p.idW())+" "+fit("STATE", 9)+" "+fit("NONCE", 13)+" CALL", p.Width))
-}
-
 // safeState is a Safe proposal's one-word state: signatures of the threshold, or how
 // it executed.
 func (p *runbooksPane) safeState(sp *domain.SafeProposal) (string, paint) {
@@ -60,32 +56,82 @@ func (p *runbooksPane) safeState(sp *domain.SafeProposal) (string, paint) {
 // safeCall is the call as the data decodes, with the target: what the Safe will run.
 // Data that does not decode as the recorded function says so: nobody should sign it.
 func safeCall(sp *domain.SafeProposal) string {
+	fn, ok := safeFunc(sp)
+	if !ok {
+		return fn
+	}
+	return fn + " → " + sp.Tx.To.Hex()
+}
+
+// safeFunc is the decoded call alone, "pause()"; false when the data does not decode.
+func safeFunc(sp *domain.SafeProposal) (string, bool) {
 	args, err := safe.DecodeCall(sp.Function, sp.Tx.Data)
 	if err != nil {
-		return "DATA DOES NOT DECODE as " + sp.Function
+		return "DATA DOES NOT DECODE as " + sp.Function, false
 	}
 	name := sp.Function
 	if i := strings.IndexByte(name, '('); i > 0 {
 		name = name[:i]
 	}
-	return name + "(" + strings.Join(args, ", ") + ") → " + sp.Tx.To.Hex()
+	return name + "(" + strings.Join(args, ", ") + ")", true
 }
 
-// safeRow: ▸contract-pause         1/2 sigs  nonce 0       pause() → 0x5384… · alice 03:33
-func (p *runbooksPane) safeRow(sp *domain.SafeProposal, sel bool) string {
-	const stW, nW = 9, 13
-	idW := p.idW()
-	st, stInk := p.safeState(sp)
-	nonce, nInk := "nonce "+sp.Tx.Nonce.String(), p.ink.row
+// safeCallIn is the call fitted to w cells: the target's middle gives way first
+// (0x5E4e…9dD2, both ends kept), then the whole target (the details show it), then the
+// arguments, cut with an ellipsis.
+func safeCallIn(sp *domain.SafeProposal, w int) string {
+	full := safeCall(sp)
+	fn, ok := safeFunc(sp)
+	if width(full) <= w || !ok {
+		return cut(full, w)
+	}
+	if toW := w - width(fn+" → "); toW >= minElide {
+		return fn + " → " + elide(sp.Tx.To.Hex(), toW)
+	}
+	return cut(fn, w)
+}
+
+// nonceW is the width of the Safe rows' nonce column: the widest nonce, or DELEGATECALL
+// where it replaces one (the caption says NONCE, so the word is not repeated).
+func (p *runbooksPane) nonceW() int {
+	n := width("NONCE")
+	for _, sp := range p.safes {
+		n = max(n, width(safeNonce(sp)))
+	}
+	return n
+}
+
+func safeNonce(sp *domain.SafeProposal) string {
 	if sp.Tx.Operation == safe.DelegateCall {
-		nonce, nInk = "DELEGATECALL", p.ink.err
+		return "DELEGATECALL"
+	}
+	return sp.Tx.Nonce.String()
+}
+
+func (p *runbooksPane) safeCaption() string {
+	return p.ink.muted.on(fit(" "+fit("SAFE TXS", p.idW())+" "+fit("STATE", 9)+" "+fit("NONCE", p.nonceW())+" CALL", p.Width))
+}
+
+// safeRow: ▸contract-pause         1/2 sigs  41    pause() → 0x5E4e65…24E9dD2 · alice 03:33
+func (p *runbooksPane) safeRow(sp *domain.SafeProposal, sel bool) string {
+	const stW = 9
+	idW, nW := p.idW(), p.nonceW()
+	st, stInk := p.safeState(sp)
+	nonce, nInk := safeNonce(sp), p.ink.row
+	if sp.Tx.Operation == safe.DelegateCall {
+		nInk = p.ink.err
 	}
 	restW := p.Width - 1 - idW - 1 - stW - 1 - nW - 1
 	if restW < 8 {
 		restW = 0
 	}
-	rest := safeCall(sp) + " · " + sp.By + " " + clock(sp.At, p.Live.Now, p.Live.Loc, false)
-	a, b, c, d := fit(sp.Runbook, idW), fit(st, stW), fit(nonce, nW), fit(rest, restW)
+	// Who proposed it and when are kept whole; the call gives way.
+	by := " · " + sp.By + " " + clock(sp.At, p.Live.Now, p.Live.Loc, false)
+	rest := fit(safeCallIn(sp, restW-width(by))+by, restW)
+	if restW-width(by) < 4 {
+		rest = fit(safeCallIn(sp, restW), restW)
+	}
+	a, b, c, d := fit(sp.Runbook, idW), fit(st, stW), fit(nonce, nW), rest
 	plain := a + " " + b + " " + c + " " + d
 	used := 1 + width(plain)
 	switch {
@@ -106,17 +152,24 @@ func (p *runbooksPane) safeDetail(sp *domain.SafeProposal, d int) []string {
 	line := func(ink paint, s string) string { return ink.on(fit(s, p.Width)) }
 	var out []string
 	if d >= 4 {
-		head := "─ Safe " + sp.Tx.Safe.Hex() + " v" + sp.Version + " chain " + sp.Tx.ChainID.String() + " · " +
-			sp.By + " " + when(sp.At) + " "
-		out = append(out, line(k.muted, head))
+		// The Safe's address gives way (its middle) before who proposed it and when.
+		pre, post, by := "─ Safe ", " v"+sp.Version+" chain "+sp.Tx.ChainID.String(), " · "+sp.By+" "+when(sp.At)+" "
+		addr := sp.Tx.Safe.Hex()
+		if n := width(pre + addr + post + by); n > p.Width {
+			addr = elide(addr, width(addr)-(n-p.Width))
+		}
+		out = append(out, k.muted.on(fitTail(pre+addr+post, by, p.Width)))
 		d--
 	}
-	// The operation first, where a narrow pane cannot cut it off.
+	// The operation first, where a narrow pane cannot cut it off; the nonce and value,
+	// which an owner compares on the wallet, are kept whole; the target's middle gives
+	// way first, then the arguments.
 	op, opInk := "call", k.due
 	if sp.Tx.Operation == safe.DelegateCall {
 		op, opInk = "DELEGATECALL", k.err
 	}
-	call := opInk.on(fit(op+" "+safeCall(sp)+" · nonce "+sp.Tx.Nonce.String()+" · value "+sp.Tx.Value.String(), p.Width))
+	nv := " · nonce " + sp.Tx.Nonce.String() + " · value " + sp.Tx.Value.String()
+	call := opInk.on(fitTail(op+" "+safeCallIn(sp, p.Width-width(op+" "+nv)), nv, p.Width))
 	var status string
 	switch x := sp.Exec; {
 	case x != nil:
@@ -135,13 +188,12 @@ func (p *runbooksPane) safeDetail(sp *domain.SafeProposal, d int) []string {
 		if len(who) > 0 {
 			s += ": " + strings.Join(who, ", ")
 		}
-		ink := k.warn
+		// What to do next is kept whole; the list of signers gives way.
+		ink, next := k.warn, " · tminus safe sign "+sp.ID.Short()
 		if sp.Ready() {
-			ink, s = k.ok, s+" · ready: tminus safe exec"
-		} else {
-			s += " · tminus safe sign " + sp.ID.Short()
+			ink, next = k.ok, " · ready: tminus safe exec"
 		}
-		status = line(ink, s)
+		status = ink.on(fitTail(s, next, p.Width))
 	}
 	hash := func(label string, h common.Hash) string { return label + " " + elide(h.Hex(), p.Width-len(label)-1) }
 	for _, l := range []string{call, line(k.row, hash("safeTxHash", sp.SafeTxHash)), status,
@@ -155,10 +207,13 @@ func (p *runbooksPane) safeDetail(sp *domain.SafeProposal, d int) []string {
 	return out
 }
 
+// minElide is the narrowest elided hash or address: 0x5E…9dD2 still shows both ends.
+const minElide = 9
+
 // elide fits a hash into w cells by cutting its middle: an owner compares both ends
 // with their wallet's screen, and the whole hash is in tminus safe show.
 func elide(h string, w int) string {
-	if len(h) <= w || w < 12 {
+	if len(h) <= w || w < minElide {
 		return h
 	}
 	keep := (w - 1) / 2

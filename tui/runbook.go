@@ -391,10 +391,9 @@ func (d *dialog) view(c *Context, w, h int) string {
 	return strings.Join(out, "\n")
 }
 
-// wrapAll breaks text into lines of w cells, all of it.
+// wrapAll breaks a command into lines of w cells at its spaces, all of it.
 func wrapAll(s string, w int) []string {
-	n := width(s)/max(w, 1) + 2
-	return wrap(s, w, n)
+	return wrapCommand(s, w, len(s)+1)
 }
 
 func holdsAny(m *domain.Member, roles []string) bool {

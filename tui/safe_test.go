@@ -64,11 +64,15 @@ func TestSafeProposalInRunbooksPane(t *testing.T) {
 	sp := s.st.Safe[id]
 	h := newHarness(t, s.fake, 160, 48)
 	h.press("4")
-	h.contains("Runbooks · 5 · 2 pending", "SAFE TXS", "▸contract-pause         1/2 sigs  nonce 12      pause() → 0x5…", "PROPOSALS")
-	// The pane is 62 columns wide here: a hash that does not fit keeps both its ends.
-	hx := sp.SafeTxHash.Hex()
-	h.contains("─ Safe "+tuiSafe.Hex(), "call pause() → "+tuiTarget.Hex(),
-		"safeTxHash "+hx[:20], hx[len(hx)-20:], "1 of 2 owner signatures: "+sp.Owners[0].Hex()[:10]+" (alice)")
+	// The pane is 62 columns wide here: who proposed it and when stay whole in the row,
+	// the call's target gives way.
+	h.contains("Runbooks · 5 · 2 pending", "SAFE TXS", "▸contract-pause         1/2 sigs  12    pause() · bob 03:35", "PROPOSALS")
+	// A hash or address that does not fit keeps both its ends; the nonce, the value and
+	// what to do next stay whole.
+	hx, safeHex, to := sp.SafeTxHash.Hex(), tuiSafe.Hex(), tuiTarget.Hex()
+	h.contains("─ Safe "+safeHex[:12], safeHex[len(safeHex)-12:]+" v1.4.1 chain 1 · bob 03:35",
+		"call pause() → "+to[:10], to[len(to)-10:]+" · nonce 12 · value 0",
+		"safeTxHash "+hx[:20], hx[len(hx)-20:], "1 of 2 owner signatures: 0x", " · tminus safe sign "+id.Short())
 	h.press("y")
 	h.contains("copied the safeTxHash of the contract-pause Safe transaction")
 	// Moving down reaches bob's runbook proposal, unchanged.
@@ -84,7 +88,7 @@ func TestSafeProposalInRunbooksPane(t *testing.T) {
 	// Wide enough, every hash shows whole.
 	h.send(tea.WindowSizeMsg{Width: 300, Height: 100})
 	h.contains("safeTxHash "+hx, "domain  "+sp.DomainHash.Hex(), "message "+sp.MessageHash.Hex(),
-		"call pause() → "+tuiTarget.Hex()+" · nonce 12 · value 0", "v1.4.1 chain 1 · bob 03:35",
+		"call pause() → "+tuiTarget.Hex()+" · nonce 12 · value 0", "─ Safe "+safeHex+" v1.4.1 chain 1 · bob 03:35",
 		"ExecutionSuccess block 19442007 · by bob 03:40 · tx 0x09000")
 }
 
@@ -104,8 +108,12 @@ func TestSafeDelegateCallShown(t *testing.T) {
 	s.safeProposal(t, safe.DelegateCall, 3)
 	h := newHarness(t, s.fake, 80, 24)
 	h.press("4")
-	h.contains("1/2 sigs  DELEGATECALL  pause()", "DELEGATECALL pause() → ")
-	h.contains("DELEGATECALL pause() → " + tuiTarget.Hex())
+	h.contains("1/2 sigs  DELEGATECALL pause()", "DELEGATECALL pause() → ")
+	// 80 columns: the target's middle gives way to the nonce and value.
+	to := tuiTarget.Hex()
+	h.contains("DELEGATECALL pause() → "+to[:10], to[len(to)-10:]+" · nonce 3 · value 0")
+	h.send(tea.WindowSizeMsg{Width: 100, Height: 30})
+	h.contains("DELEGATECALL pause() → " + to + " · nonce 3 · value 0")
 }
 
 func TestHeaderShowsAnchorAge(t *testing.T) {

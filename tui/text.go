@@ -102,18 +102,37 @@ func padLine(s string, w int) string {
 	return s + spaces(w-sw)
 }
 
-// spread puts left and right on one line of w cells, right-aligned; when both do not
-// fit, left is cut first (the right side holds the time-critical part).
+// gap is the least space between two segments of one line (a header's left and right
+// parts): one space would run "rec dave" into "alerts 3 firing".
+const gap = 2
+
+// spread puts left and right on one line of w cells, right-aligned, at least gap cells
+// apart; when both do not fit, left is cut first (the right side holds the
+// time-critical part).
 func spread(left, right string, w int) string {
 	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
 	if rw >= w {
 		return padLine(right, w)
 	}
-	if lw+1+rw > w {
-		left = ansi.Truncate(left, w-rw-1, "…")
+	if lw+gap+rw > w {
+		left = ansi.Truncate(left, max(w-rw-gap, 0), "…")
 		lw = ansi.StringWidth(left)
 	}
 	return left + spaces(w-lw-rw) + right
+}
+
+// fitTail fits plain text into exactly w cells keeping tail whole: the head is cut, with
+// an ellipsis, so that a row's author and time (" · bob 15:32") are never cut mid-way.
+// Where the head would keep fewer than four cells the tail is dropped instead, whole.
+func fitTail(head, tail string, w int) string {
+	hw, tw := width(head), width(tail)
+	switch {
+	case hw+tw <= w:
+		return fit(head+tail, w)
+	case w-tw < 4:
+		return fit(head, w)
+	}
+	return cut(head, w-tw) + tail
 }
 
 // countdown is a deadline as a responder reads it: "T-14:59" to go, "T+02:13" past due.
@@ -174,31 +193,140 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func upper(s string) string { return strings.ToUpper(s) }
 
-// wrap breaks plain text into at most n lines of w cells, hard at the width (commands
-// have no good break points); the last line ends in an ellipsis when text remains.
-func wrap(s string, w, n int) []string {
+// fitParts joins parts with sep into exactly w cells. A part that does not fit is cut
+// with an ellipsis where at least partRoom cells are left for it, enough to recognise
+// it; with less, a lone ellipsis stands in for it and the rest, rather than "· n…".
+func fitParts(parts []string, sep string, w int) string {
+	const partRoom = 12
+	s, sw := "", 0
+	for i, part := range parts {
+		add := part
+		if i > 0 {
+			add = sep + part
+		}
+		aw := width(add)
+		more := 0 // room for " · …" when parts follow
+		if i < len(parts)-1 {
+			more = width(sep) + 1
+		}
+		if i == 0 || sw+aw+more <= w || (i == len(parts)-1 && sw+aw <= w) {
+			s += add
+			sw += aw
+			continue
+		}
+		switch room := w - sw - width(sep); {
+		case room >= partRoom:
+			s += sep + cut(part, room)
+		case room >= 1:
+			s += sep + "…"
+		}
+		break
+	}
+	return fit(s, w)
+}
+
+// hang is the indent of a wrapped command's continuation lines, under the text after
+// "$ ", so the lines read as one command.
+const hang = "  "
+
+// wrapCommand breaks a command into at most n lines of w cells at its spaces, so that no
+// word, flag, address or hash is split where it fits on a line; a line that starts a
+// new word is indented by hang. A token longer than a line (a long calldata) starts its
+// own line and is cut only at the width, its rest going on at the next line's first
+// cell, unindented, as a terminal would wrap it: an indent means a space, none means
+// the same word. The last line ends in an ellipsis when text remains. y copies the
+// command exactly; on screen a break stands for the spaces where it falls.
+func wrapCommand(s string, w, n int) []string {
+	if w <= 0 || n <= 0 {
+		return nil
+	}
+	ind := hang
+	if w < 4*len(hang) { // too narrow to spend cells on an indent
+		ind = ""
+	}
 	var out []string
-	for len(out) < n && s != "" {
-		if width(s) <= w {
-			return append(out, s)
+	line, words := "", 0 // the line being filled and the words on it
+	// Past n lines the rest only feeds the ellipsis: stop there (see wordWrap).
+	for s != "" && len(out) <= n {
+		// The next separator (a run of spaces) and word.
+		i := 0
+		for i < len(s) && s[i] == ' ' {
+			i++
 		}
-		if len(out) == n-1 {
-			return append(out, ansi.Truncate(s, w, "…"))
+		sep, rest := s[:i], s[i:]
+		j := strings.IndexByte(rest, ' ')
+		if j < 0 {
+			j = len(rest)
 		}
-		line := ansi.Truncate(s, w, "")
+		word := rest[:j]
+		s = rest[j:]
+		switch {
+		case len(out) == 0 && words == 0:
+			line += sep + word // the command's own leading spaces are kept
+		case words == 0:
+			line += word
+		case width(line)+width(sep)+width(word) <= w:
+			line += sep + word
+		default:
+			out = append(out, line)
+			line, words = ind+word, 0
+		}
+		if word != "" {
+			words++
+		}
+		for line != "" && len(out) <= n && width(line) > w { // a token longer than a line: cut at the width
+			head := cutAt(line, w)
+			out = append(out, head)
+			line = line[len(head):]
+			if line == "" {
+				line, words = ind, 0
+			}
+		}
+	}
+	if strings.TrimSpace(line) != "" {
 		out = append(out, line)
-		s = s[len(line):]
+	}
+	if len(out) > n {
+		rest := out[n-1]
+		for _, l := range out[n:] {
+			if t, ok := strings.CutPrefix(l, ind); ok {
+				rest += " " + t
+			} else {
+				rest += l
+			}
+		}
+		out = append(out[:n-1], ansi.Truncate(rest+s, w, "…"))
 	}
 	return out
 }
 
+// cutAt is the head of s that fits in w cells, for a hard break; at least one
+// character, so that a character wider than the line goes alone and the caller's loop
+// always moves on.
+func cutAt(s string, w int) string {
+	head := ansi.Truncate(s, w, "")
+	if head == "" {
+		_, n := utf8.DecodeRuneInString(s)
+		head = s[:n]
+	}
+	return head
+}
+
 // wordWrap breaks prose into at most n lines of w cells at spaces (a word longer than a
 // line is cut hard); the last line ends in an ellipsis when text remains. Commands use
-// wrap instead, which keeps every character where the shell would see it.
+// wrapCommand instead, which breaks only at spaces and keeps the rest as typed.
 func wordWrap(s string, w, n int) []string {
+	if w <= 0 || n <= 0 {
+		return nil // nothing fits; and a cut at 0 cells would never shorten the line
+	}
 	var out []string
 	line := ""
-	for _, word := range strings.Fields(s) {
+	words := strings.Fields(s)
+	i := 0
+	// Past n lines the rest only feeds the ellipsis: stop there, so that a long text
+	// in a short pane costs what is shown.
+	for ; i < len(words) && len(out) <= n; i++ {
+		word := words[i]
 		switch {
 		case line == "":
 			line = word
@@ -208,8 +336,8 @@ func wordWrap(s string, w, n int) []string {
 			out = append(out, line)
 			line = word
 		}
-		for width(line) > w {
-			head := ansi.Truncate(line, w, "")
+		for line != "" && len(out) <= n && width(line) > w {
+			head := cutAt(line, w)
 			out = append(out, head)
 			line = line[len(head):]
 		}
@@ -218,7 +346,7 @@ func wordWrap(s string, w, n int) []string {
 		out = append(out, line)
 	}
 	if len(out) > n {
-		rest := strings.Join(out[n-1:], " ")
+		rest := strings.Join(append(out[n-1:], words[i:]...), " ")
 		out = append(out[:n-1], ansi.Truncate(rest, w, "…"))
 	}
 	return out
