@@ -66,6 +66,8 @@ type Node struct {
 	// lends a state.
 	viewMu gosync.Mutex
 	view   *store.View
+
+	claims Claims // what the sessions are pulling, one peer per chain
 }
 
 type peerState struct {
@@ -220,6 +222,11 @@ func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 		Admit:  func() error { return n.admit(id, pub) },
 		Behind: func(b int64) { n.mu.Lock(); ps.behind, ps.lastSeen = b, time.Now(); n.mu.Unlock() }}
 	ps.sess = sess
+	if !oneShot {
+		// A one-shot sync pulls what its peer has, whoever else is
+		// pulling it: the command waits on that peer alone.
+		sess.Claims = &n.claims
+	}
 	n.sessions[id] = ps
 	n.mu.Unlock()
 	err := sess.Run(context.Background())

@@ -10,6 +10,7 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/store"
 )
@@ -30,6 +31,7 @@ func (s *Session) request(ctx context.Context) error {
 		return err
 	}
 	var behind int64
+	s.deferred = false
 	for a, h := range s.remote {
 		have := local[a]
 		if s.asked[a] > have {
@@ -40,6 +42,10 @@ func (s *Session) request(ctx context.Context) error {
 		}
 		behind += int64(h.Seq - local[a])
 		if _, busy := s.flight[a]; busy || h.Seq <= have {
+			continue
+		}
+		if !s.Claims.take(a, s) {
+			s.deferred = true
 			continue
 		}
 		if err := send(s.RW, GetEventsMsg, &GetEvents{Author: a, From: have + 1, Max: rangeMax}); err != nil {
@@ -70,6 +76,9 @@ func (s *Session) receive(ctx context.Context, raws [][]byte) error {
 	delete(s.flight, a)
 	if len(raws) == 0 {
 		s.asked[a] = s.remote[a].Seq // the peer has nothing more from there
+		if s.holding[a] == 0 {
+			s.Claims.release(a, s)
+		}
 	}
 	evs, err := decodeAll(raws)
 	if err != nil {
@@ -121,6 +130,9 @@ func (s *Session) flush(ctx context.Context) error {
 		}
 	}
 	s.storing++
+	for _, a := range authors(evs) {
+		s.holding[a]++
+	}
 	s.toStore <- round{evs: evs, checking: s.St.Check(ctx, evs)}
 	return nil
 }
@@ -169,12 +181,38 @@ func (s *Session) storedRound(ctx context.Context, r storedRound) error {
 		return r.err
 	}
 	s.Stats.Pulled += len(r.rep.Added)
+	if s.Claims != nil {
+		s.Claims.Twice.Add(int64(r.rep.Duplicates))
+	}
+	// What this round held is stored: another session may take a chain up
+	// where it ends, unless this one asked for more or holds more of it.
+	for _, a := range authors(r.evs) {
+		if s.holding[a]--; s.holding[a] <= 0 {
+			delete(s.holding, a)
+			if _, busy := s.flight[a]; !busy {
+				s.Claims.release(a, s)
+			}
+		}
+	}
 	for _, e := range r.evs {
 		if err := s.wantBlob(ctx, e); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// authors lists the distinct authors of evs.
+func authors(evs []*domain.Event) []common.Address {
+	var out []common.Address
+	seen := map[common.Address]bool{}
+	for _, e := range evs {
+		if !seen[e.Author] {
+			seen[e.Author] = true
+			out = append(out, e.Author)
+		}
+	}
+	return out
 }
 
 // decodeAll decodes a batch on all cores: a session reads one peer's

@@ -74,6 +74,10 @@ type Session struct {
 	Want []string
 	asks chan []string
 
+	// Claims, when set, is shared with the node's other sessions: a chain
+	// is pulled from one peer at a time (claims.go).
+	Claims *Claims
+
 	Stats  Stats
 	remote map[common.Address]HeadMsg
 	asked  map[common.Address]uint64 // highest seq requested or received
@@ -90,6 +94,12 @@ type Session struct {
 	wsSeen  bool
 	forks   int // fork proofs sent so far
 	Behind  func(n int64)
+	// deferred: request left a chain to another session's claim, and
+	// looks again on the next tick.
+	deferred bool
+	// holding counts, by author, the rounds handed to the storer that
+	// hold the author's events: its claim lasts until they are stored.
+	holding map[common.Address]int
 }
 
 type inbound struct {
@@ -104,6 +114,7 @@ func (s *Session) Run(ctx context.Context) error {
 	s.remote = map[common.Address]HeadMsg{}
 	s.asked = map[common.Address]uint64{}
 	s.flight = map[common.Address]time.Time{}
+	s.holding = map[common.Address]int{}
 	s.blobs = map[string]bool{}
 	if s.Idle == 0 {
 		s.Idle = 800 * time.Millisecond
@@ -115,7 +126,7 @@ func (s *Session) Run(ctx context.Context) error {
 	go func() { defer close(storerDone); s.storer(ctx, s.toStore, s.stored) }()
 	// Runs before cancel: a round still being stored when the session
 	// ends is rolled back, and no write outlives Run.
-	defer func() { cancel(); close(s.toStore); <-storerDone }()
+	defer func() { cancel(); close(s.toStore); <-storerDone; s.Claims.releaseAll(s) }()
 	msgs := make(chan inbound, 16)
 	go func() {
 		for {
@@ -230,6 +241,11 @@ func (s *Session) Run(ctx context.Context) error {
 		case <-tick.C:
 			if pace.wait(time.Now()) == 0 {
 				if err := announceNew(); err != nil {
+					return err
+				}
+			}
+			if s.deferred && len(s.flight) == 0 {
+				if err := s.request(ctx); err != nil {
 					return err
 				}
 			}

@@ -1,0 +1,80 @@
+package sync
+
+import (
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Claims is shared by the sessions of one node, so that with several peers
+// holding the same chain it is pulled from one of them at a time. Each
+// session used to ask every peer for what it lacked: after a partition
+// healed, a node with six peers received each range six times and checked
+// every signature six times before its store found the copies duplicates.
+//
+// A session claims an author's chain when it asks for a range of it and
+// holds the claim until that range is stored (or the session ends); the
+// others leave that author alone meanwhile and look again on their next
+// tick. A claim not renewed within claimTimeout lapses, so a peer that
+// stalls holds nobody up for long.
+type Claims struct {
+	mu    gosync.Mutex
+	owner map[common.Address]claim
+	// Twice counts events received that the store already held: what the
+	// claims are meant to keep near zero.
+	Twice atomic.Int64
+}
+
+type claim struct {
+	s  *Session
+	at time.Time
+}
+
+// claimTimeout bounds how long a claim holds without its session asking
+// for more of the chain or storing what it got.
+var claimTimeout = 10 * time.Second
+
+// take claims author's chain for s: false while another session holds it.
+func (c *Claims) take(a common.Address, s *Session) bool {
+	if c == nil {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.owner[a]; ok && cl.s != s && time.Since(cl.at) < claimTimeout {
+		return false
+	}
+	if c.owner == nil {
+		c.owner = map[common.Address]claim{}
+	}
+	c.owner[a] = claim{s, time.Now()}
+	return true
+}
+
+// release gives up s's claim on author's chain, if it holds it.
+func (c *Claims) release(a common.Address, s *Session) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.owner[a]; ok && cl.s == s {
+		delete(c.owner, a)
+	}
+}
+
+// releaseAll gives up every claim of s: its session ended.
+func (c *Claims) releaseAll(s *Session) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for a, cl := range c.owner {
+		if cl.s == s {
+			delete(c.owner, a)
+		}
+	}
+}

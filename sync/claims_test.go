@@ -1,0 +1,95 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// A node behind three peers that all hold the same long chain pulls it
+// from one of them: the others' copies would each be received and have
+// every signature checked before the store found them duplicates. When
+// the peer first asked holds only part of the chain, the others take it
+// up from where it ends.
+func TestChainPulledFromOnePeer(t *testing.T) {
+	const bulk = 3000
+	for _, tc := range []struct {
+		name string
+		held [4]int // events of the chain each peer holds (member 1 wrote it)
+	}{
+		{"three peers hold it all", [4]int{0, bulk, bulk, bulk}},
+		{"the first peer holds half", [4]int{0, bulk, bulk / 2, bulk}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorkspace(t, 61, 4)
+			ctx := context.Background()
+			src := w.members[1]
+			before := len(seedRaws(t, src.st))
+			bodies := make([]domain.Body, bulk)
+			for k := range bodies {
+				bodies[k] = &domain.Note{Incident: w.inc, Text: fmt.Sprintf("archive %d: %0900d", k, k)}
+			}
+			if _, err := src.st.AppendMany(ctx, src.signer, bodies); err != nil {
+				t.Fatal(err)
+			}
+			raws := seedRaws(t, src.st)
+			for i, m := range w.members[2:] {
+				if _, err := m.st.Ingest(ctx, raws[:before+tc.held[i+2]]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.start()
+			w.link(0, 2)
+			time.Sleep(100 * time.Millisecond) // its session asks first, most runs
+			w.link(0, 1)
+			w.link(0, 3)
+			d := w.converge(60*time.Second, 0, 1, 2, 3)
+			twice := w.members[0].node.claims.Twice.Load()
+			t.Logf("%d events: stored in %v, %d received twice", bulk, d, twice)
+			// A claim passes between sessions only between rounds, so a
+			// round may overlap now and then; a copy from each peer would
+			// be 2 x 3,000.
+			if twice > bulk/3 {
+				t.Fatalf("%d of %d events were received more than once: the chain was pulled from several peers at a time", twice, bulk)
+			}
+		})
+	}
+}
+
+func TestClaims(t *testing.T) {
+	a, b := common.Address{1}, common.Address{2}
+	s1, s2 := &Session{}, &Session{}
+	var c Claims
+	check := func(what string, got, want bool) {
+		t.Helper()
+		if got != want {
+			t.Fatalf("%s: %v, want %v", what, got, want)
+		}
+	}
+	check("first claim", c.take(a, s1), true)
+	check("renewed by its holder", c.take(a, s1), true)
+	check("another session, while held", c.take(a, s2), false)
+	check("another chain", c.take(b, s2), true)
+	c.release(a, s2) // not its claim: no effect
+	check("released by a non-holder", c.take(a, s2), false)
+	c.release(a, s1)
+	check("after its holder released it", c.take(a, s2), true)
+	c.releaseAll(s2)
+	check("after its holder's session ended", c.take(a, s1), true)
+	check("the other chain too", c.take(b, s1), true)
+
+	old := claimTimeout
+	claimTimeout = time.Millisecond
+	t.Cleanup(func() { claimTimeout = old })
+	time.Sleep(5 * time.Millisecond)
+	check("a lapsed claim", c.take(a, s2), true)
+
+	var none *Claims // sessions outside a node pull on their own
+	check("no claims", none.take(a, s1), true)
+	none.release(a, s1)
+	none.releaseAll(s1)
+}
