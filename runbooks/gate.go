@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tminus-ir/tminus/domain"
 )
@@ -34,7 +35,7 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 		}
 	}
 	if p.Risk == domain.RiskHigh {
-		add(fmt.Sprintf("%d/%d approvals from %v", approvals, p.Quorum, p.Approvers), approvals >= p.Quorum,
+		add(fmt.Sprintf("%d/%d approvals from %s", approvals, p.Quorum, strings.Join(p.Approvers, " or ")), approvals >= p.Quorum,
 			"needs %d more", p.Quorum-approvals)
 	} else {
 		add("low risk: no approvals needed", true, "")

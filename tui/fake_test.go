@@ -239,7 +239,7 @@ func (f *fake) Gate(id domain.ID) (string, []GateCondition) {
 		{What: "executor holds the containment role", OK: m != nil && m.Has(domain.RoleContainment)},
 	}
 	if p.Risk == domain.RiskHigh {
-		conds = append(conds, GateCondition{What: fmt.Sprintf("%d/%d approvals from %v", n, p.Quorum, p.Approvers),
+		conds = append(conds, GateCondition{What: fmt.Sprintf("%d/%d approvals from %s", n, p.Quorum, strings.Join(p.Approvers, " or ")),
 			OK: n >= p.Quorum, Why: fmt.Sprintf("needs %d more", p.Quorum-n)})
 	}
 	conds = append(conds, GateCondition{What: "local runbook file matches the proposal", OK: true},

@@ -196,7 +196,7 @@ func TestExecRefusedWhileTheGateIsNotMet(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
 	h.press("4", "x")
-	h.contains("It runs exactly:", "NO 1/2 approvals from [containment triage]: needs 1 more", "the gate is not met", "esc close")
+	h.contains("It runs exactly:", "NO 1/2 approvals from containment or triage: needs 1 more", "the gate is not met", "esc close")
 	h.lacks("y run it here")
 	h.press("y")
 	if len(s.ran) != 0 {
