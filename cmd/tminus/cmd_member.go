@@ -141,6 +141,10 @@ func precheck(a *app, s *domain.State, body domain.Body) error {
 	if !m.CanWrite() {
 		return fmt.Errorf("%s is an observer: observers cannot change anything", m.Handle)
 	}
+	if r := s.RotatedKey(addr); r != nil {
+		return fmt.Errorf("this home's key %s is %s's old key, replaced by %s (event %s): nothing it signs now counts; write from the home that holds the new key",
+			addr.Hex(), r.Member, r.New.Hex(), r.Event.Short())
+	}
 	switch body.(type) {
 	case *domain.MemberApprove, *domain.RunbookApprove:
 		// The fold counts an approval only from a member whose proofs meet

@@ -440,6 +440,12 @@ func TestMemberRotateLostKey(t *testing.T) {
 	if out := must(t, alice, "verify"); !strings.Contains(out, "NOT COUNTED "+note[:10]+" note.add by alice: key rotated out: the roster replaced alice's key") {
 		t.Errorf("verify after the old key wrote:\n%s", out)
 	}
+	// A command that checks the state first refuses before signing.
+	before := eventCount(t, alice)
+	fails(t, alice, "is alice's old key, replaced by "+joined.Address, "incident", "assign", inc[:8], "triage", "alice")
+	if n := eventCount(t, alice); n != before {
+		t.Errorf("the refused write stored %d event(s)", n-before)
+	}
 }
 
 // checkIdentityJSON runs every identity command with --json through check
