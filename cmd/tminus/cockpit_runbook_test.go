@@ -84,6 +84,32 @@ func newCockpitWorkspace(t *testing.T) *cockpitWorkspace {
 	return &cockpitWorkspace{home: home, incident: inc, st: st, lib: lib, alice: domain.KeySigner{Key: aliceKey}, bob: bob}
 }
 
+// bobs appends b signed by bob, as bob's own node would, and returns its id.
+func (w *cockpitWorkspace) bobs(t *testing.T, b domain.Body) string {
+	t.Helper()
+	ev, err := w.st.Append(context.Background(), w.bob, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev.ID.String()
+}
+
+// pauseProposal is a proposal of the stand-in runbook's step 1 on the
+// workspace's incident.
+func (w *cockpitWorkspace) pauseProposal(t *testing.T) *domain.RunbookPropose {
+	t.Helper()
+	incID, err := domain.ParseID(w.incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := w.lib.Get("stand-in-pause")
+	body, err := rb.Proposal(incID, 1, map[string]string{"target": "vault"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
 func TestCockpitProposeApproveExec(t *testing.T) {
 	w := newCockpitWorkspace(t)
 	ctx := context.Background()

@@ -39,7 +39,6 @@ func foldsOf(t *testing.T, home string, args ...string) (string, int64) {
 func TestWriteCommandsFoldOnce(t *testing.T) {
 	w := newCockpitWorkspace(t) // alice, an incident, bob (triage) whose key signs here, the stand-in runbook
 	home, inc := w.home, w.incident
-	ctx := context.Background()
 	c := chaintest.New(t, chaintest.Options{Owners: 3, Threshold: 2, HTTP: true})
 	dir := t.TempDir()
 	proofKey := writeSSHKey(t, dir, "alice-folds", "")
@@ -54,14 +53,7 @@ func TestWriteCommandsFoldOnce(t *testing.T) {
 		}
 		return out
 	}
-	bobs := func(b domain.Body) string {
-		t.Helper()
-		ev, err := w.st.Append(ctx, w.bob, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ev.ID.String()
-	}
+	bobs := func(b domain.Body) string { t.Helper(); return w.bobs(t, b) }
 
 	// Identity: proofs, roster changes (two members: pending at quorum 2), an approval.
 	proofID := once("proof", "add", "ssh", "--key", proofKey)
@@ -82,16 +74,7 @@ func TestWriteCommandsFoldOnce(t *testing.T) {
 	once("incident", "assign", inc, "triage", "bob")
 
 	// Runbooks: bob proposes, alice's approval makes the quorum and she runs it.
-	incID, err := domain.ParseID(inc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rb, _ := w.lib.Get("stand-in-pause")
-	body, err := rb.Proposal(incID, 1, map[string]string{"target": "vault"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	proposal := bobs(body)
+	proposal := bobs(w.pauseProposal(t))
 	once("runbook", "approve", proposal, "--json")
 	once("runbook", "exec", proposal)
 	once("runbook", "propose", inc, "stand-in-pause", "--param", "target=bridge")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -179,34 +178,16 @@ func TestProofSignedAtSkewedClock(t *testing.T) {
 // and nothing is stored, and at the real time they count.
 func TestApprovalBelowPolicyRefusedBeforeSigning(t *testing.T) {
 	w := newCockpitWorkspace(t) // alice, an incident, bob (triage) whose key signs here, the stand-in runbook
-	ctx := context.Background()
 	must(t, w.home, "proof", "add", "ssh", "--key", writeSSHKey(t, t.TempDir(), "alice-lapsing", ""), "--expires", "5m")
 	policy, err := domain.ParseID(must(t, w.home, "member", "policy", "--role", "containment", "--min-proofs", "2"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bobs := func(b domain.Body) string {
-		t.Helper()
-		ev, err := w.st.Append(ctx, w.bob, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ev.ID.String()
-	}
-	bobs(&domain.MemberApprove{Proposal: policy})
+	w.bobs(t, &domain.MemberApprove{Proposal: policy})
 	carol, _ := crypto.GenerateKey()
-	roster := bobs(&domain.MemberPropose{Action: domain.ActionAdd,
+	roster := w.bobs(t, &domain.MemberPropose{Action: domain.ActionAdd,
 		Member: domain.MemberSpec{Address: crypto.PubkeyToAddress(carol.PublicKey), Handle: "carol", Roles: []string{"observer"}}})
-	incID, err := domain.ParseID(w.incident)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rb, _ := w.lib.Get("stand-in-pause")
-	body, err := rb.Proposal(incID, 1, map[string]string{"target": "vault"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runbook := bobs(body)
+	runbook := w.bobs(t, w.pauseProposal(t))
 	for _, args := range [][]string{{"member", "approve", roster}, {"runbook", "approve", runbook}} {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
 			t.Setenv("TMINUS_CLOCK_SKEW", "10m")
