@@ -18,7 +18,9 @@ import (
 // holds the claim until that range is stored (or the session ends); the
 // others leave that author alone meanwhile and look again on their next
 // tick. A claim not renewed within claimTimeout lapses, so a peer that
-// stalls holds nobody up for long.
+// stalls holds nobody up for long, and a session whose peer holds more of
+// the chain takes the claim over: a node must not follow a peer that is
+// itself still catching up when another has it all.
 type Claims struct {
 	mu    gosync.Mutex
 	owner map[common.Address]claim
@@ -28,28 +30,30 @@ type Claims struct {
 }
 
 type claim struct {
-	s  *Session
-	at time.Time
+	s    *Session
+	at   time.Time
+	upTo uint64 // the chain's head at the claimant's peer
 }
 
 // claimTimeout bounds how long a claim holds without its session asking
 // for more of the chain or storing what it got.
 var claimTimeout = 10 * time.Second
 
-// take claims author's chain for s: false while another session holds it.
-func (c *Claims) take(a common.Address, s *Session) bool {
+// take claims author's chain for s, whose peer holds it up to seq upTo:
+// false while another session holds it with as much to pull.
+func (c *Claims) take(a common.Address, s *Session, upTo uint64) bool {
 	if c == nil {
 		return true
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cl, ok := c.owner[a]; ok && cl.s != s && time.Since(cl.at) < claimTimeout {
+	if cl, ok := c.owner[a]; ok && cl.s != s && time.Since(cl.at) < claimTimeout && upTo <= cl.upTo {
 		return false
 	}
 	if c.owner == nil {
 		c.owner = map[common.Address]claim{}
 	}
-	c.owner[a] = claim{s, time.Now()}
+	c.owner[a] = claim{s, time.Now(), upTo}
 	return true
 }
 

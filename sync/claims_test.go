@@ -13,8 +13,8 @@ import (
 // A node behind three peers that all hold the same long chain pulls it
 // from one of them: the others' copies would each be received and have
 // every signature checked before the store found them duplicates. When
-// the peer first asked holds only part of the chain, the others take it
-// up from where it ends.
+// the peer first asked holds only part of the chain, a session whose peer
+// holds it all takes over (at the cost of the round already asked for).
 func TestChainPulledFromOnePeer(t *testing.T) {
 	const bulk = 3000
 	for _, tc := range []struct {
@@ -70,26 +70,29 @@ func TestClaims(t *testing.T) {
 			t.Fatalf("%s: %v, want %v", what, got, want)
 		}
 	}
-	check("first claim", c.take(a, s1), true)
-	check("renewed by its holder", c.take(a, s1), true)
-	check("another session, while held", c.take(a, s2), false)
-	check("another chain", c.take(b, s2), true)
+	check("first claim", c.take(a, s1, 100), true)
+	check("renewed by its holder", c.take(a, s1, 100), true)
+	check("another session, while held", c.take(a, s2, 100), false)
+	check("another session whose peer has less", c.take(a, s2, 50), false)
+	check("another chain", c.take(b, s2, 100), true)
 	c.release(a, s2) // not its claim: no effect
-	check("released by a non-holder", c.take(a, s2), false)
+	check("released by a non-holder", c.take(a, s2, 100), false)
 	c.release(a, s1)
-	check("after its holder released it", c.take(a, s2), true)
+	check("after its holder released it", c.take(a, s2, 100), true)
 	c.releaseAll(s2)
-	check("after its holder's session ended", c.take(a, s1), true)
-	check("the other chain too", c.take(b, s1), true)
+	check("after its holder's session ended", c.take(a, s1, 100), true)
+	check("the other chain too", c.take(b, s1, 100), true)
+	check("another session whose peer has more", c.take(a, s2, 101), true)
+	check("taken over", c.take(a, s1, 100), false)
 
 	old := claimTimeout
 	claimTimeout = time.Millisecond
 	t.Cleanup(func() { claimTimeout = old })
 	time.Sleep(5 * time.Millisecond)
-	check("a lapsed claim", c.take(a, s2), true)
+	check("a lapsed claim", c.take(a, s1, 1), true)
 
 	var none *Claims // sessions outside a node pull on their own
-	check("no claims", none.take(a, s1), true)
+	check("no claims", none.take(a, s1, 1), true)
 	none.release(a, s1)
 	none.releaseAll(s1)
 }

@@ -44,7 +44,7 @@ func (s *Session) request(ctx context.Context) error {
 		if _, busy := s.flight[a]; busy || h.Seq <= have {
 			continue
 		}
-		if !s.Claims.take(a, s) {
+		if !s.Claims.take(a, s, h.Seq) {
 			s.deferred = true
 			continue
 		}
