@@ -84,7 +84,10 @@ func (s *spread) count(ctx context.Context, i int) int64 {
 type heal struct {
 	what   string
 	at     time.Time
-	want   []string
+	want   []write
+	// lacking names, while the heal is open, a node still without one of
+	// its writes: logged when it closes late, to say what held it up.
+	lacking string
 	doneAt time.Time
 }
 
@@ -93,7 +96,7 @@ func (r *run) healed(what string) {
 	defer r.mu.Unlock()
 	h := &heal{what: what, at: time.Now()}
 	for _, w := range r.acked {
-		h.want = append(h.want, w.event)
+		h.want = append(h.want, w)
 	}
 	r.heals = append(r.heals, h)
 	r.logf("heal: %s (%d writes to spread)", what, len(h.want))
@@ -119,16 +122,22 @@ func (r *run) watch(ctx context.Context, s *spread) {
 			}
 			all := true
 			for _, n := range members {
-				for _, e := range h.want {
-					if !s.has(n.i, e) {
+				for _, w := range h.want {
+					if !s.has(n.i, w.event) {
 						all = false
+						h.lacking = fmt.Sprintf("%s lacked %s's %s %s", n.handle, r.nodes[w.node].handle, w.op, w.event[:10])
 						break
 					}
 				}
 			}
 			if all {
 				h.doneAt = time.Now()
-				r.logf("converged after %s: %s", h.doneAt.Sub(h.at).Round(time.Millisecond), h.what)
+				took := h.doneAt.Sub(h.at)
+				why := ""
+				if took > 2*time.Second {
+					why = fmt.Sprintf(" (last, %s)", h.lacking)
+				}
+				r.logf("converged after %s: %s%s", took.Round(time.Millisecond), h.what, why)
 			}
 		}
 		r.mu.Unlock()
