@@ -82,22 +82,20 @@ func (s *spread) count(ctx context.Context, i int) int64 {
 // heal is one fault's end: the writes acknowledged before it, and when
 // every member's node held them all.
 type heal struct {
-	what   string
-	at     time.Time
-	want   []write
+	what string
+	at   time.Time
+	want []write
 	// lacking names, while the heal is open, a node still without one of
 	// its writes: logged when it closes late, to say what held it up.
 	lacking string
-	doneAt time.Time
+	doneAt  time.Time
 }
 
 func (r *run) healed(what string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h := &heal{what: what, at: time.Now()}
-	for _, w := range r.acked {
-		h.want = append(h.want, w)
-	}
+	h.want = append(h.want, r.acked...)
 	r.heals = append(r.heals, h)
 	r.logf("heal: %s (%d writes to spread)", what, len(h.want))
 }
