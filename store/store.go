@@ -71,8 +71,9 @@ func dsn(path string, immediate bool) string {
 		q.Set("_txlock", "immediate")
 		// A batch of a few thousand events touches more pages than the
 		// default 2 MiB cache holds; spilling them mid-transaction doubled
-		// the writer's time per batch.
-		q.Add("_pragma", "cache_size(-32768)")
+		// the writer's time per batch. 8 MiB imports as fast as 32 did
+		// (BENCHMARKS.md) and keeps 20 MiB off a catching-up node's peak.
+		q.Add("_pragma", "cache_size(-8192)")
 	}
 	// Escaped: SQLite reads a file: URI, where '#' and '?' in a path
 	// would cut it short and open another file.
