@@ -160,13 +160,8 @@ risk: low
 // exempt with the reason.
 func TestJSONTimes(t *testing.T) {
 	w := newCockpitWorkspace(t) // alice, an incident, bob (triage) whose key signs here, the stand-in runbooks
-	ctx := context.Background()
 	home, inc := w.home, w.incident
 	if err := os.WriteFile(filepath.Join(os.Getenv("TMINUS_RUNBOOKS"), "stand-in-check.md"), []byte(lowRisk), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	incID, err := domain.ParseID(inc)
-	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -203,12 +198,9 @@ func TestJSONTimes(t *testing.T) {
 	zedHome := filepath.Join(t.TempDir(), "zed")
 	decodeJSON(t, must(t, zedHome, "init", "--name", "other", "--handle", "zed", "--light-kdf", "--json"))
 	covered["tminus init"] = true
-	prop, err := w.st.Append(ctx, w.bob, &domain.MemberPropose{Action: domain.ActionAdd,
+	prop := w.bobs(t, &domain.MemberPropose{Action: domain.ActionAdd,
 		Member: domain.MemberSpec{Address: common.HexToAddress(field(carol, "address")), Handle: "carol", Roles: []string{"observer"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if field(check("member", "approve", prop.ID.String()), "proposal") != prop.ID.String() {
+	if field(check("member", "approve", prop), "proposal") != prop {
 		t.Fatal("member approve names another proposal")
 	}
 	dave, _ := crypto.GenerateKey()
@@ -233,17 +225,9 @@ func TestJSONTimes(t *testing.T) {
 
 	// Runbooks: bob proposes the high-risk stand-in, alice's approval makes
 	// the quorum and she runs it; she proposes and runs the low-risk one.
-	rb, _ := w.lib.Get("stand-in-pause")
-	body, err := rb.Proposal(incID, 1, map[string]string{"target": "vault"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bobs, err := w.st.Append(ctx, w.bob, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("runbook", "approve", bobs.ID.String())
-	check("runbook", "exec", bobs.ID.String())
+	bobs := w.bobs(t, w.pauseProposal(t))
+	check("runbook", "approve", bobs)
+	check("runbook", "exec", bobs)
 	low := field(check("runbook", "propose", inc, "stand-in-check"), "id")
 	check("runbook", "exec", low)
 	check("runbook", "list")
