@@ -88,6 +88,14 @@ func TestClaims(t *testing.T) {
 	check("another session whose peer has more", c.take(a, s2, 101), true)
 	check("taken over", c.take(a, s1, 100), false)
 
+	// A range arriving renews the holder's claim, no one else's.
+	stale := time.Now().Add(-time.Hour)
+	c.owner[a] = claim{s2, stale, 101}
+	c.touch(a, s1)
+	check("touched by a non-holder", c.owner[a].at.Equal(stale), true)
+	c.touch(a, s2)
+	check("touched by its holder", c.owner[a].at.After(stale), true)
+
 	old := claimTimeout
 	claimTimeout = time.Millisecond
 	t.Cleanup(func() { claimTimeout = old })
@@ -97,5 +105,6 @@ func TestClaims(t *testing.T) {
 	var none *Claims // sessions outside a node pull on their own
 	check("no claims", none.take(a, s1, 1), true)
 	none.release(a, s1)
+	none.touch(a, s1)
 	none.releaseAll(s1)
 }

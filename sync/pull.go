@@ -74,6 +74,7 @@ func (s *Session) receive(ctx context.Context, raws [][]byte) error {
 	a := s.queue[0]
 	s.queue = s.queue[1:]
 	delete(s.flight, a)
+	s.Claims.touch(a, s)
 	if len(raws) == 0 {
 		s.asked[a] = s.remote[a].Seq // the peer has nothing more from there
 		if s.holding[a] == 0 {
