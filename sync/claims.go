@@ -63,26 +63,26 @@ func (c *Claims) take(a common.Address, s *Session, upTo uint64) bool {
 
 // touch records progress on s's claim: a range of the chain arrived.
 func (c *Claims) touch(a common.Address, s *Session) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl, ok := c.owner[a]; ok && cl.s == s {
+	c.held(a, s, func(cl claim) {
 		cl.at = time.Now()
 		c.owner[a] = cl
-	}
+	})
 }
 
 // release gives up s's claim on author's chain, if it holds it.
 func (c *Claims) release(a common.Address, s *Session) {
+	c.held(a, s, func(claim) { delete(c.owner, a) })
+}
+
+// held runs f, under the lock, on the claim on a if s holds it.
+func (c *Claims) held(a common.Address, s *Session, f func(claim)) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cl, ok := c.owner[a]; ok && cl.s == s {
-		delete(c.owner, a)
+		f(cl)
 	}
 }
 
