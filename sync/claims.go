@@ -26,9 +26,9 @@ import (
 type Claims struct {
 	mu    gosync.Mutex
 	owner map[common.Address]claim
-	// Twice counts events received that the store already held: what the
+	// twice counts events received that the store already held: what the
 	// claims are meant to keep near zero.
-	Twice atomic.Int64
+	twice atomic.Int64
 }
 
 type claim struct {

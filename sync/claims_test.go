@@ -54,7 +54,7 @@ func TestChainPulledFromOnePeer(t *testing.T) {
 			w.link(0, 1)
 			w.link(0, 3)
 			d := w.converge(60*time.Second, 0, 1, 2, 3)
-			twice := w.members[0].node.claims.Twice.Load()
+			twice := w.members[0].node.claims.twice.Load()
 			t.Logf("%d events: stored in %v, %d received twice", bulk, d, twice)
 			if twice > tc.twice {
 				t.Fatalf("%d of %d events were received more than once: the chain was pulled from several peers at a time", twice, bulk)

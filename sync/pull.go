@@ -183,7 +183,7 @@ func (s *Session) storedRound(ctx context.Context, r storedRound) error {
 	}
 	s.Stats.Pulled += len(r.rep.Added)
 	if s.Claims != nil {
-		s.Claims.Twice.Add(int64(r.rep.Duplicates))
+		s.Claims.twice.Add(int64(r.rep.Duplicates))
 	}
 	// What this round held is stored: another session may take a chain up
 	// where it ends, unless this one asked for more or holds more of it.

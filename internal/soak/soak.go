@@ -232,8 +232,10 @@ func (r *run) setup(ctx context.Context) error {
 	if _, err := add(r.nodes[1], "reporter,triage"); err != nil {
 		return err
 	}
+	// Every later member is proposed by n0 and approved by n1.
+	later := append(slices.Clone(r.nodes[2:]), r.mallory, r.archivist)
 	var proposals []string
-	for _, n := range append(slices.Clone(r.nodes[2:]), r.mallory, r.archivist) {
+	for _, n := range later {
 		p, err := add(n, "reporter,triage")
 		if err != nil {
 			return err
@@ -263,7 +265,7 @@ func (r *run) setup(ctx context.Context) error {
 	if err := bundle(n1, n0); err != nil {
 		return err
 	}
-	for _, n := range append(slices.Clone(r.nodes[2:]), r.mallory, r.archivist) {
+	for _, n := range later {
 		if err := bundle(n0, n); err != nil {
 			return err
 		}
