@@ -349,3 +349,20 @@ func BenchmarkViewRefreshOneEvent100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(refresh.Microseconds())/1000/float64(b.N), "ms/refresh")
 }
+
+// BenchmarkIdentityState100k: what a plain append (a note) pays to check
+// its key before signing, on a 100,000-event store.
+func BenchmarkIdentityState100k(b *testing.B) {
+	s := storeWith(b, benchEvents)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := s.IdentityState(bg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(st.Members) == 0 {
+			b.Fatal("no members folded")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/op")
+}

@@ -104,7 +104,15 @@ var migrations = []migration{
 		PRIMARY KEY (lamport, id, n),
 		FOREIGN KEY (lamport, id) REFERENCES snapshots (lamport, id) ON DELETE CASCADE
 	);`, fill: fillSubjects},
+	// Who may write is read from the identity events alone (IdentityState).
+	// A partial index holds only them: other inserts pay one comparison.
+	{sql: `CREATE INDEX events_identity ON events (kind) WHERE ` + identityKinds + `;`},
 }
+
+// identityKinds selects domain.IdentityKinds. The index's WHERE and the
+// query's must match word for word for SQLite to use the index; a change
+// to the kinds needs a migration that recreates it (a test compares them).
+const identityKinds = `kind IN ('workspace.genesis', 'member.propose', 'member.approve', 'proof.add', 'proof.revoke', 'key.rotate', 'member.change')`
 
 func migrate(ctx context.Context, db *sql.DB) error {
 	var id, version int

@@ -356,3 +356,43 @@ func TestDrillPeerNeedsRosterQuorum(t *testing.T) {
 		t.Error("a drill was declared without its simulated peer")
 	}
 }
+
+// A drill is scheduled by the clock its incident was signed with: on a
+// node 10 minutes ahead (TMINUS_CLOCK_SKEW) it used to wait 10 real minutes
+// for its first inject.
+func TestDrillRunAtSkewedClock(t *testing.T) {
+	home, _ := newWorkspace(t)
+	file := writeScenario(t, `name: Skewed drill
+severity: P2
+injects:
+  - at: 0s
+    alert: {title: "Skewed alert", fingerprint: skewed-1}
+  - at: 30s
+    note: "second inject"
+expect:
+  - what: acknowledged
+    within: 1m
+`)
+	t.Setenv("TMINUS_CLOCK_SKEW", "10m")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errb strings.Builder
+	code := run(ctx, []string{"--home", home, "drill", "run", file, "--speed", "600", "--json"}, strings.NewReader(""), &out, &errb)
+	if code != 0 {
+		t.Fatalf("drill run: exit %d: %s", code, errb.String())
+	}
+	var card struct {
+		Incident     string
+		Expectations []struct {
+			What string
+			Met  bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out.String()), &card); err != nil || len(card.Expectations) != 1 || card.Expectations[0].Met {
+		t.Fatalf("score card (%v): %s", err, out.String())
+	}
+	shown := must(t, home, "incident", "show", card.Incident[:10])
+	if !strings.Contains(shown, "second inject") {
+		t.Errorf("the second inject is missing:\n%s", shown)
+	}
+}

@@ -147,7 +147,7 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 	defer tick.Stop()
 	next := 0
 	for {
-		now := time.Now()
+		now := a.now() // the clock the drill incident was signed with
 		for next < len(sc.Injects) && !now.Before(start.Add(scaled(sc.Injects[next].At))) {
 			if err := a.inject(ctx, view, peers, decl.ID, sc.Injects[next], next); err != nil {
 				return nil, fmt.Errorf("inject %d (line %d): %w", next+1, sc.Injects[next].Line, err)

@@ -58,7 +58,7 @@ func (a *app) evidenceAddCmd() *cobra.Command {
 			}
 			// The blob goes with the event, stored first by whichever process
 			// writes this home: no event names a blob its store lacks.
-			evs, err := a.home.Write(ctx, [][]byte{data}, b)
+			evs, err := a.write(ctx, [][]byte{data}, b)
 			if err != nil {
 				return err
 			}

@@ -53,7 +53,7 @@ func (a *app) runInit(ctx context.Context, o initOpts) error {
 	g.Founder.Address = addr
 	en, _ := a.home.Enode()
 	g.Founder.Enode = en
-	ev, err := a.append(ctx, g)
+	ev, err := a.home.Append(ctx, g) // founds the roster: nothing to check it against
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/tminus-ir/tminus/workspace"
 
@@ -134,17 +133,10 @@ func precheck(a *app, s *domain.State, body domain.Body) error {
 	if err != nil {
 		return err
 	}
+	if err := s.MayWrite(addr); err != nil {
+		return err
+	}
 	m := s.MemberByKey(addr)
-	if m == nil || !m.Active {
-		return fmt.Errorf("%s is not a member of this workspace (a member adds you with tminus member add)", addr.Hex())
-	}
-	if !m.CanWrite() {
-		return fmt.Errorf("%s is an observer: observers cannot change anything", m.Handle)
-	}
-	if r := s.RotatedKey(addr); r != nil {
-		return fmt.Errorf("this home's key %s is %s's old key, replaced by %s (event %s): nothing it signs now counts; write from the home that holds the new key",
-			addr.Hex(), r.Member, r.New.Hex(), r.Event.Short())
-	}
 	switch body.(type) {
 	case *domain.MemberApprove, *domain.RunbookApprove:
 		// The fold counts an approval only from a member whose proofs meet
@@ -222,7 +214,7 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 		}
 	}
 	sort.Strings(handles)
-	now := time.Now().UnixMilli()
+	now := a.now().UnixMilli()
 	if asJSON {
 		out := []memberJSON{}
 		for _, h := range handles {

@@ -173,7 +173,7 @@ func (a *app) allowedSignersCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			lines, err := allowedSigners(s, time.Now().UnixMilli())
+			lines, err := allowedSigners(s, a.now().UnixMilli())
 			if err != nil {
 				return err
 			}

@@ -308,7 +308,7 @@ func (a *app) proofListCmd() *cobra.Command {
 			} else {
 				handles = slices.Sorted(maps.Keys(s.Members))
 			}
-			now := time.Now().UnixMilli()
+			now := a.now().UnixMilli()
 			out := []proofView{}
 			for _, h := range handles {
 				for _, p := range s.MemberProofs(h) {

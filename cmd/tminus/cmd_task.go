@@ -37,7 +37,7 @@ func (a *app) taskAddCmd() *cobra.Command {
 					return nil, usageError{fmt.Errorf("--due %s is in the past", due)}
 				}
 				if due > 0 {
-					t.Due = time.Now().Add(due).UnixMilli()
+					t.Due = a.now().Add(due).UnixMilli()
 				}
 				return &t, nil
 			})
@@ -98,7 +98,7 @@ func (a *app) timerSetCmd() *cobra.Command {
 		Short: "Set a deadline, optionally recurring",
 		Args:  exactArgs(1, "the incident id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			due, err := timerDue(in, at, time.Now())
+			due, err := timerDue(in, at, a.now())
 			if err != nil {
 				return err
 			}

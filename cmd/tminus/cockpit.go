@@ -97,7 +97,8 @@ func (a *app) runCockpit(ctx context.Context, b tui.Backend, configTheme string)
 	// quitting) is killed with its process group rather than left orphaned.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	m := tui.New(b, tui.Options{Renderer: lipgloss.NewRenderer(out), Theme: th, Copy: tui.OSC52(out, os.Getenv), Context: ctx})
+	m := tui.New(b, tui.Options{Renderer: lipgloss.NewRenderer(out), Theme: th, Copy: tui.OSC52(out, os.Getenv), Context: ctx,
+		Now: a.now}) // the clock this home signs with: deadlines count down against it
 	// Mouse stays off: capturing it would break the terminal's own selection over SSH.
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithOutput(out), tea.WithInput(a.stdinFile()))
 	if _, err := p.Run(); err != nil && !(errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) {

@@ -11,10 +11,47 @@ import (
 	"github.com/tminus-ir/tminus/store"
 )
 
-// append signs body as this device and stores it, through the home's
-// writer when one runs (workspace.Home.Write).
+// append signs body as this device and stores it (write).
 func (a *app) append(ctx context.Context, body domain.Body) (*domain.Event, error) {
-	return a.home.Append(ctx, body)
+	evs, err := a.write(ctx, nil, body)
+	if err != nil {
+		return nil, err
+	}
+	return evs[0], nil
+}
+
+// write signs bodies as this device and stores them with blobs, through the
+// home's writer when one runs (workspace.Home.Write). It refuses first when
+// this key's events would be stored but not counted (domain.State.MayWrite):
+// the command would print an id that never shows anywhere.
+func (a *app) write(ctx context.Context, blobs [][]byte, bodies ...domain.Body) ([]*domain.Event, error) {
+	if err := a.mayWrite(ctx); err != nil {
+		return nil, err
+	}
+	return a.home.Write(ctx, blobs, bodies...)
+}
+
+// mayWrite asks the command's view when it has one, else the identity
+// events alone (store.IdentityState): a note pays well under a millisecond
+// for the check instead of a fold.
+func (a *app) mayWrite(ctx context.Context) error {
+	addr, err := a.home.Address()
+	if err != nil {
+		return err
+	}
+	var s *domain.State
+	if a.folded != nil {
+		s, err = a.state(ctx)
+	} else {
+		var st *store.Store
+		if st, err = a.home.Store(ctx); err == nil {
+			s, err = st.IdentityState(ctx)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return s.MayWrite(addr)
 }
 
 // view is the store as this command sees it. The store is folded once, on

@@ -197,3 +197,57 @@ func TestApprovalBelowPolicyRefusedBeforeSigning(t *testing.T) {
 		})
 	}
 }
+
+// Deadlines and proof statuses are reckoned by the clock the home signs
+// with: a task due in 15 minutes on a node 3 hours behind is due 15 minutes
+// after that node's now, as its own cockpit counts down, and a proof that
+// lapses in 2 hours has lapsed for a node 3 hours ahead.
+func TestDeadlinesAndStatusesAtSkewedClock(t *testing.T) {
+	home, inc := newWorkspace(t)
+	key := writeSSHKey(t, t.TempDir(), "lapsing", "")
+	must(t, home, "proof", "add", "ssh", "--key", key, "--expires", "2h")
+	t.Setenv("TMINUS_CLOCK_SKEW", "-3h")
+	before := time.Now().Add(-3 * time.Hour)
+	must(t, home, "task", "add", inc[:8], "--title", "Snapshot balances", "--due", "15m")
+	must(t, home, "timer", "set", inc[:8], "--label", "Containment", "--in", "15m")
+	after := time.Now().Add(-3 * time.Hour)
+	var shown struct {
+		Tasks  []struct{ Due string }
+		Timers []struct{ Due string }
+	}
+	if err := json.Unmarshal([]byte(must(t, home, "incident", "show", inc[:8], "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if len(shown.Tasks) != 1 || len(shown.Timers) != 1 {
+		t.Fatalf("incident show: %+v", shown)
+	}
+	for what, due := range map[string]string{"task": shown.Tasks[0].Due, "timer": shown.Timers[0].Due} {
+		got, err := time.Parse(time.RFC3339, due)
+		lo, hi := before.Add(15*time.Minute).Add(-time.Second), after.Add(15*time.Minute).Add(time.Second)
+		if err != nil || got.Before(lo) || got.After(hi) {
+			t.Errorf("%s due %s (%v), want between %s and %s: 15 minutes after the skewed now", what, due, err, lo, hi)
+		}
+	}
+
+	status := func(skew string) string {
+		t.Helper()
+		t.Setenv("TMINUS_CLOCK_SKEW", skew)
+		var proofs []struct{ Kind, Status string }
+		if err := json.Unmarshal([]byte(must(t, home, "proof", "list", "--json")), &proofs); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range proofs {
+			if p.Kind == "ssh" {
+				return p.Status
+			}
+		}
+		t.Fatalf("no ssh proof listed: %+v", proofs)
+		return ""
+	}
+	if got := status(""); got != domain.ProofValid {
+		t.Errorf("proof status now: %s, want %s", got, domain.ProofValid)
+	}
+	if got := status("3h"); got != domain.ProofExpired {
+		t.Errorf("proof status 3 hours ahead: %s, want %s", got, domain.ProofExpired)
+	}
+}

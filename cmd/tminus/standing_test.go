@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tminus-ir/tminus/domain/domaintest"
+	"github.com/tminus-ir/tminus/domain/proof"
+)
+
+// joinHome makes a home with a fresh key and no workspace, returning its
+// directory and address.
+func joinHome(t *testing.T, dir, handle string) (home, addr string) {
+	t.Helper()
+	home = filepath.Join(dir, handle)
+	var id struct{ Address string }
+	if err := json.Unmarshal([]byte(must(t, home, "join", "--handle", handle, "--light-kdf", "--json")), &id); err != nil {
+		t.Fatal(err)
+	}
+	return home, id.Address
+}
+
+// carry brings every event of from into each home by bundle, as a
+// responder without a network would.
+func carry(t *testing.T, from string, to ...string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "b.jsonl")
+	must(t, from, "bundle", "export", file)
+	for _, h := range to {
+		must(t, h, "bundle", "import", file)
+	}
+}
+
+// plainWrites are the commands that append without reading the state
+// first: each must refuse a key whose events would not count.
+func plainWrites(t *testing.T, inc string) [][]string {
+	t.Helper()
+	file := writeFile(t, filepath.Join(t.TempDir(), "balances.csv"), "vault,0\n")
+	return [][]string{
+		{"note", inc[:8], "from a key that cannot write"},
+		{"task", "add", inc[:8], "--title", "Snapshot balances"},
+		{"timer", "set", inc[:8], "--label", "Containment", "--in", "15m"},
+		{"incident", "severity", inc[:8], "P2"},
+		{"incident", "status", inc[:8], "contained"},
+		{"incident", "declare", "--title", "Another drain", "--severity", "P1"},
+		{"alert", "raise", "--title", "Disk 85%"},
+		{"evidence", "add", inc[:8], file},
+	}
+}
+
+// A note from a key whose events the fold would store but not count (a
+// stranger, an observer, a removed member, a rotated-out key) used to print
+// an id that then showed nowhere. Every plain write now refuses before
+// signing, says why, and stores nothing; a member in good standing writes.
+func TestPlainWritesRefusedWhenTheyWouldNotCount(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	dir := t.TempDir()
+	alice := filepath.Join(dir, "alice")
+	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "1")
+	inc := must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
+	bob, bobAddr := joinHome(t, dir, "bob")
+	carol, carolAddr := joinHome(t, dir, "carol")
+	stranger, _ := joinHome(t, dir, "mallory")
+	must(t, alice, "member", "add", bobAddr, "--handle", "bob", "--role", "observer")
+	must(t, alice, "member", "add", carolAddr, "--handle", "carol", "--role", "triage")
+	carry(t, alice, bob, carol, stranger)
+	must(t, carol, "note", inc[:8], "carol, while a member")
+	must(t, alice, "member", "remove", "carol")
+	carry(t, alice, bob, carol, stranger)
+
+	for _, c := range []struct{ home, why string }{
+		{stranger, "is not a member of this workspace (a member adds you with tminus member add)"},
+		{bob, "bob is an observer: observers cannot change anything"},
+		{carol, "carol was removed from this workspace; nothing this key signs counts"},
+	} {
+		for _, args := range plainWrites(t, inc) {
+			fails(t, c.home, c.why, args...)
+		}
+	}
+	for _, args := range plainWrites(t, inc) {
+		must(t, alice, args...)
+	}
+}
+
+// alice lost her laptop; it still holds her old key and the log as it was,
+// and the roster (bob) rotates her to a new key. What the lost laptop signs
+// before the rotation reaches it is stored elsewhere and not counted; once
+// the rotation reaches it, it refuses to sign.
+func TestRotatedOutKeyRefusesPlainWrites(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	dir := t.TempDir()
+	lost := filepath.Join(dir, "alice")
+	must(t, lost, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "1")
+	inc := must(t, lost, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
+	key := writeSSHKey(t, dir, "alice-lost", "")
+	must(t, lost, "proof", "add", "ssh", "--key", key)
+	bob, bobAddr := joinHome(t, dir, "bob")
+	must(t, lost, "member", "add", bobAddr, "--handle", "bob", "--role", "triage")
+	carry(t, lost, bob)
+
+	_, fresh := joinHome(t, dir, "alice-new")
+	stmt := must(t, bob, "proof", "statement", "--kind", "ssh", "--public-key", key+".pub", "--member", fresh) + "\n"
+	sig, err := proof.SignSSH(domaintest.SSHKey("alice-lost"), []byte(stmt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, bob, "member", "rotate", "alice", "--to", fresh, "--kind", "ssh", "--public-key", key+".pub",
+		"--statement", writeFile(t, filepath.Join(dir, "st"), stmt), "--signature", writeFile(t, filepath.Join(dir, "st.sig"), string(sig)))
+
+	note := must(t, lost, "note", inc[:8], "from the lost laptop, before it heard")
+	carry(t, lost, bob)
+	if out := must(t, bob, "verify"); !strings.Contains(out, "NOT COUNTED "+note[:10]+" note.add by alice: key rotated out") {
+		t.Errorf("verify after the lost laptop's note:\n%s", out)
+	}
+	carry(t, bob, lost)
+	for _, args := range plainWrites(t, inc) {
+		fails(t, lost, "is alice's old key, replaced by "+fresh, args...)
+	}
+}
