@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/tminus-ir/tminus/domain"
 )
 
@@ -23,6 +24,9 @@ type Backend interface {
 	Timeline(ctx context.Context, incident domain.ID) ([]domain.Entry, error)
 	// Me is the handle of the member this device signs as.
 	Me() string
+	// Key is the address this device signs with: the cockpit asks the state whether
+	// what it signs would count (domain.State.MayWrite) before signing.
+	Key() common.Address
 	// Workspace is the name shown in the header.
 	Workspace() string
 	// Peers reports replication: how many peers are connected out of how many are known,

@@ -142,6 +142,7 @@ func (f *fake) external(handle string, body domain.Body, at time.Time) domain.ID
 
 func (f *fake) State() *domain.State { return f.st }
 func (f *fake) Me() string           { return f.me }
+func (f *fake) Key() common.Address  { return f.addr(f.me) }
 func (f *fake) Workspace() string    { return f.st.Name }
 func (f *fake) Peers() (int, int, bool) {
 	return f.online, f.total, f.synced

@@ -283,18 +283,15 @@ func (m *Model) openForm(f *form) {
 	}
 }
 
-// precheck refuses, before anything is signed, what the fold would refuse for anyone
-// this device signs as: a stranger or an observer.
+// precheck refuses, before anything is signed, what the fold would refuse from this
+// device whatever it signs: a stranger, a removed member, an observer, a rotated-out
+// or equivocating key.
 func (m *Model) precheck() error {
 	l := m.ctx.Live
-	mem := l.State.Members[l.Me]
-	switch {
-	case l.Me == "" || mem == nil || !mem.Active:
+	if l.Me == "" || l.State.Members[l.Me] == nil {
 		return errors.New("this device is not a member of the workspace yet: a member adds it with tminus member add")
-	case !mem.CanWrite():
-		return fmt.Errorf("%s is an observer: observers cannot change anything", l.Me)
 	}
-	return nil
+	return l.State.MayWrite(m.b.Key())
 }
 
 // do signs and stores body off the Update goroutine; the result comes back as a doneMsg

@@ -259,6 +259,20 @@ func TestStrangerCannotSign(t *testing.T) {
 	}
 }
 
+// A member removed from the roster keeps their history, but nothing more they sign
+// would count: the cockpit says so instead of signing.
+func TestRemovedMemberCannotSign(t *testing.T) {
+	s := newScenario(t)
+	s.me = "dave"
+	s.apply("alice", &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: "dave"}}, at("03:30:00"))
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("2", "enter")
+	h.contains("dave was removed from this")
+	if len(s.pending) != 0 {
+		t.Error("an event was signed for a removed member")
+	}
+}
+
 func TestLiveUpdateWithoutAKey(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)

@@ -225,6 +225,7 @@ func (b *storeBackend) Me() string {
 	return b.handle + " (not a member)"
 }
 
+func (b *storeBackend) Key() common.Address         { return b.addr }
 func (b *storeBackend) Workspace() string           { return b.view.State().Name }
 func (b *storeBackend) Peers() (int, int, bool)     { return b.peers.online, b.peers.total, b.peers.synced }
 func (b *storeBackend) Runbooks() []tui.RunbookLine { return b.runbooks }
