@@ -18,7 +18,10 @@ import (
 )
 
 // alertSink signs each alert as an alert.observe by this device, all of a
-// delivery in one transaction, before the webhook answers.
+// delivery in one transaction, before the webhook answers. A key whose
+// events would not count (removed, rotated out) stores nothing and fails the
+// delivery, so Alertmanager retries and logs why instead of the alert
+// vanishing into a log nobody folds.
 type alertSink struct{ home *workspace.Home }
 
 func (s alertSink) Observe(ctx context.Context, alerts []watch.Alert) error {
@@ -46,6 +49,9 @@ func (s alertSink) Observe(ctx context.Context, alerts []watch.Alert) error {
 			b.Title = b.Title[:497] + "..."
 		}
 		bodies = append(bodies, b)
+	}
+	if err := homeMayWrite(ctx, s.home); err != nil {
+		return err
 	}
 	_, err := s.home.Write(ctx, blobs, bodies...)
 	return err

@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/store"
+	"github.com/tminus-ir/tminus/workspace"
 )
 
 // append signs body as this device and stores it (write).
@@ -31,23 +32,35 @@ func (a *app) write(ctx context.Context, blobs [][]byte, bodies ...domain.Body) 
 	return a.home.Write(ctx, blobs, bodies...)
 }
 
-// mayWrite asks the command's view when it has one, else the identity
-// events alone (store.IdentityState): a note pays well under a millisecond
-// for the check instead of a fold.
+// mayWrite asks the command's view when it has one, else homeMayWrite.
 func (a *app) mayWrite(ctx context.Context) error {
+	if a.folded == nil {
+		return homeMayWrite(ctx, a.home)
+	}
 	addr, err := a.home.Address()
 	if err != nil {
 		return err
 	}
-	var s *domain.State
-	if a.folded != nil {
-		s, err = a.state(ctx)
-	} else {
-		var st *store.Store
-		if st, err = a.home.Store(ctx); err == nil {
-			s, err = st.IdentityState(ctx)
-		}
+	s, err := a.state(ctx)
+	if err != nil {
+		return err
 	}
+	return s.MayWrite(addr)
+}
+
+// homeMayWrite asks the identity events alone (store.IdentityState): a note
+// or a webhook delivery pays well under a millisecond for the check instead
+// of a fold.
+func homeMayWrite(ctx context.Context, h *workspace.Home) error {
+	addr, err := h.Address()
+	if err != nil {
+		return err
+	}
+	st, err := h.Store(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := st.IdentityState(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tminus-ir/tminus/domain/domaintest"
 	"github.com/tminus-ir/tminus/domain/proof"
+	"github.com/tminus-ir/tminus/watch"
+	"github.com/tminus-ir/tminus/workspace"
 )
 
 // joinHome makes a home with a fresh key and no workspace, returning its
@@ -109,7 +116,10 @@ func TestRotatedOutKeyRefusesPlainWrites(t *testing.T) {
 	must(t, bob, "member", "rotate", "alice", "--to", fresh, "--kind", "ssh", "--public-key", key+".pub",
 		"--statement", writeFile(t, filepath.Join(dir, "st"), stmt), "--signature", writeFile(t, filepath.Join(dir, "st.sig"), string(sig)))
 
-	note := must(t, lost, "note", inc[:8], "from the lost laptop, before it heard")
+	// The first note is concurrent with the rotation (same lamport), so the
+	// ids decide its place in fold order; the second folds after it.
+	must(t, lost, "note", inc[:8], "from the lost laptop, before it heard")
+	note := must(t, lost, "note", inc[:8], "and again")
 	carry(t, lost, bob)
 	if out := must(t, bob, "verify"); !strings.Contains(out, "NOT COUNTED "+note[:10]+" note.add by alice: key rotated out") {
 		t.Errorf("verify after the lost laptop's note:\n%s", out)
@@ -117,5 +127,50 @@ func TestRotatedOutKeyRefusesPlainWrites(t *testing.T) {
 	carry(t, bob, lost)
 	for _, args := range plainWrites(t, inc) {
 		fails(t, lost, "is alice's old key, replaced by "+fresh, args...)
+	}
+}
+
+// An Alertmanager delivery to a removed member's node is refused with the
+// reason, so Alertmanager retries and logs it, and nothing is stored.
+func TestWebhookRefusesWhenKeyCannotWrite(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	dir := t.TempDir()
+	alice := filepath.Join(dir, "alice")
+	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "1")
+	carol, carolAddr := joinHome(t, dir, "carol")
+	must(t, alice, "member", "add", carolAddr, "--handle", "carol", "--role", "triage")
+	carry(t, alice, carol)
+
+	deliver := func(seq int) (int, string) {
+		t.Helper()
+		a := &app{home: &workspace.Home{Dir: carol}, stdout: io.Discard, stderr: io.Discard}
+		defer a.home.Close()
+		sink, err := a.sink(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(watch.NewHandler(sink, watch.HandlerOptions{}))
+		defer srv.Close()
+		var body bytes.Buffer
+		benchPayload(&body, seq, 2)
+		resp, err := srv.Client().Post(srv.URL+"/alertmanager", "application/json", &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		reply, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(reply)
+	}
+	if code, reply := deliver(1); code != http.StatusOK {
+		t.Fatalf("a member's delivery: %d %s", code, reply)
+	}
+	must(t, alice, "member", "remove", "carol")
+	carry(t, alice, carol)
+	before := eventCount(t, carol)
+	if code, reply := deliver(2); code != http.StatusInternalServerError || !strings.Contains(reply, "carol was removed from this workspace") {
+		t.Errorf("a removed member's delivery: %d %s", code, reply)
+	}
+	if n := eventCount(t, carol); n != before {
+		t.Errorf("the refused delivery stored %d events", n-before)
 	}
 }
