@@ -174,8 +174,8 @@ func (a *app) incidentSeverityCmd() *cobra.Command {
 			if !domain.ValidSeverity(args[1]) {
 				return usageError{fmt.Errorf("severity %q: want P1, P2, P3 or P4", args[1])}
 			}
-			return a.appendToIncident(cmd, args[0], func(id domain.ID) (domain.Body, error) {
-				return &domain.IncidentSeverity{Incident: id, Severity: args[1]}, nil
+			return a.changeIncident(cmd, args[0], func(id domain.ID) domain.Body {
+				return &domain.IncidentSeverity{Incident: id, Severity: args[1]}
 			})
 		},
 	}
@@ -191,9 +191,9 @@ func (a *app) incidentStatusCmd() *cobra.Command {
 			if err := validBeforeLookup(b, &b.Incident); err != nil {
 				return err
 			}
-			return a.appendToIncident(cmd, args[0], func(id domain.ID) (domain.Body, error) {
+			return a.changeIncident(cmd, args[0], func(id domain.ID) domain.Body {
 				b.Incident = id
-				return b, nil
+				return b
 			})
 		},
 	}
@@ -282,6 +282,21 @@ func (a *app) appendToIncident(cmd *cobra.Command, ref string, build func(incide
 		return err
 	}
 	return a.appendPrint(cmd, b)
+}
+
+// changeIncident resolves ref and writes the change build makes, gated: the
+// fold refuses a severity or status the incident already has (a second
+// responder's concurrent change, or a typo), and that must not look done.
+func (a *app) changeIncident(cmd *cobra.Command, ref string, build func(incident domain.ID) domain.Body) error {
+	id, err := a.incidentID(cmd.Context(), ref)
+	if err != nil {
+		return err
+	}
+	ev, err := a.gated(cmd.Context(), build(id))
+	if err != nil {
+		return err
+	}
+	return a.created(false, ev.ID.String(), nil)
 }
 
 // appendPrint appends one event and prints its id.

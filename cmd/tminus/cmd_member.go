@@ -148,6 +148,14 @@ func precheck(a *app, s *domain.State, body domain.Body) error {
 		}
 	}
 	switch b := body.(type) {
+	case *domain.IncidentSeverity:
+		if inc := s.Incidents[b.Incident]; inc != nil && inc.Severity == b.Severity {
+			return fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Severity)
+		}
+	case *domain.IncidentStatus:
+		if inc := s.Incidents[b.Incident]; inc != nil && inc.Status == b.Status {
+			return fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Status)
+		}
 	case *domain.TaskDone:
 		if t := s.Tasks[b.Task]; t != nil && t.Done {
 			return fmt.Errorf("task %s (%s) is already done, by %s", t.ID.Short(), t.Title, t.DoneBy)

@@ -72,6 +72,8 @@ func TestWriteCommandsFoldOnce(t *testing.T) {
 	once("alert", "ack", must(t, home, "alert", "raise", "--title", "Paused() on the bridge"))
 	once("task", "done", must(t, home, "task", "add", inc, "--title", "Page the bridge team"))
 	once("incident", "assign", inc, "triage", "bob")
+	once("incident", "severity", inc, "P2")
+	once("incident", "status", inc, "contained")
 
 	// Runbooks: bob proposes, alice's approval makes the quorum and she runs it.
 	proposal := bobs(w.pauseProposal(t))

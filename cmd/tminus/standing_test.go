@@ -174,3 +174,17 @@ func TestWebhookRefusesWhenKeyCannotWrite(t *testing.T) {
 		t.Errorf("the refused delivery stored %d events", n-before)
 	}
 }
+
+// Setting the severity or status an incident already has changes nothing,
+// and the fold refuses it: the command says so instead of printing an id.
+func TestIncidentChangeToWhatItIs(t *testing.T) {
+	home, inc := newWorkspace(t)
+	fails(t, home, "is already P1", "incident", "severity", inc[:8], "P1")
+	must(t, home, "incident", "status", inc[:8], "triaged")
+	fails(t, home, "is already triaged", "incident", "status", inc[:8], "triaged")
+	must(t, home, "incident", "severity", inc[:8], "P2")
+	var shown struct{ Severity, Status string }
+	if err := json.Unmarshal([]byte(must(t, home, "incident", "show", inc[:8], "--json")), &shown); err != nil || shown.Severity != "P2" || shown.Status != "triaged" {
+		t.Errorf("incident show: %+v %v", shown, err)
+	}
+}
