@@ -1,0 +1,99 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// paneShort is the tab bar's shorter name for a pane whose name is long: a whole word a
+// responder reads as the pane, never a cut one. Short names have none.
+var paneShort = [paneCount]string{paneRunbooks: "Books", paneTimeline: "Log", paneIncidents: "Incs"}
+
+// tabForm is how much of an inactive tab's name the bar shows.
+type tabForm int
+
+const (
+	tabFull   tabForm = iota // "6 Incidents"
+	tabShort                 // "6 Incs"
+	tabNumber                // "6": the key that reaches it
+)
+
+// tabBar: ─ [1 Alerts] ─ 2 Tasks ─ 3 Timers ─ ... with the active tab bracketed, so it
+// reads in any colour profile, in exactly w cells. Narrower, it gives way in steps,
+// each taken only where the one before does not fit:
+//
+//  1. the rules between tabs go; the tabs' own padding separates them (80 to 85
+//     columns, every active tab);
+//  2. inactive tabs take their short name (Runbooks → Books), farthest from the
+//     active tab first, so its neighbours, which tab and shift+tab reach, read longest;
+//  3. inactive tabs show their number alone, farthest first.
+//
+// The active tab always shows its full name, and every tab at least its number key;
+// nothing is cut mid-word and the bar never wraps. At minW every active tab fits with
+// names to spare; only a width below minW (never drawn: the too-small screen) would
+// fall back to a plain cut.
+func tabBar(k *ink, active paneID, w int) string {
+	var forms [paneCount]tabForm
+	s := renderTabs(k, active, forms, true)
+	if ansi.StringWidth(s) > w {
+		s = renderTabs(k, active, forms, false)
+	}
+	order := byDistance(active)
+	for _, form := range []tabForm{tabShort, tabNumber} {
+		for _, id := range order {
+			if ansi.StringWidth(s) <= w {
+				break
+			}
+			if form == tabShort && paneShort[id] == "" {
+				continue
+			}
+			forms[id] = form
+			s = renderTabs(k, active, forms, false)
+		}
+	}
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "")
+	}
+	return s + k.muted.on(strings.Repeat("─", w-sw))
+}
+
+func renderTabs(k *ink, active paneID, forms [paneCount]tabForm, ruled bool) string {
+	var b strings.Builder
+	b.WriteString(k.muted.on("─"))
+	for i, name := range paneNames {
+		id := paneID(i)
+		label := itoa(i + 1)
+		switch {
+		case id == active || forms[id] == tabFull:
+			label += " " + name
+		case forms[id] == tabShort:
+			label += " " + paneShort[id]
+		}
+		if id == active {
+			b.WriteString(k.tabActive.on("[" + label + "]"))
+		} else {
+			b.WriteString(k.tab.on(label))
+		}
+		if ruled || i == len(paneNames)-1 {
+			b.WriteString(k.muted.on("─"))
+		}
+	}
+	return b.String()
+}
+
+// byDistance lists the inactive panes farthest from active first; of two as far, the
+// one on the right first.
+func byDistance(active paneID) []paneID {
+	out := make([]paneID, 0, paneCount-1)
+	for d := int(paneCount) - 1; d > 0; d-- {
+		if r := int(active) + d; r < int(paneCount) {
+			out = append(out, paneID(r))
+		}
+		if l := int(active) - d; l >= 0 {
+			out = append(out, paneID(l))
+		}
+	}
+	return out
+}
