@@ -34,49 +34,64 @@ const (
 // names to spare; only a width below minW (never drawn: the too-small screen) would
 // fall back to a plain cut.
 func tabBar(k *ink, active paneID, w int) string {
+	// The bar's width is summed, not rendered and measured at each step: a frame draws
+	// it. The tabs' padding is the theme's, so it is measured.
+	padTab, padActive := ansi.StringWidth(k.tab.on("1"))-1, ansi.StringWidth(k.tabActive.on("1"))-1
 	var forms [paneCount]tabForm
-	s := renderTabs(k, active, forms, true)
-	if ansi.StringWidth(s) > w {
-		s = renderTabs(k, active, forms, false)
+	size := func(ruled bool) int {
+		n := 2 // the rules at both ends
+		if ruled {
+			n += int(paneCount) - 1
+		}
+		for i := range paneCount {
+			if i == active {
+				n += padActive + width(tabLabel(i, tabFull)) + 2 // and its brackets
+			} else {
+				n += padTab + width(tabLabel(i, forms[i]))
+			}
+		}
+		return n
 	}
-	order := byDistance(active)
+	ruled := size(true) <= w
 	for _, form := range []tabForm{tabShort, tabNumber} {
-		for _, id := range order {
-			if ansi.StringWidth(s) <= w {
+		for _, id := range byDistance(active) {
+			if ruled || size(false) <= w {
 				break
 			}
 			if form == tabShort && paneShort[id] == "" {
 				continue
 			}
 			forms[id] = form
-			s = renderTabs(k, active, forms, false)
 		}
 	}
-	sw := ansi.StringWidth(s)
-	if sw > w {
+	s, sw := renderTabs(k, active, forms, ruled), size(ruled)
+	if sw > w { // below minW only: the too-small screen is drawn there instead
 		return ansi.Truncate(s, w, "")
 	}
 	return s + k.muted.on(strings.Repeat("─", w-sw))
 }
 
+// tabLabel is a tab's text in a form: "6 Incidents", "6 Incs" or "6".
+func tabLabel(id paneID, form tabForm) string {
+	switch {
+	case form == tabFull || paneShort[id] == "" && form == tabShort:
+		return itoa(int(id)+1) + " " + paneNames[id]
+	case form == tabShort:
+		return itoa(int(id)+1) + " " + paneShort[id]
+	}
+	return itoa(int(id) + 1)
+}
+
 func renderTabs(k *ink, active paneID, forms [paneCount]tabForm, ruled bool) string {
 	var b strings.Builder
 	b.WriteString(k.muted.on("─"))
-	for i, name := range paneNames {
-		id := paneID(i)
-		label := itoa(i + 1)
-		switch {
-		case id == active || forms[id] == tabFull:
-			label += " " + name
-		case forms[id] == tabShort:
-			label += " " + paneShort[id]
-		}
-		if id == active {
-			b.WriteString(k.tabActive.on("[" + label + "]"))
+	for i := range paneCount {
+		if i == active {
+			b.WriteString(k.tabActive.on("[" + tabLabel(i, tabFull) + "]"))
 		} else {
-			b.WriteString(k.tab.on(label))
+			b.WriteString(k.tab.on(tabLabel(i, forms[i])))
 		}
-		if ruled || i == len(paneNames)-1 {
+		if ruled || i == paneCount-1 {
 			b.WriteString(k.muted.on("─"))
 		}
 	}

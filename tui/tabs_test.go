@@ -96,8 +96,8 @@ func testInk(t testing.TB, p termenv.Profile, name string) *ink {
 	return newInk(themes.NewStyles(r, theme(t, name)), r)
 }
 
-// tabLabel is one tab as drawn: its number, its name if any, brackets when active.
-var tabLabel = regexp.MustCompile(`(\[?)([1-9])(?: ([A-Z][a-z]+))?(\]?)`)
+// drawnTab is one tab as drawn: its number, its name if any, brackets when active.
+var drawnTab = regexp.MustCompile(`(\[?)([1-9])(?: ([A-Z][a-z]+))?(\]?)`)
 
 // checkTabBar fails unless bar is one line of exactly w cells holding the seven tabs in
 // order, each as its number alone, its short name or its full name, the active one
@@ -109,7 +109,7 @@ func checkTabBar(t *testing.T, bar string, active paneID, w int) (names [paneCou
 	if n := lipgloss.Width(bar); n != w || strings.Contains(bar, "\n") {
 		t.Fatalf("%d columns, tab %d active: the bar is %d cells or wraps: %q", w, active+1, n, plain)
 	}
-	ms := tabLabel.FindAllStringSubmatch(plain, -1)
+	ms := drawnTab.FindAllStringSubmatch(plain, -1)
 	if len(ms) != int(paneCount) {
 		t.Fatalf("%d columns, tab %d active: %d tabs in %q", w, active+1, len(ms), plain)
 	}
@@ -129,8 +129,22 @@ func checkTabBar(t *testing.T, bar string, active paneID, w int) (names [paneCou
 			t.Fatalf("%d columns, tab %d active: tab %d reads %q, neither its name nor its short name", w, active+1, i+1, m[3])
 		}
 	}
-	if rest := strings.Trim(tabLabel.ReplaceAllString(plain, ""), "─ "); rest != "" {
+	if rest := strings.Trim(drawnTab.ReplaceAllString(plain, ""), "─ "); rest != "" {
 		t.Fatalf("%d columns, tab %d active: %q left over in %q", w, active+1, rest, plain)
 	}
 	return names
+}
+
+// BenchmarkTabBar is the bar's cost per frame: one render that fits at 86 columns and
+// up, and a render per step taken below (the most at minW).
+func BenchmarkTabBar(b *testing.B) {
+	k := testInk(b, termenv.TrueColor, "dark")
+	for _, w := range []int{120, 80, 72, minW} {
+		b.Run(itoa(w), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				_ = tabBar(k, paneIncidents, w)
+			}
+		})
+	}
 }
