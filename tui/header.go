@@ -93,7 +93,7 @@ func (m *Model) leads(inc *domain.Incident, w, room int) string {
 	ink := m.ctx.ink
 	short := map[string]string{domain.RoleContainment: "contain", domain.RoleRecorder: "rec"}
 	var parts []string
-	n := 0 // their width, parted by " · "
+	n := 0 // their width, without separators
 	for _, r := range []string{domain.RoleTriage, domain.RoleContainment, domain.RoleComms, domain.RoleRecorder} {
 		h, ok := inc.Leads[r]
 		if !ok {
@@ -104,14 +104,15 @@ func (m *Model) leads(inc *domain.Incident, w, room int) string {
 			name = short[r]
 		}
 		parts = append(parts, ink.muted.on(name+" ")+ink.header.on(clean(h)))
-		n += width(name) + 1 + width(clean(h)) + 3
+		n += width(name) + 1 + width(clean(h))
 	}
+	seps := len(parts) - 1
 	switch {
 	case len(parts) == 0:
 		return ink.muted.on("no leads yet · L assigns one")
-	case n-3 <= room:
+	case n+3*seps <= room:
 		return strings.Join(parts, ink.muted.on(" · "))
-	case n-3-len(parts)+1 <= room: // ", " is one cell less than " · "
+	case n+2*seps <= room:
 		return strings.Join(parts, ink.muted.on(", "))
 	}
 	return strings.TrimRight(fitParts(parts, ink.muted.on(", "), room), " ")
