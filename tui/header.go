@@ -45,8 +45,14 @@ func (m *Model) header() []string {
 		drill = ink.drill.on("DRILL") + " "
 	}
 	right1 := m.ctx.statusWord(inc.Status, len(inc.Status)) + "  " + peers
-	left1 := brand + drill + m.ctx.badge(inc.Severity) + " "
-	left1 += ink.header.on(fitWords(clean(inc.Title), room(w, left1, right1)))
+	title, badge := clean(inc.Title), drill+m.ctx.badge(inc.Severity)+" "
+	// The workspace gives way before the title's first word would be cut (60 columns in
+	// a drill): the responder knows where they are, not yet what is burning.
+	if f := strings.Fields(title); len(f) > 0 && room(w, brand+badge, right1) < width(f[0]) {
+		brand = " "
+	}
+	left1 := brand + badge
+	left1 += ink.header.on(fitWords(title, room(w, left1, right1)))
 
 	var since string
 	if inc.Open() {
@@ -109,7 +115,7 @@ func (m *Model) leads(inc *domain.Incident, w, room int) string {
 	seps := len(parts) - 1
 	switch {
 	case len(parts) == 0:
-		return ink.muted.on("no leads yet · L assigns one")
+		return ink.muted.on(strings.TrimRight(fitParts([]string{"no leads yet", "L assigns one"}, " · ", room), " "))
 	case n+3*seps <= room:
 		return strings.Join(parts, ink.muted.on(" · "))
 	case n+2*seps <= room:
