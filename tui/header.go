@@ -48,7 +48,7 @@ func (m *Model) header() []string {
 	title, badge := clean(inc.Title), drill+m.ctx.badge(inc.Severity)+" "
 	// The workspace gives way before the title's first word would be cut (60 columns in
 	// a drill): the responder knows where they are, not yet what is burning.
-	if f := strings.Fields(title); len(f) > 0 && room(w, brand+badge, right1) < width(f[0]) {
+	if !firstWordFits(title, room(w, brand+badge, right1)) {
 		brand = " "
 	}
 	left1 := brand + badge
@@ -72,7 +72,12 @@ func (m *Model) header() []string {
 		} else {
 			next = ink.muted.on("NEXT ") + ink.due.on(countdown(due, now)) + " "
 		}
-		next += ink.header.on(fitWords(clean(label), room(w, " "+next, right2)))
+		label = clean(label)
+		// The anchor's age gives way before the deadline's first word would be cut.
+		if !firstWordFits(label, room(w, " "+next, right2)) {
+			right2 = since + " "
+		}
+		next += ink.header.on(fitWords(label, room(w, " "+next, right2)))
 	}
 	right3 := summary + " "
 	if inc.Drill {
@@ -83,6 +88,12 @@ func (m *Model) header() []string {
 		spread(" "+next, right2, w),
 		spread(" "+m.leads(inc, w, room(w, " ", right3)), right3, w),
 	}
+}
+
+// firstWordFits: s shows at least its first word whole in room cells.
+func firstWordFits(s string, room int) bool {
+	f := strings.Fields(s)
+	return len(f) == 0 || width(f[0]) <= room
 }
 
 // room is what a header line of w cells leaves for the text after left with right

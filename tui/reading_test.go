@@ -86,16 +86,24 @@ func TestNarrowTextGivesWayBetweenWords(t *testing.T) {
 	quiet := newFake(t, t0)
 	quiet.apply("alice", &domain.Genesis{Name: "quiet", Founder: domain.MemberSpec{Address: quiet.addr("alice"),
 		Handle: "alice", Roles: []string{"triage"}}}, t0)
+	anchored := newScenario(t)
+	anchored.anchored(t, anchored.apply)
 	for _, sz := range narrowSizes {
 		w := sz[0]
-		h := newHarness(t, newScenario(t).fake, w, sz[1])
-		h.m.status = failed(errors.New(status))
-		h.m.dirty = true
-		lines := strings.Split(h.screen(), "\n")
-		checkWordsShown(t, w, lines[0], title)
-		checkWordsShown(t, w, lines[1], label)
-		checkWordsShown(t, w, lines[2], leads)
-		checkWordsShown(t, w, lines[len(lines)-2], status)
+		for _, f := range []*fake{newScenario(t).fake, anchored.fake} {
+			h := newHarness(t, f, w, sz[1])
+			h.m.status = failed(errors.New(status))
+			h.m.dirty = true
+			lines := strings.Split(h.screen(), "\n")
+			checkWordsShown(t, w, lines[0], title)
+			checkWordsShown(t, w, lines[1], label)
+			checkWordsShown(t, w, lines[2], leads)
+			checkWordsShown(t, w, lines[len(lines)-2], status)
+			// The anchor's age gives way, whole, before the label's first word would be cut.
+			if f == anchored.fake && w >= 72 && !strings.Contains(lines[1], " anchored 12m ago · +00:41:07 ") {
+				t.Errorf("%d columns: the anchor's age is missing: %q", w, lines[1])
+			}
+		}
 		checkWordsShown(t, w, strings.Split(newHarness(t, quiet, w, sz[1]).screen(), "\n")[1], hint)
 	}
 }
