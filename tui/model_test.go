@@ -398,11 +398,6 @@ func TestDrillIsUnmistakable(t *testing.T) {
 			!strings.Contains(lines[2], " no leads yet ") {
 			t.Errorf("%dx%d: the drill header lacks its banner or title:\n%s", sz[0], sz[1], strings.Join(lines[:3], "\n"))
 		}
-		for _, l := range lines[:headerLines] {
-			if midWordCut.MatchString(l) {
-				t.Errorf("%dx%d: cut mid-word: %q", sz[0], sz[1], l)
-			}
-		}
 	}
 }
 
