@@ -47,6 +47,11 @@ func TestGolden(t *testing.T) {
 		{"everything-160x48", "dark", 160, 48, nil, nil},
 		{"everything-160x48-mono", "mono", 160, 48, []string{"5"}, nil},
 		{"too-small-40x10", "dark", 40, 10, nil, nil},
+		// Below 80 columns: every tab still on the bar, the header cut between words.
+		{"incidents-60x14", "mono", 60, 14, []string{"6"}, nil},
+		{"roster-66x20", "dark", 66, 20, []string{"7"}, nil},
+		{"alerts-72x24", "dark", 72, 24, nil, nil},
+		{"timers-79x24", "high-contrast", 79, 24, []string{"3"}, nil},
 		// The run's output read back: colour dropped, the clipboard write the host
 		// slipped into it shown as text, the title on one line with the short hash.
 		{"output-viewer-80x24", "dark", 80, 24, []string{"4", "o", "wait:transactionHash", "G"},

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"github.com/charmbracelet/x/ansi"
 	"github.com/tminus-ir/tminus/domain"
 )
@@ -31,9 +33,10 @@ func (m *Model) header() []string {
 	}
 	inc := l.Incident
 	if inc == nil {
+		hint := "D declares an incident; i declares one from the selected alert"
 		return []string{
 			spread(brand+ink.muted.on("no incident selected"), peers, w),
-			spread(" "+ink.muted.on("D declares an incident; i declares one from the selected alert"), anchored, w),
+			spread(" "+ink.muted.on(fitWords(hint, room(w, " ", anchored))), anchored, w),
 			spread("", summary+" ", w),
 		}
 	}
@@ -41,18 +44,16 @@ func (m *Model) header() []string {
 	if inc.Drill {
 		drill = ink.drill.on("DRILL") + " "
 	}
-	left1 := brand + drill + m.ctx.badge(inc.Severity) + " " + ink.header.on(clean(inc.Title))
 	right1 := m.ctx.statusWord(inc.Status, len(inc.Status)) + "  " + peers
-
-	next := ink.muted.on("no deadlines · T adds one")
-	if due, label, ok := m.next(); ok {
-		now := l.nowMS()
-		if due < now {
-			next = ink.overdue.on("NEXT "+countdown(due, now)+" OVERDUE") + " " + ink.header.on(clean(label))
-		} else {
-			next = ink.muted.on("NEXT ") + ink.due.on(countdown(due, now)) + " " + ink.header.on(clean(label))
-		}
+	title, badge := clean(inc.Title), drill+m.ctx.badge(inc.Severity)+" "
+	// The workspace gives way before the title's first word would be cut (60 columns in
+	// a drill): the responder knows where they are, not yet what is burning.
+	if !firstWordFits(title, room(w, brand+badge, right1)) {
+		brand = " "
 	}
+	left1 := brand + badge
+	left1 += ink.header.on(fitWords(title, room(w, left1, right1)))
+
 	var since string
 	if inc.Open() {
 		since = ink.due.on(elapsed(inc.DeclaredAt, l.nowMS()))
@@ -62,51 +63,76 @@ func (m *Model) header() []string {
 	if w >= 100 {
 		since = ink.muted.on("declared "+clock(inc.DeclaredAt, l.Now, l.Loc, false)+" by "+inc.DeclaredBy+"  ") + since
 	}
+	right2 := anchored + since + " "
+	next := ink.muted.on("no deadlines · T adds one")
+	if due, label, ok := m.next(); ok {
+		now := l.nowMS()
+		if due < now {
+			next = ink.overdue.on("NEXT "+countdown(due, now)+" OVERDUE") + " "
+		} else {
+			next = ink.muted.on("NEXT ") + ink.due.on(countdown(due, now)) + " "
+		}
+		label = clean(label)
+		// The anchor's age gives way before the deadline's first word would be cut.
+		if !firstWordFits(label, room(w, " "+next, right2)) {
+			right2 = since + " "
+		}
+		next += ink.header.on(fitWords(label, room(w, " "+next, right2)))
+	}
 	right3 := summary + " "
 	if inc.Drill {
 		right3 = ink.drill.on("DRILL · an exercise, not a real incident") + " "
 	}
 	return []string{
 		spread(left1, right1, w),
-		spread(" "+next, anchored+since+" ", w),
-		spread(" "+m.leads(inc, w, w-1-gap-ansi.StringWidth(right3)), right3, w),
+		spread(" "+next, right2, w),
+		spread(" "+m.leads(inc, w, room(w, " ", right3)), right3, w),
 	}
+}
+
+// firstWordFits: s shows at least its first word whole in room cells.
+func firstWordFits(s string, room int) bool {
+	f := strings.Fields(s)
+	return len(f) == 0 || width(f[0]) <= room
+}
+
+// room is what a header line of w cells leaves for the text after left with right
+// beside it, gap cells apart: the text that gives way first, cut between words.
+func room(w int, left, right string) int {
+	return w - ansi.StringWidth(left) - gap - ansi.StringWidth(right)
 }
 
 // leads: "triage alice · contain bob · comms carol · rec dave", full role names when wide.
 // Where that does not fit in room cells (80 columns with the alert summary beside it),
-// commas part the leads instead, so every name stays whole.
+// commas part the leads instead; where that does not fit either (below 80 columns),
+// the last leads give way whole: "triage alice, contain bob, …".
 func (m *Model) leads(inc *domain.Incident, w, room int) string {
 	ink := m.ctx.ink
 	short := map[string]string{domain.RoleContainment: "contain", domain.RoleRecorder: "rec"}
-	join := func(sep string) (string, int) {
-		s, n := "", 0
-		for _, r := range []string{domain.RoleTriage, domain.RoleContainment, domain.RoleComms, domain.RoleRecorder} {
-			h, ok := inc.Leads[r]
-			if !ok {
-				continue
-			}
-			name := r
-			if w < 120 && short[r] != "" {
-				name = short[r]
-			}
-			if s != "" {
-				s += ink.muted.on(sep)
-				n += width(sep)
-			}
-			s += ink.muted.on(name+" ") + ink.header.on(clean(h))
-			n += width(name) + 1 + width(clean(h))
+	var parts []string
+	n := 0 // their width, without separators
+	for _, r := range []string{domain.RoleTriage, domain.RoleContainment, domain.RoleComms, domain.RoleRecorder} {
+		h, ok := inc.Leads[r]
+		if !ok {
+			continue
 		}
-		return s, n
+		name := r
+		if w < 120 && short[r] != "" {
+			name = short[r]
+		}
+		parts = append(parts, ink.muted.on(name+" ")+ink.header.on(clean(h)))
+		n += width(name) + 1 + width(clean(h))
 	}
-	s, n := join(" · ")
-	if n > room {
-		s, _ = join(", ")
+	seps := len(parts) - 1
+	switch {
+	case len(parts) == 0:
+		return ink.muted.on(strings.TrimRight(fitParts([]string{"no leads yet", "L assigns one"}, " · ", room), " "))
+	case n+3*seps <= room:
+		return strings.Join(parts, ink.muted.on(" · "))
+	case n+2*seps <= room:
+		return strings.Join(parts, ink.muted.on(", "))
 	}
-	if s == "" {
-		return ink.muted.on("no leads yet · L assigns one")
-	}
-	return s
+	return strings.TrimRight(fitParts(parts, ink.muted.on(", "), room), " ")
 }
 
 // next is the nearest deadline of the selected incident: an unmet timer (recurring ones

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -15,12 +16,17 @@ import (
 // sizes walks from the smallest terminal anyone will resize to, through the jump-host
 // 80x24 and the layout thresholds, to a wall screen.
 var sizes = [][2]int{
-	{20, 5}, {1, 1}, {40, 10}, {59, 13}, {60, 14}, {61, 15}, {79, 23}, {80, 24}, {100, 30}, {120, 40},
+	{20, 5}, {1, 1}, {40, 10}, {59, 13}, {60, 14}, {61, 15}, {66, 20}, {72, 24}, {79, 23}, {80, 24}, {100, 30}, {120, 40},
 	{159, 47}, {159, 48}, {160, 47}, {160, 48}, {200, 60}, {240, 70}, {300, 100},
 }
 
+// midWordCut is an ellipsis glued to the text before it: "Vault drain o…" rather than
+// "Vault drain …".
+var midWordCut = regexp.MustCompile(`[^ ]…`)
+
 // checkFrame fails unless the view is exactly w x h cells: a line too long would wrap
-// and scroll the whole screen, one too short would leave stale text behind.
+// and scroll the whole screen, one too short would leave stale text behind. Its header
+// and footer must not end a word in an ellipsis.
 func checkFrame(t *testing.T, what string, v string, w, h int) {
 	t.Helper()
 	lines := strings.Split(v, "\n")
@@ -30,6 +36,15 @@ func checkFrame(t *testing.T, what string, v string, w, h int) {
 	for i, l := range lines {
 		if n := ansi.StringWidth(l); n != w {
 			t.Fatalf("%s at %dx%d: line %d is %d cells, want %d:\n%q", what, w, h, i, n, w, ansi.Strip(l))
+		}
+	}
+	if w < minW || h < minH {
+		return // the too-small screen
+	}
+	// The header and the footer give way between words, whatever is open below.
+	for _, l := range append(lines[:headerLines:headerLines], lines[h-footerLines:]...) {
+		if l = ansi.Strip(l); midWordCut.MatchString(l) {
+			t.Errorf("%s at %dx%d: cut mid-word: %q", what, w, h, l)
 		}
 	}
 }

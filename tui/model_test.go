@@ -402,6 +402,17 @@ func TestDrillIsUnmistakable(t *testing.T) {
 		h.press(tab)
 		h.contains("DRILL")
 	}
+	// Narrower, the banner and the title's first word stay; the workspace name and the
+	// leads' hint give way first, whole.
+	for _, sz := range narrowSizes {
+		h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		checkFrame(t, "drill", h.view(), sz[0], sz[1])
+		lines := strings.Split(h.screen(), "\n")
+		if !strings.Contains(lines[0], "DRILL  [P2] Gameday: ") || !strings.Contains(lines[2], "DRILL · an exercise, not a real incident") ||
+			!strings.Contains(lines[2], " no leads yet ") {
+			t.Errorf("%dx%d: the drill header lacks its banner or title:\n%s", sz[0], sz[1], strings.Join(lines[:3], "\n"))
+		}
+	}
 }
 
 func TestOSC52(t *testing.T) {

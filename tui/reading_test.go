@@ -1,11 +1,13 @@
 package tui
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/safe"
 )
 
@@ -21,26 +23,99 @@ func paneLines(h *harness, id paneID) []string {
 	return strings.Split(ansi.Strip(h.m.panes[id].View()), "\n")
 }
 
-// Every tab, at both sizes, fills the screen exactly (no line wider than it, which
-// would wrap and scroll the frame), and the header's segments stand apart.
-func TestEveryTabFitsAt80And160(t *testing.T) {
+// narrowSizes are the tab widths below 80 a responder meets: the smallest drawn, tmux
+// splits, and one column short of the jump host.
+var narrowSizes = [][2]int{{60, 14}, {66, 20}, {72, 24}, {79, 24}}
+
+// Every tab, at every size, fills the screen exactly (no line wider than it, which
+// would wrap and scroll the frame) with the header and footer cut between words
+// (checkFrame); the header's segments stand apart; and every tab shows (in tabs mode: the tab bar, with
+// the active tab's full name; in the grid: the frames' titles).
+func TestEveryTabFits(t *testing.T) {
 	s := rosterScenario(t)
 	s.safeProposal(t, safe.Call, 12)
-	for _, sz := range readingSizes {
+	for _, sz := range append(append([][2]int{}, narrowSizes...), readingSizes...) {
 		h := newHarness(t, s.fake, sz[0], sz[1])
 		for tab := 1; tab <= int(paneCount); tab++ {
 			h.press(itoa(tab))
-			for _, keys := range [][]string{nil, {"j"}, {"j"}, {"G"}} { // a few selections: details differ
+			for _, keys := range [][]string{nil, {"j"}, {"j"}, {"G"}, {"y"}} { // a few selections: details differ; y sets a status
 				h.press(keys...)
 				checkFrame(t, paneNames[tab-1], h.view(), sz[0], sz[1])
-				lead := strings.Split(h.screen(), "\n")[2]
+				lines := strings.Split(h.screen(), "\n")
+				lead := lines[2]
 				i := strings.Index(lead, "alerts ")
 				if i < 2 || strings.TrimSpace(lead[i-2:i]) != "" { // two spaces, as between every header segment
 					t.Fatalf("%dx%d tab %d: the leads run into the alert summary: %q", sz[0], sz[1], tab, lead)
 				}
+				if h.m.lay.mode == modeTabs {
+					checkTabBar(t, strings.Split(h.view(), "\n")[headerLines], paneID(tab-1), sz[0])
+					continue
+				}
+				for id, p := range h.m.panes {
+					name, _, _ := strings.Cut(p.Title(), " · ") // "T-minus · 2"
+					if !strings.Contains(h.screen(), " "+itoa(id+1)+" "+name) {
+						t.Errorf("%dx%d: no frame titled %d %s", sz[0], sz[1], id+1, name)
+					}
+				}
 			}
 			h.press("g")
 		}
+	}
+}
+
+// Below 80 columns the header's free text (the title, the next deadline's label, the
+// leads, the hint with no incident) and the status line give way between words: they
+// show their first words whole, then " …".
+func TestNarrowTextGivesWayBetweenWords(t *testing.T) {
+	const (
+		title  = "Vault drain on the L2 bridge"
+		label  = "Snapshot vault balances at block 19,442,001"
+		leads  = "triage alice, contain bob, comms carol, rec dave"
+		hint   = "D declares an incident; i declares one from the selected alert"
+		status = "reading the timeline of 3fa9c1: database is locked (another tminus holds it; retry)"
+	)
+	quiet := newFake(t, t0)
+	quiet.apply("alice", &domain.Genesis{Name: "quiet", Founder: domain.MemberSpec{Address: quiet.addr("alice"),
+		Handle: "alice", Roles: []string{"triage"}}}, t0)
+	anchored := newScenario(t)
+	anchored.anchored(t, anchored.apply)
+	for _, sz := range narrowSizes {
+		w := sz[0]
+		for _, f := range []*fake{newScenario(t).fake, anchored.fake} {
+			h := newHarness(t, f, w, sz[1])
+			h.m.status = failed(errors.New(status))
+			h.m.dirty = true
+			lines := strings.Split(h.screen(), "\n")
+			checkWordsShown(t, w, lines[0], title)
+			checkWordsShown(t, w, lines[1], label)
+			checkWordsShown(t, w, lines[2], leads)
+			checkWordsShown(t, w, lines[len(lines)-2], status)
+			// The anchor's age gives way, whole, before the label's first word would be cut.
+			if f == anchored.fake && w >= 72 && !strings.Contains(lines[1], " anchored 12m ago · +00:41:07 ") {
+				t.Errorf("%d columns: the anchor's age is missing: %q", w, lines[1])
+			}
+		}
+		checkWordsShown(t, w, strings.Split(newHarness(t, quiet, w, sz[1]).screen(), "\n")[1], hint)
+	}
+}
+
+// checkWordsShown fails unless line shows full, or full's first words whole and then
+// " …", up to the next header gap.
+func checkWordsShown(t *testing.T, w int, line, full string) {
+	t.Helper()
+	first, _, _ := strings.Cut(full, " ")
+	i := strings.Index(line, first+" ")
+	if i < 0 {
+		t.Errorf("%d columns: %q lacks %q", w, line, first)
+		return
+	}
+	shown, _, _ := strings.Cut(strings.TrimRight(line[i:], " "), "  ")
+	if shown == full {
+		return
+	}
+	head, ok := strings.CutSuffix(shown, " …")
+	if !ok || !strings.HasPrefix(full, head+" ") {
+		t.Errorf("%d columns: %q is not the first words of %q then \" …\"", w, shown, full)
 	}
 }
 

@@ -351,3 +351,13 @@ func wordWrap(s string, w, n int) []string {
 	}
 	return out
 }
+
+// fitWords is prose in at most w cells, unpadded: whole when it fits, else cut between
+// words by fitParts ("Vault drain on …"), so a header's title or label never ends in
+// half a word.
+func fitWords(s string, w int) string {
+	if width(s) <= w {
+		return s
+	}
+	return strings.TrimRight(fitParts(strings.Fields(s), " ", w), " ")
+}

@@ -145,6 +145,32 @@ func TestFitParts(t *testing.T) {
 
 // The header's two sides stand at least gap cells apart at every width, however long
 // the left; the left is cut, with an ellipsis, never the right.
+func TestFitWords(t *testing.T) {
+	const title = "Vault drain on the  L2 bridge"
+	tests := []struct {
+		w    int
+		want string
+	}{
+		{40, title}, // fits: as it is, spaces and all
+		{29, title},
+		{28, "Vault drain on the L2 bridge"}, // cut between words, a run of spaces is one
+		{27, "Vault drain on the L2 …"},
+		{14, "Vault drain …"},
+		{8, "Vault …"},
+		{3, "Va…"}, // not even one word: cut, as fit would
+		{0, ""},
+	}
+	for _, tt := range tests {
+		got := fitWords(title, tt.w)
+		if got != tt.want {
+			t.Errorf("fitWords at %d = %q, want %q", tt.w, got, tt.want)
+		}
+		if n := width(got); n > tt.w {
+			t.Errorf("fitWords at %d is %d cells", tt.w, n)
+		}
+	}
+}
+
 func TestSpreadKeepsTheGap(t *testing.T) {
 	left := " triage alice · contain bob · comms carol · rec dave"
 	right := "alerts 3 firing, 2 unacked "

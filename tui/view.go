@@ -32,7 +32,7 @@ func (m *Model) render() string {
 	case m.help != nil:
 		body = m.help.view(m)
 	case l.mode == modeTabs:
-		body = append(body, m.tabBar())
+		body = append(body, tabBar(m.ctx.ink, m.focus, l.w))
 		body = append(body, strings.Split(m.panes[m.focus].View(), "\n")...)
 	default:
 		body = m.grid()
@@ -69,40 +69,6 @@ func (m *Model) tooSmall() string {
 		out = append(out, fit(s, l.w))
 	}
 	return strings.Join(out, "\n")
-}
-
-// tabBar: ─ [1 Alerts] ─ 2 Tasks ─ 3 Timers ─ ... with the active tab bracketed, so it
-// reads in any colour profile. Where that does not fit (80 columns), the tabs' own
-// padding alone separates them, so all seven names still show.
-func (m *Model) tabBar() string {
-	s := m.tabs(true)
-	if ansi.StringWidth(s) > m.lay.w {
-		s = m.tabs(false)
-	}
-	ink := m.ctx.ink
-	w := ansi.StringWidth(s)
-	if w > m.lay.w {
-		return ansi.Truncate(s, m.lay.w, "")
-	}
-	return s + ink.muted.on(strings.Repeat("─", m.lay.w-w))
-}
-
-func (m *Model) tabs(ruled bool) string {
-	ink := m.ctx.ink
-	var b strings.Builder
-	b.WriteString(ink.muted.on("─"))
-	for i, name := range paneNames {
-		label := itoa(i+1) + " " + name
-		if paneID(i) == m.focus {
-			b.WriteString(ink.tabActive.on("[" + label + "]"))
-		} else {
-			b.WriteString(ink.tab.on(label))
-		}
-		if ruled || i == len(paneNames)-1 {
-			b.WriteString(ink.muted.on("─"))
-		}
-	}
-	return b.String()
 }
 
 // grid lays the framed panes out in three bands (see layout).
@@ -156,11 +122,11 @@ func (m *Model) footer() []string {
 	var st string
 	switch {
 	case m.status.err:
-		st = ink.err.on(fit("✗ "+clean(m.status.text), w))
+		st = ink.err.on(fit(fitWords("✗ "+clean(m.status.text), w), w))
 	case m.status.busy:
-		st = ink.warn.on(fit("… "+clean(m.status.text), w))
+		st = ink.warn.on(fit(fitWords("… "+clean(m.status.text), w), w))
 	case m.status.text != "":
-		st = ink.ok.on(fit("✓ "+clean(m.status.text), w))
+		st = ink.ok.on(fit(fitWords("✓ "+clean(m.status.text), w), w))
 	default:
 		st = ink.muted.on(strings.Repeat("─", w))
 	}
