@@ -45,7 +45,10 @@ func (s *State) Apply(e *Event) {
 var ErrForked = errors.New("author equivocated")
 
 func (s *State) apply(e *Event) error {
-	if seq, ok := s.Forked[e.Author]; ok && e.Seq >= seq {
+	if seq, ok := s.Forked[e.Author]; ok && e.Seq >= seq && !(e.Seq == seq && e.Kind == KindKeyRotate) {
+		// A key.rotate at the fork's seq still stands: it retires the key there,
+		// so a thief holding a copy of the old key cannot undo the rotation by
+		// signing another event at that seq. Only one rotation of a key applies.
 		return fmt.Errorf("%w at seq %d; events from there on do not count", ErrForked, seq)
 	}
 	if err := s.rotatedOut(e); err != nil {
@@ -182,8 +185,8 @@ func (s *State) memberPropose(a actor, b *MemberPropose) error {
 		if !ok || !m.Active {
 			return fmt.Errorf("%s is not a member", b.Member.Handle)
 		}
-		if s.ActiveMembers() == 1 {
-			return fmt.Errorf("cannot remove the last member")
+		if s.ActiveMembers() == 1 || (m.Votes() && s.Voters() == 1) {
+			return fmt.Errorf("cannot remove the last member who can approve roster changes")
 		}
 	}
 	p := &RosterProposal{ID: a.id, Action: b.Action, Member: b.Member, By: a.m.Handle, At: a.at,
@@ -240,8 +243,8 @@ func (s *State) tryApply(p *RosterProposal, at int64) {
 			p.Void = p.Member.Handle + " is no longer a member"
 			return
 		}
-		if s.ActiveMembers() == 1 {
-			p.Void = "cannot remove the last member"
+		if s.ActiveMembers() == 1 || (m.Votes() && s.Voters() == 1) {
+			p.Void = "cannot remove the last member who can approve roster changes"
 			return
 		}
 		m.Active = false

@@ -198,6 +198,9 @@ func (s *State) freshKey(k common.Address) error {
 }
 
 func (s *State) keyRotate(a actor, e *Event, b *KeyRotate) error {
+	if r := s.RotatedKey(e.Author); r != nil { // a second rotation at a fork's seq
+		return fmt.Errorf("%s was already rotated to %s (event %s)", e.Author.Hex(), r.New.Hex(), r.Event.Short())
+	}
 	if err := s.freshKey(b.New); err != nil {
 		return err
 	}
@@ -276,7 +279,7 @@ func (s *State) checkChange(b *MemberChange, t int64) error {
 		id.MinProofs[b.Role] = b.MinProofs
 		able := 0
 		for _, m := range s.Members {
-			if m.Active && m.CanWrite() && s.MeetsPolicy(m, t) {
+			if m.Active && m.Votes() && s.MeetsPolicy(m, t) {
 				able++
 			}
 		}

@@ -270,9 +270,12 @@ func TestRosterQuorumPolicy(t *testing.T) {
 		st := domain.NewState()
 		st.Policy.RosterQuorum = c.policy
 		for i := 0; i < c.members; i++ {
-			st.Members[string(rune('a'+i))] = &domain.Member{Active: true}
+			st.Members[string(rune('a'+i))] = &domain.Member{Active: true, Roles: []string{domain.RoleTriage}}
 		}
-		st.Members["gone"] = &domain.Member{Active: false}
+		// None of these can approve a roster change, so none counts.
+		st.Members["gone"] = &domain.Member{Active: false, Roles: []string{domain.RoleTriage}}
+		st.Members["watcher"] = &domain.Member{Active: true, Roles: []string{domain.RoleObserver}}
+		st.Members["sim-ops"] = &domain.Member{Active: true, Roles: []string{domain.RoleObserver, domain.RoleReporter}}
 		if got := st.RosterQuorum(); got != c.want {
 			t.Errorf("policy %d, %d members: quorum %d, want %d", c.policy, c.members, got, c.want)
 		}
@@ -401,5 +404,28 @@ func TestFoldEquivocation(t *testing.T) {
 	}
 	if want.Incidents[inc.ID].Severity != "P2" || want.Forked[tm.Addr(1)] != 3 {
 		t.Fatal("the twin counted")
+	}
+}
+
+// A drill adds its simulated peers as observers with a writing role. They
+// cannot approve roster changes, so they do not raise the roster quorum:
+// counted, two of them made a two-person team's quorum 3 with two able to
+// approve, and the roster could never change again.
+func TestSimulatedPeersDoNotRaiseTheRosterQuorum(t *testing.T) {
+	tm := domaintest.NewTeam(9, 5)
+	found(t, tm, domain.Policy{}, domain.RoleTriage, domain.RoleContainment)
+	do(t, tm, 0, &domain.MemberPropose{Action: domain.ActionAdd, Member: member(tm, 1, "bob", domain.RoleContainment)})
+	for i, h := range []string{"sim-ops", "sim-oracle"} {
+		p := do(t, tm, 0, &domain.MemberPropose{Action: domain.ActionAdd, Member: member(tm, 2+i, h, domain.RoleObserver, domain.RoleReporter)})
+		do(t, tm, 1, &domain.MemberApprove{Proposal: p.ID})
+	}
+	st := tm.Fold(nil)
+	if st.ActiveMembers() != 4 || st.Voters() != 2 || st.RosterQuorum() != 2 {
+		t.Fatalf("%d active, %d voters, quorum %d; want 4, 2, 2", st.ActiveMembers(), st.Voters(), st.RosterQuorum())
+	}
+	carol := do(t, tm, 0, &domain.MemberPropose{Action: domain.ActionAdd, Member: member(tm, 4, "carol", domain.RoleComms)})
+	do(t, tm, 1, &domain.MemberApprove{Proposal: carol.ID})
+	if st = tm.Fold(nil); !st.Roster[carol.ID].Applied {
+		t.Errorf("carol not added with both voters' approvals: %+v", st.Roster[carol.ID])
 	}
 }

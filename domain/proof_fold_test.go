@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/hiddeco/sshsig"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/domaintest"
@@ -475,5 +476,56 @@ func TestLostKeyRotationNeedsAStandingProof(t *testing.T) {
 	}
 	if st.Handle(p.Addr(3)) == "alice" {
 		t.Error("the new key became alice's")
+	}
+}
+
+// A thief holding a copy of alice's old key signs another event at the seq
+// of her key.rotate. That equivocation used to void the rotation on every
+// replica, giving the roster back the stolen key; the rotation now stands,
+// and of two rotations at one seq only the first folded applies.
+func TestKeyRotationSurvivesAForkAtItsSeq(t *testing.T) {
+	for _, thiefRotates := range []bool{false, true} {
+		p := newProofTeam(t)
+		alice := domaintest.SSHKey("alice")
+		do(t, p.Team, 0, p.sshProof(t, 0, alice, epoch, 30*24*time.Hour))
+		inc := do(t, p.Team, 1, &domain.IncidentDeclare{Title: "drain", Severity: "P1"})
+		newKey := p.Addr(3)
+		rot := do(t, p.Team, 0, &domain.KeyRotate{New: newKey, Endorsement: *p.sshProof(t, 3, alice, epoch, 30*24*time.Hour)})
+		var stolen domain.Body = &domain.IncidentStatus{Incident: inc.ID, Status: domain.StatusResolved}
+		if thiefRotates { // the thief also holds alice's proof key
+			stolen = &domain.KeyRotate{New: p.Addr(2), Endorsement: *p.sshProof(t, 2, alice, epoch, 30*24*time.Hour)}
+		}
+		twin, err := p.Nodes[0].Equivocate(rot, stolen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh := do(t, p.Team, 3, &domain.Note{Incident: inc.ID, Text: "from the new key"})
+		all := append(append([]*domain.Event(nil), p.Events...), twin)
+		forks := map[common.Address]uint64{p.Addr(0): rot.Seq}
+		st := domain.Fold(all, forks)
+		if !thiefRotates {
+			accepted(t, st, rot, fresh)
+			rejected(t, st, twin, domain.ErrForked.Error())
+			if st.Incidents[inc.ID].Status == domain.StatusResolved {
+				t.Errorf("the thief's status change counted")
+			}
+		}
+		r := st.RotatedKey(p.Addr(0))
+		if r == nil || (r.New != newKey && !thiefRotates) {
+			t.Fatalf("thief rotates %v: rotation %+v", thiefRotates, r)
+		}
+		if n := len(st.Members["alice"].Keys); n != 1 {
+			t.Errorf("thief rotates %v: alice has %d keys: %v", thiefRotates, n, st.Members["alice"].Keys)
+		}
+		if err := st.MayWrite(p.Addr(0)); err == nil {
+			t.Errorf("thief rotates %v: the old key may still write", thiefRotates)
+		}
+		want := stateHash(t, st)
+		rng := rand.New(rand.NewSource(3))
+		for i := 0; i < 10; i++ {
+			if got := stateHash(t, domain.Fold(shuffled(rng, all), forks)); got != want {
+				t.Fatalf("thief rotates %v, order %d: hash differs", thiefRotates, i)
+			}
+		}
 	}
 }

@@ -50,6 +50,11 @@ type Member struct {
 
 func (m *Member) Has(role string) bool { return contains(m.Roles, role) }
 
+// Votes is whether the member's approvals of roster changes can count: a
+// writing member who is no observer. A drill's simulated peer holds the
+// observer role beside a writing one and may write only on drill incidents.
+func (m *Member) Votes() bool { return m.CanWrite() && !m.Has(RoleObserver) }
+
 // CanWrite is false for members who are only observers.
 func (m *Member) CanWrite() bool {
 	for _, r := range m.Roles {
@@ -307,9 +312,25 @@ func (s *State) ActiveMembers() int {
 	return n
 }
 
-// RosterQuorum is the number of distinct approvals a roster change needs now.
+// Voters counts the active members whose approvals of roster changes can
+// count (Member.Votes).
+func (s *State) Voters() int {
+	n := 0
+	for _, m := range s.Members {
+		if m.Active && m.Votes() {
+			n++
+		}
+	}
+	return n
+}
+
+// RosterQuorum is the number of distinct approvals a roster change needs
+// now: a majority of the voters unless the policy sets it, never more than
+// there are voters. Observers (and a drill's simulated peers) are left out:
+// counted, two drills made a two-person team's quorum 3 with two able to
+// approve, and the roster could never change again.
 func (s *State) RosterQuorum() int {
-	n := s.ActiveMembers()
+	n := s.Voters()
 	q := s.Policy.RosterQuorum
 	if q == 0 {
 		q = n/2 + 1

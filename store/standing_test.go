@@ -95,7 +95,8 @@ func TestIdentityIndexMigration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tminus.db")
 	s := openAt(t, path)
 	ingest(t, s, h.Events...)
-	for _, q := range []string{"DROP INDEX events_identity", fmt.Sprintf("PRAGMA user_version = %d", len(migrations)-1)} {
+	at := slices.IndexFunc(migrations, func(m migration) bool { return strings.Contains(m.sql, "events_identity") })
+	for _, q := range []string{"DROP INDEX events_identity", fmt.Sprintf("PRAGMA user_version = %d", at)} {
 		if _, err := s.w.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

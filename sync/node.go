@@ -186,6 +186,11 @@ func (n *Node) admit(id enode.ID, pub *ecdsa.PublicKey) error {
 		if m := st.MemberByKey(addr); m == nil || !m.Active {
 			return fmt.Errorf("node %s (%s) is not a member's device", id.TerminalString(), addr.Hex())
 		}
+		// The roster still names a rotated-out key's member, for display; the
+		// key, perhaps on a lost laptop, no longer reads the workspace.
+		if r := st.RotatedKey(addr); r != nil {
+			return fmt.Errorf("node %s (%s) holds %s's rotated-out key (replaced by %s)", id.TerminalString(), addr.Hex(), r.Member, r.New.Hex())
+		}
 		return nil
 	})
 }

@@ -96,11 +96,16 @@ func (a *app) idCmd() *cobra.Command {
 				extra["workspace"] = st.Workspace().String()
 				if s, err := st.State(cmd.Context()); err == nil {
 					addr, _ := a.home.Address()
-					if m := s.MemberByKey(addr); m != nil && m.Active {
+					// A rotated-out key still names its member, for display; it is no
+					// longer that member's device.
+					if m := s.MemberByKey(addr); m != nil && m.Active && s.RotatedKey(addr) == nil {
 						extra["roles"] = m.Roles
 						extra["member"] = true
 					} else {
 						extra["member"] = false
+					}
+					if err := s.MayWrite(addr); err != nil {
+						extra["cannot_write"] = strings.TrimPrefix(err.Error(), domain.ErrCannotWrite.Error()+": ")
 					}
 				}
 			}
@@ -133,6 +138,9 @@ func (a *app) printIdentity(asJSON bool, extra map[string]any) error {
 	}
 	if roles, ok := v["roles"].([]string); ok && len(roles) > 0 {
 		fmt.Fprintf(a.stdout, "roles     %s\n", strings.Join(roles, ","))
+	}
+	if why, ok := v["cannot_write"]; ok {
+		fmt.Fprintf(a.stdout, "WRITES    refused: %s\n", why)
 	}
 	return nil
 }

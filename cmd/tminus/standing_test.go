@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -186,5 +187,64 @@ func TestIncidentChangeToWhatItIs(t *testing.T) {
 	var shown struct{ Severity, Status string }
 	if err := json.Unmarshal([]byte(must(t, home, "incident", "show", inc[:8], "--json")), &shown); err != nil || shown.Severity != "P2" || shown.Status != "triaged" {
 		t.Errorf("incident show: %+v %v", shown, err)
+	}
+}
+
+// A thief copied alice's home, old key and all, before she rotated it.
+// What the copy signs at the rotation's seq is an equivocation; it used to
+// void the rotation on every replica and give the roster back the stolen
+// key. The rotation stands, the thief's event does not count, and alice's
+// new key writes.
+func TestStolenCopyCannotUndoKeyRotate(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	dir := t.TempDir()
+	alice := filepath.Join(dir, "alice")
+	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "1")
+	inc := must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
+	key := writeSSHKey(t, dir, "alice-proof", "")
+	must(t, alice, "proof", "add", "ssh", "--key", key)
+	bob, bobAddr := joinHome(t, dir, "bob")
+	must(t, alice, "member", "add", bobAddr, "--handle", "bob", "--role", "triage")
+	thief := filepath.Join(dir, "thief")
+	if out, err := exec.Command("cp", "-a", alice, thief).CombinedOutput(); err != nil {
+		t.Fatalf("copy the home: %v %s", err, out)
+	}
+	var rotated struct{ Address, Old string }
+	if err := json.Unmarshal([]byte(must(t, alice, "key", "rotate", "--key", key, "--light-kdf", "--json")), &rotated); err != nil {
+		t.Fatal(err)
+	}
+	carry(t, alice, bob)
+	must(t, thief, "incident", "status", inc[:8], "resolved") // the copy has not heard of the rotation
+	carry(t, thief, bob)
+	note := must(t, alice, "note", inc[:8], "from alice's new key")
+	carry(t, alice, bob)
+
+	var members []struct {
+		Handle string
+		Keys   []string
+	}
+	if err := json.Unmarshal([]byte(must(t, bob, "member", "list", "--json")), &members); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		if m.Handle == "alice" && (len(m.Keys) == 0 || !strings.EqualFold(m.Keys[0], rotated.Address)) {
+			t.Errorf("alice's keys on bob: %v, want the new key %s first", m.Keys, rotated.Address)
+		}
+	}
+	var shown struct {
+		Status string
+		Notes  []struct{ Event, By string }
+	}
+	if err := json.Unmarshal([]byte(must(t, bob, "incident", "show", inc[:8], "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Status == "resolved" {
+		t.Errorf("the thief's status change counted")
+	}
+	if len(shown.Notes) != 1 || shown.Notes[0].Event != note || shown.Notes[0].By != "alice" {
+		t.Errorf("alice's note from her new key: %+v", shown.Notes)
+	}
+	if out, _, _ := tminus(t, bob, "verify"); !strings.Contains(out, "equivocation") {
+		t.Errorf("verify does not report the thief's equivocation:\n%s", out)
 	}
 }
