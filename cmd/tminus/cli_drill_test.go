@@ -396,3 +396,17 @@ expect:
 		t.Errorf("the second inject is missing:\n%s", shown)
 	}
 }
+
+// Simulated peers' keys derive from the facilitator's own key, which an
+// agent never hands out: without a passphrase the drill says so, rather
+// than only asking for one while the agent answers every other write.
+func TestDrillPeersNeedTheKeyItself(t *testing.T) {
+	home, inc := newWorkspace(t)
+	file := writeScenario(t, drillPeerScenario)
+	ag := startAgentWith(t, binary(t), home, "correct horse")
+	t.Setenv("TMINUS_AGENT_SOCK", ag.sock)
+	t.Setenv("TMINUS_PASSPHRASE", "")
+	os.Unsetenv("TMINUS_PASSPHRASE")
+	must(t, home, "note", inc[:8], "the agent signs this")
+	fails(t, home, "sign with keys derived from this home's own key, which the agent never hands out", "drill", "run", file, "--speed", "600")
+}

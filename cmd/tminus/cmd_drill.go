@@ -331,7 +331,8 @@ func (a *app) simulatedPeers(ctx context.Context, sc *runbooks.Scenario) (map[st
 	// never hands out: a drill with simulated peers unlocks the keystore.
 	key, err := a.home.Key()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("this scenario's simulated peers (%s) sign with keys derived from this home's own key, which the agent never hands out, so the drill unlocks the keystore itself: %w",
+			strings.Join(handles, ", "), err)
 	}
 	view, err := a.view(ctx)
 	if err != nil {
