@@ -9,7 +9,7 @@ import (
 
 // IdentityState folds only the events that decide who may write
 // (domain.IdentityKinds), with the store's forks. Its MayWrite answers as a
-// full fold's would, read through the kind index in milliseconds whatever
+// full fold's would, read through a partial index in milliseconds whatever
 // the log's size, so a plain append can refuse a key whose events would not
 // count without paying for a fold. Nothing else in it is complete.
 func (s *Store) IdentityState(ctx context.Context) (*domain.State, error) {
