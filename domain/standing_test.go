@@ -123,7 +123,7 @@ const (
 // sim (observer and reporter: a drill's simulated peer), ivy (reporter),
 // frank (removed). Roster quorum 2.
 type checkScene struct {
-	tm *domaintest.Team
+	tm                                     *domaintest.Team
 	ws, inc, drill, alert                  domain.ID
 	applied, void, gina                    domain.ID // roster proposals
 	doneTask, openTask, metTimer, openTime domain.ID
