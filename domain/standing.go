@@ -52,7 +52,8 @@ func (s *State) MayWrite(key common.Address) error {
 // standing (MayWrite), a drill peer's limits, an approval's proof policy,
 // then the kind's own rule, through the fold's own checks so the reasons
 // read the same. A nil body asks only the standing. Checking leaves s as
-// it found it.
+// it found it, but like Apply it must not run while another goroutine
+// reads s: a policy change is tried on the state and undone (keepIdentity).
 //
 // It answers for s as it stands: an event folded before this one that s
 // has not seen (a peer's concurrent ack, approval or execution) can still
