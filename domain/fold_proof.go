@@ -345,32 +345,3 @@ func (s *State) applyChange(p *RosterProposal, t int64) error {
 	}
 	return nil
 }
-
-// CheckBody is what the fold would say about body, signed by author at t
-// (unix ms), for identity kinds: commands call it before they sign, so a
-// proof the fold would refuse is never stored. Other kinds return nil.
-func (s *State) CheckBody(author common.Address, body Body, t int64) error {
-	m := s.MemberByKey(author)
-	if m == nil || !m.Active {
-		return fmt.Errorf("%s is not a member", author.Hex())
-	}
-	if r := s.RotatedKey(author); r != nil {
-		return fmt.Errorf("%w: %s was replaced by %s", ErrRotated, author.Hex(), r.New.Hex())
-	}
-	switch b := body.(type) {
-	case *ProofAdd:
-		_, err := s.checkProofAdd(m, author, b, t)
-		return err
-	case *KeyRotate:
-		if err := s.freshKey(b.New); err != nil {
-			return err
-		}
-		return s.endorse(m, b.New, &b.Endorsement, t)
-	case *MemberChange:
-		return s.checkChange(b, t)
-	case *ProofRevoke:
-		_, err := s.revocable(m.Handle, b.Proof)
-		return err
-	}
-	return nil
-}

@@ -144,49 +144,69 @@ func (s *State) safeProposal(id ID) (*SafeProposal, error) {
 	return p, nil
 }
 
+// checkSafeSign is the proposal b signs, when the signature counts (see
+// safeSign).
+func (s *State) checkSafeSign(b *SafeSign) (*SafeProposal, error) {
+	p, err := s.safeProposal(b.Proposal)
+	if err != nil {
+		return nil, err
+	}
+	if p.Exec != nil {
+		return nil, fmt.Errorf("safe proposal %s was executed in tx %s: a signature after that is a replay", p.ID.Short(), p.Exec.TxHash.Hex())
+	}
+	signer, err := safe.Recover(p.SafeTxHash, b.Signature)
+	if err != nil {
+		return nil, err
+	}
+	if signer != b.Owner {
+		return nil, fmt.Errorf("signature recovers to %s, not %s: it is not over safe_tx_hash %s (another nonce, chain id or Safe?)",
+			signer.Hex(), b.Owner.Hex(), p.SafeTxHash.Hex())
+	}
+	if !p.IsOwner(b.Owner) {
+		return nil, fmt.Errorf("%s is not an owner of Safe %s (owners at propose time: %d)", b.Owner.Hex(), p.Tx.Safe.Hex(), len(p.Owners))
+	}
+	if p.Signed(b.Owner) {
+		return nil, fmt.Errorf("owner %s already signed safe proposal %s (counted once)", b.Owner.Hex(), p.ID.Short())
+	}
+	return p, nil
+}
+
 // safeSign accepts a signature that recovers, for the proposal's own
 // safeTxHash, to the owner it names, who is one of the owners recorded at
 // propose time. A signature over another nonce, chain id or Safe is over
 // another hash, so it recovers to some other address and is refused.
 func (s *State) safeSign(a actor, b *SafeSign) error {
-	p, err := s.safeProposal(b.Proposal)
+	p, err := s.checkSafeSign(b)
 	if err != nil {
 		return err
-	}
-	if p.Exec != nil {
-		return fmt.Errorf("safe proposal %s was executed in tx %s: a signature after that is a replay", p.ID.Short(), p.Exec.TxHash.Hex())
-	}
-	signer, err := safe.Recover(p.SafeTxHash, b.Signature)
-	if err != nil {
-		return err
-	}
-	if signer != b.Owner {
-		return fmt.Errorf("signature recovers to %s, not %s: it is not over safe_tx_hash %s (another nonce, chain id or Safe?)",
-			signer.Hex(), b.Owner.Hex(), p.SafeTxHash.Hex())
-	}
-	if !p.IsOwner(b.Owner) {
-		return fmt.Errorf("%s is not an owner of Safe %s (owners at propose time: %d)", b.Owner.Hex(), p.Tx.Safe.Hex(), len(p.Owners))
-	}
-	if p.Signed(b.Owner) {
-		return fmt.Errorf("owner %s already signed safe proposal %s (counted once)", b.Owner.Hex(), p.ID.Short())
 	}
 	p.Signatures = append(p.Signatures, SafeSignature{Event: a.id, Owner: b.Owner, Signature: b.Signature, By: a.m.Handle, At: a.at})
 	return nil
 }
 
-func (s *State) safeExec(a actor, b *SafeExec) error {
+// checkSafeExec is the proposal m may record a mined execution of: m
+// holds containment, it is not executed, its threshold is met.
+func (s *State) checkSafeExec(m *Member, b *SafeExec) (*SafeProposal, error) {
 	p, err := s.safeProposal(b.Proposal)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if !a.m.Has(RoleContainment) {
-		return fmt.Errorf("%s may not execute: needs the containment role", a.m.Handle)
+	if !m.Has(RoleContainment) {
+		return nil, fmt.Errorf("%s may not execute: needs the containment role", m.Handle)
 	}
 	if p.Exec != nil {
-		return fmt.Errorf("safe proposal %s already executed in tx %s", p.ID.Short(), p.Exec.TxHash.Hex())
+		return nil, fmt.Errorf("safe proposal %s already executed in tx %s", p.ID.Short(), p.Exec.TxHash.Hex())
 	}
 	if n := uint64(p.Confirmations()); n < p.Threshold {
-		return fmt.Errorf("safe proposal %s has %d of %d owner signatures: threshold not met", p.ID.Short(), n, p.Threshold)
+		return nil, fmt.Errorf("safe proposal %s has %d of %d owner signatures: threshold not met", p.ID.Short(), n, p.Threshold)
+	}
+	return p, nil
+}
+
+func (s *State) safeExec(a actor, b *SafeExec) error {
+	p, err := s.checkSafeExec(a.m, b)
+	if err != nil {
+		return err
 	}
 	p.Exec = &SafeExecution{Event: a.id, By: a.m.Handle, At: a.at, TxHash: b.TxHash, Block: b.Block, Status: b.Status,
 		Success: b.Success(), Name: b.Event, From: b.From}

@@ -15,11 +15,19 @@ func (s *State) incident(id ID) (*Incident, error) {
 	return inc, nil
 }
 
-func (s *State) incidentDeclare(a actor, b *IncidentDeclare) error {
+// checkDeclare refuses a declaration from alerts the state does not know.
+func (s *State) checkDeclare(b *IncidentDeclare) error {
 	for _, al := range b.Alerts {
 		if _, ok := s.Alerts[al]; !ok {
 			return fmt.Errorf("alert %s not found", al.Short())
 		}
+	}
+	return nil
+}
+
+func (s *State) incidentDeclare(a actor, b *IncidentDeclare) error {
+	if err := s.checkDeclare(b); err != nil {
+		return err
 	}
 	inc := &Incident{ID: a.id, Title: b.Title, Severity: b.Severity, Status: StatusDeclared, Drill: b.Drill,
 		DeclaredAt: a.at, DeclaredBy: a.m.Handle, Leads: map[string]string{RoleReporter: a.m.Handle},
@@ -83,26 +91,45 @@ func (s *State) responded(inc *Incident, a actor) {
 	}
 }
 
-func (s *State) incidentLink(a actor, b *IncidentLink) error {
+// checkLink is the incident and the alert a link ties, both known.
+func (s *State) checkLink(b *IncidentLink) (*Incident, *Alert, error) {
 	inc, err := s.incident(b.Incident)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	al, ok := s.Alerts[b.Alert]
 	if !ok {
-		return fmt.Errorf("alert %s not found", b.Alert.Short())
+		return nil, nil, fmt.Errorf("alert %s not found", b.Alert.Short())
+	}
+	return inc, al, nil
+}
+
+func (s *State) incidentLink(a actor, b *IncidentLink) error {
+	inc, al, err := s.checkLink(b)
+	if err != nil {
+		return err
 	}
 	s.link(inc, al)
 	return nil
 }
 
-func (s *State) incidentSeverity(a actor, b *IncidentSeverity) error {
+// checkSeverity refuses a severity the incident already has: it would
+// change nothing and count as an acknowledgement.
+func (s *State) checkSeverity(b *IncidentSeverity) (*Incident, error) {
 	inc, err := s.incident(b.Incident)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if inc.Severity == b.Severity {
-		return fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Severity)
+		return nil, fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Severity)
+	}
+	return inc, nil
+}
+
+func (s *State) incidentSeverity(a actor, b *IncidentSeverity) error {
+	inc, err := s.checkSeverity(b)
+	if err != nil {
+		return err
 	}
 	inc.SevHistory = append(inc.SevHistory, SeverityChange{Event: a.id, At: a.at, By: a.m.Handle, Severity: b.Severity})
 	inc.Severity = b.Severity
@@ -110,13 +137,22 @@ func (s *State) incidentSeverity(a actor, b *IncidentSeverity) error {
 	return nil
 }
 
-func (s *State) incidentStatus(a actor, b *IncidentStatus) error {
+// checkStatus refuses the status the incident already has.
+func (s *State) checkStatus(b *IncidentStatus) (*Incident, error) {
 	inc, err := s.incident(b.Incident)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if inc.Status == b.Status {
-		return fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Status)
+		return nil, fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Status)
+	}
+	return inc, nil
+}
+
+func (s *State) incidentStatus(a actor, b *IncidentStatus) error {
+	inc, err := s.checkStatus(b)
+	if err != nil {
+		return err
 	}
 	inc.StatusHistory = append(inc.StatusHistory, StatusChange{Event: a.id, At: a.at, By: a.m.Handle, Status: b.Status})
 	inc.Status = b.Status
@@ -138,20 +174,30 @@ func (s *State) retroTimer(inc *Incident, a actor) {
 	inc.Timers = append(inc.Timers, id)
 }
 
-func (s *State) incidentAssign(a actor, b *IncidentAssign) error {
+// checkAssign is what by naming a lead must pass: by holds triage or
+// declared the incident, and the lead is a member holding the role.
+func (s *State) checkAssign(by *Member, b *IncidentAssign) (*Incident, error) {
 	inc, err := s.incident(b.Incident)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if !a.m.Has(RoleTriage) && inc.DeclaredBy != a.m.Handle {
-		return fmt.Errorf("%s may not assign leads: needs the triage role or to have declared the incident", a.m.Handle)
+	if !by.Has(RoleTriage) && inc.DeclaredBy != by.Handle {
+		return nil, fmt.Errorf("%s may not assign leads: needs the triage role or to have declared the incident", by.Handle)
 	}
 	m, ok := s.Members[b.Member]
 	if !ok || !m.Active {
-		return fmt.Errorf("%s is not a member", b.Member)
+		return nil, fmt.Errorf("%s is not a member", b.Member)
 	}
 	if !m.Has(b.Role) {
-		return fmt.Errorf("%s does not hold the %s role", b.Member, b.Role)
+		return nil, fmt.Errorf("%s does not hold the %s role", b.Member, b.Role)
+	}
+	return inc, nil
+}
+
+func (s *State) incidentAssign(a actor, b *IncidentAssign) error {
+	inc, err := s.checkAssign(a.m, b)
+	if err != nil {
+		return err
 	}
 	inc.Leads[b.Role] = b.Member
 	s.responded(inc, a)
@@ -165,15 +211,24 @@ func (s *State) member(handle string) error {
 	return nil
 }
 
-func (s *State) taskAdd(a actor, b *TaskAdd) error {
+// checkTaskAdd is the task's incident, its owner (if any) a member.
+func (s *State) checkTaskAdd(b *TaskAdd) (*Incident, error) {
 	inc, err := s.incident(b.Incident)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if b.Owner != "" {
 		if err := s.member(b.Owner); err != nil {
-			return err
+			return nil, err
 		}
+	}
+	return inc, nil
+}
+
+func (s *State) taskAdd(a actor, b *TaskAdd) error {
+	inc, err := s.checkTaskAdd(b)
+	if err != nil {
+		return err
 	}
 	s.Tasks[a.id] = &Task{ID: a.id, Incident: inc.ID, Title: b.Title, Owner: b.Owner, Due: b.Due, By: a.m.Handle, At: a.at}
 	inc.Tasks = append(inc.Tasks, a.id)
@@ -188,24 +243,42 @@ func (s *State) task(id ID) (*Task, *Incident, error) {
 	return t, s.Incidents[t.Incident], nil
 }
 
-func (s *State) taskDone(a actor, b *TaskDone) error {
+// checkTaskDone refuses a task that is unknown or done already.
+func (s *State) checkTaskDone(b *TaskDone) (*Task, error) {
 	t, _, err := s.task(b.Task)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if t.Done {
-		return fmt.Errorf("task %s is already done", t.ID.Short())
+		return nil, fmt.Errorf("task %s is already done", t.ID.Short())
+	}
+	return t, nil
+}
+
+func (s *State) taskDone(a actor, b *TaskDone) error {
+	t, err := s.checkTaskDone(b)
+	if err != nil {
+		return err
 	}
 	t.Done, t.DoneAt, t.DoneBy = true, a.at, a.m.Handle
 	return nil
 }
 
-func (s *State) taskAssign(a actor, b *TaskAssign) error {
+// checkTaskAssign is the task, its new owner a member.
+func (s *State) checkTaskAssign(b *TaskAssign) (*Task, error) {
 	t, _, err := s.task(b.Task)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.member(b.Owner); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (s *State) taskAssign(a actor, b *TaskAssign) error {
+	t, err := s.checkTaskAssign(b)
+	if err != nil {
 		return err
 	}
 	t.Owner = b.Owner
@@ -229,13 +302,22 @@ func (s *State) timerSet(a actor, b *TimerSet) error {
 	return nil
 }
 
-func (s *State) timerDone(a actor, b *TimerDone) error {
+// checkTimerDone refuses a timer that is unknown or met already.
+func (s *State) checkTimerDone(b *TimerDone) (*Timer, error) {
 	t, ok := s.Timers[b.Timer]
 	if !ok {
-		return fmt.Errorf("timer %s not found", b.Timer.Short())
+		return nil, fmt.Errorf("timer %s not found", b.Timer.Short())
 	}
 	if t.Met {
-		return fmt.Errorf("timer %s is already met", t.ID.Short())
+		return nil, fmt.Errorf("timer %s is already met", t.ID.Short())
+	}
+	return t, nil
+}
+
+func (s *State) timerDone(a actor, b *TimerDone) error {
+	t, err := s.checkTimerDone(b)
+	if err != nil {
+		return err
 	}
 	t.Met, t.MetAt = true, a.at
 	if inc := s.Incidents[t.Incident]; inc != nil {
@@ -282,37 +364,57 @@ func (p *Proposal) Approved() bool {
 	return p.Risk == RiskLow || len(p.Approvals) >= p.Quorum
 }
 
-func (s *State) runbookApprove(a actor, b *RunbookApprove) error {
+// checkRunbookApprove is the proposal m may approve: not executed, m one
+// of its approvers, not approved by m already.
+func (s *State) checkRunbookApprove(m *Member, b *RunbookApprove) (*Proposal, error) {
 	p, ok := s.Proposals[b.Proposal]
 	if !ok {
-		return fmt.Errorf("runbook proposal %s not found", b.Proposal.Short())
+		return nil, fmt.Errorf("runbook proposal %s not found", b.Proposal.Short())
 	}
 	if p.Exec != nil {
-		return fmt.Errorf("runbook proposal %s already executed", p.ID.Short())
+		return nil, fmt.Errorf("runbook proposal %s already executed", p.ID.Short())
 	}
-	if !p.approver(a.m) {
-		return fmt.Errorf("%s is not an approver for %s (needs %s)", a.m.Handle, p.Runbook, strings.Join(p.Approvers, " or "))
+	if !p.approver(m) {
+		return nil, fmt.Errorf("%s is not an approver for %s (needs %s)", m.Handle, p.Runbook, strings.Join(p.Approvers, " or "))
 	}
-	if containsStr(p.Approvals, a.m.Handle) {
-		return fmt.Errorf("%s already approved runbook proposal %s", a.m.Handle, p.ID.Short())
+	if containsStr(p.Approvals, m.Handle) {
+		return nil, fmt.Errorf("%s already approved runbook proposal %s", m.Handle, p.ID.Short())
+	}
+	return p, nil
+}
+
+func (s *State) runbookApprove(a actor, b *RunbookApprove) error {
+	p, err := s.checkRunbookApprove(a.m, b)
+	if err != nil {
+		return err
 	}
 	p.Approvals = append(p.Approvals, a.m.Handle)
 	return nil
 }
 
-func (s *State) runbookExec(a actor, b *RunbookExec) error {
+// checkRunbookExec is the proposal m may record a run of: m holds
+// containment, it is not executed, its gate is met.
+func (s *State) checkRunbookExec(m *Member, b *RunbookExec) (*Proposal, error) {
 	p, ok := s.Proposals[b.Proposal]
 	if !ok {
-		return fmt.Errorf("runbook proposal %s not found", b.Proposal.Short())
+		return nil, fmt.Errorf("runbook proposal %s not found", b.Proposal.Short())
 	}
-	if !a.m.Has(RoleContainment) {
-		return fmt.Errorf("%s may not execute: needs the containment role", a.m.Handle)
+	if !m.Has(RoleContainment) {
+		return nil, fmt.Errorf("%s may not execute: needs the containment role", m.Handle)
 	}
 	if p.Exec != nil {
-		return fmt.Errorf("runbook proposal %s already executed", p.ID.Short())
+		return nil, fmt.Errorf("runbook proposal %s already executed", p.ID.Short())
 	}
 	if !p.Approved() {
-		return fmt.Errorf("runbook proposal %s has %d of %d approvals", p.ID.Short(), len(p.Approvals), p.Quorum)
+		return nil, fmt.Errorf("runbook proposal %s has %d of %d approvals", p.ID.Short(), len(p.Approvals), p.Quorum)
+	}
+	return p, nil
+}
+
+func (s *State) runbookExec(a actor, b *RunbookExec) error {
+	p, err := s.checkRunbookExec(a.m, b)
+	if err != nil {
+		return err
 	}
 	p.Exec = &Execution{Event: a.id, By: a.m.Handle, At: a.at, ExitCode: b.ExitCode, DurationMs: b.DurationMs,
 		Output: b.Output, OutputSize: b.OutputSize, Truncated: b.Truncated, TimedOut: b.TimedOut}

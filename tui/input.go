@@ -147,7 +147,7 @@ func (m *Model) submit() tea.Cmd {
 		err = body.Validate()
 	}
 	if err == nil {
-		err = m.precheck()
+		err = m.precheck(body)
 	}
 	if err != nil {
 		f.err = err.Error()

@@ -283,15 +283,16 @@ func (m *Model) openForm(f *form) {
 	}
 }
 
-// precheck refuses, before anything is signed, what the fold would refuse from this
-// device whatever it signs: a stranger, a removed member, an observer, a rotated-out
-// or equivocating key.
-func (m *Model) precheck() error {
+// precheck refuses, before anything is signed, what the fold would refuse of body from
+// this device now (domain.State.CheckBody): a stranger, a removed member, an observer, a
+// rotated-out or equivocating key, and what the kind's rule refuses (an alert acked
+// twice, a lead without the role). A nil body asks only whether this device may write.
+func (m *Model) precheck(body domain.Body) error {
 	l := m.ctx.Live
 	if l.Me == "" || l.State.Members[l.Me] == nil {
 		return errors.New("this device is not a member of the workspace yet: a member adds it with tminus member add")
 	}
-	return l.State.MayWrite(m.b.Key())
+	return l.State.CheckBody(m.b.Key(), body, m.opt.Now().UnixMilli())
 }
 
 // do signs and stores body off the Update goroutine; the result comes back as a doneMsg
@@ -301,7 +302,7 @@ func (m *Model) do(p paneID, body domain.Body, what string, after func(*Model, d
 		m.status = failed(err)
 		return nil
 	}
-	if err := m.precheck(); err != nil {
+	if err := m.precheck(body); err != nil {
 		m.status = failed(err)
 		return nil
 	}

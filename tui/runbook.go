@@ -154,7 +154,7 @@ func what(pr *domain.Proposal) string { return pr.Runbook + " step " + itoa(pr.S
 func (m *Model) askApprove(id domain.ID) {
 	pr, err := m.proposal(id)
 	if err == nil {
-		err = m.precheck()
+		err = m.precheck(nil) // the checks below ask about this device's member
 	}
 	if err != nil {
 		m.status = failed(err)
@@ -172,6 +172,8 @@ func (m *Model) askApprove(id domain.ID) {
 		err = fmt.Errorf("%s is not an approver for %s (needs %s)", l.Me, pr.Runbook, strings.Join(pr.Approvers, " or "))
 	case contains(pr.Approvals, l.Me):
 		err = fmt.Errorf("%s already approved %s (%d/%d)", l.Me, what(pr), n, pr.Quorum)
+	default: // what else the fold would refuse: proofs below the role's minimum
+		err = m.precheck(&domain.RunbookApprove{Proposal: id})
 	}
 	if err != nil {
 		m.status = failed(err)

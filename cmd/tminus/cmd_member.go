@@ -106,7 +106,9 @@ func (a *app) memberCmd() *cobra.Command {
 // quorum) and reports the fold's verdict: stored but refused is an error.
 // Both are asked of the command's view (state), which folds only the new
 // event after the write: what the command checked before and reports after
-// comes from the same fold.
+// comes from the same fold. precheck refuses, unsigned, whatever that view
+// lets it foresee; the verdict after the write is the last resort, for an
+// event a peer or this home's writer folded in between.
 func (a *app) gated(ctx context.Context, body domain.Body, blobs ...[]byte) (*domain.Event, error) {
 	s, err := a.state(ctx)
 	if err != nil {
@@ -126,56 +128,15 @@ func (a *app) gated(ctx context.Context, body domain.Body, blobs ...[]byte) (*do
 	return ev, checkRejected(s, ev.ID)
 }
 
-// precheck refuses, before signing, what the fold would refuse for this
-// device's member.
+// precheck refuses, before signing, what the fold would refuse from this
+// device's member at this process's clock, the time the event will carry
+// (domain.State.CheckBody). A nil body asks only whether it may write.
 func precheck(a *app, s *domain.State, body domain.Body) error {
 	addr, err := a.home.Address()
 	if err != nil {
 		return err
 	}
-	if err := s.MayWrite(addr); err != nil {
-		return err
-	}
-	m := s.MemberByKey(addr)
-	switch body.(type) {
-	case *domain.MemberApprove, *domain.RunbookApprove:
-		// The fold counts an approval only from a member whose proofs meet
-		// their roles' minimum at its signed time, this process's clock.
-		if t := a.now().UnixMilli(); !s.MeetsPolicy(m, t) {
-			min, role := s.MemberMinimum(m)
-			return fmt.Errorf("%s's approval would not count: role %s needs %d proofs of distinct kinds (the tminus key counts as one), %s has %d valid (tminus proof add)",
-				m.Handle, role, min, m.Handle, s.ProofCount(m.Handle, t))
-		}
-	}
-	switch b := body.(type) {
-	case *domain.IncidentSeverity:
-		if inc := s.Incidents[b.Incident]; inc != nil && inc.Severity == b.Severity {
-			return fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Severity)
-		}
-	case *domain.IncidentStatus:
-		if inc := s.Incidents[b.Incident]; inc != nil && inc.Status == b.Status {
-			return fmt.Errorf("incident %s is already %s", inc.ID.Short(), b.Status)
-		}
-	case *domain.TaskDone:
-		if t := s.Tasks[b.Task]; t != nil && t.Done {
-			return fmt.Errorf("task %s (%s) is already done, by %s", t.ID.Short(), t.Title, t.DoneBy)
-		}
-	case *domain.MemberApprove:
-		if p := s.Roster[b.Proposal]; p != nil && p.Approvals[m.Handle] {
-			return fmt.Errorf("%s already approved roster proposal %s", m.Handle, b.Proposal.Short())
-		}
-	case *domain.RunbookApprove:
-		p := s.Proposals[b.Proposal]
-		if p == nil {
-			return fmt.Errorf("runbook proposal %s not found", b.Proposal.Short())
-		}
-		for _, h := range p.Approvals {
-			if h == m.Handle {
-				return fmt.Errorf("%s already approved runbook proposal %s (%d/%d)", m.Handle, p.ID.Short(), len(p.Approvals), p.Quorum)
-			}
-		}
-	}
-	return nil
+	return s.CheckBody(addr, body, a.now().UnixMilli())
 }
 
 func (a *app) rosterChange(ctx context.Context, p *domain.MemberPropose, asJSON bool) error {
