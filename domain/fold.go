@@ -172,22 +172,8 @@ func (s *State) addMember(spec MemberSpec, at int64) {
 }
 
 func (s *State) memberPropose(a actor, b *MemberPropose) error {
-	switch b.Action {
-	case ActionAdd:
-		if h, ok := s.Keys[b.Member.Address]; ok && s.Members[h].Active {
-			return fmt.Errorf("%s is already a key of %s", b.Member.Address.Hex(), h)
-		}
-		if m, ok := s.Members[b.Member.Handle]; (!ok || !m.Active) && len(b.Member.Roles) == 0 {
-			return fmt.Errorf("a new member needs at least one role")
-		}
-	case ActionRemove:
-		m, ok := s.Members[b.Member.Handle]
-		if !ok || !m.Active {
-			return fmt.Errorf("%s is not a member", b.Member.Handle)
-		}
-		if s.ActiveMembers() == 1 || (m.Votes() && s.Voters() == 1) {
-			return fmt.Errorf("cannot remove the last member who can approve roster changes")
-		}
+	if err := s.checkMemberPropose(b); err != nil {
+		return err
 	}
 	p := &RosterProposal{ID: a.id, Action: b.Action, Member: b.Member, By: a.m.Handle, At: a.at,
 		Approvals: map[string]bool{}}
@@ -200,19 +186,10 @@ func (s *State) memberPropose(a actor, b *MemberPropose) error {
 }
 
 func (s *State) memberApprove(a actor, b *MemberApprove) error {
-	p, ok := s.Roster[b.Proposal]
-	if !ok {
-		return fmt.Errorf("roster proposal %s not found", b.Proposal.Short())
+	if err := s.checkMemberApprove(a.m, b); err != nil {
+		return err
 	}
-	if p.Applied {
-		return fmt.Errorf("roster proposal %s already applied", b.Proposal.Short())
-	}
-	if p.Void != "" {
-		return fmt.Errorf("roster proposal %s is void: %s", b.Proposal.Short(), p.Void)
-	}
-	if p.Approvals[a.m.Handle] {
-		return fmt.Errorf("%s already approved roster proposal %s", a.m.Handle, b.Proposal.Short())
-	}
+	p := s.Roster[b.Proposal]
 	p.Approvals[a.m.Handle] = true
 	s.tryApply(p, a.at)
 	return nil
@@ -286,13 +263,10 @@ func (s *State) alertObserve(a actor, b *AlertObserve) error {
 }
 
 func (s *State) alertAck(a actor, b *AlertAck) error {
-	al, ok := s.Alerts[b.Alert]
-	if !ok {
-		return fmt.Errorf("alert %s not found", b.Alert.Short())
+	if err := s.checkAlertAck(a.m, b); err != nil {
+		return err
 	}
-	if containsStr(al.Ackers(), a.m.Handle) {
-		return fmt.Errorf("%s already acknowledged alert %s", a.m.Handle, b.Alert.Short())
-	}
+	al := s.Alerts[b.Alert]
 	al.Acks = append(al.Acks, Ack{By: a.m.Handle, At: a.at})
 	if inc := s.Incidents[al.Incident]; inc != nil {
 		s.responded(inc, a)

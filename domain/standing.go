@@ -196,8 +196,8 @@ func (s *State) checkMemberPropose(b *MemberPropose) error {
 		if !ok || !m.Active {
 			return fmt.Errorf("%s is not a member", b.Member.Handle)
 		}
-		if s.ActiveMembers() == 1 {
-			return fmt.Errorf("cannot remove the last member")
+		if s.ActiveMembers() == 1 || (m.Votes() && s.Voters() == 1) {
+			return fmt.Errorf("cannot remove the last member who can approve roster changes")
 		}
 	}
 	return nil

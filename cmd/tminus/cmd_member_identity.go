@@ -25,7 +25,7 @@ func (a *app) memberIdentityCmds() []*cobra.Command {
 
 // changeRoster proposes a member.change; it applies at the roster quorum.
 func (a *app) changeRoster(ctx context.Context, b *domain.MemberChange, asJSON bool) error {
-	ev, err := a.identityWrite(ctx, b)
+	ev, err := a.gated(ctx, b)
 	if err != nil {
 		return err
 	}

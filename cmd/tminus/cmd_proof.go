@@ -221,7 +221,7 @@ func (a *app) proofAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ev, err := a.identityWrite(cmd.Context(), b)
+			ev, err := a.gated(cmd.Context(), b)
 			if err != nil {
 				return err
 			}
@@ -240,27 +240,6 @@ func (a *app) proofAddCmd() *cobra.Command {
 	away.flags(c, "tminus proof statement")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
-}
-
-// identityWrite appends an identity body after asking the fold's own
-// question of the current state (State.CheckBody) at the time the event
-// will carry, so a proof, rotation or roster change the fold would refuse
-// is refused before it is signed and nothing is stored.
-func (a *app) identityWrite(ctx context.Context, body domain.Body) (*domain.Event, error) {
-	s, err := a.state(ctx)
-	if err != nil {
-		return nil, err
-	}
-	me, err := a.home.Address()
-	if err != nil {
-		return nil, err
-	}
-	if m := s.MemberByKey(me); m != nil && m.Active {
-		if err := s.CheckBody(me, body, a.now().UnixMilli()); err != nil {
-			return nil, err
-		}
-	}
-	return a.gated(ctx, body)
 }
 
 // proofView is a proof as proof list and member list show it.
@@ -342,7 +321,7 @@ func (a *app) proofRevokeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ev, err := a.identityWrite(cmd.Context(), &domain.ProofRevoke{Proof: id})
+			ev, err := a.gated(cmd.Context(), &domain.ProofRevoke{Proof: id})
 			if err != nil {
 				return err
 			}

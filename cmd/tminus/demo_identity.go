@@ -65,7 +65,7 @@ func (s *seeder) sshProof(ago time.Duration, who string, validity time.Duration)
 }
 
 // checked appends an identity body after asking the fold's question of the state, as
-// the CLI does before it signs (identityWrite): a demo that seeded a refused proof would
+// the CLI does before it signs (gated): a demo that seeded a refused proof would
 // show nothing and say nothing.
 func (s *seeder) checked(ago time.Duration, who string, b domain.Body) {
 	if s.err != nil {
