@@ -240,7 +240,15 @@ func (a *app) metricsCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "metrics [--json]",
 		Short: "Time to acknowledge, triage, contain, recover and resolve: means and medians, drills apart",
-		Args:  exactArgs(0, "no arguments"),
+		Long: `Time to acknowledge, triage, contain, recover and resolve: means and medians over the
+incidents that reached each, drills apart. Each time runs from the incident's start (its
+declaration, or the first sighting of an alert it was declared from or linked to, when earlier)
+to the signer's clock on the event that ended the phase:
+  acknowledge  a responder's first ack of a linked alert, or first severity, status or assign
+  triage, contain, recover  the first move to that status (contain: or a Safe execution)
+  resolve      the resolution in force: a reopened incident is open and not counted; resolved
+               again, it is measured to that later resolution`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := a.state(cmd.Context())
 			if err != nil {

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// metricsOut is what the tests read of `metrics --json`.
+type metricsOut struct {
+	Incidents   int             `json:"incidents"`
+	MTTR        *float64        `json:"mttr_s"`
+	MTTC        *float64        `json:"mttc_s"`
+	MTTA        *float64        `json:"mtta_s"`
+	N           map[string]int  `json:"n"`
+	Drills      json.RawMessage `json:"drills"`
+	PerIncident []struct {
+		ID    string             `json:"id"`
+		Times map[string]float64 `json:"times_s"`
+	} `json:"per_incident"`
+}
+
+func readMetrics(t *testing.T, home string) metricsOut {
+	t.Helper()
+	var m metricsOut
+	if err := json.Unmarshal([]byte(must(t, home, "metrics", "--json")), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// textRow is the metrics text output's row for a phase of real incidents.
+func textRow(t *testing.T, home, phase string) []string {
+	t.Helper()
+	for _, l := range strings.Split(must(t, home, "metrics"), "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == phase {
+			return f
+		}
+	}
+	t.Fatalf("metrics has no %s row", phase)
+	return nil
+}
+
+// A reopened incident is open: its resolution no longer counts, in the
+// JSON, the text or the per-incident times, until it is resolved again.
+func TestMetricsReopenedIncidentIsOpen(t *testing.T) {
+	home, inc := newWorkspace(t)
+	must(t, home, "incident", "status", inc[:8], "resolved")
+	if m := readMetrics(t, home); m.MTTR == nil || m.N["resolve"] != 1 {
+		t.Fatalf("resolved: mttr_s %v, n %v", m.MTTR, m.N)
+	}
+	must(t, home, "incident", "status", inc[:8], "triaged")
+	m := readMetrics(t, home)
+	if m.MTTR != nil || m.N["resolve"] != 0 {
+		t.Errorf("reopened: mttr_s %v, n %v; want null and 0", m.MTTR, m.N)
+	}
+	if len(m.PerIncident) != 1 {
+		t.Fatalf("per_incident %+v", m.PerIncident)
+	}
+	if _, ok := m.PerIncident[0].Times["resolve"]; ok {
+		t.Errorf("reopened incident still has a time to resolve: %v", m.PerIncident[0].Times)
+	}
+	if _, ok := m.PerIncident[0].Times["triage"]; !ok {
+		t.Errorf("reopened incident lost its time to triage: %v", m.PerIncident[0].Times)
+	}
+	if row := textRow(t, home, "resolve"); row[1] != "0" || row[2] != "-" {
+		t.Errorf("text resolve row %q, want no incident", row)
+	}
+	must(t, home, "incident", "status", inc[:8], "resolved")
+	if m := readMetrics(t, home); m.MTTR == nil || m.N["resolve"] != 1 {
+		t.Errorf("resolved again: mttr_s %v, n %v", m.MTTR, m.N)
+	}
+	if row := textRow(t, home, "resolve"); row[1] != "1" {
+		t.Errorf("text resolve row %q, want one incident", row)
+	}
+}
