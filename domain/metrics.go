@@ -33,6 +33,9 @@ type IncidentMetrics struct {
 	Drill    bool                     `json:"drill"`
 	Start    int64                    `json:"start"` // unix ms
 	Times    map[string]time.Duration `json:"times"` // Phase* -> duration
+	// Skewed are the phases reached but left out of Times: measured from
+	// an event this replica flagged as skewed (Skew).
+	Skewed []string `json:"skewed"`
 }
 
 // Stat is a mean and a median over the incidents that reached a phase.
@@ -46,6 +49,9 @@ type Stat struct {
 type Aggregate struct {
 	Incidents int             `json:"incidents"`
 	Phases    map[string]Stat `json:"phases"` // only phases some incident reached
+	// Skewed is how many times were left out for being measured from an
+	// event flagged as skewed (IncidentMetrics.Skewed).
+	Skewed int `json:"skewed_excluded"`
 }
 
 // Summary keeps drills apart: they never count in real metrics.
@@ -77,9 +83,25 @@ func IncidentStart(s *State, inc *Incident) int64 {
 // to the resolution in force (resolution): a reopened incident has none.
 // A transition stamped before the start (clock skew) counts as zero.
 func MetricsOf(s *State, inc *Incident) IncidentMetrics {
+	return measure(s, inc, nil)
+}
+
+// measure is MetricsOf leaving out each time measured from an event sk
+// flagged: all of them when the start was.
+func measure(s *State, inc *Incident, sk *Skew) IncidentMetrics {
 	m := IncidentMetrics{Incident: inc.ID, Title: inc.Title, Drill: inc.Drill, Start: IncidentStart(s, inc),
-		Times: map[string]time.Duration{}}
-	for phase, mk := range marks(s, inc) {
+		Times: map[string]time.Duration{}, Skewed: []string{}}
+	started := sk.started(s, inc, m.Start)
+	ms := marks(s, inc)
+	for _, phase := range Phases {
+		mk, ok := ms[phase]
+		if !ok {
+			continue
+		}
+		if started || sk.made(inc, phase, mk) {
+			m.Skewed = append(m.Skewed, phase)
+			continue
+		}
 		m.Times[phase] = since(m.Start, mk.at)
 	}
 	return m
@@ -227,7 +249,12 @@ func Milestones(s *State, inc *Incident) []Milestone {
 
 // Metrics measures every incident and aggregates real incidents and drills
 // apart.
-func Metrics(s *State) Summary {
+func Metrics(s *State) Summary { return MetricsExcluding(s, nil) }
+
+// MetricsExcluding is Metrics leaving out every time measured from an
+// event sk flagged as skewed, and counting them: a clock hours ahead would
+// otherwise put hours into the means. nil leaves nothing out.
+func MetricsExcluding(s *State, sk *Skew) Summary {
 	sum := Summary{Incidents: []IncidentMetrics{}}
 	incs := make([]*Incident, 0, len(s.Incidents))
 	for _, inc := range s.Incidents {
@@ -241,7 +268,7 @@ func Metrics(s *State) Summary {
 	})
 	var real, drills []IncidentMetrics
 	for _, inc := range incs {
-		m := MetricsOf(s, inc)
+		m := measure(s, inc, sk)
 		sum.Incidents = append(sum.Incidents, m)
 		if inc.Drill {
 			drills = append(drills, m)
@@ -255,6 +282,9 @@ func Metrics(s *State) Summary {
 
 func aggregate(ms []IncidentMetrics) Aggregate {
 	ag := Aggregate{Incidents: len(ms), Phases: map[string]Stat{}}
+	for _, m := range ms {
+		ag.Skewed += len(m.Skewed)
+	}
 	for _, phase := range Phases {
 		var ds []time.Duration
 		for _, m := range ms {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/runbooks"
+	"github.com/tminus-ir/tminus/store"
 )
 
 func init() {
@@ -247,14 +248,24 @@ to the signer's clock on the event that ended the phase:
   acknowledge  a responder's first ack of a linked alert, or first severity, status or assign
   triage, contain, recover  the first move to that status (contain: or a Safe execution)
   resolve      the resolution in force: a reopened incident is open and not counted; resolved
-               again, it is measured to that later resolution`,
+               again, it is measured to that later resolution
+A time measured from an event this replica flagged as skewed (signed more than 5m ahead of its
+clock when it arrived; SKEWED in tminus log) is left out and counted (skewed_excluded).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := a.state(cmd.Context())
 			if err != nil {
 				return err
 			}
-			sum := domain.Metrics(s)
+			st, err := a.home.Store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			flagged, err := st.Skewed(cmd.Context())
+			if err != nil {
+				return err
+			}
+			sum := domain.MetricsExcluding(s, domain.NewSkew(s, flagged))
 			if asJSON {
 				out := metricsJSON(sum.Real)
 				out["drills"] = metricsJSON(sum.Drills)
@@ -265,7 +276,7 @@ to the signer's clock on the event that ended the phase:
 						times[k] = v.Seconds()
 					}
 					per = append(per, map[string]any{"id": m.Incident.String(), "title": m.Title, "drill": m.Drill,
-						"start": ts(m.Start), "times_s": times})
+						"start": ts(m.Start), "times_s": times, "skewed": m.Skewed})
 				}
 				out["per_incident"] = per
 				return a.printJSON(out)
@@ -285,6 +296,10 @@ to the signer's clock on the event that ended the phase:
 					}
 					fmt.Fprintf(w, "  %s\t%d\t%s\t%s\n", ph, st.N, st.Mean.Round(time.Second), st.Median.Round(time.Second))
 				}
+				if n := part.ag.Skewed; n > 0 {
+					fmt.Fprintf(w, "  left out: %d time(s) measured from events dated more than %s ahead of this replica's clock (SKEWED in tminus log)\n",
+						n, store.MaxSkew)
+				}
 			}
 			return w.Flush()
 		},
@@ -297,7 +312,7 @@ to the signer's clock on the event that ended the phase:
 // incident reached the phase), with medians and counts alongside.
 func metricsJSON(ag domain.Aggregate) map[string]any {
 	secs := func(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
-	out := map[string]any{"incidents": ag.Incidents}
+	out := map[string]any{"incidents": ag.Incidents, "skewed_excluded": ag.Skewed}
 	means, medians, counts := map[string]any{}, map[string]any{}, map[string]int{}
 	for _, ph := range domain.Phases {
 		st, ok := ag.Phases[ph]

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,5 +73,62 @@ func TestMetricsReopenedIncidentIsOpen(t *testing.T) {
 	}
 	if row := textRow(t, home, "resolve"); row[1] != "1" {
 		t.Errorf("text resolve row %q, want one incident", row)
+	}
+}
+
+// A status signed three hours ahead and synced is flagged SKEWED by the
+// replica it reaches; there metrics leave out the times it ended
+// (acknowledge and contain) and say so, in the JSON and the text.
+func TestMetricsLeaveOutSkewedEvents(t *testing.T) {
+	alice, inc := newWorkspace(t)
+	bob := filepath.Join(filepath.Dir(alice), "bob")
+	var bobID struct{ Address string }
+	if err := json.Unmarshal([]byte(must(t, bob, "join", "--handle", "bob", "--light-kdf", "--json")), &bobID); err != nil {
+		t.Fatal(err)
+	}
+	must(t, alice, "member", "add", bobID.Address, "--handle", "bob", "--role", "containment")
+	bundle := filepath.Join(t.TempDir(), "b.jsonl")
+	must(t, alice, "bundle", "export", bundle)
+	must(t, bob, "bundle", "import", bundle)
+
+	t.Setenv("TMINUS_CLOCK_SKEW", "3h")
+	must(t, bob, "incident", "status", inc[:8], "contained")
+	must(t, bob, "bundle", "export", bundle)
+	t.Setenv("TMINUS_CLOCK_SKEW", "")
+	if out := must(t, alice, "bundle", "import", bundle); !strings.Contains(out, "1 skewed") {
+		t.Fatalf("import: %s", out)
+	}
+	if !strings.Contains(must(t, alice, "log"), "SKEWED") {
+		t.Fatal("log marks nothing SKEWED")
+	}
+
+	var m struct {
+		metricsOut
+		Skewed      int `json:"skewed_excluded"`
+		PerIncident []struct {
+			Times  map[string]float64 `json:"times_s"`
+			Skewed []string           `json:"skewed"`
+		} `json:"per_incident"`
+	}
+	if err := json.Unmarshal([]byte(must(t, alice, "metrics", "--json")), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.MTTC != nil || m.MTTA != nil || m.Skewed != 2 {
+		t.Errorf("mttc_s %v, mtta_s %v, skewed_excluded %d; want null, null, 2", m.MTTC, m.MTTA, m.Skewed)
+	}
+	if len(m.PerIncident) != 1 || len(m.PerIncident[0].Times) != 0 || strings.Join(m.PerIncident[0].Skewed, ",") != "acknowledge,contain" {
+		t.Errorf("per_incident %+v", m.PerIncident)
+	}
+	if out := must(t, alice, "metrics"); !strings.Contains(out, "left out: 2 time(s)") {
+		t.Errorf("metrics text does not say what it left out:\n%s", out)
+	}
+	// Bob's own replica stored it on his (skewed) clock: nothing flagged
+	// there, the three hours count.
+	var b metricsOut
+	if err := json.Unmarshal([]byte(must(t, bob, "metrics", "--json")), &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.MTTC == nil || *b.MTTC < 3*3600 {
+		t.Errorf("bob's mttc_s %v, want his three hours", b.MTTC)
 	}
 }
