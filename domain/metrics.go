@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -62,17 +63,55 @@ type Summary struct {
 }
 
 // IncidentStart is when an incident began: the earliest first sighting of
-// a linked alert, or its declaration when that is earlier or there is none
-// (an alert linked later that first fired after the declaration does not
-// move the start).
+// a linked alert it claims (claims), or its declaration when that is
+// earlier or there is none (an alert linked later that first fired after
+// the declaration does not move the start).
 func IncidentStart(s *State, inc *Incident) int64 {
+	return incidentStart(s, inc, claimsOf(s))
+}
+
+func incidentStart(s *State, inc *Incident, c claims) int64 {
 	start := inc.DeclaredAt
 	for _, id := range inc.Alerts {
-		if al, ok := s.Alerts[id]; ok && al.FirstSeen > 0 && al.FirstSeen < start {
+		if al, ok := s.Alerts[id]; ok && c.owns(inc, id) && al.FirstSeen > 0 && al.FirstSeen < start {
 			start = al.FirstSeen
 		}
 	}
 	return start
+}
+
+// claims maps each alert linked to an incident to the incident that
+// claimed it first: of those listing it, the earliest declared (then the
+// lowest id). The state keeps no link times, and an alert whose link moved
+// (declared from again, linked again) stays listed by both incidents; its
+// first sighting and the acknowledgements made before a later incident
+// existed belong to the earlier one, never to both.
+type claims map[ID]*Incident
+
+func claimsOf(s *State) claims {
+	c := claims{}
+	for _, inc := range s.Incidents {
+		for _, id := range inc.Alerts {
+			if o := c[id]; o == nil || before(inc, o) {
+				c[id] = inc
+			}
+		}
+	}
+	return c
+}
+
+// before orders incidents by declaration time, then id.
+func before(a, b *Incident) bool {
+	if a.DeclaredAt != b.DeclaredAt {
+		return a.DeclaredAt < b.DeclaredAt
+	}
+	return a.ID.String() < b.ID.String()
+}
+
+// owns reports whether inc claimed alert id first (or no incident did).
+func (c claims) owns(inc *Incident, id ID) bool {
+	o := c[id]
+	return o == nil || o.ID == inc.ID
 }
 
 // MetricsOf measures one incident. Time to acknowledge runs from the start
@@ -83,16 +122,16 @@ func IncidentStart(s *State, inc *Incident) int64 {
 // to the resolution in force (resolution): a reopened incident has none.
 // A transition stamped before the start (clock skew) counts as zero.
 func MetricsOf(s *State, inc *Incident) IncidentMetrics {
-	return measure(s, inc, nil)
+	return measure(s, inc, claimsOf(s), nil)
 }
 
 // measure is MetricsOf leaving out each time measured from an event sk
 // flagged: all of them when the start was.
-func measure(s *State, inc *Incident, sk *Skew) IncidentMetrics {
-	m := IncidentMetrics{Incident: inc.ID, Title: inc.Title, Drill: inc.Drill, Start: IncidentStart(s, inc),
+func measure(s *State, inc *Incident, c claims, sk *Skew) IncidentMetrics {
+	m := IncidentMetrics{Incident: inc.ID, Title: inc.Title, Drill: inc.Drill, Start: incidentStart(s, inc, c),
 		Times: map[string]time.Duration{}, Skewed: []string{}}
-	started := sk.started(s, inc, m.Start)
-	ms := marks(s, inc)
+	started := sk.started(s, inc, c, m.Start)
+	ms := marks(s, inc, c)
 	for _, phase := range Phases {
 		mk, ok := ms[phase]
 		if !ok {
@@ -125,10 +164,10 @@ type mark struct {
 }
 
 // marks are the phases the incident reached, as metrics count them.
-func marks(s *State, inc *Incident) map[string]mark {
+func marks(s *State, inc *Incident, c claims) map[string]mark {
 	out := map[string]mark{}
-	if inc.AckedAt != 0 {
-		out[PhaseAcknowledge] = mark{at: inc.AckedAt, by: inc.AckedBy}
+	if mk := acknowledged(s, inc, c); mk.at != 0 {
+		out[PhaseAcknowledge] = mk
 	}
 	for _, phase := range []string{PhaseTriage, PhaseContain, PhaseRecover} {
 		if mk := phaseMark(s, inc, phase); mk.at != 0 {
@@ -139,6 +178,60 @@ func marks(s *State, inc *Incident) map[string]mark {
 		out[PhaseResolve] = mk
 	}
 	return out
+}
+
+// acknowledged is the incident's acknowledgement as metrics count it:
+// Incident.AckedAt and AckedBy, unless that is an ack of an alert made
+// before the incident existed, of an alert an earlier incident claimed
+// (claims): that ack was the earlier incident's. The first acknowledgement
+// the state then keeps of this incident counts instead: a responder's ack
+// of an alert it claims or made since its declaration, or a severity or
+// status change on it. (An assign leaves no time in the state; it is
+// missed here.)
+func acknowledged(s *State, inc *Incident, c claims) mark {
+	if inc.AckedAt == 0 {
+		return mark{}
+	}
+	fold := mark{at: inc.AckedAt, by: inc.AckedBy}
+	if inc.AckedAt >= inc.DeclaredAt {
+		return fold
+	}
+	credited, fromAlert := false, false
+	for _, id := range inc.Alerts {
+		al, ok := s.Alerts[id]
+		if !ok || !slices.Contains(al.Acks, Ack{By: inc.AckedBy, At: inc.AckedAt}) {
+			continue
+		}
+		fromAlert = true
+		credited = credited || c.owns(inc, id)
+	}
+	if credited || !fromAlert { // !fromAlert: a triage action signed before the declaration (clock skew)
+		return fold
+	}
+	var first mark
+	consider := func(at int64, by string) {
+		if m := s.Members[by]; m != nil && Responder(inc, m) && (first.at == 0 || at < first.at) {
+			first = mark{at: at, by: by}
+		}
+	}
+	for _, id := range inc.Alerts {
+		if al, ok := s.Alerts[id]; ok {
+			for _, a := range al.Acks {
+				if c.owns(inc, id) || a.At >= inc.DeclaredAt {
+					consider(a.At, a.By)
+				}
+			}
+		}
+	}
+	for i, ch := range inc.SevHistory {
+		if i > 0 { // the first is the declaration's
+			consider(ch.At, ch.By)
+		}
+	}
+	for _, ch := range inc.StatusHistory {
+		consider(ch.At, ch.By)
+	}
+	return first
 }
 
 // phaseMark is the first arrival of the phase's status (statusMark), or for
@@ -236,8 +329,9 @@ type Milestone struct {
 // AckedBy), each status's first arrival and the resolution in force, with
 // the member whose signed event made it.
 func Milestones(s *State, inc *Incident) []Milestone {
-	start := IncidentStart(s, inc)
-	ms := marks(s, inc)
+	c := claimsOf(s)
+	start := incidentStart(s, inc, c)
+	ms := marks(s, inc, c)
 	var out []Milestone
 	for _, phase := range Phases {
 		if mk, ok := ms[phase]; ok {
@@ -260,15 +354,11 @@ func MetricsExcluding(s *State, sk *Skew) Summary {
 	for _, inc := range s.Incidents {
 		incs = append(incs, inc)
 	}
-	sort.Slice(incs, func(i, j int) bool {
-		if incs[i].DeclaredAt != incs[j].DeclaredAt {
-			return incs[i].DeclaredAt < incs[j].DeclaredAt
-		}
-		return incs[i].ID.String() < incs[j].ID.String()
-	})
+	sort.Slice(incs, func(i, j int) bool { return before(incs[i], incs[j]) })
 	var real, drills []IncidentMetrics
+	c := claimsOf(s)
 	for _, inc := range incs {
-		m := measure(s, inc, sk)
+		m := measure(s, inc, c, sk)
 		sum.Incidents = append(sum.Incidents, m)
 		if inc.Drill {
 			drills = append(drills, m)

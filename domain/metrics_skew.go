@@ -57,9 +57,9 @@ func (sk *Skew) Len() int {
 }
 
 // started reports whether the incident's start was measured from a flagged
-// event: its declaration, or a flagged observation of each alert first
-// seen at the start.
-func (sk *Skew) started(s *State, inc *Incident, start int64) bool {
+// event: its declaration, or a flagged observation of each alert it claims
+// that was first seen at the start.
+func (sk *Skew) started(s *State, inc *Incident, c claims, start int64) bool {
 	if sk.Len() == 0 {
 		return false
 	}
@@ -69,7 +69,7 @@ func (sk *Skew) started(s *State, inc *Incident, start int64) bool {
 	found := false
 	for _, id := range inc.Alerts {
 		al, ok := s.Alerts[id]
-		if !ok || al.FirstSeen != start {
+		if !ok || !c.owns(inc, id) || al.FirstSeen != start {
 			continue
 		}
 		if !slices.ContainsFunc(al.Observers, func(h string) bool { return sk.sights[skewedAt{by: h, at: start, subject: id}] }) {

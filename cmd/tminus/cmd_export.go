@@ -243,9 +243,12 @@ func (a *app) metricsCmd() *cobra.Command {
 		Short: "Time to acknowledge, triage, contain, recover and resolve: means and medians, drills apart",
 		Long: `Time to acknowledge, triage, contain, recover and resolve: means and medians over the
 incidents that reached each, drills apart. Each time runs from the incident's start (its
-declaration, or the first sighting of an alert it was declared from or linked to, when earlier)
-to the signer's clock on the event that ended the phase:
+declaration, or the first sighting of an alert it was declared from or linked to, when earlier
+and no incident declared before it has the alert) to the signer's clock on the event that ended
+the phase:
   acknowledge  a responder's first ack of a linked alert, or first severity, status or assign
+               (an ack made before the incident existed, of an alert an earlier incident has,
+               was that incident's and does not count)
   triage, contain, recover  the first move to that status (contain: or a Safe execution)
   resolve      the resolution in force: a reopened incident is open and not counted; resolved
                again, it is measured to that later resolution

@@ -132,3 +132,59 @@ func TestMetricsLeaveOutSkewedEvents(t *testing.T) {
 		t.Errorf("bob's mttc_s %v, want his three hours", b.MTTC)
 	}
 }
+
+// Declaring from an alert an open incident has is refused before signing,
+// naming that incident. Once it is resolved, the alert (firing again) may
+// start a new incident, whose metrics owe nothing to the old one: it starts
+// at its own declaration and the old ack does not acknowledge it.
+func TestDeclareFromAlertOfOpenIncident(t *testing.T) {
+	home, _ := newWorkspace(t)
+	alert := must(t, home, "alert", "raise", "--title", "Vault outflow", "--severity", "P1")
+	must(t, home, "alert", "ack", alert[:8])
+	first := must(t, home, "incident", "declare", "--title", "Drain", "--severity", "P1", "--from-alert", alert[:8])
+	for _, extra := range [][]string{nil, {"--drill"}} {
+		args := append([]string{"incident", "declare", "--title", "Drain again", "--severity", "P1", "--from-alert", alert[:8]}, extra...)
+		fails(t, home, "already linked to open incident "+first[:8], args...)
+	}
+	must(t, home, "incident", "status", first[:8], "resolved")
+	later := must(t, home, "incident", "declare", "--title", "Drain again", "--severity", "P1", "--from-alert", alert[:8])
+
+	var shown struct {
+		DeclaredAt string `json:"declared_at"`
+	}
+	if err := json.Unmarshal([]byte(must(t, home, "incident", "show", later[:8], "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		PerIncident []struct {
+			ID    string             `json:"id"`
+			Start string             `json:"start"`
+			Times map[string]float64 `json:"times_s"`
+		} `json:"per_incident"`
+	}
+	perIncident := func() map[string]map[string]float64 {
+		t.Helper()
+		if err := json.Unmarshal([]byte(must(t, home, "metrics", "--json")), &m); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]map[string]float64{}
+		for _, p := range m.PerIncident {
+			out[p.ID] = p.Times
+			if p.ID == later && p.Start != shown.DeclaredAt {
+				t.Errorf("the new incident starts at %s, want its declaration %s", p.Start, shown.DeclaredAt)
+			}
+		}
+		return out
+	}
+	times := perIncident()
+	if _, ok := times[first]["acknowledge"]; !ok {
+		t.Errorf("the first incident lost its acknowledgement: %v", times[first])
+	}
+	if ack, ok := times[later]["acknowledge"]; ok {
+		t.Errorf("the new incident is acknowledged (%v s) by the old incident's ack", ack)
+	}
+	must(t, home, "incident", "status", later[:8], "triaged")
+	if _, ok := perIncident()[later]["acknowledge"]; !ok {
+		t.Errorf("the new incident's own triage does not acknowledge it")
+	}
+}
