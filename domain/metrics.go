@@ -91,6 +91,12 @@ func MetricsOf(s *State, inc *Incident) IncidentMetrics {
 	return measure(s, inc, claimsOf(s), nil)
 }
 
+// MetricsOfExcluding is MetricsOf leaving out the times measured from an
+// event sk flagged as skewed (MetricsExcluding), naming them in Skewed.
+func MetricsOfExcluding(s *State, inc *Incident, sk *Skew) IncidentMetrics {
+	return measure(s, inc, claimsOf(s), sk)
+}
+
 // measure is MetricsOf leaving out each time measured from an event sk
 // flagged: all of them when the start was.
 func measure(s *State, inc *Incident, c claims, sk *Skew) IncidentMetrics {

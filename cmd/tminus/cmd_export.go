@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -52,7 +53,11 @@ func (a *app) exportCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				text, err := retroMarkdown(s, inc, tl)
+				sk, err := a.skew(ctx, s)
+				if err != nil {
+					return err
+				}
+				text, err := retroMarkdown(s, inc, tl, sk)
 				if err != nil {
 					return err
 				}
@@ -73,8 +78,9 @@ func (a *app) exportCmd() *cobra.Command {
 	return c
 }
 
-// incidentData copies the folded incident into what the retro template reads.
-func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry) runbooks.IncidentData {
+// incidentData copies the folded incident into what the retro template reads;
+// its metrics leave out what sk flagged, as `metrics` does.
+func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry, sk *domain.Skew) runbooks.IncidentData {
 	ms := func(v int64) time.Time {
 		if v == 0 {
 			return time.Time{}
@@ -83,7 +89,7 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 	}
 	d := runbooks.IncidentData{ID: inc.ID.String(), Title: inc.Title, Severity: inc.Severity, Status: inc.Status,
 		Drill: inc.Drill, DeclaredAt: ms(inc.DeclaredAt), DeclaredBy: inc.DeclaredBy, Leads: map[string]string{},
-		Metrics: domain.MetricsOf(s, inc).Times}
+		Metrics: domain.MetricsOfExcluding(s, inc, sk).Times}
 	for r, h := range inc.Leads {
 		d.Leads[r] = h
 	}
@@ -126,9 +132,10 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 }
 
 // retroMarkdown is the retro form plus what the form has no place for:
-// the severity history and the time to recover.
-func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entry) (string, error) {
-	d := incidentData(s, inc, timeline)
+// the severity history and the time to recover. The milestones show every
+// time as signed, marking those the metrics leave out as skewed (sk).
+func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entry, sk *domain.Skew) (string, error) {
+	d := incidentData(s, inc, timeline, sk)
 	text, err := runbooks.RenderRetro(d)
 	if err != nil {
 		return "", err
@@ -150,16 +157,25 @@ func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entr
 	}
 	b.WriteString(".\n\n| Milestone | When (UTC) | By | After the start |\n| --- | --- | --- | --- |\n")
 	ms := domain.Milestones(s, inc)
+	skewed := domain.MetricsOfExcluding(s, inc, sk).Skewed
 	for _, m := range ms {
 		by := m.By
 		if by == "" {
 			by = "-"
 		}
+		after := m.After.Round(100 * time.Millisecond).String()
+		if slices.Contains(skewed, m.Phase) {
+			after += " (skewed: not counted)"
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", milestoneName[m.Phase], time.UnixMilli(m.At).UTC().Format("2006-01-02 15:04:05 UTC"),
-			by, m.After.Round(100*time.Millisecond))
+			by, after)
 	}
 	if len(ms) == 0 {
 		b.WriteString("| _not acknowledged yet_ | | | |\n")
+	}
+	if len(skewed) > 0 {
+		fmt.Fprintf(&b, "\nSkewed: measured from an event signed more than %s ahead of this replica's clock when it arrived "+
+			"(SKEWED in tminus log); the metrics leave it out.\n", store.MaxSkew)
 	}
 	retroSafe(&b, s, inc)
 	return b.String(), nil
@@ -260,15 +276,11 @@ clock when it arrived; SKEWED in tminus log) is left out and counted (skewed_exc
 			if err != nil {
 				return err
 			}
-			st, err := a.home.Store(cmd.Context())
+			sk, err := a.skew(cmd.Context(), s)
 			if err != nil {
 				return err
 			}
-			flagged, err := st.Skewed(cmd.Context())
-			if err != nil {
-				return err
-			}
-			sum := domain.MetricsExcluding(s, domain.NewSkew(s, flagged))
+			sum := domain.MetricsExcluding(s, sk)
 			if asJSON {
 				out := metricsJSON(sum.Real)
 				out["drills"] = metricsJSON(sum.Drills)
@@ -309,6 +321,19 @@ clock when it arrived; SKEWED in tminus log) is left out and counted (skewed_exc
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+// skew is what this replica's store flagged as skewed, for the metrics.
+func (a *app) skew(ctx context.Context, s *domain.State) (*domain.Skew, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	flagged, err := st.Skewed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return domain.NewSkew(s, flagged), nil
 }
 
 // metricsJSON is CLI.md's shape: mean seconds as mtt*_s (null when no

@@ -122,6 +122,12 @@ func TestMetricsLeaveOutSkewedEvents(t *testing.T) {
 	if out := must(t, alice, "metrics"); !strings.Contains(out, "left out: 2 time(s)") {
 		t.Errorf("metrics text does not say what it left out:\n%s", out)
 	}
+	retro := must(t, alice, "export", inc[:8], "--format", "md")
+	for _, want := range []string{"| Time to contain | - |", "| Time to acknowledge | - |", "(skewed: not counted)", "Skewed: measured from an event"} {
+		if !strings.Contains(retro, want) {
+			t.Errorf("retro lacks %q:\n%s", want, retro)
+		}
+	}
 	// Bob's own replica stored it on his (skewed) clock: nothing flagged
 	// there, the three hours count.
 	var b metricsOut
