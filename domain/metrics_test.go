@@ -27,7 +27,7 @@ func TestMetricsOf(t *testing.T) {
 		{"acked and contained", Incident{ID: mid(2), DeclaredAt: t0, AckedAt: min(2),
 			Reached: map[string]int64{StatusDeclared: t0, StatusTriaged: min(3), StatusContained: min(20)}},
 			t0, map[string]time.Duration{PhaseAcknowledge: 2 * time.Minute, PhaseTriage: 3 * time.Minute, PhaseContain: 20 * time.Minute}},
-		{"alert starts the clock", Incident{ID: mid(3), DeclaredAt: t0, AckedAt: t0, Alerts: []ID{alertA.ID},
+		{"alert starts the clock", Incident{ID: mid(3), DeclaredAt: t0, AckedAt: t0, Alerts: []ID{alertA.ID}, Status: StatusResolved,
 			Reached: map[string]int64{StatusDeclared: t0, StatusResolved: min(55)}},
 			min(-5), map[string]time.Duration{PhaseAcknowledge: 5 * time.Minute, PhaseResolve: time.Hour}},
 		{"declared from an alert, nobody acknowledged", Incident{ID: mid(4), DeclaredAt: t0, Alerts: []ID{alertA.ID},
@@ -36,6 +36,9 @@ func TestMetricsOf(t *testing.T) {
 		{"later alert does not move the start", Incident{ID: mid(5), DeclaredAt: t0, AckedAt: min(10), Alerts: []ID{alertLate.ID},
 			Reached: map[string]int64{StatusDeclared: t0, StatusRecovered: min(30)}},
 			t0, map[string]time.Duration{PhaseAcknowledge: 10 * time.Minute, PhaseRecover: 30 * time.Minute}},
+		{"reopened: resolved once, not now", Incident{ID: mid(7), DeclaredAt: t0, Status: StatusTriaged,
+			Reached: map[string]int64{StatusDeclared: t0, StatusTriaged: min(1), StatusResolved: min(9)}},
+			t0, map[string]time.Duration{PhaseTriage: time.Minute}},
 		{"skewed transition counts as zero", Incident{ID: mid(6), DeclaredAt: t0,
 			Reached: map[string]int64{StatusDeclared: t0, StatusTriaged: min(-1)}},
 			t0, map[string]time.Duration{PhaseTriage: 0}},
@@ -75,6 +78,7 @@ func TestMetricsSummary(t *testing.T) {
 		}
 		if resolve > 0 {
 			inc.Reached[StatusResolved] = min(resolve)
+			inc.Status = StatusResolved
 		}
 		s.Incidents[inc.ID] = inc
 	}

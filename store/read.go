@@ -144,6 +144,30 @@ func (s *Store) Log(ctx context.Context, fn func(*domain.Event, bool) error) err
 	return rows.Err()
 }
 
+// Skewed returns every stored event flagged as skewed when it arrived
+// (dated more than MaxSkew ahead of this store's clock), decoded, in fold
+// order. Metrics leave out times measured from them (domain.Skew).
+func (s *Store) Skewed(ctx context.Context) ([]*domain.Event, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT raw FROM events WHERE skewed != 0 ORDER BY lamport, id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*domain.Event
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		e, err := domain.Decode(raw)
+		if err != nil {
+			return nil, fmt.Errorf("stored event is corrupt: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // Raw returns one stored event's signed bytes.
 func (s *Store) Raw(ctx context.Context, id domain.ID) ([]byte, error) {
 	var raw []byte

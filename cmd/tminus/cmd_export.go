@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/runbooks"
+	"github.com/tminus-ir/tminus/store"
 )
 
 func init() {
@@ -51,7 +53,11 @@ func (a *app) exportCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				text, err := retroMarkdown(s, inc, tl)
+				sk, err := a.skew(ctx, s)
+				if err != nil {
+					return err
+				}
+				text, err := retroMarkdown(s, inc, tl, sk)
 				if err != nil {
 					return err
 				}
@@ -72,8 +78,9 @@ func (a *app) exportCmd() *cobra.Command {
 	return c
 }
 
-// incidentData copies the folded incident into what the retro template reads.
-func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry) runbooks.IncidentData {
+// incidentData copies the folded incident into what the retro template reads;
+// its metrics leave out what sk flagged, as `metrics` does.
+func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry, sk *domain.Skew) runbooks.IncidentData {
 	ms := func(v int64) time.Time {
 		if v == 0 {
 			return time.Time{}
@@ -82,7 +89,7 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 	}
 	d := runbooks.IncidentData{ID: inc.ID.String(), Title: inc.Title, Severity: inc.Severity, Status: inc.Status,
 		Drill: inc.Drill, DeclaredAt: ms(inc.DeclaredAt), DeclaredBy: inc.DeclaredBy, Leads: map[string]string{},
-		Metrics: domain.MetricsOf(s, inc).Times}
+		Metrics: domain.MetricsOfExcluding(s, inc, sk).Times}
 	for r, h := range inc.Leads {
 		d.Leads[r] = h
 	}
@@ -125,9 +132,10 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 }
 
 // retroMarkdown is the retro form plus what the form has no place for:
-// the severity history and the time to recover.
-func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entry) (string, error) {
-	d := incidentData(s, inc, timeline)
+// the severity history and the time to recover. The milestones show every
+// time as signed, marking those the metrics leave out as skewed (sk).
+func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entry, sk *domain.Skew) (string, error) {
+	d := incidentData(s, inc, timeline, sk)
 	text, err := runbooks.RenderRetro(d)
 	if err != nil {
 		return "", err
@@ -149,16 +157,25 @@ func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entr
 	}
 	b.WriteString(".\n\n| Milestone | When (UTC) | By | After the start |\n| --- | --- | --- | --- |\n")
 	ms := domain.Milestones(s, inc)
+	skewed := domain.MetricsOfExcluding(s, inc, sk).Skewed
 	for _, m := range ms {
 		by := m.By
 		if by == "" {
 			by = "-"
 		}
+		after := m.After.Round(100 * time.Millisecond).String()
+		if slices.Contains(skewed, m.Phase) {
+			after += " (skewed: not counted)"
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", milestoneName[m.Phase], time.UnixMilli(m.At).UTC().Format("2006-01-02 15:04:05 UTC"),
-			by, m.After.Round(100*time.Millisecond))
+			by, after)
 	}
 	if len(ms) == 0 {
 		b.WriteString("| _not acknowledged yet_ | | | |\n")
+	}
+	if len(skewed) > 0 {
+		fmt.Fprintf(&b, "\nSkewed: measured from an event signed more than %s ahead of this replica's clock when it arrived "+
+			"(SKEWED in tminus log); the metrics leave it out.\n", store.MaxSkew)
 	}
 	retroSafe(&b, s, inc)
 	return b.String(), nil
@@ -240,13 +257,30 @@ func (a *app) metricsCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "metrics [--json]",
 		Short: "Time to acknowledge, triage, contain, recover and resolve: means and medians, drills apart",
-		Args:  exactArgs(0, "no arguments"),
+		Long: `Time to acknowledge, triage, contain, recover and resolve: means and medians over the
+incidents that reached each, drills apart. Each time runs from the incident's start (its
+declaration, or the first sighting of an alert it was declared from or linked to, when earlier
+and no incident declared before it has the alert) to the signer's clock on the event that ended
+the phase:
+  acknowledge  a responder's first ack of a linked alert, or first severity, status or assign
+               (an ack made before the incident existed, of an alert an earlier incident has,
+               was that incident's and does not count)
+  triage, contain, recover  the first move to that status (contain: or a Safe execution)
+  resolve      the resolution in force: a reopened incident is open and not counted; resolved
+               again, it is measured to that later resolution
+A time measured from an event this replica flagged as skewed (signed more than 5m ahead of its
+clock when it arrived; SKEWED in tminus log) is left out and counted (skewed_excluded).`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := a.state(cmd.Context())
 			if err != nil {
 				return err
 			}
-			sum := domain.Metrics(s)
+			sk, err := a.skew(cmd.Context(), s)
+			if err != nil {
+				return err
+			}
+			sum := domain.MetricsExcluding(s, sk)
 			if asJSON {
 				out := metricsJSON(sum.Real)
 				out["drills"] = metricsJSON(sum.Drills)
@@ -257,7 +291,7 @@ func (a *app) metricsCmd() *cobra.Command {
 						times[k] = v.Seconds()
 					}
 					per = append(per, map[string]any{"id": m.Incident.String(), "title": m.Title, "drill": m.Drill,
-						"start": ts(m.Start), "times_s": times})
+						"start": ts(m.Start), "times_s": times, "skewed": m.Skewed})
 				}
 				out["per_incident"] = per
 				return a.printJSON(out)
@@ -277,6 +311,10 @@ func (a *app) metricsCmd() *cobra.Command {
 					}
 					fmt.Fprintf(w, "  %s\t%d\t%s\t%s\n", ph, st.N, st.Mean.Round(time.Second), st.Median.Round(time.Second))
 				}
+				if n := part.ag.Skewed; n > 0 {
+					fmt.Fprintf(w, "  left out: %d time(s) measured from events dated more than %s ahead of this replica's clock (SKEWED in tminus log)\n",
+						n, store.MaxSkew)
+				}
 			}
 			return w.Flush()
 		},
@@ -285,11 +323,24 @@ func (a *app) metricsCmd() *cobra.Command {
 	return c
 }
 
+// skew is what this replica's store flagged as skewed, for the metrics.
+func (a *app) skew(ctx context.Context, s *domain.State) (*domain.Skew, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	flagged, err := st.Skewed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return domain.NewSkew(s, flagged), nil
+}
+
 // metricsJSON is CLI.md's shape: mean seconds as mtt*_s (null when no
 // incident reached the phase), with medians and counts alongside.
 func metricsJSON(ag domain.Aggregate) map[string]any {
 	secs := func(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
-	out := map[string]any{"incidents": ag.Incidents}
+	out := map[string]any{"incidents": ag.Incidents, "skewed_excluded": ag.Skewed}
 	means, medians, counts := map[string]any{}, map[string]any{}, map[string]int{}
 	for _, ph := range domain.Phases {
 		st, ok := ag.Phases[ph]

@@ -32,6 +32,9 @@ func (a *app) incidentDeclareCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if err := a.alertFree(cmd.Context(), id); err != nil {
+					return err
+				}
 				d.Alerts = []domain.ID{id}
 			}
 			if err := valid(&d); err != nil {
