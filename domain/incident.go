@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -428,4 +430,28 @@ func containsID(list []ID, id ID) bool {
 		}
 	}
 	return false
+}
+
+// OpenIncidentOf is the open incident an alert belongs to: its current link
+// when that incident is open, else the earliest-declared open incident that
+// lists it; nil when none is open. Declaring a new incident from such an
+// alert would move its link while the old incident still lists it, so the
+// CLI and the cockpit refuse that before signing.
+func (s *State) OpenIncidentOf(alert ID) *Incident {
+	al := s.Alerts[alert]
+	if al == nil {
+		return nil
+	}
+	open := func(inc *Incident) bool { return inc != nil && inc.Status != StatusResolved }
+	if inc := s.Incidents[al.Incident]; open(inc) {
+		return inc
+	}
+	var holder *Incident
+	for _, inc := range s.Incidents {
+		if open(inc) && slices.Contains(inc.Alerts, alert) && (holder == nil || inc.DeclaredAt < holder.DeclaredAt ||
+			(inc.DeclaredAt == holder.DeclaredAt && bytes.Compare(inc.ID[:], holder.ID[:]) < 0)) {
+			holder = inc
+		}
+	}
+	return holder
 }

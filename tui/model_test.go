@@ -87,6 +87,23 @@ func TestDeclareFromAlertLinksIt(t *testing.T) {
 	}
 }
 
+// The bridge alert belongs to the open P1: a second incident from it would
+// take its link away from the P1, so the cockpit refuses and signs nothing.
+func TestDeclareFromAlertOfOpenIncidentRefused(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	n := len(s.st.Incidents)
+	for i := 0; i < 4 && !strings.Contains(h.view(), "▸[P1] FIRING"); i++ {
+		h.press("j")
+	}
+	h.press("i")
+	h.contains("already in open incident")
+	h.lacks("Declare an incident from alert")
+	if len(s.pending) != 0 || len(s.st.Incidents) != n {
+		t.Errorf("something was signed: %d pending, %d incidents", len(s.pending), len(s.st.Incidents))
+	}
+}
+
 func TestFormValidationKeepsTheFormOpen(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -178,6 +179,12 @@ func (p *alertsPane) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Ack):
 		return send(doRequest{pane: paneAlerts, body: &domain.AlertAck{Alert: al.ID}, what: "acknowledged " + al.ID.Short()})
 	case key.Matches(msg, k.FromAlert):
+		// A second incident for one alert would take its link from the open one
+		// that holds it, out of view: work it there (the CLI refuses the same).
+		if inc := p.Live.State.OpenIncidentOf(al.ID); inc != nil {
+			return send(doneMsg{pane: paneAlerts, err: fmt.Errorf("alert is already in open incident %s %q: work it there, or resolve that one first",
+				inc.ID.Short(), inc.Title)})
+		}
 		return send(formRequest{p.declareForm(al)})
 	case key.Matches(msg, k.Link):
 		inc := p.Live.Incident

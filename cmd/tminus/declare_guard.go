@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/tminus-ir/tminus/domain"
 )
@@ -17,20 +16,7 @@ import (
 // An alert of resolved incidents only (one that fired again) may start a
 // new incident.
 func alertClaimed(s *domain.State, alert domain.ID) error {
-	al := s.Alerts[alert]
-	if al == nil {
-		return nil
-	}
-	open := func(inc *domain.Incident) bool { return inc != nil && inc.Status != domain.StatusResolved }
-	holder := s.Incidents[al.Incident]
-	if !open(holder) {
-		holder = nil
-		for _, inc := range s.SortedIncidents() {
-			if open(inc) && slices.Contains(inc.Alerts, alert) && (holder == nil || inc.DeclaredAt < holder.DeclaredAt) {
-				holder = inc
-			}
-		}
-	}
+	holder := s.OpenIncidentOf(alert)
 	if holder == nil {
 		return nil
 	}
