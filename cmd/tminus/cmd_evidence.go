@@ -97,7 +97,7 @@ func (a *app) evidenceListCmd() *cobra.Command {
 			if asJSON {
 				return a.printJSON(items)
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "HASH\tSOURCE\tNAME\tSIZE\tTYPE\tBY\tAT\t")
 			for _, e := range items {
 				size := fmt.Sprint(e.Size)

@@ -36,9 +36,10 @@ func (a *app) logCmd() *cobra.Command {
 			for _, r := range s.Rejected {
 				rejected[r.Event] = r.Reason
 			}
-			w := bufio.NewWriter(a.stdout)
-			defer w.Flush()
-			enc := json.NewEncoder(w)
+			buf := bufio.NewWriter(a.stdout)
+			defer buf.Flush()
+			enc := json.NewEncoder(buf) // signed lines: byte-exact, never textWriter
+			w := textWriter{buf}
 			enc.SetEscapeHTML(false)
 			return st.Log(cmd.Context(), func(e *domain.Event, skewed bool) error {
 				if asJSON {
@@ -204,18 +205,19 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 		}
 		a.printJSON(v)
 	} else {
-		fmt.Fprintf(a.stdout, "%s: %d events (%d redacted), workspace %s\nsigners:\n", src, audit.Events, audit.Redacted, audit.WS.Short())
+		w := a.text()
+		fmt.Fprintf(w, "%s: %d events (%d redacted), workspace %s\nsigners:\n", src, audit.Events, audit.Redacted, audit.WS.Short())
 		for _, s := range signers {
-			fmt.Fprintln(a.stdout, "  "+s)
+			fmt.Fprintln(w, "  "+s)
 		}
 		for _, p := range problems {
-			fmt.Fprintln(a.stdout, "BAD "+p.String())
+			fmt.Fprintln(w, "BAD "+p.String())
 		}
 		for _, b := range badBlobs {
-			fmt.Fprintln(a.stdout, "BAD "+b)
+			fmt.Fprintln(w, "BAD "+b)
 		}
 		for _, r := range a.refused {
-			fmt.Fprintln(a.stdout, "NOT COUNTED "+r)
+			fmt.Fprintln(w, "NOT COUNTED "+r)
 		}
 	}
 	if len(problems) > 0 {
@@ -225,9 +227,10 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 		return fmt.Errorf("%s: %d damaged blob(s), first: %s", src, len(badBlobs), badBlobs[0])
 	}
 	if !asJSON {
-		fmt.Fprintln(a.stdout, "OK: every signature, chain and lamport checks out")
+		w := a.text()
+		fmt.Fprintln(w, "OK: every signature, chain and lamport checks out")
 		if blobs != nil {
-			fmt.Fprintf(a.stdout, "OK: %d blobs hash to their names\n", blobs.n)
+			fmt.Fprintf(w, "OK: %d blobs hash to their names\n", blobs.n)
 		}
 	}
 	return nil

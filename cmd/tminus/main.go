@@ -70,7 +70,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(a.stderr, "tminus: "+oneLine(err.Error()))
+	fmt.Fprintln(a.stderr, "tminus: "+safeText(oneLine(err.Error())))
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return 2
