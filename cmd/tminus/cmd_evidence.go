@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"os"
@@ -43,11 +44,14 @@ func (a *app) evidenceAddCmd() *cobra.Command {
 				return err
 			}
 			if fi.Size() > store.MaxBlob {
-				return usageError{fmt.Errorf("%s is %d bytes, over the %d-byte evidence limit: store it elsewhere and add its hash in a note", args[1], fi.Size(), store.MaxBlob)}
+				return tooBigEvidence(args[1], fi.Size())
 			}
-			data, err := os.ReadFile(args[1])
+			data, err := readAtMost(args[1], store.MaxBlob)
 			if err != nil {
 				return err
+			}
+			if len(data) > store.MaxBlob { // it grew since the Stat
+				return tooBigEvidence(args[1], int64(len(data)))
 			}
 			if name == "" {
 				name = filepath.Base(args[1])
@@ -67,6 +71,24 @@ func (a *app) evidenceAddCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&name, "name", "", "name to show (default: the file's name)")
 	return c
+}
+
+// tooBigEvidence refuses a file over store.MaxBlob, the most a replica can
+// send another: stored here, it would never replicate.
+func tooBigEvidence(path string, size int64) error {
+	return usageError{fmt.Errorf("%s is %d bytes, over the %d-byte (%d MiB) evidence limit, the most replication carries: "+
+		"store it elsewhere and add its hash in a note", path, size, store.MaxBlob, store.MaxBlob>>20)}
+}
+
+// readAtMost reads path, at most max+1 bytes: one more than max says it is
+// too large without reading all of a file that grew.
+func readAtMost(path string, max int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(max)+1))
 }
 
 // evidenceItemView is one line of evidence list.
