@@ -198,7 +198,8 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 	sort.Strings(signers)
 	if asJSON {
 		v := map[string]any{"source": src, "workspace": audit.WS.String(), "events": audit.Events,
-			"redacted": audit.Redacted, "signers": signers, "problems": problems, "ok": len(problems) == 0 && len(badBlobs) == 0}
+			"redacted": audit.Redacted, "signers": signers, "problems": append([]domain.Problem{}, problems...), // [] not null
+			"ok": len(problems) == 0 && len(badBlobs) == 0}
 		if blobs != nil {
 			v["blobs"], v["bad_blobs"] = blobs.n, append([]string{}, badBlobs...)
 			v["refused"] = append([]string{}, a.refused...)

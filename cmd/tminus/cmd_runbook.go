@@ -63,7 +63,9 @@ func (a *app) runbookCmd() *cobra.Command {
 			}
 			out := []view{}
 			for _, r := range lib.List() {
-				out = append(out, view{r.ID, r.Title, r.When, r.Severity, string(r.Risk), r.Quorum, r.Approvers, len(r.Steps), r.ContentHash, r.Source})
+				// Lists are [] when empty (a low-risk runbook has no approvers), never null.
+				out = append(out, view{r.ID, r.Title, r.When, append([]string{}, r.Severity...), string(r.Risk), r.Quorum,
+					append([]string{}, r.Approvers...), len(r.Steps), r.ContentHash, r.Source})
 			}
 			if lJSON {
 				return a.printJSON(out)
