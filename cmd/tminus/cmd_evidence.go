@@ -203,6 +203,11 @@ func (a *app) evidenceGetCmd() *cobra.Command {
 		Args:  exactArgs(1, "the evidence hash (sha256 hex, or a unique prefix of 6+ characters)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if out != "" && out != "-" {
+				if err := checkOutputDir(out); err != nil {
+					return err
+				}
+			}
 			st, err := a.home.Store(ctx)
 			if err != nil {
 				return err

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -199,7 +201,7 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 	if asJSON {
 		v := map[string]any{"source": src, "workspace": audit.WS.String(), "events": audit.Events,
 			"redacted": audit.Redacted, "signers": signers, "problems": append([]domain.Problem{}, problems...), // [] not null
-			"ok": len(problems) == 0 && len(badBlobs) == 0}
+			"ok": len(problems) == 0 && len(badBlobs) == 0 && audit.Events > 0}
 		if blobs != nil {
 			v["blobs"], v["bad_blobs"] = blobs.n, append([]string{}, badBlobs...)
 			v["refused"] = append([]string{}, a.refused...)
@@ -226,6 +228,11 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 	}
 	if len(badBlobs) > 0 {
 		return fmt.Errorf("%s: %d damaged blob(s), first: %s", src, len(badBlobs), badBlobs[0])
+	}
+	if audit.Events == 0 {
+		// Not "OK": verify vouches for a workspace's record, and an empty
+		// file (a failed or truncated export) holds none, not even its genesis.
+		return fmt.Errorf("%s holds no events: nothing to verify (an export holds its workspace's genesis at least)", src)
 	}
 	if !asJSON {
 		w := a.text()
@@ -288,10 +295,13 @@ func writeLines(ctx context.Context, st *store.Store, path string, redact func(*
 	if path == "-" {
 		w = os.Stdout
 	} else {
+		if err := checkOutputDir(path); err != nil {
+			return 0, err
+		}
 		var err error
 		f, err = os.CreateTemp(dirOf(path), ".tminus-export-*")
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("cannot write %s: %w", path, err)
 		}
 		defer os.Remove(f.Name())
 		defer f.Close()
@@ -337,6 +347,23 @@ func dirOf(path string) string {
 		return path[:i+1]
 	}
 	return "."
+}
+
+// checkOutputDir says plainly that the directory a file is to be written in
+// is missing, before the temporary file there fails with its own name
+// ("open /nonexistent/.tminus-export-123: no such file or directory").
+func checkOutputDir(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("cannot write %s: directory %s does not exist (create it, or name another)", path, dir)
+	case err != nil:
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	case !fi.IsDir():
+		return fmt.Errorf("cannot write %s: %s is not a directory", path, dir)
+	}
+	return nil
 }
 
 // importBundle reads every line first: one bad line refuses the file,

@@ -221,7 +221,7 @@ func (a *app) created(asJSON bool, id string, extra map[string]any) error {
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageError{fmt.Errorf("%s: want %s (see tminus %s --help)", cmd.CommandPath(), what, cmd.Name())}
+			return usageError{fmt.Errorf("%s: want %s (see %s --help)", cmd.CommandPath(), what, cmd.CommandPath())}
 		}
 		return nil
 	}
