@@ -9,8 +9,12 @@ import (
 	"fmt"
 )
 
-// MaxBlob bounds one evidence file or command output kept in the store.
-const MaxBlob = 64 << 20
+// MaxBlob bounds one evidence file or command output kept in the store. It
+// is what replication can carry: a blob travels alone in one sync Blobs
+// message, and devp2p's RLPx frames a message in at most 16 MiB - 1 (a
+// 24-bit size), so 15 MiB leaves room for the message's envelope. A larger
+// blob would be kept here and never reach another replica (it was 64 MiB).
+const MaxBlob = 15 << 20
 
 // PutBlob stores data under its sha256 and returns the hex hash. Blobs are
 // write-once: storing the same bytes again changes nothing.

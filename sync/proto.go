@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/tminus-ir/tminus/store"
 )
 
 // Protocol tminus/1 message codes.
@@ -30,9 +31,9 @@ const (
 // Size caps per message, checked before decoding: RLPx itself allows
 // 16 MiB, far more than any honest tminus message.
 const (
-	MaxEventsBytes = 1 << 20   // raw events per Events message
-	MaxBlobBytes   = 15 << 20  // one blob per Blobs message
-	maxSmallMsg    = 512 << 10 // Status, GetEvents, Announce, GetBlobs
+	MaxEventsBytes = 1 << 20       // raw events per Events message
+	MaxBlobBytes   = store.MaxBlob // one blob per Blobs message: what the store keeps
+	maxSmallMsg    = 512 << 10     // Status, GetEvents, Announce, GetBlobs
 	maxEventsMsg   = MaxEventsBytes + 64<<10
 	maxForksMsg    = 4*256<<10 + 4096 // two events a pair, a few pairs
 )

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -45,6 +46,20 @@ const (
 type Sink interface {
 	Observe(ctx context.Context, alerts []Alert) error
 }
+
+// Checker is a Sink that can tell, before storing anything, an alert it
+// could never store: one that breaks a limit of the event it becomes (too
+// many labels, a label value too long). The webhook asks it for every alert
+// of a delivery first and answers 400 naming the first one refused, storing
+// none: a 500 would have the sender retry, for ever, what can never succeed.
+type Checker interface {
+	Sink
+	Check(a Alert) error
+}
+
+// ErrRefused marks an Observe error for alerts the sink can never store:
+// the webhook answers 400 for it, not 500.
+var ErrRefused = errors.New("alert refused")
 
 // DefaultSeverityMap is used when no map is configured. Keys are compared
 // case-insensitively against a `severity` label or field.

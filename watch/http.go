@@ -10,8 +10,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits from CLI.md. 10,000 minimal generic alerts fit in 1 MiB; realistic
@@ -68,9 +70,9 @@ type handler struct {
 // sink.Observe returned nil for the N new alerts; M are redeliveries of
 // alerts stored within the dedupe window, which are not sent again.
 // Refusals carry {"error":reason}: 400 for a body that can never be
-// accepted, 401 without the token, 405 for a wrong method, 408 for a body too
+// accepted (malformed, or an alert a Checker sink refuses), 401 without the token, 405 for a wrong method, 408 for a body too
 // slow to arrive, 413 over MaxBody or MaxAlerts, 500 or 503 when the sink
-// fails (worth retrying). An invalid SeverityMap makes every request 500.
+// fails (worth retrying) other than with ErrRefused, which is 400 too. An invalid SeverityMap makes every request 500.
 func NewHandler(sink Sink, opts HandlerOptions) http.Handler {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = defaultMaxBody
@@ -162,11 +164,25 @@ func (h *handler) ingest(w http.ResponseWriter, r *http.Request, decode decoder)
 	for i := range alerts {
 		alerts[i].Payload = body
 	}
+	if c, ok := h.sink.(Checker); ok {
+		for i, a := range alerts {
+			if err := c.Check(a); err != nil {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf(
+					"alert %d of %d (fingerprint %s): %v; none were stored (retrying cannot help: change the alert at its source)",
+					i+1, len(alerts), quoteShort(a.Fingerprint), err))
+				return
+			}
+		}
+	}
 	fresh := h.seen.fresh(alerts, h.opts.Now())
 	if len(fresh) > 0 {
 		if err := h.sink.Observe(r.Context(), fresh); err != nil {
 			code := http.StatusInternalServerError
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			switch {
+			case errors.Is(err, ErrRefused):
+				writeError(w, http.StatusBadRequest, err.Error()+"; none were stored (retrying cannot help: change the alert at its source)")
+				return
+			case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 				code = http.StatusServiceUnavailable
 			}
 			writeError(w, code, "storing alerts failed, nothing acknowledged (retry): "+err.Error())
@@ -187,6 +203,20 @@ func (h *handler) authorized(r *http.Request) bool {
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	return subtle.ConstantTimeCompare(got[:], h.tokenHash[:]) == 1
+}
+
+// quoteShort quotes a sender's string for an error, cut to 64 bytes: a
+// refusal names the alert without echoing a huge field back.
+func quoteShort(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return strconv.Quote(s[:n]) + "..."
 }
 
 func (h *handler) tooLarge() string {

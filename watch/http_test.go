@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -354,5 +355,68 @@ func TestWebhookBadSeverityMapFailsLoudly(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/healthz", nil)
 	if r := do(t, req); r.code != 503 {
 		t.Errorf("healthz with a bad map: got %d, want 503", r.code)
+	}
+}
+
+// checkingSink refuses, in Check, alerts with more labels than max, as the
+// CLI's sink refuses what the domain would.
+type checkingSink struct {
+	recordingSink
+	max int
+}
+
+func (s *checkingSink) Check(a Alert) error {
+	if len(a.Labels) > s.max {
+		return fmt.Errorf("%d labels, limit %d", len(a.Labels), s.max)
+	}
+	return nil
+}
+
+// An alert the sink can never store is a 400 naming it and the limit, and
+// nothing of its delivery is stored: a 500 would have Alertmanager retry it
+// for ever. Scenarios:
+//  1. Check refuses the second alert of two: 400, none stored;
+//  2. the same delivery again is judged again (a refusal is not remembered
+//     as delivered);
+//  3. Observe refuses with ErrRefused (a sink without Check, or a limit only
+//     Observe sees): 400;
+//  4. Observe fails otherwise: still 500, worth retrying.
+func TestWebhookRefusesWhatTheSinkCannotStore(t *testing.T) {
+	sink := &checkingSink{max: 2}
+	srv := serve(t, sink, HandlerOptions{})
+	body := `[{"title":"ok","fingerprint":"fp-ok"},{"title":"many","fingerprint":"fp-many","labels":{"a":"1","b":"2","c":"3"}}]`
+	for i := 1; i <= 2; i++ {
+		r := post(t, srv.URL+"/alert", "", body)
+		if r.code != http.StatusBadRequest || !strings.Contains(r.reason(), `alert 2 of 2 (fingerprint "fp-many"): 3 labels, limit 2`) ||
+			!strings.Contains(r.reason(), "none were stored") {
+			t.Fatalf("delivery %d: got %d %q, want 400 naming alert 2 and the limit", i, r.code, r.reason())
+		}
+		if calls, _ := sink.stored(); calls != 0 {
+			t.Fatalf("delivery %d: the sink stored %d batches, want none", i, calls)
+		}
+	}
+
+	plain := &recordingSink{err: fmt.Errorf("%w: alert %q: label x is 300000 bytes, limit 2000", ErrRefused, "fp")}
+	srv2 := serve(t, plain, HandlerOptions{})
+	if r := post(t, srv2.URL+"/alert", "", `{"title":"x"}`); r.code != http.StatusBadRequest || !strings.Contains(r.reason(), "limit 2000") {
+		t.Fatalf("Observe refused: got %d %q, want 400 with its reason", r.code, r.reason())
+	}
+	plain.mu.Lock()
+	plain.err = errors.New("disk full")
+	plain.mu.Unlock()
+	if r := post(t, srv2.URL+"/alert", "", `{"title":"y"}`); r.code != http.StatusInternalServerError {
+		t.Fatalf("Observe failed: got %d %q, want 500", r.code, r.reason())
+	}
+}
+
+func TestQuoteShort(t *testing.T) {
+	long := strings.Repeat("é", 40) // 80 bytes: the cut falls inside a rune
+	for _, tc := range []struct{ in, want string }{
+		{"fp-1", `"fp-1"`},
+		{long, strconv.Quote(strings.Repeat("é", 32)) + "..."},
+	} {
+		if got := quoteShort(tc.in); got != tc.want {
+			t.Errorf("quoteShort(%q) = %s, want %s", tc.in, got, tc.want)
+		}
 	}
 }

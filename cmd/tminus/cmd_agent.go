@@ -60,6 +60,13 @@ func (a *app) runAgent(ctx context.Context, o agentOpts) error {
 		return usageError{fmt.Errorf("--ttl %s: must be positive", o.ttl)}
 	}
 	path, _ := a.home.AgentSock()
+	// The eval lines export the path to a shell that will cd: a relative
+	// --home (h/z/agent.sock) would stop every write after the first cd.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("agent socket %s: %w", path, err)
+	}
+	path = abs
 	if os.Getenv(inheritEnv) != "" {
 		return a.agentChild(ctx, path, o)
 	}

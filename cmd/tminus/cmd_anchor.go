@@ -175,7 +175,7 @@ func (a *app) verifyAnchor(ctx context.Context, path, rpc string, asJSON bool) e
 	}
 	if problems := audit.Finish(); len(problems) > 0 {
 		for _, p := range problems {
-			fmt.Fprintln(a.stdout, "BAD "+p.String())
+			fmt.Fprintln(a.text(), "BAD "+p.String())
 		}
 		return fmt.Errorf("%s: %d problem(s), first: %s", path, len(problems), problems[0])
 	}

@@ -137,7 +137,7 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 		}
 		return nil, fmt.Errorf("drill incident %s did not fold", decl.ID.Short())
 	}
-	fmt.Fprintf(a.stderr, "DRILL %s: incident %s, speed %gx\n", sc.Name, decl.ID, speed)
+	fmt.Fprintf(a.textErr(), "DRILL %s: incident %s, speed %gx\n", sc.Name, decl.ID, speed)
 
 	card := &scoreCard{Incident: decl.ID.String(), Scenario: sc.Name, Speed: speed, Total: len(sc.Expect)}
 	for _, e := range sc.Expect {
@@ -186,7 +186,7 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 				if ev.Met {
 					state = "MET"
 				}
-				fmt.Fprintf(a.stderr, "  %s %s (within %s)\n", state, e.What, ev.Within)
+				fmt.Fprintf(a.textErr(), "  %s %s (within %s)\n", state, e.What, ev.Within)
 			}
 		}
 		if open == 0 {
@@ -223,7 +223,7 @@ func (a *app) inject(ctx context.Context, view *store.View, peers map[string]dom
 	if in.Alert == nil {
 		_, err := st.Append(ctx, signer, &domain.Note{Incident: inc, Text: in.Note})
 		if err == nil {
-			fmt.Fprintf(a.stderr, "  T+%s note: %s\n", shortDur(in.At), in.Note)
+			fmt.Fprintf(a.textErr(), "  T+%s note: %s\n", shortDur(in.At), in.Note)
 		}
 		return err
 	}
@@ -240,7 +240,7 @@ func (a *app) inject(ctx context.Context, view *store.View, peers map[string]dom
 	if _, err := st.AppendMany(ctx, signer, []domain.Body{obs, &domain.IncidentLink{Incident: inc, Alert: domain.AlertID(fp)}}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "  T+%s alert %s: %s\n", shortDur(in.At), domain.AlertID(fp).Short(), in.Alert.Title)
+	fmt.Fprintf(a.textErr(), "  T+%s alert %s: %s\n", shortDur(in.At), domain.AlertID(fp).Short(), in.Alert.Title)
 	return nil
 }
 
@@ -281,13 +281,13 @@ func (a *app) injectPeer(ctx context.Context, st *store.Store, view *store.View,
 		return fmt.Errorf("peer action %q is not supported", p.Action)
 	}
 	if len(bodies) == 0 {
-		fmt.Fprintf(a.stderr, "  T+%s peer %s: %s (nothing to do, skipped)\n", shortDur(in.At), p.As, what)
+		fmt.Fprintf(a.textErr(), "  T+%s peer %s: %s (nothing to do, skipped)\n", shortDur(in.At), p.As, what)
 		return nil
 	}
 	if _, err := st.AppendMany(ctx, signer, bodies); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "  T+%s peer %s: %s\n", shortDur(in.At), p.As, what)
+	fmt.Fprintf(a.textErr(), "  T+%s peer %s: %s\n", shortDur(in.At), p.As, what)
 	return nil
 }
 
@@ -374,7 +374,7 @@ func (a *app) simulatedPeers(ctx context.Context, sc *runbooks.Scenario) (map[st
 				return nil, err
 			}
 			if p := view.State().Roster[ev.ID]; p != nil && p.Applied {
-				fmt.Fprintf(a.stderr, "drill: added simulated peer %s (%s) to the roster\n", h, strings.Join(simulatedRoles, "+"))
+				fmt.Fprintf(a.textErr(), "drill: added simulated peer %s (%s) to the roster\n", h, strings.Join(simulatedRoles, "+"))
 				continue
 			}
 			pending = view.State().Roster[ev.ID]
@@ -436,8 +436,9 @@ func reachedAt(s *domain.State, inc *domain.Incident, what string) (int64, strin
 }
 
 func (a *app) printScoreCard(c *scoreCard) error {
-	fmt.Fprintf(a.stdout, "DRILL %s\nincident %s (speed %gx)\n", c.Scenario, c.Incident, c.Speed)
-	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	out := a.text()
+	fmt.Fprintf(out, "DRILL %s\nincident %s (speed %gx)\n", c.Scenario, c.Incident, c.Speed)
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, e := range c.Expectations {
 		state, after := "MISSED", "not reached"
 		if e.Met {
@@ -461,7 +462,7 @@ func (a *app) printScoreCard(c *scoreCard) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(a.stdout, "score: %d of %d met\n", c.Met, c.Total)
+	_, err := fmt.Fprintf(out, "score: %d of %d met\n", c.Met, c.Total)
 	return err
 }
 

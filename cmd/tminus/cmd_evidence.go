@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"os"
@@ -43,11 +44,14 @@ func (a *app) evidenceAddCmd() *cobra.Command {
 				return err
 			}
 			if fi.Size() > store.MaxBlob {
-				return usageError{fmt.Errorf("%s is %d bytes, over the %d-byte evidence limit: store it elsewhere and add its hash in a note", args[1], fi.Size(), store.MaxBlob)}
+				return tooBigEvidence(args[1], fi.Size())
 			}
-			data, err := os.ReadFile(args[1])
+			data, err := readAtMost(args[1], store.MaxBlob)
 			if err != nil {
 				return err
+			}
+			if len(data) > store.MaxBlob { // it grew since the Stat
+				return tooBigEvidence(args[1], int64(len(data)))
 			}
 			if name == "" {
 				name = filepath.Base(args[1])
@@ -67,6 +71,24 @@ func (a *app) evidenceAddCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&name, "name", "", "name to show (default: the file's name)")
 	return c
+}
+
+// tooBigEvidence refuses a file over store.MaxBlob, the most a replica can
+// send another: stored here, it would never replicate.
+func tooBigEvidence(path string, size int64) error {
+	return usageError{fmt.Errorf("%s is %d bytes, over the %d-byte (%d MiB) evidence limit, the most replication carries: "+
+		"store it elsewhere and add its hash in a note", path, size, store.MaxBlob, store.MaxBlob>>20)}
+}
+
+// readAtMost reads path, at most max+1 bytes: one more than max says it is
+// too large without reading all of a file that grew.
+func readAtMost(path string, max int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(max)+1))
 }
 
 // evidenceItemView is one line of evidence list.
@@ -97,7 +119,7 @@ func (a *app) evidenceListCmd() *cobra.Command {
 			if asJSON {
 				return a.printJSON(items)
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "HASH\tSOURCE\tNAME\tSIZE\tTYPE\tBY\tAT\t")
 			for _, e := range items {
 				size := fmt.Sprint(e.Size)
@@ -181,6 +203,11 @@ func (a *app) evidenceGetCmd() *cobra.Command {
 		Args:  exactArgs(1, "the evidence hash (sha256 hex, or a unique prefix of 6+ characters)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if out != "" && out != "-" {
+				if err := checkOutputDir(out); err != nil {
+					return err
+				}
+			}
 			st, err := a.home.Store(ctx)
 			if err != nil {
 				return err

@@ -113,45 +113,46 @@ func (a *app) incidentShowCmd() *cobra.Command {
 // printIncident writes d for a person: leads by handle (the JSON gives
 // their addresses, as CLI.md says, for scripts).
 func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
+	w := a.text()
 	drill := ""
 	if d.Drill {
 		drill = "  DRILL"
 	}
-	fmt.Fprintf(a.stdout, "[%s] %s  %s%s\n%s declared %s by %s\n", d.Severity, d.Title, strings.ToUpper(d.Status), drill,
+	fmt.Fprintf(w, "[%s] %s  %s%s\n%s declared %s by %s\n", d.Severity, d.Title, strings.ToUpper(d.Status), drill,
 		d.ID, d.DeclaredAt, d.DeclaredBy)
 	for _, r := range domain.LeadRoles {
 		if h, ok := leads[r]; ok {
-			fmt.Fprintf(a.stdout, "  %-12s %s\n", r, h)
+			fmt.Fprintf(w, "  %-12s %s\n", r, h)
 		}
 	}
 	if len(d.Tasks) > 0 {
-		fmt.Fprintln(a.stdout, "tasks:")
+		fmt.Fprintln(w, "tasks:")
 		for _, t := range d.Tasks {
 			box := "[ ]"
 			if t.Done {
 				box = "[x]"
 			}
-			fmt.Fprintf(a.stdout, "  %s %s %s %s %s\n", box, t.ID[:10], t.Title, t.Owner, t.Due)
+			fmt.Fprintf(w, "  %s %s %s %s %s\n", box, t.ID[:10], t.Title, t.Owner, t.Due)
 		}
 	}
 	if len(d.Timers) > 0 {
-		fmt.Fprintln(a.stdout, "timers:")
+		fmt.Fprintln(w, "timers:")
 		for _, t := range d.Timers {
-			fmt.Fprintf(a.stdout, "  %s %s due %s %s\n", t.ID[:10], t.Label, t.Due, t.Every)
+			fmt.Fprintf(w, "  %s %s due %s %s\n", t.ID[:10], t.Label, t.Due, t.Every)
 		}
 	}
 	if len(d.SafeTxs) > 0 {
-		fmt.Fprintln(a.stdout, "safe txs (tminus safe show ID):")
+		fmt.Fprintln(w, "safe txs (tminus safe show ID):")
 		for _, v := range d.SafeTxs {
 			state := v.Confirmations + "/" + v.Threshold + " signed"
 			if v.Exec != nil {
 				state = v.Exec.Event
 			}
-			fmt.Fprintf(a.stdout, "  %s %s %s nonce %s %s safeTxHash %s\n", v.ID[:10], v.Runbook, v.Decoded, v.Nonce, state, v.SafeTxHash)
+			fmt.Fprintf(w, "  %s %s %s nonce %s %s safeTxHash %s\n", v.ID[:10], v.Runbook, v.Decoded, v.Nonce, state, v.SafeTxHash)
 		}
 	}
-	fmt.Fprintln(a.stdout, "timeline:")
-	printTimeline(a.stdout, d.Timeline)
+	fmt.Fprintln(w, "timeline:")
+	printTimeline(w, d.Timeline)
 	return nil
 }
 
@@ -267,7 +268,7 @@ func views[T, V any](items []T, view func(T) V) []V {
 // table starts a table for people on stdout, under header; the caller
 // writes tab-separated rows and flushes.
 func (a *app) table(header string) *tabwriter.Writer {
-	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, header)
 	return w
 }

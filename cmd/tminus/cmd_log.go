@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -36,9 +38,10 @@ func (a *app) logCmd() *cobra.Command {
 			for _, r := range s.Rejected {
 				rejected[r.Event] = r.Reason
 			}
-			w := bufio.NewWriter(a.stdout)
-			defer w.Flush()
-			enc := json.NewEncoder(w)
+			buf := bufio.NewWriter(a.stdout)
+			defer buf.Flush()
+			enc := json.NewEncoder(buf) // signed lines: byte-exact, never textWriter
+			w := textWriter{buf}
 			enc.SetEscapeHTML(false)
 			return st.Log(cmd.Context(), func(e *domain.Event, skewed bool) error {
 				if asJSON {
@@ -197,25 +200,27 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 	sort.Strings(signers)
 	if asJSON {
 		v := map[string]any{"source": src, "workspace": audit.WS.String(), "events": audit.Events,
-			"redacted": audit.Redacted, "signers": signers, "problems": problems, "ok": len(problems) == 0 && len(badBlobs) == 0}
+			"redacted": audit.Redacted, "signers": signers, "problems": append([]domain.Problem{}, problems...), // [] not null
+			"ok": len(problems) == 0 && len(badBlobs) == 0 && audit.Events > 0}
 		if blobs != nil {
 			v["blobs"], v["bad_blobs"] = blobs.n, append([]string{}, badBlobs...)
 			v["refused"] = append([]string{}, a.refused...)
 		}
 		a.printJSON(v)
 	} else {
-		fmt.Fprintf(a.stdout, "%s: %d events (%d redacted), workspace %s\nsigners:\n", src, audit.Events, audit.Redacted, audit.WS.Short())
+		w := a.text()
+		fmt.Fprintf(w, "%s: %d events (%d redacted), workspace %s\nsigners:\n", src, audit.Events, audit.Redacted, audit.WS.Short())
 		for _, s := range signers {
-			fmt.Fprintln(a.stdout, "  "+s)
+			fmt.Fprintln(w, "  "+s)
 		}
 		for _, p := range problems {
-			fmt.Fprintln(a.stdout, "BAD "+p.String())
+			fmt.Fprintln(w, "BAD "+p.String())
 		}
 		for _, b := range badBlobs {
-			fmt.Fprintln(a.stdout, "BAD "+b)
+			fmt.Fprintln(w, "BAD "+b)
 		}
 		for _, r := range a.refused {
-			fmt.Fprintln(a.stdout, "NOT COUNTED "+r)
+			fmt.Fprintln(w, "NOT COUNTED "+r)
 		}
 	}
 	if len(problems) > 0 {
@@ -224,10 +229,16 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 	if len(badBlobs) > 0 {
 		return fmt.Errorf("%s: %d damaged blob(s), first: %s", src, len(badBlobs), badBlobs[0])
 	}
+	if audit.Events == 0 {
+		// Not "OK": verify vouches for a workspace's record, and an empty
+		// file (a failed or truncated export) holds none, not even its genesis.
+		return fmt.Errorf("%s holds no events: nothing to verify (an export holds its workspace's genesis at least)", src)
+	}
 	if !asJSON {
-		fmt.Fprintln(a.stdout, "OK: every signature, chain and lamport checks out")
+		w := a.text()
+		fmt.Fprintln(w, "OK: every signature, chain and lamport checks out")
 		if blobs != nil {
-			fmt.Fprintf(a.stdout, "OK: %d blobs hash to their names\n", blobs.n)
+			fmt.Fprintf(w, "OK: %d blobs hash to their names\n", blobs.n)
 		}
 	}
 	return nil
@@ -284,10 +295,13 @@ func writeLines(ctx context.Context, st *store.Store, path string, redact func(*
 	if path == "-" {
 		w = os.Stdout
 	} else {
+		if err := checkOutputDir(path); err != nil {
+			return 0, err
+		}
 		var err error
 		f, err = os.CreateTemp(dirOf(path), ".tminus-export-*")
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("cannot write %s: %w", path, err)
 		}
 		defer os.Remove(f.Name())
 		defer f.Close()
@@ -333,6 +347,23 @@ func dirOf(path string) string {
 		return path[:i+1]
 	}
 	return "."
+}
+
+// checkOutputDir says plainly that the directory a file is to be written in
+// is missing, before the temporary file there fails with its own name
+// ("open /nonexistent/.tminus-export-123: no such file or directory").
+func checkOutputDir(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("cannot write %s: directory %s does not exist (create it, or name another)", path, dir)
+	case err != nil:
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	case !fi.IsDir():
+		return fmt.Errorf("cannot write %s: %s is not a directory", path, dir)
+	}
+	return nil
 }
 
 // importBundle reads every line first: one bad line refuses the file,

@@ -254,7 +254,7 @@ func viewMemberProofs(s *domain.State, m *domain.Member, now int64) memberProofs
 // describeProposal names a pending roster change for member list.
 func describeProposal(p *domain.RosterProposal) string {
 	if p.Change != nil {
-		return p.Change.Describe()
+		return safeText(p.Change.Describe())
 	}
 	return p.Action + " " + p.Member.Handle
 }
@@ -277,6 +277,7 @@ func proofSummary(s *domain.State, m *domain.Member, now int64) string {
 
 // identitySummary lists the proof policy and the trusted CAs, when set.
 func identitySummary(w io.Writer, s *domain.State) {
+	w = textWriter{w} // a CA key's comment is whatever its owner wrote
 	var roles []string
 	for _, r := range domain.Roles {
 		if n := s.RoleMinimum(r); n > 0 {

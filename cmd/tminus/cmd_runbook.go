@@ -63,12 +63,14 @@ func (a *app) runbookCmd() *cobra.Command {
 			}
 			out := []view{}
 			for _, r := range lib.List() {
-				out = append(out, view{r.ID, r.Title, r.When, r.Severity, string(r.Risk), r.Quorum, r.Approvers, len(r.Steps), r.ContentHash, r.Source})
+				// Lists are [] when empty (a low-risk runbook has no approvers), never null.
+				out = append(out, view{r.ID, r.Title, r.When, append([]string{}, r.Severity...), string(r.Risk), r.Quorum,
+					append([]string{}, r.Approvers...), len(r.Steps), r.ContentHash, r.Source})
 			}
 			if lJSON {
 				return a.printJSON(out)
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tRISK\tQUORUM\tSEVERITY\tTITLE")
 			for _, r := range out {
 				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", r.ID, r.Risk, r.Quorum, strings.Join(r.Severity, ","), r.Title)
@@ -90,20 +92,21 @@ func (a *app) runbookCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("runbook %s not found (tminus runbook list shows ids)", args[0])
 			}
-			fmt.Fprintf(a.stdout, "%s — %s\nwhen: %s\nrisk: %s", r.ID, r.Title, r.When, r.Risk)
+			w := a.text()
+			fmt.Fprintf(w, "%s — %s\nwhen: %s\nrisk: %s", r.ID, r.Title, r.When, r.Risk)
 			if r.Risk == runbooks.RiskHigh {
-				fmt.Fprintf(a.stdout, ", quorum %d of %s", r.Quorum, strings.Join(r.Approvers, "/"))
+				fmt.Fprintf(w, ", quorum %d of %s", r.Quorum, strings.Join(r.Approvers, "/"))
 			}
-			fmt.Fprintf(a.stdout, "\nsha256: %s (%s)\n", r.ContentHash, r.Source)
+			fmt.Fprintf(w, "\nsha256: %s (%s)\n", r.ContentHash, r.Source)
 			for _, p := range r.Params {
-				fmt.Fprintf(a.stdout, "param %s: %s (pattern %s)\n", p.Name, p.Description, p.Pattern)
+				fmt.Fprintf(w, "param %s: %s (pattern %s)\n", p.Name, p.Description, p.Pattern)
 			}
 			if sf := r.Safe; sf != nil {
-				fmt.Fprintf(a.stdout, "\nsafe: %s(%s) to %s from Safe %s on chain %s, value %s, %s (tminus safe propose)\n",
+				fmt.Fprintf(w, "\nsafe: %s(%s) to %s from Safe %s on chain %s, value %s, %s (tminus safe propose)\n",
 					strings.SplitN(sf.Function, "(", 2)[0], strings.Join(sf.Args, ", "), sf.To, sf.Address, sf.ChainID, sf.Value, sf.Operation)
 			}
 			for _, s := range r.Steps {
-				fmt.Fprintf(a.stdout, "\n%d. %s\n   %s\n", s.Number, s.Title, s.Command)
+				fmt.Fprintf(w, "\n%d. %s\n   %s\n", s.Number, s.Title, s.Command)
 			}
 			return nil
 		},
@@ -212,13 +215,14 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 		if asJSON {
 			a.printJSON(map[string]any{"command": r.command, "conditions": r.conds, "allowed": r.allowed, "dry_run": dry})
 		} else {
-			fmt.Fprintf(a.stdout, "command: %s\n", r.command)
+			w := a.text()
+			fmt.Fprintf(w, "command: %s\n", r.command)
 			for _, c := range r.conds {
 				mark := "ok "
 				if !c.OK {
 					mark = "NO "
 				}
-				fmt.Fprintf(a.stdout, "  %s %s %s\n", mark, c.What, c.Why)
+				fmt.Fprintf(w, "  %s %s %s\n", mark, c.What, c.Why)
 			}
 		}
 	}

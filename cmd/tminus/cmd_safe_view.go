@@ -133,7 +133,7 @@ func decodedCall(function string, args []string) string {
 }
 
 func (a *app) printSafe(v safeView) {
-	w := a.stdout
+	w := a.text()
 	fmt.Fprintf(w, "Safe transaction %s (%s) on incident %s, proposed by %s %s\n", v.ID[:10], v.Runbook, v.Incident[:10], v.By, v.At)
 	call := v.Decoded
 	if call == "" {

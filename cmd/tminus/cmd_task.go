@@ -102,6 +102,9 @@ func (a *app) timerSetCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := timerEvery(every); err != nil {
+				return err
+			}
 			b := &domain.TimerSet{Label: label, Due: due.UnixMilli(), Every: every.Milliseconds()}
 			if err := validBeforeLookup(b, &b.Incident); err != nil {
 				return err
@@ -115,18 +118,20 @@ func (a *app) timerSetCmd() *cobra.Command {
 	c.Flags().StringVar(&label, "label", "", "what is due")
 	c.Flags().DurationVar(&in, "in", 0, "due in (e.g. 15m)")
 	c.Flags().StringVar(&at, "at", "", "due at (RFC 3339)")
-	c.Flags().DurationVar(&every, "every", 0, "re-arm every (e.g. 30m)")
+	c.Flags().DurationVar(&every, "every", 0, "re-arm every (e.g. 30m; at least 1s; 0, the default, never re-arms)")
 	c.MarkFlagRequired("label")
 	return c
 }
 
-// timerDue is when a timer set with --in or --at falls due.
+// timerDue is when a timer set with --in or --at falls due. A deadline
+// already past is refused, as task add --due refuses one: it would only
+// show as overdue from the moment it was set (T+60761:48 for a typo'd year).
 func timerDue(in time.Duration, at string, now time.Time) (time.Time, error) {
 	switch {
 	case (in != 0) == (at != ""):
 		return time.Time{}, usageError{fmt.Errorf("give exactly one of --in and --at")}
 	case in < 0:
-		return time.Time{}, usageError{fmt.Errorf("--in %s is negative", in)}
+		return time.Time{}, usageError{fmt.Errorf("--in %s is in the past", in)}
 	case in > 0:
 		return now.Add(in), nil
 	}
@@ -134,5 +139,20 @@ func timerDue(in time.Duration, at string, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, usageError{fmt.Errorf("--at: %w", err)}
 	}
+	if t.Before(now) {
+		return time.Time{}, usageError{fmt.Errorf("--at %s is in the past", at)}
+	}
 	return t, nil
+}
+
+// timerEvery checks --every: 0 (the default) never re-arms; otherwise at
+// least a second, the domain's limit, said here in the flag's terms.
+func timerEvery(every time.Duration) error {
+	switch {
+	case every < 0:
+		return usageError{fmt.Errorf("--every %s is negative (0, the default, never re-arms)", every)}
+	case every > 0 && every < time.Second:
+		return usageError{fmt.Errorf("--every %s: at least 1s (0, the default, never re-arms)", every)}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tminus-ir/tminus/workspace"
 
@@ -28,25 +29,24 @@ func (s alertSink) Observe(ctx context.Context, alerts []watch.Alert) error {
 	bodies := make([]domain.Body, 0, len(alerts))
 	var blobs [][]byte
 	kept := map[string]bool{}
+	var last []byte // the payload hashed last: a delivery's alerts share one
+	hash := ""
 	for _, a := range alerts {
-		b := &domain.AlertObserve{Fingerprint: a.Fingerprint, Title: a.Title, Source: a.Source, Severity: a.Severity,
-			Status: a.Status, Labels: a.Labels, Reorged: a.Reorged}
-		// One delivery's alerts share its payload: one blob, stored first.
+		payload := ""
 		if len(a.Payload) > 0 && len(a.Payload) <= store.MaxBlob {
-			b.Payload = store.BlobHash(a.Payload)
-			if !kept[b.Payload] {
-				kept[b.Payload] = true
-				blobs = append(blobs, a.Payload)
+			if len(a.Payload) != len(last) || &a.Payload[0] != &last[0] {
+				last, hash = a.Payload, store.BlobHash(a.Payload)
 			}
+			payload = hash
 		}
-		if !a.StartsAt.IsZero() && a.StartsAt.Unix() > 0 {
-			b.StartsAt = a.StartsAt.UnixMilli()
+		b := observation(a, payload)
+		if err := b.Validate(); err != nil {
+			return fmt.Errorf("%w: alert %q: %v", watch.ErrRefused, a.Fingerprint, err)
 		}
-		if len(b.Labels) == 0 {
-			b.Labels = nil
-		}
-		if len(b.Title) > 500 {
-			b.Title = b.Title[:497] + "..."
+		// One delivery's alerts share its payload: one blob, stored first.
+		if b.Payload != "" && !kept[b.Payload] {
+			kept[b.Payload] = true
+			blobs = append(blobs, a.Payload)
 		}
 		bodies = append(bodies, b)
 	}
@@ -55,6 +55,41 @@ func (s alertSink) Observe(ctx context.Context, alerts []watch.Alert) error {
 	}
 	_, err := s.home.Write(ctx, blobs, bodies...)
 	return err
+}
+
+// Check refuses an alert whose event the domain would refuse (65 labels, a
+// 300 kB label value), so the webhook answers 400 before storing anything.
+func (s alertSink) Check(a watch.Alert) error { return observation(a, "").Validate() }
+
+// observation is the body an alert is signed as, with the payload's blob
+// hash, "" for none. A title over the domain's
+// limit is cut, not refused, unlike alert raise --title: Alertmanager cannot
+// shorten what it sends, and the alert matters more than its title's tail.
+func observation(a watch.Alert, payload string) *domain.AlertObserve {
+	b := &domain.AlertObserve{Fingerprint: a.Fingerprint, Title: cutText(a.Title, maxAlertTitle), Source: a.Source,
+		Severity: a.Severity, Status: a.Status, Labels: a.Labels, Reorged: a.Reorged, Payload: payload}
+	if !a.StartsAt.IsZero() && a.StartsAt.Unix() > 0 {
+		b.StartsAt = a.StartsAt.UnixMilli()
+	}
+	if len(b.Labels) == 0 {
+		b.Labels = nil
+	}
+	return b
+}
+
+// maxAlertTitle is domain.AlertObserve's limit on a title, in bytes.
+const maxAlertTitle = 500
+
+// cutText cuts s to at most max bytes, "..." included, at a rune boundary.
+func cutText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	n := max - len("...")
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 func (a *app) sink(ctx context.Context) (alertSink, error) {

@@ -178,6 +178,9 @@ func TestJSONTimes(t *testing.T) {
 		for _, p := range tc.problems {
 			t.Errorf("tminus %s --json: %s", strings.Join(args, " "), p)
 		}
+		for _, p := range nulls(strings.Join(args, " "), v) {
+			t.Errorf("tminus %s --json: %s is null: an empty list is [], an empty object {}", strings.Join(args, " "), p)
+		}
 		seen += tc.times
 		return v
 	}
@@ -315,6 +318,39 @@ func TestJSONTimes(t *testing.T) {
 			t.Errorf("%s --json is not checked here: add it to TestJSONTimes", path)
 		}
 	}
+}
+
+// nullableKey reports whether a key's value may be null: a scalar said as
+// unset, a time (isTimeKey) or a duration in seconds (after_s, mttr_s, and
+// the phases of mean_s). Any other null is a list or object printed from a
+// nil slice or map, which must be [] or {} for scripts (jq's
+// .problems | length fails on null).
+func nullableKey(parent, k string) bool {
+	return isTimeKey(k) || strings.HasSuffix(k, "_s") || strings.HasSuffix(parent, "_s")
+}
+
+// nulls lists the paths in decoded JSON whose null is not allowed.
+func nulls(path string, v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		parent := path[strings.LastIndex(path, ".")+1:]
+		for k, e := range x {
+			if e == nil && !nullableKey(parent, k) {
+				out = append(out, path+"."+k)
+			}
+			out = append(out, nulls(path+"."+k, e)...)
+		}
+	case []any:
+		for i, e := range x {
+			if e == nil {
+				out = append(out, fmt.Sprintf("%s[%d]", path, i))
+			}
+			out = append(out, nulls(fmt.Sprintf("%s[%d]", path, i), e)...)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // commandPath is the command path args run, e.g. "tminus incident show".

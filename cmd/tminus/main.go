@@ -70,7 +70,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(a.stderr, "tminus: "+oneLine(err.Error()))
+	fmt.Fprintln(a.stderr, "tminus: "+safeText(oneLine(err.Error())))
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return 2
@@ -221,7 +221,7 @@ func (a *app) created(asJSON bool, id string, extra map[string]any) error {
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageError{fmt.Errorf("%s: want %s (see tminus %s --help)", cmd.CommandPath(), what, cmd.Name())}
+			return usageError{fmt.Errorf("%s: want %s (see %s --help)", cmd.CommandPath(), what, cmd.CommandPath())}
 		}
 		return nil
 	}
