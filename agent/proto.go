@@ -26,7 +26,8 @@ const (
 )
 
 // Size caps. A signing request holds one event (domain.MaxEventSize); an
-// append may carry an evidence file (store.MaxBlob is 64 MiB).
+// append may carry an evidence file (store.MaxBlob, 15 MiB, what sync can
+// carry); the caps leave room and bound a hostile peer on the socket.
 const (
 	MaxRequest = domain.MaxEventSize + 4<<10
 	MaxAppend  = 64<<20 + 1<<20

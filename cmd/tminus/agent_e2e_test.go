@@ -127,7 +127,15 @@ func TestAgentSignsForTheShell(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("note through the agent: exit %d: %s", code, errs)
 	}
-	if !strings.Contains(ag.logText(), "signed note") || !strings.Contains(ag.logText(), inc[:10]) {
+	// The log line reaches the test through the agent's stderr pipe, which
+	// may lag the note's return: wait for it.
+	logged := func() bool {
+		return strings.Contains(ag.logText(), "signed note") && strings.Contains(ag.logText(), inc[:10])
+	}
+	for deadline := time.Now().Add(10 * time.Second); !logged() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !logged() {
 		t.Fatalf("agent log does not name the note and its incident:\n%s", ag.logText())
 	}
 	_ = out

@@ -61,7 +61,10 @@ func (a *app) exportCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				buf.WriteString(text)
+				// The retro is for people, in a terminal or an editor: its titles
+				// and notes lose their control characters (textsafe.go). The jsonl
+				// lines are signed and stay byte-exact.
+				buf.Write(appendSafe(nil, []byte(text)))
 			} else if err := a.exportLines(ctx, s, inc, &buf); err != nil {
 				return err
 			}
@@ -234,6 +237,9 @@ func incidentRefs(inc *domain.Incident) func(*domain.Event) bool {
 // writeFileAtomic writes data to path through a temporary file and a
 // rename: the file is complete or absent.
 func writeFileAtomic(path string, data []byte) error {
+	if err := checkOutputDir(path); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(dirOf(path), ".tminus-export-*")
 	if err != nil {
 		return err
@@ -296,7 +302,7 @@ clock when it arrived; SKEWED in tminus log) is left out and counted (skewed_exc
 				out["per_incident"] = per
 				return a.printJSON(out)
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
 			for _, part := range []struct {
 				name string
 				ag   domain.Aggregate
