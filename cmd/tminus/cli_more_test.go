@@ -105,3 +105,30 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// CLI.md: every command that creates something prints the new id alone, or
+// with --json {"id": ...}; these lacked the flag.
+func TestCreateCommandsTakeJSON(t *testing.T) {
+	home, inc := newWorkspace(t)
+	file := writeFile(t, filepath.Join(t.TempDir(), "balances.csv"), "vault,0\n")
+	task := must(t, home, "task", "add", inc[:8], "--title", "Snapshot balances")
+	for _, args := range [][]string{
+		{"note", inc[:8], "paused the vault"},
+		{"task", "add", inc[:8], "--title", "Page the bridge team"},
+		{"task", "done", task},
+		{"timer", "set", inc[:8], "--label", "Containment", "--in", "15m"},
+		{"incident", "severity", inc[:8], "P2"},
+		{"incident", "status", inc[:8], "triaged"},
+		{"incident", "assign", inc[:8], "triage", "alice"},
+		{"evidence", "add", inc[:8], file},
+	} {
+		var out struct{ ID string }
+		if err := json.Unmarshal([]byte(must(t, home, append(args, "--json")...)), &out); err != nil || len(out.ID) != 64 {
+			t.Errorf("tminus %s --json: %+v %v", strings.Join(args, " "), out, err)
+			continue
+		}
+		if !strings.Contains(must(t, home, "log", "--json"), out.ID) {
+			t.Errorf("tminus %s --json: %s is not in the log", strings.Join(args, " "), out.ID)
+		}
+	}
+}

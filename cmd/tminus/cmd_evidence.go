@@ -66,11 +66,11 @@ func (a *app) evidenceAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.created(false, evs[0].ID.String(), nil)
+			return a.created(wantJSON(cmd), evs[0].ID.String(), nil)
 		},
 	}
 	c.Flags().StringVar(&name, "name", "", "name to show (default: the file's name)")
-	return c
+	return withJSON(c)
 }
 
 // tooBigEvidence refuses a file over store.MaxBlob, the most a replica can

@@ -170,7 +170,7 @@ func printTimeline(w io.Writer, tl []entryView) {
 }
 
 func (a *app) incidentSeverityCmd() *cobra.Command {
-	return &cobra.Command{
+	return withJSON(&cobra.Command{
 		Use:   "severity INCIDENT P1..P4",
 		Short: "Set an incident's severity",
 		Args:  exactArgs(2, "the incident id and a severity"),
@@ -182,11 +182,11 @@ func (a *app) incidentSeverityCmd() *cobra.Command {
 				return &domain.IncidentSeverity{Incident: id, Severity: args[1]}
 			})
 		},
-	}
+	})
 }
 
 func (a *app) incidentStatusCmd() *cobra.Command {
-	return &cobra.Command{
+	return withJSON(&cobra.Command{
 		Use:   "status INCIDENT triaged|contained|recovered|resolved",
 		Short: "Move an incident to a new status",
 		Args:  exactArgs(2, "the incident id and a status"),
@@ -200,11 +200,11 @@ func (a *app) incidentStatusCmd() *cobra.Command {
 				return b
 			})
 		},
-	}
+	})
 }
 
 func (a *app) incidentAssignCmd() *cobra.Command {
-	return &cobra.Command{
+	return withJSON(&cobra.Command{
 		Use:   "assign INCIDENT ROLE MEMBER",
 		Short: "Make a member the incident's lead for a role",
 		Args:  exactArgs(3, "the incident id, a role and a member"),
@@ -227,9 +227,9 @@ func (a *app) incidentAssignCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.created(false, ev.ID.String(), nil)
+			return a.created(wantJSON(cmd), ev.ID.String(), nil)
 		},
-	}
+	})
 }
 
 // The shapes shared by the incident, alert, task, note, timer and evidence
@@ -300,16 +300,28 @@ func (a *app) changeIncident(cmd *cobra.Command, ref string, build func(incident
 	if err != nil {
 		return err
 	}
-	return a.created(false, ev.ID.String(), nil)
+	return a.created(wantJSON(cmd), ev.ID.String(), nil)
 }
 
-// appendPrint appends one event and prints its id.
+// appendPrint appends one event and prints its id (created).
 func (a *app) appendPrint(cmd *cobra.Command, b domain.Body) error {
 	ev, err := a.append(cmd.Context(), b)
 	if err != nil {
 		return err
 	}
-	return a.created(false, ev.ID.String(), nil)
+	return a.created(wantJSON(cmd), ev.ID.String(), nil)
+}
+
+// withJSON gives a command that creates something the --json flag every
+// such command takes (CLI.md: `{"id": ...}`); wantJSON reads it.
+func withJSON(c *cobra.Command) *cobra.Command {
+	c.Flags().Bool("json", false, "print JSON")
+	return c
+}
+
+func wantJSON(cmd *cobra.Command) bool {
+	v, _ := cmd.Flags().GetBool("json")
+	return v
 }
 
 // valid reports a body the domain refuses as wrong usage (exit 2): what is

@@ -47,11 +47,11 @@ func (a *app) taskAddCmd() *cobra.Command {
 	c.Flags().StringVar(&t.Owner, "owner", "", "who does it (handle or address)")
 	c.Flags().DurationVar(&due, "due", 0, "due in (e.g. 30m)")
 	c.MarkFlagRequired("title")
-	return c
+	return withJSON(c)
 }
 
 func (a *app) taskDoneCmd() *cobra.Command {
-	return &cobra.Command{
+	return withJSON(&cobra.Command{
 		Use:   "done TASK",
 		Short: "Mark a task done",
 		Args:  exactArgs(1, "the task id"),
@@ -66,13 +66,13 @@ func (a *app) taskDoneCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.created(false, ev.ID.String(), nil)
+			return a.created(wantJSON(cmd), ev.ID.String(), nil)
 		},
-	}
+	})
 }
 
 func (a *app) noteCmd() *cobra.Command {
-	return &cobra.Command{
+	return withJSON(&cobra.Command{
 		Use:   "note INCIDENT TEXT",
 		Short: "Add a note to an incident's timeline",
 		Args:  cobra.MinimumNArgs(2),
@@ -81,7 +81,7 @@ func (a *app) noteCmd() *cobra.Command {
 				return &domain.Note{Incident: id, Text: strings.Join(args[1:], " ")}, nil
 			})
 		},
-	}
+	})
 }
 
 func (a *app) timerCmd() *cobra.Command {
@@ -120,7 +120,7 @@ func (a *app) timerSetCmd() *cobra.Command {
 	c.Flags().StringVar(&at, "at", "", "due at (RFC 3339)")
 	c.Flags().DurationVar(&every, "every", 0, "re-arm every (e.g. 30m; at least 1s; 0, the default, never re-arms)")
 	c.MarkFlagRequired("label")
-	return c
+	return withJSON(c)
 }
 
 // timerDue is when a timer set with --in or --at falls due. A deadline
