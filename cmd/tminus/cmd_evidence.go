@@ -176,20 +176,21 @@ func (a *app) evidenceList(ctx context.Context, ref string) ([]evidenceItemView,
 	return out, nil
 }
 
-// mediaType names what a blob holds: sniffed from its first bytes when
-// this copy has them, else guessed from its name.
+// mediaType names what a blob holds. A name's extension decides first, so
+// every replica shows the same type whether or not it holds the bytes yet;
+// a name that says nothing is sniffed from the first bytes where they are.
 func mediaType(e domain.EvidenceItem, head []byte, local bool) string {
-	if e.Source == domain.EvidenceAlert {
+	switch {
+	case e.Source == domain.EvidenceAlert:
 		return "application/json"
-	}
-	if local && len(head) > 0 {
-		return http.DetectContentType(head)
-	}
-	if e.Source == domain.EvidenceRunbook {
+	case e.Source == domain.EvidenceRunbook:
 		return "text/plain; charset=utf-8"
 	}
 	if t := mime.TypeByExtension(filepath.Ext(e.Name)); t != "" {
 		return t
+	}
+	if local && len(head) > 0 {
+		return http.DetectContentType(head)
 	}
 	return "application/octet-stream"
 }

@@ -265,3 +265,27 @@ func TestEvidenceGetFetchesFromPeer(t *testing.T) {
 		t.Errorf("after the fetch: %s", got)
 	}
 }
+
+// Every replica names an evidence file's type alike, whether it holds the
+// bytes or not (a bundle carries no blobs): text/csv by its name on both,
+// where the holder used to sniff text/plain.
+func TestEvidenceMediaTypeAgreesAcrossReplicas(t *testing.T) {
+	home, inc := newWorkspace(t)
+	must(t, home, "evidence", "add", inc, writeFile(t, filepath.Join(t.TempDir(), "outflows.csv"), "block,eth\n19442001,1840\n"))
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	carry(t, home, bob)
+	var types []string
+	for _, h := range []string{home, bob} {
+		var items []struct {
+			MediaType string `json:"media_type"`
+			Local     bool
+		}
+		if err := json.Unmarshal([]byte(must(t, h, "evidence", "list", inc[:8], "--json")), &items); err != nil || len(items) != 1 {
+			t.Fatalf("evidence list: %+v %v", items, err)
+		}
+		types = append(types, items[0].MediaType)
+	}
+	if types[0] != types[1] || !strings.HasPrefix(types[0], "text/csv") {
+		t.Errorf("media types %q on the holder and %q on a copy without the bytes, want text/csv on both", types[0], types[1])
+	}
+}
