@@ -204,7 +204,8 @@ func (s *State) tryApply(p *RosterProposal, at int64) {
 			n++
 		}
 	}
-	if n < s.RosterQuorum() {
+	q := s.RosterQuorum()
+	if n < q {
 		return
 	}
 	switch p.Action {
@@ -231,7 +232,7 @@ func (s *State) tryApply(p *RosterProposal, at int64) {
 			return
 		}
 	}
-	p.Applied, p.AppliedAt = true, at
+	p.Applied, p.AppliedAt, p.Quorum = true, at, q
 }
 
 func (s *State) alertObserve(a actor, b *AlertObserve) error {

@@ -74,6 +74,7 @@ type RosterProposal struct {
 	Approvals map[string]bool `json:"approvals"` // handles
 	Applied   bool            `json:"applied"`
 	AppliedAt int64           `json:"applied_at,omitempty"`
+	Quorum    int             `json:"quorum,omitempty"` // the roster quorum it met when it applied
 	Void      string          `json:"void,omitempty"`   // why it can no longer apply
 	Change    *MemberChange   `json:"change,omitempty"` // a member.change's body
 }

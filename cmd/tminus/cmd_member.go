@@ -161,6 +161,9 @@ func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON
 	extra["applied"], extra["approvals"], extra["quorum"] = rp != nil && rp.Applied, 0, s.RosterQuorum()
 	if rp != nil {
 		extra["approvals"] = len(rp.Approvals)
+		if rp.Applied && rp.Quorum > 0 {
+			extra["quorum"] = rp.Quorum // the quorum it met, not the one after it
+		}
 	}
 	return a.created(asJSON, ev.ID.String(), extra)
 }

@@ -248,3 +248,31 @@ func TestStolenCopyCannotUndoKeyRotate(t *testing.T) {
 		t.Errorf("verify does not report the thief's equivocation:\n%s", out)
 	}
 }
+
+// A roster proposal that applied reports the quorum it met: with one member
+// a fixed quorum of 2 is capped at 1, and "1 approval of quorum 2, applied"
+// read as a contradiction.
+func TestAppliedProposalReportsTheQuorumItMet(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	dir := t.TempDir()
+	alice := filepath.Join(dir, "alice")
+	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "2")
+	_, bobAddr := joinHome(t, dir, "bob")
+	var res struct {
+		Applied           bool
+		Approvals, Quorum int
+	}
+	if err := json.Unmarshal([]byte(must(t, alice, "member", "add", bobAddr, "--handle", "bob", "--role", "triage", "--json")), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Applied || res.Approvals != 1 || res.Quorum != 1 {
+		t.Errorf("member add reported %+v, want applied with 1 approval of quorum 1", res)
+	}
+	_, carolAddr := joinHome(t, dir, "carol")
+	if err := json.Unmarshal([]byte(must(t, alice, "member", "add", carolAddr, "--handle", "carol", "--role", "comms", "--json")), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Applied || res.Approvals != 1 || res.Quorum != 2 {
+		t.Errorf("member add with two members reported %+v, want pending at 1 of 2", res)
+	}
+}
