@@ -212,11 +212,17 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 	r, err := execProposal(ctx, a.state, lib, addr, id, execOptions{dryRun: dry, timeout: timeout}, a.gated)
 	var gate *gateError
 	if r != nil && (dry || errors.As(err, &gate)) {
+		// command is what this machine would run (empty when its runbook
+		// cannot render it); approved is what the quorum signed.
 		if asJSON {
-			a.printJSON(map[string]any{"command": r.command, "conditions": r.conds, "allowed": r.allowed, "dry_run": dry})
+			a.printJSON(map[string]any{"command": r.command, "approved": r.proposal.Command, "conditions": r.conds,
+				"allowed": r.allowed, "dry_run": dry})
 		} else {
 			w := a.text()
 			fmt.Fprintf(w, "command: %s\n", r.command)
+			if r.command != r.proposal.Command {
+				fmt.Fprintf(w, "approved: %s\n", r.proposal.Command)
+			}
 			for _, c := range r.conds {
 				mark := "ok "
 				if !c.OK {

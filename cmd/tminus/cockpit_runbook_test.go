@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -303,4 +304,35 @@ func hasCondition(conds []tui.GateCondition, what string, ok bool) bool {
 		}
 	}
 	return false
+}
+
+// A dry run shows the command this machine would run and, when its runbook
+// cannot render it (the file is gone), the one the quorum approved: the
+// JSON used to say "command": "" and nothing else.
+func TestExecDryRunShowsTheApprovedCommand(t *testing.T) {
+	w := newCockpitWorkspace(t)
+	id := w.bobs(t, w.pauseProposal(t))[:10]
+	must(t, w.home, "runbook", "approve", id)
+	var dry struct {
+		Command, Approved string
+		Allowed           bool
+		DryRun            bool `json:"dry_run"`
+	}
+	if err := json.Unmarshal([]byte(must(t, w.home, "runbook", "exec", id, "--dry-run", "--json")), &dry); err != nil {
+		t.Fatal(err)
+	}
+	if dry.Command == "" || dry.Command != dry.Approved || !dry.DryRun {
+		t.Fatalf("dry run with the runbook here: %+v", dry)
+	}
+	approved := dry.Approved
+	if err := os.Remove(filepath.Join(os.Getenv("TMINUS_RUNBOOKS"), "stand-in-pause.md")); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := tminus(t, w.home, "runbook", "exec", id, "--dry-run", "--json")
+	if err := json.Unmarshal([]byte(out), &dry); err != nil || code == 0 {
+		t.Fatalf("dry run without the runbook: exit %d, %q %v", code, out, err)
+	}
+	if dry.Command != "" || dry.Approved != approved || dry.Allowed {
+		t.Errorf("dry run without the runbook: %+v, want no command, the approved one %q, not allowed", dry, approved)
+	}
 }
