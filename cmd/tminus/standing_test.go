@@ -41,6 +41,22 @@ func carry(t *testing.T, from string, to ...string) {
 	}
 }
 
+// provenPair is a workspace at roster quorum 1 in dir: alice, who proved
+// the SSH key keyName (its file is key) and declared inc, and bob (triage),
+// whose home has not heard of any of it yet.
+func provenPair(t *testing.T, dir, keyName string) (alice, inc, key, bob string) {
+	t.Helper()
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	alice = filepath.Join(dir, "alice")
+	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "1")
+	inc = must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
+	key = writeSSHKey(t, dir, keyName, "")
+	must(t, alice, "proof", "add", "ssh", "--key", key)
+	bob, bobAddr := joinHome(t, dir, "bob")
+	must(t, alice, "member", "add", bobAddr, "--handle", "bob", "--role", "triage")
+	return alice, inc, key, bob
+}
+
 // plainWrites are the commands that append without reading the state
 // first: each must refuse a key whose events would not count.
 func plainWrites(t *testing.T, inc string) [][]string {
@@ -97,15 +113,8 @@ func TestPlainWritesRefusedWhenTheyWouldNotCount(t *testing.T) {
 // before the rotation reaches it is stored elsewhere and not counted; once
 // the rotation reaches it, it refuses to sign.
 func TestRotatedOutKeyRefusesPlainWrites(t *testing.T) {
-	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
 	dir := t.TempDir()
-	lost := filepath.Join(dir, "alice")
-	must(t, lost, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "1")
-	inc := must(t, lost, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
-	key := writeSSHKey(t, dir, "alice-lost", "")
-	must(t, lost, "proof", "add", "ssh", "--key", key)
-	bob, bobAddr := joinHome(t, dir, "bob")
-	must(t, lost, "member", "add", bobAddr, "--handle", "bob", "--role", "triage")
+	lost, inc, key, bob := provenPair(t, dir, "alice-lost")
 	carry(t, lost, bob)
 
 	_, fresh := joinHome(t, dir, "alice-new")
@@ -196,15 +205,8 @@ func TestIncidentChangeToWhatItIs(t *testing.T) {
 // key. The rotation stands, the thief's event does not count, and alice's
 // new key writes.
 func TestStolenCopyCannotUndoKeyRotate(t *testing.T) {
-	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
 	dir := t.TempDir()
-	alice := filepath.Join(dir, "alice")
-	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "1")
-	inc := must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
-	key := writeSSHKey(t, dir, "alice-proof", "")
-	must(t, alice, "proof", "add", "ssh", "--key", key)
-	bob, bobAddr := joinHome(t, dir, "bob")
-	must(t, alice, "member", "add", bobAddr, "--handle", "bob", "--role", "triage")
+	alice, inc, key, bob := provenPair(t, dir, "alice-proof")
 	thief := filepath.Join(dir, "thief")
 	if out, err := exec.Command("cp", "-a", alice, thief).CombinedOutput(); err != nil {
 		t.Fatalf("copy the home: %v %s", err, out)
