@@ -271,31 +271,6 @@ func (n *Node) Connected() []PeerInfo {
 	return out
 }
 
-// SyncOnce dials one peer, runs one round of pull and push, and returns
-// what moved once both sides are idle.
-func (n *Node) SyncOnce(ctx context.Context, url string) (Stats, error) {
-	return n.syncOnce(ctx, url, nil)
-}
-
-func (n *Node) syncOnce(ctx context.Context, url string, want []string) (Stats, error) {
-	node, err := enode.ParseV4(url)
-	if err != nil {
-		return Stats{}, fmt.Errorf("peer %q: %w", url, err)
-	}
-	done := make(chan result, 1)
-	n.mu.Lock()
-	n.once[node.ID()] = oneShotWait{done: done, want: want}
-	n.mu.Unlock()
-	n.srv.AddPeer(node)
-	defer n.srv.RemovePeer(node)
-	select {
-	case r := <-done:
-		return r.stats, r.err
-	case <-ctx.Done():
-		return Stats{}, fmt.Errorf("sync with %s: %w (is tminus serve running there, and is this device a member?)", node.ID().TerminalString(), ctx.Err())
-	}
-}
-
 // Maintain keeps the dial list in step with the roster's enode hints and
 // the peers recorded with peer add, and writes each peer's state to the
 // store for peer list and the cockpit, every interval until ctx ends.

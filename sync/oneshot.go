@@ -1,0 +1,73 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/p2p/enode"
+)
+
+// dialTimeout bounds the TCP connect of a one-shot sync; the RLPx
+// handshake that follows has its own deadlines.
+const dialTimeout = 10 * time.Second
+
+// SyncOnce dials one peer, runs one round of pull and push, and returns
+// what moved once both sides are idle.
+func (n *Node) SyncOnce(ctx context.Context, url string) (Stats, error) {
+	return n.syncOnce(ctx, url, nil)
+}
+
+// syncOnce dials the peer itself rather than through devp2p's dialer:
+// that dialer retries an unreachable or refusing node silently, so a
+// closed port or a peer that turned us away at the handshake used to
+// read as a two-minute wait ending in "context deadline exceeded".
+func (n *Node) syncOnce(ctx context.Context, url string, want []string) (Stats, error) {
+	node, err := enode.ParseV4(url)
+	if err != nil {
+		return Stats{}, fmt.Errorf("peer %q: %w", url, err)
+	}
+	addr, ok := node.TCPEndpoint()
+	if !ok {
+		return Stats{}, fmt.Errorf("peer %s has no TCP address to dial", url)
+	}
+	done := make(chan result, 1)
+	n.mu.Lock()
+	n.once[node.ID()] = oneShotWait{done: done, want: want}
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		delete(n.once, node.ID())
+		n.mu.Unlock()
+	}()
+	d := net.Dialer{Timeout: dialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr.String())
+	if err != nil {
+		return Stats{}, fmt.Errorf("sync with %s: %w (is tminus serve running there?)", node.ID().TerminalString(), err)
+	}
+	// SetupConn closes conn when the handshake or a check fails; flags 0
+	// is an outbound connection of no dial kind, as redial's.
+	if err := n.srv.SetupConn(conn, 0, node); err != nil {
+		return Stats{}, fmt.Errorf("sync with %s: %w", node.ID().TerminalString(), err)
+	}
+	defer n.disconnect(node.ID())
+	select {
+	case r := <-done:
+		return r.stats, r.err
+	case <-ctx.Done():
+		return Stats{}, fmt.Errorf("sync with %s: %w (is tminus serve running there, and is this device a member?)", node.ID().TerminalString(), ctx.Err())
+	}
+}
+
+// disconnect drops the one-shot's connection. Not RemovePeer: the node
+// never put the peer on its dial list, and a maintained node may want it
+// there.
+func (n *Node) disconnect(id enode.ID) {
+	for _, p := range n.srv.Peers() {
+		if p.ID() == id {
+			p.Disconnect(p2p.DiscRequested)
+		}
+	}
+}
