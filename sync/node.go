@@ -59,6 +59,7 @@ type Node struct {
 	// this node's own dials of wanted peers (redial.go)
 	redialed  map[enode.ID]time.Time
 	redialing map[enode.ID]bool
+	refusedBy map[enode.ID]bool // peers that refused this device, warned of once
 
 	// view is the folded state admission and the dial list read, kept
 	// current incrementally: re-folding a large store every few seconds
@@ -103,7 +104,8 @@ func NewNode(cfg Config) *Node {
 	}
 	n := &Node{cfg: cfg, sessions: map[enode.ID]*peerState{}, bad: map[enode.ID]badness{},
 		once: map[enode.ID]oneShotWait{}, dialed: map[enode.ID]*enode.Node{},
-		redialed: map[enode.ID]time.Time{}, redialing: map[enode.ID]bool{}}
+		redialed: map[enode.ID]time.Time{}, redialing: map[enode.ID]bool{},
+		refusedBy: map[enode.ID]bool{}}
 	n.srv = &p2p.Server{Config: p2p.Config{
 		PrivateKey:  cfg.Key,
 		MaxPeers:    64,
@@ -211,12 +213,18 @@ func (n *Node) withState(ctx context.Context, f func(*domain.State) error) error
 
 func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 	id, pub := p.ID(), p.Node().Pubkey()
+	n.mu.Lock()
+	once, oneShot := n.once[id]
+	n.mu.Unlock()
 	if err := n.admit(id, pub); err != nil {
 		n.cfg.Logger.Info("refused peer", "err", err)
+		refuse(rw, n.refusal(id))
+		if oneShot {
+			once.done <- result{err: fmt.Errorf("this device refuses %s: %w", id.TerminalString(), err)}
+		}
 		return err
 	}
 	n.mu.Lock()
-	once, oneShot := n.once[id]
 	ps := &peerState{url: p.Node().URLv4(), since: time.Now(), lastSeen: time.Now()}
 	sess := &Session{St: n.cfg.Store, RW: rw, OneShot: oneShot, Want: once.want, asks: make(chan []string, 4),
 		Admit:  func() error { return n.admit(id, pub) },
@@ -243,6 +251,13 @@ func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 		n.bad[id] = b
 	}
 	n.mu.Unlock()
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		refused.Peer, refused.Device = id.TerminalString(), crypto.PubkeyToAddress(n.cfg.Key.PublicKey)
+		if !oneShot { // a one-shot's command reports it
+			n.warnRefused(id, err)
+		}
+	}
 	if oneShot {
 		once.done <- result{sess.Stats, err}
 	}

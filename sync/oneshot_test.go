@@ -1,13 +1,20 @@
 package sync
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"errors"
+	"log/slog"
 	"net"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/p2p/enode"
+	"github.com/tminus-ir/tminus/domain"
 )
 
 // closedPort returns a loopback address that nothing listens on.
@@ -44,4 +51,101 @@ func TestSyncOnceClosedPortFailsFast(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
+}
+
+// stranger is a node of a fresh key on an empty store: no workspace, so it
+// admits its first peer, as a newly joined device does.
+func stranger(t *testing.T, logger *slog.Logger) (*Node, *ecdsa.PrivateKey) {
+	t.Helper()
+	k, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := NewNode(Config{Key: k, ListenAddr: "127.0.0.1:0", Store: openStore(t, "stranger"), Logger: logger})
+	if err := x.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Stop)
+	return x, k
+}
+
+// A device that is not a member is told so by the peer it syncs with,
+// rather than seeing the connection close under it ("EOF").
+func TestSyncOnceNonMemberIsToldWhy(t *testing.T) {
+	w := newWorkspace(t, 32, 1)
+	w.start()
+	x, k := stranger(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := x.SyncOnce(ctx, w.members[0].node.Self())
+	var refused *RefusedError
+	if !errors.As(err, &refused) || refused.Reason != RefusedNotMember {
+		t.Fatalf("sync as a non-member: %v, want a refusal as not a member", err)
+	}
+	addr := crypto.PubkeyToAddress(k.PublicKey).Hex()
+	for _, want := range []string{"refused this device", "not a member of its workspace roster", addr} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+// A member syncing with a node whose key is not on its own roster refuses
+// it, and says so at once rather than at the deadline.
+func TestSyncOnceRefusingThePeerSaysSo(t *testing.T) {
+	w := newWorkspace(t, 33, 1)
+	w.start()
+	x, _ := stranger(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := w.members[0].node.SyncOnce(ctx, x.Self())
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "this device refuses") {
+		t.Fatalf("sync with a non-member's node: %v, want this device's refusal", err)
+	}
+}
+
+// A member removed while connected is told why its session ended: its
+// node warns once that the peer refused it.
+func TestRemovedMemberIsToldWhy(t *testing.T) {
+	w := newWorkspace(t, 34, 2)
+	a, b := w.members[0], w.members[1]
+	var log syncBuf
+	a.node = NewNode(Config{Key: a.key, ListenAddr: "127.0.0.1:0", Store: a.st})
+	b.node = NewNode(Config{Key: b.key, ListenAddr: "127.0.0.1:0", Store: b.st,
+		Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	for _, m := range w.members {
+		if err := m.node.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.node.Stop)
+	}
+	w.link(1, 0)
+	waitFor(t, 10*time.Second, "a session", func() bool { return len(a.node.Connected()) == 1 })
+	if _, err := a.st.Append(context.Background(), a.signer, &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: "m1"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "the removed member's warning", func() bool {
+		return strings.Contains(log.String(), "refused this device: not a member")
+	})
+	if n := strings.Count(log.String(), "refused this device"); n != 1 {
+		t.Errorf("warned %d times, want once:\n%s", n, log.String())
+	}
+}
+
+// syncBuf is a bytes.Buffer safe for a logger and a test to share.
+type syncBuf struct {
+	mu  gosync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,5 +46,30 @@ func TestSyncClosedPortFailsFast(t *testing.T) {
 	}
 	if strings.Contains(stderr, "deadline exceeded") {
 		t.Errorf("sync waited out its timeout: %s", stderr)
+	}
+}
+
+// A device that is not a member, syncing with a member's serve, is told
+// so, with the address a member would add, rather than "EOF".
+func TestSyncNonMemberIsToldWhy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	c := newRealCLI(t)
+	a, _ := twoHomes(t, c)
+	carol := filepath.Join(t.TempDir(), "carol")
+	var joined struct{ Address string }
+	if err := json.Unmarshal([]byte(c.run(carol, "join", "--handle", "carol", "--light-kdf", "--json")), &joined); err != nil {
+		t.Fatal(err)
+	}
+	sa := c.serve(a)
+	_, stderr, code := tryBinary(t, c.bin, c.env, carol, "sync", sa.enode, "--timeout", "20s")
+	if code == 0 {
+		t.Fatal("a non-member's sync exited 0")
+	}
+	for _, want := range []string{"refused this device: not a member of its workspace roster", "ask a member to add " + joined.Address} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q does not say %q", stderr, want)
+		}
 	}
 }
