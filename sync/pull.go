@@ -60,6 +60,30 @@ func (s *Session) request(ctx context.Context) error {
 	return nil
 }
 
+// reportBehind tells the node how many events the peer holds that this
+// store lacks, once a round is stored: request counts before the round it
+// received is stored (it asks for the next one first), so after the last
+// round of a pull its count stood at that round's size, often a single
+// announced event, until the peer's next announce. peer list showed
+// "behind 1" for minutes between converged nodes.
+func (s *Session) reportBehind(ctx context.Context) error {
+	if s.Behind == nil {
+		return nil
+	}
+	_, local, err := s.heads(ctx)
+	if err != nil {
+		return err
+	}
+	var behind int64
+	for a, h := range s.remote {
+		if h.Seq > local[a] {
+			behind += int64(h.Seq - local[a])
+		}
+	}
+	s.Behind(behind)
+	return nil
+}
+
 // receive takes one range. Ranges asked for together are stored together,
 // in lamport order, once the last of them is in: a fresh replica pulls
 // every author's chain at once, and each author's events depend on the
@@ -200,7 +224,7 @@ func (s *Session) storedRound(ctx context.Context, r storedRound) error {
 			return err
 		}
 	}
-	return nil
+	return s.reportBehind(ctx)
 }
 
 // authors lists the distinct authors of evs.
