@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -13,6 +14,12 @@ import (
 // dialTimeout bounds the TCP connect of a one-shot sync; the RLPx
 // handshake that follows has its own deadlines.
 const dialTimeout = 10 * time.Second
+
+// ErrAlreadyConnected is a peer's answer to a second connection from one
+// key: devp2p keeps one per node id. With this home's serve (or cockpit)
+// connected to the peer, a one-shot sync with the same device key is
+// turned away; the running node already replicates with it.
+var ErrAlreadyConnected = errors.New("it already has a connection from this device's key")
 
 // SyncOnce dials one peer, runs one round of pull and push, and returns
 // what moved once both sides are idle.
@@ -50,6 +57,12 @@ func (n *Node) syncOnce(ctx context.Context, url string, want []string) (Stats, 
 	// SetupConn closes conn when the handshake or a check fails; flags 0
 	// is an outbound connection of no dial kind, as redial's.
 	if err := n.srv.SetupConn(conn, 0, node); err != nil {
+		switch {
+		case errors.Is(err, p2p.DiscAlreadyConnected):
+			err = ErrAlreadyConnected
+		case errors.Is(err, p2p.DiscSelf):
+			err = errors.New("that is this device's own node")
+		}
 		return Stats{}, fmt.Errorf("sync with %s: %w", node.ID().TerminalString(), err)
 	}
 	defer n.disconnect(node.ID())

@@ -149,3 +149,27 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.buf.String()
 }
+
+// A peer already connected to a node of this device's key refuses a
+// second connection from it; the one-shot says so at once.
+func TestSyncOnceBesideASessionOfTheSameKey(t *testing.T) {
+	w := newWorkspace(t, 36, 2)
+	w.start()
+	w.link(1, 0)
+	a, b := w.members[0], w.members[1]
+	waitFor(t, 10*time.Second, "a session", func() bool { return len(a.node.Connected()) == 1 })
+	twin := NewNode(Config{Key: b.key, Store: openStore(t, "twin")})
+	if err := twin.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(twin.Stop)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := twin.SyncOnce(ctx, a.node.Self())
+	if !errors.Is(err, ErrAlreadyConnected) || ctx.Err() != nil {
+		t.Fatalf("second connection of one key: %v, want ErrAlreadyConnected", err)
+	}
+	if _, err := a.node.SyncOnce(ctx, a.node.Self()); err == nil || !strings.Contains(err.Error(), "this device's own node") {
+		t.Fatalf("sync with itself: %v", err)
+	}
+}

@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/p2p/enode"
@@ -71,5 +73,50 @@ func TestSyncNonMemberIsToldWhy(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr %q does not say %q", stderr, want)
 		}
+	}
+}
+
+// With bob's serve connected to alice, alice refuses a second connection
+// from bob's key: bob's `sync` says that his serve replicates with her and
+// exits 0 once it is not behind. The same key in another home, with no
+// node of its own connected, is told that something else uses the key.
+func TestSyncBesideOwnServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	c := newRealCLI(t)
+	a, b := twoHomes(t, c)
+	sa := c.serve(a)
+	c.run(b, "peer", "add", sa.enode)
+	// bob's key in a second home, as on a second machine
+	twin := filepath.Join(t.TempDir(), "twin")
+	if err := os.CopyFS(twin, os.DirFS(b)); err != nil {
+		t.Fatal(err)
+	}
+	c.serve(b)
+	type peerRow struct {
+		Enode     string
+		Connected bool
+		Behind    int64
+	}
+	var rows []peerRow
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if err := json.Unmarshal([]byte(c.run(b, "peer", "list", "--json")), &rows); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 1 && rows[0].Connected && rows[0].Behind == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob's serve is not in step with alice within 30s: %+v", rows)
+		}
+	}
+	out, stderr, code := tryBinary(t, c.bin, c.env, b, "sync", sa.enode, "--timeout", "20s")
+	if code != 0 || !strings.Contains(stderr, "keeps this store in step with it: nothing is behind") || !strings.HasPrefix(out, "pulled 0") {
+		t.Fatalf("sync beside bob's serve: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	_, stderr, code = tryBinary(t, c.bin, c.env, twin, "sync", sa.enode, "--timeout", "20s")
+	if code == 0 || !strings.Contains(stderr, "already has a connection from this device's key") || !strings.Contains(stderr, "another process or machine is using this device's key") {
+		t.Fatalf("sync from bob's key in a second home: exit %d, stderr %q", code, stderr)
 	}
 }
