@@ -220,7 +220,7 @@ func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 		n.cfg.Logger.Info("refused peer", "err", err)
 		refuse(rw, n.refusal(id))
 		if oneShot {
-			once.done <- result{err: fmt.Errorf("this device refuses %s: %w", id.TerminalString(), err)}
+			once.done <- result{err: fmt.Errorf("this device refuses %s: %w", n.name(p.Node()), err)}
 		}
 		return err
 	}
@@ -253,7 +253,7 @@ func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 	n.mu.Unlock()
 	var refused *RefusedError
 	if errors.As(err, &refused) {
-		refused.Peer, refused.Device = id.TerminalString(), crypto.PubkeyToAddress(n.cfg.Key.PublicKey)
+		refused.Peer, refused.Device = n.name(p.Node()), crypto.PubkeyToAddress(n.cfg.Key.PublicKey)
 		if !oneShot { // a one-shot's command reports it
 			n.warnRefused(id, err)
 		}
@@ -262,7 +262,7 @@ func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 		once.done <- result{sess.Stats, err}
 	}
 	if err != nil {
-		n.cfg.Logger.Info("peer session ended", "peer", id.TerminalString(), "err", err)
+		n.cfg.Logger.Info("peer session ended", "peer", logName{n, p.Node()}, "err", err)
 	}
 	return err
 }
@@ -456,7 +456,7 @@ func (n *Node) Fetch(ctx context.Context, hashes, urls []string) ([]string, erro
 		_, err = n.syncOnce(pctx, u, missing)
 		cancel()
 		if err != nil {
-			n.cfg.Logger.Info("fetch", "peer", node.ID().TerminalString(), "err", err)
+			n.cfg.Logger.Info("fetch", "peer", logName{n, node}, "err", err)
 		}
 		if missing, err = n.missing(ctx, missing); err != nil || len(missing) == 0 {
 			return missing, err

@@ -2,13 +2,17 @@ package sync
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/p2p/enode"
+	"github.com/tminus-ir/tminus/domain"
 )
 
 // dialTimeout bounds the TCP connect of a one-shot sync; the RLPx
@@ -52,7 +56,7 @@ func (n *Node) syncOnce(ctx context.Context, url string, want []string) (Stats, 
 	d := net.Dialer{Timeout: dialTimeout}
 	conn, err := d.DialContext(ctx, "tcp", addr.String())
 	if err != nil {
-		return Stats{}, fmt.Errorf("sync with %s: %w (is tminus serve running there?)", node.ID().TerminalString(), err)
+		return Stats{}, fmt.Errorf("sync with %s: %w (is tminus serve running there?)", n.name(node), err)
 	}
 	// SetupConn closes conn when the handshake or a check fails; flags 0
 	// is an outbound connection of no dial kind, as redial's.
@@ -63,14 +67,14 @@ func (n *Node) syncOnce(ctx context.Context, url string, want []string) (Stats, 
 		case errors.Is(err, p2p.DiscSelf):
 			err = errors.New("that is this device's own node")
 		}
-		return Stats{}, fmt.Errorf("sync with %s: %w", node.ID().TerminalString(), err)
+		return Stats{}, fmt.Errorf("sync with %s: %w", n.name(node), err)
 	}
 	defer n.disconnect(node.ID())
 	select {
 	case r := <-done:
 		return r.stats, r.err
 	case <-ctx.Done():
-		return Stats{}, fmt.Errorf("sync with %s: %w (is tminus serve running there, and is this device a member?)", node.ID().TerminalString(), ctx.Err())
+		return Stats{}, fmt.Errorf("sync with %s: %w (is tminus serve running there, and is this device a member?)", n.name(node), ctx.Err())
 	}
 }
 
@@ -84,3 +88,40 @@ func (n *Node) disconnect(id enode.ID) {
 		}
 	}
 }
+
+// name is how messages name a peer: by the address the user typed or
+// the roster holds (enode://KEY…@HOST:PORT), and by member handle when this
+// store knows the key; devp2p's short id (fd29ddcfa8a33ea8) is neither.
+func (n *Node) name(node *enode.Node) string {
+	pub := node.Pubkey()
+	if pub == nil {
+		return node.ID().TerminalString()
+	}
+	s := "enode://" + hex.EncodeToString(crypto.FromECDSAPub(pub)[1:5]) + "…"
+	if addr, ok := node.TCPEndpoint(); ok {
+		s += "@" + addr.String()
+	}
+	if n.cfg.Store.Workspace().IsZero() {
+		return s
+	}
+	var handle string
+	n.withState(context.Background(), func(st *domain.State) error {
+		if m := st.MemberByKey(crypto.PubkeyToAddress(*pub)); m != nil {
+			handle = m.Handle
+		}
+		return nil
+	})
+	if handle == "" {
+		return s
+	}
+	return handle + " (" + s + ")"
+}
+
+// logName names a peer in a log record only if the record is written:
+// naming by handle reads the folded state.
+type logName struct {
+	n    *Node
+	node *enode.Node
+}
+
+func (l logName) LogValue() slog.Value { return slog.StringValue(l.n.name(l.node)) }

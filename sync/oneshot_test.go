@@ -46,11 +46,19 @@ func TestSyncOnceClosedPortFailsFast(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatalf("sync waited for the deadline: %v", err)
 	}
-	for _, want := range []string{"connection refused", addr.String()} {
+	for _, want := range []string{"connection refused", urlName(url)} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
+}
+
+// urlName is how errors name the node at url when its key is not a known
+// member's: the URL's scheme, the key's first 8 hex digits, host:port.
+func urlName(url string) string {
+	key, rest, _ := strings.Cut(strings.TrimPrefix(url, "enode://"), "@")
+	hostPort, _, _ := strings.Cut(rest, "?")
+	return "enode://" + key[:8] + "…@" + hostPort
 }
 
 // stranger is a node of a fresh key on an empty store: no workspace, so it
@@ -83,7 +91,8 @@ func TestSyncOnceNonMemberIsToldWhy(t *testing.T) {
 		t.Fatalf("sync as a non-member: %v, want a refusal as not a member", err)
 	}
 	addr := crypto.PubkeyToAddress(k.PublicKey).Hex()
-	for _, want := range []string{"refused this device", "not a member of its workspace roster", addr} {
+	name := urlName(w.members[0].node.Self())
+	for _, want := range []string{name + " refused this device", "not a member of its workspace roster", addr} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
@@ -99,7 +108,7 @@ func TestSyncOnceRefusingThePeerSaysSo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	_, err := w.members[0].node.SyncOnce(ctx, x.Self())
-	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "this device refuses") {
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "this device refuses "+urlName(x.Self())) {
 		t.Fatalf("sync with a non-member's node: %v, want this device's refusal", err)
 	}
 }
@@ -125,7 +134,8 @@ func TestRemovedMemberIsToldWhy(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 15*time.Second, "the removed member's warning", func() bool {
-		return strings.Contains(log.String(), "refused this device: not a member")
+		// b knows a as member m0: named by handle and address
+		return strings.Contains(log.String(), "m0 ("+urlName(a.node.Self())+") refused this device: not a member")
 	})
 	if n := strings.Count(log.String(), "refused this device"); n != 1 {
 		t.Errorf("warned %d times, want once:\n%s", n, log.String())

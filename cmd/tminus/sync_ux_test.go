@@ -23,6 +23,14 @@ func strangerEnode(t *testing.T, addr *net.TCPAddr) string {
 	return enode.NewV4(&k.PublicKey, addr.IP, addr.Port, 0).URLv4()
 }
 
+// enodeName is how tminus names the node at url in errors when it does not
+// know the key as a member's: the key's first 8 hex digits and host:port.
+func enodeName(url string) string {
+	key, rest, _ := strings.Cut(strings.TrimPrefix(url, "enode://"), "@")
+	hostPort, _, _ := strings.Cut(rest, "?")
+	return "enode://" + key[:8] + "…@" + hostPort
+}
+
 // `tminus sync` to a port nobody listens on fails at once and says so,
 // naming the address, instead of waiting out --timeout.
 func TestSyncClosedPortFailsFast(t *testing.T) {
@@ -37,11 +45,12 @@ func TestSyncClosedPortFailsFast(t *testing.T) {
 	}
 	addr := l.Addr().(*net.TCPAddr)
 	l.Close()
-	_, stderr, code := tryBinary(t, c.bin, c.env, a, "sync", strangerEnode(t, addr), "--timeout", "20s")
+	url := strangerEnode(t, addr)
+	_, stderr, code := tryBinary(t, c.bin, c.env, a, "sync", url, "--timeout", "20s")
 	if code == 0 {
 		t.Fatal("sync with a closed port exited 0")
 	}
-	for _, want := range []string{"connection refused", addr.String()} {
+	for _, want := range []string{"sync with " + enodeName(url), "connection refused"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr %q does not say %q", stderr, want)
 		}
@@ -69,7 +78,7 @@ func TestSyncNonMemberIsToldWhy(t *testing.T) {
 	if code == 0 {
 		t.Fatal("a non-member's sync exited 0")
 	}
-	for _, want := range []string{"refused this device: not a member of its workspace roster", "ask a member to add " + joined.Address} {
+	for _, want := range []string{enodeName(sa.enode) + " refused this device: not a member of its workspace roster", "ask a member to add " + joined.Address} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr %q does not say %q", stderr, want)
 		}
