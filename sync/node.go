@@ -84,6 +84,16 @@ type oneShotWait struct {
 	want []string // blobs to ask for
 }
 
+// report hands the one-shot its result. The first session with the peer
+// answers; another that ran meanwhile (the peer dialed in too) must not
+// block on a wait nobody reads.
+func (w oneShotWait) report(r result) {
+	select {
+	case w.done <- r:
+	default:
+	}
+}
+
 type result struct {
 	stats Stats
 	err   error
@@ -220,7 +230,7 @@ func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 		n.cfg.Logger.Info("refused peer", "err", err)
 		refuse(rw, n.refusal(id))
 		if oneShot {
-			once.done <- result{err: fmt.Errorf("this device refuses %s: %w", n.name(p.Node()), err)}
+			once.report(result{err: fmt.Errorf("this device refuses %s: %w", n.name(p.Node()), err)})
 		}
 		return err
 	}
@@ -259,7 +269,7 @@ func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 		}
 	}
 	if oneShot {
-		once.done <- result{sess.Stats, err}
+		once.report(result{sess.Stats, err})
 	}
 	if err != nil {
 		n.cfg.Logger.Info("peer session ended", "peer", logName{n, p.Node()}, "err", err)

@@ -183,3 +183,43 @@ func TestSyncOnceBesideASessionOfTheSameKey(t *testing.T) {
 		t.Fatalf("sync with itself: %v", err)
 	}
 }
+
+// A Refused message ends the session with the reason it names; one that is
+// not valid RLP is misbehaviour, like any other malformed message.
+func TestRefusedMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		payload  []byte // raw RLP; nil: encode Refused{reason}
+		reason   uint64
+		want     string
+		misbehav bool
+	}{
+		{name: "not a member", reason: RefusedNotMember, want: "refused this device: not a member of its workspace roster"},
+		{name: "backed off", reason: RefusedBackedOff, want: "refused this device for now"},
+		{name: "unknown reason", reason: 99, want: "reason 99, unknown to this version"},
+		{name: "malformed", payload: []byte{0xff, 0x01}, want: "not valid RLP", misbehav: true},
+		{name: "oversized", payload: bytes.Repeat([]byte{0x80}, maxSmallMsg+1), want: "over the", misbehav: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBad(t, 0)
+			var err error
+			if tc.payload != nil {
+				err = b.hp.sendRaw(RefusedMsg, tc.payload)
+			} else {
+				err = b.hp.send(RefusedMsg, &Refused{Reason: tc.reason})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = waitErr(t, b.errc, 10*time.Second)
+			var refused *RefusedError
+			if tc.misbehav != errors.Is(err, ErrMisbehaved) || tc.misbehav == errors.As(err, &refused) {
+				t.Fatalf("session ended with %v (misbehaved %v, refused %v)", err, errors.Is(err, ErrMisbehaved), refused != nil)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("session ended with %q, want %q", err, tc.want)
+			}
+			b.nothingStored(t)
+		})
+	}
+}
