@@ -30,7 +30,6 @@ func (s *Session) request(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var behind int64
 	s.deferred = false
 	for a, h := range s.remote {
 		have := local[a]
@@ -40,7 +39,6 @@ func (s *Session) request(ctx context.Context) error {
 		if h.Seq <= local[a] {
 			continue
 		}
-		behind += int64(h.Seq - local[a])
 		if _, busy := s.flight[a]; busy || h.Seq <= have {
 			continue
 		}
@@ -55,9 +53,20 @@ func (s *Session) request(ctx context.Context) error {
 		s.queue = append(s.queue, a)
 	}
 	if s.Behind != nil {
-		s.Behind(behind)
+		s.Behind(s.behind(local))
 	}
 	return nil
+}
+
+// behind counts the events the peer's heads name beyond local's.
+func (s *Session) behind(local map[common.Address]uint64) int64 {
+	var n int64
+	for a, h := range s.remote {
+		if h.Seq > local[a] {
+			n += int64(h.Seq - local[a])
+		}
+	}
+	return n
 }
 
 // reportBehind tells the node how many events the peer holds that this
@@ -76,13 +85,7 @@ func (s *Session) reportBehind(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var behind int64
-	for a, h := range s.remote {
-		if h.Seq > local[a] {
-			behind += int64(h.Seq - local[a])
-		}
-	}
-	s.Behind(behind)
+	s.Behind(s.behind(local))
 	return nil
 }
 
