@@ -79,6 +79,8 @@ func messageOf(code uint64) any {
 		return new(Blobs)
 	case ForksMsg:
 		return new(Forks)
+	case RefusedMsg:
+		return new(Refused)
 	}
 	return new(rlp.RawValue)
 }

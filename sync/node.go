@@ -59,6 +59,7 @@ type Node struct {
 	// this node's own dials of wanted peers (redial.go)
 	redialed  map[enode.ID]time.Time
 	redialing map[enode.ID]bool
+	refusedBy map[enode.ID]bool // peers that refused this device, warned of once
 
 	// view is the folded state admission and the dial list read, kept
 	// current incrementally: re-folding a large store every few seconds
@@ -83,6 +84,16 @@ type oneShotWait struct {
 	want []string // blobs to ask for
 }
 
+// report hands the one-shot its result. The first session with the peer
+// answers; another that ran meanwhile (the peer dialed in too) must not
+// block on a wait nobody reads.
+func (w oneShotWait) report(r result) {
+	select {
+	case w.done <- r:
+	default:
+	}
+}
+
 type result struct {
 	stats Stats
 	err   error
@@ -103,7 +114,8 @@ func NewNode(cfg Config) *Node {
 	}
 	n := &Node{cfg: cfg, sessions: map[enode.ID]*peerState{}, bad: map[enode.ID]badness{},
 		once: map[enode.ID]oneShotWait{}, dialed: map[enode.ID]*enode.Node{},
-		redialed: map[enode.ID]time.Time{}, redialing: map[enode.ID]bool{}}
+		redialed: map[enode.ID]time.Time{}, redialing: map[enode.ID]bool{},
+		refusedBy: map[enode.ID]bool{}}
 	n.srv = &p2p.Server{Config: p2p.Config{
 		PrivateKey:  cfg.Key,
 		MaxPeers:    64,
@@ -216,12 +228,18 @@ func (n *Node) withState(ctx context.Context, f func(*domain.State) error) error
 
 func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 	id, pub := p.ID(), p.Node().Pubkey()
+	n.mu.Lock()
+	once, oneShot := n.once[id]
+	n.mu.Unlock()
 	if err := n.admit(id, pub); err != nil {
 		n.cfg.Logger.Info("refused peer", "err", err)
+		refuse(rw, n.refusal(id))
+		if oneShot {
+			once.report(result{err: fmt.Errorf("this device refuses %s: %w", n.name(p.Node()), err)})
+		}
 		return err
 	}
 	n.mu.Lock()
-	once, oneShot := n.once[id]
 	ps := &peerState{url: p.Node().URLv4(), since: time.Now(), lastSeen: time.Now()}
 	sess := &Session{St: n.cfg.Store, RW: rw, OneShot: oneShot, Want: once.want, asks: make(chan []string, 4),
 		Admit:  func() error { return n.admit(id, pub) },
@@ -248,11 +266,18 @@ func (n *Node) run(p *p2p.Peer, rw p2p.MsgReadWriter) error {
 		n.bad[id] = b
 	}
 	n.mu.Unlock()
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		refused.Peer, refused.Device = n.name(p.Node()), crypto.PubkeyToAddress(n.cfg.Key.PublicKey)
+		if !oneShot { // a one-shot's command reports it
+			n.warnRefused(id, err)
+		}
+	}
 	if oneShot {
-		once.done <- result{sess.Stats, err}
+		once.report(result{sess.Stats, err})
 	}
 	if err != nil {
-		n.cfg.Logger.Info("peer session ended", "peer", id.TerminalString(), "err", err)
+		n.cfg.Logger.Info("peer session ended", "peer", logName{n, p.Node()}, "err", err)
 	}
 	return err
 }
@@ -274,31 +299,6 @@ func (n *Node) Connected() []PeerInfo {
 		out = append(out, PeerInfo{Enode: ps.url, Since: ps.since, LastSeen: ps.lastSeen, Behind: ps.behind})
 	}
 	return out
-}
-
-// SyncOnce dials one peer, runs one round of pull and push, and returns
-// what moved once both sides are idle.
-func (n *Node) SyncOnce(ctx context.Context, url string) (Stats, error) {
-	return n.syncOnce(ctx, url, nil)
-}
-
-func (n *Node) syncOnce(ctx context.Context, url string, want []string) (Stats, error) {
-	node, err := enode.ParseV4(url)
-	if err != nil {
-		return Stats{}, fmt.Errorf("peer %q: %w", url, err)
-	}
-	done := make(chan result, 1)
-	n.mu.Lock()
-	n.once[node.ID()] = oneShotWait{done: done, want: want}
-	n.mu.Unlock()
-	n.srv.AddPeer(node)
-	defer n.srv.RemovePeer(node)
-	select {
-	case r := <-done:
-		return r.stats, r.err
-	case <-ctx.Done():
-		return Stats{}, fmt.Errorf("sync with %s: %w (is tminus serve running there, and is this device a member?)", node.ID().TerminalString(), ctx.Err())
-	}
 }
 
 // Maintain keeps the dial list in step with the roster's enode hints and
@@ -471,7 +471,7 @@ func (n *Node) Fetch(ctx context.Context, hashes, urls []string) ([]string, erro
 		_, err = n.syncOnce(pctx, u, missing)
 		cancel()
 		if err != nil {
-			n.cfg.Logger.Info("fetch", "peer", node.ID().TerminalString(), "err", err)
+			n.cfg.Logger.Info("fetch", "peer", logName{n, node}, "err", err)
 		}
 		if missing, err = n.missing(ctx, missing); err != nil || len(missing) == 0 {
 			return missing, err

@@ -25,7 +25,8 @@ const (
 	GetBlobsMsg  = 4
 	BlobsMsg     = 5
 	ForksMsg     = 6
-	NumMsgs      = 7
+	RefusedMsg   = 7
+	NumMsgs      = 8
 )
 
 // Size caps per message, checked before decoding: RLPx itself allows
@@ -80,6 +81,10 @@ type Blobs struct{ Data [][]byte }
 type ForkPair struct{ A, B []byte }
 
 type Forks struct{ Pairs []ForkPair }
+
+// Refused is the last message a node sends a peer it does not admit, so
+// that the peer can say why rather than report a closed connection.
+type Refused struct{ Reason uint64 }
 
 // ErrMisbehaved marks a peer error that warrants a disconnect and back-off.
 var ErrMisbehaved = errors.New("peer misbehaved")

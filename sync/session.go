@@ -259,6 +259,9 @@ func (s *Session) Run(ctx context.Context) error {
 			// re-folds what the catch-up just stored out of order.
 			if s.Admit != nil && len(s.flight) == 0 && s.storing == 0 && time.Since(admitted) > 2*time.Second {
 				if err := s.Admit(); err != nil {
+					// The roster changed under the session: removed or
+					// rotated out. Best effort; the session ends either way.
+					send(s.RW, RefusedMsg, &Refused{Reason: RefusedNotMember})
 					return err
 				}
 				admitted = time.Now()
@@ -434,6 +437,12 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 			}
 		}
 		return nil
+	case RefusedMsg:
+		var m Refused
+		if err := decode(msg, &m); err != nil {
+			return err
+		}
+		return &RefusedError{Reason: m.Reason}
 	case ForksMsg:
 		var m Forks
 		if err := decode(msg, &m); err != nil {

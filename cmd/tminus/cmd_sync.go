@@ -210,12 +210,7 @@ func (a *app) syncCmd() *cobra.Command {
 			case sshHost != "" && len(args) == 0 && !stdio:
 				stats, err = a.syncSSH(ctx, sshHost)
 			case len(args) == 1 && sshHost == "" && !stdio:
-				var n *tsync.Node
-				if n, err = a.node(ctx, ""); err != nil {
-					return err
-				}
-				defer n.Stop()
-				stats, err = n.SyncOnce(ctx, args[0])
+				stats, err = a.syncNode(ctx, args[0])
 			default:
 				return usageError{errors.New("sync: give an ENODE, or --ssh HOST, or --stdio")}
 			}
@@ -234,6 +229,75 @@ func (a *app) syncCmd() *cobra.Command {
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up after")
 	return c
+}
+
+// syncNode runs one round with the node at url. When this home's running
+// node (serve or cockpit) is connected to that peer, the peer refuses a
+// second connection from this device's key; that node already replicates
+// with it, so the sync reports what it sees of the peer instead.
+func (a *app) syncNode(ctx context.Context, url string) (tsync.Stats, error) {
+	n, err := a.node(ctx, "")
+	if err != nil {
+		return tsync.Stats{}, err
+	}
+	stats, err := n.SyncOnce(ctx, url)
+	n.Stop()
+	if errors.Is(err, tsync.ErrAlreadyConnected) {
+		return stats, a.syncedByNode(ctx, url, err)
+	}
+	return stats, err
+}
+
+// Waits of syncedByNode: a running node records its sessions every
+// second (Maintain), so a connection it has shows in its peer rows within
+// alreadyShown; pollPeers is how often the rows are read.
+const (
+	alreadyShown = 4 * time.Second
+	pollPeers    = 200 * time.Millisecond
+)
+
+// syncedByNode waits, within ctx, until this home's peer rows show the
+// peer connected and nothing behind it; err (the peer's refusal) is
+// returned, with what to do, when no node of this home is connected to it.
+func (a *app) syncedByNode(ctx context.Context, url string, err error) error {
+	want, perr := enode.ParseV4(url)
+	if perr != nil {
+		return err
+	}
+	st, serr := a.home.Store(ctx)
+	if serr != nil {
+		return serr
+	}
+	shown := time.Now().Add(alreadyShown)
+	tick := time.NewTicker(pollPeers)
+	defer tick.Stop()
+	for {
+		behind := int64(-1) // not connected
+		peers, perr := st.Peers(ctx)
+		if perr != nil {
+			return perr
+		}
+		for _, p := range peers {
+			if node, nerr := enode.ParseV4(p.Enode); nerr == nil && node.ID() == want.ID() && p.Connected {
+				behind = p.Behind
+			}
+		}
+		if behind == 0 {
+			fmt.Fprintf(a.stderr, "this home's running node (tminus serve or the cockpit) is connected to that peer and keeps this store in step with it: nothing is behind\n")
+			return nil
+		}
+		if behind < 0 && time.Now().After(shown) {
+			return fmt.Errorf("%w; no node of this home is connected to it, so another process or machine is using this device's key: stop it, or let it replicate", err)
+		}
+		select {
+		case <-ctx.Done():
+			if behind < 0 {
+				return err
+			}
+			return fmt.Errorf("this home's running node is connected to that peer (so it refused a second connection) but is still %d events behind it: %w", behind, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 // syncStdio is the far end of --ssh: the SSH login authenticated the
