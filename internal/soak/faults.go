@@ -51,13 +51,14 @@ func draw(seed int64, nodes int) plan {
 	p.part3 = groups(rng, nodes, 3)
 	// The smallest group of the three-way split falls furthest behind: the
 	// catch-up it runs when the partition ends is the import to kill. Not
-	// the node being removed, nor the one whose disk fills next.
+	// the node being removed, nor the one proposing that (its node signs the
+	// proposal about when the kill lands), nor the one whose disk fills next.
 	bySize := slices.Clone(p.part3)
 	slices.SortStableFunc(bySize, func(a, b []int) int { return len(a) - len(b) })
 	p.killImport = -1
 	for _, g := range bySize {
 		for _, i := range g {
-			if p.killImport < 0 && i != p.removed && i != p.diskFull {
+			if p.killImport < 0 && i != p.removed && i != p.removedBy && i != p.diskFull {
 				p.killImport = i
 			}
 		}

@@ -38,7 +38,7 @@ func TestDrawIsTheSeeds(t *testing.T) {
 		for seed := range int64(50) {
 			a := draw(seed, nodes)
 			distinct := map[int]bool{a.removed: true, a.killWrite: true, a.diskFull: true, a.removedBy: true}
-			if len(distinct) != 4 || a.killImport < 0 || a.killImport == a.removed || a.killImport == a.diskFull {
+			if len(distinct) != 4 || a.killImport < 0 || a.killImport == a.removed || a.killImport == a.removedBy || a.killImport == a.diskFull {
 				t.Fatalf("%d nodes, seed %d: faults collide: %+v", nodes, seed, a)
 			}
 			for _, g := range a.part3 {
