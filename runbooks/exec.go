@@ -21,6 +21,9 @@ const (
 	DefaultMaxOutput int64 = 1 << 20
 	// TimeoutExitCode is reported for a command killed at its timeout, as timeout(1) does.
 	TimeoutExitCode = 124
+	// InterruptedExitCode is reported for a command killed because tminus was
+	// interrupted (Ctrl-C), as a shell reports SIGINT.
+	InterruptedExitCode = 130
 	// waitDelay bounds the wait for output after the process group is killed, in case a
 	// process left the group (setsid) and still holds the pipe.
 	waitDelay = 2 * time.Second
@@ -87,8 +90,8 @@ func Exec(ctx context.Context, command string, opts ExecOptions) ExecResult {
 		res.ExitCode, res.TimedOut = TimeoutExitCode, true
 		res.Err = fmt.Errorf("command timed out after %s; its process group was killed: %w", timeout, context.DeadlineExceeded)
 	case err != nil && ctx.Err() != nil:
-		res.ExitCode = -1
-		res.Err = fmt.Errorf("command stopped: %w", ctx.Err())
+		res.ExitCode = InterruptedExitCode
+		res.Err = fmt.Errorf("command interrupted after %s; its process group was killed: %w", res.Duration.Round(time.Millisecond), ctx.Err())
 	case err == nil:
 	case errors.As(err, &exitErr):
 		res.ExitCode = exitCode(exitErr)

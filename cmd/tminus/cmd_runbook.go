@@ -319,7 +319,10 @@ func execProposal(ctx context.Context, fold func(context.Context) (*domain.State
 	x.output = hex.EncodeToString(sum[:])
 	body := &domain.RunbookExec{Proposal: id, ExitCode: x.result.ExitCode, DurationMs: x.result.Duration.Milliseconds(),
 		Output: x.output, OutputSize: int64(len(x.recorded)), Truncated: x.result.Truncated, TimedOut: x.result.TimedOut}
-	ev, err := sign(ctx, body, x.recorded)
+	// The command ran, whole or in part, and its effects are out there: the
+	// record lands even when the user interrupted it (Ctrl-C cancels ctx), or
+	// the approved step would look unexecuted and could run a second time.
+	ev, err := sign(context.WithoutCancel(ctx), body, x.recorded)
 	if err != nil {
 		return x, err
 	}

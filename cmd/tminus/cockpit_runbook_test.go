@@ -336,3 +336,59 @@ func TestExecDryRunShowsTheApprovedCommand(t *testing.T) {
 		t.Errorf("dry run without the runbook: %+v, want no command, the approved one %q, not allowed", dry, approved)
 	}
 }
+
+// slowStep is a low-risk runbook whose step leaves a mark, then runs long.
+const slowStep = `---
+id: slow-step
+title: A step that takes its time
+when: Tests
+severity: [P1]
+risk: low
+params:
+  mark:
+    description: A file the step creates first
+    pattern: '^[/A-Za-z0-9._-]+$'
+---
+# Slow
+
+1. Mark, then wait
+   ` + "```sh" + `
+   echo started; touch {{mark}}; sleep 60
+   ` + "```" + `
+`
+
+// Ctrl-C during runbook exec used to record nothing: the step had run (its
+// mark was made) yet looked unexecuted, and could run a second time. The
+// interrupted run is recorded, exit 130, with the output it made.
+func TestInterruptedExecIsRecorded(t *testing.T) {
+	home, inc := newWorkspace(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "slow-step.md"), []byte(slowStep), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMINUS_RUNBOOKS", dir)
+	mark := filepath.Join(dir, "mark")
+	prop := must(t, home, "runbook", "propose", inc[:8], "slow-step", "--param", "mark="+mark)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // the responder presses Ctrl-C once the step is under way
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(mark); err == nil {
+				cancel()
+				return
+			}
+		}
+	}()
+	var out, errb strings.Builder
+	code := run(ctx, []string{"--home", home, "runbook", "exec", prop[:10]}, strings.NewReader(""), &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "exit 130") || !strings.Contains(out.String(), "started") {
+		t.Fatalf("interrupted exec: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+	if _, errs, code := tminus(t, home, "runbook", "exec", prop[:10]); code == 0 || !strings.Contains(errs, "executed by alice") {
+		t.Errorf("a second exec after the interrupted one: exit %d: %s", code, errs)
+	}
+	var items []struct{ Source, Name string }
+	if err := json.Unmarshal([]byte(must(t, home, "evidence", "list", inc[:8], "--json")), &items); err != nil || len(items) != 1 || items[0].Source != "runbook" {
+		t.Errorf("the interrupted run's output as evidence: %+v %v", items, err)
+	}
+}
