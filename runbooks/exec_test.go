@@ -89,7 +89,7 @@ func TestExecCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	res := Exec(ctx, "sleep 30", ExecOptions{})
-	if res.TimedOut || res.ExitCode != -1 || !errors.Is(res.Err, context.Canceled) {
+	if res.TimedOut || res.ExitCode != InterruptedExitCode || !errors.Is(res.Err, context.Canceled) {
 		t.Errorf("got timedOut %v code %d err %v", res.TimedOut, res.ExitCode, res.Err)
 	}
 	if res.Duration > 5*time.Second {
