@@ -150,6 +150,9 @@ func (a *app) startWatchers(ctx context.Context) error {
 	if err != nil || len(cfg.Watchers) == 0 {
 		return err
 	}
+	if err := a.home.CheckWatchers(); err != nil {
+		return err
+	}
 	sink, err := a.sink(ctx)
 	if err != nil {
 		return err

@@ -433,3 +433,41 @@ func benchPayload(buf *bytes.Buffer, seq, n int) {
 	buf.WriteString(`],"groupLabels":{},"commonLabels":{"job":"api"},"commonAnnotations":{},"externalURL":"http://alertmanager-0:9093",` +
 		`"version":"4","groupKey":"{}:{}","truncatedAlerts":0}`)
 }
+
+// A misspelt key in a watcher rule (adresses:) used to leave the rule
+// without addresses, matching every contract; serve now refuses to start and
+// names the line.
+func TestServeRefusesMisspeltWatcherKey(t *testing.T) {
+	home, _ := newWorkspace(t)
+	path := filepath.Join(home, "config.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(data, []byte(`watchers:
+  - name: mainnet
+    rpc: http://127.0.0.1:1
+    chain_id: 1
+    rules:
+      - name: vault-outflow
+        event: Transfer(address,address,uint256)
+        severity: P1
+        adresses: ["0x5E4e65926BA27467555EB562121fac00D24E9dD2"]
+`)...)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"--home", home, "serve", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &out, &errb)
+	if ctx.Err() != nil {
+		t.Fatal("serve ran until the test's deadline instead of refusing its config")
+	}
+	last := lastLine(errb.String())
+	if code != 1 || !strings.Contains(last, `watcher rule has no key "adresses"`) || !strings.Contains(last, path+": line ") {
+		t.Errorf("exit %d, stderr %q", code, last)
+	}
+	// Commands that do not start watchers keep working.
+	must(t, home, "incident", "list")
+}
