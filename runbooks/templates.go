@@ -63,14 +63,16 @@ type TimelineEntry struct {
 type Task struct {
 	Title string
 	Owner string
+	Due   time.Time // zero: none
 	Done  bool
 }
 
 // Evidence is a stored blob of the incident.
 type Evidence struct {
 	Name   string
+	Source string // file, runbook (a step's output), alert (a webhook payload)
 	SHA256 string
-	Size   int64
+	Size   int64 // -1: unknown (an alert's payload)
 }
 
 // Execution is one executed runbook step.

@@ -32,10 +32,11 @@ func sampleIncident() IncidentData {
 		},
 		Tasks: []Task{
 			{Title: "Pause the lending pool", Owner: "bob", Done: true},
-			{Title: "Find the attacker's funding | path"},
+			{Title: "Find the attacker's funding | path", Due: at.Add(2 * time.Hour)},
 		},
 		Evidence: []Evidence{
-			{Name: "contract-pause-1.txt", SHA256: strings.Repeat("ab", 32), Size: 2048},
+			{Name: "contract-pause-1.txt", Source: "file", SHA256: strings.Repeat("ab", 32), Size: 2048},
+			{Name: "Oracle deviation 40%", Source: "alert", SHA256: strings.Repeat("cd", 32), Size: -1},
 		},
 		Executions: []Execution{
 			{Runbook: "contract-pause", Step: 2, Command: "cast send '0x6B17' \"pause()\" --rpc-url 'mainnet' '--ledger'",

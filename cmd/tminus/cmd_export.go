@@ -57,7 +57,15 @@ func (a *app) exportCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				text, err := retroMarkdown(s, inc, tl, sk)
+				st, err := a.home.Store(ctx)
+				if err != nil {
+					return err
+				}
+				ev, err := st.Evidence(ctx, s, inc) // files, step outputs and alert payloads, as evidence list shows
+				if err != nil {
+					return err
+				}
+				text, err := retroMarkdown(s, inc, tl, ev, sk)
 				if err != nil {
 					return err
 				}
@@ -83,7 +91,7 @@ func (a *app) exportCmd() *cobra.Command {
 
 // incidentData copies the folded incident into what the retro template reads;
 // its metrics leave out what sk flagged, as `metrics` does.
-func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry, sk *domain.Skew) runbooks.IncidentData {
+func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry, evidence []domain.EvidenceItem, sk *domain.Skew) runbooks.IncidentData {
 	ms := func(v int64) time.Time {
 		if v == 0 {
 			return time.Time{}
@@ -106,11 +114,11 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 	}
 	for _, id := range inc.Tasks {
 		if t, ok := s.Tasks[id]; ok {
-			d.Tasks = append(d.Tasks, runbooks.Task{Title: t.Title, Owner: t.Owner, Done: t.Done})
+			d.Tasks = append(d.Tasks, runbooks.Task{Title: t.Title, Owner: t.Owner, Due: ms(t.Due), Done: t.Done})
 		}
 	}
-	for _, e := range inc.Evidence {
-		d.Evidence = append(d.Evidence, runbooks.Evidence{Name: e.Name, SHA256: e.SHA256, Size: e.Size})
+	for _, e := range evidence {
+		d.Evidence = append(d.Evidence, runbooks.Evidence{Name: e.Name, Source: e.Source, SHA256: e.SHA256, Size: e.Size})
 	}
 	for _, id := range inc.Proposals {
 		p, ok := s.Proposals[id]
@@ -137,8 +145,8 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 // retroMarkdown is the retro form plus what the form has no place for:
 // the severity history and the time to recover. The milestones show every
 // time as signed, marking those the metrics leave out as skewed (sk).
-func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entry, sk *domain.Skew) (string, error) {
-	d := incidentData(s, inc, timeline, sk)
+func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entry, evidence []domain.EvidenceItem, sk *domain.Skew) (string, error) {
+	d := incidentData(s, inc, timeline, evidence, sk)
 	text, err := runbooks.RenderRetro(d)
 	if err != nil {
 		return "", err

@@ -117,6 +117,13 @@ func TestEvidenceListAndGet(t *testing.T) {
 	if got := must(t, home, "evidence", "get", out.Hash[:10]); got != "paused vault" {
 		t.Errorf("runbook output read back: %q", got)
 	}
+	// The retro lists the same evidence: the step's output, not only the file.
+	retro := must(t, home, "export", inc, "--format", "md")
+	for _, want := range []string{"| balances.txt | file | `" + f.Hash, "| echo-status step 1 output | runbook | `" + out.Hash} {
+		if !strings.Contains(retro, want) {
+			t.Errorf("the retro lacks %q:\n%s", want, retro)
+		}
+	}
 	// -o writes the exact bytes (must trims stdout, a file does not).
 	dst := filepath.Join(t.TempDir(), "copy")
 	must(t, home, "evidence", "get", f.Hash[:8], "-o", dst)
