@@ -24,6 +24,10 @@ type Options struct {
 	Location *time.Location
 	// Copy puts text on the responder's clipboard (OSC52 writes the escape sequence).
 	Copy func(text string) error
+	// ConfirmAfter is how long a confirmation (approve, execute) must have been open
+	// before y counts. Zero: at once, as tests drive it; the cockpit sets 400ms, so
+	// keys pasted into a terminal without bracketed paste cannot confirm.
+	ConfirmAfter time.Duration
 	// Poll is how often the backend is asked for new events; 500ms keeps an event
 	// appended elsewhere on screen within a second.
 	Poll time.Duration

@@ -183,7 +183,7 @@ func (m *Model) askApprove(id domain.ID) {
 		{text: fmt.Sprintf("approvals %d/%d so far: %s", n, pr.Quorum, strings.Join(pr.Approvals, ", "))},
 		{text: "proposed by " + pr.By + " " + clock(pr.At, l.Now, l.Loc, false) + " for " + incTitle(l.State, pr)},
 	}
-	m.dialog = &dialog{
+	m.dialog = &dialog{opened: time.Now(),
 		title:   "Approve " + what(pr) + "? Your signature covers this exact command:",
 		command: pr.Command, rows: rows, can: true, action: "approve",
 		yes: func(m *Model) tea.Cmd {
@@ -239,6 +239,7 @@ func (m *Model) askExec(id domain.ID) {
 	} else if !can {
 		d.refusal = "the gate is not met: it cannot run here yet"
 	}
+	d.opened = time.Now()
 	m.dialog = d
 }
 
@@ -306,6 +307,7 @@ type dialog struct {
 	action  string // what y does: "run it here"
 	refusal string // why y does nothing, when !can
 	yes     func(m *Model) tea.Cmd
+	opened  time.Time // real time: y before Options.ConfirmAfter has passed is ignored
 }
 
 type dialogRow struct {
@@ -321,6 +323,10 @@ func (m *Model) dialogKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.ForceQuit):
 		return m.quit()
+	case key.Matches(msg, k.Yes) && time.Since(d.opened) < m.opt.ConfirmAfter:
+		// Typed ahead of the dialog: a paste without bracketed paste turns text into
+		// keys, and an x then y in it must not run a command nobody saw.
+		m.status = failed(errors.New("y came before the confirmation was on screen: read it, then press y"))
 	case key.Matches(msg, k.Yes) && d.allowed(dialogSize(m.lay.w, m.lay.bodyH)):
 		m.dialog = nil
 		return d.yes(m)

@@ -304,3 +304,23 @@ func TestWordWrap(t *testing.T) {
 		}
 	}
 }
+
+// A y typed ahead of the confirmation (a paste without bracketed paste turns
+// text into keys: "...x...y...") does not run the command; after the delay
+// it does.
+func TestExecIgnoresYTypedAhead(t *testing.T) {
+	s := newScenario(t)
+	s.apply("alice", &domain.RunbookApprove{Proposal: s.pause}, at("03:40:00"))
+	h := newHarness(t, s.fake, 160, 48)
+	h.m.opt.ConfirmAfter = time.Hour
+	h.press("4", "x", "y")
+	if len(s.ran) != 0 {
+		t.Fatal("a y right after x ran the command")
+	}
+	h.contains("y came before the confirmation was on screen", "It runs exactly")
+	h.m.dialog.opened = time.Now().Add(-2 * time.Hour)
+	h.press("y")
+	if len(s.ran) != 1 {
+		t.Fatalf("ran %v after the delay, want the pause proposal once", s.ran)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -98,7 +99,7 @@ func (a *app) runCockpit(ctx context.Context, b tui.Backend, configTheme string)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := tui.New(b, tui.Options{Renderer: lipgloss.NewRenderer(out), Theme: th, Copy: tui.OSC52(out, os.Getenv), Context: ctx,
-		Now: a.now}) // the clock this home signs with: deadlines count down against it
+		Now: a.now, ConfirmAfter: 400 * time.Millisecond}) // Now: the clock this home signs with, deadlines count against it
 	// Mouse stays off: capturing it would break the terminal's own selection over SSH.
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithOutput(out), tea.WithInput(a.stdinFile()))
 	if _, err := p.Run(); err != nil && !(errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) {
