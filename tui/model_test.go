@@ -596,3 +596,49 @@ func TestTimelineReadFailureIsShown(t *testing.T) {
 	h.contains("✓ note added", "Docs back up")
 	h.lacks("✗")
 }
+
+// l links the selected alert to the selected incident, once; it refuses an
+// alert another open incident holds and any link across drill and real.
+func TestLinkRefusals(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("G", "l") // the disk alert, free, to the selected P1
+	h.poll()
+	if al := s.st.Alerts[s.disk]; al == nil || al.Incident != s.p1 {
+		t.Fatalf("the disk alert was not linked to the P1: %+v", al)
+	}
+	h.press("l")
+	h.contains("alert is already linked to")
+	if len(s.pending) != 0 {
+		t.Errorf("a second l signed %d event(s)", len(s.pending))
+	}
+
+	st := s.st
+	p1 := st.Incidents[s.p1]
+	drillID := s.apply("carol", &domain.IncidentDeclare{Title: "Game day", Severity: "P2", Drill: true}, at("03:50:00"))
+	drill := st.Incidents[drillID]
+	other := s.apply("carol", &domain.IncidentDeclare{Title: "Second real one", Severity: "P3"}, at("03:51:00"))
+	for _, c := range []struct {
+		name  string
+		alert domain.ID
+		inc   *domain.Incident
+		want  string
+	}{
+		{"held by an open incident", s.bridge, st.Incidents[other], "alert is in open incident"},
+		{"real alert into a drill", s.relayer, drill, "a real alert cannot join drill"},
+		{"free alert to a real incident", s.relayer, p1, ""},
+	} {
+		err := linkRefusal(st, st.Alerts[c.alert], c.inc)
+		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	st.Alerts[s.relayer].Incident = drillID // as a drill's inject links its alert
+	if err := linkRefusal(st, st.Alerts[s.relayer], p1); err == nil || !strings.Contains(err.Error(), "a drill's alert cannot join real incident") {
+		t.Errorf("drill alert into a real incident: %v", err)
+	}
+	// Outside the drill, its alert says what it is, in the row and the detail.
+	h.poll()
+	h.press("1", "k", "k", "k")
+	h.contains("DRILL ⚑ Relayer key signed", "DRILL incident [P2] Game day")
+}

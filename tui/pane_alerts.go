@@ -191,6 +191,9 @@ func (p *alertsPane) key(msg tea.KeyMsg) tea.Cmd {
 		if inc == nil {
 			return send(doneMsg{pane: paneAlerts, err: errNoIncident})
 		}
+		if err := linkRefusal(p.Live.State, al, inc); err != nil {
+			return send(doneMsg{pane: paneAlerts, err: err})
+		}
 		return send(doRequest{pane: paneAlerts, body: &domain.IncidentLink{Incident: inc.ID, Alert: al.ID},
 			what: "linked " + al.ID.Short() + " to " + inc.ID.Short()})
 	}
@@ -244,7 +247,9 @@ func (p *alertsPane) detail(al *domain.Alert) []string {
 	} else if al.Status == domain.AlertFiring {
 		who = append(who, "not acked: a acks")
 	}
-	if inc := st.Incidents[al.Incident]; inc != nil {
+	if inc := st.Incidents[al.Incident]; inc != nil && inc.Drill {
+		who = append(who, "DRILL incident ["+inc.Severity+"] "+clean(inc.Title))
+	} else if inc != nil {
 		who = append(who, "incident ["+inc.Severity+"] "+clean(inc.Title))
 	} else {
 		who = append(who, "no incident: i declares one")
@@ -296,6 +301,9 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 	title := clean(al.Title)
 	if !al.Incident.IsZero() {
 		title = "⚑ " + title // linked to an incident
+	}
+	if inc := st.Incidents[al.Incident]; inc != nil && inc.Drill {
+		title = "DRILL " + title // a drill's scripted alert, never real work
 	}
 	if sev := st.Suggestion(al); sev != "" {
 		title = "▲" + sev + "? " + title // the workspace's corroboration policy
@@ -360,4 +368,28 @@ func (p *alertsPane) ShortHelp() []key.Binding {
 func (p *alertsPane) FullHelp() [][]key.Binding {
 	k := p.Keys
 	return [][]key.Binding{{k.Ack, k.FromAlert, k.Link, k.Filter, k.ClearFilter}}
+}
+
+// linkRefusal says why l must not link al to inc, where the fold would take it: a link
+// already there (a second event for nothing), an alert an open incident holds (it would
+// leave that incident's view), or a link across a drill and a real incident (a drill's
+// scripted alerts must never touch real work, nor real alerts a rehearsal).
+func linkRefusal(st *domain.State, al *domain.Alert, inc *domain.Incident) error {
+	if al.Incident == inc.ID {
+		return fmt.Errorf("alert is already linked to %s %q", inc.ID.Short(), inc.Title)
+	}
+	fromDrill := false
+	if cur := st.Incidents[al.Incident]; cur != nil {
+		fromDrill = cur.Drill
+	}
+	switch {
+	case inc.Drill && !fromDrill:
+		return fmt.Errorf("a real alert cannot join drill %s %q: drills stay apart from real work", inc.ID.Short(), inc.Title)
+	case !inc.Drill && fromDrill:
+		return fmt.Errorf("a drill's alert cannot join real incident %s %q", inc.ID.Short(), inc.Title)
+	}
+	if held := st.OpenIncidentOf(al.ID); held != nil && held.ID != inc.ID {
+		return fmt.Errorf("alert is in open incident %s %q: work it there, or resolve that one first", held.ID.Short(), held.Title)
+	}
+	return nil
 }
