@@ -77,10 +77,13 @@ type form struct {
 	preview func(v []string) string
 }
 
-func (c *Context) textField(label, value, hint string, limit int) *field {
+// textField takes text of any length: the event's own Validate refuses what is too long,
+// with the limit, and keeps the form open. A character limit here cut a long paste
+// silently and signed the rest as if it were whole.
+func (c *Context) textField(label, value, hint string) *field {
 	ti := textinput.New()
 	ti.Prompt = ""
-	ti.CharLimit = limit
+	ti.CharLimit = 0
 	ti.SetValue(value)
 	// A blinking cursor would redraw twice a second for as long as the form is open.
 	ti.Cursor.SetMode(tcursor.CursorStatic)

@@ -28,7 +28,7 @@ func (c *Context) declareForm(from *domain.Alert) *form {
 		f.pane = paneAlerts
 	}
 	f.fields = []*field{
-		c.textField("Title", title, "what is happening", 200),
+		c.textField("Title", title, "what is happening"),
 		choiceField("Severity", domain.Severities, sev),
 		choiceField("Drill", []string{"no", "yes"}, "no"),
 	}
@@ -106,9 +106,9 @@ func (c *Context) leadForm(inc *domain.Incident) *form {
 
 func (c *Context) taskForm(inc *domain.Incident) *form {
 	f := &form{title: "Add a task to " + clean(inc.Title), pane: paneTasks, what: "task added",
-		fields: []*field{c.textField("Title", "", "what needs doing", 300),
+		fields: []*field{c.textField("Title", "", "what needs doing"),
 			choiceField("Owner", handles(c.Live.State, true), "(none)"),
-			c.textField("Due in", "", "optional, e.g. 30m", 20)}}
+			c.textField("Due in", "", "optional, e.g. 30m")}}
 	f.build = func(v []string) (domain.Body, error) {
 		b := &domain.TaskAdd{Incident: inc.ID, Title: v[0]}
 		if v[1] != "(none)" {
@@ -135,9 +135,9 @@ func (c *Context) ownerForm(t *domain.Task) *form {
 
 func (c *Context) timerForm(inc *domain.Incident) *form {
 	f := &form{title: "Add a T-minus timer to " + clean(inc.Title), pane: paneTimers, what: "timer set",
-		fields: []*field{c.textField("Label", "", "what is due", 200),
-			c.textField("In", "", "e.g. 15m", 20),
-			c.textField("Every", "", "optional: re-arm, e.g. 30m", 20)}}
+		fields: []*field{c.textField("Label", "", "what is due"),
+			c.textField("In", "", "e.g. 15m"),
+			c.textField("Every", "", "optional: re-arm, e.g. 30m")}}
 	f.build = func(v []string) (domain.Body, error) {
 		if v[1] == "" {
 			return nil, errors.New("in: say when it is due, e.g. 15m")
@@ -161,7 +161,7 @@ func (c *Context) timerForm(inc *domain.Incident) *form {
 
 func (c *Context) noteForm(inc *domain.Incident) *form {
 	f := &form{title: "Note on " + clean(inc.Title), pane: paneTimeline, what: "note added",
-		fields: []*field{c.textField("Note", "", "what happened, what you saw", 4000)}}
+		fields: []*field{c.textField("Note", "", "what happened, what you saw")}}
 	f.build = func(v []string) (domain.Body, error) { return &domain.Note{Incident: inc.ID, Text: v[0]}, nil }
 	return f
 }

@@ -642,3 +642,22 @@ func TestLinkRefusals(t *testing.T) {
 	h.press("1", "k", "k", "k")
 	h.contains("DRILL ⚑ Relayer key signed", "DRILL incident [P2] Game day")
 }
+
+// A note longer than an event may carry is refused with its limit and the
+// form stays open with the text; the form used to cut it silently and sign
+// the first 4,000 characters as if whole.
+func TestLongNoteRefusedNotCut(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("5", "n")
+	long := strings.Repeat("x", 20_000)
+	h.m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(long), Paste: true})
+	h.press("enter")
+	h.contains("Note on", "limit")
+	if len(s.pending) != 0 {
+		t.Fatalf("a cut note was signed")
+	}
+	if got := h.m.form.values()[0]; len(got) != len(long) {
+		t.Errorf("the form holds %d characters of the %d typed", len(got), len(long))
+	}
+}

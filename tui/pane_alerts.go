@@ -29,7 +29,8 @@ type alertsPane struct {
 
 func newAlertsPane(c *Context) *alertsPane {
 	p := &alertsPane{Common: Common{Context: c}}
-	p.input = *c.textField("", "", "title, source, P1, firing…", 100).text
+	p.input = *c.textField("", "", "title, source, P1, firing…").text
+	p.input.CharLimit = 100 // a filter, not a record: nothing is signed from it
 	p.input.Prompt = "/"
 	return p
 }

@@ -56,7 +56,7 @@ func (m *Model) proposeForm(inc *domain.Incident, rb RunbookLine, from *domain.P
 		case known[prm.Name] != "" && prm.Check != nil && prm.Check(known[prm.Name]) == nil:
 			v = known[prm.Name]
 		}
-		fl := m.ctx.textField(prm.Name, v, "", 1000)
+		fl := m.ctx.textField(prm.Name, v, "")
 		fl.note = prm.Description
 		if prm.Pattern != "" {
 			fl.note += " · pattern " + prm.Pattern
