@@ -231,12 +231,20 @@ func (m *Model) readTimeline() {
 }
 
 // resolveSelection points Live.Incident at the selected incident in the current state,
-// or at the most severe open one when nothing (or nothing that exists) is selected.
+// or, when nothing (or nothing that exists) is selected, at the most severe open real
+// one: a drill declared since must not take the screen from real work.
 func (m *Model) resolveSelection() {
 	st := m.ctx.Live.State
 	inc := st.Incidents[m.selID]
 	if inc == nil {
-		if all := st.SortedIncidents(); len(all) > 0 {
+		all := st.SortedIncidents()
+		for _, c := range all {
+			if !c.Drill && c.Open() {
+				inc = c
+				break
+			}
+		}
+		if inc == nil && len(all) > 0 {
 			inc = all[0]
 		}
 	}

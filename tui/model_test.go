@@ -661,3 +661,14 @@ func TestLongNoteRefusedNotCut(t *testing.T) {
 		t.Errorf("the form holds %d characters of the %d typed", len(got), len(long))
 	}
 }
+
+// A cockpit opened while a drill P1 newer than the real P1 runs shows the
+// real one.
+func TestOpensOnRealWorkBeforeADrill(t *testing.T) {
+	s := newScenario(t)
+	s.apply("carol", &domain.IncidentDeclare{Title: "Game day: pool drained", Severity: "P1", Drill: true}, at("03:55:00"))
+	h := newHarness(t, s.fake, 80, 24)
+	if h.m.Selected() != s.p1 {
+		t.Errorf("the cockpit opened on %s, want the real P1 %s", h.m.Selected().Short(), s.p1.Short())
+	}
+}
