@@ -171,7 +171,7 @@ func (s *State) incidentStatus(a actor, b *IncidentStatus) error {
 // retroTimer sets the 72-hour retro deadline on first resolution. Its id
 // is derived from the incident so every replica makes the same timer.
 func (s *State) retroTimer(inc *Incident, a actor) {
-	id := ID(crypto.Keccak256Hash([]byte("tminus/retro/"), inc.ID[:]))
+	id := RetroTimerID(inc.ID)
 	s.Timers[id] = &Timer{ID: id, Incident: inc.ID, Label: "Retro due", Due: a.at + RetroWindow.Milliseconds(), By: a.m.Handle}
 	inc.Timers = append(inc.Timers, id)
 }
@@ -454,4 +454,10 @@ func (s *State) OpenIncidentOf(alert ID) *Incident {
 		}
 	}
 	return holder
+}
+
+// RetroTimerID is the id of an incident's retro timer, derived from the
+// incident so every replica makes the same one on first resolution.
+func RetroTimerID(incident ID) ID {
+	return ID(crypto.Keccak256Hash([]byte("tminus/retro/"), incident[:]))
 }

@@ -145,9 +145,12 @@ func (m *Model) next() (due int64, label string, ok bool) {
 		return 0, "", false
 	}
 	now := l.nowMS()
+	retro := domain.RetroTimerID(inc.ID)
 	for _, id := range inc.Timers {
 		t := l.State.Timers[id]
-		if t == nil || t.Met {
+		// Once resolved, only the retro is still due: a containment check left
+		// running would count down to nothing.
+		if t == nil || t.Met || (!inc.Open() && id != retro) {
 			continue
 		}
 		if d := t.NextDue(now); !ok || d < due {
@@ -156,8 +159,8 @@ func (m *Model) next() (due int64, label string, ok bool) {
 	}
 	for _, id := range inc.Tasks {
 		t := l.State.Tasks[id]
-		if t == nil || t.Done || t.Due == 0 {
-			continue
+		if t == nil || t.Done || t.Due == 0 || (!inc.Open() && t.Due <= inc.Reached[domain.StatusResolved]) {
+			continue // nor a task whose moment passed with the resolution; follow-ups stay
 		}
 		if !ok || t.Due < due {
 			due, label, ok = t.Due, t.Title, true

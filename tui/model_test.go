@@ -672,3 +672,16 @@ func TestOpensOnRealWorkBeforeADrill(t *testing.T) {
 		t.Errorf("the cockpit opened on %s, want the real P1 %s", h.m.Selected().Short(), s.p1.Short())
 	}
 }
+
+// Once the incident is resolved the header counts down to its retro or a
+// follow-up, not to a containment check or a task whose moment passed.
+func TestResolvedIncidentCountsDownToItsRetro(t *testing.T) {
+	s := newScenario(t)
+	s.apply("alice", &domain.IncidentStatus{Incident: s.p1, Status: domain.StatusResolved}, at("03:56:00"))
+	h := newHarness(t, s.fake, 160, 48)
+	h.m.selectIncident(s.p1)
+	h.contains("Retro due")
+	if line := strings.SplitN(h.view(), "\n", 3)[1]; strings.Contains(line, "Containment check") || strings.Contains(line, "Snapshot vault") {
+		t.Errorf("header's next deadline after the resolution: %q", line)
+	}
+}
