@@ -101,41 +101,59 @@ func Exec(ctx context.Context, command string, opts ExecOptions) ExecResult {
 	return res
 }
 
-// cappedBuffer keeps the first limit bytes and counts the rest. Write always reports the
-// full length, so the pipe keeps draining and a command printing gigabytes neither blocks on
-// a full pipe nor grows memory.
+// cappedBuffer keeps the first half of limit bytes and the last half, and counts what it
+// cut between them: a failing step prints its error last, after whatever filled the
+// start. Write always reports the full length, so the pipe keeps draining and a command
+// printing gigabytes neither blocks on a full pipe nor grows memory.
 type cappedBuffer struct {
-	mu      sync.Mutex
-	limit   int64
-	buf     bytes.Buffer
-	dropped int64
+	mu     sync.Mutex
+	limit  int64
+	head   bytes.Buffer
+	ring   []byte // the last limit-limit/2 bytes written past head
+	next   int    // where ring writes next
+	beyond int64  // bytes written past head
 }
 
 func (c *cappedBuffer) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	room := c.limit - int64(c.buf.Len())
-	if room >= int64(len(p)) {
-		c.buf.Write(p)
-		return len(p), nil
+	n := len(p)
+	if room := c.limit/2 - int64(c.head.Len()); room > 0 {
+		k := min(room, int64(len(p)))
+		c.head.Write(p[:k])
+		p = p[k:]
 	}
-	if room > 0 {
-		c.buf.Write(p[:room])
+	c.beyond += int64(len(p))
+	size := int(c.limit - c.limit/2)
+	if size == 0 || len(p) == 0 {
+		return n, nil
 	}
-	c.dropped += int64(len(p)) - max(room, 0)
-	return len(p), nil
+	if c.ring == nil {
+		c.ring = make([]byte, size)
+	}
+	if len(p) > size {
+		p = p[len(p)-size:]
+	}
+	for len(p) > 0 {
+		k := copy(c.ring[c.next:], p)
+		p = p[k:]
+		c.next = (c.next + k) % size
+	}
+	return n, nil
 }
 
 func (c *cappedBuffer) result() ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dropped == 0 {
-		return c.buf.Bytes(), false
+	out := append([]byte(nil), c.head.Bytes()...)
+	size := int64(len(c.ring))
+	if c.beyond <= size {
+		return append(out, c.ring[:c.beyond]...), false
 	}
-	out := c.buf.Bytes()
 	if len(out) > 0 && out[len(out)-1] != '\n' {
 		out = append(out, '\n')
 	}
-	note := fmt.Sprintf("[tminus: output cut at %d bytes; %d more bytes were discarded]\n", c.limit, c.dropped)
-	return append(out, note...), true
+	out = fmt.Appendf(out, "[tminus: output over %d bytes: %d bytes cut here; the start and the end are kept]\n", c.limit, c.beyond-size)
+	out = append(out, c.ring[c.next:]...)
+	return append(out, c.ring[:c.next]...), true
 }

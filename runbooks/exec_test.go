@@ -112,12 +112,16 @@ func TestExecOutputCap(t *testing.T) {
 	if !res.Truncated {
 		t.Error("Truncated not set")
 	}
-	if !bytes.Equal(res.Output[:limit], make([]byte, limit)) {
-		t.Error("the first MaxOutput bytes are not the command's output")
+	if !bytes.Equal(res.Output[:limit/2], make([]byte, limit/2)) {
+		t.Error("the first half of MaxOutput is not the command's output")
 	}
-	note := string(res.Output[limit:])
-	if !strings.HasPrefix(note, "\n[tminus: output cut at 1048576 bytes; 103809029 more bytes were discarded]") {
+	rest := string(res.Output[limit/2:])
+	note, tail, _ := strings.Cut(rest, "kept]\n")
+	if note != "\n[tminus: output over 1048576 bytes: 103809029 bytes cut here; the start and the end are " {
 		t.Errorf("note = %q", note)
+	}
+	if len(tail) != limit/2 || !strings.HasSuffix(tail, "\x00done\n") {
+		t.Errorf("the kept end is %d bytes ending %q, want the last %d ending in done", len(tail), tail[max(len(tail)-8, 0):], limit/2)
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
 		t.Errorf("allocated %d MiB to capture a 1 MiB cap", grew>>20)
@@ -133,9 +137,9 @@ func TestCappedBufferBoundaries(t *testing.T) {
 		{[]string{"abc"}, "abc", false},
 		{[]string{"abcd"}, "abcd", false},
 		{[]string{"ab", "cd"}, "abcd", false},
-		{[]string{"ab", "cde"}, "abcd\n[tminus: output cut at 4 bytes; 1 more bytes were discarded]\n", true},
-		{[]string{"abcd", "e", "fg"}, "abcd\n[tminus: output cut at 4 bytes; 3 more bytes were discarded]\n", true},
-		{[]string{"abc\n", "x"}, "abc\n[tminus: output cut at 4 bytes; 1 more bytes were discarded]\n", true},
+		{[]string{"ab", "cde"}, "ab\n[tminus: output over 4 bytes: 1 bytes cut here; the start and the end are kept]\nde", true},
+		{[]string{"abcd", "e", "fg"}, "ab\n[tminus: output over 4 bytes: 3 bytes cut here; the start and the end are kept]\nfg", true},
+		{[]string{"a\n", "xyz", "error\n"}, "a\n[tminus: output over 4 bytes: 7 bytes cut here; the start and the end are kept]\nr\n", true},
 	}
 	for _, tt := range tests {
 		c := &cappedBuffer{limit: 4}
