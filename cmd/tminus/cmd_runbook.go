@@ -242,8 +242,13 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 	}
 	a.stdout.Write(r.recorded)
 	fmt.Fprintf(a.stderr, "exit %d in %s; output sha256 %s recorded as %s\n", res.ExitCode, res.Duration.Round(time.Millisecond), r.output[:12], r.event.Short())
-	if res.ExitCode != 0 {
-		return fmt.Errorf("the command exited %d (recorded)", res.ExitCode)
+	switch {
+	case res.TimedOut:
+		return fmt.Errorf("the command timed out and was killed (exit %d, recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)
+	case res.ExitCode == runbooks.InterruptedExitCode && res.Err != nil:
+		return fmt.Errorf("the command was interrupted and killed (exit %d, recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)
+	case res.ExitCode != 0:
+		return fmt.Errorf("the command exited %d (recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)
 	}
 	return nil
 }

@@ -381,7 +381,8 @@ func TestInterruptedExecIsRecorded(t *testing.T) {
 	}()
 	var out, errb strings.Builder
 	code := run(ctx, []string{"--home", home, "runbook", "exec", prop[:10]}, strings.NewReader(""), &out, &errb)
-	if code == 0 || !strings.Contains(errb.String(), "exit 130") || !strings.Contains(out.String(), "started") {
+	if code == 0 || !strings.Contains(errb.String(), "exit 130") || !strings.Contains(errb.String(), "interrupted and killed") ||
+		!strings.Contains(out.String(), "started") {
 		t.Fatalf("interrupted exec: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 	if _, errs, code := tminus(t, home, "runbook", "exec", prop[:10]); code == 0 || !strings.Contains(errs, "executed by alice") {
