@@ -162,12 +162,15 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 		open := 0
 		for i, e := range sc.Expect {
 			ev := &card.Expectations[i]
-			if ev.decided {
+			if ev.decided && (ev.Met || ev.AfterS != nil) {
 				continue
 			}
+			missed := ev.decided // past its deadline: still watched while the drill runs, to show LATE
 			deadline := start.Add(scaled(e.Within))
 			at, by := reachedAt(s, inc, e.What)
 			switch {
+			case missed && at == 0:
+				continue
 			case at != 0:
 				after := float64(at-start.UnixMilli()) / 1000 * speed
 				if after < 0 {
@@ -183,8 +186,11 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 			}
 			if ev.decided {
 				state := "MISSED"
-				if ev.Met {
+				switch {
+				case ev.Met:
 					state = "MET"
+				case ev.AfterS != nil:
+					state = "LATE"
 				}
 				fmt.Fprintf(a.textErr(), "  %s %s (within %s)\n", state, e.What, ev.Within)
 			}

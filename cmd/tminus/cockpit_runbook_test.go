@@ -393,3 +393,60 @@ func TestInterruptedExecIsRecorded(t *testing.T) {
 		t.Errorf("the interrupted run's output as evidence: %+v %v", items, err)
 	}
 }
+
+// An expectation reached after its deadline, while the drill still runs, is
+// LATE on the score card with when and by whom; it used to stay MISSED and
+// "not reached" though the retro showed who did it.
+func TestDrillScoresLate(t *testing.T) {
+	w := newCockpitWorkspace(t)
+	file := writeScenario(t, `name: Late ack
+severity: P2
+injects:
+  - at: 0s
+    alert: {title: "Late alert", fingerprint: late-1}
+expect:
+  - what: acknowledged
+    within: 1s
+  - what: resolved
+    within: 40m
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errb strings.Builder
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"--home", w.home, "drill", "run", file, "--speed", "600", "--json"}, strings.NewReader(""), &out, &errb)
+	}()
+	var alert domain.ID
+	for alert.IsZero() && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+		st, err := w.st.State(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, al := range st.Alerts {
+			if inc := st.Incidents[al.Incident]; inc != nil && inc.Drill && time.Since(time.UnixMilli(inc.DeclaredAt)) > time.Second {
+				alert = al.ID // past the scaled 1 s deadline and its grace
+			}
+		}
+	}
+	w.bobs(t, &domain.AlertAck{Alert: alert}) // bob, a responder, acknowledges late
+	if code := <-done; code != 0 {
+		t.Fatalf("drill run: exit %d: %s", code, errb.String())
+	}
+	var card struct {
+		Expectations []struct {
+			What   string
+			Met    bool
+			AfterS *float64 `json:"after_s"`
+			By     string
+		}
+	}
+	if err := json.Unmarshal([]byte(out.String()), &card); err != nil {
+		t.Fatal(err)
+	}
+	ack := card.Expectations[0]
+	if ack.Met || ack.AfterS == nil || ack.By != "bob" || !strings.Contains(errb.String(), "LATE acknowledged") {
+		t.Errorf("late ack on the card: %+v; progress:\n%s", ack, errb.String())
+	}
+}
