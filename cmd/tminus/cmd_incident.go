@@ -63,14 +63,14 @@ func (a *app) incidentListCmd() *cobra.Command {
 		if asJSON {
 			return a.printJSON(views(incidents, func(inc *domain.Incident) incidentView { return viewIncident(s, inc) }))
 		}
-		w := a.table("ID\tSEV\tSTATUS\tDECLARED\tTITLE")
+		w := a.table("ID\tSEV\tSTATUS\tDECLARED (UTC)\tTITLE")
 		for _, inc := range incidents {
 			title := inc.Title
 			if inc.Drill {
 				title = "DRILL " + title
 			}
 			fmt.Fprintf(w, "%s\t[%s]\t%s\t%s %s\t%s\n", inc.ID.Short(), inc.Severity, inc.Status,
-				time.UnixMilli(inc.DeclaredAt).Format("2006-01-02 15:04"), inc.DeclaredBy, title)
+				time.UnixMilli(inc.DeclaredAt).UTC().Format("2006-01-02 15:04"), inc.DeclaredBy, title)
 		}
 		return w.Flush()
 	})
