@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -41,14 +42,22 @@ func carry(t *testing.T, from string, to ...string) {
 	}
 }
 
+// founder is alice's home in dir: a new workspace "acme" at the given roster
+// quorum, alice its only member.
+func founder(t *testing.T, dir string, quorum int) string {
+	t.Helper()
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	alice := filepath.Join(dir, "alice")
+	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", strconv.Itoa(quorum))
+	return alice
+}
+
 // provenPair is a workspace at roster quorum 1 in dir: alice, who proved
 // the SSH key keyName (its file is key) and declared inc, and bob (triage),
 // whose home has not heard of any of it yet.
 func provenPair(t *testing.T, dir, keyName string) (alice, inc, key, bob string) {
 	t.Helper()
-	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
-	alice = filepath.Join(dir, "alice")
-	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "1")
+	alice = founder(t, dir, 1)
 	inc = must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
 	key = writeSSHKey(t, dir, keyName, "")
 	must(t, alice, "proof", "add", "ssh", "--key", key)
@@ -79,10 +88,8 @@ func plainWrites(t *testing.T, inc string) [][]string {
 // an id that then showed nowhere. Every plain write now refuses before
 // signing, says why, and stores nothing; a member in good standing writes.
 func TestPlainWritesRefusedWhenTheyWouldNotCount(t *testing.T) {
-	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
 	dir := t.TempDir()
-	alice := filepath.Join(dir, "alice")
-	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "1")
+	alice := founder(t, dir, 1)
 	inc := must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
 	bob, bobAddr := joinHome(t, dir, "bob")
 	carol, carolAddr := joinHome(t, dir, "carol")
@@ -143,10 +150,8 @@ func TestRotatedOutKeyRefusesPlainWrites(t *testing.T) {
 // An Alertmanager delivery to a removed member's node is refused with the
 // reason, so Alertmanager retries and logs it, and nothing is stored.
 func TestWebhookRefusesWhenKeyCannotWrite(t *testing.T) {
-	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
 	dir := t.TempDir()
-	alice := filepath.Join(dir, "alice")
-	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "1")
+	alice := founder(t, dir, 1)
 	carol, carolAddr := joinHome(t, dir, "carol")
 	must(t, alice, "member", "add", carolAddr, "--handle", "carol", "--role", "triage")
 	carry(t, alice, carol)
@@ -255,10 +260,8 @@ func TestStolenCopyCannotUndoKeyRotate(t *testing.T) {
 // a fixed quorum of 2 is capped at 1, and "1 approval of quorum 2, applied"
 // read as a contradiction.
 func TestAppliedProposalReportsTheQuorumItMet(t *testing.T) {
-	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
 	dir := t.TempDir()
-	alice := filepath.Join(dir, "alice")
-	must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--roster-quorum", "2")
+	alice := founder(t, dir, 2)
 	_, bobAddr := joinHome(t, dir, "bob")
 	var res struct {
 		Applied           bool
