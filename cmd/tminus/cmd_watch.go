@@ -172,11 +172,24 @@ func (a *app) startWatchers(ctx context.Context) error {
 	for i, w := range watchers {
 		go func() {
 			if err := w.Run(ctx, sink); err != nil && ctx.Err() == nil {
-				fmt.Fprintf(a.stderr, "tminus: watcher %s stopped: %v\n", cfg.Watchers[i].Name, err)
+				name := cfg.Watchers[i].Name
+				fmt.Fprintf(a.stderr, "tminus: watcher %s stopped: %v\n", name, err)
+				if err := sink.Observe(context.WithoutCancel(ctx), []watch.Alert{watcherDown(name, err)}); err != nil {
+					fmt.Fprintf(a.stderr, "tminus: watcher %s: could not raise its alert: %v\n", name, err)
+				}
 			}
 		}()
 	}
 	return nil
+}
+
+// watcherDown is the alert a stopped watcher raises in the workspace: a blind
+// watcher looks like a quiet chain, and only this serve's log said otherwise.
+// Every responder's cockpit shows it; its fingerprint is the watcher's, so a
+// restart that fails the same way adds a sighting, not a new alert.
+func watcherDown(name string, err error) watch.Alert {
+	return watch.Alert{Fingerprint: "tminus-watcher-" + name, Title: "Watcher " + name + " stopped: " + err.Error(),
+		Source: "tminus", Severity: "P2", Status: domain.AlertFiring, Labels: map[string]string{"watcher": name}}
 }
 
 func (a *app) chainWatcher(ctx context.Context, wc workspace.WatcherConfig, st *store.Store) (*watch.ChainWatcher, error) {

@@ -88,6 +88,23 @@ func TestWatchEndToEnd(t *testing.T) {
 	bin := binary(t)
 	t.Run("alertmanager webhook", func(t *testing.T) { testAlertmanagerE2E(t, bin) })
 	t.Run("paused on the simulated chain", func(t *testing.T) { testChainE2E(t, bin) })
+	t.Run("a watcher on the wrong chain raises an alert", func(t *testing.T) { testWatcherDownE2E(t, bin) })
+}
+
+// A watcher whose endpoint serves another chain stops; every responder sees
+// that as an alert, not only this serve's stderr.
+func testWatcherDownE2E(t *testing.T, bin string) {
+	chain := watchtest.NewChain(t, true)
+	e := newServeE2E(t, bin)
+	setConfig(t, e.home, func(c *workspace.Config) {
+		c.Watchers = []workspace.WatcherConfig{{Name: "bridge", RPC: chain.RPCURL, ChainID: watchtest.ChainID + 1, Poll: 50 * time.Millisecond,
+			Rules: []workspace.WatcherRule{{Name: "bridge paused", Event: "Paused", Severity: "P1", Addresses: []string{chain.Contract.Hex()}}}}}
+	})
+	e.serve()
+	a := e.waitAlert("tminus-watcher-bridge", 10*time.Second, func(a alertView) bool { return a.Status == "firing" })
+	if a.Severity != "P2" || a.Source != "tminus" || !strings.Contains(a.Title, "Watcher bridge stopped") || !strings.Contains(a.Title, "configured for chain") {
+		t.Errorf("watcher-down alert %+v", a)
+	}
 }
 
 // amFiring is a notification as Alertmanager 0.28 posts it to a webhook
