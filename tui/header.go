@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -24,6 +25,10 @@ func (m *Model) header() []string {
 	}
 	peers := m.peers() + " "
 	summary := m.alertSummary()
+	if f := forkedMembers(l.State); len(f) > 0 {
+		// DESIGN.md rule 6: an equivocation raises a security alert here, whatever the tab.
+		summary = ink.err.on("FORKED KEY: "+clean(strings.Join(f, ", "))) + ink.muted.on(" · ") + summary
+	}
 	if w >= 100 {
 		summary += ink.muted.on(" · as ") + ink.header.on(orNone(l.Me))
 	}
@@ -216,4 +221,24 @@ func ago(at, now int64) string {
 		return itoa(int(s/3600)) + "h ago"
 	}
 	return itoa(int(s/86400)) + "d ago"
+}
+
+// forkedMembers are the active members one of whose current keys signed two events at one
+// seq: a copied or stolen key, or a home restored from an old backup. Their events from
+// that seq on do not count anywhere; the roster must rotate the key.
+func forkedMembers(st *domain.State) []string {
+	var out []string
+	for _, m := range st.Members {
+		if !m.Active {
+			continue
+		}
+		for _, k := range m.Keys {
+			if _, ok := st.Forked[k]; ok && st.RotatedKey(k) == nil {
+				out = append(out, m.Handle)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }

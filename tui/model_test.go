@@ -685,3 +685,17 @@ func TestResolvedIncidentCountsDownToItsRetro(t *testing.T) {
 		t.Errorf("header's next deadline after the resolution: %q", line)
 	}
 }
+
+// DESIGN.md rule 6: an equivocation raises a security alert where the
+// responder looks, whatever the tab: the header names the member, and the
+// roster says from which seq and what to do.
+func TestForkedKeyIsShown(t *testing.T) {
+	s := newScenario(t)
+	s.st.Forked[s.addr("bob")] = 3
+	h := newHarness(t, s.fake, 160, 48)
+	h.contains("FORKED KEY: bob", "Roster · 4 members · 1 FORKED", "FORKED seq 3")
+	h.press("7", "j")
+	h.contains("FORKED: a key of bob signed two events at seq 3")
+	h80 := newHarness(t, s.fake, 80, 24)
+	h80.contains("FORKED KEY: bob")
+}

@@ -37,6 +37,7 @@ type rosterRow struct {
 	expiring []string        // kinds whose valid proof ends within expiringWithin, soonest first
 	soonest  int64           // the end of the first of them (unix ms)
 	proofs   []*domain.Proof // all of them, for the details
+	forkedAt uint64          // a current key signed two events at this seq; 0: none
 }
 
 func newRosterPane(c *Context) *rosterPane { return &rosterPane{Common: Common{Context: c}} }
@@ -46,6 +47,9 @@ func (p *rosterPane) SetSize(w, h int) { p.Common.SetSize(w, h); p.fitCursor() }
 func (p *rosterPane) Title() string {
 	below, expiring := p.warnings()
 	s := "Roster · " + itoa(len(p.rows)) + " members"
+	if f := forkedMembers(p.Live.State); len(f) > 0 {
+		s += " · " + itoa(len(f)) + " FORKED"
+	}
 	if below > 0 {
 		s += " · " + itoa(below) + " BELOW MIN"
 	}
@@ -104,6 +108,11 @@ func (p *rosterPane) rebuild() {
 func rosterRowOf(st *domain.State, m *domain.Member, now int64) rosterRow {
 	r := rosterRow{m: m, proofs: st.MemberProofs(m.Handle), count: st.ProofCount(m.Handle, now)}
 	r.min, r.minRole = st.MemberMinimum(m)
+	for _, k := range m.Keys {
+		if seq, ok := st.Forked[k]; ok && st.RotatedKey(k) == nil {
+			r.forkedAt = seq
+		}
+	}
 	r.below = !st.MeetsPolicy(m, now)
 	ends := map[string]int64{} // per kind, the latest end of a valid proof: one lasting proof is enough
 	for _, pr := range r.proofs {
@@ -198,7 +207,7 @@ func (p *rosterPane) row(r rosterRow, c rosterCols, sel bool) string {
 			fit(count, c.count)+" "+fit(r.kindList(), c.kinds)+" "+fit(warn, c.warn), p.Width))
 	}
 	ws := p.ink.warn
-	if r.below {
+	if r.below || r.forkedAt > 0 {
 		ws = p.ink.err
 	}
 	// padLine: at the narrowest widths the columns' floors may pass the pane's edge.
@@ -215,6 +224,9 @@ func (p *rosterPane) header(c rosterCols) string {
 // warning is the row's warning in words: colour adds to it, never replaces it.
 func (p *rosterPane) warning(r rosterRow) string {
 	var parts []string
+	if r.forkedAt > 0 {
+		parts = append(parts, "FORKED seq "+itoa(int(r.forkedAt)))
+	}
 	if r.below {
 		parts = append(parts, "BELOW MIN ("+r.minRole+")")
 	}
@@ -239,6 +251,14 @@ func (p *rosterPane) details(r rosterRow) []string {
 	var out []string
 	for i, l := range wordWrap(head, w-1-len(hang), 2) {
 		out = append(out, " "+hangIf(i)+l)
+	}
+	if r.forkedAt > 0 {
+		fork := "FORKED: a key of " + clean(r.m.Handle) + " signed two events at seq " + itoa(int(r.forkedAt)) +
+			" (a copied key, or a home restored from an old copy); its events from there do not count: " +
+			"the roster replaces it with tminus member rotate"
+		for i, l := range wordWrap(fork, w-1-len(hang), 2) {
+			out = append(out, " "+hangIf(i)+p.ink.err.on(l))
+		}
 	}
 	roles := "roles " + clean(strings.Join(r.m.Roles, ", "))
 	if len(r.m.Roles) == 0 {
