@@ -410,3 +410,46 @@ func TestDrillPeersNeedTheKeyItself(t *testing.T) {
 	must(t, home, "note", inc[:8], "the agent signs this")
 	fails(t, home, "sign with keys derived from this home's own key, which the agent never hands out", "drill", "run", file, "--speed", "600")
 }
+
+// A drill stopped with Ctrl-C resolves its incident rather than leaving an
+// open drill among real work for good.
+func TestInterruptedDrillResolvesItsIncident(t *testing.T) {
+	home, _ := newWorkspace(t)
+	file := writeScenario(t, `name: Long drill
+severity: P2
+injects:
+  - at: 0s
+    alert: {title: "Long alert", fingerprint: long-1}
+expect:
+  - what: resolved
+    within: 24h
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb strings.Builder
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"--home", home, "drill", "run", file, "--speed", "60"}, strings.NewReader(""), &out, &errb)
+	}()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(must(t, home, "alert", "list"), "Long alert") {
+			break
+		}
+	}
+	cancel()
+	if code := <-done; code == 0 || !strings.Contains(errb.String(), "drill interrupted; its incident") || !strings.Contains(errb.String(), "is resolved") {
+		t.Fatalf("interrupted drill: exit %d: %s", code, errb.String())
+	}
+	var incs []struct {
+		Drill  bool
+		Status string
+	}
+	if err := json.Unmarshal([]byte(must(t, home, "incident", "list", "--json")), &incs); err != nil {
+		t.Fatal(err)
+	}
+	for _, inc := range incs {
+		if inc.Drill && inc.Status != "resolved" {
+			t.Errorf("the interrupted drill's incident is %s", inc.Status)
+		}
+	}
+}

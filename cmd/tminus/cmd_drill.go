@@ -200,7 +200,7 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("drill interrupted; the incident %s stays open", decl.ID.Short())
+			return nil, a.endInterruptedDrill(context.WithoutCancel(ctx), view, decl.ID)
 		case <-tick.C:
 		}
 	}
@@ -210,6 +210,23 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 		}
 	}
 	return card, nil
+}
+
+// endInterruptedDrill resolves the incident of a drill stopped before it
+// ended (Ctrl-C): left open, it sat among real work in every incident list
+// and cockpit for good. The facilitator resolves it, which drill metrics do
+// not count as the team's resolution.
+func (a *app) endInterruptedDrill(ctx context.Context, view *store.View, id domain.ID) error {
+	if _, err := view.Refresh(ctx); err != nil {
+		return err
+	}
+	if inc := view.State().Incidents[id]; inc == nil || !inc.Open() {
+		return fmt.Errorf("drill interrupted; its incident %s was already resolved", id.Short())
+	}
+	if _, err := a.gated(ctx, &domain.IncidentStatus{Incident: id, Status: domain.StatusResolved}); err != nil {
+		return fmt.Errorf("drill interrupted; resolving its incident %s failed: %w", id.Short(), err)
+	}
+	return fmt.Errorf("drill interrupted; its incident %s is resolved (by the facilitator, so drill metrics do not count it)", id.Short())
 }
 
 // inject appends one scheduled inject as signed events. Alert fingerprints
