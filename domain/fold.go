@@ -221,7 +221,7 @@ func (s *State) tryApply(p *RosterProposal, at int64) {
 			p.Void = p.Member.Handle + " is no longer a member"
 			return
 		}
-		if s.ActiveMembers() == 1 || (m.Votes() && s.Voters() == 1) {
+		if s.lastVoter(m) {
 			p.Void = "cannot remove the last member who can approve roster changes"
 			return
 		}

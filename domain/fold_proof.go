@@ -198,17 +198,24 @@ func (s *State) freshKey(k common.Address) error {
 }
 
 func (s *State) keyRotate(a actor, e *Event, b *KeyRotate) error {
-	if r := s.RotatedKey(e.Author); r != nil { // a second rotation at a fork's seq
-		return fmt.Errorf("%s was already rotated to %s (event %s)", e.Author.Hex(), r.New.Hex(), r.Event.Short())
-	}
-	if err := s.freshKey(b.New); err != nil {
-		return err
-	}
-	if err := s.endorse(a.m, b.New, &b.Endorsement, a.at); err != nil {
+	if err := s.checkKeyRotate(a.m, e.Author, b, a.at); err != nil {
 		return err
 	}
 	s.rotate(a.m, e.Author, b.New, &KeyRotation{Seq: e.Seq, Event: a.id, At: a.at})
 	return nil
+}
+
+// checkKeyRotate refuses rotating old, m's key, at t: a key already rotated
+// (a second rotation at a fork's seq), a new key not fresh, an endorsement
+// that is not one of m's proof keys.
+func (s *State) checkKeyRotate(m *Member, old common.Address, b *KeyRotate, t int64) error {
+	if r := s.RotatedKey(old); r != nil {
+		return fmt.Errorf("%s was already rotated to %s (event %s)", old.Hex(), r.New.Hex(), r.Event.Short())
+	}
+	if err := s.freshKey(b.New); err != nil {
+		return err
+	}
+	return s.endorse(m, b.New, &b.Endorsement, t)
 }
 
 // rotate retires old for m in favour of newKey, which becomes m's first key.

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -448,8 +447,7 @@ func (s *State) OpenIncidentOf(alert ID) *Incident {
 	}
 	var holder *Incident
 	for _, inc := range s.Incidents {
-		if open(inc) && slices.Contains(inc.Alerts, alert) && (holder == nil || inc.DeclaredAt < holder.DeclaredAt ||
-			(inc.DeclaredAt == holder.DeclaredAt && bytes.Compare(inc.ID[:], holder.ID[:]) < 0)) {
+		if open(inc) && slices.Contains(inc.Alerts, alert) && (holder == nil || before(inc, holder)) {
 			holder = inc
 		}
 	}

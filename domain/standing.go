@@ -103,11 +103,8 @@ func (s *State) checkRule(m *Member, author common.Address, body Body, t int64) 
 		return errOf(s.checkProofAdd(m, author, b, t))
 	case *ProofRevoke:
 		return errOf(s.revocable(m.Handle, b.Proof))
-	case *KeyRotate: // keyRotate's checks
-		if err := s.freshKey(b.New); err != nil {
-			return err
-		}
-		return s.endorse(m, b.New, &b.Endorsement, t)
+	case *KeyRotate:
+		return s.checkKeyRotate(m, author, b, t)
 	case *MemberChange:
 		defer s.keepIdentity()()
 		return s.checkChange(b, t)
@@ -177,8 +174,7 @@ func (s *State) keepIdentity() func() {
 }
 
 // The checks below are memberPropose's, memberApprove's and alertAck's
-// (fold.go), which check and change in one function; the same reasons, in
-// the same order.
+// (fold.go calls them before it changes anything).
 
 // checkMemberPropose refuses adding a key an active member holds, a new
 // member without a role, and removing a non-member or the last member.
@@ -196,11 +192,17 @@ func (s *State) checkMemberPropose(b *MemberPropose) error {
 		if !ok || !m.Active {
 			return fmt.Errorf("%s is not a member", b.Member.Handle)
 		}
-		if s.ActiveMembers() == 1 || (m.Votes() && s.Voters() == 1) {
+		if s.lastVoter(m) {
 			return fmt.Errorf("cannot remove the last member who can approve roster changes")
 		}
 	}
 	return nil
+}
+
+// lastVoter: removing m would leave no member, or none who can approve a
+// roster change, and the roster could never change again.
+func (s *State) lastVoter(m *Member) bool {
+	return s.ActiveMembers() == 1 || (m.Votes() && s.Voters() == 1)
 }
 
 // checkMemberApprove refuses approving a roster proposal that is unknown,

@@ -229,16 +229,20 @@ func ago(at, now int64) string {
 func forkedMembers(st *domain.State) []string {
 	var out []string
 	for _, m := range st.Members {
-		if !m.Active {
-			continue
-		}
-		for _, k := range m.Keys {
-			if _, ok := st.Forked[k]; ok && st.RotatedKey(k) == nil {
-				out = append(out, m.Handle)
-				break
-			}
+		if m.Active && forkedAt(st, m) > 0 {
+			out = append(out, m.Handle)
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// forkedAt is the seq at which one of m's current keys forked, 0 for none.
+func forkedAt(st *domain.State, m *domain.Member) uint64 {
+	for _, k := range m.Keys {
+		if seq, ok := st.Forked[k]; ok && st.RotatedKey(k) == nil {
+			return seq
+		}
+	}
+	return 0
 }

@@ -108,11 +108,7 @@ func (p *rosterPane) rebuild() {
 func rosterRowOf(st *domain.State, m *domain.Member, now int64) rosterRow {
 	r := rosterRow{m: m, proofs: st.MemberProofs(m.Handle), count: st.ProofCount(m.Handle, now)}
 	r.min, r.minRole = st.MemberMinimum(m)
-	for _, k := range m.Keys {
-		if seq, ok := st.Forked[k]; ok && st.RotatedKey(k) == nil {
-			r.forkedAt = seq
-		}
-	}
+	r.forkedAt = forkedAt(st, m)
 	r.below = !st.MeetsPolicy(m, now)
 	ends := map[string]int64{} // per kind, the latest end of a valid proof: one lasting proof is enough
 	for _, pr := range r.proofs {

@@ -37,15 +37,11 @@ func (a *app) mayWrite(ctx context.Context) error {
 	if a.folded == nil {
 		return homeMayWrite(ctx, a.home)
 	}
-	addr, err := a.home.Address()
-	if err != nil {
-		return err
-	}
 	s, err := a.state(ctx)
 	if err != nil {
 		return err
 	}
-	return s.MayWrite(addr)
+	return precheck(a, s, nil)
 }
 
 // homeMayWrite asks the identity events alone (store.IdentityState): a note
