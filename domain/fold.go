@@ -18,15 +18,36 @@ const RetroWindow = 72 * time.Hour
 // and the seq from which their events stop counting.
 func Fold(events []*Event, forks map[common.Address]uint64) *State {
 	sorted := append([]*Event(nil), events...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Key().Less(sorted[j].Key()) })
+	sortEvents(sorted)
+	return foldSorted(sorted, forks, DecideCuts(sorted, forks))
+}
+
+// FoldFrom is the state to fold from when neither a snapshot nor any event
+// has been folded yet: the forks and cuts in force (DecideCuts) preset.
+func FoldFrom(forks map[common.Address]uint64, cuts map[common.Address]Cut) *State {
 	s := NewState()
 	for a, seq := range forks {
 		s.Forked[a] = seq
 	}
+	if len(cuts) > 0 {
+		s.Cuts = make(map[common.Address]Cut, len(cuts))
+		for a, c := range cuts {
+			s.Cuts[a] = c
+		}
+	}
+	return s
+}
+
+func foldSorted(sorted []*Event, forks map[common.Address]uint64, cuts map[common.Address]Cut) *State {
+	s := FoldFrom(forks, cuts)
 	for _, e := range sorted {
 		s.Apply(e)
 	}
 	return s
+}
+
+func sortEvents(evs []*Event) {
+	sort.Slice(evs, func(i, j int) bool { return evs[i].Key().Less(evs[j].Key()) })
 }
 
 // Apply folds one more event. Events must arrive in Key order after
@@ -50,6 +71,9 @@ func (s *State) apply(e *Event) error {
 		// so a thief holding a copy of the old key cannot undo the rotation by
 		// signing another event at that seq. Only one rotation of a key applies.
 		return fmt.Errorf("%w at seq %d; events from there on do not count", ErrForked, seq)
+	}
+	if err := s.cutOut(e); err != nil {
+		return err
 	}
 	if err := s.rotatedOut(e); err != nil {
 		return err
@@ -176,7 +200,7 @@ func (s *State) memberPropose(a actor, b *MemberPropose) error {
 		return err
 	}
 	p := &RosterProposal{ID: a.id, Action: b.Action, Member: b.Member, By: a.m.Handle, At: a.at,
-		Approvals: map[string]bool{}}
+		Approvals: map[string]bool{}, Cuts: b.Cuts}
 	if s.MeetsPolicy(a.m, a.at) { // the proposer counts once
 		p.Approvals[a.m.Handle] = true
 	}
@@ -214,6 +238,10 @@ func (s *State) tryApply(p *RosterProposal, at int64) {
 			p.Void = "key already belongs to " + h
 			return
 		}
+		if err := s.uncut(p.Member.Address); err != nil {
+			p.Void = err.Error()
+			return
+		}
 		s.addMember(p.Member, at)
 	case ActionRemove:
 		m, ok := s.Members[p.Member.Handle]
@@ -232,7 +260,7 @@ func (s *State) tryApply(p *RosterProposal, at int64) {
 			return
 		}
 	}
-	p.Applied, p.AppliedAt, p.Quorum = true, at, q
+	p.Applied, p.AppliedAt, p.Quorum, p.appliedN = true, at, q, s.Count
 }
 
 func (s *State) alertObserve(a actor, b *AlertObserve) error {

@@ -250,7 +250,8 @@ func (s *State) memberChange(a actor, b *MemberChange) error {
 	if err := s.checkChange(b, a.at); err != nil {
 		return err
 	}
-	p := &RosterProposal{ID: a.id, Action: b.Action, By: a.m.Handle, At: a.at, Approvals: map[string]bool{}, Change: b}
+	p := &RosterProposal{ID: a.id, Action: b.Action, By: a.m.Handle, At: a.at, Approvals: map[string]bool{}, Change: b,
+		Cuts: b.Rotation.cuts()}
 	if b.Rotation != nil {
 		p.Member = MemberSpec{Address: b.Rotation.New, Handle: b.Rotation.Member}
 	}

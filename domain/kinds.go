@@ -309,18 +309,24 @@ const (
 type MemberPropose struct {
 	Action string     `json:"action"`
 	Member MemberSpec `json:"member"`
+	// Cuts, for remove: each of the member's keys with the last seq the
+	// proposer held; what the key signs after it never counts (cuts.go).
+	Cuts []KeyCut `json:"cuts,omitempty"`
 }
 
 func (*MemberPropose) Kind() string { return KindMemberPropose }
 func (b *MemberPropose) Validate() error {
 	switch b.Action {
 	case ActionAdd:
+		if len(b.Cuts) > 0 {
+			return fmt.Errorf("add carries cuts: only a removal cuts keys")
+		}
 		return b.Member.validate(false)
 	case ActionRemove:
 		if !ValidHandle(b.Member.Handle) {
 			return fmt.Errorf("remove needs the member's handle")
 		}
-		return nil
+		return validCuts(b.Cuts)
 	}
 	return fmt.Errorf("action %q: want add or remove", b.Action)
 }

@@ -120,6 +120,18 @@ type Rotation struct {
 	Old         common.Address `json:"old"`
 	New         common.Address `json:"new"`
 	Endorsement ProofAdd       `json:"endorsement"`
+	// Cut is Old's last seq the proposer held: what Old signs after it
+	// never counts once the rotation applies (cuts.go). Absent in
+	// rotations signed before cuts existed.
+	Cut *uint64 `json:"cut,omitempty"`
+}
+
+// cuts are the rotation's cut as a proposal's.
+func (r *Rotation) cuts() []KeyCut {
+	if r == nil || r.Cut == nil {
+		return nil
+	}
+	return []KeyCut{{Key: r.Old, Seq: *r.Cut}}
 }
 
 func (*MemberChange) Kind() string { return KindMemberChange }
@@ -190,7 +202,11 @@ func (b *MemberChange) Describe() string {
 	case ChangePolicy:
 		return fmt.Sprintf("role %s needs %d proofs", b.Role, b.MinProofs)
 	case ChangeRotate:
-		return fmt.Sprintf("rotate %s's key %s to %s", b.Rotation.Member, b.Rotation.Old.Hex(), b.Rotation.New.Hex())
+		d := fmt.Sprintf("rotate %s's key %s to %s", b.Rotation.Member, b.Rotation.Old.Hex(), b.Rotation.New.Hex())
+		if c := b.Rotation.Cut; c != nil {
+			d += fmt.Sprintf(", counting the old key's events up to seq %d", *c)
+		}
+		return d
 	}
 	return b.Action
 }

@@ -187,6 +187,7 @@ func (s *State) checkMemberPropose(b *MemberPropose) error {
 		if m, ok := s.Members[b.Member.Handle]; (!ok || !m.Active) && len(b.Member.Roles) == 0 {
 			return fmt.Errorf("a new member needs at least one role")
 		}
+		return s.uncut(b.Member.Address)
 	case ActionRemove:
 		m, ok := s.Members[b.Member.Handle]
 		if !ok || !m.Active {
@@ -195,6 +196,7 @@ func (s *State) checkMemberPropose(b *MemberPropose) error {
 		if s.lastVoter(m) {
 			return fmt.Errorf("cannot remove the last member who can approve roster changes")
 		}
+		return s.checkCuts(m, b.Cuts)
 	}
 	return nil
 }

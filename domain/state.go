@@ -29,6 +29,7 @@ type State struct {
 	Safe      map[ID]*SafeProposal      `json:"safe,omitempty"`   // fold_safe.go
 	Anchor    *Anchor                   `json:"anchor,omitempty"` // the newest anchor.record
 	Forked    map[common.Address]uint64 `json:"forked,omitempty"`
+	Cuts      map[common.Address]Cut    `json:"cuts,omitempty"`     // in force, preset by DecideCuts (cuts.go)
 	Identity  *Identity                 `json:"identity,omitempty"` // proofs, CAs, proof policy, rotated keys
 	Rejected  []Rejection               `json:"rejected"`
 	Count     uint64                    `json:"count"`
@@ -76,7 +77,10 @@ type RosterProposal struct {
 	AppliedAt int64           `json:"applied_at,omitempty"`
 	Quorum    int             `json:"quorum,omitempty"` // the roster quorum it met when it applied
 	Void      string          `json:"void,omitempty"`   // why it can no longer apply
-	Change    *MemberChange   `json:"change,omitempty"` // a member.change's body
+	Cuts      []KeyCut        `json:"cuts,omitempty"`   // a revocation's keys and their last counting seqs
+
+	appliedN uint64        // events folded when it applied: DecideCuts's order, never encoded
+	Change   *MemberChange `json:"change,omitempty"` // a member.change's body
 }
 
 type Alert struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	gosync "sync"
 
@@ -51,17 +52,22 @@ func (s *Store) fold(ctx context.Context) (*domain.State, int64, error) {
 	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(ins), 0) FROM events").Scan(&arrival); err != nil {
 		return nil, 0, err
 	}
+	forks, cuts, err := standing(ctx, tx)
+	if err != nil {
+		return nil, 0, err
+	}
 	st, err := latestSnapshot(ctx, tx)
 	if err != nil {
 		return nil, 0, err
 	}
+	if st != nil && (!sameForks(st.Forked, forks) || !domain.SameCuts(st.Cuts, cuts)) {
+		// A revocation applied since the snapshot may void events before
+		// it (domain/cuts.go): fold from the start. The new snapshot this
+		// fold saves is the newest, so the next fold starts there.
+		st = nil
+	}
 	if st == nil {
-		st = domain.NewState()
-		forks, err := forksTx(ctx, tx)
-		if err != nil {
-			return nil, 0, err
-		}
-		st.Forked = forks
+		st = domain.FoldFrom(forks, cuts)
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT "+rowCols+" FROM events WHERE (lamport, id) > (?, ?) AND ins <= ? ORDER BY lamport, id",
 		st.Last.Lamport, st.Last.ID[:], arrival)
@@ -220,11 +226,11 @@ func (s *Store) saveSnapshot(ctx context.Context, st *domain.State, arrival int6
 		if err != nil || late > 0 {
 			return err
 		}
-		forks, err := forksTx(ctx, tx)
+		forks, cuts, err := standing(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if !sameForks(forks, st.Forked) {
+		if !sameForks(forks, st.Forked) || !domain.SameCuts(cuts, st.Cuts) {
 			return nil
 		}
 		key := []any{st.Last.Lamport, st.Last.ID[:]}
@@ -296,8 +302,12 @@ func (v *View) Refresh(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	cutsMoved, err := v.cutsMoved(ctx, fresh)
+	if err != nil {
+		return false, err
+	}
 	sort.Slice(fresh, func(i, j int) bool { return fresh[i].Key().Less(fresh[j].Key()) })
-	if !sameForks(forks, v.st.Forked) || (len(fresh) > 0 && fresh[0].Key().Less(v.st.Last)) {
+	if !sameForks(forks, v.st.Forked) || cutsMoved || (len(fresh) > 0 && fresh[0].Key().Less(v.st.Last)) {
 		st, arrival, err := v.s.fold(ctx)
 		if err != nil {
 			return false, err
@@ -310,6 +320,16 @@ func (v *View) Refresh(ctx context.Context) (bool, error) {
 	}
 	v.arrival = last
 	return true, nil
+}
+
+// cutsMoved says whether fresh events change the cuts in force: only an
+// identity event can, so a note costs nothing here.
+func (v *View) cutsMoved(ctx context.Context, fresh []*domain.Event) (bool, error) {
+	if !slices.ContainsFunc(fresh, func(e *domain.Event) bool { return slices.Contains(domain.IdentityKinds, e.Kind) }) {
+		return false, nil
+	}
+	cuts, err := v.s.Cuts(ctx)
+	return err == nil && !domain.SameCuts(cuts, v.st.Cuts), err
 }
 
 // sameForks compares fork seqs, not just how many authors forked: an

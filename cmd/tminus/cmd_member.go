@@ -51,11 +51,19 @@ func (a *app) memberCmd() *cobra.Command {
 		Short: "Propose removing a member",
 		Args:  exactArgs(1, "the member's address or handle"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := a.memberHandle(cmd.Context(), args[0])
+			s, err := a.state(cmd.Context())
 			if err != nil {
 				return err
 			}
-			return a.rosterChange(cmd.Context(), &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: h}}, rmJSON)
+			m, err := member(s, args[0])
+			if err != nil {
+				return err
+			}
+			cuts, err := a.cuts(cmd.Context(), m.Keys)
+			if err != nil {
+				return err
+			}
+			return a.rosterChange(cmd.Context(), &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: m.Handle}, Cuts: cuts}, rmJSON)
 		},
 	}
 	remove.Flags().BoolVar(&rmJSON, "json", false, "print JSON")
@@ -145,6 +153,31 @@ func (a *app) rosterChange(ctx context.Context, p *domain.MemberPropose, asJSON 
 		return err
 	}
 	return a.reportRosterProposal(ctx, ev, asJSON, nil)
+}
+
+// cuts names each key's newest seq held here, for a revocation: what the
+// key signs after it will not count on any replica, however its author
+// orders it (domain/cuts.go).
+func (a *app) cuts(ctx context.Context, keys []common.Address) ([]domain.KeyCut, error) {
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	heads, err := st.Heads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.KeyCut, 0, len(keys))
+	for _, k := range keys {
+		c := domain.KeyCut{Key: k}
+		for _, h := range heads {
+			if h.Author == k && h.Seq > c.Seq {
+				c.Seq = h.Seq
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // reportRosterProposal prints a roster proposal just written: whether it

@@ -134,6 +134,11 @@ func (a *app) memberRotateCmd() *cobra.Command {
 				return err
 			}
 			r.Endorsement = *b
+			cuts, err := a.cuts(cmd.Context(), []common.Address{r.Old})
+			if err != nil {
+				return err
+			}
+			r.Cut = &cuts[0].Seq
 			return a.changeRoster(cmd.Context(), &domain.MemberChange{Action: domain.ChangeRotate, Rotation: r}, asJSON)
 		},
 	}

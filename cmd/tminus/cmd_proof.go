@@ -349,7 +349,8 @@ func identityRefusals(s *domain.State) []string {
 	for _, r := range s.Rejected {
 		switch {
 		case r.Kind == domain.KindProofAdd, r.Kind == domain.KindProofRevoke, r.Kind == domain.KindKeyRotate, r.Kind == domain.KindMemberChange,
-			strings.Contains(r.Reason, domain.ErrRotated.Error()), strings.Contains(r.Reason, "approval does not count"):
+			strings.Contains(r.Reason, domain.ErrRotated.Error()), strings.Contains(r.Reason, domain.ErrCut.Error()),
+			strings.Contains(r.Reason, "approval does not count"):
 			out = append(out, fmt.Sprintf("%s %s by %s: %s", r.Event.Short(), r.Kind, s.Handle(r.Author), r.Reason))
 		}
 	}
