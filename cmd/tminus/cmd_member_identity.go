@@ -261,7 +261,15 @@ func describeProposal(p *domain.RosterProposal) string {
 	if p.Change != nil {
 		return safeText(p.Change.Describe())
 	}
-	return p.Action + " " + p.Member.Handle
+	d := p.Action + " " + p.Member.Handle
+	for i, c := range p.Cuts {
+		sep := ", "
+		if i == 0 {
+			sep = ", counting only "
+		}
+		d += fmt.Sprintf("%s%s's events up to seq %d", sep, c.Key.Hex()[:10], c.Seq)
+	}
+	return d
 }
 
 // proofSummary is a member's proofs in member list's text: kinds valid

@@ -284,3 +284,34 @@ func TestAppliedProposalReportsTheQuorumItMet(t *testing.T) {
 		t.Errorf("member add with two members reported %+v, want pending at 1 of 2", res)
 	}
 }
+
+// carol is removed while her laptop is offline. It signs on from what it
+// last heard, so its events sort before the removal; `member remove` cut
+// her key at the seq alice held, and they do not count when they arrive.
+func TestRemovedMemberCannotBackdate(t *testing.T) {
+	dir := t.TempDir()
+	alice := founder(t, dir, 1)
+	inc := must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
+	carol, carolAddr := joinHome(t, dir, "carol")
+	must(t, alice, "member", "add", carolAddr, "--handle", "carol", "--role", "triage")
+	carry(t, alice, carol)
+	must(t, carol, "note", inc[:8], "carol, while a member")
+	carry(t, carol, alice)
+	for range 3 {
+		must(t, alice, "note", inc[:8], "alice moves on")
+	}
+	must(t, alice, "member", "remove", "carol")
+
+	sev := must(t, carol, "incident", "severity", inc[:8], "P4")
+	note := must(t, carol, "note", inc[:8], "carol, after her removal")
+	carry(t, carol, alice)
+	out := must(t, alice, "verify")
+	for _, id := range []string{sev, note} {
+		if !strings.Contains(out, "NOT COUNTED "+id[:10]) || !strings.Contains(out, "key revoked after seq 1") {
+			t.Errorf("verify does not list carol's backdated %s as cut:\n%s", id[:10], out)
+		}
+	}
+	if show := must(t, alice, "incident", "show", inc[:8], "--json"); !strings.Contains(show, `"severity":"P1"`) {
+		t.Errorf("the removed member's backdated severity counted:\n%s", show)
+	}
+}
