@@ -86,6 +86,9 @@ func (a *app) memberCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := a.pastCuts(cmd.Context(), s.Roster[id]); err != nil {
+				return err
+			}
 			return a.created(apJSON, ev.ID.String(), map[string]any{"proposal": id.String(), "applied": s.Roster[id].Applied})
 		},
 	}
@@ -178,6 +181,30 @@ func (a *app) cuts(ctx context.Context, keys []common.Address) ([]domain.KeyCut,
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// pastCuts tells an approver which events held here a revocation's cuts
+// leave uncounted: a thief's are meant to go, but an honest event the
+// proposer had not yet heard of goes too.
+func (a *app) pastCuts(ctx context.Context, p *domain.RosterProposal) error {
+	if p == nil || len(p.Cuts) == 0 {
+		return nil
+	}
+	keys := make([]common.Address, len(p.Cuts))
+	for i, c := range p.Cuts {
+		keys[i] = c.Key
+	}
+	held, err := a.cuts(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for i, c := range p.Cuts {
+		if n := held[i].Seq; n > c.Seq {
+			fmt.Fprintf(a.stderr, "note: this home holds %s's events up to seq %d; proposal %s counts them up to seq %d, so %d will not count\n",
+				c.Key.Hex(), n, p.ID.Short(), c.Seq, n-c.Seq)
+		}
+	}
+	return nil
 }
 
 // reportRosterProposal prints a roster proposal just written: whether it

@@ -315,3 +315,30 @@ func TestRemovedMemberCannotBackdate(t *testing.T) {
 		t.Errorf("the removed member's backdated severity counted:\n%s", show)
 	}
 }
+
+// alice proposes carol's removal before hearing carol's last note; bob
+// holds it. Approving, bob is told which of carol's events the cut leaves
+// uncounted.
+func TestApproverHearsWhatACutVoids(t *testing.T) {
+	dir := t.TempDir()
+	alice := founder(t, dir, 2)
+	inc := must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
+	bob, bobAddr := joinHome(t, dir, "bob")
+	carol, carolAddr := joinHome(t, dir, "carol")
+	must(t, alice, "member", "add", bobAddr, "--handle", "bob", "--role", "triage")
+	add := must(t, alice, "member", "add", carolAddr, "--handle", "carol", "--role", "triage")
+	carry(t, alice, bob)
+	must(t, bob, "member", "approve", add)
+	carry(t, bob, alice, carol)
+	must(t, carol, "note", inc[:8], "carol's last word")
+	carry(t, carol, bob)
+	rm := must(t, alice, "member", "remove", "carol")
+	if list := must(t, alice, "member", "list"); !strings.Contains(list, "remove carol, counting only "+carolAddr[:10]+"'s events up to seq 0") {
+		t.Errorf("member list does not show the cut:\n%s", list)
+	}
+	carry(t, alice, bob)
+	_, errs, code := tminus(t, bob, "member", "approve", rm)
+	if code != 0 || !strings.Contains(errs, "holds "+carolAddr+"'s events up to seq 1") || !strings.Contains(errs, "so 1 will not count") {
+		t.Errorf("approve: exit %d, stderr %q", code, errs)
+	}
+}
