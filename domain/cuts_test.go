@@ -231,3 +231,32 @@ func manyCuts(n int) []domain.KeyCut {
 	}
 	return out
 }
+
+// A snapshot keeps the cuts in force and each revocation's cuts.
+func TestSnapshotRestoresCuts(t *testing.T) {
+	c := newCutTeam(t)
+	c.remove(t, "bob", c.cut(1), 0, 2, 3)
+	c.offline(t, 1, &domain.Note{Incident: c.inc.ID, Text: "bob, offline"})
+	st := fold(c.Events)
+	if len(st.Cuts) != 1 {
+		t.Fatalf("cuts in force: %+v", st.Cuts)
+	}
+	want, err := domain.CanonicalBytes(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(1))
+	for _, size := range []int{1, 200} {
+		back, _, err := domain.Restore(st, size, rng.Perm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := domain.CanonicalBytes(back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) || !domain.SameCuts(back.Cuts, st.Cuts) {
+			t.Fatalf("parts of %d bytes: restored cuts %+v, want %+v", size, back.Cuts, st.Cuts)
+		}
+	}
+}

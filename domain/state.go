@@ -78,9 +78,9 @@ type RosterProposal struct {
 	Quorum    int             `json:"quorum,omitempty"` // the roster quorum it met when it applied
 	Void      string          `json:"void,omitempty"`   // why it can no longer apply
 	Cuts      []KeyCut        `json:"cuts,omitempty"`   // a revocation's keys and their last counting seqs
+	Change    *MemberChange   `json:"change,omitempty"` // a member.change's body
 
-	appliedN uint64        // events folded when it applied: DecideCuts's order, never encoded
-	Change   *MemberChange `json:"change,omitempty"` // a member.change's body
+	appliedN uint64 // events folded when it applied: DecideCuts's order, never encoded
 }
 
 type Alert struct {
