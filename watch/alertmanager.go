@@ -21,7 +21,9 @@ type amPayload struct {
 	CommonAnnotations map[string]string `json:"commonAnnotations"`
 	ExternalURL       string            `json:"externalURL"`
 	// A pointer tells a missing "alerts" (a sender bug) from an empty one.
-	Alerts *[]amAlert `json:"alerts"`
+	// Each entry is decoded alone (decodeAlertmanager), so a bad one is
+	// refused without its group.
+	Alerts *[]json.RawMessage `json:"alerts"`
 }
 
 type amAlert struct {
@@ -43,43 +45,74 @@ const SourceAlertmanager = "alertmanager"
 // missing fingerprint is derived with LabelsFingerprint, as Alertmanager
 // would. Severity comes from the `severity` label through severities (nil
 // means DefaultSeverityMap); a value the map does not know leaves Severity
-// empty rather than refusing the batch, because Alertmanager does not retry
-// a 4xx and the whole group would be lost. Errors wrap ErrPayload.
+// empty (the label keeps the value, and the webhook warns) rather than
+// refusing the alert, because Alertmanager does not retry a 4xx and the
+// alert would be lost. Any bad entry refuses the body here; the webhook
+// refuses that entry alone (decodeAlertmanager). Errors wrap ErrPayload.
 func DecodeAlertmanager(body []byte, severities map[string]string) ([]Alert, error) {
+	d, err := decodeAlertmanager(body, severities)
+	if err != nil {
+		return nil, err
+	}
+	return d.strict()
+}
+
+// decodeAlertmanager is DecodeAlertmanager alert by alert: an error only
+// for a body wrong as a whole, each bad entry a Refusal.
+func decodeAlertmanager(body []byte, severities map[string]string) (Delivery, error) {
 	if severities == nil {
 		severities = DefaultSeverityMap()
 	}
 	switch firstByte(body) {
 	case '{':
 	case '[':
-		return nil, payloadErr("got a JSON array, want the Alertmanager webhook object {\"version\":\"4\",\"alerts\":[...]}")
+		return Delivery{}, payloadErr("got a JSON array, want the Alertmanager webhook object {\"version\":\"4\",\"alerts\":[...]}")
 	case 0:
-		return nil, payloadErr("empty body, want the Alertmanager webhook object")
+		return Delivery{}, payloadErr("empty body, want the Alertmanager webhook object")
 	default:
 		if !json.Valid(body) {
-			return nil, jsonProblem(json.Unmarshal(body, new(any)))
+			return Delivery{}, jsonProblem(json.Unmarshal(body, new(any)))
 		}
-		return nil, payloadErr("want the Alertmanager webhook object, got another JSON value")
+		return Delivery{}, payloadErr("want the Alertmanager webhook object, got another JSON value")
 	}
 	var p amPayload
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, jsonProblem(err)
+		return Delivery{}, jsonProblem(err)
 	}
 	if p.Version != "" && p.Version != "4" {
-		return nil, payloadErr("version %q: only Alertmanager webhook version \"4\" is understood", p.Version)
+		return Delivery{}, payloadErr("version %q: only Alertmanager webhook version \"4\" is understood", p.Version)
 	}
 	if p.Alerts == nil {
-		return nil, payloadErr("alerts: missing, want an array of alerts")
+		return Delivery{}, payloadErr("alerts: missing, want an array of alerts")
 	}
-	out := make([]Alert, 0, len(*p.Alerts))
-	for i, a := range *p.Alerts {
-		alert, err := a.alert(fmt.Sprintf("alerts[%d]", i), severities)
-		if err != nil {
-			return nil, err
+	d := Delivery{Total: len(*p.Alerts), Alerts: make([]Alert, 0, len(*p.Alerts))}
+	for i, raw := range *p.Alerts {
+		at := fmt.Sprintf("alerts[%d]", i)
+		var a amAlert
+		if err := json.Unmarshal(raw, &a); err != nil {
+			d.refuse(i, a.fingerprint(), elementProblem(at, err)) // a holds what decoded before the error
+			continue
 		}
-		out = append(out, alert)
+		alert, err := a.alert(at, severities)
+		if err != nil {
+			d.refuse(i, a.fingerprint(), err)
+			continue
+		}
+		if v := a.Labels["severity"]; alert.Severity == "" && strings.TrimSpace(v) != "" {
+			d.Warnings = append(d.Warnings, severityWarning(at, alert.Fingerprint, v, severities))
+		}
+		d.Alerts = append(d.Alerts, alert)
 	}
-	return out, nil
+	return d, nil
+}
+
+// fingerprint names an entry for a refusal: as sent, or derived from its
+// labels as Alertmanager would.
+func (a amAlert) fingerprint() string {
+	if fp := strings.TrimSpace(a.Fingerprint); fp != "" || len(a.Labels) == 0 {
+		return fp
+	}
+	return LabelsFingerprint(a.Labels)
 }
 
 func (a amAlert) alert(at string, severities map[string]string) (Alert, error) {
