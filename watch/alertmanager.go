@@ -9,8 +9,9 @@ import (
 // amPayload is Alertmanager's webhook body, version "4" (notify/webhook
 // Message embedding template.Data). Fields we do not use are still named so
 // the shape is documented in one place; unknown ones are ignored by
-// encoding/json, so newer Alertmanagers keep working.
-type amPayload struct {
+// encoding/json, so newer Alertmanagers keep working. A is amAlert, or
+// json.RawMessage to decode each alert alone when one of them does not.
+type amPayload[A any] struct {
 	Version           string            `json:"version"`
 	GroupKey          string            `json:"groupKey"`
 	TruncatedAlerts   uint64            `json:"truncatedAlerts"`
@@ -21,9 +22,7 @@ type amPayload struct {
 	CommonAnnotations map[string]string `json:"commonAnnotations"`
 	ExternalURL       string            `json:"externalURL"`
 	// A pointer tells a missing "alerts" (a sender bug) from an empty one.
-	// Each entry is decoded alone (decodeAlertmanager), so a bad one is
-	// refused without its group.
-	Alerts *[]json.RawMessage `json:"alerts"`
+	Alerts *[]A `json:"alerts"`
 }
 
 type amAlert struct {
@@ -75,35 +74,62 @@ func decodeAlertmanager(body []byte, severities map[string]string) (Delivery, er
 		}
 		return Delivery{}, payloadErr("want the Alertmanager webhook object, got another JSON value")
 	}
-	var p amPayload
-	if err := json.Unmarshal(body, &p); err != nil {
+	// The whole body in one pass; only when an alert has a wrong JSON
+	// type, each alert alone, so that it is refused without its group.
+	var p amPayload[amAlert]
+	if err := json.Unmarshal(body, &p); err == nil {
+		if err := p.check(); err != nil {
+			return Delivery{}, err
+		}
+		d := Delivery{Total: len(*p.Alerts), Alerts: make([]Alert, 0, len(*p.Alerts))}
+		for i, a := range *p.Alerts {
+			d.judgeAM(i, a, severities)
+		}
+		return d, nil
+	}
+	var raw amPayload[json.RawMessage]
+	if err := json.Unmarshal(body, &raw); err != nil {
 		return Delivery{}, jsonProblem(err)
 	}
-	if p.Version != "" && p.Version != "4" {
-		return Delivery{}, payloadErr("version %q: only Alertmanager webhook version \"4\" is understood", p.Version)
+	if err := raw.check(); err != nil {
+		return Delivery{}, err
 	}
-	if p.Alerts == nil {
-		return Delivery{}, payloadErr("alerts: missing, want an array of alerts")
-	}
-	d := Delivery{Total: len(*p.Alerts), Alerts: make([]Alert, 0, len(*p.Alerts))}
-	for i, raw := range *p.Alerts {
-		at := fmt.Sprintf("alerts[%d]", i)
+	d := Delivery{Total: len(*raw.Alerts), Alerts: make([]Alert, 0, len(*raw.Alerts))}
+	for i, r := range *raw.Alerts {
 		var a amAlert
-		if err := json.Unmarshal(raw, &a); err != nil {
-			d.refuse(i, a.fingerprint(), elementProblem(at, err)) // a holds what decoded before the error
+		if err := json.Unmarshal(r, &a); err != nil {
+			d.refuse(i, a.fingerprint(), elementProblem(fmt.Sprintf("alerts[%d]", i), err)) // a holds what decoded
 			continue
 		}
-		alert, err := a.alert(at, severities)
-		if err != nil {
-			d.refuse(i, a.fingerprint(), err)
-			continue
-		}
-		if v := a.Labels["severity"]; alert.Severity == "" && strings.TrimSpace(v) != "" {
-			d.Warnings = append(d.Warnings, severityWarning(at, alert.Fingerprint, v, severities))
-		}
-		d.Alerts = append(d.Alerts, alert)
+		d.judgeAM(i, a, severities)
 	}
 	return d, nil
+}
+
+// check refuses a body wrong as a whole: another version, no alerts.
+func (p amPayload[A]) check() error {
+	if p.Version != "" && p.Version != "4" {
+		return payloadErr("version %q: only Alertmanager webhook version \"4\" is understood", p.Version)
+	}
+	if p.Alerts == nil {
+		return payloadErr("alerts: missing, want an array of alerts")
+	}
+	return nil
+}
+
+// judgeAM accepts or refuses entry i, warning about a severity the map
+// does not know.
+func (d *Delivery) judgeAM(i int, a amAlert, severities map[string]string) {
+	at := fmt.Sprintf("alerts[%d]", i)
+	alert, err := a.alert(at, severities)
+	if err != nil {
+		d.refuse(i, a.fingerprint(), err)
+		return
+	}
+	if v := a.Labels["severity"]; alert.Severity == "" && strings.TrimSpace(v) != "" {
+		d.Warnings = append(d.Warnings, severityWarning(at, alert.Fingerprint, v, severities))
+	}
+	d.Alerts = append(d.Alerts, alert)
 }
 
 // fingerprint names an entry for a refusal: as sent, or derived from its

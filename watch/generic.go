@@ -54,6 +54,16 @@ func decodeGeneric(body []byte, severities map[string]string) (Delivery, error) 
 		}
 		raws = []json.RawMessage{body}
 	case '[':
+		// The whole array in one pass; only when an alert has a wrong JSON
+		// type, each alert alone, so that it is refused without the others.
+		var all []genericAlert
+		if err := json.Unmarshal(body, &all); err == nil {
+			d := Delivery{Total: len(all), Alerts: make([]Alert, 0, len(all))}
+			for i, g := range all {
+				d.judgeGeneric(i, fmt.Sprintf("[%d]", i), g, severities)
+			}
+			return d, nil
+		}
 		var err error
 		if raws, err = elements(body); err != nil {
 			return Delivery{}, err
@@ -77,14 +87,19 @@ func decodeGeneric(body []byte, severities map[string]string) (Delivery, error) 
 			d.refuse(i, strings.TrimSpace(g.Fingerprint), elementProblem(at, err))
 			continue
 		}
-		a, err := g.alert(at, severities)
-		if err != nil {
-			d.refuse(i, g.fingerprint(), err)
-			continue
-		}
-		d.Alerts = append(d.Alerts, a)
+		d.judgeGeneric(i, at, g, severities)
 	}
 	return d, nil
+}
+
+// judgeGeneric accepts or refuses alert i, found at at.
+func (d *Delivery) judgeGeneric(i int, at string, g genericAlert, severities map[string]string) {
+	a, err := g.alert(at, severities)
+	if err != nil {
+		d.refuse(i, g.fingerprint(), err)
+		return
+	}
+	d.Alerts = append(d.Alerts, a)
 }
 
 // fingerprint names an alert for a refusal: as sent, or derived as an
