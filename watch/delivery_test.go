@@ -189,3 +189,23 @@ func FuzzDelivery(f *testing.F) {
 		}
 	})
 }
+
+// A Checker's refusals name the alert's place in the body, counting the
+// alerts the decoder refused before it, and join them in body order.
+func TestWebhookCheckerRefusalsKeepBodyOrder(t *testing.T) {
+	sink := &checkingSink{max: 1}
+	srv := serve(t, sink, HandlerOptions{})
+	body := `[{"fingerprint":"untitled"},{"title":"many","fingerprint":"c1","labels":{"a":"1","b":"2"}},` +
+		`{"title":"ok","fingerprint":"ok"},{"title":5,"fingerprint":"typed"},{"title":"many2","fingerprint":"c2","labels":{"a":"1","b":"2"}}]`
+	r := post(t, srv.URL+"/alert", "", body)
+	want := "[map[fingerprint:untitled index:0 reason:invalid payload: [0].title: missing or empty, every alert needs a title] " +
+		"map[fingerprint:c1 index:1 reason:2 labels, limit 1] " +
+		"map[fingerprint:typed index:3 reason:invalid payload: [3].title: got a JSON number, want a string] " +
+		"map[fingerprint:c2 index:4 reason:2 labels, limit 1]]"
+	if r.code != http.StatusBadRequest || fmt.Sprint(r.body["refused"]) != want {
+		t.Fatalf("got %d %v\nwant refused %s", r.code, r.body, want)
+	}
+	if _, alerts := sink.stored(); len(alerts) != 1 || alerts[0].Fingerprint != "ok" {
+		t.Errorf("stored %+v, want ok alone", alerts)
+	}
+}
