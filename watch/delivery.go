@@ -26,8 +26,6 @@ type Refusal struct {
 	err         error
 }
 
-func (r Refusal) Error() string { return r.Reason }
-
 // strict is a delivery as the exported decoders return it: the first
 // refusal refuses everything.
 func (d Delivery) strict() ([]Alert, error) {
