@@ -209,3 +209,26 @@ func TestWebhookCheckerRefusalsKeepBodyOrder(t *testing.T) {
 		t.Errorf("stored %+v, want ok alone", alerts)
 	}
 }
+
+// namingSink refuses every alert, repeating a label name as it came.
+type namingSink struct{ recordingSink }
+
+func (s *namingSink) Check(a Alert) error {
+	for k := range a.Labels {
+		return fmt.Errorf("label %s is not allowed", k)
+	}
+	return nil
+}
+
+// A label name with a newline cannot forge a line of the webhook's log.
+func TestWebhookLogIsOneLineAnAlert(t *testing.T) {
+	var log lockedBuffer
+	srv := serve(t, &namingSink{}, HandlerOptions{Log: &log})
+	r := post(t, srv.URL+"/alert", "", `{"title":"x","labels":{"a\nwebhook /alert: forged":"v"}}`)
+	if r.code != http.StatusBadRequest {
+		t.Fatalf("got %d %v", r.code, r.body)
+	}
+	if got := log.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, `a\nwebhook /alert: forged`) {
+		t.Errorf("log %q, want one line with the newline escaped", got)
+	}
+}

@@ -257,11 +257,15 @@ func (h *handler) log(path string, d Delivery) {
 	if h.opts.Log == nil {
 		return
 	}
+	// A reason may repeat a sender's label name as it came: one line each,
+	// so a name with a newline cannot forge a line of the log.
+	oneLine := strings.NewReplacer("\n", `\n`, "\r", `\r`)
 	for _, w := range d.Warnings {
-		fmt.Fprintf(h.opts.Log, "webhook %s: warning: %s\n", path, w)
+		fmt.Fprintf(h.opts.Log, "webhook %s: warning: %s\n", path, oneLine.Replace(w))
 	}
 	for _, r := range d.Refused {
-		fmt.Fprintf(h.opts.Log, "webhook %s: refused alert %d of %d (fingerprint %s): %s\n", path, r.Index+1, d.Total, quoteShort(r.Fingerprint), r.Reason)
+		fmt.Fprintf(h.opts.Log, "webhook %s: refused alert %d of %d (fingerprint %s): %s\n", path, r.Index+1, d.Total,
+			quoteShort(r.Fingerprint), oneLine.Replace(r.Reason))
 	}
 }
 
