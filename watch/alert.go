@@ -50,8 +50,9 @@ type Sink interface {
 // Checker is a Sink that can tell, before storing anything, an alert it
 // could never store: one that breaks a limit of the event it becomes (too
 // many labels, a label value too long). The webhook asks it for every alert
-// of a delivery first and answers 400 naming the first one refused, storing
-// none: a 500 would have the sender retry, for ever, what can never succeed.
+// of a delivery first, stores the others and answers 400 naming each one
+// refused: a 500 would have the sender retry, for ever, what can never
+// succeed, and refusing the whole delivery would lose the good alerts.
 type Checker interface {
 	Sink
 	Check(a Alert) error

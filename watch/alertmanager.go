@@ -9,8 +9,9 @@ import (
 // amPayload is Alertmanager's webhook body, version "4" (notify/webhook
 // Message embedding template.Data). Fields we do not use are still named so
 // the shape is documented in one place; unknown ones are ignored by
-// encoding/json, so newer Alertmanagers keep working.
-type amPayload struct {
+// encoding/json, so newer Alertmanagers keep working. A is amAlert, or
+// json.RawMessage to decode each alert alone when one of them does not.
+type amPayload[A any] struct {
 	Version           string            `json:"version"`
 	GroupKey          string            `json:"groupKey"`
 	TruncatedAlerts   uint64            `json:"truncatedAlerts"`
@@ -21,7 +22,7 @@ type amPayload struct {
 	CommonAnnotations map[string]string `json:"commonAnnotations"`
 	ExternalURL       string            `json:"externalURL"`
 	// A pointer tells a missing "alerts" (a sender bug) from an empty one.
-	Alerts *[]amAlert `json:"alerts"`
+	Alerts *[]A `json:"alerts"`
 }
 
 type amAlert struct {
@@ -43,43 +44,101 @@ const SourceAlertmanager = "alertmanager"
 // missing fingerprint is derived with LabelsFingerprint, as Alertmanager
 // would. Severity comes from the `severity` label through severities (nil
 // means DefaultSeverityMap); a value the map does not know leaves Severity
-// empty rather than refusing the batch, because Alertmanager does not retry
-// a 4xx and the whole group would be lost. Errors wrap ErrPayload.
+// empty (the label keeps the value, and the webhook warns) rather than
+// refusing the alert, because Alertmanager does not retry a 4xx and the
+// alert would be lost. Any bad entry refuses the body here; the webhook
+// refuses that entry alone (decodeAlertmanager). Errors wrap ErrPayload.
 func DecodeAlertmanager(body []byte, severities map[string]string) ([]Alert, error) {
+	d, err := decodeAlertmanager(body, severities)
+	if err != nil {
+		return nil, err
+	}
+	return d.strict()
+}
+
+// decodeAlertmanager is DecodeAlertmanager alert by alert: an error only
+// for a body wrong as a whole, each bad entry a Refusal.
+func decodeAlertmanager(body []byte, severities map[string]string) (Delivery, error) {
 	if severities == nil {
 		severities = DefaultSeverityMap()
 	}
 	switch firstByte(body) {
 	case '{':
 	case '[':
-		return nil, payloadErr("got a JSON array, want the Alertmanager webhook object {\"version\":\"4\",\"alerts\":[...]}")
+		return Delivery{}, payloadErr("got a JSON array, want the Alertmanager webhook object {\"version\":\"4\",\"alerts\":[...]}")
 	case 0:
-		return nil, payloadErr("empty body, want the Alertmanager webhook object")
+		return Delivery{}, payloadErr("empty body, want the Alertmanager webhook object")
 	default:
 		if !json.Valid(body) {
-			return nil, jsonProblem(json.Unmarshal(body, new(any)))
+			return Delivery{}, jsonProblem(json.Unmarshal(body, new(any)))
 		}
-		return nil, payloadErr("want the Alertmanager webhook object, got another JSON value")
+		return Delivery{}, payloadErr("want the Alertmanager webhook object, got another JSON value")
 	}
-	var p amPayload
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, jsonProblem(err)
+	// The whole body in one pass; only when an alert has a wrong JSON
+	// type, each alert alone, so that it is refused without its group.
+	var p amPayload[amAlert]
+	if err := json.Unmarshal(body, &p); err == nil {
+		if err := p.check(); err != nil {
+			return Delivery{}, err
+		}
+		d := Delivery{Total: len(*p.Alerts), Alerts: make([]Alert, 0, len(*p.Alerts))}
+		for i, a := range *p.Alerts {
+			d.judgeAM(i, a, severities)
+		}
+		return d, nil
 	}
+	var raw amPayload[json.RawMessage]
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return Delivery{}, jsonProblem(err)
+	}
+	if err := raw.check(); err != nil {
+		return Delivery{}, err
+	}
+	d := Delivery{Total: len(*raw.Alerts), Alerts: make([]Alert, 0, len(*raw.Alerts))}
+	for i, r := range *raw.Alerts {
+		var a amAlert
+		if err := json.Unmarshal(r, &a); err != nil {
+			d.refuse(i, a.fingerprint(), elementProblem(fmt.Sprintf("alerts[%d]", i), err)) // a holds what decoded
+			continue
+		}
+		d.judgeAM(i, a, severities)
+	}
+	return d, nil
+}
+
+// check refuses a body wrong as a whole: another version, no alerts.
+func (p amPayload[A]) check() error {
 	if p.Version != "" && p.Version != "4" {
-		return nil, payloadErr("version %q: only Alertmanager webhook version \"4\" is understood", p.Version)
+		return payloadErr("version %q: only Alertmanager webhook version \"4\" is understood", p.Version)
 	}
 	if p.Alerts == nil {
-		return nil, payloadErr("alerts: missing, want an array of alerts")
+		return payloadErr("alerts: missing, want an array of alerts")
 	}
-	out := make([]Alert, 0, len(*p.Alerts))
-	for i, a := range *p.Alerts {
-		alert, err := a.alert(fmt.Sprintf("alerts[%d]", i), severities)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, alert)
+	return nil
+}
+
+// judgeAM accepts or refuses entry i, warning about a severity the map
+// does not know.
+func (d *Delivery) judgeAM(i int, a amAlert, severities map[string]string) {
+	at := fmt.Sprintf("alerts[%d]", i)
+	alert, err := a.alert(at, severities)
+	if err != nil {
+		d.refuse(i, a.fingerprint(), err)
+		return
 	}
-	return out, nil
+	if v := a.Labels["severity"]; alert.Severity == "" && strings.TrimSpace(v) != "" {
+		d.Warnings = append(d.Warnings, severityWarning(at, alert.Fingerprint, v, severities))
+	}
+	d.Alerts = append(d.Alerts, alert)
+}
+
+// fingerprint names an entry for a refusal: as sent, or derived from its
+// labels as Alertmanager would.
+func (a amAlert) fingerprint() string {
+	if fp := strings.TrimSpace(a.Fingerprint); fp != "" || len(a.Labels) == 0 {
+		return fp
+	}
+	return LabelsFingerprint(a.Labels)
 }
 
 func (a amAlert) alert(at string, severities map[string]string) (Alert, error) {

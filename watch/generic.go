@@ -30,44 +30,92 @@ const SourceWebhook = "webhook"
 // alertname=title added when labels have no alertname. So a generic alert
 // carrying the same labels as an Alertmanager one gets the same fingerprint
 // (one alert arriving by two paths), and one with no labels is identified by
-// its title. Errors wrap ErrPayload.
+// its title. Any bad alert refuses the body here; the webhook refuses that
+// alert alone (decodeGeneric). Errors wrap ErrPayload.
 func DecodeGeneric(body []byte, severities map[string]string) ([]Alert, error) {
+	d, err := decodeGeneric(body, severities)
+	if err != nil {
+		return nil, err
+	}
+	return d.strict()
+}
+
+// decodeGeneric is DecodeGeneric alert by alert: an error only for a body
+// wrong as a whole, each bad alert a Refusal.
+func decodeGeneric(body []byte, severities map[string]string) (Delivery, error) {
 	if severities == nil {
 		severities = DefaultSeverityMap()
 	}
-	var in []genericAlert
+	var raws []json.RawMessage
 	switch firstByte(body) {
 	case '{':
-		var one genericAlert
-		if err := json.Unmarshal(body, &one); err != nil {
-			return nil, jsonProblem(err)
+		if !json.Valid(body) {
+			return Delivery{}, jsonProblem(json.Unmarshal(body, new(any)))
 		}
-		in = []genericAlert{one}
+		raws = []json.RawMessage{body}
 	case '[':
-		if err := json.Unmarshal(body, &in); err != nil {
-			return nil, jsonProblem(err)
+		// The whole array in one pass; only when an alert has a wrong JSON
+		// type, each alert alone, so that it is refused without the others.
+		var all []genericAlert
+		if err := json.Unmarshal(body, &all); err == nil {
+			d := Delivery{Total: len(all), Alerts: make([]Alert, 0, len(all))}
+			for i, g := range all {
+				d.judgeGeneric(i, fmt.Sprintf("[%d]", i), g, severities)
+			}
+			return d, nil
+		}
+		var err error
+		if raws, err = elements(body); err != nil {
+			return Delivery{}, err
 		}
 	case 0:
-		return nil, payloadErr("empty body, want an alert object {\"title\":...} or an array of them")
+		return Delivery{}, payloadErr("empty body, want an alert object {\"title\":...} or an array of them")
 	default:
 		if !json.Valid(body) {
-			return nil, jsonProblem(json.Unmarshal(body, new(any)))
+			return Delivery{}, jsonProblem(json.Unmarshal(body, new(any)))
 		}
-		return nil, payloadErr("want an alert object {\"title\":...} or an array of them, got another JSON value")
+		return Delivery{}, payloadErr("want an alert object {\"title\":...} or an array of them, got another JSON value")
 	}
-	out := make([]Alert, 0, len(in))
-	for i, g := range in {
+	d := Delivery{Total: len(raws), Alerts: make([]Alert, 0, len(raws))}
+	for i, raw := range raws {
 		at := "alert"
 		if firstByte(body) == '[' {
 			at = fmt.Sprintf("[%d]", i)
 		}
-		a, err := g.alert(at, severities)
-		if err != nil {
-			return nil, err
+		var g genericAlert
+		if err := json.Unmarshal(raw, &g); err != nil {
+			d.refuse(i, strings.TrimSpace(g.Fingerprint), elementProblem(at, err))
+			continue
 		}
-		out = append(out, a)
+		d.judgeGeneric(i, at, g, severities)
 	}
-	return out, nil
+	return d, nil
+}
+
+// judgeGeneric accepts or refuses alert i, found at at.
+func (d *Delivery) judgeGeneric(i int, at string, g genericAlert, severities map[string]string) {
+	a, err := g.alert(at, severities)
+	if err != nil {
+		d.refuse(i, g.fingerprint(), err)
+		return
+	}
+	d.Alerts = append(d.Alerts, a)
+}
+
+// fingerprint names an alert for a refusal: as sent, or derived as an
+// accepted one's would be when it has a title.
+func (g genericAlert) fingerprint() string {
+	if fp := strings.TrimSpace(g.Fingerprint); fp != "" {
+		return fp
+	}
+	if title := strings.TrimSpace(g.Title); title != "" {
+		labels := g.Labels
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		return genericFingerprint(title, labels)
+	}
+	return ""
 }
 
 func (g genericAlert) alert(at string, severities map[string]string) (Alert, error) {

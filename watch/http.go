@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,9 @@ type HandlerOptions struct {
 	DedupeSize   int
 	// Now is the clock for the dedupe window; nil means time.Now.
 	Now func() time.Time
+	// Log, when set, receives a line for each alert accepted with a
+	// warning (a severity the map does not know) and each refused one.
+	Log io.Writer
 }
 
 // CheckSeverityMap reports a severity map NewHandler cannot use, so that a
@@ -53,7 +57,7 @@ func CheckSeverityMap(m map[string]string) error {
 	return err
 }
 
-type decoder func(body []byte, severities map[string]string) ([]Alert, error)
+type decoder func(body []byte, severities map[string]string) (Delivery, error)
 
 type handler struct {
 	sink      Sink
@@ -69,10 +73,21 @@ type handler struct {
 // /healthz. A POST answers 200 {"stored":N,"duplicates":M} only after
 // sink.Observe returned nil for the N new alerts; M are redeliveries of
 // alerts stored within the dedupe window, which are not sent again.
-// Refusals carry {"error":reason}: 400 for a body that can never be
-// accepted (malformed, or an alert a Checker sink refuses), 401 without the token, 405 for a wrong method, 408 for a body too
-// slow to arrive, 413 over MaxBody or MaxAlerts, 500 or 503 when the sink
-// fails (worth retrying) other than with ErrRefused, which is 400 too. An invalid SeverityMap makes every request 500.
+//
+// Alerts are judged one by one: an alert that is malformed, or that a
+// Checker sink refuses, is refused alone and the others of its delivery
+// are stored, since Alertmanager does not retry a 4xx and refusing the
+// group lost them. The answer is then 400 {"stored","duplicates",
+// "refused":[{"index","fingerprint","reason"}],"error"}. Warnings (an
+// Alertmanager severity the map does not know, stored without a severity)
+// come as "warnings" and go to Log.
+//
+// Refusals of the whole request carry {"error":reason}: 400 for a body
+// wrong as a whole (not JSON, the wrong shape or version), 401 without the
+// token, 405 for a wrong method, 408 for a body too slow to arrive, 413 over
+// MaxBody or MaxAlerts, 500 or 503 when the sink fails (worth retrying),
+// other than with ErrRefused, which is 400 too. An invalid SeverityMap
+// makes every request 500.
 func NewHandler(sink Sink, opts HandlerOptions) http.Handler {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = defaultMaxBody
@@ -99,9 +114,9 @@ func NewHandler(sink Sink, opts HandlerOptions) http.Handler {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/alertmanager":
-		h.ingest(w, r, DecodeAlertmanager)
+		h.ingest(w, r, decodeAlertmanager)
 	case "/alert":
-		h.ingest(w, r, DecodeGeneric)
+		h.ingest(w, r, decodeGeneric)
 	case "/healthz":
 		h.health(w, r)
 	default:
@@ -150,29 +165,20 @@ func (h *handler) ingest(w http.ResponseWriter, r *http.Request, decode decoder)
 		writeError(w, code, msg)
 		return
 	}
-	alerts, err := decode(body, h.sev)
+	d, err := decode(body, h.sev)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if len(alerts) > h.opts.MaxAlerts {
+	if d.Total > h.opts.MaxAlerts {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
 			"%d alerts in one body, at most %d are accepted (split the batch); none were stored",
-			len(alerts), h.opts.MaxAlerts))
+			d.Total, h.opts.MaxAlerts))
 		return
 	}
+	alerts := h.check(&d)
 	for i := range alerts {
 		alerts[i].Payload = body
-	}
-	if c, ok := h.sink.(Checker); ok {
-		for i, a := range alerts {
-			if err := c.Check(a); err != nil {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf(
-					"alert %d of %d (fingerprint %s): %v; none were stored (retrying cannot help: change the alert at its source)",
-					i+1, len(alerts), quoteShort(a.Fingerprint), err))
-				return
-			}
-		}
 	}
 	fresh := h.seen.fresh(alerts, h.opts.Now())
 	if len(fresh) > 0 {
@@ -190,7 +196,77 @@ func (h *handler) ingest(w http.ResponseWriter, r *http.Request, decode decoder)
 		}
 		h.seen.stored(fresh, h.opts.Now())
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"stored": len(fresh), "duplicates": len(alerts) - len(fresh)})
+	h.log(r.URL.Path, d)
+	reply := map[string]any{"stored": len(fresh), "duplicates": len(alerts) - len(fresh)}
+	if len(d.Warnings) > 0 {
+		reply["warnings"] = d.Warnings
+	}
+	if len(d.Refused) == 0 {
+		writeJSON(w, http.StatusOK, reply)
+		return
+	}
+	first := d.Refused[0]
+	stored := "none were stored"
+	if len(alerts) > 0 {
+		stored = "the rest were stored"
+	}
+	reply["refused"] = d.Refused
+	reply["error"] = fmt.Sprintf("alert %d of %d (fingerprint %s): %s; %d of %d refused, %s (retrying cannot help: change the refused alerts at their source)",
+		first.Index+1, d.Total, quoteShort(first.Fingerprint), first.Reason, len(d.Refused), d.Total, stored)
+	writeJSON(w, http.StatusBadRequest, reply)
+}
+
+// check moves the alerts a Checker sink could never store (a limit of the
+// event each becomes) from d.Alerts to d.Refused, keeping body order, and
+// returns the alerts left.
+func (h *handler) check(d *Delivery) []Alert {
+	c, ok := h.sink.(Checker)
+	if !ok {
+		return d.Alerts
+	}
+	// Map each decoded alert back to its place in the body.
+	refusedAt := make(map[int]bool, len(d.Refused))
+	for _, r := range d.Refused {
+		refusedAt[r.Index] = true
+	}
+	var kept []Alert
+	var refused []Refusal
+	next := 0
+	for i, a := range d.Alerts {
+		for refusedAt[next] {
+			next++
+		}
+		if err := c.Check(a); err != nil {
+			refused = append(refused, Refusal{Index: next, Fingerprint: cutFingerprint(a.Fingerprint), Reason: err.Error(), err: err})
+		} else {
+			kept = append(kept, d.Alerts[i])
+		}
+		next++
+	}
+	if len(refused) > 0 {
+		d.Refused = append(d.Refused, refused...)
+		sort.Slice(d.Refused, func(i, j int) bool { return d.Refused[i].Index < d.Refused[j].Index })
+	}
+	d.Alerts = kept
+	return kept
+}
+
+// log writes a delivery's warnings and refusals for the operator: the
+// sender (Alertmanager) may drop the answer's body.
+func (h *handler) log(path string, d Delivery) {
+	if h.opts.Log == nil {
+		return
+	}
+	// A reason may repeat a sender's label name as it came: one line each,
+	// so a name with a newline cannot forge a line of the log.
+	oneLine := strings.NewReplacer("\n", `\n`, "\r", `\r`)
+	for _, w := range d.Warnings {
+		fmt.Fprintf(h.opts.Log, "webhook %s: warning: %s\n", path, oneLine.Replace(w))
+	}
+	for _, r := range d.Refused {
+		fmt.Fprintf(h.opts.Log, "webhook %s: refused alert %d of %d (fingerprint %s): %s\n", path, r.Index+1, d.Total,
+			quoteShort(r.Fingerprint), oneLine.Replace(r.Reason))
+	}
 }
 
 func (h *handler) authorized(r *http.Request) bool {

@@ -372,12 +372,13 @@ func (s *checkingSink) Check(a Alert) error {
 	return nil
 }
 
-// An alert the sink can never store is a 400 naming it and the limit, and
-// nothing of its delivery is stored: a 500 would have Alertmanager retry it
-// for ever. Scenarios:
-//  1. Check refuses the second alert of two: 400, none stored;
+// An alert the sink can never store is refused alone with a 400 naming it
+// and the limit, and the rest of its delivery is stored: Alertmanager does
+// not retry a 4xx, so refusing the whole delivery lost the good alerts. A
+// 500 would have it retry, for ever, what can never succeed. Scenarios:
+//  1. Check refuses the second alert of two: 400 naming it, the first stored;
 //  2. the same delivery again is judged again (a refusal is not remembered
-//     as delivered);
+//     as delivered), the first now a duplicate;
 //  3. Observe refuses with ErrRefused (a sink without Check, or a limit only
 //     Observe sees): 400;
 //  4. Observe fails otherwise: still 500, worth retrying.
@@ -385,14 +386,17 @@ func TestWebhookRefusesWhatTheSinkCannotStore(t *testing.T) {
 	sink := &checkingSink{max: 2}
 	srv := serve(t, sink, HandlerOptions{})
 	body := `[{"title":"ok","fingerprint":"fp-ok"},{"title":"many","fingerprint":"fp-many","labels":{"a":"1","b":"2","c":"3"}}]`
-	for i := 1; i <= 2; i++ {
+	for i, want := range []struct{ stored, duplicates int }{{1, 0}, {0, 1}} {
 		r := post(t, srv.URL+"/alert", "", body)
 		if r.code != http.StatusBadRequest || !strings.Contains(r.reason(), `alert 2 of 2 (fingerprint "fp-many"): 3 labels, limit 2`) ||
-			!strings.Contains(r.reason(), "none were stored") {
-			t.Fatalf("delivery %d: got %d %q, want 400 naming alert 2 and the limit", i, r.code, r.reason())
+			!strings.Contains(r.reason(), "1 of 2 refused, the rest were stored") {
+			t.Fatalf("delivery %d: got %d %q, want 400 naming alert 2 and the limit", i+1, r.code, r.reason())
 		}
-		if calls, _ := sink.stored(); calls != 0 {
-			t.Fatalf("delivery %d: the sink stored %d batches, want none", i, calls)
+		if s, d := r.stored(); s != want.stored || d != want.duplicates || fmt.Sprint(r.body["refused"]) != "[map[fingerprint:fp-many index:1 reason:3 labels, limit 2]]" {
+			t.Errorf("delivery %d: %v, want stored %d duplicates %d and fp-many refused", i+1, r.body, want.stored, want.duplicates)
+		}
+		if calls, alerts := sink.stored(); calls != 1 || len(alerts) != 1 || alerts[0].Fingerprint != "fp-ok" {
+			t.Fatalf("delivery %d: the sink stored %d batches %+v, want fp-ok once", i+1, calls, alerts)
 		}
 	}
 

@@ -63,7 +63,7 @@ func (a *app) drillCmd() *cobra.Command {
 	}
 	runc.Flags().Float64Var(&speed, "speed", 1, "run the scenario X times faster (0 < X <= 3600)")
 	runc.Flags().BoolVar(&asJSON, "json", false, "print the score card as JSON")
-	c.AddCommand(runc)
+	c.AddCommand(runc, a.drillListCmd())
 	return c
 }
 

@@ -89,9 +89,14 @@ func (a *app) idCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "id [--json]",
 		Short: "Show this device's address, handle, roles, enode and keystore path",
-		Args:  exactArgs(0, "no arguments"),
+		Long: "The enode is the one a running node of this home (serve) recorded as the address it listens on,\n" +
+			"as peers dial it (live: true); without one, the one the config names (live: false).",
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			extra := map[string]any{}
+			extra := map[string]any{"live": false}
+			if live := a.home.LiveEnode(); live != "" {
+				extra["enode"], extra["live"] = live, true
+			}
 			if st, err := a.home.Store(cmd.Context()); err == nil && !st.Workspace().IsZero() {
 				extra["workspace"] = st.Workspace().String()
 				if s, err := st.State(cmd.Context()); err == nil {
@@ -132,7 +137,15 @@ func (a *app) printIdentity(asJSON bool, extra map[string]any) error {
 	if asJSON {
 		return a.printJSON(v)
 	}
-	fmt.Fprintf(a.stdout, "address   %s\nhandle    %s\nenode     %s\nkeystore  %s\n", c.Address, c.Handle, en, a.home.KeyPath())
+	enodeLine := v["enode"]
+	if live, ok := v["live"].(bool); ok {
+		state := "(from the config: no running node recorded another)"
+		if live {
+			state = "(a running node listens here)"
+		}
+		enodeLine = fmt.Sprintf("%s %s", v["enode"], state)
+	}
+	fmt.Fprintf(a.stdout, "address   %s\nhandle    %s\nenode     %s\nkeystore  %s\n", c.Address, c.Handle, enodeLine, a.home.KeyPath())
 	if ws, ok := v["workspace"]; ok {
 		fmt.Fprintf(a.stdout, "workspace %s\n", ws)
 	}

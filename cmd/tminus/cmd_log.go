@@ -107,9 +107,10 @@ func (a *app) verifyCmd() *cobra.Command {
 				}
 				return a.verifyAnchor(cmd.Context(), args[0], rpc, asJSON)
 			}
-			audit := domain.NewAudit()
+			audit := newForkAudit()
 			var src string
 			var blobs *blobCheck
+			var roster *domain.State
 			if len(args) == 1 {
 				src = args[0]
 				if err := auditFile(args[0], audit); err != nil {
@@ -136,9 +137,13 @@ func (a *app) verifyCmd() *cobra.Command {
 				blobs = &blobCheck{n, bad}
 				if s, err := st.State(cmd.Context()); err == nil {
 					a.refused = identityRefusals(s)
+					roster = s
 				}
 			}
-			return a.report(src, audit, asJSON, blobs)
+			if roster == nil {
+				roster = audit.roster()
+			}
+			return a.report(src, audit, roster, asJSON, blobs)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -147,7 +152,7 @@ func (a *app) verifyCmd() *cobra.Command {
 	return c
 }
 
-func auditFile(path string, audit *domain.Audit) error {
+func auditFile(path string, audit *forkAudit) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -185,8 +190,10 @@ type blobCheck struct {
 	bad []store.BadBlob
 }
 
-func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCheck) error {
-	problems := audit.Finish()
+// report prints what verify found and fails on any problem: integrity
+// problems, and forks by keys the roster has not dealt with (verify_forks.go).
+func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON bool, blobs *blobCheck) error {
+	problems, forks := audit.judgeForks(audit.Finish(), roster)
 	var badBlobs []string
 	if blobs != nil {
 		for _, b := range blobs.bad {
@@ -201,7 +208,7 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 	if asJSON {
 		v := map[string]any{"source": src, "workspace": audit.WS.String(), "events": audit.Events,
 			"redacted": audit.Redacted, "signers": signers, "problems": append([]domain.Problem{}, problems...), // [] not null
-			"ok": len(problems) == 0 && len(badBlobs) == 0 && audit.Events > 0}
+			"forks": forks, "ok": len(problems) == 0 && len(badBlobs) == 0 && audit.Events > 0}
 		if blobs != nil {
 			v["blobs"], v["bad_blobs"] = blobs.n, append([]string{}, badBlobs...)
 			v["refused"] = append([]string{}, a.refused...)
@@ -218,6 +225,11 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 		}
 		for _, b := range badBlobs {
 			fmt.Fprintln(w, "BAD "+b)
+		}
+		for _, f := range forks {
+			if !f.Standing {
+				fmt.Fprintln(w, "FORKED "+f.String())
+			}
 		}
 		for _, r := range a.refused {
 			fmt.Fprintln(w, "NOT COUNTED "+r)
@@ -237,6 +249,9 @@ func (a *app) report(src string, audit *domain.Audit, asJSON bool, blobs *blobCh
 	if !asJSON {
 		w := a.text()
 		fmt.Fprintln(w, "OK: every signature, chain and lamport checks out")
+		if len(forks) > 0 {
+			fmt.Fprintf(w, "OK: %d fork(s) above, each by a key that no longer stands on the roster\n", len(forks))
+		}
 		if blobs != nil {
 			fmt.Fprintf(w, "OK: %d blobs hash to their names\n", blobs.n)
 		}

@@ -123,7 +123,10 @@ func (a *app) webhookServer(ctx context.Context, addr, token string) (*http.Serv
 	if err != nil {
 		return nil, err
 	}
-	h := watch.NewHandler(sink, watch.HandlerOptions{Token: token, SeverityMap: cfg.Severities})
+	// Log: the sender (Alertmanager) may drop an answer's refusals and
+	// warnings, so the operator reads them on serve's stderr, made safe for
+	// a terminal (they quote what the sender sent).
+	h := watch.NewHandler(sink, watch.HandlerOptions{Token: token, SeverityMap: cfg.Severities, Log: a.textErr()})
 	return watch.NewServer(addr, h), nil
 }
 

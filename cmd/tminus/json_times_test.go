@@ -250,6 +250,7 @@ func TestJSONTimes(t *testing.T) {
 	scenario := writeScenario(t, "name: Quick drill\nseverity: P3\ninjects:\n  - at: 0s\n    alert: {title: \"Quick\", fingerprint: quick-1}\n"+
 		"expect:\n  - what: acknowledged\n    within: 1s\n")
 	check("drill", "run", scenario, "--speed", "600")
+	check("drill", "list")
 
 	// The listings, on all of that.
 	if n := len(check("incident", "list").([]any)); n != 3 {

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/tminus-ir/tminus/workspace"
+)
+
+type shownID struct {
+	Enode string
+	Live  bool
+}
+
+func idJSON(t *testing.T, home string) shownID {
+	t.Helper()
+	var id shownID
+	if err := json.Unmarshal([]byte(must(t, home, "id", "--json")), &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// id shows the enode a running node recorded (serve --listen on another
+// port, or port 0), not the config's, and the config's once it stops.
+func TestIDShowsTheLiveEnode(t *testing.T) {
+	home, _ := newWorkspace(t)
+	configured := idJSON(t, home)
+	if configured.Live || !strings.HasSuffix(configured.Enode, "@"+workspace.DefaultListen) {
+		t.Fatalf("no node running: %+v", configured)
+	}
+	if out := must(t, home, "id"); !strings.Contains(out, "(from the config") {
+		t.Errorf("id without a node: %s", out)
+	}
+
+	// What serve does: hold the node socket, record what its node listens on.
+	h := &workspace.Home{Dir: home}
+	defer h.Close()
+	if writer, err := h.Serve(context.Background(), io.Discard); err != nil || !writer {
+		t.Fatalf("serve the node socket: %v %v", writer, err)
+	}
+	live := strings.Replace(configured.Enode, workspace.DefaultListen, "127.0.0.1:41999", 1)
+	forget, err := h.RecordNode(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := idJSON(t, home); got.Enode != live || !got.Live {
+		t.Errorf("node running: %+v, want %s", got, live)
+	}
+	if out := must(t, home, "id"); !strings.Contains(out, live+" (a running node listens here)") {
+		t.Errorf("id with a node: %s", out)
+	}
+	forget()
+	if got := idJSON(t, home); got.Enode != configured.Enode || got.Live {
+		t.Errorf("node stopped: %+v, want the config's %s", got, configured.Enode)
+	}
+}
