@@ -47,7 +47,7 @@ func (m *Model) helpGroups() []helpGroup {
 		groups = append(groups, helpGroup{title, bs})
 	}
 	groups = append(groups,
-		helpGroup{"Forms", append(k.form(), key.NewBinding(key.WithKeys("1"), key.WithHelp("1-9, a-z", "pick a choice")))},
+		helpGroup{"Forms", k.form()},
 		helpGroup{"Leaving", []key.Binding{k.Help, k.Quit, k.ForceQuit}})
 	return groups
 }

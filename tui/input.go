@@ -109,13 +109,14 @@ func (m *Model) toPane(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// formKey: esc leaves, enter walks to submit. Quitting with a half-filled form asks
-// first; with an untouched one it just quits.
+// formKey: esc leaves, enter walks to submit. Every printable key is input, q too:
+// only ctrl+c quits from a form, asking first when it was changed, and at once when not.
+// (q used to quit from a choice field, so a form opened by mistake, or a paste, could
+// end the cockpit.)
 func (m *Model) formKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.ctx.Keys
 	f := m.form
-	quit := key.Matches(msg, k.ForceQuit) || (key.Matches(msg, k.Quit) && f.fields[f.focus].text == nil)
-	if quit {
+	if key.Matches(msg, k.ForceQuit) {
 		if f.dirty() {
 			m.asking = "Discard the half-filled form and quit?"
 			return nil

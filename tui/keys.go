@@ -129,7 +129,9 @@ func DefaultKeyMap() *KeyMap {
 		Cancel:    b("esc", "cancel", "esc"),
 		NextField: b("tab/↓", "next field", "tab", "down"),
 		PrevField: b("shift+tab/↑", "previous field", "shift+tab", "up"),
-		Left:      b("←/→", "choose", "left"),
+		// A choice changes on the arrows only: letters are text, and text pasted where a
+		// choice has the focus must not pick one.
+		Left:      b("←/→", "choose (typed text ignored)", "left"),
 		Right:     b("→", "choose", "right"),
 		Yes:       b("y", "yes", "y", "Y"),
 		No:        b("n/esc", "no", "n", "N", "esc"),

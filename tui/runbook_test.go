@@ -32,7 +32,7 @@ func TestProposeWithLiveValidation(t *testing.T) {
 	h.contains("▸host-quarantine")
 	h.press("p")
 	h.contains("Propose host-quarantine for Vault drain on the L2 bridge", "Step", "1 Capture the process list", "host")
-	h.press("2") // the second step: cut the host off
+	h.press("right") // the second step: cut the host off
 	h.contains("[2 Cut the host off]")
 	h.press("enter")
 	h.contains("DNS name of the host · pattern ^[a-z0-9.-]+$", "$ ssh {{host}} sudo nft")
