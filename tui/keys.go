@@ -131,10 +131,10 @@ func DefaultKeyMap() *KeyMap {
 		PrevField: b("shift+tab/↑", "previous field", "shift+tab", "up"),
 		// A choice changes on the arrows only: letters are text, and text pasted where a
 		// choice has the focus must not pick one.
-		Left:      b("←/→", "choose (typed text ignored)", "left"),
-		Right:     b("→", "choose", "right"),
-		Yes:       b("y", "yes", "y", "Y"),
-		No:        b("n/esc", "no", "n", "N", "esc"),
+		Left:  b("←/→", "choose (typed text ignored)", "left"),
+		Right: b("→", "choose", "right"),
+		Yes:   b("y", "yes", "y", "Y"),
+		No:    b("n/esc", "no", "n", "N", "esc"),
 	}
 	names := [paneCount]string{"alerts", "tasks", "timers", "runbooks", "timeline", "incidents", "roster"}
 	for i := range k.Tabs {
