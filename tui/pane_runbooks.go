@@ -3,6 +3,7 @@ package tui
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -289,14 +290,26 @@ func approvals(s *domain.State, pr *domain.Proposal) int {
 	return n
 }
 
+// evidence is what the incident had kept as evidence when a proposal was made.
+type evidence struct {
+	n          int    // evidence files and outputs of steps that did their work
+	failed     int    // runs that failed, were interrupted or timed out: not counted
+	latest, by string // the latest counted item, and who kept it
+	at         int64
+}
+
 // evidenceBefore counts what the incident had kept as evidence when pr was proposed:
 // evidence records, and the captured output of runbook steps already run. Evidence first:
 // the lead sees whether anything was collected before containment changes the scene.
-func evidenceBefore(s *domain.State, inc *domain.Incident, pr *domain.Proposal) (n int, latest string, by string, at int64) {
+// A run that exited non-zero (130: interrupted) or timed out recorded its output, but
+// that output is an error message or half a capture, not the evidence the step was for:
+// it is counted apart, so "evidence before it" never rests on a failed collection.
+func evidenceBefore(s *domain.State, inc *domain.Incident, pr *domain.Proposal) evidence {
+	var e evidence
 	note := func(name, who string, when int64) {
-		n++
-		if when >= at {
-			latest, by, at = name, who, when
+		e.n++
+		if when >= e.at {
+			e.latest, e.by, e.at = name, who, when
 		}
 	}
 	for _, ev := range inc.Evidence {
@@ -305,11 +318,39 @@ func evidenceBefore(s *domain.State, inc *domain.Incident, pr *domain.Proposal) 
 		}
 	}
 	for _, id := range inc.Proposals {
-		if q := s.Proposals[id]; q != nil && q.ID != pr.ID && q.Exec != nil && q.Exec.At <= pr.At {
-			note(q.Runbook+" step "+itoa(q.Step)+" output", q.Exec.By, q.Exec.At)
+		q := s.Proposals[id]
+		if q == nil || q.ID == pr.ID || q.Exec == nil || q.Exec.At > pr.At {
+			continue
 		}
+		if q.Exec.ExitCode != 0 || q.Exec.TimedOut {
+			e.failed++
+			continue
+		}
+		note(q.Runbook+" step "+itoa(q.Step)+" output", q.Exec.By, q.Exec.At)
 	}
-	return n, latest, by, at
+	return e
+}
+
+// failedNote is " (1 failed run not counted)", or "" when no run failed.
+func (e evidence) failedNote() string {
+	switch e.failed {
+	case 0:
+		return ""
+	case 1:
+		return " (1 failed run not counted)"
+	}
+	return " (" + itoa(e.failed) + " failed runs not counted)"
+}
+
+// none is the warning for no evidence, with the failed runs that were left out.
+func (e evidence) none() string {
+	return "no evidence on the incident before this proposal" + e.failedNote()
+}
+
+// some is the line for evidence kept: how much (and the failed runs left out), the latest.
+func (e evidence) some(now time.Time, loc *time.Location) string {
+	return "evidence before it: " + itoa(e.n) + e.failedNote() + ", latest " + clean(e.latest) + " by " + e.by + " " +
+		clock(e.at, now, loc, false)
 }
 
 // state is a proposal's one-word state and the paint it reads in.
@@ -341,11 +382,11 @@ func (p *runbooksPane) evidence(pr *domain.Proposal) (string, paint) {
 	if inc == nil {
 		return "", p.ink.muted
 	}
-	n, _, _, at := evidenceBefore(p.Live.State, inc, pr)
-	if n == 0 {
+	e := evidenceBefore(p.Live.State, inc, pr)
+	if e.n == 0 {
 		return "no evidence", p.ink.warn
 	}
-	return "evid " + itoa(n) + " " + clock(at, p.Live.Now, p.Live.Loc, false), p.ink.row
+	return "evid " + itoa(e.n) + " " + clock(e.at, p.Live.Now, p.Live.Loc, false), p.ink.row
 }
 
 func (p *runbooksPane) idW() int {
@@ -489,11 +530,15 @@ func (p *runbooksPane) proposalDetail(pr *domain.Proposal, d int) []string {
 	}
 	var facts []string
 	if inc := s.Incidents[pr.Incident]; inc != nil {
-		n, latest, by, at := evidenceBefore(s, inc, pr)
-		if n == 0 {
-			facts = append(facts, p.ink.warn.on(fit("no evidence on the incident before this proposal: collect it first", p.Width)))
+		if e := evidenceBefore(s, inc, pr); e.n == 0 {
+			// The failed runs first: "collect it first" is what gives way to the width.
+			w := "no evidence on the incident before this proposal: collect it first"
+			if e.failed > 0 {
+				w = "no evidence before it" + e.failedNote() + ": collect it first"
+			}
+			facts = append(facts, p.ink.warn.on(fit(w, p.Width)))
 		} else {
-			facts = append(facts, p.ink.muted.on(fit("evidence before it: "+itoa(n)+", latest "+clean(latest)+" by "+by+" "+when(at), p.Width)))
+			facts = append(facts, p.ink.muted.on(fit(e.some(p.Live.Now, p.Live.Loc), p.Width)))
 		}
 	}
 	switch {
