@@ -41,7 +41,7 @@ func TestFailedRunIsNotEvidence(t *testing.T) {
 			pause := "cast send '0x5e4e65926ba27467555eb562121fac00d24e9dd2' \"pause()\" --rpc-url 'mainnet' '--trezor'"
 			again := s.apply("bob", &domain.RunbookPropose{Incident: s.p1, Runbook: "contract-pause",
 				RunbookHash: domain.CommandHash("contract-pause.md"), Step: 2, StepTitle: "Pause",
-				Params: map[string]string{"contract": "0x5e4e65926ba27467555eb562121fac00d24e9dd2", "rpc": "mainnet", "signer": "--trezor"},
+				Params:  map[string]string{"contract": "0x5e4e65926ba27467555eb562121fac00d24e9dd2", "rpc": "mainnet", "signer": "--trezor"},
 				Command: pause, CommandHash: domain.CommandHash(pause), Risk: domain.RiskHigh, Quorum: 2,
 				Approvers: []string{"containment", "triage"}}, at("03:40:00"))
 			inc := s.st.Incidents[s.p1]
