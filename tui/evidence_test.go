@@ -2,9 +2,20 @@ package tui
 
 import (
 	"testing"
+	"time"
 
 	"github.com/tminus-ir/tminus/domain"
 )
+
+// proposeAgain has bob propose the pause again, signing with signer.
+func (s *scenario) proposeAgain(signer string, when time.Time) domain.ID {
+	cmd := "cast send '0x5e4e65926ba27467555eb562121fac00d24e9dd2' \"pause()\" --rpc-url 'mainnet' '" + signer + "'"
+	return s.apply("bob", &domain.RunbookPropose{Incident: s.p1, Runbook: "contract-pause",
+		RunbookHash: domain.CommandHash("contract-pause.md"), Step: 2, StepTitle: "Pause",
+		Params:  map[string]string{"contract": "0x5e4e65926ba27467555eb562121fac00d24e9dd2", "rpc": "mainnet", "signer": signer},
+		Command: cmd, CommandHash: domain.CommandHash(cmd), Risk: domain.RiskHigh, Quorum: 2,
+		Approvers: []string{"containment", "triage"}}, when)
+}
 
 // A step's captured output is evidence only when the step did its work: a run that
 // exited non-zero, was interrupted (130) or timed out recorded its output, but that
@@ -37,13 +48,7 @@ func TestFailedRunIsNotEvidence(t *testing.T) {
 			if x := s.st.Proposals[ev].Exec; x == nil || x.ExitCode != tt.exit {
 				t.Fatalf("the run was not folded: %+v", s.st.Rejected)
 			}
-			// bob proposes the pause again, after the run.
-			pause := "cast send '0x5e4e65926ba27467555eb562121fac00d24e9dd2' \"pause()\" --rpc-url 'mainnet' '--trezor'"
-			again := s.apply("bob", &domain.RunbookPropose{Incident: s.p1, Runbook: "contract-pause",
-				RunbookHash: domain.CommandHash("contract-pause.md"), Step: 2, StepTitle: "Pause",
-				Params:  map[string]string{"contract": "0x5e4e65926ba27467555eb562121fac00d24e9dd2", "rpc": "mainnet", "signer": "--trezor"},
-				Command: pause, CommandHash: domain.CommandHash(pause), Risk: domain.RiskHigh, Quorum: 2,
-				Approvers: []string{"containment", "triage"}}, at("03:40:00"))
+			again := s.proposeAgain("--trezor", at("03:40:00")) // after the run
 			inc := s.st.Incidents[s.p1]
 			e := evidenceBefore(s.st, inc, s.st.Proposals[again])
 			if (e.n == 1) != tt.counted || (e.failed == 1) == tt.counted {

@@ -342,16 +342,20 @@ func TestSelectingAnIncidentMovesEveryPane(t *testing.T) {
 	h.contains("no tasks yet")
 }
 
-func TestHelpShowsEveryEnabledKey(t *testing.T) {
+func TestHelpShowsEveryKey(t *testing.T) {
 	h := newHarness(t, newScenario(t).fake, 160, 48)
 	h.press("?")
-	h.contains("Selected incident", "severity", "Alerts (this pane)", "ack", "Runbooks", "copy command",
-		"Forms", "quit")
+	h.contains("Selected incident", "severity", "Alerts (this pane)", "ack", "Runbooks", "y            copy",
+		"Forms", "←/→          choose (typing ignored)", "quit")
 	// The runbooks pane starts on bob's waiting proposal: approving and executing apply.
-	h.contains("approve", "execute")
-	h.press("esc", "4", "j", "?") // a runbook: y copies its one-liner
-	h.contains("copy one-liner")
-	h.lacks("copy command")
+	h.contains("A            approve", "x            execute")
+	before := h.screen()
+	h.press("esc", "4", "j", "?") // a runbook: the same keys, those that do not apply marked
+	h.contains("y            copy", "(A)          approve", "(x)          execute")
+	h.press("esc", "k", "1", "?") // back on the first row and tab: the same screen as before
+	if h.screen() != before {
+		t.Error("help reads differently after moving away and back")
+	}
 	h.press("esc")
 	h.lacks("Alerts (this pane)")
 }

@@ -191,16 +191,10 @@ func (p *runbooksPane) remember() {
 	}
 	k := p.Keys
 	pr, rb := p.selected()
+	// y copies what the row is about (a Safe row's safeTxHash, a proposal's command, a
+	// runbook's one-liner) and the status line says which: its help stays "copy", so the
+	// key line does not change as the cursor moves.
 	k.allow(&k.Copy, pr != nil || rb != nil || p.selectedSafe() != nil)
-	// y copies what the row is about; its help says which, not "one-liner" for a hash.
-	switch {
-	case p.selectedSafe() != nil:
-		k.Copy.SetHelp("y", "copy safeTxHash")
-	case pr != nil:
-		k.Copy.SetHelp("y", "copy command")
-	default:
-		k.Copy.SetHelp("y", "copy one-liner")
-	}
 	k.allow(&k.Propose, p.Live.Incident != nil && rb != nil)
 	waiting := pr != nil && pr.Exec == nil
 	k.allow(&k.Approve, waiting && pr.Risk == domain.RiskHigh)
@@ -552,7 +546,8 @@ func (p *runbooksPane) proposalDetail(pr *domain.Proposal, d int) []string {
 		if e.ExitCode != 0 || e.TimedOut {
 			ink = p.ink.err
 		}
-		facts = append(facts, ink.on(fit(t, p.Width)))
+		// The key that reads it, kept whole: at 80 columns the key line has no room for it.
+		facts = append(facts, ink.on(fitTail(t, " · o reads it", p.Width)))
 	}
 	return p.detail(d, head, pr.Command, facts)
 }
@@ -593,14 +588,27 @@ func (p *runbooksPane) ShortHelp() []key.Binding {
 	switch {
 	case p.out != nil && p.out.out == nil: // loading, or nothing to show
 		return []key.Binding{k.Close}
-	case p.out != nil:
+	case p.out != nil && p.out.wide():
 		return []key.Binding{k.Close, k.CopyOutput, k.Down, k.ScrollRight, k.PageDown, k.Bottom}
+	case p.out != nil: // the output is as narrow as the pane: → would do nothing
+		return []key.Binding{k.Close, k.CopyOutput, k.Down, k.PageDown, k.Bottom}
 	}
-	return []key.Binding{k.Approve, k.Exec, k.Output, k.Propose, k.Copy}
+	// The same keys on every row, in the order of the work (propose, approve, run, read
+	// what it printed); those that do not apply to the row are drawn dim. At 80 columns
+	// the first three fit beside the global keys.
+	return []key.Binding{k.Propose, k.Approve, k.Exec, k.Output, k.Copy}
 }
 
 func (p *runbooksPane) FullHelp() [][]key.Binding {
 	k := p.Keys
-	return [][]key.Binding{{k.Propose, k.Approve, k.Exec, k.Copy, k.Output},
+	return [][]key.Binding{{k.Propose, k.Approve, k.Exec, k.Output, k.Copy},
 		{k.CopyOutput, k.ScrollLeft, k.ScrollRight, k.Close}}
+}
+
+// helpSections: the row keys, then the output viewer's, which work while it is open.
+func (p *runbooksPane) helpSections() []helpGroup {
+	full := p.FullHelp()
+	k := p.Keys
+	viewer := append([]key.Binding{k.Close, k.CopyOutput, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, full[1][1:3]...)
+	return []helpGroup{{title: "Runbooks", bindings: full[0]}, {title: "Output viewer (o on a run)", bindings: viewer, view: true}}
 }
