@@ -58,6 +58,9 @@ type KeyMap struct {
 	// Output opens the captured output of the selected proposal's run; enabled only on a
 	// proposal that ran.
 	Output key.Binding
+	// Details opens the selected runbook or proposal whole, every command unwrapped to
+	// its last character (the lines under the list cut a long one).
+	Details key.Binding
 
 	// The output viewer. On only while it is open: it owns the keyboard then, and these
 	// are the keys it answers besides the list moves (Up, Down, PageUp, PageDown, Top,
@@ -124,6 +127,7 @@ func DefaultKeyMap() *KeyMap {
 		Approve: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "approve"), key.WithDisabled()),
 		Exec:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "execute"), key.WithDisabled()),
 		Output:  key.NewBinding(key.WithKeys("o", "enter"), key.WithHelp("o/enter", "read output"), key.WithDisabled()),
+		Details: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "whole command"), key.WithDisabled()),
 
 		CopyOutput:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy output"), key.WithDisabled()),
 		Close:       key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "close"), key.WithDisabled()),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/tminus-ir/tminus/domain"
 )
 
@@ -47,7 +48,10 @@ func TestOutputViewerOpensScrollsCopiesCloses(t *testing.T) {
 	h.contains("o/enter      read output")
 	h.lacks("(o/enter)")
 	// The viewer's keys, listed as they work once it is open.
-	h.contains("Output viewer (o on a run)")
+	if all := ansi.Strip(strings.Join(h.m.help.lines, "\n")); !strings.Contains(all, "Output viewer (o on a run)") ||
+		!strings.Contains(all, "c            copy output") {
+		t.Errorf("help lacks the output viewer's keys:\n%s", all)
+	}
 	h.press("esc", "o")
 	// The title: runbook and step, exit code, duration, size, the short hash; the
 	// position on the right. 24 lines - 3 header - tab bar - title - 2 footer = 17 rows.

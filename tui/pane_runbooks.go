@@ -30,6 +30,7 @@ type runbooksPane struct {
 	// selection survives rebuilds that reorder the list.
 	sel string
 	out *outputViewer // open over the list; nil when closed
+	rd  *reader       // the detail view (v), open over the list; nil when closed
 }
 
 func newRunbooksPane(c *Context) *runbooksPane { return &runbooksPane{Common: Common{Context: c}} }
@@ -58,11 +59,27 @@ func (p *runbooksPane) SetSize(w, h int) {
 		p.out.setSize(w, h)
 		p.viewerKeys()
 	}
+	if p.rd != nil {
+		p.rd.setSize(w, h)
+	}
 }
 
-// Capturing: the output viewer owns the keyboard, so that j, g or q scroll and close it
-// rather than act on the incident.
-func (p *runbooksPane) Capturing() bool { return p.out != nil }
+// Capturing: the output viewer and the detail view own the keyboard, so that j, g or q
+// scroll and close them rather than act on the incident.
+func (p *runbooksPane) Capturing() bool { return p.out != nil || p.rd != nil }
+
+// openReader opens the detail view of the selected row.
+func (p *runbooksPane) openReader(r *reader) {
+	p.rd = r
+	p.rd.setSize(p.Width, p.Height)
+	p.viewerKeys()
+}
+
+func (p *runbooksPane) closeReader() {
+	p.rd = nil
+	p.viewerKeys()
+	p.remember()
+}
 
 // openOutput opens the viewer on a proposal's run and asks the root to read the output;
 // it shows "loading…" until the read's result comes back.
@@ -82,7 +99,7 @@ func (p *runbooksPane) closeOutput() {
 // viewerKeys turns on the viewer's keys while it is open, each only where it applies.
 func (p *runbooksPane) viewerKeys() {
 	k, v := p.Keys, p.out
-	k.allow(&k.Close, v != nil)
+	k.allow(&k.Close, v != nil || p.rd != nil)
 	k.allow(&k.CopyOutput, v != nil && v.out != nil)
 	k.allow(&k.ScrollLeft, v != nil && v.wide())
 	k.allow(&k.ScrollRight, v != nil && v.wide())
@@ -107,6 +124,9 @@ func (p *runbooksPane) captions() int {
 func (p *runbooksPane) Title() string {
 	if p.out != nil {
 		return "Runbooks · output of " + p.out.what
+	}
+	if p.rd != nil {
+		return "Runbooks · details"
 	}
 	t := "Runbooks · " + itoa(len(p.rows))
 	waiting := 0
@@ -200,6 +220,7 @@ func (p *runbooksPane) remember() {
 	k.allow(&k.Approve, waiting && pr.Risk == domain.RiskHigh)
 	k.allow(&k.Exec, waiting && p.Live.Running.IsZero())
 	k.allow(&k.Output, pr != nil && pr.Exec != nil)
+	k.allow(&k.Details, pr != nil || rb != nil)
 }
 
 // selected is the selected proposal (nil on a runbook row) and the runbook of the
@@ -231,12 +252,22 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case stateMsg:
 		p.rebuild()
+		if p.rd != nil {
+			p.rd.setSize(p.Width, p.Height)
+		}
 	case outputMsg:
 		if p.out != nil {
 			p.out.loaded(msg)
 			p.viewerKeys()
 		}
 	case tea.KeyMsg:
+		if p.rd != nil {
+			cmd, closed := p.rd.key(p.Keys, msg)
+			if closed {
+				p.closeReader()
+			}
+			return p, cmd
+		}
 		if p.out != nil {
 			cmd, closed := p.out.key(p.Keys, msg)
 			if closed {
@@ -266,6 +297,10 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return p, send(execRequest{id: pr.ID})
 		case key.Matches(msg, k.Output) && pr != nil && pr.Exec != nil:
 			return p, p.openOutput(pr)
+		case key.Matches(msg, k.Details) && pr != nil:
+			p.openReader(p.proposalReader(pr.ID))
+		case key.Matches(msg, k.Details) && rb != nil:
+			p.openReader(p.runbookReader(*rb))
 		}
 	}
 	return p, nil
@@ -439,6 +474,9 @@ func (p *runbooksPane) View() string {
 	if p.out != nil {
 		return p.out.view(p.Context)
 	}
+	if p.rd != nil {
+		return p.rd.view(p.Context)
+	}
 	listH := p.Height - p.detailHeight()
 	lines := make([]string, 0, p.Height)
 	if p.cur.n == 0 {
@@ -502,7 +540,13 @@ func (p *runbooksPane) detail(d int, head, command string, facts []string) []str
 	for len(facts) > 0 && d-len(facts) < 1 {
 		facts = facts[:len(facts)-1]
 	}
-	cmd := wrapCommand("$ "+clean(command), p.Width, d-len(facts))
+	n := d - len(facts)
+	cmd := wrapCommand("$ "+clean(command), p.Width, n)
+	if len(cmd) == n && len(wrapAll("$ "+clean(command), p.Width)) > n {
+		// Cut here: the last line says where the rest is, in place of as much of it.
+		const more = "… v shows it whole"
+		cmd[n-1] = fitTail(strings.TrimSuffix(cmd[n-1], "…"), more, p.Width)
+	}
 	for _, l := range cmd {
 		out = append(out, p.ink.due.on(fit(l, p.Width)))
 	}
@@ -586,6 +630,8 @@ func quorum(r RunbookLine) string {
 func (p *runbooksPane) ShortHelp() []key.Binding {
 	k := p.Keys
 	switch {
+	case p.rd != nil:
+		return []key.Binding{k.Close, k.Down, k.PageDown, k.Copy}
 	case p.out != nil && p.out.out == nil: // loading, or nothing to show
 		return []key.Binding{k.Close}
 	case p.out != nil && p.out.wide():
@@ -596,12 +642,12 @@ func (p *runbooksPane) ShortHelp() []key.Binding {
 	// The same keys on every row, in the order of the work (propose, approve, run, read
 	// what it printed); those that do not apply to the row are drawn dim. At 80 columns
 	// the first three fit beside the global keys.
-	return []key.Binding{k.Propose, k.Approve, k.Exec, k.Output, k.Copy}
+	return []key.Binding{k.Propose, k.Approve, k.Exec, k.Output, k.Details, k.Copy}
 }
 
 func (p *runbooksPane) FullHelp() [][]key.Binding {
 	k := p.Keys
-	return [][]key.Binding{{k.Propose, k.Approve, k.Exec, k.Output, k.Copy},
+	return [][]key.Binding{{k.Propose, k.Approve, k.Exec, k.Output, k.Details, k.Copy},
 		{k.CopyOutput, k.ScrollLeft, k.ScrollRight, k.Close}}
 }
 
@@ -610,5 +656,7 @@ func (p *runbooksPane) helpSections() []helpGroup {
 	full := p.FullHelp()
 	k := p.Keys
 	viewer := append([]key.Binding{k.Close, k.CopyOutput, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, full[1][1:3]...)
-	return []helpGroup{{title: "Runbooks", bindings: full[0]}, {title: "Output viewer (o on a run)", bindings: viewer, view: true}}
+	details := []key.Binding{k.Close, k.Copy, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+	return []helpGroup{{title: "Runbooks", bindings: full[0]}, {title: "Output viewer (o on a run)", bindings: viewer, view: true},
+		{title: "Whole command (v)", bindings: details, view: true}}
 }
