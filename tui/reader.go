@@ -15,7 +15,7 @@ import (
 // pane and scrolled, never cut. It owns the keyboard until esc or q, as the output
 // viewer does.
 type reader struct {
-	title string
+	title string // short, to leave room for the position: the full title is in lines
 	// build lays the content out for a width, from the live state: a proposal that
 	// gains an approval while the view is open shows it.
 	build func(w int) []string
@@ -106,7 +106,7 @@ func textBlock(ink paint, s string, w int) []string {
 // runbookReader shows a runbook whole: what it is for, who must approve, its parameters
 // and every step's one-liner with its placeholders.
 func (p *runbooksPane) runbookReader(r RunbookLine) *reader {
-	return &reader{title: r.ID + " · " + clean(r.Title),
+	return &reader{title: r.ID,
 		copy: send(copyRequest{text: r.Command, what: "copied " + r.ID + " one-liner"}),
 		build: func(w int) []string {
 			k := p.ink
@@ -114,7 +114,8 @@ func (p *runbooksPane) runbookReader(r RunbookLine) *reader {
 			if len(r.Severity) > 0 {
 				facts += " · for " + strings.Join(r.Severity, ", ")
 			}
-			out := textBlock(k.muted, facts, w)
+			out := textBlock(k.title, r.Title, w)
+			out = append(out, textBlock(k.muted, facts, w)...)
 			for _, prm := range r.Params {
 				d := prm.Name + ": " + prm.Description
 				if prm.Pattern != "" {
@@ -142,7 +143,7 @@ func (p *runbooksPane) runbookReader(r RunbookLine) *reader {
 // proposed and approved it, the evidence before it and what its run came to.
 func (p *runbooksPane) proposalReader(id domain.ID) *reader {
 	pr := p.Live.State.Proposals[id]
-	return &reader{title: what(pr) + ": " + clean(pr.StepTitle),
+	return &reader{title: what(pr),
 		copy: send(copyRequest{text: pr.Command, what: "copied the command proposed for " + pr.Runbook}),
 		build: func(w int) []string {
 			s := p.Live.State
@@ -159,7 +160,8 @@ func (p *runbooksPane) proposalReader(id domain.ID) *reader {
 			} else {
 				head += " · low risk: no approvals needed"
 			}
-			out := textBlock(k.muted, head, w)
+			out := textBlock(k.title, "step "+itoa(pr.Step)+": "+pr.StepTitle, w)
+			out = append(out, textBlock(k.muted, head, w)...)
 			out = append(out, "")
 			out = append(out, commandBlock(p.Context, pr.Command, w)...)
 			out = append(out, "")

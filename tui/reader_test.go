@@ -57,7 +57,7 @@ func TestDetailShowsTheWholeCommand(t *testing.T) {
 		h.contains("▸aaa-capture", "v shows it whole")
 		h.lacks("END-OF-COMMAND")
 		h.press("v")
-		h.contains("aaa-capture step 1: Capture")
+		h.contains("aaa-capture step 1", "step 1: Capture", "proposed by alice 03:50 · low risk")
 		words := strings.Fields(cmd)
 		seen := h.seenWhileScrolling()
 		for _, w := range words {
@@ -67,7 +67,7 @@ func TestDetailShowsTheWholeCommand(t *testing.T) {
 		}
 		h.press("esc")
 		h.contains("▸aaa-capture")
-		h.lacks("aaa-capture step 1: Capture")
+		h.lacks("step 1: Capture")
 
 		// The runbook: both steps, whole, with their placeholders.
 		row := "▸" + fit("aaa-capture", 22) + " low"
