@@ -104,3 +104,35 @@ func TestHelpMarksKeysThatDoNotApply(t *testing.T) {
 	h.lacks("approve", "execute")
 	h.contains("p            propose")
 }
+
+// A key the key line lists dim says, when pressed, why it does nothing on this row,
+// instead of nothing at all.
+func TestKeysThatDoNotApplySayWhy(t *testing.T) {
+	s := variedRunbooks(t)
+	h := newHarness(t, s.fake, 160, 48)
+	h.press("4")
+	p := h.m.panes[paneRunbooks].(*runbooksPane)
+	if p.selectedSafe() == nil {
+		t.Fatal("the Safe transaction is not the first row")
+	}
+	h.press("A")
+	h.contains("✗ A approves a high-risk proposal waiting for approvals: select one under PROPOSALS")
+	h.press("v")
+	h.contains("✗ v: a Safe transaction shows whole in tminus safe show")
+	h.press("j") // the waiting proposal: everything but o applies
+	h.press("o")
+	h.contains("✗ o reads the output of a run: select a proposal that ran")
+	h.press("j", "A") // the proposal that ran
+	h.contains("✗ A: contract-pause step 2 already ran (exit 0): nothing left to approve")
+	h.press("x")
+	h.contains("✗ x: contract-pause step 2 already ran (exit 0): p proposes it again")
+	h.press("j", "x", "enter") // a runbook row
+	h.contains("✗ o reads the output of a run: select a proposal that ran")
+	if h.m.dialog != nil || h.m.form != nil || len(s.pending) != 0 {
+		t.Error("a key that does not apply opened something or signed")
+	}
+	// A read-only view leaves them out of help, and says nothing for them either.
+	h.m.ctx.Keys.DisableDestructive()
+	h.press("k", "k", "A")
+	h.lacks("✗")
+}

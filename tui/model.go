@@ -163,6 +163,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.copy(msg.text, msg.what)
 	case selectRequest:
 		m.selectIncident(msg.id)
+	case statusRequest:
+		m.status = msg.st
 	case doneMsg:
 		m.done(msg)
 	default:

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -301,9 +303,46 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			p.openReader(p.proposalReader(pr.ID))
 		case key.Matches(msg, k.Details) && rb != nil:
 			p.openReader(p.runbookReader(*rb))
+		default:
+			if why := p.notHere(msg, pr); why != "" {
+				return p, send(statusRequest{failed(errors.New(why))})
+			}
 		}
 	}
 	return p, nil
+}
+
+// notHere says why a key the key line lists, dim, does nothing on the selected row; ""
+// for any other key, and for keys off for good (a read-only view).
+func (p *runbooksPane) notHere(msg tea.KeyMsg, pr *domain.Proposal) string {
+	k := p.Keys
+	is := func(b key.Binding) bool { return !b.Enabled() && !k.gone(b) && slices.Contains(b.Keys(), msg.String()) }
+	safeRow := p.selectedSafe() != nil
+	switch {
+	case is(k.Propose) && p.Live.Incident == nil:
+		return errNoIncident.Error()
+	case is(k.Propose):
+		return "p proposes a runbook, or a proposal's runbook again: select one this device holds"
+	case is(k.Approve) && pr != nil && pr.Exec != nil:
+		return "A: " + what(pr) + " already ran (exit " + itoa(pr.Exec.ExitCode) + "): nothing left to approve"
+	case is(k.Approve) && pr != nil:
+		return "A: " + what(pr) + " is low risk: it needs no approvals, x runs it"
+	case is(k.Approve):
+		return "A approves a high-risk proposal waiting for approvals: select one under PROPOSALS"
+	case is(k.Exec) && pr != nil && pr.Exec != nil:
+		return "x: " + what(pr) + " already ran (exit " + itoa(pr.Exec.ExitCode) + "): p proposes it again"
+	case is(k.Exec) && pr != nil:
+		return "x: another step is running here: one command at a time"
+	case is(k.Exec):
+		return "x runs a proposal here: select one under PROPOSALS"
+	case is(k.Output):
+		return "o reads the output of a run: select a proposal that ran"
+	case is(k.Details) && safeRow:
+		return "v: a Safe transaction shows whole in tminus safe show " + p.selectedSafe().ID.Short()
+	case is(k.Details), is(k.Copy):
+		return "nothing selected"
+	}
+	return ""
 }
 
 // approvals counts the proposal's approvals from current members, as the execution gate
