@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"errors"
+	"time"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -40,7 +43,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case m.asking != "":
 		switch {
-		case key.Matches(msg, k.Yes), key.Matches(msg, k.ForceQuit):
+		case key.Matches(msg, k.ForceQuit):
+			return tea.Quit
+		case key.Matches(msg, k.Yes) && time.Since(m.askedAt) < m.opt.ConfirmAfter:
+			// Typed ahead, as with the confirmations: "qy" in a paste must not kill a
+			// step running here.
+			m.status = failed(errors.New("y came before the question was on screen: read it, then press y"))
+		case key.Matches(msg, k.Yes):
 			return tea.Quit
 		case key.Matches(msg, k.No):
 			m.asking = ""
@@ -118,7 +127,7 @@ func (m *Model) formKey(msg tea.KeyMsg) tea.Cmd {
 	f := m.form
 	if key.Matches(msg, k.ForceQuit) {
 		if f.dirty() {
-			m.asking = "Discard the half-filled form and quit?"
+			m.ask("Discard the half-filled form and quit?")
 			return nil
 		}
 		return m.quit()

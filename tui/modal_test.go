@@ -2,6 +2,7 @@ package tui
 
 import (
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/tminus-ir/tminus/domain"
@@ -125,5 +126,32 @@ func TestLeadWithArrows(t *testing.T) {
 	h.press("L", "right", "tab", "right", "right", "enter") // comms, carol
 	if got := s.st.Incidents[s.p1].Leads[domain.RoleComms]; got != "carol" {
 		t.Errorf("comms lead %q, want carol", got)
+	}
+}
+
+// The quit question counts y only once it has been on screen a moment, as the
+// confirmations do: q then y in a paste while a step runs here must not kill the step.
+func TestQuitQuestionIgnoresYTypedAhead(t *testing.T) {
+	s := newScenario(t)
+	s.apply("alice", &domain.RunbookApprove{Proposal: s.pause}, at("03:40:00"))
+	s.execHold = make(chan struct{})
+	defer close(s.execHold)
+	h := newHarness(t, s.fake, 160, 48)
+	h.m.opt.ConfirmAfter = time.Hour
+	h.press("4", "x")
+	h.m.dialog.opened = time.Now().Add(-2 * time.Hour)
+	h.press("y") // the run blocks on execHold; the harness does not wait for it
+	if h.m.ctx.Live.Running.IsZero() {
+		t.Fatal("the step is not running")
+	}
+	h.paste("qy")
+	if h.quit {
+		t.Fatal("q then y typed together quit while a step runs")
+	}
+	h.contains("is still running here. Quit anyway?", "y came before the question was on screen")
+	h.m.askedAt = time.Now().Add(-2 * time.Hour)
+	h.press("y")
+	if !h.quit {
+		t.Fatal("y after the delay did not quit")
 	}
 }

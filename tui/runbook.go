@@ -290,7 +290,7 @@ func (m *Model) quit() tea.Cmd {
 		if pr := m.ctx.Live.State.Proposals[r]; pr != nil {
 			w = what(pr)
 		}
-		m.asking = w + " is still running here. Quit anyway? It is killed and its output is not recorded."
+		m.ask(w + " is still running here. Quit anyway? It is killed and its output is not recorded.")
 		return nil
 	}
 	return tea.Quit
