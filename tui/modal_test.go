@@ -33,6 +33,8 @@ func TestChoiceIgnoresTypedText(t *testing.T) {
 		{"lead role", []string{"L"}, "[triage]", "[comms]"},
 		{"lead member", []string{"L", "tab"}, "[alice]", "[bob]"},
 		{"task owner", []string{"2", "t", "tab"}, "[(none)]", "[alice]"},
+		{"owner of a task", []string{"2", "o"}, "[bob]", "[carol]"},
+		{"propose step", []string{"4", "j", "p"}, "‹ 1 Record the block", "‹ 2 Pause ›"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
