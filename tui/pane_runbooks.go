@@ -2,10 +2,8 @@ package tui
 
 import (
 	"errors"
-	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -312,39 +310,6 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return p, nil
 }
 
-// notHere says why a key the key line lists, dim, does nothing on the selected row; ""
-// for any other key, and for keys off for good (a read-only view).
-func (p *runbooksPane) notHere(msg tea.KeyMsg, pr *domain.Proposal) string {
-	k := p.Keys
-	is := func(b key.Binding) bool { return !b.Enabled() && !k.gone(b) && slices.Contains(b.Keys(), msg.String()) }
-	safeRow := p.selectedSafe() != nil
-	switch {
-	case is(k.Propose) && p.Live.Incident == nil:
-		return errNoIncident.Error()
-	case is(k.Propose):
-		return "p proposes a runbook, or a proposal's runbook again: select one this device holds"
-	case is(k.Approve) && pr != nil && pr.Exec != nil:
-		return "A: " + what(pr) + " already ran (exit " + itoa(pr.Exec.ExitCode) + "): nothing left to approve"
-	case is(k.Approve) && pr != nil:
-		return "A: " + what(pr) + " is low risk: it needs no approvals, x runs it"
-	case is(k.Approve):
-		return "A approves a high-risk proposal waiting for approvals: select one under PROPOSALS"
-	case is(k.Exec) && pr != nil && pr.Exec != nil:
-		return "x: " + what(pr) + " already ran (exit " + itoa(pr.Exec.ExitCode) + "): p proposes it again"
-	case is(k.Exec) && pr != nil:
-		return "x: another step is running here: one command at a time"
-	case is(k.Exec):
-		return "x runs a proposal here: select one under PROPOSALS"
-	case is(k.Output):
-		return "o reads the output of a run: select a proposal that ran"
-	case is(k.Details) && safeRow:
-		return "v: a Safe transaction shows whole in tminus safe show " + p.selectedSafe().ID.Short()
-	case is(k.Details), is(k.Copy):
-		return "nothing selected"
-	}
-	return ""
-}
-
 // approvals counts the proposal's approvals from current members, as the execution gate
 // does: the fold took each from a distinct member holding an approver role, and a member
 // removed since no longer counts.
@@ -356,69 +321,6 @@ func approvals(s *domain.State, pr *domain.Proposal) int {
 		}
 	}
 	return n
-}
-
-// evidence is what the incident had kept as evidence when a proposal was made.
-type evidence struct {
-	n          int    // evidence files and outputs of steps that did their work
-	failed     int    // runs that failed, were interrupted or timed out: not counted
-	latest, by string // the latest counted item, and who kept it
-	at         int64
-}
-
-// evidenceBefore counts what the incident had kept as evidence when pr was proposed:
-// evidence records, and the captured output of runbook steps already run. Evidence first:
-// the lead sees whether anything was collected before containment changes the scene.
-// A run that exited non-zero (130: interrupted) or timed out recorded its output, but
-// that output is an error message or half a capture, not the evidence the step was for:
-// it is counted apart, so "evidence before it" never rests on a failed collection.
-func evidenceBefore(s *domain.State, inc *domain.Incident, pr *domain.Proposal) evidence {
-	var e evidence
-	note := func(name, who string, when int64) {
-		e.n++
-		if when >= e.at {
-			e.latest, e.by, e.at = name, who, when
-		}
-	}
-	for _, ev := range inc.Evidence {
-		if ev.At <= pr.At {
-			note(ev.Name, ev.By, ev.At)
-		}
-	}
-	for _, id := range inc.Proposals {
-		q := s.Proposals[id]
-		if q == nil || q.ID == pr.ID || q.Exec == nil || q.Exec.At > pr.At {
-			continue
-		}
-		if q.Exec.ExitCode != 0 || q.Exec.TimedOut {
-			e.failed++
-			continue
-		}
-		note(q.Runbook+" step "+itoa(q.Step)+" output", q.Exec.By, q.Exec.At)
-	}
-	return e
-}
-
-// failedNote is " (1 failed run not counted)", or "" when no run failed.
-func (e evidence) failedNote() string {
-	switch e.failed {
-	case 0:
-		return ""
-	case 1:
-		return " (1 failed run not counted)"
-	}
-	return " (" + itoa(e.failed) + " failed runs not counted)"
-}
-
-// none is the warning for no evidence, with the failed runs that were left out.
-func (e evidence) none() string {
-	return "no evidence on the incident before this proposal" + e.failedNote()
-}
-
-// some is the line for evidence kept: how much (and the failed runs left out), the latest.
-func (e evidence) some(now time.Time, loc *time.Location) string {
-	return "evidence before it: " + itoa(e.n) + e.failedNote() + ", latest " + clean(e.latest) + " by " + e.by + " " +
-		clock(e.at, now, loc, false)
 }
 
 // state is a proposal's one-word state and the paint it reads in.
@@ -664,38 +566,4 @@ func quorum(r RunbookLine) string {
 		return " quorum " + itoa(r.Quorum)
 	}
 	return ""
-}
-
-func (p *runbooksPane) ShortHelp() []key.Binding {
-	k := p.Keys
-	switch {
-	case p.rd != nil:
-		return []key.Binding{k.Close, k.Down, k.PageDown, k.Copy}
-	case p.out != nil && p.out.out == nil: // loading, or nothing to show
-		return []key.Binding{k.Close}
-	case p.out != nil && p.out.wide():
-		return []key.Binding{k.Close, k.CopyOutput, k.Down, k.ScrollRight, k.PageDown, k.Bottom}
-	case p.out != nil: // the output is as narrow as the pane: → would do nothing
-		return []key.Binding{k.Close, k.CopyOutput, k.Down, k.PageDown, k.Bottom}
-	}
-	// The same keys on every row, in the order of the work (propose, approve, run, read
-	// what it printed); those that do not apply to the row are drawn dim. At 80 columns
-	// the first three fit beside the global keys.
-	return []key.Binding{k.Propose, k.Approve, k.Exec, k.Output, k.Details, k.Copy}
-}
-
-func (p *runbooksPane) FullHelp() [][]key.Binding {
-	k := p.Keys
-	return [][]key.Binding{{k.Propose, k.Approve, k.Exec, k.Output, k.Details, k.Copy},
-		{k.CopyOutput, k.ScrollLeft, k.ScrollRight, k.Close}}
-}
-
-// helpSections: the row keys, then the output viewer's, which work while it is open.
-func (p *runbooksPane) helpSections() []helpGroup {
-	full := p.FullHelp()
-	k := p.Keys
-	viewer := append([]key.Binding{k.Close, k.CopyOutput, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, full[1][1:3]...)
-	details := []key.Binding{k.Close, k.Copy, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
-	return []helpGroup{{title: "Runbooks", bindings: full[0]}, {title: "Output viewer (o on a run)", bindings: viewer, view: true},
-		{title: "Whole command (v)", bindings: details, view: true}}
 }
