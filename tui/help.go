@@ -22,13 +22,13 @@ type helpView struct {
 type helpGroup struct {
 	title    string
 	bindings []key.Binding
-	// view: the keys of a view that opens over the pane (the output viewer), listed as
-	// they work there, whether or not it is open now.
+	// view: the keys of a view that opens over the pane (the output viewer, the whole
+	// command), listed as they work there, whether or not it is open now.
 	view bool
 }
 
 // helpSections is implemented by a pane whose keys fall into groups of their own, with
-// titles (the runbooks pane and its output viewer).
+// titles (the runbooks pane, its output viewer and its whole-command view).
 type helpSections interface {
 	helpSections() []helpGroup
 }
