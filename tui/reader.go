@@ -63,9 +63,6 @@ func (r *reader) key(k *KeyMap, msg tea.KeyMsg) (cmd tea.Cmd, close bool) {
 	return nil, false
 }
 
-// more reports whether lines lie below the view.
-func (r *reader) more() bool { return r.top+r.rows() < len(r.lines) }
-
 // position is "1-17/40", or nothing when all of it shows.
 func (r *reader) position() string {
 	if len(r.lines) <= r.rows() {
