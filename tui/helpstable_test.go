@@ -117,8 +117,6 @@ func TestKeysThatDoNotApplySayWhy(t *testing.T) {
 	}
 	h.press("A")
 	h.contains("✗ A approves a high-risk proposal waiting for approvals: select one under PROPOSALS")
-	h.press("v")
-	h.contains("✗ v: a Safe transaction shows whole in tminus safe show")
 	h.press("j") // the waiting proposal: everything but o applies
 	h.press("o")
 	h.contains("✗ o reads the output of a run: select a proposal that ran")

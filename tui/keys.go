@@ -58,8 +58,9 @@ type KeyMap struct {
 	// Output opens the captured output of the selected proposal's run; enabled only on a
 	// proposal that ran.
 	Output key.Binding
-	// Details opens the selected runbook or proposal whole, every command unwrapped to
-	// its last character (the lines under the list cut a long one).
+	// Details opens the selected runbook, proposal or Safe transaction whole, every
+	// command, address and hash to its last character (the lines under the list cut a
+	// long one).
 	Details key.Binding
 
 	// The output viewer. On only while it is open: it owns the keyboard then, and these

@@ -220,7 +220,7 @@ func (p *runbooksPane) remember() {
 	k.allow(&k.Approve, waiting && pr.Risk == domain.RiskHigh)
 	k.allow(&k.Exec, waiting && p.Live.Running.IsZero())
 	k.allow(&k.Output, pr != nil && pr.Exec != nil)
-	k.allow(&k.Details, pr != nil || rb != nil)
+	k.allow(&k.Details, pr != nil || rb != nil || p.selectedSafe() != nil)
 }
 
 // selected is the selected proposal (nil on a runbook row) and the runbook of the
@@ -297,6 +297,8 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return p, send(execRequest{id: pr.ID})
 		case key.Matches(msg, k.Output) && pr != nil && pr.Exec != nil:
 			return p, p.openOutput(pr)
+		case key.Matches(msg, k.Details) && p.selectedSafe() != nil:
+			p.openReader(p.safeReader(p.selectedSafe().ID))
 		case key.Matches(msg, k.Details) && pr != nil:
 			p.openReader(p.proposalReader(pr.ID))
 		case key.Matches(msg, k.Details) && rb != nil:

@@ -50,7 +50,6 @@ func (p *runbooksPane) helpSections() []helpGroup {
 func (p *runbooksPane) notHere(msg tea.KeyMsg, pr *domain.Proposal) string {
 	k := p.Keys
 	is := func(b key.Binding) bool { return !b.Enabled() && !k.gone(b) && slices.Contains(b.Keys(), msg.String()) }
-	safeRow := p.selectedSafe() != nil
 	switch {
 	case is(k.Propose) && p.Live.Incident == nil:
 		return errNoIncident.Error()
@@ -70,8 +69,6 @@ func (p *runbooksPane) notHere(msg tea.KeyMsg, pr *domain.Proposal) string {
 		return "x runs a proposal here: select one under PROPOSALS"
 	case is(k.Output):
 		return "o reads the output of a run: select a proposal that ran"
-	case is(k.Details) && safeRow:
-		return "v: a Safe transaction shows whole in tminus safe show " + p.selectedSafe().ID.Short()
 	case is(k.Details), is(k.Copy):
 		return "nothing selected"
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/tminus-ir/tminus/domain"
 )
 
-// The detail view: the selected runbook or proposal over the runbooks pane, with every
-// command whole. The lines under the list have room for a few lines of a command and
+// The detail view: the selected runbook, proposal or Safe transaction over the runbooks
+// pane, with every command, address and hash whole. The lines under the list have room for a few lines of a command and
 // cut the rest; what a responder proposes, approves or runs must be readable to its
 // last character somewhere other than a confirmation, so v opens this, wrapped to the
 // pane and scrolled, never cut. It owns the keyboard until esc or q, as the output

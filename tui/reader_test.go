@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/domain/safe"
 )
 
 // longCommand is a one-liner of the kind runbooks hold: several commands joined, quoted
@@ -88,5 +90,39 @@ func TestDetailShowsTheWholeCommand(t *testing.T) {
 		}
 		h.contains(row)
 		checkFrame(t, "after the detail view", h.view(), size[0], size[1])
+	}
+}
+
+// A Safe transaction's rows and details give way in the middle of addresses and hashes;
+// v shows every one of them whole, as an owner compares them with a wallet's screen.
+func TestDetailShowsASafeTransactionWhole(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		s := newScenario(t)
+		id := s.safeProposal(t, safe.Call, 41)
+		sp := s.st.Safe[id]
+		h := newHarness(t, s.fake, size[0], size[1])
+		h.press("4", "v")
+		h.contains("contract-pause Safe transaction", "safeTxHash")
+		// A hash wider than the pane goes on at the next line's first cell: joined, the
+		// lines hold every value whole.
+		rd := h.m.panes[paneRunbooks].(*runbooksPane).rd
+		var joined strings.Builder
+		for _, l := range rd.lines {
+			joined.WriteString(strings.TrimRight(ansi.Strip(l), " "))
+		}
+		for _, want := range []string{sp.Tx.Safe.Hex(), sp.Tx.To.Hex(), sp.SafeTxHash.Hex(), sp.DomainHash.Hex(),
+			sp.MessageHash.Hex(), sp.Signatures[0].Owner.Hex(), "nonce 41", "1 of 2 owner signatures", "tminus safe sign " + id.Short()} {
+			if !strings.Contains(joined.String(), want) {
+				t.Errorf("%dx%d: the Safe transaction's view lacks %q", size[0], size[1], want)
+			}
+		}
+		h.seenWhileScrolling() // to its end and back: y still copies
+		h.press("g")
+		h.press("y")
+		if len(h.copied) != 1 || h.copied[0] != sp.SafeTxHash.Hex() {
+			t.Errorf("y copied %q, want the safeTxHash", h.copied)
+		}
+		h.press("esc")
+		h.contains("SAFE TXS")
 	}
 }
