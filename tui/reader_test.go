@@ -61,6 +61,11 @@ func TestDetailShowsTheWholeCommand(t *testing.T) {
 		h.press("v")
 		h.contains("aaa-capture step 1", "step 1: Capture", "proposed by alice 03:50 · low risk")
 		words := strings.Fields(cmd)
+		for _, l := range h.m.panes[paneRunbooks].(*runbooksPane).rd.lines {
+			if strings.Contains(l, "…") {
+				t.Errorf("%dx%d: the detail view cut a line: %q", size[0], size[1], ansi.Strip(l))
+			}
+		}
 		seen := h.seenWhileScrolling()
 		for _, w := range words {
 			if !strings.Contains(seen, w) {
