@@ -67,6 +67,7 @@ type form struct {
 	fields []*field
 	focus  int
 	err    string
+	notice string // why the last key did nothing (text typed into a choice)
 	pane   paneID // the pane the result is for
 	what   string // says what happened on success: "declared", "task added"
 	build  func(v []string) (domain.Body, error)
@@ -197,30 +198,25 @@ func (f *form) update(k *KeyMap, msg tea.KeyMsg) (formResult, tea.Cmd) {
 		}
 		return formOpen, nil
 	}
-	f.err = ""
+	f.err, f.notice = "", ""
 	if fl.text != nil {
 		ti, cmd := fl.text.Update(msg)
 		*fl.text = ti
 		return formOpen, cmd
 	}
+	// A choice moves only on ←/→. Letters, digits and space are text: typed into the
+	// wrong field, or pasted where the terminal has no bracketed paste (the paste then
+	// arrives as keys), they must not pick a severity or a member. The form says why
+	// nothing happened instead.
 	n := len(fl.choices)
-	switch s := msg.String(); {
+	switch {
 	case n == 0:
-	case s == "left":
+	case key.Matches(msg, k.Left):
 		fl.choice = (fl.choice + n - 1) % n
-	case s == "right" || s == " ":
+	case key.Matches(msg, k.Right):
 		fl.choice = (fl.choice + 1) % n
-	case len(s) == 1 && s[0] >= '1' && s[0] <= '9' && int(s[0]-'1') < n:
-		fl.choice = int(s[0] - '1')
-	case len(msg.Runes) == 1:
-		// Typing a letter jumps to the next choice starting with it (c: contained).
-		for i := 1; i <= n; i++ {
-			j := (fl.choice + i) % n
-			if strings.HasPrefix(strings.ToLower(fl.choices[j]), strings.ToLower(s)) {
-				fl.choice = j
-				break
-			}
-		}
+	case msg.Type == tea.KeyRunes || msg.Type == tea.KeySpace:
+		f.notice = fl.label + " is a choice: ←/→ changes it (typed text is ignored)"
 	}
 	return formOpen, nil
 }
@@ -284,6 +280,12 @@ func (f *form) view(c *Context, w int) string {
 	if problem != "" {
 		for _, l := range wordWrap("error: "+clean(problem), w, 2) {
 			b.WriteString(c.ink.formErr.on(l) + "\n")
+		}
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	if f.notice != "" {
+		for _, l := range wordWrap(clean(f.notice), w, 2) {
+			b.WriteString(c.ink.warn.on(l) + "\n")
 		}
 		return strings.TrimSuffix(b.String(), "\n")
 	}

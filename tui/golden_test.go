@@ -37,7 +37,7 @@ func TestGolden(t *testing.T) {
 		{"runbooks-80x24", "mono", 80, 24, []string{"4"}, nil},
 		{"timeline-80x24", "dark", 80, 24, []string{"5"}, nil},
 		{"incidents-80x24", "dark", 80, 24, []string{"6"}, nil},
-		{"declare-form-80x24", "dark", 80, 24, []string{"D", "type:Relayer key compromise", "tab", "1"}, nil},
+		{"declare-form-80x24", "dark", 80, 24, []string{"D", "type:Relayer key compromise", "tab", "left"}, nil},
 		{"help-80x24", "dark", 80, 24, []string{"?"}, nil},
 		{"propose-form-80x24", "dark", 80, 24, []string{"4", "j", "j", "j", "p", "wait:Propose host-quarantine", "enter",
 			"type:; rm -rf /", "wait:does not match"}, nil},

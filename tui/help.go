@@ -7,8 +7,11 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// helpView is the `?` screen: every enabled key, grouped, read from the KeyMap and the
-// panes' own help, so it cannot drift from what the keys do. Disabled keys are left out.
+// helpView is the `?` screen: every key, grouped, read from the KeyMap and the panes' own
+// help, so it cannot drift from what the keys do. A key that does not apply to a pane's
+// selected row is listed in parentheses, not left out: what the screen lists for a tab
+// does not depend on where the cursor is. Keys off for good (a read-only view) are left
+// out.
 type helpView struct {
 	lines  []string // one column's lines, groups one after another
 	colW   int
@@ -19,14 +22,23 @@ type helpView struct {
 type helpGroup struct {
 	title    string
 	bindings []key.Binding
+	// view: the keys of a view that opens over the pane (the output viewer, the whole
+	// command), listed as they work there, whether or not it is open now.
+	view bool
+}
+
+// helpSections is implemented by a pane whose keys fall into groups of their own, with
+// titles (the runbooks pane, its output viewer and its whole-command view).
+type helpSections interface {
+	helpSections() []helpGroup
 }
 
 func (m *Model) helpGroups() []helpGroup {
 	k := m.ctx.Keys
 	groups := []helpGroup{
-		{"Selected incident (any tab)", []key.Binding{k.Severity, k.Status, k.Lead, k.AddTask, k.AddTimer, k.Note}},
-		{"Anywhere", append([]key.Binding{k.Declare, k.NextPane, k.PrevPane}, k.tabKeys()...)},
-		{"Moving in a list", k.nav()},
+		{title: "Selected incident (any tab)", bindings: []key.Binding{k.Severity, k.Status, k.Lead, k.AddTask, k.AddTimer, k.Note}},
+		{title: "Anywhere", bindings: append([]key.Binding{k.Declare, k.NextPane, k.PrevPane}, k.tabKeys()...)},
+		{title: "Moving in a list", bindings: k.nav()},
 	}
 	// The focused pane first, then the others: all of them, since `?` shows every key.
 	order := []paneID{m.focus}
@@ -36,19 +48,28 @@ func (m *Model) helpGroups() []helpGroup {
 		}
 	}
 	for _, id := range order {
-		var bs []key.Binding
-		for _, g := range m.panes[id].FullHelp() {
-			bs = append(bs, g...)
-		}
 		title := paneNames[id]
 		if id == m.focus {
 			title += " (this pane)"
 		}
-		groups = append(groups, helpGroup{title, bs})
+		if hs, ok := m.panes[id].(helpSections); ok {
+			for i, g := range hs.helpSections() {
+				if i == 0 {
+					g.title = title
+				}
+				groups = append(groups, g)
+			}
+			continue
+		}
+		var bs []key.Binding
+		for _, g := range m.panes[id].FullHelp() {
+			bs = append(bs, g...)
+		}
+		groups = append(groups, helpGroup{title: title, bindings: bs})
 	}
 	groups = append(groups,
-		helpGroup{"Forms", append(k.form(), key.NewBinding(key.WithKeys("1"), key.WithHelp("1-9, a-z", "pick a choice")))},
-		helpGroup{"Leaving", []key.Binding{k.Help, k.Quit, k.ForceQuit}})
+		helpGroup{title: "Forms", bindings: k.form()},
+		helpGroup{title: "Leaving", bindings: []key.Binding{k.Help, k.Quit, k.ForceQuit}})
 	return groups
 }
 
@@ -63,17 +84,27 @@ func (h *helpView) layout(m *Model) {
 	h.lines = h.lines[:0]
 	h.colW = 38
 	keyW := 12
+	k := m.ctx.Keys
 	for _, g := range m.helpGroups() {
 		var rows []string
+		off := false
 		for _, b := range g.bindings {
-			if !b.Enabled() {
+			if k.gone(b) {
 				continue
 			}
 			hp := b.Help()
+			if !b.Enabled() && !g.view {
+				off = true
+				rows = append(rows, " "+c.ink.muted.on(fit("("+hp.Key+")", keyW))+" "+c.ink.muted.on(fit(hp.Desc, h.colW-keyW-3)))
+				continue
+			}
 			rows = append(rows, " "+c.ink.helpKey.on(fit(hp.Key, keyW))+" "+c.ink.helpDesc.on(fit(hp.Desc, h.colW-keyW-3)))
 		}
 		if len(rows) == 0 {
 			continue
+		}
+		if off {
+			rows = append(rows, " "+c.ink.muted.on(fit("( ) not on the selected row", h.colW-2)))
 		}
 		h.lines = append(h.lines, c.ink.title.on(fit(g.title, h.colW-1))+" ")
 		h.lines = append(h.lines, rows...)

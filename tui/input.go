@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"errors"
+	"time"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -40,7 +43,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case m.asking != "":
 		switch {
-		case key.Matches(msg, k.Yes), key.Matches(msg, k.ForceQuit):
+		case key.Matches(msg, k.ForceQuit):
+			return tea.Quit
+		case key.Matches(msg, k.Yes) && time.Since(m.askedAt) < m.opt.ConfirmAfter:
+			// Typed ahead, as with the confirmations: "qy" in a paste must not kill a
+			// step running here.
+			m.status = failed(errors.New("y came before the question was on screen: read it, then press y"))
+		case key.Matches(msg, k.Yes):
 			return tea.Quit
 		case key.Matches(msg, k.No):
 			m.asking = ""
@@ -109,15 +118,16 @@ func (m *Model) toPane(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// formKey: esc leaves, enter walks to submit. Quitting with a half-filled form asks
-// first; with an untouched one it just quits.
+// formKey: esc leaves, enter walks to submit. Every printable key is input, q too:
+// only ctrl+c quits from a form, asking first when it was changed, and at once when not.
+// (q used to quit from a choice field, so a form opened by mistake, or a paste, could
+// end the cockpit.)
 func (m *Model) formKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.ctx.Keys
 	f := m.form
-	quit := key.Matches(msg, k.ForceQuit) || (key.Matches(msg, k.Quit) && f.fields[f.focus].text == nil)
-	if quit {
+	if key.Matches(msg, k.ForceQuit) {
 		if f.dirty() {
-			m.asking = "Discard the half-filled form and quit?"
+			m.ask("Discard the half-filled form and quit?")
 			return nil
 		}
 		return m.quit()

@@ -1,10 +1,15 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"slices"
+
+	"github.com/charmbracelet/bubbles/key"
+)
 
 // KeyMap is every key the cockpit answers to, in one place so that help is built from it
 // and a team can rebind a key without touching a pane. Bindings a pane does not handle
-// in its current state are disabled rather than hidden in code, so help never lies.
+// in its current state are disabled rather than hidden in code, so help never lies: help
+// lists them dim, or in parentheses, rather than leave them out.
 type KeyMap struct {
 	// Global: work from any tab, on the selected incident.
 	Help      key.Binding
@@ -53,6 +58,10 @@ type KeyMap struct {
 	// Output opens the captured output of the selected proposal's run; enabled only on a
 	// proposal that ran.
 	Output key.Binding
+	// Details opens the selected runbook, proposal or Safe transaction whole, every
+	// command, address and hash to its last character (the lines under the list cut a
+	// long one).
+	Details key.Binding
 
 	// The output viewer. On only while it is open: it owns the keyboard then, and these
 	// are the keys it answers besides the list moves (Up, Down, PageUp, PageDown, Top,
@@ -114,11 +123,12 @@ func DefaultKeyMap() *KeyMap {
 		Owner: b("o", "owner", "o"),
 		Met:   b("enter", "met / stop", "enter"),
 
-		Copy:    b("y", "copy one-liner", "y"),
+		Copy:    b("y", "copy", "y"), // what: the row's command, one-liner or safeTxHash
 		Propose: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "propose"), key.WithDisabled()),
 		Approve: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "approve"), key.WithDisabled()),
 		Exec:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "execute"), key.WithDisabled()),
 		Output:  key.NewBinding(key.WithKeys("o", "enter"), key.WithHelp("o/enter", "read output"), key.WithDisabled()),
+		Details: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "whole command"), key.WithDisabled()),
 
 		CopyOutput:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy output"), key.WithDisabled()),
 		Close:       key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "close"), key.WithDisabled()),
@@ -129,10 +139,12 @@ func DefaultKeyMap() *KeyMap {
 		Cancel:    b("esc", "cancel", "esc"),
 		NextField: b("tab/↓", "next field", "tab", "down"),
 		PrevField: b("shift+tab/↑", "previous field", "shift+tab", "up"),
-		Left:      b("←/→", "choose", "left"),
-		Right:     b("→", "choose", "right"),
-		Yes:       b("y", "yes", "y", "Y"),
-		No:        b("n/esc", "no", "n", "N", "esc"),
+		// A choice changes on the arrows only: letters are text, and text pasted where a
+		// choice has the focus must not pick one.
+		Left:  b("←/→", "choose (typing ignored)", "left"),
+		Right: b("→", "choose", "right"),
+		Yes:   b("y", "yes", "y", "Y"),
+		No:    b("n/esc", "no", "n", "N", "esc"),
 	}
 	names := [paneCount]string{"alerts", "tasks", "timers", "runbooks", "timeline", "incidents", "roster"}
 	for i := range k.Tabs {
@@ -153,6 +165,21 @@ func (k *KeyMap) DisableDestructive() {
 	for _, b := range k.Destructive() {
 		b.SetEnabled(false)
 	}
+}
+
+// gone reports whether b is off for good: a destructive key in a read-only view. Help
+// leaves such a key out; a key that is only off for the selected row stays listed, dim,
+// so the keys of a tab do not come and go as the cursor moves.
+func (k *KeyMap) gone(b key.Binding) bool {
+	if !k.readOnly || b.Enabled() {
+		return false
+	}
+	for _, d := range k.Destructive() {
+		if slices.Equal(d.Keys(), b.Keys()) {
+			return true
+		}
+	}
+	return false
 }
 
 // allow enables or disables b, except that a destructive binding stays off in a

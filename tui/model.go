@@ -47,8 +47,9 @@ type Model struct {
 	selID domain.ID
 
 	form    *form
-	dialog  *dialog // a confirmation: approve, execute
-	asking  string  // a quit question is open ("discard the half-filled form and quit?")
+	dialog  *dialog   // a confirmation: approve, execute
+	asking  string    // a quit question is open ("discard the half-filled form and quit?")
+	askedAt time.Time // real time: y before Options.ConfirmAfter has passed is ignored
 	help    *helpView
 	status  status
 	ticking bool
@@ -163,6 +164,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.copy(msg.text, msg.what)
 	case selectRequest:
 		m.selectIncident(msg.id)
+	case statusRequest:
+		m.status = msg.st
 	case doneMsg:
 		m.done(msg)
 	default:
@@ -282,6 +285,11 @@ func (m *Model) setFocus(id paneID) {
 	m.panes[m.focus].SetFocused(false)
 	m.focus = id
 	m.panes[id].SetFocused(true)
+}
+
+// ask opens the quit question.
+func (m *Model) ask(q string) {
+	m.asking, m.askedAt = q, time.Now()
 }
 
 func (m *Model) openForm(f *form) {

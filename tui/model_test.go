@@ -64,7 +64,7 @@ func TestDeclareIncidentWithForm(t *testing.T) {
 	h.press("D")
 	h.contains("Declare an incident", "Title", "Severity", "[P2]")
 	h.typeText("Relayer key compromise")
-	h.press("enter", "1", "enter", "enter")
+	h.press("enter", "left", "enter", "enter") // P1, not a drill
 	inc := findIncident(t, s.st, "Relayer key compromise")
 	if inc.Severity != "P1" || inc.Drill {
 		t.Errorf("declared %s drill=%v, want P1 and not a drill", inc.Severity, inc.Drill)
@@ -119,7 +119,7 @@ func TestFormValidationKeepsTheFormOpen(t *testing.T) {
 func TestSeverityStatusAndLead(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
-	h.press("s", "2", "enter")
+	h.press("s", "right", "enter")
 	if got := s.st.Incidents[s.p1].Severity; got != "P2" {
 		t.Errorf("severity %s, want P2", got)
 	}
@@ -130,13 +130,13 @@ func TestSeverityStatusAndLead(t *testing.T) {
 		t.Errorf("status %s, want contained", got)
 	}
 	h.contains("CONTAINED")
-	// L: role comms (typing c jumps to it), member carol.
-	h.press("L", "c", "enter", "c", "enter")
+	// L: role comms (after triage), member carol (alice is first: this device).
+	h.press("L", "right", "enter", "right", "right", "enter")
 	if got := s.st.Incidents[s.p1].Leads["comms"]; got != "carol" {
 		t.Errorf("comms lead %q, want carol", got)
 	}
 	// bob does not hold comms: the form says so and stays open.
-	h.press("L", "c", "enter", "b", "enter")
+	h.press("L", "right", "enter", "right", "enter")
 	h.contains("bob does not hold the comms role")
 }
 
@@ -147,7 +147,7 @@ func TestTasksAddDoneOwnerAndOverdue(t *testing.T) {
 	h.contains("[ ] Snapshot vault balances", "due 03:54 OVERDUE", "[x] Draft pause tx", "done 03:31")
 	h.press("t")
 	h.typeText("Rotate the relayer key")
-	h.press("enter", "d", "enter") // owner dave
+	h.press("enter", "left", "enter") // owner dave, the last after (none)
 	h.typeText("30m")
 	h.press("enter")
 	var added *domain.Task
@@ -164,7 +164,7 @@ func TestTasksAddDoneOwnerAndOverdue(t *testing.T) {
 	if !s.st.Tasks[added.ID].Done {
 		t.Errorf("enter did not mark the task done")
 	}
-	h.press("g", "o", "c", "enter") // the overdue snapshot task to carol
+	h.press("g", "o", "right", "enter") // the overdue snapshot task from bob to carol
 	if got := s.st.Tasks[s.snapshot].Owner; got != "carol" {
 		t.Errorf("snapshot owner %q, want carol", got)
 	}
@@ -246,9 +246,13 @@ func TestQuitAsksOnlyWithAHalfFilledForm(t *testing.T) {
 		t.Fatal("q did not quit with no form open")
 	}
 	h2 := newHarness(t, newScenario(t).fake, 80, 24)
-	h2.press("s", "q") // an untouched choice form: q quits at once
+	h2.press("s", "q") // q is a letter in a form, even an untouched one
+	if h2.quit {
+		t.Fatal("q in an untouched form quit")
+	}
+	h2.press("ctrl+c") // an untouched form: ctrl+c quits at once
 	if !h2.quit {
-		t.Fatal("q in an untouched form did not quit")
+		t.Fatal("ctrl+c in an untouched form did not quit")
 	}
 }
 
@@ -338,16 +342,20 @@ func TestSelectingAnIncidentMovesEveryPane(t *testing.T) {
 	h.contains("no tasks yet")
 }
 
-func TestHelpShowsEveryEnabledKey(t *testing.T) {
+func TestHelpShowsEveryKey(t *testing.T) {
 	h := newHarness(t, newScenario(t).fake, 160, 48)
 	h.press("?")
-	h.contains("Selected incident", "severity", "Alerts (this pane)", "ack", "Runbooks", "copy command",
-		"Forms", "quit")
+	h.contains("Selected incident", "severity", "Alerts (this pane)", "ack", "Runbooks", "y            copy",
+		"Forms", "←/→          choose (typing ignored)", "quit")
 	// The runbooks pane starts on bob's waiting proposal: approving and executing apply.
-	h.contains("approve", "execute")
-	h.press("esc", "4", "j", "?") // a runbook: y copies its one-liner
-	h.contains("copy one-liner")
-	h.lacks("copy command")
+	h.contains("A            approve", "x            execute")
+	before := h.screen()
+	h.press("esc", "4", "j", "?") // a runbook: the same keys, those that do not apply marked
+	h.contains("y            copy", "(A)          approve", "(x)          execute")
+	h.press("esc", "k", "1", "?") // back on the first row and tab: the same screen as before
+	if h.screen() != before {
+		t.Error("help reads differently after moving away and back")
+	}
 	h.press("esc")
 	h.lacks("Alerts (this pane)")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/tminus-ir/tminus/domain"
 )
 
@@ -42,10 +43,15 @@ func TestOutputViewerOpensScrollsCopiesCloses(t *testing.T) {
 	sum := s.executed(out, nil)
 	h := newHarness(t, s.fake, 80, 24)
 	h.press("4")
-	h.contains("▸contract-pause         exit 0", "o/enter read output")
+	h.contains("▸contract-pause         exit 0", "o reads it")
 	h.press("?")
 	h.contains("o/enter      read output")
-	h.lacks("copy output", "scroll right") // the viewer's keys are off while it is closed
+	h.lacks("(o/enter)")
+	// The viewer's keys, listed as they work once it is open.
+	if all := ansi.Strip(strings.Join(h.m.help.lines, "\n")); !strings.Contains(all, "Output viewer (o on a run)") ||
+		!strings.Contains(all, "c            copy output") {
+		t.Errorf("help lacks the output viewer's keys:\n%s", all)
+	}
 	h.press("esc", "o")
 	// The title: runbook and step, exit code, duration, size, the short hash; the
 	// position on the right. 24 lines - 3 header - tab bar - title - 2 footer = 17 rows.

@@ -70,6 +70,8 @@ type (
 		runbook RunbookLine
 		from    *domain.Proposal
 	}
+	// statusRequest puts a line on the status line: why a key did nothing.
+	statusRequest  struct{ st status }
 	approveRequest struct{ id domain.ID }
 	execRequest    struct{ id domain.ID }
 	// execDoneMsg carries what a run of a proposal here came to.

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"sort"
 	"strings"
 
@@ -29,6 +30,7 @@ type runbooksPane struct {
 	// selection survives rebuilds that reorder the list.
 	sel string
 	out *outputViewer // open over the list; nil when closed
+	rd  *reader       // the detail view (v), open over the list; nil when closed
 }
 
 func newRunbooksPane(c *Context) *runbooksPane { return &runbooksPane{Common: Common{Context: c}} }
@@ -57,11 +59,27 @@ func (p *runbooksPane) SetSize(w, h int) {
 		p.out.setSize(w, h)
 		p.viewerKeys()
 	}
+	if p.rd != nil {
+		p.rd.setSize(w, h)
+	}
 }
 
-// Capturing: the output viewer owns the keyboard, so that j, g or q scroll and close it
-// rather than act on the incident.
-func (p *runbooksPane) Capturing() bool { return p.out != nil }
+// Capturing: the output viewer and the detail view own the keyboard, so that j, g or q
+// scroll and close them rather than act on the incident.
+func (p *runbooksPane) Capturing() bool { return p.out != nil || p.rd != nil }
+
+// openReader opens the detail view of the selected row.
+func (p *runbooksPane) openReader(r *reader) {
+	p.rd = r
+	p.rd.setSize(p.Width, p.Height)
+	p.viewerKeys()
+}
+
+func (p *runbooksPane) closeReader() {
+	p.rd = nil
+	p.viewerKeys()
+	p.remember()
+}
 
 // openOutput opens the viewer on a proposal's run and asks the root to read the output;
 // it shows "loading…" until the read's result comes back.
@@ -81,7 +99,7 @@ func (p *runbooksPane) closeOutput() {
 // viewerKeys turns on the viewer's keys while it is open, each only where it applies.
 func (p *runbooksPane) viewerKeys() {
 	k, v := p.Keys, p.out
-	k.allow(&k.Close, v != nil)
+	k.allow(&k.Close, v != nil || p.rd != nil)
 	k.allow(&k.CopyOutput, v != nil && v.out != nil)
 	k.allow(&k.ScrollLeft, v != nil && v.wide())
 	k.allow(&k.ScrollRight, v != nil && v.wide())
@@ -106,6 +124,9 @@ func (p *runbooksPane) captions() int {
 func (p *runbooksPane) Title() string {
 	if p.out != nil {
 		return "Runbooks · output of " + p.out.what
+	}
+	if p.rd != nil {
+		return "Runbooks · details"
 	}
 	t := "Runbooks · " + itoa(len(p.rows))
 	waiting := 0
@@ -190,21 +211,16 @@ func (p *runbooksPane) remember() {
 	}
 	k := p.Keys
 	pr, rb := p.selected()
+	// y copies what the row is about (a Safe row's safeTxHash, a proposal's command, a
+	// runbook's one-liner) and the status line says which: its help stays "copy", so the
+	// key line does not change as the cursor moves.
 	k.allow(&k.Copy, pr != nil || rb != nil || p.selectedSafe() != nil)
-	// y copies what the row is about; its help says which, not "one-liner" for a hash.
-	switch {
-	case p.selectedSafe() != nil:
-		k.Copy.SetHelp("y", "copy safeTxHash")
-	case pr != nil:
-		k.Copy.SetHelp("y", "copy command")
-	default:
-		k.Copy.SetHelp("y", "copy one-liner")
-	}
 	k.allow(&k.Propose, p.Live.Incident != nil && rb != nil)
 	waiting := pr != nil && pr.Exec == nil
 	k.allow(&k.Approve, waiting && pr.Risk == domain.RiskHigh)
 	k.allow(&k.Exec, waiting && p.Live.Running.IsZero())
 	k.allow(&k.Output, pr != nil && pr.Exec != nil)
+	k.allow(&k.Details, pr != nil || rb != nil || p.selectedSafe() != nil)
 }
 
 // selected is the selected proposal (nil on a runbook row) and the runbook of the
@@ -236,12 +252,22 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case stateMsg:
 		p.rebuild()
+		if p.rd != nil {
+			p.rd.setSize(p.Width, p.Height)
+		}
 	case outputMsg:
 		if p.out != nil {
 			p.out.loaded(msg)
 			p.viewerKeys()
 		}
 	case tea.KeyMsg:
+		if p.rd != nil {
+			cmd, closed := p.rd.key(p.Keys, msg)
+			if closed {
+				p.closeReader()
+			}
+			return p, cmd
+		}
 		if p.out != nil {
 			cmd, closed := p.out.key(p.Keys, msg)
 			if closed {
@@ -271,6 +297,16 @@ func (p *runbooksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return p, send(execRequest{id: pr.ID})
 		case key.Matches(msg, k.Output) && pr != nil && pr.Exec != nil:
 			return p, p.openOutput(pr)
+		case key.Matches(msg, k.Details) && p.selectedSafe() != nil:
+			p.openReader(p.safeReader(p.selectedSafe().ID))
+		case key.Matches(msg, k.Details) && pr != nil:
+			p.openReader(p.proposalReader(pr.ID))
+		case key.Matches(msg, k.Details) && rb != nil:
+			p.openReader(p.runbookReader(*rb))
+		default:
+			if why := p.notHere(msg, pr); why != "" {
+				return p, send(statusRequest{failed(errors.New(why))})
+			}
 		}
 	}
 	return p, nil
@@ -287,29 +323,6 @@ func approvals(s *domain.State, pr *domain.Proposal) int {
 		}
 	}
 	return n
-}
-
-// evidenceBefore counts what the incident had kept as evidence when pr was proposed:
-// evidence records, and the captured output of runbook steps already run. Evidence first:
-// the lead sees whether anything was collected before containment changes the scene.
-func evidenceBefore(s *domain.State, inc *domain.Incident, pr *domain.Proposal) (n int, latest string, by string, at int64) {
-	note := func(name, who string, when int64) {
-		n++
-		if when >= at {
-			latest, by, at = name, who, when
-		}
-	}
-	for _, ev := range inc.Evidence {
-		if ev.At <= pr.At {
-			note(ev.Name, ev.By, ev.At)
-		}
-	}
-	for _, id := range inc.Proposals {
-		if q := s.Proposals[id]; q != nil && q.ID != pr.ID && q.Exec != nil && q.Exec.At <= pr.At {
-			note(q.Runbook+" step "+itoa(q.Step)+" output", q.Exec.By, q.Exec.At)
-		}
-	}
-	return n, latest, by, at
 }
 
 // state is a proposal's one-word state and the paint it reads in.
@@ -341,11 +354,11 @@ func (p *runbooksPane) evidence(pr *domain.Proposal) (string, paint) {
 	if inc == nil {
 		return "", p.ink.muted
 	}
-	n, _, _, at := evidenceBefore(p.Live.State, inc, pr)
-	if n == 0 {
+	e := evidenceBefore(p.Live.State, inc, pr)
+	if e.n == 0 {
 		return "no evidence", p.ink.warn
 	}
-	return "evid " + itoa(n) + " " + clock(at, p.Live.Now, p.Live.Loc, false), p.ink.row
+	return "evid " + itoa(e.n) + " " + clock(e.at, p.Live.Now, p.Live.Loc, false), p.ink.row
 }
 
 func (p *runbooksPane) idW() int {
@@ -403,6 +416,9 @@ func (p *runbooksPane) runbookRow(i int, sel bool) string {
 func (p *runbooksPane) View() string {
 	if p.out != nil {
 		return p.out.view(p.Context)
+	}
+	if p.rd != nil {
+		return p.rd.view(p.Context)
 	}
 	listH := p.Height - p.detailHeight()
 	lines := make([]string, 0, p.Height)
@@ -467,7 +483,13 @@ func (p *runbooksPane) detail(d int, head, command string, facts []string) []str
 	for len(facts) > 0 && d-len(facts) < 1 {
 		facts = facts[:len(facts)-1]
 	}
-	cmd := wrapCommand("$ "+clean(command), p.Width, d-len(facts))
+	n := d - len(facts)
+	cmd := wrapCommand("$ "+clean(command), p.Width, n)
+	if len(cmd) == n && len(wrapAll("$ "+clean(command), p.Width)) > n {
+		// Cut here: the last line says where the rest is, in place of as much of it.
+		const more = "… v shows it whole"
+		cmd[n-1] = fitTail(strings.TrimSuffix(cmd[n-1], "…"), more, p.Width)
+	}
 	for _, l := range cmd {
 		out = append(out, p.ink.due.on(fit(l, p.Width)))
 	}
@@ -489,11 +511,15 @@ func (p *runbooksPane) proposalDetail(pr *domain.Proposal, d int) []string {
 	}
 	var facts []string
 	if inc := s.Incidents[pr.Incident]; inc != nil {
-		n, latest, by, at := evidenceBefore(s, inc, pr)
-		if n == 0 {
-			facts = append(facts, p.ink.warn.on(fit("no evidence on the incident before this proposal: collect it first", p.Width)))
+		if e := evidenceBefore(s, inc, pr); e.n == 0 {
+			// The failed runs first: "collect it first" is what gives way to the width.
+			w := "no evidence on the incident before this proposal: collect it first"
+			if e.failed > 0 {
+				w = "no evidence before it" + e.failedNote() + ": collect it first"
+			}
+			facts = append(facts, p.ink.warn.on(fit(w, p.Width)))
 		} else {
-			facts = append(facts, p.ink.muted.on(fit("evidence before it: "+itoa(n)+", latest "+clean(latest)+" by "+by+" "+when(at), p.Width)))
+			facts = append(facts, p.ink.muted.on(fit(e.some(p.Live.Now, p.Live.Loc), p.Width)))
 		}
 	}
 	switch {
@@ -507,7 +533,8 @@ func (p *runbooksPane) proposalDetail(pr *domain.Proposal, d int) []string {
 		if e.ExitCode != 0 || e.TimedOut {
 			ink = p.ink.err
 		}
-		facts = append(facts, ink.on(fit(t, p.Width)))
+		// The key that reads it, kept whole: at 80 columns the key line has no room for it.
+		facts = append(facts, ink.on(fitTail(t, " · o reads it", p.Width)))
 	}
 	return p.detail(d, head, pr.Command, facts)
 }
@@ -541,21 +568,4 @@ func quorum(r RunbookLine) string {
 		return " quorum " + itoa(r.Quorum)
 	}
 	return ""
-}
-
-func (p *runbooksPane) ShortHelp() []key.Binding {
-	k := p.Keys
-	switch {
-	case p.out != nil && p.out.out == nil: // loading, or nothing to show
-		return []key.Binding{k.Close}
-	case p.out != nil:
-		return []key.Binding{k.Close, k.CopyOutput, k.Down, k.ScrollRight, k.PageDown, k.Bottom}
-	}
-	return []key.Binding{k.Approve, k.Exec, k.Output, k.Propose, k.Copy}
-}
-
-func (p *runbooksPane) FullHelp() [][]key.Binding {
-	k := p.Keys
-	return [][]key.Binding{{k.Propose, k.Approve, k.Exec, k.Copy, k.Output},
-		{k.CopyOutput, k.ScrollLeft, k.ScrollRight, k.Close}}
 }

@@ -219,3 +219,53 @@ func elide(h string, w int) string {
 	keep := (w - 1) / 2
 	return h[:keep] + "…" + h[len(h)-keep:]
 }
+
+// safeReader shows a Safe transaction whole (v): the Safe, the call and its target, the
+// nonce and value, the three EIP-712 hashes and every signer, none elided, as an owner
+// compares them with their wallet's screen.
+func (p *runbooksPane) safeReader(id domain.ID) *reader {
+	sp := p.Live.State.Safe[id]
+	return &reader{title: sp.Runbook + " Safe transaction",
+		copy: send(copyRequest{text: sp.SafeTxHash.Hex(), what: "copied the safeTxHash of the " + sp.Runbook + " Safe transaction"}),
+		build: func(w int) []string {
+			sp := p.Live.State.Safe[id]
+			if sp == nil {
+				return []string{p.ink.err.on(fit("the Safe transaction is gone from the state", w))}
+			}
+			k := p.ink
+			when := func(ms int64) string { return clock(ms, p.Live.Now, p.Live.Loc, false) }
+			op, opInk := "call", k.due
+			if sp.Tx.Operation == safe.DelegateCall {
+				op, opInk = "DELEGATECALL", k.err
+			}
+			out := textBlock(k.muted, "proposed by "+sp.By+" "+when(sp.At)+" · Safe v"+sp.Version+" chain "+sp.Tx.ChainID.String(), w)
+			out = append(out, textBlock(k.row, "Safe "+sp.Tx.Safe.Hex(), w)...)
+			out = append(out, textBlock(opInk, op+" "+safeCall(sp), w)...)
+			out = append(out, textBlock(k.row, "nonce "+sp.Tx.Nonce.String()+" · value "+sp.Tx.Value.String(), w)...)
+			out = append(out, "")
+			for _, h := range []struct {
+				label string
+				hash  common.Hash
+			}{{"safeTxHash", sp.SafeTxHash}, {"domain", sp.DomainHash}, {"message", sp.MessageHash}} {
+				out = append(out, textBlock(k.row, h.label+" "+h.hash.Hex(), w)...)
+			}
+			out = append(out, "")
+			if x := sp.Exec; x != nil {
+				ink := k.ok
+				if !x.Success {
+					ink = k.err
+				}
+				out = append(out, textBlock(ink, x.Name+" block "+itoa(int(x.Block))+" · by "+x.By+" "+when(x.At)+" · tx "+x.TxHash.Hex(), w)...)
+			} else {
+				next := "tminus safe sign " + sp.ID.Short()
+				if sp.Ready() {
+					next = "ready: tminus safe exec " + sp.ID.Short()
+				}
+				out = append(out, textBlock(k.warn, itoa(sp.Confirmations())+" of "+itoa(int(sp.Threshold))+" owner signatures · "+next, w)...)
+			}
+			for _, sg := range sp.Signatures {
+				out = append(out, textBlock(k.row, "signed by owner "+sg.Owner.Hex()+" ("+sg.By+" "+when(sg.At)+")", w)...)
+			}
+			return out
+		}}
+}

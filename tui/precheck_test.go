@@ -32,7 +32,7 @@ func TestLeadFromANonTriagerRefusedBeforeSigning(t *testing.T) {
 	s.me = "dave" // recorder and reporter; alice declared the P1
 	h := newHarness(t, s.fake, 80, 24)
 	before := s.stored()
-	h.press("L", "r", "enter", "enter") // a role dave holds, dave himself
+	h.press("L", "left", "enter", "enter") // reporter, a role dave holds; dave himself
 	h.contains("error: dave may not assign leads: needs the triage role or to have")
 	h.contains("Assign a lead for")
 	if n := s.stored() - before; n != 0 {

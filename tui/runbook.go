@@ -224,11 +224,10 @@ func (m *Model) askExec(id domain.ID) {
 	}
 	if inc := l.State.Incidents[pr.Incident]; inc != nil {
 		// Not a condition of the gate, but the question a lead asks before containment.
-		if n, latest, by, at := evidenceBefore(l.State, inc, pr); n == 0 {
-			rows = append(rows, dialogRow{text: "! no evidence on the incident before this proposal", warn: true})
+		if e := evidenceBefore(l.State, inc, pr); e.n == 0 {
+			rows = append(rows, dialogRow{text: "! " + e.none(), warn: true})
 		} else {
-			rows = append(rows, dialogRow{text: "evidence before it: " + itoa(n) + ", latest " + clean(latest) + " by " + by +
-				" " + clock(at, l.Now, l.Loc, false)})
+			rows = append(rows, dialogRow{text: e.some(l.Now, l.Loc)})
 		}
 	}
 	d := &dialog{title: "Execute " + what(pr) + " on this machine? It runs exactly:", command: command, rows: rows,
@@ -291,7 +290,7 @@ func (m *Model) quit() tea.Cmd {
 		if pr := m.ctx.Live.State.Proposals[r]; pr != nil {
 			w = what(pr)
 		}
-		m.asking = w + " is still running here. Quit anyway? It is killed and its output is not recorded."
+		m.ask(w + " is still running here. Quit anyway? It is killed and its output is not recorded.")
 		return nil
 	}
 	return tea.Quit

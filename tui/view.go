@@ -157,11 +157,19 @@ func (m *Model) footer() []string {
 
 // shortHelp renders "a ack · i incident from alert · ? help · q quit" within w cells:
 // as many of bs as fit before the tail, whose last items (help, quit) are kept longest.
+// A key of bs that does not apply to the selected row is drawn dim in its place, not
+// left out: the line stays the same while the cursor moves (a key off for good, in a
+// read-only view, is left out).
 func (m *Model) shortHelp(bs, tail []key.Binding, w int) string {
 	ink := m.ctx.ink
+	k := m.ctx.Keys
 	item := func(b key.Binding) (string, int) {
 		h := b.Help()
-		return ink.helpKey.on(h.Key) + " " + ink.helpDesc.on(h.Desc), width(h.Key) + 1 + width(h.Desc)
+		n := width(h.Key) + 1 + width(h.Desc)
+		if !b.Enabled() {
+			return ink.muted.on(h.Key + " " + h.Desc), n
+		}
+		return ink.helpKey.on(h.Key) + " " + ink.helpDesc.on(h.Desc), n
 	}
 	sep, sepW := ink.muted.on(" · "), 3
 	var tailS []string
@@ -181,7 +189,7 @@ func (m *Model) shortHelp(bs, tail []key.Binding, w int) string {
 	b.WriteByte(' ')
 	used := 1
 	for _, bd := range bs {
-		if !bd.Enabled() {
+		if k.gone(bd) {
 			continue
 		}
 		s, n := item(bd)
