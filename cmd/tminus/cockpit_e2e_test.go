@@ -131,7 +131,7 @@ func testCockpitKeys(t *testing.T, e *e2e) {
 	e.keys("D")
 	e.waitFor(3*time.Second, "Declare an incident")
 	e.text("Relayer key compromise")
-	e.keys("Enter", "1", "Enter", "Enter")
+	e.keys("Enter", "Left", "Enter", "Enter") // P2 to P1: a choice moves on the arrows only
 	e.waitFor(3*time.Second, "[P1] Relayer key compromise", "declared")
 
 	e.keys("t")
