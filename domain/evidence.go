@@ -40,7 +40,7 @@ func (s *State) EvidenceOf(inc *Incident, events []*Event) []EvidenceItem {
 			continue
 		}
 		x := p.Exec
-		out = append(out, EvidenceItem{SHA256: x.Output, Name: fmt.Sprintf("%s step %d output", p.Runbook, p.Step),
+		out = append(out, EvidenceItem{SHA256: x.Output, Name: fmt.Sprintf("%s step %d output%s", p.Runbook, p.Step, runOutcome(x)),
 			Size: x.OutputSize, By: x.By, At: x.At, Source: EvidenceRunbook, Event: x.Event})
 	}
 	alerts := make(map[ID]bool, len(inc.Alerts))
@@ -67,4 +67,16 @@ func (s *State) EvidenceOf(inc *Incident, events []*Event) []EvidenceItem {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
 	return out
+}
+
+// runOutcome marks the output of a run that did not succeed, so evidence
+// lists, exports and retros do not pass it off as a step that did its work.
+func runOutcome(x *Execution) string {
+	switch {
+	case x.TimedOut:
+		return fmt.Sprintf(" (timed out, exit %d)", x.ExitCode)
+	case x.ExitCode != 0:
+		return fmt.Sprintf(" (failed, exit %d)", x.ExitCode)
+	}
+	return ""
 }

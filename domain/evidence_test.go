@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/domain/domaintest"
 )
 
 // An incident's evidence: its files and runbook outputs from the state, and
@@ -54,6 +55,35 @@ func TestAlertPayloadMustBeAHash(t *testing.T) {
 		b := &domain.AlertObserve{Fingerprint: "f", Title: "t", Status: domain.AlertFiring, Payload: p}
 		if err := b.Validate(); err == nil || !strings.Contains(err.Error(), "payload") {
 			t.Errorf("payload %q: %v, want refused", p, err)
+		}
+	}
+}
+
+// A run that failed, was interrupted or timed out still left a record,
+// but its evidence says so: an export or retro must not pass it off as a
+// step that did its work.
+func TestEvidenceMarksFailedRuns(t *testing.T) {
+	for _, c := range []struct {
+		exec *domain.RunbookExec
+		want string
+	}{
+		{&domain.RunbookExec{ExitCode: 0}, "collect-logs step 1 output"},
+		{&domain.RunbookExec{ExitCode: 1}, "collect-logs step 1 output (failed, exit 1)"},
+		{&domain.RunbookExec{ExitCode: 130}, "collect-logs step 1 output (failed, exit 130)"},
+		{&domain.RunbookExec{ExitCode: -1, TimedOut: true}, "collect-logs step 1 output (timed out, exit -1)"},
+	} {
+		tm := domaintest.NewTeam(8, 1)
+		found(t, tm, quorum1, "containment", "triage")
+		inc := declare(t, tm, 0, "Bridge halted")
+		cmd := "journalctl -n 100"
+		p := do(t, tm, 0, &domain.RunbookPropose{Incident: inc.ID, Runbook: "collect-logs", RunbookHash: domain.CommandHash("rb"), Step: 1,
+			Command: cmd, CommandHash: domain.CommandHash(cmd), Risk: domain.RiskLow})
+		c.exec.Proposal, c.exec.Output = p.ID, domain.CommandHash("out")
+		do(t, tm, 0, c.exec)
+		st := tm.Fold(nil)
+		got := st.EvidenceOf(st.Incidents[inc.ID], nil)
+		if len(got) != 1 || got[0].Name != c.want {
+			t.Errorf("exit %d timed out %v: evidence %+v, want %q", c.exec.ExitCode, c.exec.TimedOut, got, c.want)
 		}
 	}
 }
