@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -316,6 +318,10 @@ func (a *app) syncStdio(ctx context.Context) error {
 }
 
 func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
+	if strings.HasPrefix(host, "-") {
+		// ssh would read it as an option (-oProxyCommand=... runs a command).
+		return tsync.Stats{}, usageError{fmt.Errorf("--ssh %q is not an ssh host: give [USER@]HOST", host)}
+	}
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return tsync.Stats{}, err
@@ -328,7 +334,7 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 	if remote == "" {
 		remote = "tminus sync --stdio"
 	}
-	cmd := exec.CommandContext(ctx, ssh, "-T", "-o", "BatchMode=yes", host, remote)
+	cmd := exec.CommandContext(ctx, ssh, "-T", "-o", "BatchMode=yes", "--", host, remote)
 	cmd.Stderr = a.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -344,14 +350,33 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 	s := &tsync.Session{St: st, RW: tsync.NewFramed(out, in, in), OneShot: true}
 	err = s.Run(ctx)
 	in.Close()
-	werr := cmd.Wait()
-	if err != nil {
+	if err != nil && !isEOF(err) {
+		// A broken session: the far end may go on writing into a pipe
+		// nobody reads, and ssh would never exit.
+		cmd.Process.Kill()
+		cmd.Wait()
 		return s.Stats, fmt.Errorf("sync over ssh %s: %w", host, err)
 	}
-	if werr != nil && s.Stats.Pulled == 0 && s.Stats.Pushed == 0 {
+	werr := cmd.Wait()
+	var exit *exec.ExitError
+	switch {
+	case err != nil && errors.As(werr, &exit) && exit.ExitCode() == 127:
+		return s.Stats, fmt.Errorf("ssh %s: the far end's command %q was not found (%w): install tminus there, or set TMINUS_REMOTE_COMMAND", host, remote, werr)
+	case err != nil && werr != nil:
+		return s.Stats, fmt.Errorf("ssh %s ended the connection with %w (ssh's or the far end's error is above)", host, werr)
+	case err != nil && (s.Stats.Pulled > 0 || s.Stats.Pushed > 0):
+		return s.Stats, fmt.Errorf("sync over ssh %s: the far end closed the connection mid-sync (pulled %d, pushed %d, kept); run it again", host, s.Stats.Pulled, s.Stats.Pushed)
+	case err != nil:
+		return s.Stats, fmt.Errorf("sync over ssh %s: the far end closed the connection before it spoke tminus/1 (is %q a tminus sync --stdio? set TMINUS_REMOTE_COMMAND)", host, remote)
+	case werr != nil && s.Stats.Pulled == 0 && s.Stats.Pushed == 0:
 		return s.Stats, fmt.Errorf("ssh %s: %w", host, werr)
 	}
 	return s.Stats, nil
+}
+
+// isEOF says the stream ended: the far end or ssh went away.
+func isEOF(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed)
 }
 
 func ignoreEOF(err error) error {
