@@ -17,6 +17,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/p2p/enode"
 	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/agent"
 	"github.com/tminus-ir/tminus/domain"
 	tsync "github.com/tminus-ir/tminus/sync"
 )
@@ -42,7 +43,7 @@ func (a *app) nodeLogging(ctx context.Context, listen string, log *slog.Logger, 
 	// lends: a node unlocks the keystore in its own process.
 	key, err := a.home.Key()
 	if err != nil {
-		return nil, err
+		return nil, a.agentCannotLend(err)
 	}
 	n := tsync.NewNode(tsync.Config{Key: key, ListenAddr: listen, Store: st, Logger: log, State: state})
 	if err := n.Start(); err != nil {
@@ -59,6 +60,20 @@ func maintain(ctx context.Context, n *tsync.Node) (stop func()) {
 	done := make(chan struct{})
 	go func() { defer close(done); n.Maintain(ctx, time.Second) }()
 	return func() { cancel(); <-done }
+}
+
+// agentCannotLend adds, to a failed unlock while this home's agent answers,
+// why the agent's unlock does not cover a node: "no passphrase" alone reads
+// as if the shift's agent were not working.
+func (a *app) agentCannotLend(err error) error {
+	path, _ := a.home.AgentSock()
+	c, derr := agent.Dial(path)
+	if derr != nil {
+		return err
+	}
+	c.Close()
+	return fmt.Errorf("%w; the agent on %s holds the key but never lends it, and a devp2p node (sync ENODE, serve) "+
+		"needs it for its handshake: give the passphrase, or use sync --ssh, or peer add ENODE for this home's running serve or cockpit", err, path)
 }
 
 type serveOpts struct {
