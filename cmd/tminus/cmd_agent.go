@@ -257,8 +257,13 @@ func (a *app) agentStatusCmd() *cobra.Command {
 			if st.Expires != 0 {
 				exp = ts(int64(st.Expires))
 			}
+			if st.Locked {
+				// No key, nothing to expire: the last unlock's expiry beside
+				// "locked" read as a key held until then.
+				st.Expires, exp = 0, "- (locked: tminus agent unlock)"
+			}
 			if asJSON {
-				// expires is null when the key is kept until the process exits.
+				// expires is null when the key is kept until the process exits, or locked.
 				return a.printJSON(map[string]any{"locked": st.Locked, "address": st.Address.Hex(), "expires": tsOrNil(int64(st.Expires)),
 					"socket": c.Where, "workspace": st.Workspace.String()})
 			}
