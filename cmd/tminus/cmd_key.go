@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -234,13 +235,25 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 		return
 	}
 	defer n.Stop()
+	// All at once: a peer behind a black hole costs its timeout, not the
+	// sum of everyone's.
+	sorted := slices.Sorted(maps.Values(urls))
+	errs := make([]error, len(sorted))
+	var wg gosync.WaitGroup
+	for i, url := range sorted {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, deliverPeerTimeout)
+			defer cancel()
+			_, errs[i] = n.SyncOnce(pctx, url)
+		}()
+	}
+	wg.Wait()
 	var reached, missed []string
-	for _, url := range slices.Sorted(maps.Values(urls)) {
-		pctx, cancel := context.WithTimeout(ctx, deliverPeerTimeout)
-		_, err := n.SyncOnce(pctx, url)
-		cancel()
-		if err != nil {
-			missed = append(missed, err.Error())
+	for i, url := range sorted {
+		if errs[i] != nil {
+			missed = append(missed, errs[i].Error())
 			continue
 		}
 		name := url
