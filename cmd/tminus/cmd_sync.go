@@ -227,6 +227,9 @@ func (a *app) syncCmd() *cobra.Command {
 			case sshHost != "" && len(args) == 0 && !stdio:
 				stats, err = a.syncSSH(ctx, sshHost)
 			case len(args) == 1 && sshHost == "" && !stdio:
+				if _, perr := enode.ParseV4(args[0]); perr != nil {
+					return usageError{fmt.Errorf("%q is not an enode URL: %w (tminus id prints a node's; or sync --ssh HOST)", args[0], perr)}
+				}
 				stats, err = a.syncNode(ctx, args[0])
 			default:
 				return usageError{errors.New("sync: give an ENODE, or --ssh HOST, or --stdio")}
