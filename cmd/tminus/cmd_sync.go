@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -392,9 +393,10 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 	return s.Stats, nil
 }
 
-// isEOF says the stream ended: the far end or ssh went away.
+// isEOF says the stream ended: the far end or ssh went away, before or
+// after this side's first write (EPIPE: ssh had exited already).
 func isEOF(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed)
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed) || errors.Is(err, syscall.EPIPE)
 }
 
 func ignoreEOF(err error) error {
