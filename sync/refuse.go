@@ -36,7 +36,8 @@ func (e *RefusedError) Error() string {
 	}
 	switch e.Reason {
 	case RefusedNotMember:
-		return fmt.Sprintf("%s refused this device: not a member of its workspace roster (ask a member to add %s, or check the peer has synced the roster)", peer, e.Device.Hex())
+		return fmt.Sprintf("%s refused this device: not a member of its workspace roster (ask a member to add %s, or check the peer has synced the roster; "+
+			"after tminus key rotate, the peer needs the rotation first: carry it with tminus sync --ssh or a bundle)", peer, e.Device.Hex())
 	case RefusedBackedOff:
 		return fmt.Sprintf("%s refused this device for now: it backed this device off after a session it judged misbehaving; try again in a minute", peer)
 	}

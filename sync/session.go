@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -91,9 +92,12 @@ type Session struct {
 	stored  chan storedRound
 	storing int             // handed over, answer not yet taken
 	blobs   map[string]bool // requested
-	wsSeen  bool
-	forks   int // fork proofs sent so far
-	Behind  func(n int64)
+	// blobOrder holds the requested blobs oldest first: a peer answers
+	// GetBlobs in order, so an empty entry ("not here") is for the oldest.
+	blobOrder []string
+	wsSeen    bool
+	forks     int // fork proofs sent so far
+	Behind    func(n int64)
 	// deferred: request left a chain to another session's claim, and
 	// looks again on the next tick.
 	deferred bool
@@ -414,6 +418,11 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 		}
 		for _, data := range m.Data {
 			if len(data) == 0 {
+				// The peer lacks the oldest blob asked for, not any other:
+				// its answer to that one may still be on the way.
+				if len(s.blobOrder) > 0 {
+					s.answered(s.blobOrder[0])
+				}
 				continue
 			}
 			// Checked before storing: a peer must not fill the store with
@@ -426,15 +435,8 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 			if _, err := s.St.PutBlob(ctx, data); err != nil {
 				return err
 			}
-			delete(s.blobs, h)
+			s.answered(h)
 			s.Stats.Blobs++
-		}
-		if len(m.Data) == 1 && len(m.Data[0]) == 0 {
-			// The peer lacks one blob we asked for; forget the oldest ask.
-			for h := range s.blobs {
-				delete(s.blobs, h)
-				break
-			}
 		}
 		return nil
 	case RefusedMsg:
@@ -508,5 +510,14 @@ func (s *Session) wantHash(ctx context.Context, hash string) error {
 		return err
 	}
 	s.blobs[hash] = true
+	s.blobOrder = append(s.blobOrder, hash)
 	return send(s.RW, GetBlobsMsg, &GetBlobs{Hashes: []string{hash}})
+}
+
+// answered forgets the ask for hash.
+func (s *Session) answered(hash string) {
+	delete(s.blobs, hash)
+	if i := slices.Index(s.blobOrder, hash); i >= 0 {
+		s.blobOrder = slices.Delete(s.blobOrder, i, i+1)
+	}
 }

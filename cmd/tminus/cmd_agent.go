@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -146,7 +147,7 @@ func (a *app) spawnAgent(l *net.UnixListener, key *ecdsa.PrivateKey, ttl time.Du
 	}
 	defer logf.Close()
 	cmd := exec.Command(exe, "agent", "--foreground", "--home", a.home.Dir, "--ttl", ttl.String())
-	cmd.Env = append(os.Environ(), inheritEnv+"=1")
+	cmd.Env = append(withoutSecrets(os.Environ()), inheritEnv+"=1")
 	cmd.ExtraFiles = []*os.File{lf, pr}
 	cmd.Stderr = logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -163,6 +164,20 @@ func (a *app) spawnAgent(l *net.UnixListener, key *ecdsa.PrivateKey, ttl time.Du
 	pid := cmd.Process.Pid
 	cmd.Process.Release()
 	return pid, nil
+}
+
+// secretEnv are the variables that unlock keys. The background agent lives
+// for a shift and needs none of them (unlock requests bring their own), and
+// its environment is readable in /proc/PID/environ by every process of the
+// user: with the passphrase there, key.json was as good as the raw key.
+var secretEnv = []string{"TMINUS_PASSPHRASE", SSHPassphraseEnv}
+
+// withoutSecrets is env without the secretEnv variables.
+func withoutSecrets(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(secretEnv, name)
+	})
 }
 
 // agentChild is the background agent: the listener and key its parent made.
@@ -257,8 +272,13 @@ func (a *app) agentStatusCmd() *cobra.Command {
 			if st.Expires != 0 {
 				exp = ts(int64(st.Expires))
 			}
+			if st.Locked {
+				// No key, nothing to expire: the last unlock's expiry beside
+				// "locked" read as a key held until then.
+				st.Expires, exp = 0, "- (locked: tminus agent unlock)"
+			}
 			if asJSON {
-				// expires is null when the key is kept until the process exits.
+				// expires is null when the key is kept until the process exits, or locked.
 				return a.printJSON(map[string]any{"locked": st.Locked, "address": st.Address.Hex(), "expires": tsOrNil(int64(st.Expires)),
 					"socket": c.Where, "workspace": st.Workspace.String()})
 			}

@@ -226,15 +226,17 @@ func (a *app) exportLines(ctx context.Context, s *domain.State, inc *domain.Inci
 
 // incidentRefs says whether an event belongs in full in an incident's
 // export: the roster, and every event about one of the incident's
-// subjects (domain.Subject), which is what its timeline shows.
+// subjects (domain.Subject), which is what its timeline shows. The roster
+// is every kind that decides who may write (domain.IdentityKinds): without
+// a key.rotate in full, what a member's new key signed reads as a
+// stranger's; proofs and roster changes carry public keys and policy only.
 func incidentRefs(inc *domain.Incident) func(*domain.Event) bool {
 	subjects := map[domain.ID]bool{}
 	for _, id := range inc.Subjects() {
 		subjects[id] = true
 	}
 	return func(e *domain.Event) bool {
-		switch e.Kind {
-		case domain.KindGenesis, domain.KindMemberPropose, domain.KindMemberApprove, domain.KindAnchorRecord:
+		if e.Kind == domain.KindAnchorRecord || slices.Contains(domain.IdentityKinds, e.Kind) {
 			return true // an anchor names heads and roots, nothing of another incident
 		}
 		subj, err := e.Subject()

@@ -5,16 +5,23 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	gosync "sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/p2p/enode"
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/agent"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/proof"
 	"github.com/tminus-ir/tminus/store"
+	tsync "github.com/tminus-ir/tminus/sync"
 	"github.com/tminus-ir/tminus/workspace"
 )
 
@@ -136,7 +143,11 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 			return fmt.Errorf("%s was already rotated to %s, whose key this home lacks", old.Hex(), r.New.Hex())
 		}
 		// Recorded, but the home was not switched (an interrupted rotate).
-		return a.switchKey(old, newKey, r.Event, o.json)
+		if err := a.switchKey(old, newKey, r.Event, o.json); err != nil {
+			return err
+		}
+		a.deliverRotation(ctx, st, oldKey)
+		return nil
 	}
 	if o.printStatement {
 		return a.printStatement(ctx, o.kind, o.away.publicKey, newAddr, o.expires)
@@ -170,7 +181,95 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 	if err := checkRejected(after, evs[0].ID); err != nil {
 		return err
 	}
-	return a.switchKey(old, newKey, evs[0].ID, o.json)
+	if err := a.switchKey(old, newKey, evs[0].ID, o.json); err != nil {
+		return err
+	}
+	a.deliverRotation(ctx, st, oldKey)
+	return nil
+}
+
+// deliverPeerTimeout bounds one peer's round when rotate delivers the rotation.
+const deliverPeerTimeout = 20 * time.Second
+
+// deliverRotation syncs, with the old key, with every peer this home knows
+// (its peer rows and the roster's hints): a peer admits the new node key
+// only once it has the key.rotate, and the old key is the one it still
+// admits. It says which peers have it and how to carry it to the others;
+// the rotation stands either way.
+func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecdsa.PrivateKey) {
+	s, err := a.state(ctx)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "tminus: cannot read the roster to deliver the rotation: %v\n", err)
+		return
+	}
+	self := enode.PubkeyToIDV4(&oldKey.PublicKey)
+	urls := map[enode.ID]string{}
+	for _, m := range s.Members {
+		if node, err := enode.ParseV4(m.Enode); err == nil && m.Active {
+			urls[node.ID()] = m.Enode
+		}
+	}
+	// A peer row overrides the roster's hint; of two rows for a node, the
+	// newer wins (it moved), as for a running node's dial list.
+	peers, _ := st.Peers(ctx)
+	added := map[enode.ID]int64{}
+	for _, p := range peers {
+		node, err := enode.ParseV4(p.Enode)
+		if err != nil {
+			continue
+		}
+		if at, seen := added[node.ID()]; !seen || p.Added >= at {
+			urls[node.ID()], added[node.ID()] = p.Enode, p.Added
+		}
+	}
+	delete(urls, self)
+	carry := "carry it with tminus sync --ssh HOST, or tminus bundle export FILE and bundle import there, " +
+		"before this node connects: until a peer has the rotation it refuses the new key"
+	if len(urls) == 0 {
+		fmt.Fprintf(a.stderr, "no peer known to deliver the rotation to: %s.\n", carry)
+		return
+	}
+	n := tsync.NewNode(tsync.Config{Key: oldKey, Store: st})
+	if err := n.Start(); err != nil {
+		fmt.Fprintf(a.stderr, "tminus: cannot start a node to deliver the rotation: %v; %s.\n", err, carry)
+		return
+	}
+	defer n.Stop()
+	// All at once: a peer behind a black hole costs its timeout, not the
+	// sum of everyone's.
+	sorted := slices.Sorted(maps.Values(urls))
+	errs := make([]error, len(sorted))
+	var wg gosync.WaitGroup
+	for i, url := range sorted {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, deliverPeerTimeout)
+			defer cancel()
+			_, errs[i] = n.SyncOnce(pctx, url)
+		}()
+	}
+	wg.Wait()
+	var reached, missed []string
+	for i, url := range sorted {
+		if errs[i] != nil {
+			missed = append(missed, errs[i].Error())
+			continue
+		}
+		name := url
+		if node, err := enode.ParseV4(url); err == nil {
+			if m := s.MemberByKey(crypto.PubkeyToAddress(*node.Pubkey())); m != nil {
+				name = m.Handle
+			}
+		}
+		reached = append(reached, name)
+	}
+	if len(reached) > 0 {
+		fmt.Fprintf(a.stderr, "the rotation reached %s: they admit the new key.\n", strings.Join(reached, ", "))
+	}
+	if len(missed) > 0 {
+		fmt.Fprintf(a.stderr, "not delivered:\n  %s\n%s.\n", strings.Join(missed, "\n  "), carry)
+	}
 }
 
 // pendingKey is the new key: the one a --print-statement made, or a new one.
@@ -209,7 +308,7 @@ func (a *app) switchKey(old common.Address, newKey *ecdsa.PrivateKey, event doma
 	}
 	enode, _ := h.Enode()
 	fmt.Fprintf(a.stderr, "key rotated: this home now signs as %s; %s's events after the rotation do not count (old keystore kept as %s).\n"+
-		"Start tminus agent or serve again if you stopped them. Peers know this node by its new enode:\n  %s\n",
+		"Start tminus agent or serve again if you stopped them. This node's new enode (peers admit it once they have the rotation):\n  %s\n",
 		next.Address, old.Hex(), filepath.Base(retired), enode)
 	return a.created(asJSON, next.Address, map[string]any{"address": next.Address, "old": old.Hex(), "event": event.String(), "enode": enode})
 }

@@ -221,6 +221,9 @@ func (a *app) proofAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := a.recordedAlready(cmd.Context(), b); err != nil {
+				return err
+			}
 			ev, err := a.gated(cmd.Context(), b)
 			if err != nil {
 				return err
@@ -325,11 +328,62 @@ func (a *app) proofRevokeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := a.stillVouched(cmd.Context(), id); err != nil {
+				return err
+			}
 			return a.created(asJSON, ev.ID.String(), map[string]any{"proof": id.String()})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+// recordedAlready refuses a statement this member already recorded and has
+// not revoked: a second standing proof of one key would keep it counting
+// after "its" proof is revoked. A renewal is a new statement (a new
+// issued-at), so it passes.
+func (a *app) recordedAlready(ctx context.Context, b *domain.ProofAdd) error {
+	st, err := proof.ParseStatement([]byte(b.Statement))
+	if err != nil {
+		return nil // the fold's check words the error
+	}
+	s, err := a.state(ctx)
+	if err != nil {
+		return err
+	}
+	m := s.MemberByKey(st.Member)
+	if m == nil {
+		return nil
+	}
+	for _, p := range s.MemberProofs(m.Handle) {
+		if !p.Revoked && p.Kind == st.Kind && p.Fingerprint == st.Fingerprint &&
+			p.IssuedAt == st.IssuedAt.UnixMilli() && p.Expires == st.Expires.UnixMilli() {
+			return fmt.Errorf("this statement is already recorded as proof %s (%s): nothing to add (a renewal signs a new statement)",
+				p.ID.Short(), s.ProofStatus(p, a.now().UnixMilli()))
+		}
+	}
+	return nil
+}
+
+// stillVouched says, after a revocation, which of the member's other
+// proofs still vouch for the same key: revoking one proof of a stolen key
+// leaves the others counting.
+func (a *app) stillVouched(ctx context.Context, revoked domain.ID) error {
+	s, err := a.state(ctx)
+	if err != nil {
+		return err
+	}
+	r := s.Identity.Proofs[revoked]
+	if r == nil {
+		return nil
+	}
+	for _, p := range s.MemberProofs(r.Member) {
+		if p.ID != revoked && !p.Revoked && p.Fingerprint == r.Fingerprint {
+			fmt.Fprintf(a.stderr, "key %s is still vouched for by proof %s (%s); if the key is lost or stolen: tminus proof revoke %s\n",
+				p.Fingerprint, p.ID.Short(), s.ProofStatus(p, a.now().UnixMilli()), p.ID.Short())
+		}
+	}
+	return nil
 }
 
 // readFileText reads a small text file for a flag.

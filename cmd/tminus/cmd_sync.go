@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/p2p/enode"
 	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/agent"
 	"github.com/tminus-ir/tminus/domain"
 	tsync "github.com/tminus-ir/tminus/sync"
 )
@@ -40,7 +44,7 @@ func (a *app) nodeLogging(ctx context.Context, listen string, log *slog.Logger, 
 	// lends: a node unlocks the keystore in its own process.
 	key, err := a.home.Key()
 	if err != nil {
-		return nil, err
+		return nil, a.agentCannotLend(err)
 	}
 	n := tsync.NewNode(tsync.Config{Key: key, ListenAddr: listen, Store: st, Logger: log, State: state})
 	if err := n.Start(); err != nil {
@@ -57,6 +61,20 @@ func maintain(ctx context.Context, n *tsync.Node) (stop func()) {
 	done := make(chan struct{})
 	go func() { defer close(done); n.Maintain(ctx, time.Second) }()
 	return func() { cancel(); <-done }
+}
+
+// agentCannotLend adds, to a failed unlock while this home's agent answers,
+// why the agent's unlock does not cover a node: "no passphrase" alone reads
+// as if the shift's agent were not working.
+func (a *app) agentCannotLend(err error) error {
+	path, _ := a.home.AgentSock()
+	c, derr := agent.Dial(path)
+	if derr != nil {
+		return err
+	}
+	c.Close()
+	return fmt.Errorf("%w; the agent on %s holds the key but never lends it, and a devp2p node (sync ENODE, serve) "+
+		"needs it for its handshake: give the passphrase, or use sync --ssh, or peer add ENODE for this home's running serve or cockpit", err, path)
 }
 
 type serveOpts struct {
@@ -210,6 +228,9 @@ func (a *app) syncCmd() *cobra.Command {
 			case sshHost != "" && len(args) == 0 && !stdio:
 				stats, err = a.syncSSH(ctx, sshHost)
 			case len(args) == 1 && sshHost == "" && !stdio:
+				if _, perr := enode.ParseV4(args[0]); perr != nil {
+					return usageError{fmt.Errorf("%q is not an enode URL: %w (tminus id prints a node's; or sync --ssh HOST)", args[0], perr)}
+				}
 				stats, err = a.syncNode(ctx, args[0])
 			default:
 				return usageError{errors.New("sync: give an ENODE, or --ssh HOST, or --stdio")}
@@ -316,6 +337,10 @@ func (a *app) syncStdio(ctx context.Context) error {
 }
 
 func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
+	if strings.HasPrefix(host, "-") {
+		// ssh would read it as an option (-oProxyCommand=... runs a command).
+		return tsync.Stats{}, usageError{fmt.Errorf("--ssh %q is not an ssh host: give [USER@]HOST", host)}
+	}
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return tsync.Stats{}, err
@@ -328,7 +353,7 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 	if remote == "" {
 		remote = "tminus sync --stdio"
 	}
-	cmd := exec.CommandContext(ctx, ssh, "-T", "-o", "BatchMode=yes", host, remote)
+	cmd := exec.CommandContext(ctx, ssh, "-T", "-o", "BatchMode=yes", "--", host, remote)
 	cmd.Stderr = a.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -344,14 +369,34 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 	s := &tsync.Session{St: st, RW: tsync.NewFramed(out, in, in), OneShot: true}
 	err = s.Run(ctx)
 	in.Close()
-	werr := cmd.Wait()
-	if err != nil {
+	if err != nil && !isEOF(err) {
+		// A broken session: the far end may go on writing into a pipe
+		// nobody reads, and ssh would never exit.
+		cmd.Process.Kill()
+		cmd.Wait()
 		return s.Stats, fmt.Errorf("sync over ssh %s: %w", host, err)
 	}
-	if werr != nil && s.Stats.Pulled == 0 && s.Stats.Pushed == 0 {
+	werr := cmd.Wait()
+	var exit *exec.ExitError
+	switch {
+	case err != nil && errors.As(werr, &exit) && exit.ExitCode() == 127:
+		return s.Stats, fmt.Errorf("ssh %s: the far end's command %q was not found (%w): install tminus there, or set TMINUS_REMOTE_COMMAND", host, remote, werr)
+	case err != nil && werr != nil:
+		return s.Stats, fmt.Errorf("ssh %s ended the connection with %w (ssh's or the far end's error is above)", host, werr)
+	case err != nil && (s.Stats.Pulled > 0 || s.Stats.Pushed > 0):
+		return s.Stats, fmt.Errorf("sync over ssh %s: the far end closed the connection mid-sync (pulled %d, pushed %d, kept); run it again", host, s.Stats.Pulled, s.Stats.Pushed)
+	case err != nil:
+		return s.Stats, fmt.Errorf("sync over ssh %s: the far end closed the connection before it spoke tminus/1 (is %q a tminus sync --stdio? set TMINUS_REMOTE_COMMAND)", host, remote)
+	case werr != nil && s.Stats.Pulled == 0 && s.Stats.Pushed == 0:
 		return s.Stats, fmt.Errorf("ssh %s: %w", host, werr)
 	}
 	return s.Stats, nil
+}
+
+// isEOF says the stream ended: the far end or ssh went away, before or
+// after this side's first write (EPIPE: ssh had exited already).
+func isEOF(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed) || errors.Is(err, syscall.EPIPE)
 }
 
 func ignoreEOF(err error) error {
