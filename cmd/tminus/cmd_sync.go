@@ -110,6 +110,12 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 	defer n.Stop()
 	defer maintain(ctx, n)()
 	fmt.Fprintf(a.stderr, "tminus node %s\n", n.Self())
+	// tminus id shows the address this node listens on, not the config's.
+	if forget, err := a.home.RecordNode(n.Self()); err != nil {
+		fmt.Fprintf(a.stderr, "tminus id will show the config's enode: %v\n", err)
+	} else {
+		defer forget()
+	}
 	// Shell commands of this home write through this process (announced to
 	// peers at once) and sign with its key, unlocked once, on the agent socket.
 	writer, err := a.home.Serve(ctx, a.stderr)

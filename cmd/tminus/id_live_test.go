@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tminus-ir/tminus/workspace"
 )
@@ -56,5 +58,38 @@ func TestIDShowsTheLiveEnode(t *testing.T) {
 	forget()
 	if got := idJSON(t, home); got.Enode != configured.Enode || got.Live {
 		t.Errorf("node stopped: %+v, want the config's %s", got, configured.Enode)
+	}
+}
+
+// serve on a port the config does not name: id shows the port it listens
+// on, while it runs, and the config's again once it stopped.
+func TestIDShowsTheRunningServesPort(t *testing.T) {
+	c := newRealCLI(t)
+	home := filepath.Join(t.TempDir(), "alice")
+	c.run(home, "init", "--name", "acme", "--handle", "alice", "--light-kdf")
+	s := c.serve(home)
+	var id struct {
+		Enode string `json:"enode"`
+		Live  bool   `json:"live"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if err := json.Unmarshal([]byte(c.run(home, "id", "--json")), &id); err != nil {
+			t.Fatal(err)
+		}
+		if id.Live || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !id.Live || id.Enode != s.enode {
+		t.Fatalf("id while serve runs: enode %s live %v, want %s", id.Enode, id.Live, s.enode)
+	}
+	s.kill()
+	if err := json.Unmarshal([]byte(c.run(home, "id", "--json")), &id); err != nil {
+		t.Fatal(err)
+	}
+	if id.Live || id.Enode == s.enode {
+		t.Errorf("id after serve stopped: enode %s live %v", id.Enode, id.Live)
 	}
 }
