@@ -111,17 +111,33 @@ func CheckAnchor(events []*Event, rec *AnchorRecord) (AnchorCheck, error) {
 	for _, h := range rec.Heads {
 		heads[h.Author] = h
 	}
+	// A fork's twin at a head's seq is no edit when the anchored head is in
+	// the file too: the store held both when it anchored, and the fold
+	// below votes the author out from there, as the store's did.
+	inFile := make(map[ID]bool, len(events))
+	for _, e := range events {
+		inFile[e.ID] = true
+	}
 	seqs := map[common.Address]map[uint64]bool{}
+	at := map[chainAt]ID{}
+	forks := map[common.Address]uint64{}
 	var covered []*Event
 	for _, e := range events {
 		h, ok := heads[e.Author]
 		if !ok || e.Seq > h.Seq {
 			continue
 		}
-		if e.Seq == h.Seq && e.ID != h.ID {
+		if e.Seq == h.Seq && e.ID != h.ID && !inFile[h.ID] {
 			return out, fmt.Errorf("%s seq %d is event %s in the file, the anchor has %s (an edited or forked chain)",
 				e.Author.Hex(), e.Seq, e.ID.Short(), h.ID.Short())
 		}
+		k := chainAt{e.Author, e.Seq}
+		if other, ok := at[k]; ok && other != e.ID {
+			if f, ok := forks[e.Author]; !ok || e.Seq < f {
+				forks[e.Author] = e.Seq
+			}
+		}
+		at[k] = e.ID
 		if seqs[e.Author] == nil {
 			seqs[e.Author] = map[uint64]bool{}
 		}
@@ -144,7 +160,7 @@ func CheckAnchor(events []*Event, rec *AnchorRecord) (AnchorCheck, error) {
 	if out.Redacted > 0 {
 		return out, nil
 	}
-	sh, err := Fold(covered, nil).Hash()
+	sh, err := Fold(covered, forks).Hash()
 	if err != nil {
 		return out, err
 	}
@@ -153,4 +169,9 @@ func CheckAnchor(events []*Event, rec *AnchorRecord) (AnchorCheck, error) {
 		return out, fmt.Errorf("the file's events fold to state hash %s, the anchor has %s", sh[:16], rec.StateHash[:16])
 	}
 	return out, nil
+}
+
+type chainAt struct {
+	author common.Address
+	seq    uint64
 }

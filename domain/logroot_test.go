@@ -170,3 +170,56 @@ func TestCheckAnchor(t *testing.T) {
 		t.Fatalf("state hash lie: %v", err)
 	}
 }
+
+// A fork in a file: a twin at an anchored head's seq is no edit when the
+// anchored head is in the file too, and the state hash is judged with the
+// fork (the store that anchored held both). A twin signed after the anchor
+// changes that fold, so it cannot pass for what was anchored.
+func TestCheckAnchorWithAFork(t *testing.T) {
+	tm, inc := safeTeam(t)
+	head := do(t, tm, 1, &domain.Note{Incident: inc.ID, Text: "looking"})
+	twin, err := tm.Nodes[1].Equivocate(head, &domain.Note{Incident: inc.ID, Text: "the copy's story"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(append([]*domain.Event(nil), tm.Events...), twin)
+	forks := map[common.Address]uint64{head.Author: head.Seq}
+	record := func(events []*domain.Event, forks map[common.Address]uint64) *domain.AnchorRecord {
+		last := map[common.Address]*domain.Event{}
+		for _, e := range events {
+			if l, ok := last[e.Author]; !ok || e.Seq > l.Seq {
+				last[e.Author] = e
+			}
+		}
+		var heads []domain.ChainHead
+		for a, e := range last {
+			heads = append(heads, domain.ChainHead{Author: a, Seq: e.Seq, ID: e.ID})
+		}
+		domain.SortHeads(heads)
+		sh := stateHash(t, domain.Fold(events, forks))
+		root, err := domain.LogRoot(heads, sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &domain.AnchorRecord{ChainID: 1337, TxHash: common.Hash{1}, Block: 9, Root: root, StateHash: sh, Heads: heads}
+	}
+	// Anchored with both twins held: the file with both checks out,
+	// whichever twin comes first.
+	rec := record(all, forks)
+	for _, file := range [][]*domain.Event{all, append(append([]*domain.Event(nil), tm.Events[:len(tm.Events)-1]...), twin, head)} {
+		if _, err := domain.CheckAnchor(file, rec); err != nil {
+			t.Errorf("a file holding the anchored fork: %v", err)
+		}
+	}
+	// The twin alone, without the anchored head: edited.
+	alone := append(append([]*domain.Event(nil), tm.Events[:len(tm.Events)-1]...), twin)
+	if _, err := domain.CheckAnchor(alone, rec); err == nil || !strings.Contains(err.Error(), "edited") {
+		t.Errorf("the twin without the anchored head: %v", err)
+	}
+	// Anchored before the twin existed: the twin voids the author's events
+	// from its seq, so the file no longer folds to the anchored state.
+	before := record(tm.Events, nil)
+	if _, err := domain.CheckAnchor(all, before); err == nil || !strings.Contains(err.Error(), "fold to state hash") {
+		t.Errorf("a twin signed after the anchor: %v", err)
+	}
+}

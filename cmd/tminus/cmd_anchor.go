@@ -153,7 +153,7 @@ func (a *app) anchor(ctx context.Context, o anchorOptions) error {
 // pass verify's checks, and every anchor.record in it must be on the chain
 // with its root, and be reproduced by the file (domain.CheckAnchor).
 func (a *app) verifyAnchor(ctx context.Context, path, rpc string, asJSON bool) error {
-	audit := domain.NewAudit()
+	audit := newForkAudit()
 	var events []*domain.Event
 	f, err := os.Open(path)
 	if err != nil {
@@ -173,11 +173,18 @@ func (a *app) verifyAnchor(ctx context.Context, path, rpc string, asJSON bool) e
 	if err != nil {
 		return err
 	}
-	if problems := audit.Finish(); len(problems) > 0 {
+	// Forks fail only while their key stands, as in plain verify.
+	problems, forks := audit.judgeForks(audit.Finish(), audit.roster())
+	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(a.text(), "BAD "+p.String())
 		}
 		return fmt.Errorf("%s: %d problem(s), first: %s", path, len(problems), problems[0])
+	}
+	for _, f := range forks {
+		if !f.Standing && !asJSON {
+			fmt.Fprintln(a.textErr(), "FORKED "+f.String())
+		}
 	}
 	var recs []*domain.AnchorRecord
 	var at []*domain.Event

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/onchain/chaintest"
 )
 
 type verifyReport struct {
@@ -185,5 +186,28 @@ func TestJudgeForks(t *testing.T) {
 				t.Errorf("the standing fork's problem does not say what to do: %+v", left)
 			}
 		})
+	}
+}
+
+// verify --anchor judges forks as plain verify does: it fails while the
+// forked key stands and passes, naming the fork, once the roster dealt
+// with it.
+func TestVerifyAnchorForkPolicy(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{HTTP: true})
+	_, bob := forkedPair(t)
+	must(t, bob, "anchor", "--rpc", c.RPC, "--key", keystoreFile(t, c.Funder, "anchor"))
+	export := func(name string) string {
+		f := filepath.Join(t.TempDir(), name)
+		must(t, bob, "bundle", "export", f)
+		return f
+	}
+	_, errs, code := tminus(t, bob, "verify", "--anchor", "--rpc", c.RPC, export("standing.jsonl"))
+	if code != 1 || !strings.Contains(errs, "alice's key still stands") {
+		t.Fatalf("fork by a standing key: exit %d, %s", code, errs)
+	}
+	must(t, bob, "member", "remove", "alice")
+	out, errs, code := tminus(t, bob, "verify", "--anchor", "--rpc", c.RPC, export("dealt.jsonl"))
+	if code != 0 || !strings.Contains(errs, "FORKED ") || !strings.Contains(out, "OK: root") {
+		t.Fatalf("fork dealt with: exit %d\n%s\n%s", code, out, errs)
 	}
 }
