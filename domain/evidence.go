@@ -80,3 +80,28 @@ func runOutcome(x *Execution) string {
 	}
 	return ""
 }
+
+// BlobOf names the blob an event of this kind and body points at (an
+// evidence file, a run's output, an alert's delivery), or "" for none or a
+// body that does not decode. The store keeps what its events name and it
+// lacks from this, and replication and bundles carry those blobs.
+func BlobOf(kind string, body []byte) string {
+	switch kind {
+	case KindEvidenceAdd, KindRunbookExec, KindAlertObserve:
+	default:
+		return ""
+	}
+	b, err := decodeBody(kind, body)
+	if err != nil {
+		return ""
+	}
+	switch b := b.(type) {
+	case *EvidenceAdd:
+		return b.SHA256
+	case *RunbookExec:
+		return b.Output
+	case *AlertObserve:
+		return b.Payload
+	}
+	return ""
+}

@@ -366,3 +366,21 @@ func BenchmarkIdentityState100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/op")
 }
+
+// BenchmarkMissingBlobs100k: one page of the blobs a store of 100,000
+// events names and lacks (10,000 of them), as a sync session reads it
+// whenever the store gains events.
+func BenchmarkMissingBlobs100k(b *testing.B) {
+	s := storeWith(b, benchEvents)
+	for i := range 10_000 {
+		if _, err := s.w.Exec("INSERT INTO blob_wants (hash) VALUES (?)", BlobHash([]byte(fmt.Sprint(i)))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if got, err := s.MissingBlobs(bg, "", 16); err != nil || len(got) != 16 {
+			b.Fatalf("%d: %v", len(got), err)
+		}
+	}
+}

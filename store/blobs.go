@@ -24,7 +24,10 @@ func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
 	}
 	h := BlobHash(data)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?, ?, ?)", h, len(data), data)
+		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?, ?, ?)", h, len(data), data); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM blob_wants WHERE hash = ?", h)
 		return err
 	})
 	return h, err

@@ -197,6 +197,9 @@ func (in *inserter) insert(e *domain.Event, rep *Report, fromOrphans bool) error
 		e.ID[:], e.Author[:], e.Seq, e.Lamport, int64(e.Time), e.Kind, e.Body, e.Raw, skewed, subject); err != nil {
 		return err
 	}
+	if err := in.wantBlob(e); err != nil {
+		return err
+	}
 	in.links[e.ID] = link{e.Author, e.Seq, e.Lamport}
 	if e.Seq > head.seq {
 		*head = headRow{seq: e.Seq, lamport: e.Lamport, id: e.ID, dirty: true}
