@@ -28,6 +28,7 @@ type Store interface {
 	HasBlob(ctx context.Context, hash string) (bool, error)
 	Blob(ctx context.Context, hash string) ([]byte, error)
 	PutBlob(ctx context.Context, data []byte) (string, error)
+	MissingBlobs(ctx context.Context, after string, limit int) ([]string, error)
 }
 
 // Tuning. A range request asks for up to rangeMax events; replies are cut
@@ -45,6 +46,14 @@ const (
 	// maxPendingBytes bounds a round held before storing: a workspace of
 	// many authors stores its round in parts.
 	maxPendingBytes = 16 << 20
+	// Blobs the store lacks are asked for at most blobFlight at a time: a
+	// catch-up naming thousands must not have the peer queue gigabytes.
+	// The store's list of them is walked once the session is up, again
+	// when the store gains events (at most every blobScanGap), and every
+	// blobScanEvery, for blobs that reached a peer since.
+	blobFlight    = 8
+	blobScanGap   = time.Second
+	blobScanEvery = 30 * time.Second
 )
 
 // requestTimeout is how long a peer may take to answer a GetEvents; a
@@ -95,6 +104,16 @@ type Session struct {
 	// blobOrder holds the requested blobs oldest first: a peer answers
 	// GetBlobs in order, so an empty entry ("not here") is for the oldest.
 	blobOrder []string
+	// notHere: blobs the peer said it lacks, not asked of it again by the
+	// scan (a command's Ask still is).
+	notHere map[string]bool
+	// The scan walks the store's missing blobs in hash order: scanning
+	// while a pass runs, scanAfter the last hash it reached, scanDue when
+	// another pass should follow, lastScan when the last began.
+	scanning  bool
+	scanDue   bool
+	scanAfter string
+	lastScan  time.Time
 	wsSeen    bool
 	forks     int // fork proofs sent so far
 	Behind    func(n int64)
@@ -120,6 +139,7 @@ func (s *Session) Run(ctx context.Context) error {
 	s.flight = map[common.Address]time.Time{}
 	s.holding = map[common.Address]int{}
 	s.blobs = map[string]bool{}
+	s.notHere = map[string]bool{}
 	if s.Idle == 0 {
 		s.Idle = 800 * time.Millisecond
 	}
@@ -159,7 +179,7 @@ func (s *Session) Run(ctx context.Context) error {
 		return err
 	}
 	for _, h := range s.Want {
-		if err := s.wantHash(ctx, h); err != nil {
+		if err := s.wantHash(ctx, h, true); err != nil {
 			return err
 		}
 	}
@@ -183,6 +203,7 @@ func (s *Session) Run(ctx context.Context) error {
 			return err
 		}
 		arrived = n
+		s.scanDue = true // what arrived may name blobs this peer holds
 		pace.take()
 		if err := s.announce(ctx); err != nil {
 			return err
@@ -221,7 +242,7 @@ func (s *Session) Run(ctx context.Context) error {
 			}
 		case hs := <-s.asks:
 			for _, h := range hs {
-				if err := s.wantHash(ctx, h); err != nil {
+				if err := s.wantHash(ctx, h, true); err != nil {
 					return err
 				}
 			}
@@ -248,6 +269,9 @@ func (s *Session) Run(ctx context.Context) error {
 					return err
 				}
 			}
+			if err := s.scanTick(ctx); err != nil {
+				return err
+			}
 			if s.deferred && len(s.flight) == 0 {
 				if err := s.request(ctx); err != nil {
 					return err
@@ -270,7 +294,7 @@ func (s *Session) Run(ctx context.Context) error {
 				}
 				admitted = time.Now()
 			}
-			if s.OneShot && s.wsSeen && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && time.Since(lastMsg) > s.Idle {
+			if s.OneShot && s.wsSeen && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && !s.scanning && time.Since(lastMsg) > s.Idle {
 				return nil
 			}
 		}
@@ -362,7 +386,12 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 		if domain.ID(m.WS).IsZero() && ws.IsZero() {
 			return errors.New("neither side has a workspace yet")
 		}
-		s.wsSeen = true
+		if !s.wsSeen {
+			s.wsSeen = true
+			if err := s.startScan(ctx); err != nil {
+				return err
+			}
+		}
 		return s.learn(ctx, m.Heads)
 	case AnnounceMsg:
 		var m Announce
@@ -421,6 +450,7 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 				// The peer lacks the oldest blob asked for, not any other:
 				// its answer to that one may still be on the way.
 				if len(s.blobOrder) > 0 {
+					s.notHere[s.blobOrder[0]] = true
 					s.answered(s.blobOrder[0])
 				}
 				continue
@@ -438,7 +468,7 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 			s.answered(h)
 			s.Stats.Blobs++
 		}
-		return nil
+		return s.topUp(ctx)
 	case RefusedMsg:
 		var m Refused
 		if err := decode(msg, &m); err != nil {
@@ -464,30 +494,13 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 	return misbehaved("unknown message code %d", msg.Code)
 }
 
-// wantBlob asks for evidence and command output the node lacks.
+// wantBlob asks for the evidence, run output or alert payload an event
+// names, when the store lacks it.
 func (s *Session) wantBlob(ctx context.Context, e *domain.Event) error {
-	var hash string
-	switch e.Kind {
-	case domain.KindEvidenceAdd, domain.KindRunbookExec, domain.KindAlertObserve:
-		b, err := domain.DecodeBody(e.Kind, e.Body)
-		if err != nil {
-			return nil
-		}
-		switch b := b.(type) {
-		case *domain.EvidenceAdd:
-			hash = b.SHA256
-		case *domain.RunbookExec:
-			hash = b.Output
-		case *domain.AlertObserve:
-			hash = b.Payload
-		}
-	default:
-		return nil
+	if hash := domain.BlobOf(e.Kind, e.Body); hash != "" {
+		return s.wantHash(ctx, hash, false)
 	}
-	if hash == "" {
-		return nil
-	}
-	return s.wantHash(ctx, hash)
+	return nil
 }
 
 // Ask has a running session request blobs from its peer; it reports false
@@ -502,8 +515,15 @@ func (s *Session) Ask(hashes []string) bool {
 }
 
 // wantHash requests one blob unless it is stored or already asked for.
-func (s *Session) wantHash(ctx context.Context, hash string) error {
-	if s.blobs[hash] {
+// Unless now (a command needs it), a blob the peer said it lacks is not
+// asked for again, and one over the flight bound is left to the scan,
+// which finds it in the store's list of missing blobs.
+func (s *Session) wantHash(ctx context.Context, hash string, now bool) error {
+	if s.blobs[hash] || (!now && s.notHere[hash]) {
+		return nil
+	}
+	if !now && len(s.blobOrder) >= blobFlight {
+		s.scanDue = true
 		return nil
 	}
 	if ok, err := s.St.HasBlob(ctx, hash); err != nil || ok {
