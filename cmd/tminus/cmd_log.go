@@ -261,40 +261,52 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 
 func (a *app) bundleCmd() *cobra.Command {
 	c := &cobra.Command{Use: "bundle", Short: "Signed events in a file, for members without a network path"}
+	var noBlobs bool
 	export := &cobra.Command{
 		Use:   "export FILE",
-		Short: "Write every stored event to FILE (jsonl)",
+		Short: "Write every stored event to FILE (jsonl), and the blobs they name to FILE.blobs/",
 		Args:  exactArgs(1, "a file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := a.home.Store(cmd.Context())
 			if err != nil {
 				return err
 			}
-			n, err := writeLines(cmd.Context(), st, args[0], nil)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stderr, "wrote %d events to %s\n", n, args[0])
-			return nil
+			return a.exportBundle(cmd.Context(), st, args[0], !noBlobs)
 		},
 	}
+	export.Flags().BoolVar(&noBlobs, "no-blobs", false, "write the events only, not the evidence files and outputs they name")
 	var iJSON bool
 	imp := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Verify and store the events of a jsonl bundle: all of it, or nothing",
 		Args:  exactArgs(1, "a file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := a.importBundle(cmd.Context(), args[0])
+			rep, named, err := a.importBundle(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			if iJSON {
-				return a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
-					"orphaned": rep.Orphaned, "forks": rep.Forks, "skewed": rep.Skewed})
+			st, err := a.home.Store(cmd.Context())
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(a.stdout, "imported %d new events (%d already here, %d waiting for their chain, %d forks, %d skewed)\n",
-				len(rep.Added), rep.Duplicates, rep.Orphaned, rep.Forks, rep.Skewed)
-			return nil
+			// The events are in; blobs the sidecar holds follow, each
+			// checked on its own (bundle_blobs.go).
+			bl, blobErr := importBlobs(cmd.Context(), st, args[0], named)
+			if iJSON {
+				if err := a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
+					"orphaned": rep.Orphaned, "forks": rep.Forks, "skewed": rep.Skewed,
+					"blobs": bl.stored, "blobs_here": bl.here, "blobs_ignored": bl.ignored, "blobs_refused": len(bl.refused)}); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(a.stdout, "imported %d new events (%d already here, %d waiting for their chain, %d forks, %d skewed)\n",
+					len(rep.Added), rep.Duplicates, rep.Orphaned, rep.Forks, rep.Skewed)
+				if bl.any() {
+					fmt.Fprintf(a.stdout, "imported %d blobs (%d already here, %d named by no event of the bundle and ignored)\n",
+						bl.stored, bl.here, bl.ignored)
+				}
+			}
+			return blobErr
 		},
 	}
 	imp.Flags().BoolVar(&iJSON, "json", false, "print JSON")
@@ -303,8 +315,9 @@ func (a *app) bundleCmd() *cobra.Command {
 }
 
 // writeLines writes the store's events as jsonl to path, atomically;
-// redact, when set, chooses the events written without their body.
-func writeLines(ctx context.Context, st *store.Store, path string, redact func(*domain.Event) bool) (int, error) {
+// redact, when set, chooses the events written without their body, and
+// seen, when set, is shown every event written.
+func writeLines(ctx context.Context, st *store.Store, path string, redact func(*domain.Event) bool, seen func(*domain.Event)) (int, error) {
 	var w io.Writer
 	var f *os.File
 	if path == "-" {
@@ -327,6 +340,9 @@ func writeLines(ctx context.Context, st *store.Store, path string, redact func(*
 	enc.SetEscapeHTML(false)
 	n := 0
 	err := st.Log(ctx, func(e *domain.Event, _ bool) error {
+		if seen != nil {
+			seen(e)
+		}
 		if redact != nil && redact(e) {
 			r, err := e.Redact()
 			if err != nil {
@@ -383,14 +399,16 @@ func checkOutputDir(path string) error {
 
 // importBundle reads every line first: one bad line refuses the file,
 // naming the line, and nothing from it is stored.
-func (a *app) importBundle(ctx context.Context, path string) (store.Report, error) {
+// It also returns the blobs the bundle's events name.
+func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[string]bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return store.Report{}, err
+		return store.Report{}, nil, err
 	}
 	defer f.Close()
 	var raws [][]byte
 	var lines []int
+	named := map[string]bool{}
 	err = eachLine(f, func(n int, line []byte) error {
 		e, err := domain.ParseLine(line)
 		if err != nil {
@@ -399,21 +417,24 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, erro
 		if e.Redacted {
 			return fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported)", path, n, e.ID.Short())
 		}
+		if h := domain.BlobOf(e.Kind, e.Body); h != "" {
+			named[h] = true
+		}
 		raws = append(raws, e.Raw)
 		lines = append(lines, n)
 		return nil
 	})
 	if err != nil {
-		return store.Report{}, err
+		return store.Report{}, nil, err
 	}
 	st, err := a.home.Store(ctx)
 	if err != nil {
-		return store.Report{}, err
+		return store.Report{}, nil, err
 	}
 	rep, err := st.Ingest(ctx, raws)
 	var be *store.BatchError
 	if errors.As(err, &be) {
-		return rep, fmt.Errorf("%s line %d: %w (nothing imported)", path, lines[be.Index], be.Err)
+		return rep, nil, fmt.Errorf("%s line %d: %w (nothing imported)", path, lines[be.Index], be.Err)
 	}
-	return rep, err
+	return rep, named, err
 }

@@ -229,8 +229,8 @@ func collidingPrefix(t *testing.T, n int) ([]byte, []byte) {
 }
 
 // A copy that lacks a blob says who has it, and fetches it once their node
-// is online: bob imports alice's events by bundle (events only), then asks
-// her running node for the file.
+// is online: bob imports alice's events by bundle (events only, --no-blobs),
+// then asks her running node for the file.
 func TestEvidenceGetFetchesFromPeer(t *testing.T) {
 	c := newRealCLI(t)
 	a, b := twoHomes(t, c)
@@ -242,7 +242,7 @@ func TestEvidenceGetFetchesFromPeer(t *testing.T) {
 	}
 	c.run(a, "evidence", "add", inc, path)
 	bundle := filepath.Join(t.TempDir(), "events.jsonl")
-	c.run(a, "bundle", "export", bundle)
+	c.run(a, "bundle", "export", bundle, "--no-blobs")
 	c.run(b, "bundle", "import", bundle)
 
 	var items []evidenceItemView
@@ -274,13 +274,15 @@ func TestEvidenceGetFetchesFromPeer(t *testing.T) {
 }
 
 // Every replica names an evidence file's type alike, whether it holds the
-// bytes or not (a bundle carries no blobs): text/csv by its name on both,
+// bytes or not (a bundle without blobs): text/csv by its name on both,
 // where the holder used to sniff text/plain.
 func TestEvidenceMediaTypeAgreesAcrossReplicas(t *testing.T) {
 	home, inc := newWorkspace(t)
 	must(t, home, "evidence", "add", inc, writeFile(t, filepath.Join(t.TempDir(), "outflows.csv"), "block,eth\n19442001,1840\n"))
 	bob, _ := joinHome(t, t.TempDir(), "bob")
-	carry(t, home, bob)
+	file := filepath.Join(t.TempDir(), "b.jsonl")
+	must(t, home, "bundle", "export", file, "--no-blobs")
+	must(t, bob, "bundle", "import", file)
 	var types []string
 	for _, h := range []string{home, bob} {
 		var items []struct {

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/store"
+)
+
+// A bundle's blobs travel beside it, in the directory FILE.blobs/, one
+// file per blob named by its sha256 (lowercase hex). FILE stays the jsonl
+// events file that verify FILE and older importers read; an importer that
+// predates blobs ignores the directory, and one carried without the
+// directory imports the events alone.
+
+// blobDir is where FILE's blobs are.
+func blobDir(path string) string { return path + ".blobs" }
+
+var blobName = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// exportBundle writes every stored event to path and, withBlobs, the blobs
+// they name that this store holds to path's blob directory.
+func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, withBlobs bool) error {
+	named := map[string]bool{}
+	var seen func(*domain.Event)
+	if withBlobs && path != "-" {
+		seen = func(e *domain.Event) {
+			if h := domain.BlobOf(e.Kind, e.Body); h != "" {
+				named[h] = true
+			}
+		}
+	}
+	n, err := writeLines(ctx, st, path, nil, seen)
+	if err != nil {
+		return err
+	}
+	if seen == nil {
+		fmt.Fprintf(a.stderr, "wrote %d events to %s\n", n, path)
+		return nil
+	}
+	wrote, lacking, err := exportBlobs(ctx, st, blobDir(path), named, func(hash string, err error) {
+		fmt.Fprintf(a.stderr, "warning: blob %s left out of the bundle: %v\n", hash[:12], err)
+	})
+	if err != nil {
+		return fmt.Errorf("wrote %d events to %s, but not their blobs: %w", n, path, err)
+	}
+	fmt.Fprintf(a.stderr, "wrote %d events to %s and %d blobs to %s/", n, path, wrote, blobDir(path))
+	if lacking > 0 {
+		fmt.Fprintf(a.stderr, " (%d more that the events name are not in this store)", lacking)
+	}
+	fmt.Fprintln(a.stderr)
+	return nil
+}
+
+// exportBlobs writes each named blob this store holds to dir, atomically
+// each; a damaged one is reported to skip and left out.
+func exportBlobs(ctx context.Context, st *store.Store, dir string, named map[string]bool, skip func(string, error)) (wrote, lacking int, err error) {
+	if len(named) == 0 {
+		return 0, 0, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, 0, err
+	}
+	hashes := make([]string, 0, len(named))
+	for h := range named {
+		hashes = append(hashes, h)
+	}
+	slices.Sort(hashes)
+	for _, h := range hashes {
+		data, err := st.VerifiedBlob(ctx, h)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			lacking++
+			continue
+		case errors.Is(err, store.ErrBadBlob):
+			skip(h, err)
+			continue
+		case err != nil:
+			return wrote, lacking, err
+		}
+		if err := writeAtomic(dir, h, data); err != nil {
+			return wrote, lacking, err
+		}
+		wrote++
+	}
+	return wrote, lacking, nil
+}
+
+func writeAtomic(dir, name string, data []byte) error {
+	f, err := os.CreateTemp(dir, ".tminus-blob-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(dir, name))
+}
+
+// blobImport counts what importBlobs did.
+type blobImport struct {
+	stored, here, ignored int
+	refused               []string // why, one a blob
+}
+
+func (b blobImport) any() bool {
+	return b.stored+b.here+b.ignored+len(b.refused) > 0
+}
+
+// importBlobs stores the blobs of path's blob directory that the bundle's
+// events name (named), each checked against its name and the size limit.
+// A file no event names is ignored: a bundle must not fill the store with
+// bytes nobody asked for. A bad file is refused and nothing of it kept;
+// the others are still stored, and the error lists every refusal.
+func importBlobs(ctx context.Context, st *store.Store, path string, named map[string]bool) (blobImport, error) {
+	var out blobImport
+	dir := blobDir(path)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return out, fmt.Errorf("%s: %w (the events were imported)", dir, err)
+	}
+	for _, ent := range entries {
+		name := ent.Name()
+		if strings.HasPrefix(name, ".tminus-blob-") {
+			continue // an export's temporary file, left by a crash
+		}
+		if !blobName.MatchString(name) || !ent.Type().IsRegular() {
+			out.refused = append(out.refused, fmt.Sprintf("%s: not a blob (a blob is a file named by the sha256 of its bytes, 64 lowercase hex characters)", name))
+			continue
+		}
+		if !named[name] {
+			out.ignored++
+			continue
+		}
+		if ok, err := st.HasBlob(ctx, name); err != nil {
+			return out, err
+		} else if ok {
+			out.here++
+			continue
+		}
+		why, err := importBlob(ctx, st, filepath.Join(dir, name), name)
+		if err != nil {
+			return out, err
+		}
+		if why != "" {
+			out.refused = append(out.refused, fmt.Sprintf("%s: %s", name[:12], why))
+			continue
+		}
+		out.stored++
+	}
+	if len(out.refused) > 0 {
+		return out, fmt.Errorf("%s: refused %d blob(s), the events and other blobs were imported:\n  %s",
+			dir, len(out.refused), strings.Join(out.refused, "\n  "))
+	}
+	return out, nil
+}
+
+// importBlob stores one file; why says why it was refused.
+func importBlob(ctx context.Context, st *store.Store, file, hash string) (why string, err error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return err.Error(), nil
+	}
+	defer f.Close()
+	// Read at most one byte past the limit: a file that grows while it is
+	// read is refused like one that was too large from the start.
+	data, err := io.ReadAll(io.LimitReader(f, store.MaxBlob+1))
+	if err != nil {
+		return err.Error(), nil
+	}
+	if len(data) > store.MaxBlob {
+		return fmt.Sprintf("over the %d MiB a blob may hold", store.MaxBlob>>20), nil
+	}
+	if got := store.BlobHash(data); got != hash {
+		return fmt.Sprintf("its bytes hash to %s, not to its name: damaged or tampered with", got[:12]), nil
+	}
+	_, err = st.PutBlob(ctx, data)
+	return "", err
+}
