@@ -23,6 +23,9 @@ func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
 		return "", fmt.Errorf("blob of %d bytes is over the %d-byte limit", len(data), MaxBlob)
 	}
 	h := BlobHash(data)
+	if data == nil {
+		data = []byte{} // nil is NULL to the driver, which OR IGNORE would drop silently
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?, ?, ?)", h, len(data), data); err != nil {
 			return err

@@ -17,10 +17,15 @@ import (
 // blobKinds are the kinds domain.BlobOf reads.
 const blobKinds = `kind IN ('evidence.add', 'runbook.exec', 'alert.observe')`
 
+// emptyBlob is the name of zero bytes (a run that printed nothing): no
+// peer can send it, an empty Blobs entry says "not here", and nothing
+// needs sending.
+var emptyBlob = BlobHash(nil)
+
 // wantBlob records that e names a blob this store lacks.
 func (in *inserter) wantBlob(e *domain.Event) error {
 	h := domain.BlobOf(e.Kind, e.Body)
-	if h == "" {
+	if h == "" || h == emptyBlob {
 		return nil
 	}
 	return in.exec(`INSERT OR IGNORE INTO blob_wants (hash)
@@ -47,14 +52,6 @@ func (s *Store) MissingBlobs(ctx context.Context, after string, limit int) ([]st
 	return out, rows.Err()
 }
 
-// WantsBlob reports whether a stored event names the blob and this store
-// lacks it.
-func (s *Store) WantsBlob(ctx context.Context, hash string) (bool, error) {
-	var n int
-	err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM blob_wants WHERE hash = ?", hash).Scan(&n)
-	return n > 0, err
-}
-
 // fillBlobWants lists the missing blobs of a store made before the table.
 func fillBlobWants(ctx context.Context, tx *sql.Tx) error {
 	rows, err := tx.QueryContext(ctx, "SELECT kind, body FROM events WHERE "+blobKinds)
@@ -69,7 +66,7 @@ func fillBlobWants(ctx context.Context, tx *sql.Tx) error {
 			rows.Close()
 			return err
 		}
-		if h := domain.BlobOf(kind, body); h != "" {
+		if h := domain.BlobOf(kind, body); h != "" && h != emptyBlob {
 			named = append(named, h)
 		}
 	}

@@ -67,12 +67,6 @@ func TestMissingBlobs(t *testing.T) {
 	if rest := missing(t, s, first[1], 10); !slices.Equal(append(first, rest...), want) {
 		t.Fatalf("pages %v + %v, want %v", first, rest, want)
 	}
-	if ok, err := s.WantsBlob(bg, want[0]); err != nil || !ok {
-		t.Fatalf("WantsBlob(%s) = %v, %v", want[0][:12], ok, err)
-	}
-	if ok, _ := s.WantsBlob(bg, held); ok {
-		t.Fatal("a held blob is wanted")
-	}
 	if _, err := s.PutBlob(bg, contents[want[0]]); err != nil {
 		t.Fatal(err)
 	}
@@ -106,5 +100,24 @@ func TestBlobWantsMigration(t *testing.T) {
 	s = openAt(t, path)
 	if got := missing(t, s, "", 10); !slices.Equal(got, before) {
 		t.Fatalf("after the migration: %v, want %v", got, before)
+	}
+}
+
+// Zero bytes (a run that printed nothing) are stored like any blob, and an
+// event naming them never makes them missing: no peer could send them.
+func TestEmptyBlob(t *testing.T) {
+	s := newStore(t)
+	tm, inc := team(t, 42)
+	do(t, tm, 0, &domain.EvidenceAdd{Incident: inc.ID, Name: "empty.txt", SHA256: emptyBlob, Size: 0})
+	ingest(t, s, tm.Events...)
+	if got := missing(t, s, "", 10); len(got) != 0 {
+		t.Fatalf("missing %v, want none", got)
+	}
+	h, err := s.PutBlob(bg, nil)
+	if err != nil || h != emptyBlob {
+		t.Fatalf("PutBlob(nil) = %s, %v", h, err)
+	}
+	if data, err := s.VerifiedBlob(bg, h); err != nil || len(data) != 0 {
+		t.Fatalf("the empty blob: %d bytes, %v", len(data), err)
 	}
 }

@@ -3,6 +3,8 @@ package sync
 import (
 	"context"
 	"time"
+
+	"github.com/tminus-ir/tminus/store"
 )
 
 // A blob reaches this store with the event that names it when the peer
@@ -14,6 +16,9 @@ import (
 
 // scanPage is how many missing hashes one read of the store returns.
 const scanPage = 32
+
+// emptyBlob names zero bytes, which need no peer.
+var emptyBlob = store.BlobHash(nil)
 
 // startScan begins a pass over the missing blobs, or marks one due after
 // the pass that runs.

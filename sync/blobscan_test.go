@@ -224,3 +224,15 @@ func TestWrongBlobIsMisbehaviour(t *testing.T) {
 		t.Fatal("the forged blob was kept")
 	}
 }
+
+// Zero bytes (a run that printed nothing) are not asked of a peer, whose
+// empty answer would read as "not here": the replica stores them itself.
+func TestEmptyBlobNeedsNoPeer(t *testing.T) {
+	w := newWorkspace(t, 75, 2)
+	a, b := w.members[0], w.members[1]
+	hash, _ := evidence(t, w, a, nil, true)
+	_, sb := oneShot(t, a.st, b.st)
+	if !has(b.st, hash) {
+		t.Fatalf("b lacks the empty blob (%+v)", sb.Stats)
+	}
+}

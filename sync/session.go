@@ -529,6 +529,11 @@ func (s *Session) wantHash(ctx context.Context, hash string, now bool) error {
 	if ok, err := s.St.HasBlob(ctx, hash); err != nil || ok {
 		return err
 	}
+	if hash == emptyBlob {
+		// Zero bytes: an empty Blobs entry would read as "not here".
+		_, err := s.St.PutBlob(ctx, nil)
+		return err
+	}
 	s.blobs[hash] = true
 	s.blobOrder = append(s.blobOrder, hash)
 	return send(s.RW, GetBlobsMsg, &GetBlobs{Hashes: []string{hash}})
