@@ -17,6 +17,25 @@ import (
 // scanPage is how many missing hashes one read of the store returns.
 const scanPage = 32
 
+// blobScanEvery is how often a session looks again for blobs that reached
+// its peer since; a peer that said it lacked a blob is asked for it again
+// after notHereFor (it may have got it from another member meanwhile, and
+// a node's sessions last days). Variables so that tests can shorten them.
+var (
+	blobScanEvery = 30 * time.Second
+	notHereFor    = 10 * time.Minute
+)
+
+// lacks reports whether the peer said lately that it lacks the blob.
+func (s *Session) lacks(hash string) bool {
+	at, ok := s.notHere[hash]
+	if ok && time.Since(at) >= notHereFor {
+		delete(s.notHere, hash)
+		return false
+	}
+	return ok
+}
+
 // emptyBlob names zero bytes, which need no peer.
 var emptyBlob = store.BlobHash(nil)
 
@@ -67,7 +86,7 @@ func (s *Session) topUp(ctx context.Context) error {
 			}
 			read++
 			s.scanAfter = h
-			if !s.blobs[h] && !s.notHere[h] {
+			if !s.blobs[h] && !s.lacks(h) {
 				batch = append(batch, h)
 			}
 		}

@@ -236,3 +236,21 @@ func TestEmptyBlobNeedsNoPeer(t *testing.T) {
 		t.Fatalf("b lacks the empty blob (%+v)", sb.Stats)
 	}
 }
+
+// A peer that lacked a blob and got it later (from another member) is
+// asked again once notHereFor has passed, on the session's next look.
+func TestBlobAskedAgainOfAPeerThatGotItLater(t *testing.T) {
+	defer func(every, wait time.Duration) { blobScanEvery, notHereFor = every, wait }(blobScanEvery, notHereFor)
+	blobScanEvery, notHereFor = 100*time.Millisecond, 200*time.Millisecond
+	w := newWorkspace(t, 76, 2)
+	a, c := w.members[0], w.members[1]
+	data := []byte("late capture\n")
+	hash, raw := evidence(t, w, c, data, false)
+	w.start()
+	w.link(0, 1)
+	waitFor(t, 20*time.Second, "a to get the event from c", func() bool { return hasEvent(a.st, raw) })
+	if _, err := c.st.PutBlob(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "a to fetch the blob c got later", func() bool { return has(a.st, hash) })
+}

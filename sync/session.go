@@ -51,9 +51,8 @@ const (
 	// The store's list of them is walked once the session is up, again
 	// when the store gains events (at most every blobScanGap), and every
 	// blobScanEvery, for blobs that reached a peer since.
-	blobFlight    = 8
-	blobScanGap   = time.Second
-	blobScanEvery = 30 * time.Second
+	blobFlight  = 8
+	blobScanGap = time.Second
 )
 
 // requestTimeout is how long a peer may take to answer a GetEvents; a
@@ -104,9 +103,9 @@ type Session struct {
 	// blobOrder holds the requested blobs oldest first: a peer answers
 	// GetBlobs in order, so an empty entry ("not here") is for the oldest.
 	blobOrder []string
-	// notHere: blobs the peer said it lacks, not asked of it again by the
-	// scan (a command's Ask still is).
-	notHere map[string]bool
+	// notHere: when the peer said it lacks a blob; the scan does not ask
+	// it again for notHereFor (a command's Ask still does).
+	notHere map[string]time.Time
 	// The scan walks the store's missing blobs in hash order: scanning
 	// while a pass runs, scanAfter the last hash it reached, scanDue when
 	// another pass should follow, lastScan when the last began.
@@ -139,7 +138,7 @@ func (s *Session) Run(ctx context.Context) error {
 	s.flight = map[common.Address]time.Time{}
 	s.holding = map[common.Address]int{}
 	s.blobs = map[string]bool{}
-	s.notHere = map[string]bool{}
+	s.notHere = map[string]time.Time{}
 	if s.Idle == 0 {
 		s.Idle = 800 * time.Millisecond
 	}
@@ -450,7 +449,7 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 				// The peer lacks the oldest blob asked for, not any other:
 				// its answer to that one may still be on the way.
 				if len(s.blobOrder) > 0 {
-					s.notHere[s.blobOrder[0]] = true
+					s.notHere[s.blobOrder[0]] = time.Now()
 					s.answered(s.blobOrder[0])
 				}
 				continue
@@ -519,7 +518,7 @@ func (s *Session) Ask(hashes []string) bool {
 // asked for again, and one over the flight bound is left to the scan,
 // which finds it in the store's list of missing blobs.
 func (s *Session) wantHash(ctx context.Context, hash string, now bool) error {
-	if s.blobs[hash] || (!now && s.notHere[hash]) {
+	if s.blobs[hash] || (!now && s.lacks(hash)) {
 		return nil
 	}
 	if !now && len(s.blobOrder) >= blobFlight {
