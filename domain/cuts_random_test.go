@@ -119,12 +119,14 @@ func readdsCutKey(cuts map[common.Address]domain.Cut, events []*domain.Event) bo
 // cuts in force of st, the fold of events (no forks), and no more:
 //   - st.Cuts is DecideCuts of the events;
 //   - an event counts as cut exactly when its key is cut in force and its
-//     seq is past the cut;
+//     seq is past the cut; but for a key's approval of its own revocation,
+//     which the fix cuts_bug_test.go proposes exempts;
 //   - every cut in force comes from a revocation that applied in st, that
-//     names that key at that seq, that revokes that key (a removal of its
-//     member, a rotation of the key), and that applied with no cut in
-//     force (DecideCuts only keeps such); every key such a revocation
-//     names is cut in force at that seq or lower;
+//     names that key at that seq, and that revokes that key (a removal of
+//     its member, a rotation of the key); every key such a revocation
+//     names is cut in force at that seq or lower. (That it also applied
+//     with no cut in force holds today, but the fix cuts_bug_test.go
+//     proposes for DecideCuts's candidates would change it: not asserted.)
 //   - when the cuts of every revocation that applied with no cut in force
 //     would void no identity event, and no add names one of their keys,
 //     they are all in force: DecideCuts drops a revocation only when cuts
@@ -141,7 +143,11 @@ func checkCuts(t testing.TB, label string, events []*domain.Event, st *domain.St
 	for _, e := range events {
 		r := reason(st, e.ID)
 		c, ok := st.Cuts[e.Author]
-		if past := ok && e.Seq > c.Seq; past != strings.Contains(r, domain.ErrCut.Error()) {
+		past := ok && e.Seq > c.Seq
+		if past && approvesOwnRevocation(st, e) {
+			continue // the fix cuts_bug_test.go proposes exempts these from the cut
+		}
+		if past != strings.Contains(r, domain.ErrCut.Error()) {
 			t.Fatalf("%s: %s seq %d by %s (cut %+v, in force %v): rejection %q", label, e.Kind, e.Seq, e.Author.Hex(), c, ok, r)
 		}
 	}
@@ -153,9 +159,6 @@ func checkCuts(t testing.TB, label string, events []*domain.Event, st *domain.St
 		}
 		if !slices.Contains(p.Cuts, domain.KeyCut{Key: k, Seq: c.Seq}) {
 			t.Fatalf("%s: cut of %s at %d by %s, which names %v", label, k.Hex(), c.Seq, c.By.Short(), p.Cuts)
-		}
-		if q := free.Roster[c.By]; q == nil || !q.Applied {
-			t.Fatalf("%s: cut by %s, which does not apply with no cut in force", label, c.By.Short())
 		}
 		switch {
 		case p.Action == domain.ActionRemove:
@@ -180,6 +183,20 @@ func checkCuts(t testing.TB, label string, events []*domain.Event, st *domain.St
 	if !voids(all, identityOnly(events)) && !readdsCutKey(all, events) && !domain.SameCuts(st.Cuts, all) {
 		t.Fatalf("%s: the applied revocations' cuts change nothing that applies, yet in force are %v, not %v", label, st.Cuts, all)
 	}
+}
+
+// approvesOwnRevocation says whether e is its key's approval of a roster
+// proposal that cuts that key.
+func approvesOwnRevocation(st *domain.State, e *domain.Event) bool {
+	if e.Kind != domain.KindMemberApprove {
+		return false
+	}
+	b, err := domain.DecodeBody(e.Kind, e.Body)
+	if err != nil {
+		return false
+	}
+	p := st.Roster[b.(*domain.MemberApprove).Proposal]
+	return p != nil && slices.ContainsFunc(p.Cuts, func(c domain.KeyCut) bool { return c.Key == e.Author })
 }
 
 // The histories are worth testing: cuts are in force and void events,
