@@ -20,7 +20,7 @@ import (
 // revSeeds each name one history of 4 to 6 members; legacySeeds one whose
 // revocations carry no cuts.
 var (
-	revSeeds    = []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	revSeeds    = []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
 	legacySeeds = []int64{1, 2, 3, 4, 5, 6}
 )
 
@@ -197,6 +197,60 @@ func approvesOwnRevocation(st *domain.State, e *domain.Event) bool {
 	}
 	p := st.Roster[b.(*domain.MemberApprove).Proposal]
 	return p != nil && slices.ContainsFunc(p.Cuts, func(c domain.KeyCut) bool { return c.Key == e.Author })
+}
+
+// A seed names one history, its events in a causal order, each lamport 1
+// + the highest of its prev's and deps' as a store demands (a thief's
+// backdated events too); CausalOrder keeps prevs and deps first.
+func TestRevocationsGenerator(t *testing.T) {
+	a, err := domaintest.Revocations(5, domaintest.RevocationOptions{Steps: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := domaintest.Revocations(5, domaintest.RevocationOptions{Steps: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Events) != len(b.Events) {
+		t.Fatalf("one seed, %d and %d events", len(a.Events), len(b.Events))
+	}
+	for i := range a.Events {
+		if a.Events[i].ID != b.Events[i].ID {
+			t.Fatalf("one seed, event %d differs", i)
+		}
+	}
+	causal := func(label string, evs []*domain.Event) {
+		t.Helper()
+		at := map[domain.ID]*domain.Event{}
+		for _, e := range evs {
+			want := uint64(0)
+			for _, c := range append([]domain.ID{e.Prev}, e.Deps...) {
+				if c.IsZero() {
+					continue
+				}
+				d, ok := at[c]
+				if !ok {
+					t.Fatalf("%s: %s comes before its prev or dep %s", label, e.ID.Short(), c.Short())
+				}
+				want = max(want, d.Lamport)
+			}
+			if e.Lamport != want+1 {
+				t.Fatalf("%s: %s has lamport %d, want %d", label, e.ID.Short(), e.Lamport, want+1)
+			}
+			at[e.ID] = e
+		}
+		if len(at) != len(a.Events) {
+			t.Fatalf("%s: %d of %d events", label, len(at), len(a.Events))
+		}
+	}
+	causal("history", a.Events)
+	rng := rand.New(rand.NewSource(5))
+	for i := range 3 {
+		causal(fmt.Sprintf("causal order %d", i), domaintest.CausalOrder(rng, a.Events))
+	}
+	if len(a.Backdated) == 0 || len(a.Thieves) == 0 {
+		t.Errorf("%d backdated events, %d by thieves", len(a.Backdated), len(a.Thieves))
+	}
 }
 
 // The histories are worth testing: cuts are in force and void events,

@@ -21,7 +21,7 @@ func TestCutsRandomStoreConvergence(t *testing.T) {
 	lowerSnapshots(t, 8)
 	refolds := 0 // batches after which the view's cuts changed
 	voided := 0  // events a view had counted that a cut voided later
-	for _, seed := range []int64{1, 2, 3, 4} {
+	for _, seed := range []int64{1, 2, 3, 4, 5, 6} {
 		h, err := domaintest.Revocations(seed, domaintest.RevocationOptions{Steps: 160})
 		if err != nil {
 			t.Fatal(err)
