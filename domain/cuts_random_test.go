@@ -18,26 +18,46 @@ import (
 // members go offline and keys are stolen (domaintest.Revocations).
 
 // revSeeds each name one history of 4 to 6 members; legacySeeds one whose
-// revocations carry no cuts.
+// revocations carry no cuts; forkSeeds one where copied keys equivocate.
 var (
 	revSeeds    = []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
 	legacySeeds = []int64{1, 2, 3, 4, 5, 6}
+	forkSeeds   = []int64{21, 22, 23, 24, 25, 26}
 )
+
+var (
+	revPlain  = domaintest.RevocationOptions{}
+	revLegacy = domaintest.RevocationOptions{Legacy: true}
+	revForks  = domaintest.RevocationOptions{Forks: true}
+)
+
+// revCases are the histories the convergence and invariant tests check.
+func revCases() []revKey {
+	var out []revKey
+	for _, seed := range revSeeds {
+		out = append(out, revKey{seed, revPlain})
+	}
+	for _, seed := range forkSeeds {
+		out = append(out, revKey{seed, revForks})
+	}
+	return out
+}
 
 var revHistories sync.Map // revKey -> *domaintest.RevHistory
 
 type revKey struct {
-	seed   int64
-	legacy bool
+	seed int64
+	opts domaintest.RevocationOptions
 }
 
-func revHistory(t testing.TB, seed int64, legacy bool) *domaintest.RevHistory {
+func (k revKey) String() string { return fmt.Sprintf("seed %d %+v", k.seed, k.opts) }
+
+func revHistory(t testing.TB, k revKey) *domaintest.RevHistory {
 	t.Helper()
-	k := revKey{seed, legacy}
 	if h, ok := revHistories.Load(k); ok {
 		return h.(*domaintest.RevHistory)
 	}
-	h, err := domaintest.Revocations(seed, domaintest.RevocationOptions{Legacy: legacy})
+	h, err := domaintest.Revocations(k.seed, k.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,10 +67,10 @@ func revHistory(t testing.TB, seed int64, legacy bool) *domaintest.RevHistory {
 
 // noCutFold folds events with no cut in force: the fold before cuts
 // existed, and DecideCuts's first pass.
-func noCutFold(events []*domain.Event) *domain.State {
+func noCutFold(events []*domain.Event, forks map[common.Address]uint64) *domain.State {
 	sorted := append([]*domain.Event(nil), events...)
 	sortByKey(sorted)
-	st := domain.FoldFrom(nil, nil)
+	st := domain.FoldFrom(forks, nil)
 	for _, e := range sorted {
 		st.Apply(e)
 	}
@@ -116,10 +136,11 @@ func readdsCutKey(cuts map[common.Address]domain.Cut, events []*domain.Event) bo
 }
 
 // checkCuts asserts what the fold and DecideCuts guarantee about the
-// cuts in force of st, the fold of events (no forks), and no more:
+// cuts in force of st, the fold of events with forks, and no more:
 //   - st.Cuts is DecideCuts of the events;
 //   - an event counts as cut exactly when its key is cut in force and its
-//     seq is past the cut; but for a key's approval of its own revocation,
+//     seq is past the cut, but for one past its key's fork (refused as
+//     forked first) and for a key's approval of its own revocation,
 //     which the fix cuts_bug_test.go proposes exempts;
 //   - every cut in force comes from a revocation that applied in st, that
 //     names that key at that seq, and that revokes that key (a removal of
@@ -135,15 +156,18 @@ func readdsCutKey(cuts map[common.Address]domain.Cut, events []*domain.Event) bo
 // An applied revocation whose cuts are not in force is not an error in
 // itself: DecideCuts drops a revocation that, with its cut in force, no
 // longer applies (or would undo a later one).
-func checkCuts(t testing.TB, label string, events []*domain.Event, st *domain.State) {
+func checkCuts(t testing.TB, label string, events []*domain.Event, forks map[common.Address]uint64, st *domain.State) {
 	t.Helper()
-	if want := domain.DecideCuts(events, nil); !domain.SameCuts(st.Cuts, want) {
+	if want := domain.DecideCuts(events, forks); !domain.SameCuts(st.Cuts, want) {
 		t.Fatalf("%s: cuts in force %v, DecideCuts %v", label, st.Cuts, want)
 	}
 	for _, e := range events {
 		r := reason(st, e.ID)
 		c, ok := st.Cuts[e.Author]
 		past := ok && e.Seq > c.Seq
+		if f, forked := forks[e.Author]; forked && e.Seq >= f {
+			continue
+		}
 		if past && approvesOwnRevocation(st, e) {
 			continue // the fix cuts_bug_test.go proposes exempts these from the cut
 		}
@@ -151,7 +175,7 @@ func checkCuts(t testing.TB, label string, events []*domain.Event, st *domain.St
 			t.Fatalf("%s: %s seq %d by %s (cut %+v, in force %v): rejection %q", label, e.Kind, e.Seq, e.Author.Hex(), c, ok, r)
 		}
 	}
-	free := noCutFold(identityOnly(events))
+	free := noCutFold(identityOnly(events), forks)
 	for k, c := range st.Cuts {
 		p := st.Roster[c.By]
 		if p == nil || !p.Applied {
@@ -259,7 +283,7 @@ func TestRevocationsGenerator(t *testing.T) {
 func TestCutsRandomHistoriesAreRich(t *testing.T) {
 	var withCuts, voided, thiefVoided, thiefApprovals, rotationCuts, legacyApplied, events int
 	for _, seed := range revSeeds {
-		h := revHistory(t, seed, false)
+		h := revHistory(t, revKey{seed, revPlain})
 		st := fold(h.Events)
 		events += len(h.Events)
 		if len(st.Cuts) > 0 {
@@ -293,33 +317,51 @@ func TestCutsRandomHistoriesAreRich(t *testing.T) {
 	if withCuts < len(revSeeds)/2 || voided < 5*len(revSeeds) || thiefVoided == 0 || rotationCuts == 0 || legacyApplied == 0 {
 		t.Error("the generated histories do not exercise cuts enough")
 	}
+	forked, forkedAndCut := 0, 0
+	for _, seed := range forkSeeds {
+		h := revHistory(t, revKey{seed, revForks})
+		forks := domaintest.Forks(h.Events)
+		st := domain.Fold(h.Events, forks)
+		forked += len(forks)
+		for a := range forks {
+			if _, ok := st.Cuts[a]; ok {
+				forkedAndCut++
+			}
+		}
+	}
+	t.Logf("%d fork seeds: %d keys forked, %d of them cut too", len(forkSeeds), forked, forkedAndCut)
+	if forked == 0 || forkedAndCut == 0 {
+		t.Error("the fork histories do not fork cut keys")
+	}
 }
 
 // Property 1: the same events in any order fold to the same state, and
 // DecideCuts, from all the events or the identity events alone, draws the
 // same cuts. Each replica's own, causally closed, view too.
 func TestCutsRandomConvergence(t *testing.T) {
-	for _, seed := range revSeeds {
-		h := revHistory(t, seed, false)
-		st := fold(h.Events)
+	for _, k := range revCases() {
+		h := revHistory(t, k)
+		forks := domaintest.Forks(h.Events)
+		st := domain.Fold(h.Events, forks)
 		want := stateHash(t, st)
 		ident := identityOnly(h.Events)
-		rng := rand.New(rand.NewSource(seed))
+		rng := rand.New(rand.NewSource(k.seed))
 		for i := range 8 {
-			if got := stateHash(t, fold(shuffled(rng, h.Events))); got != want {
-				t.Fatalf("seed %d order %d: hash %s, want %s", seed, i, got, want)
+			if got := stateHash(t, domain.Fold(shuffled(rng, h.Events), forks)); got != want {
+				t.Fatalf("%v order %d: hash %s, want %s", k, i, got, want)
 			}
-			if got := domain.DecideCuts(shuffled(rng, h.Events), nil); !domain.SameCuts(got, st.Cuts) {
-				t.Fatalf("seed %d order %d: DecideCuts %v, the fold's %v", seed, i, got, st.Cuts)
+			if got := domain.DecideCuts(shuffled(rng, h.Events), forks); !domain.SameCuts(got, st.Cuts) {
+				t.Fatalf("%v order %d: DecideCuts %v, the fold's %v", k, i, got, st.Cuts)
 			}
-			if got := domain.DecideCuts(shuffled(rng, ident), nil); !domain.SameCuts(got, st.Cuts) {
-				t.Fatalf("seed %d order %d: DecideCuts of the identity events %v, of all %v", seed, i, got, st.Cuts)
+			if got := domain.DecideCuts(shuffled(rng, ident), forks); !domain.SameCuts(got, st.Cuts) {
+				t.Fatalf("%v order %d: DecideCuts of the identity events %v, of all %v", k, i, got, st.Cuts)
 			}
 		}
 		for n, node := range h.Nodes {
 			part := node.Events()
-			if a, b := stateHash(t, fold(part)), stateHash(t, fold(shuffled(rng, part))); a != b {
-				t.Fatalf("seed %d replica %d: hash differs by order", seed, n)
+			forks := domaintest.Forks(part)
+			if a, b := stateHash(t, domain.Fold(part, forks)), stateHash(t, domain.Fold(shuffled(rng, part), forks)); a != b {
+				t.Fatalf("%v replica %d: hash differs by order", k, n)
 			}
 		}
 	}
@@ -328,11 +370,13 @@ func TestCutsRandomConvergence(t *testing.T) {
 // Properties 2 and 3 (checkCuts) on every history and on every replica's
 // view of it, a smaller causally closed set.
 func TestCutsRandomInvariants(t *testing.T) {
-	for _, seed := range revSeeds {
-		h := revHistory(t, seed, false)
-		checkCuts(t, fmt.Sprintf("seed %d", seed), h.Events, fold(h.Events))
+	for _, k := range revCases() {
+		h := revHistory(t, k)
+		forks := domaintest.Forks(h.Events)
+		checkCuts(t, k.String(), h.Events, forks, domain.Fold(h.Events, forks))
 		for n, node := range h.Nodes {
-			checkCuts(t, fmt.Sprintf("seed %d replica %d", seed, n), node.Events(), fold(node.Events()))
+			forks := domaintest.Forks(node.Events())
+			checkCuts(t, fmt.Sprintf("%v replica %d", k, n), node.Events(), forks, domain.Fold(node.Events(), forks))
 		}
 	}
 }
@@ -344,12 +388,12 @@ func TestCutsRandomInvariants(t *testing.T) {
 func TestCutsRandomLegacy(t *testing.T) {
 	counted := 0
 	for _, seed := range legacySeeds {
-		h := revHistory(t, seed, true)
+		h := revHistory(t, revKey{seed, revLegacy})
 		st := fold(h.Events)
 		if cuts := domain.DecideCuts(h.Events, nil); cuts != nil || len(st.Cuts) > 0 {
 			t.Fatalf("seed %d: no revocation carries cuts, yet cuts %v, in force %v", seed, cuts, st.Cuts)
 		}
-		if got, want := stateHash(t, st), stateHash(t, noCutFold(h.Events)); got != want {
+		if got, want := stateHash(t, st), stateHash(t, noCutFold(h.Events, nil)); got != want {
 			t.Fatalf("seed %d: the fold differs from the fold with no cuts", seed)
 		}
 		for _, r := range st.Rejected {
@@ -365,7 +409,7 @@ func TestCutsRandomLegacy(t *testing.T) {
 				counted++ // a thief's event counts though its key was revoked
 			}
 		}
-		checkCuts(t, fmt.Sprintf("legacy seed %d", seed), h.Events, st)
+		checkCuts(t, fmt.Sprintf("legacy seed %d", seed), h.Events, nil, st)
 	}
 	if counted == 0 {
 		t.Error("no thief's event counted in a legacy history: the test shows nothing")
@@ -376,22 +420,25 @@ func TestCutsRandomLegacy(t *testing.T) {
 // bytes drive the generator), the cuts in force keep their invariants
 // (checkCuts) and neither the fold nor DecideCuts depends on the order.
 func FuzzDecideCuts(f *testing.F) {
-	for _, seed := range []string{"", "\x01\x02\x03", "thief approves its own removal", strings.Repeat("\x07\x00\x05", 40)} {
+	for _, seed := range []string{"", "\x01\x02\x03", "\x02 forks", "thief approves its own removal", strings.Repeat("\x07\x00\x05", 40)} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h, err := domaintest.RevocationsFrom(rand.New(newByteSource(data)), 3, domaintest.RevocationOptions{Steps: 60})
+		// The first byte also picks the options.
+		opts := domaintest.RevocationOptions{Steps: 60, Legacy: len(data) > 0 && data[0]&3 == 1, Forks: len(data) > 0 && data[0]&3 == 2}
+		h, err := domaintest.RevocationsFrom(rand.New(newByteSource(data)), 3, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := fold(h.Events)
-		checkCuts(t, "fuzz", h.Events, st)
+		forks := domaintest.Forks(h.Events)
+		st := domain.Fold(h.Events, forks)
+		checkCuts(t, "fuzz", h.Events, forks, st)
 		rev := slices.Clone(h.Events)
 		slices.Reverse(rev)
-		if got := domain.DecideCuts(rev, nil); !domain.SameCuts(got, st.Cuts) {
+		if got := domain.DecideCuts(rev, forks); !domain.SameCuts(got, st.Cuts) {
 			t.Fatalf("DecideCuts of the reversed events %v, the fold's %v", got, st.Cuts)
 		}
-		if stateHash(t, fold(rev)) != stateHash(t, st) {
+		if stateHash(t, domain.Fold(rev, forks)) != stateHash(t, st) {
 			t.Fatal("the reversed events fold to another state")
 		}
 	})

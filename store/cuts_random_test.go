@@ -2,6 +2,7 @@ package store
 
 import (
 	"math/rand"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -13,20 +14,38 @@ import (
 // Histories where keys are stolen and members removed while offline
 // (domaintest.Revocations) reach a store in random causal orders, in
 // batches, with snapshots every few events and a view refreshed after each
-// batch; one order is the fold's own. Revocations, and so cuts, arrive after the backdated events they
+// batch; one order is the fold's own. In two histories copied keys
+// equivocate. Revocations, and so cuts, arrive after the backdated events they
 // void were folded into the view and into snapshots. After every batch the
 // view is the pure fold of what the store holds; at the end the store's
 // state, the view and a fresh view are the fold of every event.
+var (
+	revPlain = domaintest.RevocationOptions{Steps: 160}
+	revForks = domaintest.RevocationOptions{Steps: 160, Forks: true}
+)
+
 func TestCutsRandomStoreConvergence(t *testing.T) {
 	lowerSnapshots(t, 8)
 	refolds := 0 // batches after which the view's cuts changed
 	voided := 0  // events a view had counted that a cut voided later
-	for _, seed := range []int64{1, 2, 3, 4, 5, 6} {
-		h, err := domaintest.Revocations(seed, domaintest.RevocationOptions{Steps: 160})
+	cases := []struct {
+		seed int64
+		opts domaintest.RevocationOptions
+	}{
+		{1, revPlain}, {2, revPlain}, {3, revPlain}, {4, revPlain}, {5, revPlain}, {6, revPlain},
+		{21, revForks}, {22, revForks}, // copied keys equivocate
+	}
+	for _, c := range cases {
+		seed := c.seed
+		h, err := domaintest.Revocations(seed, c.opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := domain.Fold(h.Events, nil)
+		forks := domaintest.Forks(h.Events)
+		if c.opts.Forks && len(forks) == 0 {
+			t.Fatalf("seed %d: no fork", seed)
+		}
+		want := domain.Fold(h.Events, forks)
 		wantHash := stateHash(t, want)
 		rng := rand.New(rand.NewSource(seed))
 		for run := range 3 {
@@ -65,9 +84,9 @@ func TestCutsRandomStoreConvergence(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				if got, want := stateHash(t, v.State()), stateHash(t, domain.Fold(held, nil)); got != want {
+				if got, want := stateHash(t, v.State()), stateHash(t, domain.Fold(held, domaintest.Forks(held))); got != want {
 					t.Fatalf("seed %d run %d, %d events held: the view differs from the fold; view cuts %v, fold cuts %v",
-						seed, run, len(held), v.State().Cuts, domain.Fold(held, nil).Cuts)
+						seed, run, len(held), v.State().Cuts, domain.Fold(held, domaintest.Forks(held)).Cuts)
 				}
 			}
 			if n, o := count(t, s), orphans(t, s); n != int64(len(h.Events)) || o != 0 {
@@ -85,6 +104,9 @@ func TestCutsRandomStoreConvergence(t *testing.T) {
 			}
 			if got := stateHash(t, fresh.State()); got != wantHash {
 				t.Fatalf("seed %d run %d: a fresh view differs from the fold", seed, run)
+			}
+			if got, err := s.Forks(bg); err != nil || !reflect.DeepEqual(got, forks) {
+				t.Fatalf("seed %d run %d: store forks %v (%v), want %v", seed, run, got, err, forks)
 			}
 			if cuts, err := s.Cuts(bg); err != nil || !domain.SameCuts(cuts, want.Cuts) {
 				t.Fatalf("seed %d run %d: store cuts %v (%v), fold cuts %v", seed, run, cuts, err, want.Cuts)

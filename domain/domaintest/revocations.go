@@ -17,6 +17,9 @@ type RevocationOptions struct {
 	// Legacy: no removal or rotation carries cuts, as those signed before
 	// cuts existed (domain/cuts.go). Otherwise one in six goes without.
 	Legacy bool
+	// Forks: the member whose key is copied writes on for a while,
+	// unaware, so the key equivocates (Forks finds where).
+	Forks bool
 }
 
 // RevHistory is a random history of a team that loses members and keys.
@@ -209,13 +212,13 @@ func (g *revGen) plan() {
 	at := func(step int, f func(int)) { g.sched[step] = append(g.sched[step], f) }
 	// Victims are never the founder, so someone always stays.
 	victims := g.rng.Perm(g.members - 1)
-	at(steps/8+g.rng.Intn(steps/4+1), func(int) { g.steal(g.actors[1+victims[0]]) })
+	at(steps/8+g.rng.Intn(steps/4+1), func(step int) { g.steal(g.actors[1+victims[0]], step) })
 	if g.members < 5 {
 		return
 	}
 	v := g.actors[1+victims[1]]
 	if g.members == 6 && g.rng.Intn(2) == 0 {
-		at(steps/3+g.rng.Intn(steps/3+1), func(int) { g.steal(v) })
+		at(steps/3+g.rng.Intn(steps/3+1), func(step int) { g.steal(v, step) })
 		return
 	}
 	off := steps/8 + g.rng.Intn(steps/3+1)
@@ -236,13 +239,18 @@ func (g *revGen) plan() {
 }
 
 // steal: a copy of a's key goes on signing as a thief; the member knows
-// and writes no more with it.
-func (g *revGen) steal(a *actor) {
+// and writes no more with it, or, with Forks, not before a few steps.
+func (g *revGen) steal(a *actor, step int) {
 	if a.mode == gone {
 		return
 	}
 	g.actors = append(g.actors, &actor{node: a.node.Clone(), handle: a.handle, mode: thief})
-	a.mode = gone
+	if g.opts.Forks {
+		until := step + 5 + g.rng.Intn(25)
+		g.sched[until] = append(g.sched[until], func(int) { a.mode = gone })
+	} else {
+		a.mode = gone
+	}
 	g.suspects = append(g.suspects, suspect{handle: a.handle, key: a.node.Address(), rotate: g.proofs[a.handle] && g.rng.Intn(3) != 0})
 }
 
@@ -332,8 +340,8 @@ func open(st *domain.State, handle string) bool {
 func (g *revGen) honest(a *actor) {
 	st := domain.Fold(a.node.Events(), nil)
 	me := st.MemberByKey(a.node.Address())
-	if me == nil || !me.Active {
-		return // not a member (yet, or any more) in its view
+	if me == nil || !me.Active || st.RotatedKey(a.node.Address()) != nil {
+		return // not a member's key (yet, or any more) in its view
 	}
 	var approve []domain.ID
 	for _, id := range sortedIDs(st.Roster) {

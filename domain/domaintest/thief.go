@@ -47,6 +47,27 @@ func (n *Node) WriteBackdated(b domain.Body, t int64) (*domain.Event, error) {
 	return e, nil
 }
 
+// Forks maps each author with two events at one seq to the lowest such
+// seq: the forks a store records for events.
+func Forks(events []*domain.Event) map[common.Address]uint64 {
+	type slot struct {
+		a   common.Address
+		seq uint64
+	}
+	seen := map[slot]domain.ID{}
+	out := map[common.Address]uint64{}
+	for _, e := range events {
+		k := slot{e.Author, e.Seq}
+		if id, ok := seen[k]; ok && id != e.ID {
+			if have, ok := out[e.Author]; !ok || e.Seq < have {
+				out[e.Author] = e.Seq
+			}
+		}
+		seen[k] = e.ID
+	}
+	return out
+}
+
 // CausalOrder is events in a random order in which every event comes
 // after its prev and deps that are among them: one way a replica may
 // receive them, each author's chain interleaved with the others' at
