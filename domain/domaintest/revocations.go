@@ -43,9 +43,11 @@ type RevHistory struct {
 // replica, exchanging events at random as peers would (see Generate).
 // Members write notes, severities, statuses and tasks. Some go offline
 // for a while, hearing nothing and heard by nobody, and keep writing:
-// their events sort early. One member's key is lost (two on a team of 6)
-// and a copy goes on signing; on a team of 5 or more one member goes
-// offline for good. The others, once they know, remove the member or,
+// their events sort early. One member's key is lost and a copy goes on
+// signing; on a team of 5 another member goes offline for good (their
+// laptop taken, at times), on a team of 6 either that or a second key is
+// lost: never more than the rest can outvote. The others, once they
+// know, remove the member or,
 // when the member proved an SSH key, rotate the lost key to a new device
 // endorsed by it; the revocation cuts each key at the seq the proposer's
 // replica holds. A thief reads the others but is heard by nobody; it
@@ -66,9 +68,14 @@ func RevocationsFrom(rng *rand.Rand, seed int64, opts RevocationOptions) (h *Rev
 	g := &revGen{rng: rng, seed: seed, opts: opts, clock: Epoch, proofs: map[string]bool{}, legit: map[domain.ID]bool{},
 		h: &RevHistory{Seed: seed, Backdated: map[domain.ID]bool{}, Thieves: map[domain.ID]bool{}}}
 	defer func() {
-		// A write fails only on a body the generator got wrong.
+		// A write fails only on a body the generator got wrong: it panics
+		// with a writeError, deep in the simulation, and returns here.
 		if r := recover(); r != nil {
-			h, err = nil, fmt.Errorf("revocations seed %d: %v", seed, r)
+			we, ok := r.(writeError)
+			if !ok {
+				panic(r)
+			}
+			h, err = nil, fmt.Errorf("revocations seed %d: %w", seed, we.error)
 		}
 	}()
 	g.setUp(4 + rng.Intn(3))
@@ -81,6 +88,8 @@ func RevocationsFrom(rng *rand.Rand, seed int64, opts RevocationOptions) (h *Rev
 	g.h.Events = hub.Events()
 	return g.h, nil
 }
+
+type writeError struct{ error }
 
 type mode int
 
@@ -138,7 +147,7 @@ func (g *revGen) write(a *actor, b domain.Body, backdate bool) *domain.Event {
 		e, err = a.node.Write(b, t)
 	}
 	if err != nil {
-		panic(fmt.Sprintf("%s by %s: %v", b.Kind(), a.handle, err))
+		panic(writeError{fmt.Errorf("%s by %s: %w", b.Kind(), a.handle, err)})
 	}
 	if a.mode != online {
 		g.h.Backdated[e.ID] = true
