@@ -7,8 +7,8 @@ import (
 	"github.com/tminus-ir/tminus/domain/domaintest"
 )
 
-// BUG (found by the randomized cut tests, cuts_random_test.go): a thief
-// holding a revoked key disables the revocation's cut by approving the
+// Found by the randomized cut tests (cuts_random_test.go): a thief
+// holding a revoked key disabled the revocation's cut by approving the
 // revocation itself. With the cut in force its approval (past the cut)
 // does not count, the revocation falls short of the quorum, so DecideCuts
 // drops it; with no cut in force the approval counts and the revocation
@@ -20,12 +20,12 @@ import (
 // the removal applied and approve no more. The randomized histories hit
 // it with rotations too (a thief approving the rotation of its own key).
 //
-// Proposed fix (domain/cuts.go cutOut): a key's approval of a revocation
+// The fix (cutOut): a key's approval of a revocation
 // that cuts that very key is exempt from the cut. Approving one's own
 // revocation can only help it apply, so the exemption cannot carry
 // anything else, and with it the revocation applies under its own cut and
 // DecideCuts keeps it.
-func TestBugThiefApprovingItsOwnRemovalDisablesTheCut(t *testing.T) {
+func TestThiefApprovingItsOwnRemovalKeepsTheCut(t *testing.T) {
 	c := newCutTeam(t)
 	for range 3 { // bob's key is stolen; bob writes no more
 		do(t, c.Team, 0, &domain.Note{Incident: c.inc.ID, Text: "still draining"})
@@ -55,7 +55,7 @@ func TestBugThiefApprovingItsOwnRemovalDisablesTheCut(t *testing.T) {
 	}
 }
 
-// BUG (found by the randomized cut tests): DecideCuts takes its candidates
+// Found by the randomized cut tests: DecideCuts took its candidates
 // only from the revocations that apply with no cut in force. A revocation
 // that applies only once a cut is in force is never one, so it applies in
 // the final state with its cuts not in force. Here two concurrent removals
@@ -66,13 +66,13 @@ func TestBugThiefApprovingItsOwnRemovalDisablesTheCut(t *testing.T) {
 // and her offline, backdated downgrade counts though the removal that
 // applied cut her before it.
 //
-// Proposed fix (domain/cuts.go DecideCuts): after the pass over the
+// The fix (DecideCuts): after the pass over the
 // candidates, fold with the kept cuts; any revocation that applies there,
 // carries cuts and was never tried becomes a candidate, tried the same
 // way (latest first); repeat until a pass brings no new one. Each
 // proposal is tried once, so it ends, and the result is still a function
 // of the event set.
-func TestBugRevocationApplyingOnlyUnderACutKeepsNoCut(t *testing.T) {
+func TestRevocationApplyingOnlyUnderACutGetsItsCut(t *testing.T) {
 	tm := domaintest.NewTeam(53, 5)
 	found(t, tm, domain.Policy{}, "triage", "containment")
 	do(t, tm, 0, &domain.MemberPropose{Action: domain.ActionAdd, Member: member(tm, 1, "bob", "triage")})
