@@ -84,6 +84,16 @@ func (s *State) cutOut(e *Event) error {
 	if !ok || e.Seq <= c.Seq {
 		return nil
 	}
+	if e.Kind == KindMemberApprove {
+		// A key's approval of a revocation that cuts it can only help that
+		// revocation apply: were it cut, a thief could keep its own
+		// revocation from applying under its cut by approving it.
+		if b, err := decodeBody(e.Kind, e.Body); err == nil {
+			if p := s.Roster[b.(*MemberApprove).Proposal]; p != nil && slices.ContainsFunc(p.Cuts, func(k KeyCut) bool { return k.Key == e.Author }) {
+				return nil
+			}
+		}
+	}
 	return fmt.Errorf("%w after seq %d by roster proposal %s: %s's later events do not count, whatever their lamport",
 		ErrCut, c.Seq, c.By.Short(), s.Handle(e.Author))
 }
@@ -99,9 +109,14 @@ func (s *State) cutOut(e *Event) error {
 // force are taken latest first, each kept only if, with the cuts kept so
 // far and its own in force, it still applies and so does every one kept.
 // A later revocation wins over what a revoked key's earlier events
-// achieved: those are what a backdating key signs. It costs one fold of the
-// identity events per revocation, and every replica draws the same cuts
-// from the same events.
+// achieved: those are what a backdating key signs. Then the revocations
+// that apply only with the kept cuts in force (one the thief's vote had
+// pre-empted) are tried the same way, until a pass finds none untried.
+// Each proposal is tried once: it costs one fold of the identity events per
+// revocation, and every replica draws the same cuts from the same events.
+// Where honest members relied on two thieves' votes for each other's
+// removal, no set of cuts is consistent, and such a revocation applies
+// without its cut.
 func DecideCuts(events []*Event, forks map[common.Address]uint64) map[common.Address]Cut {
 	var ident []*Event
 	for _, e := range events {
@@ -110,14 +125,25 @@ func DecideCuts(events []*Event, forks map[common.Address]uint64) map[common.Add
 		}
 	}
 	sortEvents(ident)
-	candidates := cutProposals(foldSorted(ident, forks, nil))
-	sort.Slice(candidates, func(i, j int) bool { return candidates[i].appliedN > candidates[j].appliedN })
+	tried := map[ID]bool{}
 	var kept []*RosterProposal
-	for _, p := range candidates {
-		try := append(slices.Clip(kept), p)
-		s := foldSorted(ident, forks, cutsOf(try))
-		if allApplied(s, try) {
-			kept = try
+	for s := foldSorted(ident, forks, nil); ; s = foldSorted(ident, forks, cutsOf(kept)) {
+		var candidates []*RosterProposal
+		for _, p := range cutProposals(s) {
+			if !tried[p.ID] {
+				candidates = append(candidates, p)
+			}
+		}
+		if len(candidates) == 0 {
+			break
+		}
+		sort.Slice(candidates, func(i, j int) bool { return candidates[i].appliedN > candidates[j].appliedN })
+		for _, p := range candidates {
+			tried[p.ID] = true
+			try := append(slices.Clip(kept), p)
+			if allApplied(foldSorted(ident, forks, cutsOf(try)), try) {
+				kept = try
+			}
 		}
 	}
 	if len(kept) == 0 {

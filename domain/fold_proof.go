@@ -127,6 +127,18 @@ func (s *State) checkProofAdd(m *Member, author common.Address, b *ProofAdd, t i
 	if other := s.boundElsewhere(c.Fingerprint, m.Handle); other != "" {
 		return c, fmt.Errorf("key %s is already bound to %s: one proof key proves one member", c.Fingerprint, other)
 	}
+	// The same statement twice would be two standing proofs of one key, and
+	// revoking "its" proof would leave the other counting; a revoked one
+	// recorded again would undo the revocation.
+	for _, p := range s.MemberProofs(m.Handle) {
+		if p.Kind == b.ProofKind && p.Fingerprint == c.Fingerprint &&
+			p.IssuedAt == c.Statement.IssuedAt.UnixMilli() && p.Expires == c.Statement.Expires.UnixMilli() {
+			if p.Revoked {
+				return c, fmt.Errorf("this statement was recorded as proof %s and revoked: it cannot count again (sign a new statement)", p.ID.Short())
+			}
+			return c, fmt.Errorf("this statement is already recorded as proof %s: nothing to add (a renewal signs a new statement)", p.ID.Short())
+		}
+	}
 	return c, nil
 }
 

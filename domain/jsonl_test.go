@@ -127,6 +127,16 @@ func TestAudit(t *testing.T) {
 			t.Fatalf("no problem at line %d saying %q: %v", c.line, c.want, probs)
 		})
 	}
+	// An altered line is the first problem named, and the gap it leaves
+	// says it may be the cause.
+	_, probs = audit([][]byte{good[0], good[1], good[2], altered, good[4]})
+	if len(probs) < 2 || probs[0].Line != 4 || !strings.Contains(probs[1].Msg, "refused above") {
+		t.Errorf("altered line: problems %v, want line 4 first, then what it left behind", probs)
+	}
+	_, probs = audit([][]byte{good[0], good[1], altered, good[4]})
+	if len(probs) < 2 || probs[0].Line != 3 || !strings.Contains(probs[len(probs)-1].Msg, "missing (a removed line, or one refused above?)") {
+		t.Errorf("altered and removed lines: problems %v, want line 3 first and the gap last", probs)
+	}
 }
 
 // FuzzParseLine: a JSON line never panics the parser, and a line it

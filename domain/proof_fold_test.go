@@ -529,3 +529,24 @@ func TestKeyRotationSurvivesAForkAtItsSeq(t *testing.T) {
 		}
 	}
 }
+
+// One signed statement is one proof: recorded twice (a peer's replay, or a
+// second proof add) it would make two standing proofs of one key, and once
+// revoked it cannot count again.
+func TestProofStatementRecordedOnce(t *testing.T) {
+	p := newProofTeam(t)
+	b := p.sshProof(t, 0, domaintest.SSHKey("alice"), epoch, 30*24*time.Hour)
+	first := do(t, p.Team, 0, b)
+	again := do(t, p.Team, 0, b)
+	accepted(t, p.Fold(nil), first)
+	rejected(t, p.Fold(nil), again, "already recorded as proof "+first.ID.Short())
+	do(t, p.Team, 0, &domain.ProofRevoke{Proof: first.ID})
+	back := do(t, p.Team, 0, b)
+	st := p.Fold(nil)
+	rejected(t, st, back, "revoked: it cannot count again")
+	if n := st.ProofCount("alice", epoch.Add(time.Hour).UnixMilli()); n != 1 { // the tminus key alone
+		t.Errorf("alice has %d proofs counting, want the key alone", n)
+	}
+	renewal := do(t, p.Team, 0, p.sshProof(t, 0, domaintest.SSHKey("alice"), epoch.Add(time.Second), 30*24*time.Hour))
+	accepted(t, p.Fold(nil), renewal)
+}

@@ -37,6 +37,7 @@ type Audit struct {
 	last    Key
 	lastSet bool
 	pending []auditEntry // lamport checks waiting for every line
+	refused int          // lines that failed to parse or verify
 }
 
 type auditEntry struct {
@@ -57,6 +58,7 @@ func (a *Audit) problem(line int, format string, args ...any) {
 func (a *Audit) Line(n int, data []byte) {
 	e, err := ParseLine(data)
 	if err != nil {
+		a.refused++
 		a.problem(n, "%v", err)
 		return
 	}
@@ -66,6 +68,7 @@ func (a *Audit) Line(n int, data []byte) {
 // Event checks one decoded event found at line n.
 func (a *Audit) Event(n int, e *Event) {
 	if err := e.Verify(); err != nil {
+		a.refused++
 		a.problem(n, "%v", err)
 		return
 	}
@@ -119,7 +122,11 @@ func (a *Audit) Finish() []Problem {
 		want := uint64(1)
 		for _, s := range seqs {
 			for ; want < s; want++ {
-				a.problem(0, "%s: seq %d is missing (a removed line?)", author.Hex(), want)
+				why := "a removed line?"
+				if a.refused > 0 {
+					why = "a removed line, or one refused above?"
+				}
+				a.problem(0, "%s: seq %d is missing (%s)", author.Hex(), want, why)
 			}
 			want = s + 1
 			e := c[s]
@@ -140,7 +147,11 @@ func (a *Audit) Finish() []Problem {
 		for _, r := range refs {
 			l, found := a.lamport[r]
 			if !found {
-				a.problem(p.line, "refers to %s, which is not in the file", r.Short())
+				if a.refused > 0 {
+					a.problem(p.line, "refers to %s, which is not in the file (or is a line refused above)", r.Short())
+				} else {
+					a.problem(p.line, "refers to %s, which is not in the file", r.Short())
+				}
 				ok = false
 				continue
 			}
@@ -152,6 +163,14 @@ func (a *Audit) Finish() []Problem {
 			a.problem(p.line, "lamport %d, want %d (1 + the highest of its prev and deps)", p.ev.Lamport, max+1)
 		}
 	}
-	sort.SliceStable(a.Problems, func(i, j int) bool { return a.Problems[i].Line < a.Problems[j].Line })
+	// A line's own problem comes first: a gap in a chain (line 0) is most
+	// often what a bad line leaves behind.
+	sort.SliceStable(a.Problems, func(i, j int) bool {
+		li, lj := a.Problems[i].Line, a.Problems[j].Line
+		if (li == 0) != (lj == 0) {
+			return lj == 0
+		}
+		return li < lj
+	})
 	return a.Problems
 }

@@ -111,6 +111,9 @@ var migrations = []migration{
 	// roster quorum counts only members who can approve. Old snapshots would
 	// give other state hashes than a fold from scratch.
 	{sql: `DELETE FROM snapshot_parts; DELETE FROM snapshots;`},
+	// The fold changed: a proof statement counts once (a second record of it
+	// is refused), and revocations cut keys (domain/cuts.go).
+	{sql: `DELETE FROM snapshot_parts; DELETE FROM snapshots;`},
 	// The blobs the events name and this store lacks (wants.go), so that
 	// replication asks peers for them without scanning the log.
 	{sql: `CREATE TABLE IF NOT EXISTS blob_wants (hash TEXT PRIMARY KEY) WITHOUT ROWID;`, fill: fillBlobWants},

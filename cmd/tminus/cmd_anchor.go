@@ -159,7 +159,7 @@ func (a *app) verifyAnchor(ctx context.Context, path, rpc string, asJSON bool) e
 	if err != nil {
 		return err
 	}
-	err = eachLine(f, func(n int, line []byte) error {
+	err = eachLine(f, path, func(n int, line []byte) error {
 		e, err := domain.ParseLine(line)
 		if err != nil {
 			audit.Line(n, line) // records the problem

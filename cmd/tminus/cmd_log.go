@@ -158,14 +158,15 @@ func auditFile(path string, audit *forkAudit) error {
 		return err
 	}
 	defer f.Close()
-	return eachLine(f, func(n int, line []byte) error {
+	return eachLine(f, path, func(n int, line []byte) error {
 		audit.Line(n, line)
 		return nil
 	})
 }
 
-// eachLine calls fn for every non-empty line, numbered from 1.
-func eachLine(r io.Reader, fn func(int, []byte) error) error {
+// eachLine calls fn for every non-empty line of the file name, numbered
+// from 1.
+func eachLine(r io.Reader, name string, fn func(int, []byte) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), domain.MaxLine)
 	n := 0
@@ -179,7 +180,7 @@ func eachLine(r io.Reader, fn func(int, []byte) error) error {
 		}
 	}
 	if errors.Is(sc.Err(), bufio.ErrTooLong) {
-		return fmt.Errorf("line %d: longer than %d bytes", n+1, domain.MaxLine)
+		return fmt.Errorf("%s line %d: longer than %d bytes, more than any event line (not a tminus jsonl file?)", name, n+1, domain.MaxLine)
 	}
 	return sc.Err()
 }
@@ -409,7 +410,7 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[
 	var raws [][]byte
 	var lines []int
 	named := map[string]bool{}
-	err = eachLine(f, func(n int, line []byte) error {
+	err = eachLine(f, path, func(n int, line []byte) error {
 		e, err := domain.ParseLine(line)
 		if err != nil {
 			return fmt.Errorf("%s line %d: %w (nothing imported)", path, n, err)

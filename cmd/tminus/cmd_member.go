@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -34,6 +35,17 @@ func (a *app) memberCmd() *cobra.Command {
 			if o.enode != "" {
 				if _, err := workspace.EnodeID(o.enode); err != nil {
 					return usageError{fmt.Errorf("--enode: %w", err)}
+				}
+			}
+			if len(spec.Roles) > 0 {
+				s, err := a.state(cmd.Context())
+				if err != nil {
+					return err
+				}
+				// The fold adds the key to the member and keeps their roles.
+				if m := s.Members[spec.Handle]; m != nil && m.Active && !slices.Equal(m.Roles, spec.Roles) {
+					return usageError{fmt.Errorf("%s is a member with roles %s: another device key takes them, and --role %s would be ignored; leave --role out",
+						m.Handle, strings.Join(m.Roles, ","), strings.Join(spec.Roles, ","))}
 				}
 			}
 			return a.rosterChange(cmd.Context(), &domain.MemberPropose{Action: domain.ActionAdd, Member: spec}, o.json)
@@ -207,6 +219,19 @@ func (a *app) pastCuts(ctx context.Context, p *domain.RosterProposal) error {
 	return nil
 }
 
+// countingApprovals are a roster proposal's approvals by current members,
+// the ones its quorum counts: a removed member's approval stays recorded
+// but no longer counts.
+func countingApprovals(s *domain.State, p *domain.RosterProposal) int {
+	n := 0
+	for h := range p.Approvals {
+		if m := s.Members[h]; m != nil && m.Active {
+			n++
+		}
+	}
+	return n
+}
+
 // reportRosterProposal prints a roster proposal just written: whether it
 // applied, and its approvals against the quorum.
 func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON bool, extra map[string]any) error {
@@ -220,7 +245,7 @@ func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON
 	rp := s.Roster[ev.ID]
 	extra["applied"], extra["approvals"], extra["quorum"] = rp != nil && rp.Applied, 0, s.RosterQuorum()
 	if rp != nil {
-		extra["approvals"] = len(rp.Approvals)
+		extra["approvals"] = countingApprovals(s, rp)
 		if rp.Applied && rp.Quorum > 0 {
 			extra["quorum"] = rp.Quorum // the quorum it met, not the one after it
 		}
@@ -282,7 +307,7 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 	if len(pending) > 0 {
 		fmt.Fprintf(a.stdout, "\npending roster proposals (quorum %d):\n", s.RosterQuorum())
 		for _, p := range pending {
-			fmt.Fprintf(a.stdout, "  %s  %s by %s, %d approval(s)\n", p.ID.Short(), describeProposal(p), p.By, len(p.Approvals))
+			fmt.Fprintf(a.stdout, "  %s  %s by %s, %d approval(s)\n", p.ID.Short(), describeProposal(p), p.By, countingApprovals(s, p))
 		}
 	}
 	return nil

@@ -221,9 +221,6 @@ func (a *app) proofAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := a.recordedAlready(cmd.Context(), b); err != nil {
-				return err
-			}
 			ev, err := a.gated(cmd.Context(), b)
 			if err != nil {
 				return err
@@ -336,33 +333,6 @@ func (a *app) proofRevokeCmd() *cobra.Command {
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
-}
-
-// recordedAlready refuses a statement this member already recorded and has
-// not revoked: a second standing proof of one key would keep it counting
-// after "its" proof is revoked. A renewal is a new statement (a new
-// issued-at), so it passes.
-func (a *app) recordedAlready(ctx context.Context, b *domain.ProofAdd) error {
-	st, err := proof.ParseStatement([]byte(b.Statement))
-	if err != nil {
-		return nil // the fold's check words the error
-	}
-	s, err := a.state(ctx)
-	if err != nil {
-		return err
-	}
-	m := s.MemberByKey(st.Member)
-	if m == nil {
-		return nil
-	}
-	for _, p := range s.MemberProofs(m.Handle) {
-		if !p.Revoked && p.Kind == st.Kind && p.Fingerprint == st.Fingerprint &&
-			p.IssuedAt == st.IssuedAt.UnixMilli() && p.Expires == st.Expires.UnixMilli() {
-			return fmt.Errorf("this statement is already recorded as proof %s (%s): nothing to add (a renewal signs a new statement)",
-				p.ID.Short(), s.ProofStatus(p, a.now().UnixMilli()))
-		}
-	}
-	return nil
 }
 
 // stillVouched says, after a revocation, which of the member's other

@@ -110,6 +110,7 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 	defer n.Stop()
 	defer maintain(ctx, n)()
 	fmt.Fprintf(a.stderr, "tminus node %s\n", n.Self())
+	a.warnRosterHint(ctx, n.Self())
 	// tminus id shows the address this node listens on, not the config's.
 	if forget, err := a.home.RecordNode(n.Self()); err != nil {
 		fmt.Fprintf(a.stderr, "tminus id will show the config's enode: %v\n", err)
@@ -410,4 +411,35 @@ func ignoreEOF(err error) error {
 		return nil
 	}
 	return err
+}
+
+// warnRosterHint says when the roster tells peers to dial this member at
+// another address than the one this node listens on: peers that do not
+// already know the node dial the hint and never reach it.
+func (a *app) warnRosterHint(ctx context.Context, self string) {
+	addr, err := a.home.Address()
+	if err != nil {
+		return
+	}
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return
+	}
+	s, err := st.IdentityState(ctx)
+	if err != nil {
+		return
+	}
+	m := s.MemberByKey(addr)
+	if m == nil || m.Enode == "" {
+		return
+	}
+	hint, err1 := enode.ParseV4(m.Enode)
+	me, err2 := enode.ParseV4(self)
+	// Ports only: a node listening on every interface reports one address
+	// of many, and the roster may rightly name another.
+	if err1 != nil || err2 != nil || hint.TCP() == me.TCP() {
+		return
+	}
+	fmt.Fprintf(a.stderr, "note: the roster tells peers to dial %s at %s:%d, but this node listens on %s:%d; peers that do not know it yet will not reach it (listen on the roster's address, or have them tminus peer add %s)\n",
+		m.Handle, hint.IP(), hint.TCP(), me.IP(), me.TCP(), self)
 }

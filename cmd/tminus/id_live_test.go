@@ -85,6 +85,10 @@ func TestIDShowsTheRunningServesPort(t *testing.T) {
 	if !id.Live || id.Enode != s.enode {
 		t.Fatalf("id while serve runs: enode %s live %v, want %s", id.Enode, id.Live, s.enode)
 	}
+	// The roster still names the config's port: serve says peers dial that.
+	if log := s.stderr(); !strings.Contains(log, "the roster tells peers to dial alice at 127.0.0.1:") || !strings.Contains(log, "tminus peer add "+s.enode) {
+		t.Errorf("serve on another port than the roster's hint did not say so:\n%s", log)
+	}
 	s.kill()
 	if err := json.Unmarshal([]byte(c.run(home, "id", "--json")), &id); err != nil {
 		t.Fatal(err)

@@ -128,7 +128,7 @@ func TestProofAddSSHPassphraseAndAgent(t *testing.T) {
 	os.Unsetenv(SSHPassphraseEnv)
 	fails(t, home, "passphrase-protected", "proof", "add", "ssh", "--key", key)
 	t.Setenv(SSHPassphraseEnv, "wrong")
-	fails(t, home, "locked", "proof", "add", "ssh", "--key", key)
+	fails(t, home, "locked: wrong passphrase (TMINUS_SSH_PASSPHRASE", "proof", "add", "ssh", "--key", key)
 	t.Setenv(SSHPassphraseEnv, "s3cret")
 	must(t, home, "proof", "add", "ssh", "--key", key)
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -93,7 +94,9 @@ func fileSigner(path string) (ssh.Signer, error) {
 		if pass, err = sshPassphrase(path); err != nil {
 			return nil, err
 		}
-		s, err = ssh.ParsePrivateKeyWithPassphrase(data, pass)
+		if s, err = ssh.ParsePrivateKeyWithPassphrase(data, pass); errors.Is(err, x509.IncorrectPasswordError) {
+			return nil, fmt.Errorf("%s: wrong passphrase (%s, or the prompt)", path, SSHPassphraseEnv)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (a security key or a key in ssh-agent: give its .pub with --agent)", path, err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/domaintest"
 	"github.com/tminus-ir/tminus/domain/proof"
 	"github.com/tminus-ir/tminus/watch"
@@ -340,5 +341,36 @@ func TestApproverHearsWhatACutVoids(t *testing.T) {
 	_, errs, code := tminus(t, bob, "member", "approve", rm)
 	if code != 0 || !strings.Contains(errs, "holds "+carolAddr+"'s events up to seq 1") || !strings.Contains(errs, "so 1 will not count") {
 		t.Errorf("approve: exit %d, stderr %q", code, errs)
+	}
+}
+
+// Another device key of a member takes the member's roles: --role with
+// other roles used to be signed and silently ignored.
+func TestMemberAddKeyRefusesOtherRoles(t *testing.T) {
+	dir := t.TempDir()
+	alice := founder(t, dir, 1)
+	_, bobAddr := joinHome(t, dir, "bob")
+	_, laptop := joinHome(t, dir, "bob-laptop")
+	must(t, alice, "member", "add", bobAddr, "--handle", "bob", "--role", "triage")
+	before := eventCount(t, alice)
+	_, errs, code := tminus(t, alice, "member", "add", laptop, "--handle", "bob", "--role", "comms")
+	if code != 2 || !strings.Contains(errs, "bob is a member with roles triage") || !strings.Contains(errs, "leave --role out") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+	if eventCount(t, alice) != before {
+		t.Error("the refused add was stored")
+	}
+	must(t, alice, "member", "add", laptop, "--handle", "bob", "--role", "triage") // the same roles are fine
+}
+
+// member list counts the approvals the quorum counts: a removed member's
+// stays recorded but no longer counts.
+func TestCountingApprovals(t *testing.T) {
+	s := domain.NewState()
+	s.Members["alice"] = &domain.Member{Handle: "alice", Active: true}
+	s.Members["carol"] = &domain.Member{Handle: "carol", Active: false}
+	p := &domain.RosterProposal{Approvals: map[string]bool{"alice": true, "carol": true}}
+	if n := countingApprovals(s, p); n != 1 {
+		t.Errorf("%d approvals count, want alice's alone", n)
 	}
 }
