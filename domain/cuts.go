@@ -186,17 +186,4 @@ func cutsOf(ps []*RosterProposal) map[common.Address]Cut {
 	return out
 }
 
-// SameCuts compares two sets of cuts in force.
-func SameCuts(a, b map[common.Address]Cut) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
 func isIdentityKind(kind string) bool { return slices.Contains(IdentityKinds, kind) }

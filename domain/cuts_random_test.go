@@ -3,6 +3,7 @@ package domain_test
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand"
 	"slices"
 	"strings"
@@ -158,7 +159,7 @@ func readdsCutKey(cuts map[common.Address]domain.Cut, events []*domain.Event) bo
 // longer applies (or would undo a later one).
 func checkCuts(t testing.TB, label string, events []*domain.Event, forks map[common.Address]uint64, st *domain.State) {
 	t.Helper()
-	if want := domain.DecideCuts(events, forks); !domain.SameCuts(st.Cuts, want) {
+	if want := domain.DecideCuts(events, forks); !maps.Equal(st.Cuts, want) {
 		t.Fatalf("%s: cuts in force %v, DecideCuts %v", label, st.Cuts, want)
 	}
 	for _, e := range events {
@@ -204,7 +205,7 @@ func checkCuts(t testing.TB, label string, events []*domain.Event, forks map[com
 		}
 	}
 	all := mergedCuts(candidates(free))
-	if !voids(all, identityOnly(events)) && !readdsCutKey(all, events) && !domain.SameCuts(st.Cuts, all) {
+	if !voids(all, identityOnly(events)) && !readdsCutKey(all, events) && !maps.Equal(st.Cuts, all) {
 		t.Fatalf("%s: the applied revocations' cuts change nothing that applies, yet in force are %v, not %v", label, st.Cuts, all)
 	}
 }
@@ -350,10 +351,10 @@ func TestCutsRandomConvergence(t *testing.T) {
 			if got := stateHash(t, domain.Fold(shuffled(rng, h.Events), forks)); got != want {
 				t.Fatalf("%v order %d: hash %s, want %s", k, i, got, want)
 			}
-			if got := domain.DecideCuts(shuffled(rng, h.Events), forks); !domain.SameCuts(got, st.Cuts) {
+			if got := domain.DecideCuts(shuffled(rng, h.Events), forks); !maps.Equal(got, st.Cuts) {
 				t.Fatalf("%v order %d: DecideCuts %v, the fold's %v", k, i, got, st.Cuts)
 			}
-			if got := domain.DecideCuts(shuffled(rng, ident), forks); !domain.SameCuts(got, st.Cuts) {
+			if got := domain.DecideCuts(shuffled(rng, ident), forks); !maps.Equal(got, st.Cuts) {
 				t.Fatalf("%v order %d: DecideCuts of the identity events %v, of all %v", k, i, got, st.Cuts)
 			}
 		}
@@ -435,7 +436,7 @@ func FuzzDecideCuts(f *testing.F) {
 		checkCuts(t, "fuzz", h.Events, forks, st)
 		rev := slices.Clone(h.Events)
 		slices.Reverse(rev)
-		if got := domain.DecideCuts(rev, forks); !domain.SameCuts(got, st.Cuts) {
+		if got := domain.DecideCuts(rev, forks); !maps.Equal(got, st.Cuts) {
 			t.Fatalf("DecideCuts of the reversed events %v, the fold's %v", got, st.Cuts)
 		}
 		if stateHash(t, domain.Fold(rev, forks)) != stateHash(t, st) {

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"maps"
 	"math/rand"
 	"strconv"
 	"strings"
@@ -255,7 +256,7 @@ func TestSnapshotRestoresCuts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(got) != string(want) || !domain.SameCuts(back.Cuts, st.Cuts) {
+		if string(got) != string(want) || !maps.Equal(back.Cuts, st.Cuts) {
 			t.Fatalf("parts of %d bytes: restored cuts %+v, want %+v", size, back.Cuts, st.Cuts)
 		}
 	}

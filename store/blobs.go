@@ -117,8 +117,12 @@ func (s *Store) VerifiedBlob(ctx context.Context, hash string) ([]byte, error) {
 // BlobHashes are the stored blob names starting with prefix (lowercase
 // hex), at most limit of them.
 func (s *Store) BlobHashes(ctx context.Context, prefix string, limit int) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT hash FROM blobs WHERE hash >= ? AND hash < ? ORDER BY hash LIMIT ?",
-		prefix, prefix+"g", limit)
+	return s.hashes(ctx, "SELECT hash FROM blobs WHERE hash >= ? AND hash < ? ORDER BY hash LIMIT ?", prefix, prefix+"g", limit)
+}
+
+// hashes runs a query of one text column.
+func (s *Store) hashes(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"maps"
 	"math/rand"
 	"reflect"
 	"sort"
@@ -74,7 +75,7 @@ func TestCutsRandomStoreConvergence(t *testing.T) {
 					if _, err := v.Refresh(bg); err != nil {
 						t.Fatal(err)
 					}
-					if !domain.SameCuts(before.Cuts, v.State().Cuts) {
+					if !maps.Equal(before.Cuts, v.State().Cuts) {
 						refolds++
 						voided += newlyCut(before, v.State(), held[:len(held)-n])
 					}
@@ -108,7 +109,7 @@ func TestCutsRandomStoreConvergence(t *testing.T) {
 			if got, err := s.Forks(bg); err != nil || !reflect.DeepEqual(got, forks) {
 				t.Fatalf("seed %d run %d: store forks %v (%v), want %v", seed, run, got, err, forks)
 			}
-			if cuts, err := s.Cuts(bg); err != nil || !domain.SameCuts(cuts, want.Cuts) {
+			if cuts, err := s.Cuts(bg); err != nil || !maps.Equal(cuts, want.Cuts) {
 				t.Fatalf("seed %d run %d: store cuts %v (%v), fold cuts %v", seed, run, cuts, err, want.Cuts)
 			}
 			if len(snapshotKeys(t, s)) == 0 {

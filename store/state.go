@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"sort"
@@ -60,7 +61,7 @@ func (s *Store) fold(ctx context.Context) (*domain.State, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if st != nil && (!sameForks(st.Forked, forks) || !domain.SameCuts(st.Cuts, cuts)) {
+	if st != nil && (!maps.Equal(st.Forked, forks) || !maps.Equal(st.Cuts, cuts)) {
 		// A revocation applied since the snapshot may void events before
 		// it (domain/cuts.go): fold from the start. The new snapshot this
 		// fold saves is the newest, so the next fold starts there.
@@ -230,7 +231,7 @@ func (s *Store) saveSnapshot(ctx context.Context, st *domain.State, arrival int6
 		if err != nil {
 			return err
 		}
-		if !sameForks(forks, st.Forked) || !domain.SameCuts(cuts, st.Cuts) {
+		if !maps.Equal(forks, st.Forked) || !maps.Equal(cuts, st.Cuts) {
 			return nil
 		}
 		key := []any{st.Last.Lamport, st.Last.ID[:]}
@@ -307,7 +308,7 @@ func (v *View) Refresh(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	sort.Slice(fresh, func(i, j int) bool { return fresh[i].Key().Less(fresh[j].Key()) })
-	if !sameForks(forks, v.st.Forked) || cutsMoved || (len(fresh) > 0 && fresh[0].Key().Less(v.st.Last)) {
+	if !maps.Equal(forks, v.st.Forked) || cutsMoved || (len(fresh) > 0 && fresh[0].Key().Less(v.st.Last)) {
 		st, arrival, err := v.s.fold(ctx)
 		if err != nil {
 			return false, err
@@ -329,19 +330,5 @@ func (v *View) cutsMoved(ctx context.Context, fresh []*domain.Event) (bool, erro
 		return false, nil
 	}
 	cuts, err := v.s.Cuts(ctx)
-	return err == nil && !domain.SameCuts(cuts, v.st.Cuts), err
-}
-
-// sameForks compares fork seqs, not just how many authors forked: an
-// author who forks again at an earlier seq changes what counts.
-func sameForks(a, b map[common.Address]uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
+	return err == nil && !maps.Equal(cuts, v.st.Cuts), err
 }

@@ -36,20 +36,7 @@ func (in *inserter) wantBlob(e *domain.Event) error {
 // store's events name and it lacks, those after the hash after ("" for
 // the first): a caller walks them page by page.
 func (s *Store) MissingBlobs(ctx context.Context, after string, limit int) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT hash FROM blob_wants WHERE hash > ? ORDER BY hash LIMIT ?", after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return s.hashes(ctx, "SELECT hash FROM blob_wants WHERE hash > ? ORDER BY hash LIMIT ?", after, limit)
 }
 
 // fillBlobWants lists the missing blobs of a store made before the table.
