@@ -246,6 +246,9 @@ func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON
 	extra["applied"], extra["approvals"], extra["quorum"] = rp != nil && rp.Applied, 0, s.RosterQuorum()
 	if rp != nil {
 		extra["approvals"] = countingApprovals(s, rp)
+		if len(rp.Cuts) > 0 {
+			extra["cuts"] = rp.Cuts // each revoked key and the last seq of it that counts
+		}
 		if rp.Applied && rp.Quorum > 0 {
 			extra["quorum"] = rp.Quorum // the quorum it met, not the one after it
 		}

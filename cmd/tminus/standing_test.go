@@ -333,7 +333,20 @@ func TestApproverHearsWhatACutVoids(t *testing.T) {
 	carry(t, bob, alice, carol)
 	must(t, carol, "note", inc[:8], "carol's last word")
 	carry(t, carol, bob)
-	rm := must(t, alice, "member", "remove", "carol")
+	var rmJSON struct {
+		ID   string `json:"id"`
+		Cuts []struct {
+			Key string `json:"key"`
+			Seq uint64 `json:"seq"`
+		} `json:"cuts"`
+	}
+	if err := json.Unmarshal([]byte(must(t, alice, "member", "remove", "carol", "--json")), &rmJSON); err != nil {
+		t.Fatal(err)
+	}
+	if len(rmJSON.Cuts) != 1 || !strings.EqualFold(rmJSON.Cuts[0].Key, carolAddr) || rmJSON.Cuts[0].Seq != 0 {
+		t.Errorf("member remove --json cuts: %+v", rmJSON.Cuts)
+	}
+	rm := rmJSON.ID
 	if list := must(t, alice, "member", "list"); !strings.Contains(list, "remove carol, counting only "+carolAddr[:10]+"'s events up to seq 0") {
 		t.Errorf("member list does not show the cut:\n%s", list)
 	}
