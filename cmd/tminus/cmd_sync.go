@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -138,13 +139,19 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 		if err != nil {
 			return err
 		}
+		// Listen before saying where: a busy port fails here, and with
+		// port 0 the line names the port the kernel picked.
+		ln, err := net.Listen("tcp", o.webhook)
+		if err != nil {
+			return fmt.Errorf("webhook on %s: %w", o.webhook, err)
+		}
 		go func() {
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("webhook on %s: %w", o.webhook, err)
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("webhook on %s: %w", ln.Addr(), err)
 			}
 		}()
 		defer srv.Close()
-		fmt.Fprintf(a.stderr, "webhook http://%s/alertmanager and /alert\n", o.webhook)
+		fmt.Fprintf(a.stderr, "webhook http://%s/alertmanager and /alert\n", ln.Addr())
 	}
 	if err := a.startWatchers(ctx); err != nil {
 		return err
