@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -144,8 +145,20 @@ func importBlobs(ctx context.Context, st *store.Store, path string, named map[st
 		if strings.HasPrefix(name, ".tminus-blob-") {
 			continue // an export's temporary file, left by a crash
 		}
-		if !blobName.MatchString(name) || !ent.Type().IsRegular() {
+		if !blobName.MatchString(name) {
 			out.refused = append(out.refused, fmt.Sprintf("%s: not a blob (a blob is a file named by the sha256 of its bytes, 64 lowercase hex characters)", name))
+			continue
+		}
+		if !ent.Type().IsRegular() {
+			// A link is not followed: it could point anywhere on this disk.
+			kind := "a special file"
+			switch {
+			case ent.Type()&fs.ModeSymlink != 0:
+				kind = "a symbolic link"
+			case ent.IsDir():
+				kind = "a directory"
+			}
+			out.refused = append(out.refused, fmt.Sprintf("%s: not a regular file but %s, which import does not follow: put the file itself there", name[:12], kind))
 			continue
 		}
 		if !named[name] {

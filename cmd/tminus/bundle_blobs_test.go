@@ -102,6 +102,8 @@ func TestBundleNoBlobs(t *testing.T) {
 // file no event names is ignored.
 func TestBundleBadBlobs(t *testing.T) {
 	stray := []byte("bytes no event names")
+	// every case's evidence is the same file, so its hash is known here
+	hash12 := sha(bytes.Repeat([]byte("eth_getLogs 0xdead\n"), 500))[:12]
 	for _, tc := range []struct {
 		name   string
 		spoil  func(t *testing.T, dir, hash string)
@@ -119,6 +121,19 @@ func TestBundleBadBlobs(t *testing.T) {
 		{"not a blob's name", func(t *testing.T, dir, hash string) {
 			writeFile(t, filepath.Join(dir, "notes.txt"), "hello")
 		}, "notes.txt: not a blob", 1},
+		{"symlink under a blob's name", func(t *testing.T, dir, hash string) {
+			// Even to the right bytes: a link could point anywhere on the
+			// importer's disk, so it is refused, and the reason must not
+			// claim the name is wrong.
+			file := filepath.Join(dir, hash)
+			target := filepath.Join(t.TempDir(), "real")
+			if err := os.Rename(file, target); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, file); err != nil {
+				t.Fatal(err)
+			}
+		}, hash12 + ": not a regular file", 0},
 		{"named by no event", func(t *testing.T, dir, hash string) {
 			if err := os.WriteFile(filepath.Join(dir, sha(stray)), stray, 0o600); err != nil {
 				t.Fatal(err)
