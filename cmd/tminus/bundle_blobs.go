@@ -32,7 +32,7 @@ var blobName = regexp.MustCompile(`^[0-9a-f]{64}$`)
 func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, withBlobs bool) error {
 	named := map[string]bool{}
 	var seen func(*domain.Event)
-	if withBlobs && path != "-" {
+	if withBlobs {
 		seen = func(e *domain.Event) {
 			if h := domain.BlobOf(e.Kind, e.Body); h != "" {
 				named[h] = true
@@ -43,7 +43,13 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 	if err != nil {
 		return err
 	}
-	if seen == nil {
+	switch {
+	case path == "-" && len(named) > 0:
+		// stdout has no "beside it": say so rather than drop evidence
+		// silently from a bundle piped elsewhere.
+		fmt.Fprintf(a.stderr, "wrote %d events to -; the %d blob(s) they name are not carried on stdout: export to a FILE to write them to FILE.blobs/\n", n, len(named))
+		return nil
+	case len(named) == 0:
 		fmt.Fprintf(a.stderr, "wrote %d events to %s\n", n, path)
 		return nil
 	}

@@ -164,3 +164,24 @@ func TestBundleBadBlobs(t *testing.T) {
 		})
 	}
 }
+
+// The export's summary says what it wrote and where: to stdout ("-") the
+// evidence cannot travel beside the events, which a responder piping a
+// bundle over ssh must be told; with no evidence named it names no
+// directory, since none was made.
+func TestBundleExportSummary(t *testing.T) {
+	alice, inc := newWorkspace(t)
+	empty := filepath.Join(t.TempDir(), "none.jsonl")
+	_, errs, code := tminus(t, alice, "bundle", "export", empty)
+	if code != 0 || strings.Contains(errs, ".blobs") {
+		t.Errorf("export with no evidence: exit %d, said %q (no blob directory was made)", code, errs)
+	}
+	must(t, alice, "evidence", "add", inc[:8], writeFile(t, filepath.Join(t.TempDir(), "logs.txt"), "x\n"))
+	_, errs, code = tminus(t, alice, "bundle", "export", "-") // the lines go to the process's stdout
+	if code != 0 {
+		t.Fatalf("export -: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "1 blob") || !strings.Contains(errs, "not carried") {
+		t.Errorf("export - said %q, want it to say the evidence's 1 blob is not carried", errs)
+	}
+}
