@@ -142,6 +142,7 @@ func (a *app) verifyCmd() *cobra.Command {
 			}
 			if roster == nil {
 				roster = audit.roster()
+				a.refused = audit.refused(roster)
 			}
 			return a.report(src, audit, roster, asJSON, blobs)
 		},
@@ -212,8 +213,8 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 			"forks": forks, "ok": len(problems) == 0 && len(badBlobs) == 0 && audit.Events > 0}
 		if blobs != nil {
 			v["blobs"], v["bad_blobs"] = blobs.n, append([]string{}, badBlobs...)
-			v["refused"] = append([]string{}, a.refused...)
 		}
+		v["refused"] = append([]string{}, a.refused...)
 		a.printJSON(v)
 	} else {
 		w := a.text()

@@ -24,6 +24,15 @@ type forkAudit struct {
 	first    map[chainSeq]int // the line of the first event the audit took at (author, seq)
 	forks    []seenFork
 	identity []*domain.Event
+	others   []signedAt // the other events, which a cut in force voids by seq alone
+}
+
+// signedAt is what judging an event against the cuts needs of it.
+type signedAt struct {
+	id     domain.ID
+	kind   string
+	author common.Address
+	seq    uint64
 }
 
 type chainSeq struct {
@@ -60,8 +69,12 @@ func (f *forkAudit) Event(n int, e *domain.Event) {
 	if f.Events == before {
 		return // refused before its chain was looked at: a bad signature or a duplicate
 	}
-	if !e.Redacted && slices.Contains(domain.IdentityKinds, e.Kind) {
-		f.identity = append(f.identity, e) // both events of a fork, as the store keeps them
+	if slices.Contains(domain.IdentityKinds, e.Kind) {
+		if !e.Redacted {
+			f.identity = append(f.identity, e) // both events of a fork, as the store keeps them
+		}
+	} else {
+		f.others = append(f.others, signedAt{e.ID, e.Kind, e.Author, e.Seq})
 	}
 	k := chainSeq{e.Author, e.Seq}
 	if m, ok := f.first[k]; ok {
@@ -88,6 +101,22 @@ func (f *forkAudit) forkSeqs() map[common.Address]uint64 {
 // so a key whose rotation or removal a file redacts still stands there.
 func (f *forkAudit) roster() *domain.State {
 	return domain.Fold(f.identity, f.forkSeqs())
+}
+
+// refused is what a fold of the file would refuse for a revoked key, as
+// verify of a store lists it (identityRefusals): the roster's own refusals,
+// then each other event its key signed past a cut in force. A cut voids by
+// seq whatever the event says, so the file's roster (s) is enough to judge
+// them, redacted ones too, without folding every body.
+func (f *forkAudit) refused(s *domain.State) []string {
+	out := identityRefusals(s)
+	for _, e := range f.others {
+		if c, ok := s.Cuts[e.author]; ok && e.seq > c.Seq {
+			out = append(out, fmt.Sprintf("%s %s by %s: %s after seq %d by roster proposal %s: %s's later events do not count, whatever their lamport",
+				e.id.Short(), e.kind, s.Handle(e.author), domain.ErrCut, c.Seq, c.By.Short(), s.Handle(e.author)))
+		}
+	}
+	return out
 }
 
 // forkView is one equivocation as verify reports it.
