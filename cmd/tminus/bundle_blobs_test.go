@@ -177,9 +177,18 @@ func TestBundleExportSummary(t *testing.T) {
 		t.Errorf("export with no evidence: exit %d, said %q (no blob directory was made)", code, errs)
 	}
 	must(t, alice, "evidence", "add", inc[:8], writeFile(t, filepath.Join(t.TempDir(), "logs.txt"), "x\n"))
-	_, errs, code = tminus(t, alice, "bundle", "export", "-") // the lines go to the process's stdout
-	if code != 0 {
-		t.Fatalf("export -: exit %d: %s", code, errs)
+	// "-" writes to the process's stdout (no test here runs in parallel)
+	lines, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = lines
+	_, errs, code = tminus(t, alice, "bundle", "export", "-")
+	os.Stdout = stdout
+	lines.Close()
+	if got, _ := os.ReadFile(lines.Name()); code != 0 || !bytes.Contains(got, []byte(`"kind":"evidence.add"`)) {
+		t.Fatalf("export -: exit %d, %d bytes on stdout: %s", code, len(got), errs)
 	}
 	if !strings.Contains(errs, "1 blob") || !strings.Contains(errs, "not carried") {
 		t.Errorf("export - said %q, want it to say the evidence's 1 blob is not carried", errs)
