@@ -261,3 +261,45 @@ func TestSnapshotRestoresCuts(t *testing.T) {
 		}
 	}
 }
+
+// Two removals of carol proposed from two views, each reaching its quorum:
+// the first to apply removes her, the second removes no one, but its
+// approvers approved its cut too, and the lower seq stands. Before, the
+// second was void and the looser cut let carol's events between them count.
+func TestConcurrentRemovalsKeepTheTighterCut(t *testing.T) {
+	c := newCutTeam(t)
+	tight := c.cut(2)
+	pa := do(t, c.Team, 0, &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: "carol"}, Cuts: tight})
+	late := do(t, c.Team, 2, &domain.Note{Incident: c.inc.ID, Text: "carol, after alice's cut"})
+	pb := do(t, c.Team, 1, &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: "carol"}, Cuts: c.cut(2)})
+	do(t, c.Team, 3, &domain.MemberApprove{Proposal: pa.ID})
+	do(t, c.Team, 3, &domain.MemberApprove{Proposal: pb.ID})
+	do(t, c.Team, 0, &domain.MemberApprove{Proposal: pb.ID}) // pb applies: carol removed
+	do(t, c.Team, 1, &domain.MemberApprove{Proposal: pa.ID}) // pa reaches its quorum too
+	st := fold(c.Events)
+	if !st.Roster[pa.ID].Applied || !st.Roster[pb.ID].Applied || st.Members["carol"].Active {
+		t.Fatalf("removals: %+v / %+v", st.Roster[pa.ID], st.Roster[pb.ID])
+	}
+	if got := st.Cuts[c.Addr(2)]; got.Seq != tight[0].Seq || got.By != pa.ID {
+		t.Errorf("cut in force %+v, want the tighter seq %d by %s", got, tight[0].Seq, pa.ID.Short())
+	}
+	rejected(t, st, late, domain.ErrCut.Error())
+	sameHashShuffled(t, c.Events, nil)
+}
+
+// A removed member's node no longer reports, so k/n counts only watchers
+// still on the roster; and a removed, cut key is told to join again, as
+// it cannot be added back.
+func TestRemovedMemberLeavesCorroborationAndCannotComeBack(t *testing.T) {
+	c := newCutTeam(t)
+	do(t, c.Team, 0, &domain.AlertObserve{Fingerprint: "fp", Title: "Outflow", Source: "chain", Status: domain.AlertFiring})
+	do(t, c.Team, 2, &domain.AlertObserve{Fingerprint: "fp-2", Title: "Lag", Source: "chain", Status: domain.AlertFiring})
+	c.remove(t, "carol", c.cut(2), 0, 1, 3)
+	st := fold(c.Events)
+	if got := st.Corroboration(st.Alerts[domain.AlertID("fp")]); got != "1/1" {
+		t.Errorf("corroboration %s, want 1/1: carol's node no longer reports", got)
+	}
+	if err := st.MayWrite(c.Addr(2)); err == nil || !strings.Contains(err.Error(), "join again with a new key") {
+		t.Errorf("a removed, cut key: %v", err)
+	}
+}

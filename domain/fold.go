@@ -245,6 +245,12 @@ func (s *State) tryApply(p *RosterProposal, at int64) {
 		s.addMember(p.Member, at)
 	case ActionRemove:
 		m, ok := s.Members[p.Member.Handle]
+		if ok && !m.Active && len(p.Cuts) > 0 && s.checkCuts(m, p.Cuts) == nil {
+			// A second removal of one member, proposed concurrently from
+			// another view: it removes no one, but its quorum approved its
+			// cuts, and where two cut one key the lower seq stands (cutsOf).
+			break
+		}
 		if !ok || !m.Active {
 			p.Void = p.Member.Handle + " is no longer a member"
 			return

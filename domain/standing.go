@@ -37,8 +37,11 @@ func (s *State) MayWrite(key common.Address) error {
 	case m == nil:
 		return fmt.Errorf("%w: %s is not a member of this workspace (a member adds you with tminus member add)", ErrCannotWrite, key.Hex())
 	case !m.Active:
-		return fmt.Errorf("%w: %s was removed from this workspace; nothing this key signs counts (a member re-adds it with tminus member add)",
-			ErrCannotWrite, m.Handle)
+		hint := "a member re-adds it with tminus member add"
+		if _, cut := s.Cuts[key]; cut { // a cut key cannot come back (uncut)
+			hint = "join again with a new key (tminus join in a new home) and have a member add that"
+		}
+		return fmt.Errorf("%w: %s was removed from this workspace; nothing this key signs counts (%s)", ErrCannotWrite, m.Handle, hint)
 	case !m.CanWrite():
 		return fmt.Errorf("%w: %s is an observer: observers cannot change anything", ErrCannotWrite, m.Handle)
 	}
@@ -190,6 +193,9 @@ func (s *State) checkMemberPropose(b *MemberPropose) error {
 		return s.uncut(b.Member.Address)
 	case ActionRemove:
 		m, ok := s.Members[b.Member.Handle]
+		if ok && !m.Active && len(b.Cuts) > 0 {
+			return s.checkCuts(m, b.Cuts) // a concurrent second removal: only its cuts can count
+		}
 		if !ok || !m.Active {
 			return fmt.Errorf("%s is not a member", b.Member.Handle)
 		}

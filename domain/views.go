@@ -8,7 +8,12 @@ import (
 // Corroboration is "k/n": distinct members whose nodes saw the alert over
 // the members who run a watcher or webhook (have ever observed an alert).
 func (s *State) Corroboration(al *Alert) string {
-	n := len(s.Watchers)
+	n := 0 // the watchers still on the roster: a removed member's node no longer reports
+	for h := range s.Watchers {
+		if m := s.Members[h]; m != nil && m.Active {
+			n++
+		}
+	}
 	if n < len(al.Observers) {
 		n = len(al.Observers)
 	}
