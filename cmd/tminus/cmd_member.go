@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -300,6 +302,14 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 	}
 	w.Flush()
 	identitySummary(a.stdout, s)
+	if len(s.Cuts) > 0 {
+		keys := slices.SortedFunc(maps.Keys(s.Cuts), func(x, y common.Address) int { return bytes.Compare(x[:], y[:]) })
+		fmt.Fprintf(a.stdout, "\nrevoked keys (what they signed past the seq does not count):\n")
+		for _, k := range keys {
+			c := s.Cuts[k]
+			fmt.Fprintf(a.stdout, "  %s  %s after seq %d (roster proposal %s)\n", k.Hex(), safeText(s.Handle(k)), c.Seq, c.By.Short())
+		}
+	}
 	var pending []*domain.RosterProposal
 	for _, p := range s.Roster {
 		if !p.Applied && p.Void == "" {

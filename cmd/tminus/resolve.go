@@ -161,7 +161,23 @@ func member(s *domain.State, ref string) (*domain.Member, error) {
 			return m, nil
 		}
 	}
+	if m := formerMember(s, ref); m != nil {
+		return nil, fmt.Errorf("%s is no longer a member: the roster removed them (tminus member list shows members)", m.Handle)
+	}
 	return nil, fmt.Errorf("member %s not found (tminus member list shows members)", ref)
+}
+
+// formerMember is the removed member ref names, or nil.
+func formerMember(s *domain.State, ref string) *domain.Member {
+	if m, ok := s.Members[ref]; ok && !m.Active {
+		return m
+	}
+	if common.IsHexAddress(ref) {
+		if m := s.MemberByKey(common.HexToAddress(ref)); m != nil && !m.Active {
+			return m
+		}
+	}
+	return nil
 }
 
 // memberHandle checks a handle or address against the roster when it can.

@@ -315,6 +315,10 @@ func TestRemovedMemberCannotBackdate(t *testing.T) {
 	if show := must(t, alice, "incident", "show", inc[:8], "--json"); !strings.Contains(show, `"severity":"P1"`) {
 		t.Errorf("the removed member's backdated severity counted:\n%s", show)
 	}
+	fails(t, alice, "carol is no longer a member: the roster removed them", "member", "remove", "carol")
+	if list := must(t, alice, "member", "list"); !strings.Contains(list, "revoked keys") || !strings.Contains(list, "carol after seq 1") {
+		t.Errorf("member list does not show the cut in force:\n%s", list)
+	}
 }
 
 // alice proposes carol's removal before hearing carol's last note; bob
