@@ -110,8 +110,13 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 	}
 	defer n.Stop()
 	defer maintain(ctx, n)()
-	fmt.Fprintf(a.stderr, "tminus node %s\n", n.Self())
+	// Said before the node's line, which scripts wait for.
 	a.warnRosterHint(ctx, n.Self())
+	if err := homeMayWrite(ctx, a.home); err != nil {
+		// It still serves what it holds; what it would write would not count.
+		fmt.Fprintf(a.stderr, "note: %v\n", err)
+	}
+	fmt.Fprintf(a.stderr, "tminus node %s\n", n.Self())
 	// tminus id shows the address this node listens on, not the config's.
 	if forget, err := a.home.RecordNode(n.Self()); err != nil {
 		fmt.Fprintf(a.stderr, "tminus id will show the config's enode: %v\n", err)

@@ -97,3 +97,23 @@ func TestIDShowsTheRunningServesPort(t *testing.T) {
 		t.Errorf("id after serve stopped: enode %s live %v", id.Enode, id.Live)
 	}
 }
+
+// serve on a home whose key cannot write says so at the start: it still
+// serves what it holds, but nothing it would write counts.
+func TestServeSaysWhenItsKeyCannotWrite(t *testing.T) {
+	c := newRealCLI(t)
+	dir := t.TempDir()
+	alice, bob := filepath.Join(dir, "alice"), filepath.Join(dir, "bob")
+	c.run(alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf")
+	c.run(bob, "join", "--handle", "bob", "--light-kdf")
+	file := filepath.Join(dir, "b.jsonl")
+	c.run(alice, "bundle", "export", file)
+	c.run(bob, "bundle", "import", file)
+	s := c.serve(bob)
+	if log := s.stderr(); !strings.Contains(log, "note: cannot write: ") || !strings.Contains(log, "is not a member of this workspace") {
+		t.Errorf("serve of a stranger's home:\n%s", log)
+	}
+	if log := c.serve(alice).stderr(); strings.Contains(log, "cannot write") {
+		t.Errorf("serve of a member's home:\n%s", log)
+	}
+}
