@@ -120,7 +120,7 @@ func (s *State) cutOut(e *Event) error {
 func DecideCuts(events []*Event, forks map[common.Address]uint64) map[common.Address]Cut {
 	var ident []*Event
 	for _, e := range events {
-		if isIdentityKind(e.Kind) {
+		if IsIdentityKind(e.Kind) {
 			ident = append(ident, e)
 		}
 	}
@@ -186,4 +186,5 @@ func cutsOf(ps []*RosterProposal) map[common.Address]Cut {
 	return out
 }
 
-func isIdentityKind(kind string) bool { return slices.Contains(IdentityKinds, kind) }
+// IsIdentityKind says whether events of kind decide who may write.
+func IsIdentityKind(kind string) bool { return slices.Contains(IdentityKinds, kind) }

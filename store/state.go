@@ -326,7 +326,7 @@ func (v *View) Refresh(ctx context.Context) (bool, error) {
 // cutsMoved says whether fresh events change the cuts in force: only an
 // identity event can, so a note costs nothing here.
 func (v *View) cutsMoved(ctx context.Context, fresh []*domain.Event) (bool, error) {
-	if !slices.ContainsFunc(fresh, func(e *domain.Event) bool { return slices.Contains(domain.IdentityKinds, e.Kind) }) {
+	if !slices.ContainsFunc(fresh, func(e *domain.Event) bool { return domain.IsIdentityKind(e.Kind) }) {
 		return false, nil
 	}
 	cuts, err := v.s.Cuts(ctx)

@@ -236,7 +236,7 @@ func incidentRefs(inc *domain.Incident) func(*domain.Event) bool {
 		subjects[id] = true
 	}
 	return func(e *domain.Event) bool {
-		if e.Kind == domain.KindAnchorRecord || slices.Contains(domain.IdentityKinds, e.Kind) {
+		if e.Kind == domain.KindAnchorRecord || domain.IsIdentityKind(e.Kind) {
 			return true // an anchor names heads and roots, nothing of another incident
 		}
 		subj, err := e.Subject()

@@ -286,28 +286,37 @@ func TestAppliedProposalReportsTheQuorumItMet(t *testing.T) {
 	}
 }
 
-// carol is removed while her laptop is offline. It signs on from what it
-// last heard, so its events sort before the removal; `member remove` cut
-// her key at the seq alice held, and they do not count when they arrive.
-func TestRemovedMemberCannotBackdate(t *testing.T) {
+// removedOffline is carol removed while her laptop is offline: it signs on
+// from what it last heard, so its events sort before the removal; `member
+// remove` cut her key at the seq alice held (her honest note, seq 1), and
+// her late events (a severity P4 and a note) reach alice by bundle.
+func removedOffline(t *testing.T) (alice, inc, honest string, late []string) {
+	t.Helper()
 	dir := t.TempDir()
-	alice := founder(t, dir, 1)
-	inc := must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
+	alice = founder(t, dir, 1)
+	inc = must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
 	carol, carolAddr := joinHome(t, dir, "carol")
 	must(t, alice, "member", "add", carolAddr, "--handle", "carol", "--role", "triage")
 	carry(t, alice, carol)
-	must(t, carol, "note", inc[:8], "carol, while a member")
+	honest = must(t, carol, "note", inc[:8], "carol, while a member")
 	carry(t, carol, alice)
 	for range 3 {
 		must(t, alice, "note", inc[:8], "alice moves on")
 	}
 	must(t, alice, "member", "remove", "carol")
-
-	sev := must(t, carol, "incident", "severity", inc[:8], "P4")
-	note := must(t, carol, "note", inc[:8], "carol, after her removal")
+	late = []string{
+		must(t, carol, "incident", "severity", inc[:8], "P4"),
+		must(t, carol, "note", inc[:8], "carol, after her removal"),
+	}
 	carry(t, carol, alice)
+	return alice, inc, honest, late
+}
+
+// The removed member's backdated events do not count when they arrive.
+func TestRemovedMemberCannotBackdate(t *testing.T) {
+	alice, inc, _, late := removedOffline(t)
 	out := must(t, alice, "verify")
-	for _, id := range []string{sev, note} {
+	for _, id := range late {
 		if !strings.Contains(out, "NOT COUNTED "+id[:10]) || !strings.Contains(out, "key revoked after seq 1") {
 			t.Errorf("verify does not list carol's backdated %s as cut:\n%s", id[:10], out)
 		}

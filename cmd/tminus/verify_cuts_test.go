@@ -11,20 +11,7 @@ import (
 // verify of the store does: an export checked in CI or by an auditor must
 // not read as if the backdated events stood.
 func TestVerifyFileListsCutEvents(t *testing.T) {
-	dir := t.TempDir()
-	alice := founder(t, dir, 1)
-	inc := must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
-	carol, carolAddr := joinHome(t, dir, "carol")
-	must(t, alice, "member", "add", carolAddr, "--handle", "carol", "--role", "triage")
-	carry(t, alice, carol)
-	honest := must(t, carol, "note", inc[:8], "carol, while a member")
-	carry(t, carol, alice)
-	must(t, alice, "member", "remove", "carol")
-	late := []string{
-		must(t, carol, "incident", "severity", inc[:8], "P4"),
-		must(t, carol, "note", inc[:8], "carol, after her removal"),
-	}
-	carry(t, carol, alice)
+	alice, _, honest, late := removedOffline(t)
 	file := filepath.Join(t.TempDir(), "export.jsonl")
 	must(t, alice, "bundle", "export", file)
 

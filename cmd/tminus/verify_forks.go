@@ -69,7 +69,7 @@ func (f *forkAudit) Event(n int, e *domain.Event) {
 	if f.Events == before {
 		return // refused before its chain was looked at: a bad signature or a duplicate
 	}
-	if slices.Contains(domain.IdentityKinds, e.Kind) {
+	if domain.IsIdentityKind(e.Kind) {
 		if !e.Redacted {
 			f.identity = append(f.identity, e) // both events of a fork, as the store keeps them
 		}
