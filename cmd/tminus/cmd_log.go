@@ -45,7 +45,7 @@ func (a *app) logCmd() *cobra.Command {
 			enc.SetEscapeHTML(false)
 			return st.Log(cmd.Context(), func(e *domain.Event, skewed bool) error {
 				if asJSON {
-					return enc.Encode(domain.NewLine(e))
+					return enc.Encode(logLine{domain.NewLine(e), rejected[e.ID], skewed})
 				}
 				note := ""
 				if r, ok := rejected[e.ID]; ok {
@@ -61,8 +61,17 @@ func (a *app) logCmd() *cobra.Command {
 			})
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "one JSON object a line (the bundle format)")
+	c.Flags().BoolVar(&asJSON, "json", false, "one JSON object a line (the bundle format, with this replica's rejected and skewed marks)")
 	return c
+}
+
+// logLine is a bundle line plus what this replica alone judged of the
+// event. The marks sit outside raw, so a log saved with --json still
+// imports and verifies as a bundle (ParseLine ignores them).
+type logLine struct {
+	domain.Line
+	Rejected string `json:"rejected,omitempty"` // why the fold did not count it
+	Skewed   bool   `json:"skewed,omitempty"`   // signed further ahead of its arrival than the skew limit
 }
 
 func summary(body []byte) string {
