@@ -44,14 +44,33 @@ func (s *State) rotatedOut(e *Event) error {
 func at(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339) }
 
 // approvalGate refuses the approval of a member below their roles' minimum
-// of proofs at the approval's signed time: their history stands, but the
-// approval does not count toward a runbook gate or a roster quorum.
+// of proofs when it was signed: their history stands, but the approval does
+// not count toward a runbook gate or a roster quorum.
 func (s *State) approvalGate(a actor, body Body) error {
 	switch body.(type) {
 	case *MemberApprove, *RunbookApprove:
-		return s.policyError(a.m, a.at)
+		return s.policyError(a.m, s.approvedAt(body, a.at))
 	}
 	return nil
+}
+
+// approvedAt is the time an approval's proofs are judged at: its signed
+// time, but never before the proposal it approves was made. Its signer
+// chooses the signed time; dating it back to when a since-expired proof was
+// valid would otherwise count it. No honest approval predates its proposal,
+// so only a lagging clock moves, to the proposal's time.
+func (s *State) approvedAt(body Body, t int64) int64 {
+	switch b := body.(type) {
+	case *MemberApprove:
+		if p := s.Roster[b.Proposal]; p != nil {
+			return max(t, p.At)
+		}
+	case *RunbookApprove:
+		if p := s.Proposals[b.Proposal]; p != nil {
+			return max(t, p.At)
+		}
+	}
+	return t
 }
 
 // policyError says why m's approvals do not count at t, or nil when they do.

@@ -550,3 +550,54 @@ func TestProofStatementRecordedOnce(t *testing.T) {
 	renewal := do(t, p.Team, 0, p.sshProof(t, 0, domaintest.SSHKey("alice"), epoch.Add(time.Second), 30*24*time.Hour))
 	accepted(t, p.Fold(nil), renewal)
 }
+
+// An approval's signed time is its signer's to choose. Dated back to when
+// an expired proof was valid, it is judged at its proposal's time instead
+// and does not count; an approval whose clock lags the proposer's, with
+// the proof valid at the proposal, still does.
+func TestBackdatedApprovalJudgedAtItsProposal(t *testing.T) {
+	p := newProofTeam(t)
+	bob, alice := domaintest.SSHKey("bob"), domaintest.SSHKey("alice")
+	do(t, p.Team, 0, p.sshProof(t, 0, alice, epoch, 30*24*time.Hour))
+	p.change(t, 0, 1, &domain.MemberChange{Action: domain.ChangePolicy, Role: domain.RoleContainment, MinProofs: 2})
+	inc := do(t, p.Team, 0, &domain.IncidentDeclare{Title: "drain", Severity: "P1"})
+	cmd := "cast send 0xvault 'pause()'"
+	propose := func() *domain.Event {
+		return do(t, p.Team, 2, &domain.RunbookPropose{Incident: inc.ID, Runbook: "pause", RunbookHash: domain.CommandHash("rb"), Step: 1,
+			Command: cmd, CommandHash: domain.CommandHash(cmd), Risk: domain.RiskHigh, Quorum: 2, Approvers: []string{domain.RoleContainment}})
+	}
+	proofAt := p.Clock
+	do(t, p.Team, 1, p.sshProof(t, 1, bob, time.UnixMilli(proofAt).UTC(), time.Hour))
+
+	// Two hours on, bob's proof has expired. He dates approvals of a new
+	// runbook step and a new roster proposal back into its hour.
+	p.Clock += (2 * time.Hour).Milliseconds()
+	step := propose()
+	roster := do(t, p.Team, 0, &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: "carol"}})
+	p.Clock = proofAt + (10 * time.Minute).Milliseconds()
+	backStep := do(t, p.Team, 1, &domain.RunbookApprove{Proposal: step.ID})
+	backRoster := do(t, p.Team, 1, &domain.MemberApprove{Proposal: roster.ID})
+	st := p.Fold(nil)
+	rejected(t, st, backStep, "bob's approval does not count: role containment needs 2 proofs")
+	rejected(t, st, backRoster, "bob had 1 valid at "+time.UnixMilli(int64(roster.Time)).UTC().Format(time.RFC3339))
+	if got := st.Proposals[step.ID].Approvals; len(got) != 0 {
+		t.Errorf("the backdated approval counted: %v", got)
+	}
+	if rp := st.Roster[roster.ID]; rp.Applied {
+		t.Errorf("carol removed on a backdated approval")
+	}
+	// Everyone signing now would be told first.
+	if err := st.CheckBody(p.Addr(1), &domain.RunbookApprove{Proposal: step.ID}, proofAt); err == nil ||
+		!strings.Contains(err.Error(), "bob's approval would not count") {
+		t.Errorf("CheckBody of a backdated approval: %v", err)
+	}
+
+	// Within bob's hour: carol proposes, and bob's clock runs five minutes
+	// behind hers. Judged at the proposal's time, his proof is valid.
+	p.Clock = proofAt + (20 * time.Minute).Milliseconds()
+	fresh := propose()
+	p.Clock -= (5 * time.Minute).Milliseconds()
+	lagging := do(t, p.Team, 1, &domain.RunbookApprove{Proposal: fresh.ID})
+	accepted(t, p.Fold(nil), lagging)
+	sameHashShuffled(t, p.Events, nil)
+}

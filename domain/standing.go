@@ -78,7 +78,7 @@ func (s *State) CheckBody(author common.Address, body Body, t int64) error {
 	}
 	switch body.(type) {
 	case *MemberApprove, *RunbookApprove:
-		if err := s.approvalCounts(m, t); err != nil {
+		if err := s.approvalCounts(m, s.approvedAt(body, t)); err != nil {
 			return err
 		}
 	}
