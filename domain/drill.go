@@ -31,6 +31,11 @@ var DrillMilestones = []string{DrillAcknowledged, DrillTriaged, DrillContained, 
 // MaxDrillSpeed bounds a drill's speed: an hour of scenario a second.
 const MaxDrillSpeed = 3600
 
+// MinDrillSpeed bounds it below: a week's deadline run a thousand times
+// slower still fits a time.Duration; a speed near zero overflowed it into
+// deadlines before the start.
+const MinDrillSpeed = 0.001
+
 // MaxDrillLength bounds a scenario's offsets and deadlines.
 const MaxDrillLength = 7 * 24 * time.Hour
 
@@ -83,8 +88,8 @@ func (p *DrillPlan) validate() error {
 
 // ValidDrillSpeed refuses a speed drill run would not run at.
 func ValidDrillSpeed(speed float64) error {
-	if math.IsNaN(speed) || speed <= 0 || speed > MaxDrillSpeed {
-		return fmt.Errorf("speed %v: want more than 0 and at most %d", speed, MaxDrillSpeed)
+	if math.IsNaN(speed) || speed < MinDrillSpeed || speed > MaxDrillSpeed {
+		return fmt.Errorf("speed %v: want at least %g and at most %d", speed, MinDrillSpeed, MaxDrillSpeed)
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ func (a *app) drillCmd() *cobra.Command {
 			return a.printScoreCard(card)
 		},
 	}
-	runc.Flags().Float64Var(&speed, "speed", 1, "run the scenario X times faster (0 < X <= 3600)")
+	runc.Flags().Float64Var(&speed, "speed", 1, "run the scenario X times faster (0.001 <= X <= 3600)")
 	runc.Flags().BoolVar(&asJSON, "json", false, "print the score card as JSON")
 	c.AddCommand(runc, a.drillListCmd())
 	return c

@@ -27,12 +27,12 @@ type drillView struct {
 	DeclaredBy string          `json:"declared_by"` // the facilitator's address
 	Milestones []milestoneView `json:"milestones"`  // each of domain.DrillMilestones, in order
 
-	Scored   bool     `json:"scored"`             // false: declared before drills recorded their plan
-	Scenario string   `json:"scenario,omitempty"` // as the facilitator named it
-	Speed    *float64 `json:"speed"`              // null when not recorded
-	Running  bool     `json:"running"`            // a deadline is still to come
-	Met      *int     `json:"met"`                // null when not scored
-	Total    *int     `json:"total"`              // expectations; null when not scored
+	Scored   bool    `json:"scored"`             // false: declared before drills recorded their plan
+	Scenario string  `json:"scenario,omitempty"` // as the facilitator named it
+	Speed    float64 `json:"speed,omitempty"`    // absent when not recorded
+	Running  bool    `json:"running"`            // a deadline is still to come
+	Met      int     `json:"met"`                // expectations met; 0 when not scored
+	Total    int     `json:"total"`              // expectations; 0 when not scored
 }
 
 // milestoneView is when a responder first reached a milestone, and how
@@ -52,9 +52,9 @@ type milestoneView struct {
 	Within     string   `json:"within,omitempty"`
 	DeadlineS  *float64 `json:"deadline_s"`
 	DeadlineAt *string  `json:"deadline_at"`
-	// Score is met, late, missed or pending (domain.JudgeDrill); null when
-	// the plan does not expect this milestone; "unknown" with no plan.
-	Score *string `json:"score"`
+	// Score is met, late, missed or pending (domain.JudgeDrill); absent
+	// when the plan does not expect this milestone; "unknown" with no plan.
+	Score string `json:"score,omitempty"`
 }
 
 // scoreUnknown is every milestone's score on a drill without a plan.
@@ -66,8 +66,7 @@ func viewDrill(s *domain.State, inc *domain.Incident, now time.Time) drillView {
 	score, scored := domain.ScoreDrill(s, inc, now.UnixMilli())
 	results := map[string]domain.DrillResult{}
 	if scored {
-		met, total := score.Met(), len(score.Results)
-		v.Scored, v.Scenario, v.Speed, v.Running, v.Met, v.Total = true, inc.Plan.Scenario, &score.Speed, !score.Over, &met, &total
+		v.Scored, v.Scenario, v.Speed, v.Running, v.Met, v.Total = true, inc.Plan.Scenario, score.Speed, !score.Over, score.Met(), len(score.Results)
 		for _, r := range score.Results {
 			results[r.What] = r
 		}
@@ -83,12 +82,11 @@ func viewDrill(s *domain.State, inc *domain.Incident, now time.Time) drillView {
 			}
 		}
 		if !scored {
-			u := scoreUnknown
-			mv.Score = &u
+			mv.Score = scoreUnknown
 		} else if r, ok := results[m]; ok {
 			within := time.Duration(r.WithinMs) * time.Millisecond
-			deadlineS, deadlineAt, verdict := within.Seconds(), ts(r.Deadline), r.Verdict
-			mv.Within, mv.DeadlineS, mv.DeadlineAt, mv.Score = shortDur(within), &deadlineS, &deadlineAt, &verdict
+			deadlineS, deadlineAt := within.Seconds(), ts(r.Deadline)
+			mv.Within, mv.DeadlineS, mv.DeadlineAt, mv.Score = shortDur(within), &deadlineS, &deadlineAt, r.Verdict
 		}
 		v.Milestones = append(v.Milestones, mv)
 	}
@@ -130,7 +128,7 @@ func (a *app) drillListCmd() *cobra.Command {
 			vs = append(vs, v)
 			speed, score := "?", "unknown"
 			if v.Scored {
-				speed, score = fmt.Sprintf("%gx", *v.Speed), fmt.Sprintf("%d of %d met", *v.Met, *v.Total)
+				speed, score = fmt.Sprintf("%gx", v.Speed), fmt.Sprintf("%d of %d met", v.Met, v.Total)
 				if v.Running {
 					score += " so far"
 				}
@@ -165,16 +163,19 @@ func (a *app) printDrillMilestones(vs []drillView) error {
 			if m.By != "" {
 				after += " by " + m.By
 			}
+			if m.Reached && m.Score == domain.DrillMissed {
+				after += " (after the drill ended)"
+			}
 			switch {
 			case !v.Scored:
 				unscored = true
 				fmt.Fprintf(w, "  UNKNOWN\t%s\t\t%s\n", m.What, after)
-			case m.Score == nil:
+			case m.Score == "":
 				if m.Reached {
 					fmt.Fprintf(w, "  -\t%s\tnot expected\t%s\n", m.What, after)
 				}
 			default:
-				fmt.Fprintf(w, "  %s\t%s\twithin %s\t%s\n", strings.ToUpper(*m.Score), m.What, m.Within, after)
+				fmt.Fprintf(w, "  %s\t%s\twithin %s\t%s\n", strings.ToUpper(m.Score), m.What, m.Within, after)
 			}
 		}
 		if err := w.Flush(); err != nil {

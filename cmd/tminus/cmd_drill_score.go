@@ -67,13 +67,13 @@ func drillMetricsJSON(ag domain.Aggregate) map[string]any {
 	return out
 }
 
-// speedOrNil is a measured incident's drill speed for metrics --json:
-// null for a real incident or a drill whose speed was not recorded.
-func speedOrNil(m domain.IncidentMetrics) any {
-	if m.Speed == 0 {
-		return nil
+// withSpeed adds a measured drill's speed to its metrics --json entry:
+// absent for a real incident or a drill whose speed was not recorded.
+func withSpeed(entry map[string]any, m domain.IncidentMetrics) map[string]any {
+	if m.Speed != 0 {
+		entry["speed"] = m.Speed
 	}
-	return m.Speed
+	return entry
 }
 
 // drillMetricsNote says under metrics' drill times which clock they are in.

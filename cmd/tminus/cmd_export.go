@@ -310,8 +310,8 @@ before drills recorded their speed is measured by the wall clock (drills "wall_c
 					for k, v := range m.Times {
 						times[k] = v.Seconds()
 					}
-					per = append(per, map[string]any{"id": m.Incident.String(), "title": m.Title, "drill": m.Drill,
-						"start": ts(m.Start), "times_s": times, "skewed": m.Skewed, "speed": speedOrNil(m)})
+					per = append(per, withSpeed(map[string]any{"id": m.Incident.String(), "title": m.Title, "drill": m.Drill,
+						"start": ts(m.Start), "times_s": times, "skewed": m.Skewed}, m))
 				}
 				out["per_incident"] = per
 				return a.printJSON(out)
