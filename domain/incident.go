@@ -34,6 +34,11 @@ func (s *State) incidentDeclare(a actor, b *IncidentDeclare) error {
 		DeclaredAt: a.at, DeclaredBy: a.m.Handle, Leads: map[string]string{RoleReporter: a.m.Handle},
 		Reached: map[string]int64{StatusDeclared: a.at}, Alerts: []ID{},
 		SevHistory: []SeverityChange{{Event: a.id, At: a.at, By: a.m.Handle, Severity: b.Severity}}}
+	if b.Plan != nil {
+		p := *b.Plan
+		p.Expect = slices.Clone(b.Plan.Expect)
+		inc.Plan = &p
+	}
 	s.Incidents[a.id] = inc
 	for _, al := range b.Alerts {
 		s.link(inc, s.Alerts[al])

@@ -404,6 +404,8 @@ type IncidentDeclare struct {
 	Severity string `json:"severity"`
 	Drill    bool   `json:"drill,omitempty"`
 	Alerts   []ID   `json:"alerts,omitempty"`
+	// Plan, on a drill, is what drill run scores it against (drill.go).
+	Plan *DrillPlan `json:"plan,omitempty"`
 }
 
 func (*IncidentDeclare) Kind() string { return KindIncidentDeclare }
@@ -416,6 +418,12 @@ func (b *IncidentDeclare) Validate() error {
 	}
 	if len(b.Alerts) > 100 {
 		return fmt.Errorf("%d alerts, limit 100", len(b.Alerts))
+	}
+	if b.Plan != nil {
+		if !b.Drill {
+			return fmt.Errorf("a drill plan on an incident that is not a drill")
+		}
+		return b.Plan.validate()
 	}
 	return nil
 }

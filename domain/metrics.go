@@ -36,6 +36,10 @@ type IncidentMetrics struct {
 	// Skewed are the phases reached but left out of Times: measured from
 	// an event this replica flagged as skewed (Skew).
 	Skewed []string `json:"skewed"`
+	// Speed is a drill's recorded speed: its Times are in scenario time
+	// (the wall clock times Speed). 0 for a real incident, and for a drill
+	// declared before drills recorded their plan, measured by the wall clock.
+	Speed float64 `json:"speed,omitempty"`
 }
 
 // Stat is a mean and a median over the incidents that reached a phase.
@@ -52,6 +56,9 @@ type Aggregate struct {
 	// Skewed is how many times were left out for being measured from an
 	// event flagged as skewed (IncidentMetrics.Skewed).
 	Skewed int `json:"skewed_excluded"`
+	// WallClock counts the drills measured by the wall clock: declared
+	// before drills recorded their speed, so not in scenario time.
+	WallClock int `json:"wall_clock,omitempty"`
 }
 
 // Summary keeps drills apart: they never count in real metrics.
@@ -87,6 +94,9 @@ func incidentStart(s *State, inc *Incident, c claims) int64 {
 // (Reached; containment also a successful Safe execution). Resolution runs
 // to the resolution in force (resolution): a reopened incident has none.
 // A transition stamped before the start (clock skew) counts as zero.
+// A drill whose plan records its speed is measured in scenario time (the
+// wall clock times the speed), as its deadlines were written; one without
+// is measured by the wall clock (Speed 0).
 func MetricsOf(s *State, inc *Incident) IncidentMetrics {
 	return measure(s, inc, claimsOf(s), nil)
 }
@@ -102,6 +112,9 @@ func MetricsOfExcluding(s *State, inc *Incident, sk *Skew) IncidentMetrics {
 func measure(s *State, inc *Incident, c claims, sk *Skew) IncidentMetrics {
 	m := IncidentMetrics{Incident: inc.ID, Title: inc.Title, Drill: inc.Drill, Start: incidentStart(s, inc, c),
 		Times: map[string]time.Duration{}, Skewed: []string{}}
+	if inc.Drill && inc.Plan != nil {
+		m.Speed = inc.Plan.Speed
+	}
 	started := sk.started(s, inc, c, m.Start)
 	ms := marks(s, inc, c)
 	for _, phase := range Phases {
@@ -113,7 +126,7 @@ func measure(s *State, inc *Incident, c claims, sk *Skew) IncidentMetrics {
 			m.Skewed = append(m.Skewed, phase)
 			continue
 		}
-		m.Times[phase] = since(m.Start, mk.at)
+		m.Times[phase] = drillClock(inc, since(m.Start, mk.at))
 	}
 	return m
 }
@@ -243,7 +256,8 @@ type Milestone struct {
 }
 
 // Milestones lists the phases an incident reached, in Phases order, as
-// MetricsOf measures them: the acknowledgement (Incident.AckedAt and
+// MetricsOf measures them (a drill's After in scenario time when its plan
+// says its speed): the acknowledgement (Incident.AckedAt and
 // AckedBy), each status's first arrival and the resolution in force, with
 // the member whose signed event made it.
 func Milestones(s *State, inc *Incident) []Milestone {
@@ -253,7 +267,7 @@ func Milestones(s *State, inc *Incident) []Milestone {
 	var out []Milestone
 	for _, phase := range Phases {
 		if mk, ok := ms[phase]; ok {
-			out = append(out, Milestone{Phase: phase, At: mk.at, By: mk.by, After: since(start, mk.at)})
+			out = append(out, Milestone{Phase: phase, At: mk.at, By: mk.by, After: drillClock(inc, since(start, mk.at))})
 		}
 	}
 	return out
@@ -292,6 +306,9 @@ func aggregate(ms []IncidentMetrics) Aggregate {
 	ag := Aggregate{Incidents: len(ms), Phases: map[string]Stat{}}
 	for _, m := range ms {
 		ag.Skewed += len(m.Skewed)
+		if m.Drill && m.Speed == 0 {
+			ag.WallClock++
+		}
 	}
 	for _, phase := range Phases {
 		var ds []time.Duration

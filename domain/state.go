@@ -145,6 +145,8 @@ type Incident struct {
 	// (see Responder); 0 and "" until one.
 	AckedAt int64  `json:"acked_at,omitempty"`
 	AckedBy string `json:"acked_by,omitempty"`
+	// Plan is a drill's scoring plan, from its declaration (drill.go).
+	Plan *DrillPlan `json:"plan,omitempty"`
 }
 
 // SeverityChange is one severity an incident was given; the first is its

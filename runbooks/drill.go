@@ -10,26 +10,28 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tminus-ir/tminus/domain"
 	"go.yaml.in/yaml/v3"
 )
 
 //go:embed scenarios/*.yaml
 var scenarioFiles embed.FS
 
-// Drill expectations: the incident reaching a point within a deadline.
+// Drill expectations: the incident reaching a milestone within a deadline.
+// They are the domain's drill milestones, which a drill's signed plan names.
 const (
-	ExpectAcknowledged = "acknowledged"
-	ExpectTriaged      = "triaged"
-	ExpectContained    = "contained"
-	ExpectRecovered    = "recovered"
-	ExpectResolved     = "resolved"
+	ExpectAcknowledged = domain.DrillAcknowledged
+	ExpectTriaged      = domain.DrillTriaged
+	ExpectContained    = domain.DrillContained
+	ExpectRecovered    = domain.DrillRecovered
+	ExpectResolved     = domain.DrillResolved
 )
 
 // Expectations lists what a scenario may expect, in the usual order.
-var Expectations = []string{ExpectAcknowledged, ExpectTriaged, ExpectContained, ExpectRecovered, ExpectResolved}
+var Expectations = domain.DrillMilestones
 
 // MaxScenarioLength bounds a scenario's offsets and deadlines.
-const MaxScenarioLength = 7 * 24 * time.Hour
+const MaxScenarioLength = domain.MaxDrillLength
 
 // Scenario is a drill: an incident to declare, what is injected into it and
 // when, and what responders are expected to do by when.
@@ -279,6 +281,10 @@ func (p *scenarioParser) scenario(n *yaml.Node) (*Scenario, error) {
 		if within <= 0 {
 			return nil, p.errf(ef["within"][1], "%s: within must be more than zero", what)
 		}
+		if within%time.Millisecond != 0 {
+			// The drill's signed plan holds deadlines in milliseconds.
+			return nil, p.errf(ef["within"][1], "%s: within %s is finer than a millisecond", what, within)
+		}
 		sc.Expect = append(sc.Expect, Expectation{What: w, Within: within, Line: en.Line})
 	}
 	return sc, nil
@@ -427,6 +433,16 @@ func (p *scenarioParser) peer(n *yaml.Node, what string) (*PeerAction, error) {
 		return nil, err
 	}
 	return pa, nil
+}
+
+// Plan is what a drill of sc run at speed is scored against, for its
+// declaration to record; ref names the scenario as the facilitator did.
+func (sc *Scenario) Plan(ref string, speed float64) *domain.DrillPlan {
+	p := &domain.DrillPlan{Scenario: ref, Speed: speed}
+	for _, e := range sc.Expect {
+		p.Expect = append(p.Expect, domain.DrillExpect{What: e.What, WithinMs: e.Within.Milliseconds()})
+	}
+	return p
 }
 
 // Peers lists the simulated peers a scenario's injects act as, in order

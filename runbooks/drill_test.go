@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tminus-ir/tminus/domain"
 )
 
 const goodScenario = `name: Oracle manipulation
@@ -40,6 +42,16 @@ func TestParseScenario(t *testing.T) {
 	if sc.Expect[1] != (Expectation{What: "contained", Within: 30 * time.Minute, Line: 12}) {
 		t.Errorf("expectation %+v", sc.Expect[1])
 	}
+	// The plan a drill of it signs: its expectations in scenario ms, and a
+	// body the domain accepts.
+	p := sc.Plan("oracle.yaml", 60)
+	if p.Scenario != "oracle.yaml" || p.Speed != 60 || len(p.Expect) != 2 ||
+		p.Expect[0] != (domain.DrillExpect{What: "acknowledged", WithinMs: 300_000}) || p.Expect[1].WithinMs != 1_800_000 {
+		t.Errorf("plan %+v", p)
+	}
+	if _, err := domain.EncodeBody(&domain.IncidentDeclare{Title: sc.Name, Severity: sc.Severity, Drill: true, Plan: p}); err != nil {
+		t.Errorf("the domain refuses the plan: %v", err)
+	}
 }
 
 func TestParseScenarioErrors(t *testing.T) {
@@ -56,6 +68,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"missing within", strings.Replace(goodScenario, "    within: 30m\n", "", 1), 12, `missing field "within"`},
 		{"bad within", strings.Replace(goodScenario, "within: 5m", "within: soon", 1), 11, "not a duration"},
 		{"zero within", strings.Replace(goodScenario, "within: 5m", "within: 0s", 1), 11, "more than zero"},
+		{"sub-millisecond within", strings.Replace(goodScenario, "within: 5m", "within: 5m1us", 1), 11, "finer than a millisecond"},
 		{"unknown what", strings.Replace(goodScenario, "what: contained", "what: vibes", 1), 12, `unknown what "vibes"`},
 		{"bad severity", strings.Replace(goodScenario, "severity: P1\n", "severity: high\n", 1), 3, "not a severity"},
 		{"unknown field", goodScenario + "extra: 1\n", 14, `unknown field "extra"`},
@@ -175,5 +188,22 @@ func TestShippedScenarios(t *testing.T) {
 	}
 	if _, ok, _ := ShippedScenario("../templates/retro-form"); ok {
 		t.Error("a path escaped the scenarios directory")
+	}
+}
+
+// Every shipped scenario makes a plan the domain accepts at either end of
+// the speeds drill run takes.
+func TestShippedScenarioPlans(t *testing.T) {
+	for _, name := range ShippedScenarios() {
+		sc, ok, err := ShippedScenario(name)
+		if !ok || err != nil {
+			t.Fatalf("%s: %v %v", name, ok, err)
+		}
+		for _, speed := range []float64{domain.MinDrillSpeed, 1, domain.MaxDrillSpeed} {
+			b := &domain.IncidentDeclare{Title: sc.Name, Severity: sc.Severity, Drill: true, Plan: sc.Plan(name, speed)}
+			if _, err := domain.EncodeBody(b); err != nil {
+				t.Errorf("%s at %gx: %v", name, speed, err)
+			}
+		}
 	}
 }

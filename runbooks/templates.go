@@ -42,6 +42,9 @@ type IncidentData struct {
 	// shell step run, they were the containment, and the form must not say none.
 	SafeExecuted int
 	Metrics      map[string]time.Duration // Metric* keys
+	// DrillClock, on a drill, says which clock its times are in: scenario
+	// time when its plan records its speed, else the wall clock.
+	DrillClock string
 }
 
 // Deadline is a T-minus timer: due once, or every Every from Due on.

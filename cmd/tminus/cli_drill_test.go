@@ -245,7 +245,11 @@ func TestDrillRunErrors(t *testing.T) {
 		{"offsets out of order", []string{writeScenario(t, strings.Replace(tinyScenario, "at: 0s", "at: 2m", 1))}, 1, ":6: inject 2: offsets out of order"},
 		{"negative speed", []string{writeScenario(t, tinyScenario), "--speed", "-1"}, 2, "--speed -1"},
 		{"absurd speed", []string{writeScenario(t, tinyScenario), "--speed", "1e9"}, 2, "at most 3600"},
-		{"zero speed", []string{writeScenario(t, tinyScenario), "--speed", "0"}, 2, "more than 0"},
+		{"zero speed", []string{writeScenario(t, tinyScenario), "--speed", "0"}, 2, "at least 0.001"},
+		{"speed near zero", []string{writeScenario(t, tinyScenario), "--speed", "1e-9"}, 2, "at least 0.001"},
+		{"NaN speed", []string{writeScenario(t, tinyScenario), "--speed", "NaN"}, 2, "--speed NaN"},
+		{"sub-millisecond deadline", []string{writeScenario(t, strings.Replace(tinyScenario, "within: 1m", "within: 1500us", 1))}, 1,
+			"within 1.5ms is finer than a millisecond"},
 		{"missing file", []string{filepath.Join(t.TempDir(), "nope.yaml")}, 1, "no such file"},
 	}
 	for _, c := range cases {

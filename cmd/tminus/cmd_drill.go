@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/spf13/cobra"
@@ -23,8 +25,9 @@ func init() {
 	extraCommandFuncs = append(extraCommandFuncs, (*app).drillCmd)
 }
 
-// MaxDrillSpeed bounds --speed: an hour of scenario a second.
-const MaxDrillSpeed = 3600
+// MaxDrillSpeed bounds --speed: an hour of scenario a second. The drill's
+// signed plan records the speed, and the domain refuses any other.
+const MaxDrillSpeed = domain.MaxDrillSpeed
 
 // drillPoll is how often a running drill refreshes the state.
 const drillPoll = 200 * time.Millisecond
@@ -44,14 +47,14 @@ func (a *app) drillCmd() *cobra.Command {
 			"Offsets and deadlines are divided by --speed.",
 		Args: exactArgs(1, "a scenario file or the name of a shipped scenario"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if math.IsNaN(speed) || speed <= 0 || speed > MaxDrillSpeed {
-				return usageError{fmt.Errorf("--speed %v: want more than 0 and at most %d", speed, MaxDrillSpeed)}
+			if err := domain.ValidDrillSpeed(speed); err != nil {
+				return usageError{fmt.Errorf("--%w", err)}
 			}
-			sc, err := loadScenario(args[0])
+			sc, ref, err := loadScenario(args[0])
 			if err != nil {
 				return err
 			}
-			card, err := a.runDrill(cmd.Context(), sc, speed)
+			card, err := a.runDrill(cmd.Context(), sc, sc.Plan(ref, speed))
 			if err != nil {
 				return err
 			}
@@ -61,30 +64,44 @@ func (a *app) drillCmd() *cobra.Command {
 			return a.printScoreCard(card)
 		},
 	}
-	runc.Flags().Float64Var(&speed, "speed", 1, "run the scenario X times faster (0 < X <= 3600)")
+	runc.Flags().Float64Var(&speed, "speed", 1, "run the scenario X times faster (0.001 <= X <= 3600)")
 	runc.Flags().BoolVar(&asJSON, "json", false, "print the score card as JSON")
 	c.AddCommand(runc, a.drillListCmd())
 	return c
 }
 
 // loadScenario reads a scenario file, or a shipped scenario by name when
-// there is no such file.
-func loadScenario(ref string) (*runbooks.Scenario, error) {
+// there is no such file. name is how the drill's plan records it: the
+// shipped scenario's name or the file's base name, never a local path.
+func loadScenario(ref string) (sc *runbooks.Scenario, name string, err error) {
 	data, err := os.ReadFile(ref)
 	if err == nil {
-		return runbooks.ParseScenario(ref, data)
+		sc, err := runbooks.ParseScenario(ref, data)
+		return sc, planName(filepath.Base(ref)), err
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("scenario %s: %w", ref, err)
+		return nil, "", fmt.Errorf("scenario %s: %w", ref, err)
 	}
 	sc, ok, err := runbooks.ShippedScenario(ref)
 	if ok {
-		return sc, err
+		return sc, ref, err
 	}
-	return nil, fmt.Errorf("scenario %s: no such file, and no shipped scenario of that name (shipped: %s)",
+	return nil, "", fmt.Errorf("scenario %s: no such file, and no shipped scenario of that name (shipped: %s)",
 		ref, strings.Join(runbooks.ShippedScenarios(), ", "))
 }
 
+// planName fits a file name into what a plan may record: valid UTF-8 of at
+// most 200 bytes.
+func planName(name string) string {
+	name = strings.ToValidUTF8(name, "?")
+	for len(name) > 200 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name
+}
+
+// scoreCard is a drill's score as drill run prints it at the end.
 type scoreCard struct {
 	Incident     string       `json:"incident"`
 	Scenario     string       `json:"scenario"`
@@ -98,16 +115,38 @@ type expectView struct {
 	What   string   `json:"what"`
 	Within string   `json:"within"`
 	Met    bool     `json:"met"`
-	AfterS *float64 `json:"after_s"` // scenario seconds from the start; null when never reached
+	Score  string   `json:"score"`   // met, late or missed (domain.JudgeDrill)
+	AfterS *float64 `json:"after_s"` // scenario seconds from the start; null when not reached while the drill ran
 	By     string   `json:"by,omitempty"`
 	At     string   `json:"at,omitempty"` // when it was reached, by the signer's clock
-
-	decided bool
 }
 
-// runDrill declares the drill incident, injects on schedule and watches
-// the state until every expectation is met or missed.
-func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64) (*scoreCard, error) {
+// newScoreCard is the card of a drill judged over.
+func newScoreCard(inc domain.ID, scenario string, sc domain.DrillScore) *scoreCard {
+	card := &scoreCard{Incident: inc.String(), Scenario: scenario, Speed: sc.Speed, Total: len(sc.Results), Met: sc.Met(),
+		Expectations: []expectView{}}
+	for _, r := range sc.Results {
+		ev := expectView{What: r.What, Within: shortDur(time.Duration(r.WithinMs) * time.Millisecond), Met: r.Verdict == domain.DrillMet,
+			Score: r.Verdict}
+		if r.Verdict == domain.DrillMet || r.Verdict == domain.DrillLate {
+			after := scenarioAfter(sc, r.At)
+			ev.AfterS, ev.By, ev.At = &after, r.By, ts(r.At)
+		}
+		card.Expectations = append(card.Expectations, ev)
+	}
+	return card
+}
+
+// scenarioAfter is how long after the drill's start at (unix ms) came, in
+// scenario seconds to a tenth; zero when at is earlier (clock skew).
+func scenarioAfter(sc domain.DrillScore, at int64) float64 {
+	after := float64(at-sc.Start) / 1000 * sc.Speed
+	return math.Max(0, math.Round(after*10)/10)
+}
+
+// runDrill declares the drill incident with its plan, injects on schedule
+// and watches the state until domain.JudgeDrill says the drill is over.
+func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, plan *domain.DrillPlan) (*scoreCard, error) {
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return nil, err
@@ -116,13 +155,12 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 	if err != nil {
 		return nil, err
 	}
-	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) / speed) }
 	peers, err := a.simulatedPeers(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
 
-	decl, err := st.Append(ctx, signer, &domain.IncidentDeclare{Title: sc.Name, Severity: sc.Severity, Drill: true})
+	decl, err := st.Append(ctx, signer, &domain.IncidentDeclare{Title: sc.Name, Severity: sc.Severity, Drill: true, Plan: plan})
 	if err != nil {
 		return nil, err
 	}
@@ -137,18 +175,15 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 		}
 		return nil, fmt.Errorf("drill incident %s did not fold", decl.ID.Short())
 	}
-	fmt.Fprintf(a.textErr(), "DRILL %s: incident %s, speed %gx\n", sc.Name, decl.ID, speed)
+	fmt.Fprintf(a.textErr(), "DRILL %s: incident %s, speed %gx\n", sc.Name, decl.ID, plan.Speed)
 
-	card := &scoreCard{Incident: decl.ID.String(), Scenario: sc.Name, Speed: speed, Total: len(sc.Expect)}
-	for _, e := range sc.Expect {
-		card.Expectations = append(card.Expectations, expectView{What: e.What, Within: shortDur(e.Within)})
-	}
 	tick := time.NewTicker(drillPoll)
 	defer tick.Stop()
 	next := 0
+	shown := make([]string, len(plan.Expect)) // the verdict last printed for each
 	for {
 		now := a.now() // the clock the drill incident was signed with
-		for next < len(sc.Injects) && !now.Before(start.Add(scaled(sc.Injects[next].At))) {
+		for next < len(sc.Injects) && !now.Before(start.Add(plan.Scaled(sc.Injects[next].At))) {
 			if err := a.inject(ctx, view, peers, decl.ID, sc.Injects[next], next); err != nil {
 				return nil, fmt.Errorf("inject %d (line %d): %w", next+1, sc.Injects[next].Line, err)
 			}
@@ -157,46 +192,21 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 		if _, err := view.Refresh(ctx); err != nil {
 			return nil, err
 		}
-		s := view.State()
-		inc := s.Incidents[decl.ID]
-		open := 0
-		for i, e := range sc.Expect {
-			ev := &card.Expectations[i]
-			if ev.decided && (ev.Met || ev.AfterS != nil) {
-				continue
-			}
-			missed := ev.decided // past its deadline: still watched while the drill runs, to show LATE
-			deadline := start.Add(scaled(e.Within))
-			at, by := reachedAt(s, inc, e.What)
-			switch {
-			case missed && at == 0:
-				continue
-			case at != 0:
-				after := float64(at-start.UnixMilli()) / 1000 * speed
-				if after < 0 {
-					after = 0
-				}
-				after = math.Round(after*10) / 10
-				ev.AfterS, ev.By, ev.At, ev.decided = &after, by, ts(at), true
-				ev.Met = at <= deadline.UnixMilli()
-			case now.After(deadline.Add(drillGrace)):
-				ev.decided = true
-			default:
-				open++
-			}
-			if ev.decided {
-				state := "MISSED"
-				switch {
-				case ev.Met:
-					state = "MET"
-				case ev.AfterS != nil:
-					state = "LATE"
-				}
-				fmt.Fprintf(a.textErr(), "  %s %s (within %s)\n", state, e.What, ev.Within)
+		// Judged as of now less the grace, so that an event signed just
+		// before a deadline can still arrive and count.
+		score, ok := domain.ScoreDrill(view.State(), view.State().Incidents[decl.ID], now.Add(-drillGrace).UnixMilli())
+		if !ok {
+			return nil, fmt.Errorf("drill incident %s lost its plan", decl.ID.Short())
+		}
+		for i, r := range score.Results {
+			if r.Verdict != domain.DrillPending && r.Verdict != shown[i] {
+				shown[i] = r.Verdict
+				fmt.Fprintf(a.textErr(), "  %s %s (within %s)\n", strings.ToUpper(r.Verdict), r.What,
+					shortDur(time.Duration(r.WithinMs)*time.Millisecond))
 			}
 		}
-		if open == 0 {
-			break
+		if score.Over {
+			return newScoreCard(decl.ID, sc.Name, score), nil
 		}
 		select {
 		case <-ctx.Done():
@@ -204,12 +214,6 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, speed float64
 		case <-tick.C:
 		}
 	}
-	for _, e := range card.Expectations {
-		if e.Met {
-			card.Met++
-		}
-	}
-	return card, nil
 }
 
 // endInterruptedDrill resolves the incident of a drill stopped before it
@@ -414,64 +418,14 @@ func (a *app) simulatedPeers(ctx context.Context, sc *runbooks.Scenario) (map[st
 	return out, nil
 }
 
-// reachedAt is when (unix ms) and by whom the drill incident first met an
-// expectation; 0 when it has not.
-//
-// Acknowledged is the incident's AckedAt and AckedBy: a responder's ack of a linked
-// alert or first triage action; the facilitator's declaration, links and
-// its simulated peers' actions never count. A status counts as reached
-// when a responder moved the incident to it or any later status (a jump
-// from triaged to resolved also contained it); the facilitator's own
-// status changes do not (domain.Reached). Contained is also a responder's
-// successful Safe execution, as in the metrics and the retro
-// (domain.Milestones): a rehearsed on-chain pause is the containment.
-func reachedAt(s *domain.State, inc *domain.Incident, what string) (int64, string) {
-	if inc == nil {
-		return 0, ""
-	}
-	if what == runbooks.ExpectAcknowledged {
-		return inc.AckedAt, inc.AckedBy
-	}
-	target := -1
-	for i, st := range domain.Statuses {
-		if st == what {
-			target = i
-		}
-	}
-	if target < 0 {
-		return 0, ""
-	}
-	var at int64
-	by := ""
-	for _, st := range domain.Statuses[target:] {
-		if t, who := domain.Reached(s, inc, st); t != 0 && (at == 0 || t < at) {
-			at, by = t, who
-		}
-	}
-	if what == runbooks.ExpectContained {
-		for _, m := range domain.Milestones(s, inc) {
-			if m.Phase == domain.PhaseContain && m.At != 0 && (at == 0 || m.At < at) {
-				at, by = m.At, m.By
-			}
-		}
-	}
-	return at, by
-}
-
 func (a *app) printScoreCard(c *scoreCard) error {
 	out := a.text()
 	fmt.Fprintf(out, "DRILL %s\nincident %s (speed %gx)\n", c.Scenario, c.Incident, c.Speed)
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, e := range c.Expectations {
-		state, after := "MISSED", "not reached"
-		if e.Met {
-			state = "MET"
-		}
+		state, after := strings.ToUpper(e.Score), "not reached"
 		if e.AfterS != nil {
 			after = "after " + shortDur(time.Duration(*e.AfterS*float64(time.Second)))
-			if !e.Met {
-				state = "LATE"
-			}
 		}
 		by := ""
 		if e.By != "" {

@@ -65,7 +65,7 @@ func (a *app) exportCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				text, err := retroMarkdown(s, inc, tl, ev, sk)
+				text, err := retroMarkdown(s, inc, tl, ev, sk, a.now())
 				if err != nil {
 					return err
 				}
@@ -100,7 +100,7 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 	}
 	d := runbooks.IncidentData{ID: inc.ID.String(), Title: inc.Title, Severity: inc.Severity, Status: inc.Status,
 		Drill: inc.Drill, DeclaredAt: ms(inc.DeclaredAt), DeclaredBy: inc.DeclaredBy, Leads: map[string]string{},
-		Metrics: domain.MetricsOfExcluding(s, inc, sk).Times}
+		Metrics: domain.MetricsOfExcluding(s, inc, sk).Times, DrillClock: drillClock(inc)}
 	for r, h := range inc.Leads {
 		d.Leads[r] = h
 	}
@@ -145,7 +145,7 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 // retroMarkdown is the retro form plus what the form has no place for:
 // the severity history and the time to recover. The milestones show every
 // time as signed, marking those the metrics leave out as skewed (sk).
-func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entry, evidence []domain.EvidenceItem, sk *domain.Skew) (string, error) {
+func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entry, evidence []domain.EvidenceItem, sk *domain.Skew, now time.Time) (string, error) {
 	d := incidentData(s, inc, timeline, evidence, sk)
 	text, err := runbooks.RenderRetro(d)
 	if err != nil {
@@ -188,6 +188,7 @@ func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entr
 		fmt.Fprintf(&b, "\nSkewed: measured from an event signed more than %s ahead of this replica's clock when it arrived "+
 			"(SKEWED in tminus log); the metrics leave it out.\n", store.MaxSkew)
 	}
+	retroDrill(&b, s, inc, now)
 	retroSafe(&b, s, inc)
 	return b.String(), nil
 }
@@ -285,7 +286,10 @@ the phase:
   resolve      the resolution in force: a reopened incident is open and not counted; resolved
                again, it is measured to that later resolution
 A time measured from an event this replica flagged as skewed (signed more than 5m ahead of its
-clock when it arrived; SKEWED in tminus log) is left out and counted (skewed_excluded).`,
+clock when it arrived; SKEWED in tminus log) is left out and counted (skewed_excluded).
+A drill's times are in scenario time: the wall clock times the --speed its declaration
+recorded, as its scenario's deadlines are written (per_incident "speed"); a drill declared
+before drills recorded their speed is measured by the wall clock (drills "wall_clock" counts them).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := a.state(cmd.Context())
@@ -299,15 +303,15 @@ clock when it arrived; SKEWED in tminus log) is left out and counted (skewed_exc
 			sum := domain.MetricsExcluding(s, sk)
 			if asJSON {
 				out := metricsJSON(sum.Real)
-				out["drills"] = metricsJSON(sum.Drills)
+				out["drills"] = drillMetricsJSON(sum.Drills)
 				per := []map[string]any{}
 				for _, m := range sum.Incidents {
 					times := map[string]float64{}
 					for k, v := range m.Times {
 						times[k] = v.Seconds()
 					}
-					per = append(per, map[string]any{"id": m.Incident.String(), "title": m.Title, "drill": m.Drill,
-						"start": ts(m.Start), "times_s": times, "skewed": m.Skewed})
+					per = append(per, withSpeed(map[string]any{"id": m.Incident.String(), "title": m.Title, "drill": m.Drill,
+						"start": ts(m.Start), "times_s": times, "skewed": m.Skewed}, m))
 				}
 				out["per_incident"] = per
 				return a.printJSON(out)
@@ -330,6 +334,9 @@ clock when it arrived; SKEWED in tminus log) is left out and counted (skewed_exc
 				if n := part.ag.Skewed; n > 0 {
 					fmt.Fprintf(w, "  left out: %d time(s) measured from events dated more than %s ahead of this replica's clock (SKEWED in tminus log)\n",
 						n, store.MaxSkew)
+				}
+				if part.name == "drills" {
+					drillMetricsNote(w, part.ag)
 				}
 			}
 			return w.Flush()

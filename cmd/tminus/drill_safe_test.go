@@ -22,6 +22,7 @@ type drillCard struct {
 	Met, Total   int
 	Expectations []struct {
 		What, Within, By, At string
+		Score                string // met, late or missed
 		Met                  bool
 		AfterS               *float64 `json:"after_s"`
 	}
