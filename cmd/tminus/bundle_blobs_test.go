@@ -120,7 +120,7 @@ func TestBundleBadBlobs(t *testing.T) {
 		}, "over the 15 MiB", 0},
 		{"not a blob's name", func(t *testing.T, dir, hash string) {
 			writeFile(t, filepath.Join(dir, "notes.txt"), "hello")
-		}, "notes.txt: not a blob", 1},
+		}, `"notes.txt": not a blob`, 1},
 		{"symlink under a blob's name", func(t *testing.T, dir, hash string) {
 			// Even to the right bytes: a link could point anywhere on the
 			// importer's disk, so it is refused, and the reason must not

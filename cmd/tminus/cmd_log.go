@@ -116,6 +116,8 @@ func (a *app) verifyCmd() *cobra.Command {
 				if err := auditFile(args[0], audit); err != nil {
 					return err
 				}
+				side := checkSidecar(args[0], audit.blobs)
+				blobs = &blobCheck{n: side.good, side: side}
 			} else {
 				st, err := a.home.Store(cmd.Context())
 				if err != nil {
@@ -134,7 +136,7 @@ func (a *app) verifyCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				blobs = &blobCheck{n, bad}
+				blobs = &blobCheck{n: n, bad: bad}
 				if s, err := st.State(cmd.Context()); err == nil {
 					a.refused = identityRefusals(s)
 					roster = s
@@ -186,10 +188,12 @@ func eachLine(r io.Reader, name string, fn func(int, []byte) error) error {
 	return sc.Err()
 }
 
-// blobCheck is what verify found rehashing a store's blobs.
+// blobCheck is what verify found rehashing a store's blobs, or a bundle's
+// (side, bundle_verify.go).
 type blobCheck struct {
-	n   int
-	bad []store.BadBlob
+	n    int
+	bad  []store.BadBlob
+	side *sidecarCheck
 }
 
 // report prints what verify found and fails on any problem: integrity
@@ -200,6 +204,9 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 	if blobs != nil {
 		for _, b := range blobs.bad {
 			badBlobs = append(badBlobs, fmt.Sprintf("blob %s is damaged: its bytes hash to %s", b.Hash, b.Actual))
+		}
+		if blobs.side != nil {
+			badBlobs = append(badBlobs, blobs.side.bad...)
 		}
 	}
 	signers := make([]string, 0, len(audit.Signers))
@@ -213,6 +220,9 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 			"forks": forks, "ok": len(problems) == 0 && len(badBlobs) == 0 && audit.Events > 0}
 		if blobs != nil {
 			v["blobs"], v["bad_blobs"] = blobs.n, append([]string{}, badBlobs...)
+			if blobs.side != nil {
+				blobs.side.addJSON(v)
+			}
 		}
 		v["refused"] = append([]string{}, a.refused...)
 		a.printJSON(v)
@@ -236,12 +246,15 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 		for _, r := range a.refused {
 			fmt.Fprintln(w, "NOT COUNTED "+r)
 		}
+		if blobs != nil && blobs.side != nil {
+			blobs.side.printNotes(w)
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: %d problem(s), first: %s", src, len(problems), problems[0])
 	}
 	if len(badBlobs) > 0 {
-		return fmt.Errorf("%s: %d damaged blob(s), first: %s", src, len(badBlobs), badBlobs[0])
+		return fmt.Errorf("%s: %d bad blob(s), first: %s", src, len(badBlobs), badBlobs[0])
 	}
 	if audit.Events == 0 {
 		// Not "OK": verify vouches for a workspace's record, and an empty
@@ -254,7 +267,7 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 		if len(forks) > 0 {
 			fmt.Fprintf(w, "OK: %d fork(s) above, each by a key that no longer stands on the roster\n", len(forks))
 		}
-		if blobs != nil {
+		if blobs != nil && (blobs.side == nil || blobs.side.present) {
 			fmt.Fprintf(w, "OK: %d blobs hash to their names\n", blobs.n)
 		}
 	}
