@@ -34,6 +34,9 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 	var own []string
 	if path != "-" {
 		// Checked before FILE is written: a refusal leaves both as they were.
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			return fmt.Errorf("cannot write %s: it is a directory (name a file in it, such as %s)", path, filepath.Join(path, "bundle.jsonl"))
+		}
 		var err error
 		if own, err = ownFiles(blobDir(path)); err != nil {
 			return err
@@ -80,7 +83,7 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 		fmt.Fprintf(a.stderr, " (%d more that the events name are not in this store)", lacking)
 	}
 	if removed > 0 {
-		fmt.Fprintf(a.stderr, "; removed %d files an earlier export left in %s/", removed, dir)
+		fmt.Fprintf(a.stderr, "; removed %d file(s) an earlier export left in %s/", removed, dir)
 	}
 	fmt.Fprintln(a.stderr)
 	return nil
@@ -164,10 +167,14 @@ func (b blobImport) any() bool {
 func importBlobs(ctx context.Context, st *store.Store, path string, named map[string]bool) (blobImport, error) {
 	var out blobImport
 	dir := blobDir(path)
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return out, nil
+	case err == nil && !fi.IsDir():
+		return out, fmt.Errorf("%s is not a directory, so no blobs were imported (the events were): a bundle's blobs are files in the directory FILE.blobs/", dir)
 	}
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w (the events were imported)", dir, err)
 	}

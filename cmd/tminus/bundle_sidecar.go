@@ -96,8 +96,8 @@ func ownFiles(dir string) ([]string, error) {
 		}
 	}
 	if len(foreign) > 0 {
-		return nil, fmt.Errorf("cannot export to %s: it holds %d entries an export did not write, and export replaces that directory's blobs: move them away, or export to another FILE (nothing written):\n  %s",
-			dir, len(foreign), strings.Join(foreign, "\n  "))
+		return nil, fmt.Errorf("cannot export to %s: it holds %d entries an export did not write, and export replaces that directory's blobs: move them away, or export to another FILE (nothing written): %s",
+			dir, len(foreign), strings.Join(foreign, "; "))
 	}
 	return own, nil
 }

@@ -35,7 +35,8 @@ import (
 
 // sidecarCheck is what verify found in a bundle's blob directory.
 type sidecarCheck struct {
-	dir     string
+	cut     bool     // FILE itself ends mid-line (bundle_input.go)
+	dir     string   // "" for a bundle read from stdin
 	present bool     // dir exists
 	good    int      // blobs that hash to their names
 	bad     []string // case 1 and 2: verify fails
@@ -45,8 +46,8 @@ type sidecarCheck struct {
 
 // checkSidecar looks at path's blob directory against the blobs that
 // path's events name.
-func checkSidecar(path string, named map[string]bool) *sidecarCheck {
-	c := &sidecarCheck{dir: blobDir(path), unnamed: []string{}, missing: []string{}, bad: []string{}}
+func checkSidecar(path string, named map[string]bool, cut bool) *sidecarCheck {
+	c := &sidecarCheck{cut: cut, dir: blobDir(path), unnamed: []string{}, missing: []string{}, bad: []string{}}
 	here := map[string]bool{}
 	defer func() {
 		for h := range named {
@@ -56,6 +57,10 @@ func checkSidecar(path string, named map[string]bool) *sidecarCheck {
 		}
 		slices.Sort(c.missing)
 	}()
+	if path == "-" {
+		c.dir = ""
+		return c
+	}
 	fi, err := os.Stat(c.dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -124,18 +129,23 @@ func checkBlobFile(file, hash string) string {
 // "bad_blobs" mean what they mean for a store (good ones; the failures),
 // the rest is the sidecar's own.
 func (c *sidecarCheck) addJSON(v map[string]any) {
-	v["blobs_dir"], v["blobs_dir_exists"] = c.dir, c.present
+	v["blobs_dir"], v["blobs_dir_exists"], v["cut_short"] = c.dir, c.present, c.cut
 	v["blobs_unnamed"], v["blobs_missing"] = c.unnamed, c.missing
 }
 
 // printNotes prints the warnings and notes of verify's text report; the
 // failures are printed as BAD with the others.
 func (c *sidecarCheck) printNotes(w io.Writer) {
+	if c.cut {
+		fmt.Fprintln(w, "NOTE the file ends mid-line, and every export ends with a line break: it was cut short (copy it again)")
+	}
 	for _, name := range c.unnamed {
 		fmt.Fprintf(w, "WARNING %s: no event of the bundle names it; bundle import ignores it\n", filepath.Join(c.dir, name))
 	}
 	switch {
 	case len(c.missing) == 0:
+	case c.dir == "":
+		fmt.Fprintf(w, "NOTE the events name %d blob(s), which a bundle read from stdin does not carry (they travel in FILE.blobs/ beside a bundle FILE)\n", len(c.missing))
 	case !c.present:
 		fmt.Fprintf(w, "NOTE the events name %d blob(s) and there is no %s: this bundle carries the events only (exported with --no-blobs or to -, or copied without the directory); import stores the events, and their evidence shows as not here\n",
 			len(c.missing), c.dir)

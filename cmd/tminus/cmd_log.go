@@ -113,10 +113,19 @@ func (a *app) verifyCmd() *cobra.Command {
 			var roster *domain.State
 			if len(args) == 1 {
 				src = args[0]
-				if err := auditFile(args[0], audit); err != nil {
+				in, err := a.openBundle(src)
+				if err != nil {
 					return err
 				}
-				side := checkSidecar(args[0], audit.blobs)
+				err = eachLine(in, src, func(n int, line []byte) error {
+					audit.Line(n, line)
+					return nil
+				})
+				in.Close()
+				if err != nil {
+					return err
+				}
+				side := checkSidecar(src, audit.blobs, in.cut())
 				blobs = &blobCheck{n: side.good, side: side}
 			} else {
 				st, err := a.home.Store(cmd.Context())
@@ -153,18 +162,6 @@ func (a *app) verifyCmd() *cobra.Command {
 	c.Flags().BoolVar(&anchor, "anchor", false, "also check that FILE reproduces every log root anchored in it (tminus anchor)")
 	c.Flags().StringVar(&rpc, "rpc", "", "with --anchor: JSON-RPC URL of the anchor's chain")
 	return c
-}
-
-func auditFile(path string, audit *forkAudit) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return eachLine(f, path, func(n int, line []byte) error {
-		audit.Line(n, line)
-		return nil
-	})
 }
 
 // eachLine calls fn for every non-empty line of the file name, numbered
@@ -306,7 +303,11 @@ func (a *app) bundleCmd() *cobra.Command {
 			}
 			// The events are in; blobs the sidecar holds follow, each
 			// checked on its own (bundle_blobs.go).
-			bl, blobErr := importBlobs(cmd.Context(), st, args[0], named)
+			var bl blobImport
+			var blobErr error
+			if args[0] != "-" { // stdin carries no blobs
+				bl, blobErr = importBlobs(cmd.Context(), st, args[0], named)
+			}
 			if iJSON {
 				if err := a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
 					"orphaned": rep.Orphaned, "forks": rep.Forks, "skewed": rep.Skewed,
@@ -416,7 +417,7 @@ func checkOutputDir(path string) error {
 // naming the line, and nothing from it is stored.
 // It also returns the blobs the bundle's events name.
 func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[string]bool, error) {
-	f, err := os.Open(path)
+	f, err := a.openBundle(path)
 	if err != nil {
 		return store.Report{}, nil, err
 	}
@@ -427,7 +428,7 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[
 	err = eachLine(f, path, func(n int, line []byte) error {
 		e, err := domain.ParseLine(line)
 		if err != nil {
-			return fmt.Errorf("%s line %d: %w (nothing imported)", path, n, err)
+			return fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path))
 		}
 		if e.Redacted {
 			return fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported)", path, n, e.ID.Short())
