@@ -80,6 +80,7 @@ func checkSidecar(path string, named map[string]bool, cut bool) *sidecarCheck {
 	}
 	for _, ent := range entries {
 		name := ent.Name()
+		here[name] = true // bad or not, it is not missing
 		kind, why := classify(ent)
 		switch kind {
 		case entryTemp, entryHidden:
@@ -89,7 +90,6 @@ func checkSidecar(path string, named map[string]bool, cut bool) *sidecarCheck {
 			c.bad = append(c.bad, fmt.Sprintf("%s: %s", filepath.Join(c.dir, entryLabel(name)), why))
 			continue
 		}
-		here[name] = true
 		if why := checkBlobFile(filepath.Join(c.dir, name), name); why != "" {
 			c.bad = append(c.bad, fmt.Sprintf("blob %s in %s: %s", name[:12], c.dir, why))
 			continue

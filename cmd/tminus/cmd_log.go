@@ -443,6 +443,11 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[
 	if err != nil {
 		return store.Report{}, nil, err
 	}
+	if len(raws) == 0 {
+		// Not "imported 0 new events": that reads as up to date, and an
+		// empty file is a copy or export that failed.
+		return store.Report{}, nil, fmt.Errorf("%s holds no events: not a bundle (an export holds its workspace's genesis at least; copy or export it again)", path)
+	}
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return store.Report{}, nil, err
