@@ -51,7 +51,7 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 			}
 		}
 	}
-	n, err := writeLines(ctx, st, path, nil, seen)
+	n, err := writeLines(ctx, st, path, a.stdout, nil, seen)
 	if err != nil {
 		return err
 	}

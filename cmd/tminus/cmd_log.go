@@ -330,14 +330,14 @@ func (a *app) bundleCmd() *cobra.Command {
 	return c
 }
 
-// writeLines writes the store's events as jsonl to path, atomically;
-// redact, when set, chooses the events written without their body, and
-// seen, when set, is shown every event written.
-func writeLines(ctx context.Context, st *store.Store, path string, redact func(*domain.Event) bool, seen func(*domain.Event)) (int, error) {
+// writeLines writes the store's events as jsonl to path, atomically, or
+// to stdout for "-"; redact, when set, chooses the events written without
+// their body, and seen, when set, is shown every event written.
+func writeLines(ctx context.Context, st *store.Store, path string, stdout io.Writer, redact func(*domain.Event) bool, seen func(*domain.Event)) (int, error) {
 	var w io.Writer
 	var f *os.File
 	if path == "-" {
-		w = os.Stdout
+		w = stdout
 	} else {
 		if err := checkOutputDir(path); err != nil {
 			return 0, err
