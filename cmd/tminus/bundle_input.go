@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -66,9 +67,17 @@ func (b *bundleInput) cut() bool {
 	return b.atEOF && b.n > 0 && b.last != '\n'
 }
 
-// cutHint is what an error about the input adds when it was cut short.
-func (b *bundleInput) cutHint(name string) string {
-	if !b.cut() {
+// cutShort is whether line, the last read, looks like an event line cut
+// short: the input ends mid-line and the line starts as every event line
+// does. Anything else lacking its last line break (a zip, a text someone
+// typed) is not called cut.
+func (b *bundleInput) cutShort(line []byte) bool {
+	return b.cut() && bytes.HasPrefix(line, []byte("{"))
+}
+
+// cutHint is what an error about line adds when the input was cut short.
+func (b *bundleInput) cutHint(name string, line []byte) string {
+	if !b.cutShort(line) {
 		return ""
 	}
 	return fmt.Sprintf("; %s ends mid-line, and every export ends with a line break: it was cut short (copy it again)", name)

@@ -152,3 +152,33 @@ func TestVerifyBundleWithoutEvidence(t *testing.T) {
 		t.Errorf("verify --json: %+v", v)
 	}
 }
+
+// A bundle cut short by a copy that stopped fails verify on its last line,
+// and verify says why; a file that is no bundle at all is not called cut.
+func TestVerifyCutBundle(t *testing.T) {
+	_, _, bundle, _ := bundleWithEvidence(t)
+	data, _ := os.ReadFile(bundle)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		cut  bool
+	}{
+		{"cut mid-line", data[:len(data)-50], true},
+		{"cut in the first line", data[:200], true},
+		{"not a bundle", []byte("PK\x03\x04\x14\x00"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "b.jsonl")
+			if err := os.WriteFile(file, tc.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, errs, code := tminus(t, "", "verify", file)
+			if code != 1 || !strings.Contains(out, "BAD line") || strings.Contains(out, "cut short") != tc.cut {
+				t.Errorf("verify: exit %d, want 1 and a note of the cut: %v\n%s\n%s", code, tc.cut, out, errs)
+			}
+			if v, code := verifyJSON(t, "", file); code != 1 || v.OK || v.CutShort != tc.cut {
+				t.Errorf("verify --json: exit %d %+v", code, v)
+			}
+		})
+	}
+}

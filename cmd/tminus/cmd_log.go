@@ -117,15 +117,17 @@ func (a *app) verifyCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				var last []byte
 				err = eachLine(in, src, func(n int, line []byte) error {
 					audit.Line(n, line)
+					last = append(last[:0], line[0]) // the scanner reuses line's bytes
 					return nil
 				})
 				in.Close()
 				if err != nil {
 					return err
 				}
-				side := checkSidecar(src, audit.blobs, in.cut())
+				side := checkSidecar(src, audit.blobs, in.cutShort(last))
 				blobs = &blobCheck{n: side.good, side: side}
 			} else {
 				st, err := a.home.Store(cmd.Context())
@@ -428,7 +430,7 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[
 	err = eachLine(f, path, func(n int, line []byte) error {
 		e, err := domain.ParseLine(line)
 		if err != nil {
-			return fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path))
+			return fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path, line))
 		}
 		if e.Redacted {
 			return fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported)", path, n, e.ID.Short())
