@@ -34,6 +34,9 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 	var own []string
 	if path != "-" {
 		// Checked before FILE is written: a refusal leaves both as they were.
+		if err := checkOutputDir(path); err != nil {
+			return err
+		}
 		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 			return fmt.Errorf("cannot write %s: it is a directory (name a file in it, such as %s)", path, filepath.Join(path, "bundle.jsonl"))
 		}

@@ -105,7 +105,7 @@ func ownFiles(dir string) ([]string, error) {
 // prune deletes the files of own that this export did not write (kept),
 // each only if it is still a regular file, then dir itself if that left it
 // empty. It returns how many it deleted; what it could not delete is
-// reported to warn and left.
+// reported to warn, by its name in dir ("" for dir), and left.
 func prune(dir string, own []string, kept map[string]bool, warn func(string, error)) int {
 	n := 0
 	for _, name := range own {
@@ -133,7 +133,7 @@ func prune(dir string, own []string, kept map[string]bool, warn func(string, err
 		// Only an empty directory goes: someone's hidden file keeps it.
 		if left, err := os.ReadDir(dir); err == nil && len(left) == 0 {
 			if err := os.Remove(dir); err != nil {
-				warn(dir, err)
+				warn("", err) // the directory itself
 			}
 		}
 	}

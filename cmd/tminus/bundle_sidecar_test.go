@@ -35,6 +35,9 @@ func entries(t *testing.T, dir string) []string {
 // export writes, and refuses a directory holding anything else before
 // writing FILE (bundle_sidecar.go).
 func TestBundleExportReplacesItsBlobs(t *testing.T) {
+	alice, inc, exported, data := bundleWithEvidence(t)
+	// A new event, so that a second export changes FILE.
+	must(t, alice, "note", inc[:8], "after the first export")
 	stale := []byte("evidence of an earlier bundle\n")
 	outside := filepath.Join(t.TempDir(), "outside")
 	for _, tc := range []struct {
@@ -82,13 +85,11 @@ func TestBundleExportReplacesItsBlobs(t *testing.T) {
 		}, refuse: true, msg: "exists and is not a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			alice, inc, bundle, data := bundleWithEvidence(t)
+			bundle := copyBundle(t, exported)
 			dir := blobDir(bundle)
 			if tc.before != nil {
 				tc.before(t, dir)
 			}
-			// A new event, so that a second export would change FILE.
-			must(t, alice, "note", inc[:8], "after the first export")
 			oldFile, _ := os.ReadFile(bundle)
 			oldDir := entries(t, dir)
 			var outsideBefore []byte

@@ -87,7 +87,7 @@ func checkSidecar(path string, named map[string]bool, cut bool) *sidecarCheck {
 			c.unnamed = append(c.unnamed, name)
 			continue
 		case entryForeign:
-			c.bad = append(c.bad, fmt.Sprintf("%s: %s", filepath.Join(c.dir, entryLabel(name)), why))
+			c.bad = append(c.bad, fmt.Sprintf("in %s, %s: %s", c.dir, entryLabel(name), why))
 			continue
 		}
 		if why := checkBlobFile(filepath.Join(c.dir, name), name); why != "" {

@@ -20,11 +20,12 @@ func asRoot() bool { return os.Geteuid() == 0 }
 // import never opens). Each case spoils the sidecar of a bundle of one
 // evidence blob.
 func TestVerifyChecksBundleBlobs(t *testing.T) {
+	_, _, exported, data := bundleWithEvidence(t)
+	hash := sha(data)
 	other := []byte("another bundle's evidence\n")
 	for _, tc := range []struct {
 		name    string
 		spoil   func(t *testing.T, dir, hash string) // nil: as exported
-		export  []string                             // extra export flags
 		code    int                                  // verify's exit
 		text    string                               // in verify's text or error
 		good    int                                  // "blobs"
@@ -98,14 +99,15 @@ func TestVerifyChecksBundleBlobs(t *testing.T) {
 		{name: "blob lost on the way", spoil: func(t *testing.T, dir, hash string) {
 			os.Remove(filepath.Join(dir, hash))
 		}, code: 0, text: "is not in", missing: true, present: true, imports: true},
-		{name: "exported --no-blobs", export: []string{"--no-blobs"}, code: 0, text: "this bundle carries the events only", missing: true, imports: true},
+		{name: "no sidecar (--no-blobs)", spoil: func(t *testing.T, dir, hash string) {
+			os.RemoveAll(dir)
+		}, code: 0, text: "this bundle carries the events only", missing: true, imports: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.root && asRoot() {
 				t.Skip("root reads a file whatever its mode")
 			}
-			_, _, bundle, data := bundleWithEvidence(t, tc.export...)
-			hash := sha(data)
+			bundle := copyBundle(t, exported)
 			if tc.spoil != nil {
 				tc.spoil(t, blobDir(bundle), hash)
 			}
