@@ -219,7 +219,7 @@ func importBlobs(ctx context.Context, st *store.Store, path string, named map[st
 
 // importBlob stores one file; why says why it was refused.
 func importBlob(ctx context.Context, st *store.Store, file, hash string) (why string, err error) {
-	f, err := os.Open(file)
+	f, err := openRegular(file)
 	if err != nil {
 		return err.Error(), nil
 	}

@@ -148,3 +148,25 @@ func entryLabel(name string) string {
 	}
 	return fmt.Sprintf("%q", name)
 }
+
+// openRegular opens file for reading only if it is a regular file, and
+// the one that was there when it was looked at: a link put in a blob's
+// place after the directory was listed is not followed either.
+func openRegular(file string) (*os.File, error) {
+	before, err := os.Lstat(file)
+	if err != nil {
+		return nil, err
+	}
+	if !before.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file but %s, which tminus does not follow", typeName(before.Mode()))
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	if now, err := f.Stat(); err != nil || !os.SameFile(before, now) {
+		f.Close()
+		return nil, errors.New("replaced while it was being read: look at who else writes to this directory")
+	}
+	return f, nil
+}

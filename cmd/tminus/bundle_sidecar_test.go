@@ -153,3 +153,35 @@ func TestBundleExportBadPaths(t *testing.T) {
 		})
 	}
 }
+
+// A blob is read only from a regular file, never through a link.
+func TestOpenRegular(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, filepath.Join(dir, "blob"), "bytes")
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path, err string
+	}{
+		{"regular file", file, ""},
+		{"link to it", link, "not a regular file but a symbolic link"},
+		{"directory", dir, "not a regular file but a directory"},
+		{"missing", filepath.Join(dir, "none"), "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := openRegular(tc.path)
+			if tc.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("got %v, want %q", err, tc.err)
+			}
+		})
+	}
+}

@@ -106,7 +106,7 @@ func checkSidecar(path string, named map[string]bool, cut bool) *sidecarCheck {
 // checkBlobFile says what is wrong with the blob file named hash, or "".
 // It reads at most one byte past the limit, whatever the file's size says.
 func checkBlobFile(file, hash string) string {
-	f, err := os.Open(file)
+	f, err := openRegular(file)
 	if err != nil {
 		return err.Error()
 	}
