@@ -78,7 +78,7 @@ func TestBundleImportAirGapped(t *testing.T) {
 			return cut
 		}, code: 1, msg: "ends mid-line, and every export ends with a line break: it was cut short (copy it again)"},
 		{name: "another workspace", input: func(t *testing.T) string { return carolBundle },
-			code: 1, msg: "wrong workspace"},
+			code: 1, msg: "the bundle is of another workspace than this home's, and a home holds one: import it with another --home"},
 		{name: "replayed", input: func(t *testing.T) string { return first },
 			code: 0, msg: "imported 0 new events (3 already here"},
 		{name: "empty", input: func(t *testing.T) string {

@@ -457,7 +457,11 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[
 	rep, err := st.Ingest(ctx, raws)
 	var be *store.BatchError
 	if errors.As(err, &be) {
-		return rep, nil, fmt.Errorf("%s line %d: %w (nothing imported)", path, lines[be.Index], be.Err)
+		hint := ""
+		if errors.Is(be.Err, store.ErrWorkspace) {
+			hint = "; the bundle is of another workspace than this home's, and a home holds one: import it with another --home"
+		}
+		return rep, nil, fmt.Errorf("%s line %d: %w (nothing imported%s)", path, lines[be.Index], be.Err, hint)
 	}
 	return rep, named, err
 }
