@@ -33,6 +33,26 @@ import (
 //     no FILE.blobs at all (--no-blobs, export to -, or the directory not
 //     copied), the same note once, for all of them.
 
+// auditBundle feeds the events of the bundle path ("-": stdin) to audit and
+// checks its sidecar.
+func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
+	in, err := a.openBundle(path)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	var last []byte
+	if err := eachLine(in, path, func(n int, line []byte) error {
+		audit.Line(n, line)
+		last = append(last[:0], line[0]) // the scanner reuses line's bytes
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	side := checkSidecar(path, audit.blobs, in.cutShort(last))
+	return &blobCheck{n: side.good, side: side}, nil
+}
+
 // sidecarCheck is what verify found in a bundle's blob directory.
 type sidecarCheck struct {
 	cut     bool     // FILE itself ends mid-line (bundle_input.go)

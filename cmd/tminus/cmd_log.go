@@ -113,22 +113,10 @@ func (a *app) verifyCmd() *cobra.Command {
 			var roster *domain.State
 			if len(args) == 1 {
 				src = args[0]
-				in, err := a.openBundle(src)
-				if err != nil {
+				var err error
+				if blobs, err = a.auditBundle(src, audit); err != nil {
 					return err
 				}
-				var last []byte
-				err = eachLine(in, src, func(n int, line []byte) error {
-					audit.Line(n, line)
-					last = append(last[:0], line[0]) // the scanner reuses line's bytes
-					return nil
-				})
-				in.Close()
-				if err != nil {
-					return err
-				}
-				side := checkSidecar(src, audit.blobs, in.cutShort(last))
-				blobs = &blobCheck{n: side.good, side: side}
 			} else {
 				st, err := a.home.Store(cmd.Context())
 				if err != nil {
