@@ -98,7 +98,7 @@ func (a *app) verifyCmd() *cobra.Command {
 	var rpc string
 	c := &cobra.Command{
 		Use:   "verify [FILE] | verify --anchor --rpc URL FILE",
-		Short: "Check every signature, chain and workspace in the store, or in a jsonl file (and its anchored roots)",
+		Short: "Check every signature, chain and workspace in the store, or in a jsonl file (- for stdin) and its FILE.blobs/ (and its anchored roots)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if anchor {
@@ -266,7 +266,7 @@ func (a *app) bundleCmd() *cobra.Command {
 	var noBlobs bool
 	export := &cobra.Command{
 		Use:   "export FILE",
-		Short: "Write every stored event to FILE (jsonl), and the blobs they name to FILE.blobs/",
+		Short: "Write every stored event to FILE (jsonl; - for stdout), and the blobs they name to FILE.blobs/, replacing an earlier export's",
 		Args:  exactArgs(1, "a file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := a.home.Store(cmd.Context())
@@ -280,7 +280,7 @@ func (a *app) bundleCmd() *cobra.Command {
 	var iJSON bool
 	imp := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Verify and store the events of a jsonl bundle: all of it, or nothing",
+		Short: "Verify and store the events of a jsonl bundle (- for stdin): all of it, or nothing; then the blobs in FILE.blobs/",
 		Args:  exactArgs(1, "a file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, named, err := a.importBundle(cmd.Context(), args[0])
