@@ -31,7 +31,7 @@ type entryKind int
 const (
 	entryBlob    entryKind = iota // a regular file named by a sha256
 	entryTemp                     // an export's temporary file
-	entryHidden                   // someone else's dotfile: ignored
+	entryHidden                   // someone else's dotfile or dot directory: ignored
 	entryForeign                  // anything else: not a blob
 )
 
@@ -43,8 +43,8 @@ func classify(ent fs.DirEntry) (kind entryKind, why string) {
 	switch {
 	case strings.HasPrefix(name, tempPrefix) && regular:
 		return entryTemp, ""
-	case strings.HasPrefix(name, ".") && !ent.IsDir():
-		return entryHidden, ""
+	case strings.HasPrefix(name, "."):
+		return entryHidden, "" // never read, so never followed
 	case !blobName.MatchString(name):
 		if !regular {
 			return entryForeign, fmt.Sprintf("not a blob but %s (a blob is a file named by the sha256 of its bytes, 64 lowercase hex characters)", typeName(ent.Type()))

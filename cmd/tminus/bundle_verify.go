@@ -26,7 +26,8 @@ import (
 //     fails verify, as does a FILE.blobs that is not a readable directory.
 //  3. A good blob no event of FILE names is a WARNING: import ignores it
 //     (a blob of another bundle, or left by an older tminus's export).
-//     So is a hidden file, which import ignores too.
+//     So is a hidden file or directory (.DS_Store, ._NAME), which import
+//     ignores too.
 //  4. A blob an event of FILE names that the directory lacks is a NOTE and
 //     verify passes: the exporter's store may not have held it (a peer's
 //     evidence it never fetched), and the events verify without it. With

@@ -92,6 +92,10 @@ func TestVerifyChecksBundleBlobs(t *testing.T) {
 		{name: "file manager's dotfile", spoil: func(t *testing.T, dir, hash string) {
 			writeFile(t, filepath.Join(dir, ".DS_Store"), "x")
 		}, code: 0, text: ".DS_Store: no event of the bundle names it", good: 1, unnamed: []string{".DS_Store"}, present: true, imports: true},
+		{name: "macOS's AppleDouble file and a hidden directory", spoil: func(t *testing.T, dir, hash string) {
+			writeFile(t, filepath.Join(dir, "._"+hash), "resource fork")
+			os.Mkdir(filepath.Join(dir, ".fseventsd"), 0o700)
+		}, code: 0, text: "WARNING", good: 1, unnamed: []string{"._OWN", ".fseventsd"}, present: true, imports: true},
 		{name: "interrupted export's temporary file", spoil: func(t *testing.T, dir, hash string) {
 			writeFile(t, filepath.Join(dir, ".tminus-blob-123"), "partial")
 		}, code: 0, text: "WARNING", good: 1, unnamed: []string{".tminus-blob-123"}, present: true, imports: true},
@@ -127,7 +131,7 @@ func TestVerifyChecksBundleBlobs(t *testing.T) {
 			}
 			want := []string{}
 			for _, u := range tc.unnamed {
-				want = append(want, strings.ReplaceAll(u, "OTHER", sha(other)))
+				want = append(want, strings.NewReplacer("OTHER", sha(other), "OWN", hash).Replace(u))
 			}
 			if !slices.Equal(v.BlobsUnnamed, want) {
 				t.Errorf("blobs_unnamed %v, want %v", v.BlobsUnnamed, want)
