@@ -28,8 +28,23 @@ func blobDir(path string) string { return path + ".blobs" }
 var blobName = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // exportBundle writes every stored event to path and, withBlobs, the blobs
-// they name that this store holds to path's blob directory.
+// they name that this store holds to path's blob directory, which then
+// holds those and nothing an earlier export left (bundle_sidecar.go).
 func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, withBlobs bool) error {
+	var own []string
+	if path != "-" {
+		// Checked before FILE is written: a refusal leaves both as they were.
+		if err := checkOutputDir(path); err != nil {
+			return err
+		}
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			return fmt.Errorf("cannot write %s: it is a directory (name a file in it, such as %s)", path, filepath.Join(path, "bundle.jsonl"))
+		}
+		var err error
+		if own, err = ownFiles(blobDir(path)); err != nil {
+			return err
+		}
+	}
 	named := map[string]bool{}
 	var seen func(*domain.Event)
 	if withBlobs {
@@ -39,42 +54,51 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 			}
 		}
 	}
-	n, err := writeLines(ctx, st, path, nil, seen)
+	n, err := writeLines(ctx, st, path, a.stdout, nil, seen)
 	if err != nil {
 		return err
 	}
-	switch {
-	case path == "-" && len(named) > 0:
-		// stdout has no "beside it": say so rather than drop evidence
-		// silently from a bundle piped elsewhere.
-		fmt.Fprintf(a.stderr, "wrote %d events to -; the %d blob(s) they name are not carried on stdout: export to a FILE to write them to FILE.blobs/\n", n, len(named))
-		return nil
-	case len(named) == 0:
-		fmt.Fprintf(a.stderr, "wrote %d events to %s\n", n, path)
+	if path == "-" {
+		if len(named) > 0 {
+			// stdout has no "beside it": say so rather than drop evidence
+			// silently from a bundle piped elsewhere.
+			fmt.Fprintf(a.stderr, "wrote %d events to -; the %d blob(s) they name are not carried on stdout: export to a FILE to write them to FILE.blobs/\n", n, len(named))
+		} else {
+			fmt.Fprintf(a.stderr, "wrote %d events to -\n", n)
+		}
 		return nil
 	}
-	wrote, lacking, err := exportBlobs(ctx, st, blobDir(path), named, func(hash string, err error) {
+	dir := blobDir(path)
+	kept, lacking, err := exportBlobs(ctx, st, dir, named, func(hash string, err error) {
 		fmt.Fprintf(a.stderr, "warning: blob %s left out of the bundle: %v\n", hash[:12], err)
 	})
 	if err != nil {
-		return fmt.Errorf("wrote %d events to %s, but not their blobs: %w", n, path, err)
+		return fmt.Errorf("wrote %d events to %s, but not all their blobs: %w (export again)", n, path, err)
 	}
-	fmt.Fprintf(a.stderr, "wrote %d events to %s and %d blobs to %s/", n, path, wrote, blobDir(path))
+	removed := prune(dir, own, kept, func(name string, err error) {
+		fmt.Fprintf(a.stderr, "warning: %s is left from an earlier export and could not be removed: %v\n", filepath.Join(dir, name), err)
+	})
+	fmt.Fprintf(a.stderr, "wrote %d events to %s", n, path)
+	if len(kept) > 0 {
+		fmt.Fprintf(a.stderr, " and %d blobs to %s/", len(kept), dir)
+	}
 	if lacking > 0 {
 		fmt.Fprintf(a.stderr, " (%d more that the events name are not in this store)", lacking)
+	}
+	if removed > 0 {
+		fmt.Fprintf(a.stderr, "; removed %d file(s) an earlier export left in %s/", removed, dir)
 	}
 	fmt.Fprintln(a.stderr)
 	return nil
 }
 
 // exportBlobs writes each named blob this store holds to dir, atomically
-// each; a damaged one is reported to skip and left out.
-func exportBlobs(ctx context.Context, st *store.Store, dir string, named map[string]bool, skip func(string, error)) (wrote, lacking int, err error) {
+// each, and returns their names; a damaged one is reported to skip and
+// left out.
+func exportBlobs(ctx context.Context, st *store.Store, dir string, named map[string]bool, skip func(string, error)) (wrote map[string]bool, lacking int, err error) {
+	wrote = map[string]bool{}
 	if len(named) == 0 {
-		return 0, 0, nil
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return 0, 0, err
+		return wrote, 0, nil
 	}
 	hashes := make([]string, 0, len(named))
 	for h := range named {
@@ -93,16 +117,23 @@ func exportBlobs(ctx context.Context, st *store.Store, dir string, named map[str
 		case err != nil:
 			return wrote, lacking, err
 		}
+		if len(wrote) == 0 {
+			// Made for the first blob only: a bundle whose events' blobs
+			// this store lacks gets no empty directory.
+			if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+				return wrote, lacking, err
+			}
+		}
 		if err := writeAtomic(dir, h, data); err != nil {
 			return wrote, lacking, err
 		}
-		wrote++
+		wrote[h] = true
 	}
 	return wrote, lacking, nil
 }
 
 func writeAtomic(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, ".tminus-blob-*")
+	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return err
 	}
@@ -139,32 +170,24 @@ func (b blobImport) any() bool {
 func importBlobs(ctx context.Context, st *store.Store, path string, named map[string]bool) (blobImport, error) {
 	var out blobImport
 	dir := blobDir(path)
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return out, nil
+	case err == nil && !fi.IsDir():
+		return out, fmt.Errorf("%s is not a directory, so no blobs were imported (the events were): a bundle's blobs are files in the directory FILE.blobs/", dir)
 	}
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w (the events were imported)", dir, err)
 	}
 	for _, ent := range entries {
 		name := ent.Name()
-		if strings.HasPrefix(name, ".tminus-blob-") {
-			continue // an export's temporary file, left by a crash
-		}
-		if !blobName.MatchString(name) {
-			out.refused = append(out.refused, fmt.Sprintf("%s: not a blob (a blob is a file named by the sha256 of its bytes, 64 lowercase hex characters)", name))
-			continue
-		}
-		if !ent.Type().IsRegular() {
-			// A link is not followed: it could point anywhere on this disk.
-			kind := "a special file"
-			switch {
-			case ent.Type()&fs.ModeSymlink != 0:
-				kind = "a symbolic link"
-			case ent.IsDir():
-				kind = "a directory"
-			}
-			out.refused = append(out.refused, fmt.Sprintf("%s: not a regular file but %s, which import does not follow: put the file itself there", name[:12], kind))
+		switch kind, why := classify(ent); kind {
+		case entryTemp, entryHidden:
+			continue // an interrupted export's, or a file manager's (.DS_Store)
+		case entryForeign:
+			out.refused = append(out.refused, fmt.Sprintf("%s: %s", entryLabel(name), why))
 			continue
 		}
 		if !named[name] {
@@ -196,7 +219,7 @@ func importBlobs(ctx context.Context, st *store.Store, path string, named map[st
 
 // importBlob stores one file; why says why it was refused.
 func importBlob(ctx context.Context, st *store.Store, file, hash string) (why string, err error) {
-	f, err := os.Open(file)
+	f, err := openRegular(file)
 	if err != nil {
 		return err.Error(), nil
 	}

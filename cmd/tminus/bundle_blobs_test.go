@@ -120,7 +120,7 @@ func TestBundleBadBlobs(t *testing.T) {
 		}, "over the 15 MiB", 0},
 		{"not a blob's name", func(t *testing.T, dir, hash string) {
 			writeFile(t, filepath.Join(dir, "notes.txt"), "hello")
-		}, "notes.txt: not a blob", 1},
+		}, `"notes.txt": not a blob`, 1},
 		{"symlink under a blob's name", func(t *testing.T, dir, hash string) {
 			// Even to the right bytes: a link could point anywhere on the
 			// importer's disk, so it is refused, and the reason must not
@@ -177,17 +177,8 @@ func TestBundleExportSummary(t *testing.T) {
 		t.Errorf("export with no evidence: exit %d, said %q (no blob directory was made)", code, errs)
 	}
 	must(t, alice, "evidence", "add", inc[:8], writeFile(t, filepath.Join(t.TempDir(), "logs.txt"), "x\n"))
-	// "-" writes to the process's stdout (no test here runs in parallel)
-	lines, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = lines
-	_, errs, code = tminus(t, alice, "bundle", "export", "-")
-	os.Stdout = stdout
-	lines.Close()
-	if got, _ := os.ReadFile(lines.Name()); code != 0 || !bytes.Contains(got, []byte(`"kind":"evidence.add"`)) {
+	got, errs, code := tminus(t, alice, "bundle", "export", "-")
+	if code != 0 || !strings.Contains(got, `"kind":"evidence.add"`) {
 		t.Fatalf("export -: exit %d, %d bytes on stdout: %s", code, len(got), errs)
 	}
 	if !strings.Contains(errs, "1 blob") || !strings.Contains(errs, "not carried") {

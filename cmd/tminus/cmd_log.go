@@ -107,7 +107,7 @@ func (a *app) verifyCmd() *cobra.Command {
 	var rpc string
 	c := &cobra.Command{
 		Use:   "verify [FILE] | verify --anchor --rpc URL FILE",
-		Short: "Check every signature, chain and workspace in the store, or in a jsonl file (and its anchored roots)",
+		Short: "Check every signature, chain and workspace in the store, or in a jsonl file (- for stdin) and its FILE.blobs/ (and its anchored roots)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if anchor {
@@ -122,7 +122,8 @@ func (a *app) verifyCmd() *cobra.Command {
 			var roster *domain.State
 			if len(args) == 1 {
 				src = args[0]
-				if err := auditFile(args[0], audit); err != nil {
+				var err error
+				if blobs, err = a.auditBundle(src, audit); err != nil {
 					return err
 				}
 			} else {
@@ -143,7 +144,7 @@ func (a *app) verifyCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				blobs = &blobCheck{n, bad}
+				blobs = &blobCheck{n: n, bad: bad}
 				if s, err := st.State(cmd.Context()); err == nil {
 					a.refused = identityRefusals(s)
 					roster = s
@@ -160,18 +161,6 @@ func (a *app) verifyCmd() *cobra.Command {
 	c.Flags().BoolVar(&anchor, "anchor", false, "also check that FILE reproduces every log root anchored in it (tminus anchor)")
 	c.Flags().StringVar(&rpc, "rpc", "", "with --anchor: JSON-RPC URL of the anchor's chain")
 	return c
-}
-
-func auditFile(path string, audit *forkAudit) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return eachLine(f, path, func(n int, line []byte) error {
-		audit.Line(n, line)
-		return nil
-	})
 }
 
 // eachLine calls fn for every non-empty line of the file name, numbered
@@ -195,10 +184,12 @@ func eachLine(r io.Reader, name string, fn func(int, []byte) error) error {
 	return sc.Err()
 }
 
-// blobCheck is what verify found rehashing a store's blobs.
+// blobCheck is what verify found rehashing a store's blobs, or a bundle's
+// (side, bundle_verify.go).
 type blobCheck struct {
-	n   int
-	bad []store.BadBlob
+	n    int
+	bad  []store.BadBlob
+	side *sidecarCheck
 }
 
 // report prints what verify found and fails on any problem: integrity
@@ -209,6 +200,9 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 	if blobs != nil {
 		for _, b := range blobs.bad {
 			badBlobs = append(badBlobs, fmt.Sprintf("blob %s is damaged: its bytes hash to %s", b.Hash, b.Actual))
+		}
+		if blobs.side != nil {
+			badBlobs = append(badBlobs, blobs.side.bad...)
 		}
 	}
 	signers := make([]string, 0, len(audit.Signers))
@@ -222,6 +216,9 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 			"forks": forks, "ok": len(problems) == 0 && len(badBlobs) == 0 && audit.Events > 0}
 		if blobs != nil {
 			v["blobs"], v["bad_blobs"] = blobs.n, append([]string{}, badBlobs...)
+			if blobs.side != nil {
+				blobs.side.addJSON(v)
+			}
 		}
 		v["refused"] = append([]string{}, a.refused...)
 		a.printJSON(v)
@@ -245,12 +242,15 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 		for _, r := range a.refused {
 			fmt.Fprintln(w, "NOT COUNTED "+r)
 		}
+		if blobs != nil && blobs.side != nil {
+			blobs.side.printNotes(w)
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: %d problem(s), first: %s", src, len(problems), problems[0])
 	}
 	if len(badBlobs) > 0 {
-		return fmt.Errorf("%s: %d damaged blob(s), first: %s", src, len(badBlobs), badBlobs[0])
+		return fmt.Errorf("%s: %d bad blob(s), first: %s", src, len(badBlobs), badBlobs[0])
 	}
 	if audit.Events == 0 {
 		// Not "OK": verify vouches for a workspace's record, and an empty
@@ -263,7 +263,7 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 		if len(forks) > 0 {
 			fmt.Fprintf(w, "OK: %d fork(s) above, each by a key that no longer stands on the roster\n", len(forks))
 		}
-		if blobs != nil {
+		if blobs != nil && (blobs.side == nil || blobs.side.present) {
 			fmt.Fprintf(w, "OK: %d blobs hash to their names\n", blobs.n)
 		}
 	}
@@ -275,7 +275,7 @@ func (a *app) bundleCmd() *cobra.Command {
 	var noBlobs bool
 	export := &cobra.Command{
 		Use:   "export FILE",
-		Short: "Write every stored event to FILE (jsonl), and the blobs they name to FILE.blobs/",
+		Short: "Write every stored event to FILE (jsonl; - for stdout), and the blobs they name to FILE.blobs/, replacing an earlier export's",
 		Args:  exactArgs(1, "a file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := a.home.Store(cmd.Context())
@@ -289,7 +289,7 @@ func (a *app) bundleCmd() *cobra.Command {
 	var iJSON bool
 	imp := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Verify and store the events of a jsonl bundle: all of it, or nothing",
+		Short: "Verify and store the events of a jsonl bundle (- for stdin): all of it, or nothing; then the blobs in FILE.blobs/",
 		Args:  exactArgs(1, "a file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, named, err := a.importBundle(cmd.Context(), args[0])
@@ -302,7 +302,11 @@ func (a *app) bundleCmd() *cobra.Command {
 			}
 			// The events are in; blobs the sidecar holds follow, each
 			// checked on its own (bundle_blobs.go).
-			bl, blobErr := importBlobs(cmd.Context(), st, args[0], named)
+			var bl blobImport
+			var blobErr error
+			if args[0] != "-" { // stdin carries no blobs
+				bl, blobErr = importBlobs(cmd.Context(), st, args[0], named)
+			}
 			if iJSON {
 				if err := a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
 					"orphaned": rep.Orphaned, "forks": rep.Forks, "skewed": rep.Skewed,
@@ -325,14 +329,14 @@ func (a *app) bundleCmd() *cobra.Command {
 	return c
 }
 
-// writeLines writes the store's events as jsonl to path, atomically;
-// redact, when set, chooses the events written without their body, and
-// seen, when set, is shown every event written.
-func writeLines(ctx context.Context, st *store.Store, path string, redact func(*domain.Event) bool, seen func(*domain.Event)) (int, error) {
+// writeLines writes the store's events as jsonl to path, atomically, or
+// to stdout for "-"; redact, when set, chooses the events written without
+// their body, and seen, when set, is shown every event written.
+func writeLines(ctx context.Context, st *store.Store, path string, stdout io.Writer, redact func(*domain.Event) bool, seen func(*domain.Event)) (int, error) {
 	var w io.Writer
 	var f *os.File
 	if path == "-" {
-		w = os.Stdout
+		w = stdout
 	} else {
 		if err := checkOutputDir(path); err != nil {
 			return 0, err
@@ -412,7 +416,7 @@ func checkOutputDir(path string) error {
 // naming the line, and nothing from it is stored.
 // It also returns the blobs the bundle's events name.
 func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[string]bool, error) {
-	f, err := os.Open(path)
+	f, err := a.openBundle(path)
 	if err != nil {
 		return store.Report{}, nil, err
 	}
@@ -423,7 +427,7 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[
 	err = eachLine(f, path, func(n int, line []byte) error {
 		e, err := domain.ParseLine(line)
 		if err != nil {
-			return fmt.Errorf("%s line %d: %w (nothing imported)", path, n, err)
+			return fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path, line))
 		}
 		if e.Redacted {
 			return fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported)", path, n, e.ID.Short())
@@ -438,6 +442,11 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[
 	if err != nil {
 		return store.Report{}, nil, err
 	}
+	if len(raws) == 0 {
+		// Not "imported 0 new events": that reads as up to date, and an
+		// empty file is a copy or export that failed.
+		return store.Report{}, nil, fmt.Errorf("%s holds no events: not a bundle (an export holds its workspace's genesis at least; copy or export it again)", path)
+	}
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return store.Report{}, nil, err
@@ -445,7 +454,11 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[
 	rep, err := st.Ingest(ctx, raws)
 	var be *store.BatchError
 	if errors.As(err, &be) {
-		return rep, nil, fmt.Errorf("%s line %d: %w (nothing imported)", path, lines[be.Index], be.Err)
+		hint := ""
+		if errors.Is(be.Err, store.ErrWorkspace) {
+			hint = "; the bundle is of another workspace than this home's, and a home holds one: import it with another --home"
+		}
+		return rep, nil, fmt.Errorf("%s line %d: %w (nothing imported%s)", path, lines[be.Index], be.Err, hint)
 	}
 	return rep, named, err
 }

@@ -24,7 +24,8 @@ type forkAudit struct {
 	first    map[chainSeq]int // the line of the first event the audit took at (author, seq)
 	forks    []seenFork
 	identity []*domain.Event
-	others   []signedAt // the other events, which a cut in force voids by seq alone
+	others   []signedAt      // the other events, which a cut in force voids by seq alone
+	blobs    map[string]bool // the blobs the events name, for a bundle's sidecar (bundle_verify.go)
 }
 
 // signedAt is what judging an event against the cuts needs of it.
@@ -49,7 +50,7 @@ type seenFork struct {
 }
 
 func newForkAudit() *forkAudit {
-	return &forkAudit{Audit: domain.NewAudit(), first: map[chainSeq]int{}}
+	return &forkAudit{Audit: domain.NewAudit(), first: map[chainSeq]int{}, blobs: map[string]bool{}}
 }
 
 // Line checks one line, as Audit.Line does.
@@ -68,6 +69,9 @@ func (f *forkAudit) Event(n int, e *domain.Event) {
 	f.Audit.Event(n, e)
 	if f.Events == before {
 		return // refused before its chain was looked at: a bad signature or a duplicate
+	}
+	if h := domain.BlobOf(e.Kind, e.Body); h != "" {
+		f.blobs[h] = true
 	}
 	if domain.IsIdentityKind(e.Kind) {
 		if !e.Redacted {

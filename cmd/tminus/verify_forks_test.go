@@ -20,6 +20,16 @@ type verifyReport struct {
 		Msg  string
 	}
 	Forks []forkView
+
+	// a bundle's sidecar (bundle_verify_test.go)
+	Events         int      `json:"events"`
+	Blobs          int      `json:"blobs"`
+	BadBlobs       []string `json:"bad_blobs"`
+	BlobsDir       string   `json:"blobs_dir"`
+	BlobsDirExists bool     `json:"blobs_dir_exists"`
+	BlobsMissing   []string `json:"blobs_missing"`
+	BlobsUnnamed   []string `json:"blobs_unnamed"`
+	CutShort       bool     `json:"cut_short"`
 }
 
 // verifyJSON runs verify --json in home (on FILE when given) and returns

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// bundleInput is a bundle being read, from a file or, for "-", from stdin
+// (ssh host tminus bundle export - | tminus bundle import -). It notes
+// whether the bytes end mid-line: every export ends with a line break, so
+// a file that does not was cut short, most often by a copy that stopped
+// (a full USB stick, a dropped transfer). The line the cut falls in is
+// then refused like any malformed line; this says why.
+type bundleInput struct {
+	r     io.Reader
+	c     io.Closer
+	n     int64
+	last  byte
+	atEOF bool
+}
+
+// openBundle opens path for reading, "-" being stdin.
+func (a *app) openBundle(path string) (*bundleInput, error) {
+	if path == "-" {
+		return &bundleInput{r: a.stdin}, nil
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no such file (a bundle is the FILE that tminus bundle export FILE wrote; its blobs are in FILE.blobs/)", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s is a directory: name the bundle FILE that tminus bundle export FILE wrote, not its FILE.blobs/ or the directory it is in", path)
+	}
+	return &bundleInput{r: f, c: f}, nil
+}
+
+func (b *bundleInput) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if n > 0 {
+		b.n += int64(n)
+		b.last = p[n-1]
+	}
+	if err == io.EOF {
+		b.atEOF = true
+	}
+	return n, err
+}
+
+func (b *bundleInput) Close() error {
+	if b.c == nil {
+		return nil
+	}
+	return b.c.Close()
+}
+
+// cut is whether what was read so far is the whole input and it ends
+// mid-line.
+func (b *bundleInput) cut() bool {
+	return b.atEOF && b.n > 0 && b.last != '\n'
+}
+
+// cutShort is whether line, the last read, looks like an event line cut
+// short: the input ends mid-line and the line starts as every event line
+// does. Anything else lacking its last line break (a zip, a text someone
+// typed) is not called cut.
+func (b *bundleInput) cutShort(line []byte) bool {
+	return b.cut() && bytes.HasPrefix(line, []byte("{"))
+}
+
+// cutHint is what an error about line adds when the input was cut short.
+func (b *bundleInput) cutHint(name string, line []byte) string {
+	if !b.cutShort(line) {
+		return ""
+	}
+	return fmt.Sprintf("; %s ends mid-line, and every export ends with a line break: it was cut short (copy it again)", name)
+}
