@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/store"
+)
+
+func (a *app) bundleCmd() *cobra.Command {
+	c := &cobra.Command{Use: "bundle", Short: "Signed events in a file, for members without a network path"}
+	var noBlobs bool
+	export := &cobra.Command{
+		Use:   "export FILE",
+		Short: "Write every stored event to FILE (jsonl; - for stdout), and the blobs they name to FILE.blobs/, replacing an earlier export's",
+		Args:  exactArgs(1, "a file name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := a.home.Store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return a.exportBundle(cmd.Context(), st, args[0], !noBlobs)
+		},
+	}
+	export.Flags().BoolVar(&noBlobs, "no-blobs", false, "write the events only, not the evidence files and outputs they name")
+	var iJSON bool
+	imp := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Verify and store the events of a jsonl bundle (- for stdin): all of it, or nothing; then the blobs in FILE.blobs/",
+		Args:  exactArgs(1, "a file name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, named, err := a.importBundle(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			st, err := a.home.Store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			// The events are in; blobs the sidecar holds follow, each
+			// checked on its own (bundle_blobs.go).
+			var bl blobImport
+			var blobErr error
+			if args[0] != "-" { // stdin carries no blobs
+				bl, blobErr = importBlobs(cmd.Context(), st, args[0], named)
+			}
+			if iJSON {
+				if err := a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
+					"orphaned": rep.Orphaned, "forks": rep.Forks, "skewed": rep.Skewed,
+					"blobs": bl.stored, "blobs_here": bl.here, "blobs_ignored": bl.ignored, "blobs_refused": len(bl.refused)}); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(a.stdout, "imported %d new events (%d already here, %d waiting for their chain, %d forks, %d skewed)\n",
+					len(rep.Added), rep.Duplicates, rep.Orphaned, rep.Forks, rep.Skewed)
+				if bl.any() {
+					fmt.Fprintf(a.stdout, "imported %d blobs (%d already here, %d named by no event of the bundle and ignored)\n",
+						bl.stored, bl.here, bl.ignored)
+				}
+			}
+			return blobErr
+		},
+	}
+	imp.Flags().BoolVar(&iJSON, "json", false, "print JSON")
+	c.AddCommand(export, imp)
+	return c
+}
+
+// writeLines writes the store's events as jsonl to path, atomically, or
+// to stdout for "-"; redact, when set, chooses the events written without
+// their body, and seen, when set, is shown every event written.
+func writeLines(ctx context.Context, st *store.Store, path string, stdout io.Writer, redact func(*domain.Event) bool, seen func(*domain.Event)) (int, error) {
+	var w io.Writer
+	var f *os.File
+	if path == "-" {
+		w = stdout
+	} else {
+		if err := checkOutputDir(path); err != nil {
+			return 0, err
+		}
+		var err error
+		f, err = os.CreateTemp(dirOf(path), ".tminus-export-*")
+		if err != nil {
+			return 0, fmt.Errorf("cannot write %s: %w", path, err)
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	n := 0
+	err := st.Log(ctx, func(e *domain.Event, _ bool) error {
+		if seen != nil {
+			seen(e)
+		}
+		if redact != nil && redact(e) {
+			r, err := e.Redact()
+			if err != nil {
+				return err
+			}
+			e = r
+		}
+		n++
+		return enc.Encode(domain.NewLine(e))
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, err
+	}
+	if f != nil {
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+		if err := f.Close(); err != nil {
+			return 0, err
+		}
+		if err := os.Rename(f.Name(), path); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}
+
+// checkOutputDir says plainly that the directory a file is to be written in
+// is missing, before the temporary file there fails with its own name
+// ("open /nonexistent/.tminus-export-123: no such file or directory").
+func checkOutputDir(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("cannot write %s: directory %s does not exist (create it, or name another)", path, dir)
+	case err != nil:
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	case !fi.IsDir():
+		return fmt.Errorf("cannot write %s: %s is not a directory", path, dir)
+	}
+	return nil
+}
+
+// importBundle reads every line first: one bad line refuses the file,
+// naming the line, and nothing from it is stored.
+// It also returns the blobs the bundle's events name.
+func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[string]bool, error) {
+	f, err := a.openBundle(path)
+	if err != nil {
+		return store.Report{}, nil, err
+	}
+	defer f.Close()
+	var raws [][]byte
+	var lines []int
+	named := map[string]bool{}
+	err = eachLine(f, path, func(n int, line []byte) error {
+		e, err := domain.ParseLine(line)
+		if err != nil {
+			return fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path, line))
+		}
+		if e.Redacted {
+			return fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported)", path, n, e.ID.Short())
+		}
+		if h := domain.BlobOf(e.Kind, e.Body); h != "" {
+			named[h] = true
+		}
+		raws = append(raws, e.Raw)
+		lines = append(lines, n)
+		return nil
+	})
+	if err != nil {
+		return store.Report{}, nil, err
+	}
+	if len(raws) == 0 {
+		// Not "imported 0 new events": that reads as up to date, and an
+		// empty file is a copy or export that failed.
+		return store.Report{}, nil, fmt.Errorf("%s holds no events: not a bundle (an export holds its workspace's genesis at least; copy or export it again)", path)
+	}
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return store.Report{}, nil, err
+	}
+	rep, err := st.Ingest(ctx, raws)
+	var be *store.BatchError
+	if errors.As(err, &be) {
+		hint := ""
+		if errors.Is(be.Err, store.ErrWorkspace) {
+			hint = "; the bundle is of another workspace than this home's, and a home holds one: import it with another --home"
+		}
+		return rep, nil, fmt.Errorf("%s line %d: %w (nothing imported%s)", path, lines[be.Index], be.Err, hint)
+	}
+	return rep, named, err
+}
