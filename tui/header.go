@@ -162,11 +162,7 @@ func (m *Model) next() (due int64, label string, ok bool) {
 			due, label, ok = d, t.Label, true
 		}
 	}
-	for _, id := range inc.Tasks {
-		t := l.State.Tasks[id]
-		if t == nil || t.Done || t.Due == 0 || (!inc.Open() && t.Due <= inc.Reached[domain.StatusResolved]) {
-			continue // nor a task whose moment passed with the resolution; follow-ups stay
-		}
+	for _, t := range taskDeadlines(l.State, inc) { // as the T-minus pane lists them
 		if !ok || t.Due < due {
 			due, label, ok = t.Due, t.Title, true
 		}
