@@ -117,7 +117,7 @@ func hash12(h string) string {
 
 // row: 03:14:07 alice    alert.observe    Bridge vault outflow 12x above 7d baseline
 func (p *timelinePane) row(e *domain.Entry, sel bool) string {
-	byW, kindW := 9, 17
+	byW, kindW := 9, 18 // kindW: the longest kind, incident.severity, and a space
 	if p.Width < 60 {
 		byW, kindW = 7, 0
 	}
