@@ -55,7 +55,8 @@ func TestAckAlert(t *testing.T) {
 	if got := s.st.Alerts[s.bridge].Ackers(); len(got) != 1 || got[0] != "alice" {
 		t.Fatalf("bridge alert acked by %v, want [alice]", got)
 	}
-	h.contains("✓ acknowledged")
+	// The status names the alert as the list does, not by an id the cockpit shows nowhere.
+	h.contains("✓ acknowledged: Bridge vault outflow 12x above 7d baseline")
 }
 
 func TestDeclareIncidentWithForm(t *testing.T) {
@@ -611,6 +612,7 @@ func TestLinkRefusals(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
 	h.press("G", "l") // the disk alert, free, to the selected P1
+	h.contains("✓ linked Disk 85% on archive-2 to [P1] Vault drain on the L2 bridge")
 	h.poll()
 	if al := s.st.Alerts[s.disk]; al == nil || al.Incident != s.p1 {
 		t.Fatalf("the disk alert was not linked to the P1: %+v", al)

@@ -178,7 +178,7 @@ func (p *alertsPane) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Ack):
-		return send(doRequest{pane: paneAlerts, body: &domain.AlertAck{Alert: al.ID}, what: "acknowledged " + al.ID.Short()})
+		return send(doRequest{pane: paneAlerts, body: &domain.AlertAck{Alert: al.ID}, what: "acknowledged: " + clean(al.Title)})
 	case key.Matches(msg, k.FromAlert):
 		// A second incident for one alert would take its link from the open one
 		// that holds it, out of view: work it there (the CLI refuses the same).
@@ -196,7 +196,7 @@ func (p *alertsPane) key(msg tea.KeyMsg) tea.Cmd {
 			return send(doneMsg{pane: paneAlerts, err: err})
 		}
 		return send(doRequest{pane: paneAlerts, body: &domain.IncidentLink{Incident: inc.ID, Alert: al.ID},
-			what: "linked " + al.ID.Short() + " to " + inc.ID.Short()})
+			what: "linked " + clean(al.Title) + " to [" + inc.Severity + "] " + clean(inc.Title)})
 	}
 	return nil
 }
