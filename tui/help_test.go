@@ -51,3 +51,21 @@ func TestHelpPagesShowEveryKey(t *testing.T) {
 		}
 	}
 }
+
+// The footer under a form says what enter does there, as the form's own hint does: it
+// moves to the next field and submits from the last. It said "enter submit", and a
+// responder pressing enter on the title saw the form stay open.
+func TestFormFooterSaysEnterMovesOn(t *testing.T) {
+	h := newHarness(t, newScenario(t).fake, 80, 24)
+	h.press("D")
+	lines := strings.Split(h.screen(), "\n")
+	if foot := lines[len(lines)-1]; !strings.HasPrefix(foot, " enter next/submit · esc cancel") {
+		t.Errorf("footer %q", foot)
+	}
+	h.contains("enter next/submit · tab field")
+	h.typeText("Bridge drain")
+	h.press("enter")
+	if h.m.form == nil {
+		t.Fatal("enter on the first field closed the form")
+	}
+}
