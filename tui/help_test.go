@@ -69,3 +69,17 @@ func TestFormFooterSaysEnterMovesOn(t *testing.T) {
 		t.Fatal("enter on the first field closed the form")
 	}
 }
+
+// A duration is checked as it is typed: "10x" in the timer's In field is marked ✗ with
+// the reason while the focus is still on it. It used to pass unremarked until enter on
+// the last field, whose error then showed with the focus on Every.
+func TestDurationFieldsCheckAsTyped(t *testing.T) {
+	h := newHarness(t, newScenario(t).fake, 80, 24)
+	h.press("T")
+	h.typeText("Comms update")
+	h.press("enter")
+	h.typeText("10x")
+	h.contains("In    ✗ 10x", `error: "10x" is not a duration (try 90s, 15m, 2h)`)
+	h.press("backspace")
+	h.lacks("✗", "not a duration")
+}
