@@ -51,4 +51,3 @@ func TestHelpPagesShowEveryKey(t *testing.T) {
 		}
 	}
 }
-
