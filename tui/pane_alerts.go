@@ -286,18 +286,19 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 			ack += "+" + itoa(n-1)
 		}
 	}
-	// Narrow panes drop the source first: the title and who acked matter more.
-	wide, ackW := w >= 100, 0
+	// Narrow panes drop the source first: the title and who acked matter more. Below 64
+	// cells who acked gives way too, but not whether: a bare ✓.
+	wide, ackW := w >= 100, 1
 	if w >= 64 {
 		ackW = 10
+	} else if ack != "" {
+		ack = "✓"
 	}
 	fixed := 1 + 4 + 1 + 8 + 1 + 5 + 1 + 1 + width(when)
 	if wide {
 		fixed += 1 + 8
 	}
-	if ackW > 0 {
-		fixed += 1 + ackW
-	}
+	fixed += 1 + ackW
 	tw := w - fixed
 	title := clean(al.Title)
 	if !al.Incident.IsZero() {
@@ -313,9 +314,7 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 	if wide {
 		tail += " " + fit(clean(al.Source), 8)
 	}
-	if ackW > 0 {
-		tail += " " + fit(ack, ackW)
-	}
+	tail += " " + fit(ack, ackW)
 	if sel && p.Focused {
 		plain := "▸" + fit("["+orDash(al.Severity)+"]", 4) + " " + fit(status, 8) + " " + fitRight(corr, 5) + " " +
 			fit(title, tw) + tail
