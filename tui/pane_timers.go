@@ -25,6 +25,10 @@ type timersPane struct {
 type deadline struct {
 	timer *domain.Timer
 	task  *domain.Task
+	// idle: a timer of a resolved incident other than its retro. The header no longer
+	// counts it down; neither does the pane, or a containment check would go OVERDUE
+	// after the incident closed.
+	idle bool
 }
 
 func (d deadline) id() domain.ID {
@@ -44,6 +48,9 @@ func (d deadline) due(now int64) int64 {
 
 // met: a met timer; a task here is open (done ones leave the pane).
 func (d deadline) met() bool { return d.timer != nil && d.timer.Met }
+
+// counting: the deadline still counts down (neither met nor idle).
+func (d deadline) counting() bool { return !d.met() && !d.idle }
 
 // taskDeadlines are inc's open tasks with a due time, less those whose moment passed
 // with the resolution (follow-ups stay): what the header and the T-minus pane count down.
@@ -67,7 +74,7 @@ func (p *timersPane) Title() string {
 	late := 0
 	now := p.Live.nowMS()
 	for _, d := range p.rows {
-		if !d.met() && d.due(now) < now {
+		if d.counting() && d.due(now) < now {
 			late++
 		}
 	}
@@ -84,9 +91,10 @@ func (p *timersPane) Title() string {
 func (p *timersPane) rebuild() {
 	p.rows = p.rows[:0]
 	if inc := p.Live.Incident; inc != nil {
+		retro := domain.RetroTimerID(inc.ID)
 		for _, id := range inc.Timers {
 			if t := p.Live.State.Timers[id]; t != nil {
-				p.rows = append(p.rows, deadline{timer: t})
+				p.rows = append(p.rows, deadline{timer: t, idle: !inc.Open() && id != retro})
 			}
 		}
 		for _, t := range taskDeadlines(p.Live.State, inc) {
@@ -96,8 +104,8 @@ func (p *timersPane) rebuild() {
 	now := p.Live.nowMS()
 	sort.SliceStable(p.rows, func(i, j int) bool {
 		a, b := p.rows[i], p.rows[j]
-		if a.met() != b.met() {
-			return !a.met()
+		if a.counting() != b.counting() {
+			return a.counting()
 		}
 		return a.due(now) < b.due(now)
 	})
@@ -140,7 +148,7 @@ func (p *timersPane) row(d deadline, sel bool) string {
 	now := p.Live.nowMS()
 	due := d.due(now)
 	cd := countdown(due, now)
-	late := !d.met() && due < now
+	late := d.counting() && due < now
 	var label string
 	switch t := d.timer; {
 	case d.task != nil:
@@ -151,6 +159,9 @@ func (p *timersPane) row(d deadline, sel bool) string {
 		label += ")"
 	case t.Met:
 		cd = "met " + clock(t.MetAt, p.Live.Now, p.Live.Loc, false)
+		label = clean(t.Label)
+	case d.idle:
+		cd = "resolved"
 		label = clean(t.Label)
 	default:
 		label = clean(t.Label)
@@ -173,7 +184,7 @@ func (p *timersPane) row(d deadline, sel bool) string {
 	switch {
 	case late:
 		cs = p.ink.overdue
-	case d.met():
+	case !d.counting():
 		cs = p.ink.muted
 	}
 	return marker(sel) + cs.on(fit(cd, cdW)) + " " + p.ink.row.on(label) + p.ink.overdue.on(tail) +

@@ -60,13 +60,52 @@ func TestTimersPaneEmpty(t *testing.T) {
 	s := newScenario(t)
 	s.apply("alice", &domain.IncidentDeclare{Title: "Quiet one", Severity: "P4"}, s.now())
 	h := newHarness(t, s.fake, 80, 24)
-	h.press("6")
-	for range 5 { // select it on the Incidents tab
-		if strings.Contains(h.screen(), "▸[P4] Quiet one") {
-			break
+	selectIncident(t, h, "[P4] Quiet one")
+	h.press("3")
+	h.contains("[P4] Quiet one", "no deadlines yet: T adds a timer, t a task")
+}
+
+// Once the incident is resolved its timers stop but its retro, in the pane as in the
+// header: the containment check used to go on counting, then turned OVERDUE on a closed
+// incident. A task due after the resolution is a follow-up: it still counts, in both.
+func TestTimersPaneAfterResolution(t *testing.T) {
+	s := newScenario(t)
+	s.apply("alice", &domain.IncidentStatus{Incident: s.p1, Status: domain.StatusResolved}, s.now())
+	h := newHarness(t, s.fake, 80, 24)
+	selectIncident(t, h, "[P1] Vault drain")
+	h.press("3")
+	h.tick(time.Hour) // past the containment check's and the kickoff task's deadlines
+	var got []string
+	for _, l := range paneLines(h, paneTimers) {
+		if l = strings.TrimRight(l, " "); l != "" {
+			got = append(got, l)
+		}
+	}
+	want := []string{
+		"▸T+51:48    Post kickoff to #incident and the forum (task, carol) OVERDUE",
+		" T-71:00:00 Retro due",
+		" resolved   Containment check",
+		" resolved   Comms update",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := h.m.panes[paneTimers].Title(); got != "T-minus · 4 · 1 OVERDUE" {
+		t.Errorf("title %q after resolution", got)
+	}
+	h.contains("NEXT T+51:48 OVERDUE Post kickoff")
+}
+
+// selectIncident selects the incident whose row starts with row on the Incidents tab.
+func selectIncident(t *testing.T, h *harness, row string) {
+	t.Helper()
+	h.press("6", "g")
+	for range 10 {
+		if strings.Contains(h.screen(), "▸"+row) {
+			h.press("enter")
+			return
 		}
 		h.press("j")
 	}
-	h.press("enter", "3")
-	h.contains("[P4] Quiet one", "no deadlines yet: T adds a timer, t a task")
+	t.Fatalf("no incident %q:\n%s", row, h.screen())
 }
