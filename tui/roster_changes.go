@@ -131,7 +131,7 @@ func (p *rosterPane) changeLines() []string {
 		}
 	}
 	if len(p.revoked) > 0 {
-		item(p.ink.muted, " ", "REVOKED KEYS · what they signed after the seq does not count", 2)
+		item(p.ink.muted, " ", "REVOKED KEYS · their events past the seq do not count", 2)
 		hw := 0
 		for _, r := range p.revoked {
 			hw = max(hw, min(width(clean(r.handle)), 16))
