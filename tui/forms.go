@@ -24,7 +24,7 @@ func (c *Context) declareForm(from *domain.Alert) *form {
 		if from.Severity != "" {
 			sev = from.Severity
 		}
-		f.title = "Declare an incident from alert " + from.ID.Short()
+		f.title = "Declare an incident from the alert " + clean(from.Title) // its title stays put while the field is edited
 		f.pane = paneAlerts
 	}
 	f.fields = []*field{

@@ -80,7 +80,8 @@ func TestDeclareFromAlertLinksIt(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
 	h.press("G", "i") // the oldest alert: disk on archive-2
-	h.contains("Declare an incident from alert", "Disk 85% on archive-2", "[P4]")
+	// The form names the alert as the list does, not by an id shown nowhere.
+	h.contains("Declare an incident from the alert Disk 85% on archive-2", "[P4]")
 	h.press("enter", "enter", "enter")
 	inc := findIncident(t, s.st, "Disk 85% on archive-2")
 	if len(inc.Alerts) != 1 || inc.Alerts[0] != s.disk {
