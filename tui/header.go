@@ -91,7 +91,16 @@ func (m *Model) header() []string {
 	}
 	right3 := summary + " "
 	if inc.Drill {
-		right3 = ink.drill.on("DRILL · an exercise, not a real incident") + " "
+		// The banner leads the line, but real alerts keep firing during a drill: their
+		// count (and a forked key, a removed lead) stays beside it.
+		tag := "DRILL · an exercise, not a real incident"
+		switch {
+		case w < 72:
+			tag = "DRILL"
+		case w < 100:
+			tag = "DRILL · an exercise"
+		}
+		right3 = ink.drill.on(tag) + ink.muted.on("· ") + summary + " " // the banner is padded: one space before the dot
 	}
 	return []string{
 		spread(left1, right1, w),
@@ -157,7 +166,7 @@ func (m *Model) leads(inc *domain.Incident, w, room int) string {
 	seps := len(parts) - 1
 	switch {
 	case len(parts) == 0:
-		return ink.muted.on(strings.TrimRight(fitParts([]string{"no leads yet", "L assigns one"}, " · ", room), " "))
+		return ink.muted.on(strings.TrimRight(fitWords("no leads yet · L assigns one", room), " ")) // cut between words
 	case n+3*seps <= room:
 		return strings.Join(parts, ink.muted.on(" · "))
 	case n+2*seps <= room:
