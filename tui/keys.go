@@ -121,7 +121,7 @@ func DefaultKeyMap() *KeyMap {
 
 		Done:  b("enter", "done", "enter"),
 		Owner: b("o", "owner", "o"),
-		Met:   b("enter", "met / stop", "enter"),
+		Met:   b("enter", "met / stop / done", "enter"), // a timer met or stopped, a task done
 
 		Copy:    b("y", "copy", "y"), // what: the row's command, one-liner or safeTxHash
 		Propose: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "propose"), key.WithDisabled()),

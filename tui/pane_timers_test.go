@@ -30,7 +30,7 @@ func TestTimersPaneCountsTaskDeadlines(t *testing.T) {
 			t.Errorf("row %d %q, want %q", i, lines[i], want)
 		}
 	}
-	h.contains("NEXT T+02:13 OVERDUE Snapshot vault balances")
+	h.contains("NEXT T+02:13 OVERDUE Snapshot vault balances", "enter met / stop / done")
 
 	// enter marks the selected task done, as on the Tasks tab; it leaves the pane and
 	// the header moves on to the next deadline.
