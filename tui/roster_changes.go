@@ -125,8 +125,11 @@ func (p *rosterPane) changeLines() []string {
 			item(p.ink.warn, " "+c.p.ID.Short()+"  ", describeChange(c.p)+" · by "+clean(c.p.By)+" "+
 				clock(c.p.At, p.Live.Now, p.Live.Loc, false)+" · "+itoa(c.approvals)+"/"+itoa(p.quorum)+" approvals", 2)
 			for _, k := range c.p.Cuts {
-				item(p.ink.warn, "   ", "will cut "+clean(st.Handle(k.Key))+"'s key "+shortKey(k.Key)+
-					" after seq "+itoa(int(k.Seq))+": later events will not count", 2)
+				what := " after seq " + itoa(int(k.Seq)) + ": later events will not count"
+				if k.Seq == 0 { // the proposer held none of the key's events
+					what = ": none of its events will count"
+				}
+				item(p.ink.warn, "   ", "will cut "+clean(st.Handle(k.Key))+"'s key "+shortKey(k.Key)+what, 2)
 			}
 		}
 	}
@@ -149,8 +152,12 @@ func (p *rosterPane) changeLines() []string {
 					how += " " + clock(by.AppliedAt, p.Live.Now, p.Live.Loc, false)
 				}
 			}
+			counts := "counts up to seq " + itoa(int(r.cut.Seq))
+			if r.cut.Seq == 0 {
+				counts = "counts none of its events"
+			}
 			item(p.ink.err, " "+fit(clean(r.handle), hw)+"  "+shortKey(r.key)+"  ",
-				"counts up to seq "+itoa(int(r.cut.Seq))+" · "+how+" by proposal "+r.cut.By.Short(), 2)
+				counts+" · "+how+" by proposal "+r.cut.By.Short(), 2)
 		}
 	}
 	return out

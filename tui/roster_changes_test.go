@@ -143,3 +143,20 @@ func TestRosterPanePendingRotation(t *testing.T) {
 	}
 	h.lacks("REVOKED KEYS") // nothing cut yet
 }
+
+// A cut at seq 0 (the proposer held none of the key's events) says that none count,
+// not "after seq 0", pending and in force.
+func TestRosterPaneCutAtZero(t *testing.T) {
+	s := rosterScenario(t)
+	s.apply("carol", &domain.MemberPropose{Action: domain.ActionAdd,
+		Member: domain.MemberSpec{Address: s.addr("erin"), Handle: "erin", Roles: []string{"observer"}}}, at("03:40:00"))
+	rm := s.apply("alice", &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: "erin"},
+		Cuts: []domain.KeyCut{{Key: s.addr("erin"), Seq: 0}}}, at("03:41:00"))
+	h := newHarness(t, s.fake, 100, 30)
+	h.press("7")
+	h.contains("will cut erin's key " + s.addr("erin").Hex()[:10] + "…: none of its events will count")
+	h.lacks("after seq 0")
+	s.external("carol", &domain.MemberApprove{Proposal: rm}, at("03:42:00"))
+	h.poll()
+	h.contains(" erin  " + s.addr("erin").Hex()[:10] + "…  counts none of its events · removed 03:42")
+}
