@@ -76,7 +76,7 @@ func pendingFor(pending []rosterChange, handle string) string {
 	return ""
 }
 
-// shortKey is a key as the CLI shortens it (State.Handle's fallback), marked as cut.
+// shortKey is a key as the CLI shortens it (State.Handle's fallback), the ellipsis saying so.
 func shortKey(k common.Address) string { return k.Hex()[:10] + "…" }
 
 // describeChange says what a pending proposal does, in a few words; the cuts follow on
