@@ -26,3 +26,19 @@ func TestTimelineKindsWhole(t *testing.T) {
 		}
 	}
 }
+
+// Below 72 columns the kind column gives way to the text: at 60 it left a note 23 cells.
+func TestTimelineNarrowKeepsTheText(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 66, 20)
+	h.press("5")
+	var row string
+	for _, l := range paneLines(h, paneTimeline) {
+		if strings.Contains(l, " dave ") && strings.Contains(l, "Evidence:") {
+			row = l
+		}
+	}
+	if !strings.Contains(row, "Evidence: balances snapshot requested from the a…") || strings.Contains(row, "note.add") {
+		t.Errorf("at 66 columns dave's note reads %q", row)
+	}
+}
