@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"sync"
@@ -129,6 +130,13 @@ func (f *fake) fold(e *domain.Event) {
 	}
 	f.st.Apply(e)
 	f.events = append(f.events, e)
+	// A revocation's cuts void events wherever they sort, so the store folds again when
+	// the cuts in force move (store.View.Refresh); the fake does the same.
+	if domain.IsIdentityKind(e.Kind) {
+		if cuts := domain.DecideCuts(f.events, f.st.Forked); !maps.Equal(cuts, f.st.Cuts) {
+			f.st = domain.Fold(f.events, f.st.Forked)
+		}
+	}
 }
 
 // external appends as another process or peer would: visible after the next Refresh.

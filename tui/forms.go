@@ -24,7 +24,7 @@ func (c *Context) declareForm(from *domain.Alert) *form {
 		if from.Severity != "" {
 			sev = from.Severity
 		}
-		f.title = "Declare an incident from alert " + from.ID.Short()
+		f.title = "Declare an incident from the alert " + clean(from.Title) // its title stays put while the field is edited
 		f.pane = paneAlerts
 	}
 	f.fields = []*field{
@@ -108,7 +108,7 @@ func (c *Context) taskForm(inc *domain.Incident) *form {
 	f := &form{title: "Add a task to " + clean(inc.Title), pane: paneTasks, what: "task added",
 		fields: []*field{c.textField("Title", "", "what needs doing"),
 			choiceField("Owner", handles(c.Live.State, true), "(none)"),
-			c.textField("Due in", "", "optional, e.g. 30m")}}
+			c.durationField("Due in", "optional, e.g. 30m")}}
 	f.build = func(v []string) (domain.Body, error) {
 		b := &domain.TaskAdd{Incident: inc.ID, Title: v[0]}
 		if v[1] != "(none)" {
@@ -136,8 +136,8 @@ func (c *Context) ownerForm(t *domain.Task) *form {
 func (c *Context) timerForm(inc *domain.Incident) *form {
 	f := &form{title: "Add a T-minus timer to " + clean(inc.Title), pane: paneTimers, what: "timer set",
 		fields: []*field{c.textField("Label", "", "what is due"),
-			c.textField("In", "", "e.g. 15m"),
-			c.textField("Every", "", "optional: re-arm, e.g. 30m")}}
+			c.durationField("In", "e.g. 15m"),
+			c.durationField("Every", "optional: re-arm, e.g. 30m")}}
 	f.build = func(v []string) (domain.Body, error) {
 		if v[1] == "" {
 			return nil, errors.New("in: say when it is due, e.g. 15m")
@@ -163,6 +163,21 @@ func (c *Context) noteForm(inc *domain.Incident) *form {
 	f := &form{title: "Note on " + clean(inc.Title), pane: paneTimeline, what: "note added",
 		fields: []*field{c.textField("Note", "", "what happened, what you saw")}}
 	f.build = func(v []string) (domain.Body, error) { return &domain.Note{Incident: inc.ID, Text: v[0]}, nil }
+	return f
+}
+
+// durationField checks its value as it is typed, as a runbook parameter is checked: "10x"
+// shows ✗ on its own line at once, not only after enter from the last field, with the
+// focus elsewhere. Empty is left to build (optional here, required there).
+func (c *Context) durationField(label, hint string) *field {
+	f := c.textField(label, "", hint)
+	f.check = func(v string) error {
+		if v == "" {
+			return nil
+		}
+		_, err := parseDuration(v)
+		return err
+	}
 	return f
 }
 

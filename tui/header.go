@@ -84,15 +84,50 @@ func (m *Model) header() []string {
 		}
 		next += ink.header.on(fitWords(label, room(w, " "+next, right2)))
 	}
+	if r := removedLeads(l.State, inc); len(r) > 0 {
+		// A lead removed from the roster still stands on the incident: say so where the
+		// line keeps it (the right), so someone assigns the role again (L).
+		summary = ink.err.on("REMOVED LEAD: "+clean(strings.Join(r, ", "))) + ink.muted.on(" · ") + summary
+	}
 	right3 := summary + " "
 	if inc.Drill {
-		right3 = ink.drill.on("DRILL · an exercise, not a real incident") + " "
+		// The banner leads the line, but real alerts keep firing during a drill: their
+		// count (and a forked key, a removed lead) stays beside it.
+		tag := "DRILL · an exercise, not a real incident"
+		switch {
+		case w < 72:
+			tag = "DRILL"
+		case w < 100:
+			tag = "DRILL · an exercise"
+		}
+		right3 = ink.drill.on(tag) + ink.muted.on("· ") + summary + " " // the banner is padded: one space before the dot
 	}
 	return []string{
 		spread(left1, right1, w),
 		spread(" "+next, right2, w),
 		spread(" "+m.leads(inc, w, room(w, " ", right3)), right3, w),
 	}
+}
+
+// removedLeads are the incident's leads who are no longer members, as "rec dave".
+func removedLeads(st *domain.State, inc *domain.Incident) []string {
+	var out []string
+	for _, r := range []string{domain.RoleTriage, domain.RoleContainment, domain.RoleComms, domain.RoleRecorder} {
+		h, ok := inc.Leads[r]
+		if m := st.Members[h]; ok && (m == nil || !m.Active) {
+			out = append(out, leadRole(r, 0)+" "+h)
+		}
+	}
+	return out
+}
+
+// leadRole is a role's name in the leads line: short below 120 columns.
+func leadRole(r string, w int) string {
+	short := map[string]string{domain.RoleContainment: "contain", domain.RoleRecorder: "rec"}
+	if w < 120 && short[r] != "" {
+		return short[r]
+	}
+	return r
 }
 
 // firstWordFits: s shows at least its first word whole in room cells.
@@ -113,7 +148,6 @@ func room(w int, left, right string) int {
 // the last leads give way whole: "triage alice, contain bob, …".
 func (m *Model) leads(inc *domain.Incident, w, room int) string {
 	ink := m.ctx.ink
-	short := map[string]string{domain.RoleContainment: "contain", domain.RoleRecorder: "rec"}
 	var parts []string
 	n := 0 // their width, without separators
 	for _, r := range []string{domain.RoleTriage, domain.RoleContainment, domain.RoleComms, domain.RoleRecorder} {
@@ -121,17 +155,18 @@ func (m *Model) leads(inc *domain.Incident, w, room int) string {
 		if !ok {
 			continue
 		}
-		name := r
-		if w < 120 && short[r] != "" {
-			name = short[r]
+		name := leadRole(r, w)
+		hs := ink.header
+		if m := m.ctx.Live.State.Members[h]; m == nil || !m.Active {
+			hs = ink.err // removed from the roster: the right side says so in words
 		}
-		parts = append(parts, ink.muted.on(name+" ")+ink.header.on(clean(h)))
+		parts = append(parts, ink.muted.on(name+" ")+hs.on(clean(h)))
 		n += width(name) + 1 + width(clean(h))
 	}
 	seps := len(parts) - 1
 	switch {
 	case len(parts) == 0:
-		return ink.muted.on(strings.TrimRight(fitParts([]string{"no leads yet", "L assigns one"}, " · ", room), " "))
+		return ink.muted.on(strings.TrimRight(fitWords("no leads yet · L assigns one", room), " ")) // cut between words
 	case n+3*seps <= room:
 		return strings.Join(parts, ink.muted.on(" · "))
 	case n+2*seps <= room:
@@ -162,11 +197,7 @@ func (m *Model) next() (due int64, label string, ok bool) {
 			due, label, ok = d, t.Label, true
 		}
 	}
-	for _, id := range inc.Tasks {
-		t := l.State.Tasks[id]
-		if t == nil || t.Done || t.Due == 0 || (!inc.Open() && t.Due <= inc.Reached[domain.StatusResolved]) {
-			continue // nor a task whose moment passed with the resolution; follow-ups stay
-		}
+	for _, t := range taskDeadlines(l.State, inc) { // as the T-minus pane lists them
 		if !ok || t.Due < due {
 			due, label, ok = t.Due, t.Title, true
 		}

@@ -12,11 +12,24 @@ import (
 // selected row is listed in parentheses, not left out: what the screen lists for a tab
 // does not depend on where the cursor is. Keys off for good (a read-only view) are left
 // out.
+//
+// The groups are packed into columns; a group that goes on in the next column repeats
+// its title there, so no column starts with keys whose title is at the foot of the one
+// before. When the columns do not all fit, the last row is kept for "↓ more" (it never
+// covers a key), and the keys move a column (j/k) or a screen (pgdn/pgup) at a time.
 type helpView struct {
-	lines  []string // one column's lines, groups one after another
-	colW   int
-	cols   int
-	scroll int
+	lines   []string    // every group's lines, one after another
+	groups  []helpBlock // each group's title and key lines
+	columns [][]string  // the groups packed into columns of at most colH lines
+	colW    int
+	cols    int // columns side by side
+	colH    int
+	first   int // the first column shown
+}
+
+type helpBlock struct {
+	title string
+	rows  []string
 }
 
 type helpGroup struct {
@@ -78,10 +91,10 @@ func (m *Model) openHelp() {
 	m.help.layout(m)
 }
 
-// layout flows the groups into as many columns as the width allows.
+// layout builds the groups' lines and packs them for the screen's size.
 func (h *helpView) layout(m *Model) {
 	c := m.ctx
-	h.lines = h.lines[:0]
+	h.lines, h.groups = h.lines[:0], h.groups[:0]
 	h.colW = 38
 	keyW := 12
 	k := m.ctx.Keys
@@ -106,27 +119,82 @@ func (h *helpView) layout(m *Model) {
 		if off {
 			rows = append(rows, " "+c.ink.muted.on(fit("( ) not on the selected row", h.colW-2)))
 		}
-		h.lines = append(h.lines, c.ink.title.on(fit(g.title, h.colW-1))+" ")
-		h.lines = append(h.lines, rows...)
-		h.lines = append(h.lines, spaces(h.colW))
+		h.groups = append(h.groups, helpBlock{title: g.title, rows: rows})
+		h.lines = append(append(append(h.lines, h.titleLine(m, g.title)), rows...), spaces(h.colW))
 	}
 	h.cols = m.lay.w / h.colW
 	if h.cols < 1 {
 		h.cols, h.colW = 1, m.lay.w
 	}
-	h.clamp(m)
+	ht := h.height(m)
+	h.pack(m, ht)
+	if len(h.columns) > h.cols && ht > 1 {
+		h.pack(m, ht-1) // the last row says there is more
+	}
+	h.clamp()
+}
+
+func (h *helpView) titleLine(m *Model, title string) string {
+	return m.ctx.ink.title.on(fit(title, h.colW-1)) + " "
+}
+
+// pack flows the groups into columns of at most colH lines, a blank line between two
+// groups of one column. A group goes on in the next column, its title repeated, when at
+// least two of its keys fit under its title at the foot of this one; otherwise it starts
+// the next column.
+func (h *helpView) pack(m *Model, colH int) {
+	h.colH = max(colH, 1)
+	h.columns = h.columns[:0]
+	var col []string
+	flush := func() {
+		if len(col) > 0 {
+			h.columns = append(h.columns, col)
+			col = nil
+		}
+	}
+	for _, g := range h.groups {
+		title, rows := g.title, g.rows
+		for len(rows) > 0 {
+			var sep []string
+			if len(col) > 0 {
+				sep = []string{spaces(h.colW)}
+			}
+			room := h.colH - len(col) - len(sep) - 1 // key lines that fit under the title here
+			n := len(rows)
+			switch {
+			case n <= room:
+			case len(col) == 0:
+				n = max(room, 1) // a group taller than a column: it always moves on
+			case room >= 2:
+				n = room
+			default:
+				flush()
+				continue
+			}
+			col = append(append(append(col, sep...), h.titleLine(m, title)), rows[:n]...)
+			if rows = rows[n:]; len(rows) > 0 {
+				title = g.title + " (cont.)"
+				flush()
+			}
+		}
+	}
+	flush()
 }
 
 func (h *helpView) height(m *Model) int { return m.lay.bodyH }
 
-func (h *helpView) clamp(m *Model) {
-	max := len(h.lines) - h.height(m)*h.cols
-	if h.scroll > max {
-		h.scroll = max
+func (h *helpView) clamp() {
+	h.first = min(h.first, len(h.columns)-h.cols)
+	h.first = max(h.first, 0)
+}
+
+// hidden counts the lines of the columns after those shown.
+func (h *helpView) hidden() int {
+	n := 0
+	for i := h.first + h.cols; i < len(h.columns); i++ {
+		n += len(h.columns[i])
 	}
-	if h.scroll < 0 {
-		h.scroll = 0
-	}
+	return n
 }
 
 func (m *Model) helpKey(msg tea.KeyMsg) tea.Cmd {
@@ -138,36 +206,43 @@ func (m *Model) helpKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Help), key.Matches(msg, k.Cancel), key.Matches(msg, k.Quit):
 		m.help = nil
 	case key.Matches(msg, k.Down):
-		h.scroll++
+		h.first++
 	case key.Matches(msg, k.Up):
-		h.scroll--
+		h.first--
 	case key.Matches(msg, k.PageDown):
-		h.scroll += h.height(m)
+		h.first += h.cols
 	case key.Matches(msg, k.PageUp):
-		h.scroll -= h.height(m)
+		h.first -= h.cols
+	case key.Matches(msg, k.Top):
+		h.first = 0
+	case key.Matches(msg, k.Bottom):
+		h.first = len(h.columns)
 	}
 	if m.help != nil {
-		h.clamp(m)
+		h.clamp()
 	}
 	return nil
 }
 
-// view fills the body: columns side by side, each height lines tall.
+// view fills the body: the columns shown side by side, and "↓ more" on the row kept
+// for it.
 func (h *helpView) view(m *Model) []string {
 	ht := h.height(m)
 	out := make([]string, ht)
 	for r := 0; r < ht; r++ {
 		var b strings.Builder
-		for c := 0; c < h.cols; c++ {
-			i := h.scroll + c*ht + r
-			if i < len(h.lines) {
-				b.WriteString(padLine(h.lines[i], h.colW))
+		for c := 0; c < h.cols && h.first+c < len(h.columns); c++ {
+			col := h.columns[h.first+c]
+			line := ""
+			if r < len(col) {
+				line = col[r]
 			}
+			b.WriteString(padLine(line, h.colW))
 		}
 		out[r] = padLine(b.String(), m.lay.w)
 	}
-	if more := len(h.lines) - h.scroll - ht*h.cols; more > 0 && ht > 0 {
-		out[ht-1] = m.ctx.ink.muted.on(fit(" ↓ more ("+itoa(more)+" lines)", m.lay.w))
+	if more := h.hidden(); more > 0 && ht > 1 {
+		out[ht-1] = m.ctx.ink.muted.on(fit(" ↓ more ("+itoa(more)+" lines): j or pgdn", m.lay.w))
 	}
 	return out
 }

@@ -121,7 +121,7 @@ func DefaultKeyMap() *KeyMap {
 
 		Done:  b("enter", "done", "enter"),
 		Owner: b("o", "owner", "o"),
-		Met:   b("enter", "met / stop", "enter"),
+		Met:   b("enter", "met / stop / done", "enter"), // a timer met or stopped, a task done
 
 		Copy:    b("y", "copy", "y"), // what: the row's command, one-liner or safeTxHash
 		Propose: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "propose"), key.WithDisabled()),
@@ -135,7 +135,7 @@ func DefaultKeyMap() *KeyMap {
 		ScrollLeft:  key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "scroll left"), key.WithDisabled()),
 		ScrollRight: key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "scroll right"), key.WithDisabled()),
 
-		Submit:    b("enter", "submit", "enter"),
+		Submit:    b("enter", "next/submit", "enter"), // as the form says: enter submits from the last field
 		Cancel:    b("esc", "cancel", "esc"),
 		NextField: b("tab/↓", "next field", "tab", "down"),
 		PrevField: b("shift+tab/↑", "previous field", "shift+tab", "up"),

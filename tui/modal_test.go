@@ -71,8 +71,8 @@ func TestPrintableKeysNeverQuitFromAModal(t *testing.T) {
 	}{
 		{"untouched choice form", []string{"s"}, "Severity of"},
 		{"untouched status form", []string{"S"}, "Status of"},
-		{"prefilled declare from alert, on the title", []string{"G", "i"}, "Declare an incident from alert"},
-		{"prefilled declare from alert, on a choice", []string{"G", "i", "tab"}, "Declare an incident from alert"},
+		{"prefilled declare from alert, on the title", []string{"G", "i"}, "Declare an incident from the alert"},
+		{"prefilled declare from alert, on a choice", []string{"G", "i", "tab"}, "Declare an incident from the alert"},
 		{"empty declare, on the drill choice", []string{"D", "tab", "tab"}, "Declare an incident"},
 		{"lead form", []string{"L", "tab"}, "Assign a lead"},
 		{"propose form, on the step", []string{"4", "j", "p"}, "Propose "},

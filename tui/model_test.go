@@ -55,7 +55,8 @@ func TestAckAlert(t *testing.T) {
 	if got := s.st.Alerts[s.bridge].Ackers(); len(got) != 1 || got[0] != "alice" {
 		t.Fatalf("bridge alert acked by %v, want [alice]", got)
 	}
-	h.contains("✓ acknowledged")
+	// The status names the alert as the list does, not by an id the cockpit shows nowhere.
+	h.contains("✓ acknowledged: Bridge vault outflow 12x above 7d baseline")
 }
 
 func TestDeclareIncidentWithForm(t *testing.T) {
@@ -79,7 +80,8 @@ func TestDeclareFromAlertLinksIt(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
 	h.press("G", "i") // the oldest alert: disk on archive-2
-	h.contains("Declare an incident from alert", "Disk 85% on archive-2", "[P4]")
+	// The form names the alert as the list does, not by an id shown nowhere.
+	h.contains("Declare an incident from the alert Disk 85% on archive-2", "[P4]")
 	h.press("enter", "enter", "enter")
 	inc := findIncident(t, s.st, "Disk 85% on archive-2")
 	if len(inc.Alerts) != 1 || inc.Alerts[0] != s.disk {
@@ -433,11 +435,18 @@ func TestDrillIsUnmistakable(t *testing.T) {
 		h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 		checkFrame(t, "drill", h.view(), sz[0], sz[1])
 		lines := strings.Split(h.screen(), "\n")
-		if !strings.Contains(lines[0], "DRILL  [P2] Gameday: ") || !strings.Contains(lines[2], "DRILL · an exercise, not a real incident") ||
+		// Real alerts keep firing during a drill: their count stays beside the banner.
+		banner := "DRILL · an exercise · alerts 3 firing, 2 unacked"
+		if sz[0] < 72 {
+			banner = "DRILL · alerts 3 firing, 2 unacked"
+		}
+		if !strings.Contains(lines[0], "DRILL  [P2] Gameday: ") || !strings.Contains(lines[2], banner) ||
 			!strings.Contains(lines[2], " no leads yet ") {
-			t.Errorf("%dx%d: the drill header lacks its banner or title:\n%s", sz[0], sz[1], strings.Join(lines[:3], "\n"))
+			t.Errorf("%dx%d: the drill header lacks its banner, the alerts or the title:\n%s", sz[0], sz[1], strings.Join(lines[:3], "\n"))
 		}
 	}
+	h.send(tea.WindowSizeMsg{Width: 160, Height: 48})
+	h.contains("DRILL · an exercise, not a real incident · alerts 3 firing, 2 unacked · as alice")
 }
 
 func TestOSC52(t *testing.T) {
@@ -611,6 +620,7 @@ func TestLinkRefusals(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
 	h.press("G", "l") // the disk alert, free, to the selected P1
+	h.contains("✓ linked Disk 85% on archive-2 to [P1] Vault drain on the L2 bridge")
 	h.poll()
 	if al := s.st.Alerts[s.disk]; al == nil || al.Incident != s.p1 {
 		t.Fatalf("the disk alert was not linked to the P1: %+v", al)

@@ -340,8 +340,8 @@ func TestTimelineShowsEvidenceHashes(t *testing.T) {
 	h := newHarness(t, f, 80, 24)
 	h.poll()
 	h.press("5")
-	h.contains("evidence.add     sha256 "+file[:12]+" vault-balances-at-block…",
-		"runbook.exec     exit 0 sha256 "+sum[:12]+" contract-pause s…")
+	h.contains("evidence.add      sha256 "+file[:12]+" vault-balances-at-bloc…",
+		"runbook.exec      exit 0 sha256 "+sum[:12]+" contract-pause …")
 	h.press("k") // the detail keeps the domain's words, in full
 	h.contains("evidence vault-balances-at-block-19442001-archive-2.json sha256 " + file[:12])
 	// Narrow: no kind column, the hash still shows.

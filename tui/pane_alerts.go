@@ -178,7 +178,7 @@ func (p *alertsPane) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Ack):
-		return send(doRequest{pane: paneAlerts, body: &domain.AlertAck{Alert: al.ID}, what: "acknowledged " + al.ID.Short()})
+		return send(doRequest{pane: paneAlerts, body: &domain.AlertAck{Alert: al.ID}, what: "acknowledged: " + clean(al.Title)})
 	case key.Matches(msg, k.FromAlert):
 		// A second incident for one alert would take its link from the open one
 		// that holds it, out of view: work it there (the CLI refuses the same).
@@ -196,7 +196,7 @@ func (p *alertsPane) key(msg tea.KeyMsg) tea.Cmd {
 			return send(doneMsg{pane: paneAlerts, err: err})
 		}
 		return send(doRequest{pane: paneAlerts, body: &domain.IncidentLink{Incident: inc.ID, Alert: al.ID},
-			what: "linked " + al.ID.Short() + " to " + inc.ID.Short()})
+			what: "linked " + clean(al.Title) + " to [" + inc.Severity + "] " + clean(inc.Title)})
 	}
 	return nil
 }
@@ -286,18 +286,19 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 			ack += "+" + itoa(n-1)
 		}
 	}
-	// Narrow panes drop the source first: the title and who acked matter more.
-	wide, ackW := w >= 100, 0
+	// Narrow panes drop the source first: the title and who acked matter more. Below 64
+	// cells who acked gives way too, but not whether: a bare ✓.
+	wide, ackW := w >= 100, 1
 	if w >= 64 {
 		ackW = 10
+	} else if ack != "" {
+		ack = "✓"
 	}
 	fixed := 1 + 4 + 1 + 8 + 1 + 5 + 1 + 1 + width(when)
 	if wide {
 		fixed += 1 + 8
 	}
-	if ackW > 0 {
-		fixed += 1 + ackW
-	}
+	fixed += 1 + ackW
 	tw := w - fixed
 	title := clean(al.Title)
 	if !al.Incident.IsZero() {
@@ -313,9 +314,7 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 	if wide {
 		tail += " " + fit(clean(al.Source), 8)
 	}
-	if ackW > 0 {
-		tail += " " + fit(ack, ackW)
-	}
+	tail += " " + fit(ack, ackW)
 	if sel && p.Focused {
 		plain := "▸" + fit("["+orDash(al.Severity)+"]", 4) + " " + fit(status, 8) + " " + fitRight(corr, 5) + " " +
 			fit(title, tw) + tail

@@ -21,9 +21,12 @@ const expiringWithin = 14 * 24 * time.Hour
 // member's proofs one by one.
 type rosterPane struct {
 	Common
-	rows []rosterRow
-	cur  cursor
-	sel  string // the selected handle, kept across rebuilds
+	rows    []rosterRow
+	cur     cursor
+	sel     string         // the selected handle, kept across rebuilds
+	pending []rosterChange // roster proposals not applied yet (roster_changes.go)
+	revoked []revokedKey   // the cuts in force
+	quorum  int
 }
 
 // rosterRow is one member as of the one clock; built in Update, drawn in View.
@@ -38,6 +41,7 @@ type rosterRow struct {
 	soonest  int64           // the end of the first of them (unix ms)
 	proofs   []*domain.Proof // all of them, for the details
 	forkedAt uint64          // a current key signed two events at this seq; 0: none
+	pending  string          // a pending removal or rotation of theirs, in capitals; "": none
 }
 
 func newRosterPane(c *Context) *rosterPane { return &rosterPane{Common: Common{Context: c}} }
@@ -46,9 +50,12 @@ func (p *rosterPane) SetSize(w, h int) { p.Common.SetSize(w, h); p.fitCursor() }
 
 func (p *rosterPane) Title() string {
 	below, expiring := p.warnings()
-	s := "Roster · " + itoa(len(p.rows)) + " members"
+	s := ""
 	if f := forkedMembers(p.Live.State); len(f) > 0 {
 		s += " · " + itoa(len(f)) + " FORKED"
+	}
+	if len(p.pending) > 0 {
+		s += " · " + itoa(len(p.pending)) + " PENDING"
 	}
 	if below > 0 {
 		s += " · " + itoa(below) + " BELOW MIN"
@@ -56,7 +63,14 @@ func (p *rosterPane) Title() string {
 	if expiring > 0 {
 		s += " · " + itoa(expiring) + " EXPIRING"
 	}
-	return s
+	// The grid frames the title with the pane's number and a border (view.go framed):
+	// where the warnings would be cut, the count gives up its word, as the Runbooks
+	// title's does.
+	n := "Roster · " + itoa(len(p.rows))
+	if width(n+" members"+s)+6 <= p.Width {
+		n += " members"
+	}
+	return n + s
 }
 
 func (p *rosterPane) warnings() (below, expiring int) {
@@ -89,14 +103,18 @@ func (p *rosterPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // people, so this is cheap enough to redo on each tick.
 func (p *rosterPane) rebuild() {
 	st, now := p.Live.State, p.Live.nowMS()
-	p.rows = p.rows[:0]
+	p.rows, p.pending, p.revoked = p.rows[:0], nil, nil
 	if st == nil {
 		p.cur.setLen(0)
 		return
 	}
+	p.pending, p.revoked = rosterChanges(st)
+	p.quorum = st.RosterQuorum()
 	for _, m := range st.Members {
 		if m.Active {
-			p.rows = append(p.rows, rosterRowOf(st, m, now))
+			r := rosterRowOf(st, m, now)
+			r.pending = pendingFor(p.pending, m.Handle)
+			p.rows = append(p.rows, r)
 		}
 	}
 	sort.Slice(p.rows, func(i, j int) bool { return p.rows[i].m.Handle < p.rows[j].m.Handle })
@@ -140,14 +158,20 @@ func (p *rosterPane) remember() {
 	}
 }
 
-// fitCursor gives the list the lines the selected member's details leave, and never
-// less than half the pane: the list is what a responder scans.
+// fitCursor gives the list the lines the pending changes, the revoked keys and the
+// selected member's details leave, and never less than half the pane: the list is
+// what a responder scans.
 func (p *rosterPane) fitCursor() {
 	h := p.Height - 1 // the column header
+	below := 0
+	if c := len(p.changeLines()); c > 0 {
+		below += 1 + c // a blank line, then them
+	}
 	if p.cur.pos < len(p.rows) {
-		if rest := h - 1 - len(p.details(p.rows[p.cur.pos])); rest < len(p.rows) {
-			h = max(rest, h/2)
-		}
+		below += 1 + len(p.details(p.rows[p.cur.pos]))
+	}
+	if rest := h - below; below > 0 && rest < len(p.rows) {
+		h = max(rest, h/2)
 	}
 	p.cur.setHeight(h)
 }
@@ -222,6 +246,9 @@ func (p *rosterPane) warning(r rosterRow) string {
 	var parts []string
 	if r.forkedAt > 0 {
 		parts = append(parts, "FORKED seq "+itoa(int(r.forkedAt)))
+	}
+	if r.pending != "" {
+		parts = append(parts, r.pending)
 	}
 	if r.below {
 		parts = append(parts, "BELOW MIN ("+r.minRole+")")
@@ -347,6 +374,17 @@ func (p *rosterPane) View() string {
 	from, to := p.cur.window()
 	for i := from; i < to; i++ {
 		lines = append(lines, p.row(p.rows[i], c, i == p.cur.pos))
+	}
+	// The pending changes and the revoked keys come before the details: they concern
+	// everyone, and a cut is what a responder must not miss.
+	if changes := p.changeLines(); len(changes) > 0 && len(lines) < p.Height-1 {
+		lines = append(lines, spaces(p.Width))
+		for _, l := range changes {
+			if len(lines) == p.Height {
+				break
+			}
+			lines = append(lines, l)
+		}
 	}
 	if p.cur.pos < len(p.rows) && len(lines) < p.Height-1 {
 		lines = append(lines, spaces(p.Width))

@@ -114,13 +114,13 @@ func rosterTitle(t *testing.T, h *harness, want string) {
 	}
 }
 
-// rosterRows maps each handle to its row as drawn.
+// rosterRows maps each handle to its row as drawn, in a tab or in the grid.
 func rosterRows(t *testing.T, h *harness) map[string]string {
 	t.Helper()
 	rows := map[string]string{}
-	for _, l := range strings.Split(h.screen(), "\n") {
+	for _, l := range paneLines(h, paneRoster) {
 		f := strings.Fields(strings.TrimLeft(l, " ▸"))
-		if len(f) > 1 && (f[0] == "alice" || f[0] == "bob" || f[0] == "carol" || f[0] == "dave") && !strings.Contains(l, "·") {
+		if len(f) > 1 && (f[0] == "alice" || f[0] == "bob" || f[0] == "carol" || f[0] == "dave") && f[1] != "·" && !strings.HasPrefix(f[1], "0x") {
 			rows[f[0]] = l
 		}
 	}
@@ -192,19 +192,24 @@ func TestRosterPaneSizes(t *testing.T) {
 }
 
 // TestRosterGolden: the roster in the jump-host tab at 80x24 and in the wall grid at
-// 160x48, Ascii profile; -update rewrites testdata/TestRosterGolden.
+// 160x48, Ascii profile, with and without revocations (cutsScenario); -update rewrites
+// testdata/TestRosterGolden.
 func TestRosterGolden(t *testing.T) {
 	lipgloss.SetColorProfile(termenv.Ascii)
+	cuts := func(t *testing.T) *scenario { s, _ := cutsScenario(t); return s }
 	for _, tt := range []struct {
-		name string
-		w, h int
-		keys []string
+		name  string
+		w, h  int
+		keys  []string
+		scene func(*testing.T) *scenario
 	}{
-		{"roster-80x24", 80, 24, []string{"7", "j"}},
-		{"roster-160x48", 160, 48, []string{"7", "j"}},
+		{"roster-80x24", 80, 24, []string{"7", "j"}, rosterScenario},
+		{"roster-160x48", 160, 48, []string{"7", "j"}, rosterScenario},
+		{"roster-cuts-80x24", 80, 24, []string{"7", "j"}, cuts},
+		{"roster-cuts-160x48", 160, 48, []string{"7", "j"}, cuts},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := rosterScenario(t)
+			s := tt.scene(t)
 			m := New(s.fake, Options{Renderer: asciiRenderer(), Theme: theme(t, "dark"), Now: s.now, Location: time.UTC})
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(tt.w, tt.h))
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("Vault drain")) },

@@ -105,26 +105,42 @@ func (p *tasksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // row: ▸[ ] Snapshot vault balances at block 19,442,001   bob      due 03:54 OVERDUE
-func (p *tasksPane) row(t *domain.Task, sel bool) string {
-	now := p.Live.nowMS()
+
+// due is a task's due or done time in words, and whether it is overdue.
+func (p *tasksPane) due(t *domain.Task) (string, bool) {
+	switch {
+	case t.Done:
+		return "done " + clock(t.DoneAt, p.Live.Now, p.Live.Loc, false), false
+	case t.Due > 0:
+		// Wall-clock due times, not countdowns: the header's NEXT and the T-minus pane
+		// count down, and a pane of ticking rows would rewrite every row every second.
+		due := "due " + clock(t.Due, p.Live.Now, p.Live.Loc, false)
+		if t.Due < p.Live.nowMS() {
+			return due + " OVERDUE", true
+		}
+		return due, false
+	}
+	return "", false
+}
+
+// dueWidth is the due column's width: its widest entry, over every row so that it holds
+// still while the list scrolls. A fixed 21 cells cut "due Mar 14 03:54 OVERDUE" and took
+// from the titles what tasks without a due time never use.
+func (p *tasksPane) dueWidth() int {
+	w := 0
+	for _, t := range p.rows {
+		d, _ := p.due(t)
+		w = max(w, width(d))
+	}
+	return w
+}
+func (p *tasksPane) row(t *domain.Task, sel bool, dueW int) string {
 	box := "[ ]"
 	if t.Done {
 		box = "[x]"
 	}
-	due, late := "", false
-	switch {
-	case t.Done:
-		due = "done " + clock(t.DoneAt, p.Live.Now, p.Live.Loc, false)
-	case t.Due > 0:
-		// Wall-clock due times, not countdowns: the header's NEXT counts down to the
-		// nearest one, and a pane of ticking rows would rewrite every row every second.
-		due = "due " + clock(t.Due, p.Live.Now, p.Live.Loc, false)
-		if t.Due < now {
-			due += " OVERDUE"
-			late = true
-		}
-	}
-	ownW, dueW := 9, 21
+	due, late := p.due(t)
+	ownW := 9
 	if p.Width < 60 {
 		ownW = 0
 	}
@@ -167,8 +183,9 @@ func (p *tasksPane) View() string {
 		lines = append(lines, p.ink.muted.on(fit(" no tasks yet: t adds one", p.Width)))
 	}
 	from, to := p.cur.window()
+	dueW := p.dueWidth()
 	for i := from; i < to; i++ {
-		lines = append(lines, p.row(p.rows[i], i == p.cur.pos))
+		lines = append(lines, p.row(p.rows[i], i == p.cur.pos, dueW))
 	}
 	return fill(lines, p.Width, p.Height)
 }

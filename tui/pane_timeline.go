@@ -117,8 +117,11 @@ func hash12(h string) string {
 
 // row: 03:14:07 alice    alert.observe    Bridge vault outflow 12x above 7d baseline
 func (p *timelinePane) row(e *domain.Entry, sel bool) string {
-	byW, kindW := 9, 17
-	if p.Width < 60 {
+	byW, kindW := 9, 18 // kindW: the longest kind, incident.severity, and a space
+	if p.Width < 72 {
+		// A narrow split keeps what happened over its kind: the text says it too ("task:
+		// …", "FIRING …"), and the selected row's detail names the kind. With the column,
+		// 60 cells left a note 23.
 		byW, kindW = 7, 0
 	}
 	when := clock(e.At, p.Live.Now, p.Live.Loc, true)

@@ -131,6 +131,8 @@ func fitTail(head, tail string, w int) string {
 		return fit(head+tail, w)
 	case w-tw < 4:
 		return fit(head, w)
+	case strings.HasPrefix(tail, "…"):
+		return ansi.Truncate(head, w-tw, "") + tail // one ellipsis, not "……"
 	}
 	return cut(head, w-tw) + tail
 }

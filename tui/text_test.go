@@ -106,6 +106,8 @@ func TestFitTail(t *testing.T) {
 		{"2 Pause", " · bob 15:32", 14, "2 Pause       "},
 		{"2 Pause", " · bob 15:32", 5, "2 Pa…"},
 		{"", " · bob 15:32", 12, " · bob 15:32"},
+		// A tail that starts with its own ellipsis takes the cut's place: "……" read as a glitch.
+		{"$ cast send '0x5e4e65926ba2'", "… v shows it whole", 30, "$ cast send … v shows it whole"},
 	}
 	for _, tt := range tests {
 		got := fitTail(tt.head, tt.tail, tt.w)
