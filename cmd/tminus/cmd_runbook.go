@@ -228,11 +228,21 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 	}
 	res := r.result
 	if asJSON {
-		return a.printJSON(map[string]any{"id": r.event.String(), "exit_code": res.ExitCode, "duration_ms": res.Duration.Milliseconds(),
-			"output": r.output, "truncated": res.Truncated, "timed_out": res.TimedOut})
+		// The same exit status as without --json: a failed run is an error
+		// after its JSON, as verify --json does.
+		if err := a.printJSON(map[string]any{"id": r.event.String(), "exit_code": res.ExitCode, "duration_ms": res.Duration.Milliseconds(),
+			"output": r.output, "truncated": res.Truncated, "timed_out": res.TimedOut}); err != nil {
+			return err
+		}
+		return execFailed(res)
 	}
 	a.stdout.Write(r.recorded)
 	fmt.Fprintf(a.stderr, "exit %d in %s; output sha256 %s recorded as %s\n", res.ExitCode, res.Duration.Round(time.Millisecond), r.output[:12], r.event.Short())
+	return execFailed(res)
+}
+
+// execFailed is the error of a recorded run that did not succeed, nil for one that did.
+func execFailed(res runbooks.ExecResult) error {
 	switch {
 	case res.TimedOut:
 		return fmt.Errorf("the command timed out and was killed (exit %d, recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)

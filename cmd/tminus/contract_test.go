@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -180,4 +182,53 @@ func mustAddress(t *testing.T, home string) string {
 		t.Fatal(err)
 	}
 	return id.Address
+}
+
+// runbook exec --json exits as runbook exec does: a run that failed is
+// recorded, printed as one JSON document, and exits 1 with the error on
+// stderr (it exited 0 with --json, so a script saw a failed step as done).
+func TestContractRunbookExecJSONFailure(t *testing.T) {
+	home, inc := newWorkspace(t)
+	dir := t.TempDir()
+	t.Setenv("TMINUS_RUNBOOKS", dir)
+	failing := strings.NewReplacer("stand-in-check", "failing-check", "echo looked", "echo looked; exit 3").Replace(lowRisk)
+	if err := os.WriteFile(filepath.Join(dir, "failing-check.md"), []byte(failing), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, asJSON := range []bool{false, true} {
+		id := must(t, home, "runbook", "propose", inc, "failing-check")
+		args := []string{"runbook", "exec", id}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		out, errs, code := tminus(t, home, args...)
+		if code != 1 || !strings.Contains(errs, "tminus: the command exited 3 (recorded)") {
+			t.Errorf("tminus %s: exit %d, stderr %q; want exit 1 saying the command exited 3", strings.Join(args, " "), code, errs)
+		}
+		if !asJSON {
+			continue
+		}
+		var res struct {
+			ID       string `json:"id"`
+			ExitCode int    `json:"exit_code"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil || res.ExitCode != 3 || len(res.ID) != 64 {
+			t.Errorf("runbook exec --json: %q (%v); want one JSON document with exit_code 3 and the event id", out, err)
+		}
+	}
+}
+
+// help names an existing command or is wrong usage, as the mistyped
+// command itself is (cobra printed the root's help and exited 0).
+func TestContractHelpTopic(t *testing.T) {
+	home := t.TempDir()
+	if out := must(t, home, "help", "incident", "show"); !strings.Contains(out, "tminus incident show INCIDENT") {
+		t.Errorf("help incident show:\n%s", out)
+	}
+	for _, args := range [][]string{{"help", "nosuch"}, {"help", "incident", "nosuch"}} {
+		out, errs, code := tminus(t, home, args...)
+		if code != 2 || out != "" || !strings.HasPrefix(errs, "tminus: ") || !strings.Contains(errs, "no help topic") {
+			t.Errorf("tminus %s: exit %d, stdout %q, stderr %q; want exit 2 and one error line", strings.Join(args, " "), code, out, errs)
+		}
+	}
 }

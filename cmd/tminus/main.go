@@ -142,6 +142,7 @@ func (a *app) commands() *cobra.Command {
 		a.taskCmd(), a.noteCmd(), a.timerCmd(), a.evidenceCmd(),
 		a.logCmd(), a.verifyCmd(), a.stateHashCmd(), a.bundleCmd(),
 	)
+	root.SetHelpCommand(helpCmd(root))
 	root.InitDefaultCompletionCmd() // cobra adds it at Execute, too late for guardParents
 	guardParents(root)
 	return root
@@ -184,6 +185,24 @@ func unknownSubcommand(cmd *cobra.Command, args []string) error {
 		msg += ": did you mean " + strings.Join(s, " or ") + "?"
 	}
 	return usageError{fmt.Errorf("%s (%s --help lists its commands)", msg, cmd.CommandPath())}
+}
+
+// helpCmd is cobra's help command, except that a topic that names no
+// command is wrong usage, exit 2, as the mistyped command itself is
+// (cobra prints the root's help and exits 0).
+func helpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return usageError{fmt.Errorf("no help topic %q (tminus --help lists the commands)", strings.Join(args, " "))}
+			}
+			c.InitDefaultHelpFlag()
+			return c.Help()
+		},
+	}
 }
 
 // extraCommands are registered by other files of this package (cockpit,
