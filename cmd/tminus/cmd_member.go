@@ -91,7 +91,7 @@ func (a *app) memberCmd() *cobra.Command {
 		Short: "Approve a roster proposal",
 		Args:  exactArgs(1, "the proposal id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := a.resolve(cmd.Context(), args[0], "roster proposal", "tminus member list --json", domain.KindMemberPropose, domain.KindMemberChange)
+			id, err := a.resolve(cmd.Context(), args[0], "roster proposal", "tminus member list", domain.KindMemberPropose, domain.KindMemberChange)
 			if err != nil {
 				return err
 			}

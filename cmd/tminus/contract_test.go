@@ -57,6 +57,9 @@ func TestContractExitCodes(t *testing.T) {
 		{"incident show unknown", []string{"incident", "show", "ffffff"}, 1, "not found"},
 		{"task done unknown", []string{"task", "done", "ffffff"}, 1, "not found"},
 		{"alert ack unknown", []string{"alert", "ack", "ffffff"}, 1, "not found"},
+		// member list --json is the array of members CLI.md names; the pending
+		// proposals and their ids are in the text form.
+		{"member approve unknown", []string{"member", "approve", "ffffff"}, 1, "not found (tminus member list shows ids)"},
 
 		// Flag values no event can carry.
 		{"alert raise bad severity", []string{"alert", "raise", "--title", "x", "--severity", "P9"}, 2, "want P1..P4"},
@@ -67,6 +70,8 @@ func TestContractExitCodes(t *testing.T) {
 		{"runbook propose missing param", []string{"runbook", "propose", inc, "host-quarantine"}, 2, "missing param host"},
 		{"runbook propose unknown param", []string{"runbook", "propose", inc, "host-quarantine", "--param", "host=a", "--param", "bogus=1"}, 2, "unknown param bogus"},
 		{"runbook propose param pattern", []string{"runbook", "propose", inc, "host-quarantine", "--param", "host=a;b"}, 2, "does not match"},
+		{"theme unknown, cockpit", []string{"--theme", "bogus"}, 2, "--theme \"bogus\": want one of"},
+		{"theme unknown, any command", []string{"--theme", "bogus", "incident", "list"}, 2, "want one of dark"},
 		{"serve malformed listen", []string{"serve", "--listen", "garbage"}, 2, "want HOST:PORT"},
 		{"serve malformed webhook", []string{"serve", "--webhook", "127.0.0.1:99999"}, 2, "want a number"},
 

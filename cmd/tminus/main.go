@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/tminus-ir/tminus/store"
+	"github.com/tminus-ir/tminus/themes"
 	"github.com/tminus-ir/tminus/workspace"
 
 	"github.com/spf13/cobra"
@@ -127,6 +129,14 @@ func (a *app) commands() *cobra.Command {
 		Args:          unknownSubcommand,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.cockpit(cmd.Context())
+		},
+		// --theme is global: a name that is no theme is wrong usage on any
+		// command, said before a cockpit looks for its terminal.
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if a.theme != "" && !slices.Contains(themes.Names(), a.theme) {
+				return usageError{fmt.Errorf("--theme %q: want one of %s", a.theme, strings.Join(themes.Names(), ", "))}
+			}
+			return nil
 		},
 	}
 	root.PersistentFlags().StringVar(&a.home.Dir, "home", workspace.DefaultDir(), "where the key, database and config live (TMINUS_HOME)")
