@@ -51,7 +51,7 @@ func (a *app) memberCmd() *cobra.Command {
 					m.Handle, strings.Join(m.Roles, ","), strings.Join(spec.Roles, ","))}
 			}
 			if !existing && len(spec.Roles) == 0 {
-				return usageError{fmt.Errorf("%s is a new member: give --role R[,R] (an existing member's handle adds a device key and needs none)", spec.Handle)}
+				return usageError{fmt.Errorf("a new member needs at least one role: give --role R[,R] for %s (an existing member's handle adds a device key and needs none)", spec.Handle)}
 			}
 			return a.rosterChange(cmd.Context(), &domain.MemberPropose{Action: domain.ActionAdd, Member: spec}, o.json)
 		},

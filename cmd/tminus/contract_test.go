@@ -64,7 +64,7 @@ func TestContractExitCodes(t *testing.T) {
 		// Flag values no event can carry.
 		{"alert raise bad severity", []string{"alert", "raise", "--title", "x", "--severity", "P9"}, 2, "want P1..P4"},
 		{"alert raise empty title", []string{"alert", "raise", "--title", ""}, 2, "title is required"},
-		{"member add no role", []string{"member", "add", addr, "--handle", "carol"}, 2, "give --role"},
+		{"member add no role", []string{"member", "add", addr, "--handle", "carol"}, 2, "a new member needs at least one role: give --role"},
 		{"member add bad handle", []string{"member", "add", addr, "--handle", "Bad Handle", "--role", "triage"}, 2, "handle"},
 		{"member add unknown role", []string{"member", "add", addr, "--handle", "carol", "--role", "nosuch"}, 2, "unknown role"},
 		{"runbook propose missing param", []string{"runbook", "propose", inc, "host-quarantine"}, 2, "missing param host"},
