@@ -237,3 +237,18 @@ func TestContractHelpTopic(t *testing.T) {
 		}
 	}
 }
+
+// --runbooks DIR, which CLI.md gives for runbooks wherever they are used,
+// reaches the cockpit: a broken runbook there is named (it was an unknown
+// flag, so the cockpit could only take TMINUS_RUNBOOKS or the config).
+func TestContractCockpitRunbooksFlag(t *testing.T) {
+	home, _ := newWorkspace(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "broken.md"), []byte("no front matter\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := tminus(t, home, "--runbooks", dir)
+	if code != 1 || !strings.Contains(errs, "broken.md") {
+		t.Errorf("tminus --runbooks DIR: exit %d, stderr %q; want the cockpit to load DIR and name broken.md", code, errs)
+	}
+}

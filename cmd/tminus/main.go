@@ -142,6 +142,9 @@ func (a *app) commands() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.home.Dir, "home", workspace.DefaultDir(), "where the key, database and config live (TMINUS_HOME)")
 	root.PersistentFlags().StringVar(&a.home.PassFile, "passphrase-file", "", "file holding the keystore passphrase (or TMINUS_PASSPHRASE)")
 	root.PersistentFlags().StringVar(&a.theme, "theme", "", "cockpit theme: dark, light, high-contrast, mono (TMINUS_THEME; NO_COLOR forces mono)")
+	// The cockpit proposes runbooks too: CLI.md's --runbooks DIR is its flag
+	// as well as the runbook commands'.
+	root.Flags().StringVar(&a.runbooksDir, "runbooks", "", "directory of team runbooks for the cockpit (TMINUS_RUNBOOKS)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)
