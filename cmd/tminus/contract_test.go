@@ -252,3 +252,17 @@ func TestContractCockpitRunbooksFlag(t *testing.T) {
 		t.Errorf("tminus --runbooks DIR: exit %d, stderr %q; want the cockpit to load DIR and name broken.md", code, errs)
 	}
 }
+
+// export --out - is stdout, as evidence get -o - is, not a file named "-"
+// in the working directory.
+func TestContractExportOutDash(t *testing.T) {
+	home, inc := newWorkspace(t)
+	t.Chdir(t.TempDir())
+	want := must(t, home, "export", inc, "--format", "jsonl")
+	if got := must(t, home, "export", inc, "--format", "jsonl", "--out", "-"); got != want || want == "" {
+		t.Errorf("export --out - printed %d bytes, export without --out %d", len(got), len(want))
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Error(`export --out - wrote a file named "-"`)
+	}
+}
