@@ -238,10 +238,10 @@ type badID string
 func (e badID) Error() string        { return string(e) }
 func (e badID) Is(target error) bool { return target == ErrBadID }
 
-// IDPrefix normalises an id or id prefix as typed (any case, with or
+// idPrefix normalises an id or id prefix as typed (any case, with or
 // without 0x) to lowercase hex, or says why it cannot name an event
 // (ErrBadID).
-func IDPrefix(prefix string) (string, error) {
+func idPrefix(prefix string) (string, error) {
 	p := strings.TrimPrefix(strings.ToLower(prefix), "0x")
 	switch {
 	case len(p) < MinPrefix:
@@ -258,7 +258,7 @@ func IDPrefix(prefix string) (string, error) {
 // the given kinds (any kind when none are given).
 func (s *Store) Resolve(ctx context.Context, prefix string, kinds ...string) (domain.ID, error) {
 	var id domain.ID
-	p, err := IDPrefix(prefix)
+	p, err := idPrefix(prefix)
 	if err != nil {
 		return id, err
 	}
