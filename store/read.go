@@ -227,19 +227,40 @@ func (s *Store) Orphans(ctx context.Context) (int64, error) {
 // MinPrefix is the shortest id prefix accepted as input.
 const MinPrefix = 6
 
+// ErrBadID is an id that cannot name any event, whatever the store holds:
+// too short, too long or not hex. It is the caller's to fix (the CLI's
+// wrong usage), where ErrNotFound depends on what has arrived.
+var ErrBadID = errors.New("malformed id")
+
+// badID is an ErrBadID that says what is wrong in its own words.
+type badID string
+
+func (e badID) Error() string        { return string(e) }
+func (e badID) Is(target error) bool { return target == ErrBadID }
+
+// idPrefix normalises an id or id prefix as typed (any case, with or
+// without 0x) to lowercase hex, or says why it cannot name an event
+// (ErrBadID).
+func idPrefix(prefix string) (string, error) {
+	p := strings.TrimPrefix(strings.ToLower(prefix), "0x")
+	switch {
+	case len(p) < MinPrefix:
+		return "", badID(fmt.Sprintf("id %q: give at least %d hex characters", prefix, MinPrefix))
+	case len(p) > 64:
+		return "", badID(fmt.Sprintf("id %q: longer than an id", prefix))
+	case strings.Trim(p, "0123456789abcdef") != "":
+		return "", badID(fmt.Sprintf("id %q is not hex", prefix))
+	}
+	return p, nil
+}
+
 // Resolve finds the one event whose id starts with prefix, among events of
 // the given kinds (any kind when none are given).
 func (s *Store) Resolve(ctx context.Context, prefix string, kinds ...string) (domain.ID, error) {
 	var id domain.ID
-	p := strings.ToLower(strings.TrimPrefix(prefix, "0x"))
-	if len(p) < MinPrefix {
-		return id, fmt.Errorf("id %q: give at least %d hex characters", prefix, MinPrefix)
-	}
-	if len(p) > 64 {
-		return id, fmt.Errorf("id %q: longer than an id", prefix)
-	}
-	if strings.Trim(p, "0123456789abcdef") != "" {
-		return id, fmt.Errorf("id %q is not hex", prefix)
+	p, err := idPrefix(prefix)
+	if err != nil {
+		return id, err
 	}
 	lo, hi := prefixRange(p)
 	q := "SELECT id FROM events WHERE id BETWEEN ? AND ?"

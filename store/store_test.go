@@ -562,10 +562,11 @@ func TestResolve(t *testing.T) {
 		{"ambiguous", shared, nil, domain.ID{}, ErrAmbiguous, "more characters"},
 		{"ambiguous resolved by length", a.ID.String()[:20], nil, a.ID, nil, ""},
 		{"ambiguous resolved by kind", shared, []string{domain.KindIncidentSev}, b.ID, nil, ""},
-		{"too short", inc.ID.String()[:5], nil, domain.ID{}, nil, "at least 6"},
-		{"not hex", "abcdeg", nil, domain.ID{}, nil, "not hex"},
-		{"hex with junk inside", inc.ID.String()[:4] + "-" + inc.ID.String()[4:8], nil, domain.ID{}, nil, "not hex"},
-		{"too long", inc.ID.String() + "00", nil, domain.ID{}, nil, "longer than an id"},
+		{"upper case with 0X", "0X" + strings.ToUpper(inc.ID.String()[:8]), nil, inc.ID, nil, ""},
+		{"too short", inc.ID.String()[:5], nil, domain.ID{}, ErrBadID, "at least 6"},
+		{"not hex", "abcdeg", nil, domain.ID{}, ErrBadID, "not hex"},
+		{"hex with junk inside", inc.ID.String()[:4] + "-" + inc.ID.String()[4:8], nil, domain.ID{}, ErrBadID, "not hex"},
+		{"too long", inc.ID.String() + "00", nil, domain.ID{}, ErrBadID, "longer than an id"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			id, err := s.Resolve(bg, c.prefix, c.kinds...)

@@ -68,7 +68,7 @@ func TestCLIErrors(t *testing.T) {
 		msg  string
 	}{
 		{"unknown prefix", []string{"note", "abcdef12", "x"}, 1, "not found"},
-		{"short prefix", []string{"note", "abc", "x"}, 1, "at least 6"},
+		{"short prefix", []string{"note", "abc", "x"}, 2, "at least 6"}, // wrong usage, as in every command (contract_test.go)
 		{"bad severity", []string{"incident", "severity", inc[:8], "P9"}, 2, "P1, P2"},
 		{"bad status", []string{"incident", "status", inc[:8], "done"}, 2, "want triaged"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},

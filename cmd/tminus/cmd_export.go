@@ -76,7 +76,7 @@ func (a *app) exportCmd() *cobra.Command {
 			} else if err := a.exportLines(ctx, s, inc, &buf); err != nil {
 				return err
 			}
-			if out == "" {
+			if out == "" || out == "-" { // "-" is stdout, as for evidence get -o
 				_, err := a.stdout.Write(buf.Bytes())
 				return err
 			}
@@ -84,7 +84,7 @@ func (a *app) exportCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&format, "format", "", "md (the retro draft) or jsonl (signed events, others redacted)")
-	c.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout (atomically)")
+	c.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout (atomically; - is stdout)")
 	c.MarkFlagRequired("format")
 	return c
 }

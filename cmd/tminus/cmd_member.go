@@ -39,16 +39,19 @@ func (a *app) memberCmd() *cobra.Command {
 					return usageError{fmt.Errorf("--enode: %w", err)}
 				}
 			}
-			if len(spec.Roles) > 0 {
-				s, err := a.state(cmd.Context())
-				if err != nil {
-					return err
-				}
-				// The fold adds the key to the member and keeps their roles.
-				if m := s.Members[spec.Handle]; m != nil && m.Active && !slices.Equal(m.Roles, spec.Roles) {
-					return usageError{fmt.Errorf("%s is a member with roles %s: another device key takes them, and --role %s would be ignored; leave --role out",
-						m.Handle, strings.Join(m.Roles, ","), strings.Join(spec.Roles, ","))}
-				}
+			s, err := a.state(cmd.Context())
+			if err != nil {
+				return err
+			}
+			// The fold adds the key to the member and keeps their roles.
+			m := s.Members[spec.Handle]
+			existing := m != nil && m.Active
+			if existing && len(spec.Roles) > 0 && !slices.Equal(m.Roles, spec.Roles) {
+				return usageError{fmt.Errorf("%s is a member with roles %s: another device key takes them, and --role %s would be ignored; leave --role out",
+					m.Handle, strings.Join(m.Roles, ","), strings.Join(spec.Roles, ","))}
+			}
+			if !existing && len(spec.Roles) == 0 {
+				return usageError{fmt.Errorf("a new member needs at least one role: give --role R[,R] for %s (an existing member's handle adds a device key and needs none)", spec.Handle)}
 			}
 			return a.rosterChange(cmd.Context(), &domain.MemberPropose{Action: domain.ActionAdd, Member: spec}, o.json)
 		},
@@ -88,7 +91,7 @@ func (a *app) memberCmd() *cobra.Command {
 		Short: "Approve a roster proposal",
 		Args:  exactArgs(1, "the proposal id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := a.resolve(cmd.Context(), args[0], "roster proposal", "tminus member list --json", domain.KindMemberPropose, domain.KindMemberChange)
+			id, err := a.resolve(cmd.Context(), args[0], "roster proposal", "tminus member list", domain.KindMemberPropose, domain.KindMemberChange)
 			if err != nil {
 				return err
 			}
@@ -135,6 +138,9 @@ func (a *app) memberCmd() *cobra.Command {
 // lets it foresee; the verdict after the write is the last resort, for an
 // event a peer or this home's writer folded in between.
 func (a *app) gated(ctx context.Context, body domain.Body, blobs ...[]byte) (*domain.Event, error) {
+	if err := valid(body); err != nil {
+		return nil, err
+	}
 	s, err := a.state(ctx)
 	if err != nil {
 		return nil, err

@@ -49,23 +49,9 @@ func (a *app) runbookCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			type view struct {
-				ID        string   `json:"id"`
-				Title     string   `json:"title"`
-				When      string   `json:"when"`
-				Severity  []string `json:"severity"`
-				Risk      string   `json:"risk"`
-				Quorum    int      `json:"quorum"`
-				Approvers []string `json:"approvers"`
-				Steps     int      `json:"steps"`
-				Hash      string   `json:"content_hash"`
-				Source    string   `json:"source"`
-			}
-			out := []view{}
+			out := []runbookView{}
 			for _, r := range lib.List() {
-				// Lists are [] when empty (a low-risk runbook has no approvers), never null.
-				out = append(out, view{r.ID, r.Title, r.When, append([]string{}, r.Severity...), string(r.Risk), r.Quorum,
-					append([]string{}, r.Approvers...), len(r.Steps), r.ContentHash, r.Source})
+				out = append(out, viewRunbook(r))
 			}
 			if lJSON {
 				return a.printJSON(out)
@@ -79,8 +65,9 @@ func (a *app) runbookCmd() *cobra.Command {
 		},
 	}
 	list.Flags().BoolVar(&lJSON, "json", false, "print JSON")
+	var sJSON bool
 	show := &cobra.Command{
-		Use:   "show RUNBOOK",
+		Use:   "show RUNBOOK [--json]",
 		Short: "Show a runbook's steps and parameters",
 		Args:  exactArgs(1, "a runbook id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -91,6 +78,9 @@ func (a *app) runbookCmd() *cobra.Command {
 			r, ok := lib.Get(args[0])
 			if !ok {
 				return fmt.Errorf("runbook %s not found (tminus runbook list shows ids)", args[0])
+			}
+			if sJSON {
+				return a.printJSON(viewRunbookDetail(r))
 			}
 			w := a.text()
 			fmt.Fprintf(w, "%s — %s\nwhen: %s\nrisk: %s", r.ID, r.Title, r.When, r.Risk)
@@ -111,6 +101,7 @@ func (a *app) runbookCmd() *cobra.Command {
 			return nil
 		},
 	}
+	show.Flags().BoolVar(&sJSON, "json", false, "print JSON")
 	var step int
 	var params []string
 	var pJSON bool
@@ -144,7 +135,7 @@ func (a *app) runbookCmd() *cobra.Command {
 			}
 			body, err := r.Proposal(id, step, kv)
 			if err != nil {
-				return err
+				return usageError{err} // a --param missing, unknown or not matching its pattern
 			}
 			ev, err := a.gated(cmd.Context(), body)
 			if err != nil {
@@ -237,11 +228,21 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 	}
 	res := r.result
 	if asJSON {
-		return a.printJSON(map[string]any{"id": r.event.String(), "exit_code": res.ExitCode, "duration_ms": res.Duration.Milliseconds(),
-			"output": r.output, "truncated": res.Truncated, "timed_out": res.TimedOut})
+		// The same exit status as without --json: a failed run is an error
+		// after its JSON, as verify --json does.
+		if err := a.printJSON(map[string]any{"id": r.event.String(), "exit_code": res.ExitCode, "duration_ms": res.Duration.Milliseconds(),
+			"output": r.output, "truncated": res.Truncated, "timed_out": res.TimedOut}); err != nil {
+			return err
+		}
+		return execFailed(res)
 	}
 	a.stdout.Write(r.recorded)
 	fmt.Fprintf(a.stderr, "exit %d in %s; output sha256 %s recorded as %s\n", res.ExitCode, res.Duration.Round(time.Millisecond), r.output[:12], r.event.Short())
+	return execFailed(res)
+}
+
+// execFailed is the error of a recorded run that did not succeed, nil for one that did.
+func execFailed(res runbooks.ExecResult) error {
 	switch {
 	case res.TimedOut:
 		return fmt.Errorf("the command timed out and was killed (exit %d, recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -88,12 +89,37 @@ func (a *app) serveCmd() *cobra.Command {
 		Use:   "serve [--listen ADDR] [--webhook ADDR] [--webhook-token T]",
 		Short: "Run a headless node: peers, webhooks, watchers",
 		Args:  exactArgs(0, "no arguments"),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runServe(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// A malformed address is wrong usage, said before the node starts; one
+			// that is taken or not this machine's fails later, on listen (exit 1).
+			for _, f := range []struct{ name, addr string }{{"--listen", o.listen}, {"--webhook", o.webhook}} {
+				if err := checkListenAddr(f.addr); err != nil {
+					return usageError{fmt.Errorf("%s %q: %w", f.name, f.addr, err)}
+				}
+			}
+			return a.runServe(cmd.Context(), o)
+		},
 	}
 	c.Flags().StringVar(&o.listen, "listen", "", "p2p listen address (default: the config's, "+workspace.DefaultListen+")")
 	c.Flags().StringVar(&o.webhook, "webhook", "", "HTTP address for Alertmanager and generic alert webhooks")
 	c.Flags().StringVar(&o.token, "webhook-token", "", "bearer token the webhook requires")
 	return c
+}
+
+// checkListenAddr checks the shape of a HOST:PORT to listen on ("" is the
+// default): a port number, the host optional.
+func checkListenAddr(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want HOST:PORT, such as 127.0.0.1:30317")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q: want a number 0..65535", port)
+	}
+	return nil
 }
 
 func (a *app) runServe(ctx context.Context, o serveOpts) error {

@@ -236,6 +236,7 @@ func TestJSONTimes(t *testing.T) {
 	low := field(check("runbook", "propose", inc, "stand-in-check"), "id")
 	check("runbook", "exec", low)
 	check("runbook", "list")
+	check("runbook", "show", "stand-in-check")
 
 	// Replication: a peer (never seen, so no last_seen), a bundle imported again.
 	must(t, home, "peer", "add", field(carol, "enode"))

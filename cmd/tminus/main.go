@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/tminus-ir/tminus/store"
+	"github.com/tminus-ir/tminus/themes"
 	"github.com/tminus-ir/tminus/workspace"
 
 	"github.com/spf13/cobra"
@@ -128,10 +130,21 @@ func (a *app) commands() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.cockpit(cmd.Context())
 		},
+		// --theme is global: a name that is no theme is wrong usage on any
+		// command, said before a cockpit looks for its terminal.
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if a.theme != "" && !slices.Contains(themes.Names(), a.theme) {
+				return usageError{fmt.Errorf("--theme %q: want one of %s", a.theme, strings.Join(themes.Names(), ", "))}
+			}
+			return nil
+		},
 	}
 	root.PersistentFlags().StringVar(&a.home.Dir, "home", workspace.DefaultDir(), "where the key, database and config live (TMINUS_HOME)")
 	root.PersistentFlags().StringVar(&a.home.PassFile, "passphrase-file", "", "file holding the keystore passphrase (or TMINUS_PASSPHRASE)")
 	root.PersistentFlags().StringVar(&a.theme, "theme", "", "cockpit theme: dark, light, high-contrast, mono (TMINUS_THEME; NO_COLOR forces mono)")
+	// The cockpit proposes runbooks too: CLI.md's --runbooks DIR is its flag
+	// as well as the runbook commands'.
+	root.Flags().StringVar(&a.runbooksDir, "runbooks", "", "directory of team runbooks for the cockpit (TMINUS_RUNBOOKS)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)
@@ -142,6 +155,7 @@ func (a *app) commands() *cobra.Command {
 		a.taskCmd(), a.noteCmd(), a.timerCmd(), a.evidenceCmd(),
 		a.logCmd(), a.verifyCmd(), a.stateHashCmd(), a.bundleCmd(),
 	)
+	root.SetHelpCommand(helpCmd(root))
 	root.InitDefaultCompletionCmd() // cobra adds it at Execute, too late for guardParents
 	guardParents(root)
 	return root
@@ -184,6 +198,38 @@ func unknownSubcommand(cmd *cobra.Command, args []string) error {
 		msg += ": did you mean " + strings.Join(s, " or ") + "?"
 	}
 	return usageError{fmt.Errorf("%s (%s --help lists its commands)", msg, cmd.CommandPath())}
+}
+
+// helpCmd is cobra's help command, except that a topic that names no
+// command is wrong usage, exit 2, as the mistyped command itself is
+// (cobra prints the root's help and exits 0).
+func helpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return usageError{fmt.Errorf("no help topic %q (tminus --help lists the commands)", strings.Join(args, " "))}
+			}
+			c.InitDefaultHelpFlag()
+			return c.Help()
+		},
+		// Completes command names, as cobra's own help command does.
+		ValidArgsFunction: func(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			c, _, err := root.Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []string
+			for _, sub := range c.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					out = append(out, sub.Name()+"\t"+sub.Short)
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+	}
 }
 
 // extraCommands are registered by other files of this package (cockpit,

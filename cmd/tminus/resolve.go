@@ -22,10 +22,16 @@ func (a *app) append(ctx context.Context, body domain.Body) (*domain.Event, erro
 }
 
 // write signs bodies as this device and stores them with blobs, through the
-// home's writer when one runs (workspace.Home.Write). It refuses first when
+// home's writer when one runs (workspace.Home.Write). A body the domain
+// refuses whatever the state is wrong usage (valid). It refuses next when
 // this key's events would be stored but not counted (domain.State.MayWrite):
 // the command would print an id that never shows anywhere.
 func (a *app) write(ctx context.Context, blobs [][]byte, bodies ...domain.Body) ([]*domain.Event, error) {
+	for _, b := range bodies {
+		if err := valid(b); err != nil {
+			return nil, err
+		}
+	}
 	if err := a.mayWrite(ctx); err != nil {
 		return nil, err
 	}
@@ -117,6 +123,12 @@ func (a *app) resolve(ctx context.Context, prefix, what, listCmd string, kinds .
 	if errors.Is(err, store.ErrNotFound) {
 		return id, fmt.Errorf("%s %s not found (%s shows ids)", what, prefix, listCmd)
 	}
+	// An id that cannot name one event (malformed, or a prefix several
+	// share) is fixed on the command line: wrong usage, exit 2, as in
+	// evidence get. Not found depends on what has arrived: exit 1.
+	if errors.Is(err, store.ErrBadID) || errors.Is(err, store.ErrAmbiguous) {
+		return id, usageError{fmt.Errorf("%s: %w (%s shows ids)", what, err, listCmd)}
+	}
 	if err != nil {
 		return id, fmt.Errorf("%s: %w", what, err)
 	}
@@ -132,9 +144,9 @@ func (a *app) alertID(ctx context.Context, s *domain.State, ref string) (domain.
 	if al, ok := s.Alerts[domain.AlertID(ref)]; ok {
 		return al.ID, nil
 	}
-	p := strings.ToLower(strings.TrimPrefix(ref, "0x"))
+	p := strings.TrimPrefix(strings.ToLower(ref), "0x")
 	if len(p) < store.MinPrefix {
-		return domain.ID{}, fmt.Errorf("alert %q: give at least %d hex characters of its id, or its fingerprint", ref, store.MinPrefix)
+		return domain.ID{}, usageError{fmt.Errorf("alert %q: give at least %d hex characters of its id, or its fingerprint", ref, store.MinPrefix)}
 	}
 	var found []domain.ID
 	for id := range s.Alerts {
@@ -148,7 +160,7 @@ func (a *app) alertID(ctx context.Context, s *domain.State, ref string) (domain.
 	case 1:
 		return found[0], nil
 	}
-	return domain.ID{}, fmt.Errorf("alert %s is ambiguous: give more characters", ref)
+	return domain.ID{}, usageError{fmt.Errorf("alert %s is ambiguous: give more characters", ref)}
 }
 
 // member finds an active member by handle or device address.
