@@ -92,7 +92,8 @@ type entryView struct {
 
 type evidenceView struct {
 	Name   string `json:"name"`
-	SHA256 string `json:"sha256"`
+	Hash   string `json:"hash"`   // as evidence list names it
+	SHA256 string `json:"sha256"` // the same; kept for scripts that read it
 	Size   int64  `json:"size"`
 	By     string `json:"by"`
 	At     string `json:"at"`
@@ -192,7 +193,7 @@ func viewIncidentDetail(s *domain.State, inc *domain.Incident, timeline []domain
 		}
 	}
 	for _, e := range inc.Evidence {
-		d.Evidence = append(d.Evidence, evidenceView{Name: e.Name, SHA256: e.SHA256, Size: e.Size, By: e.By, At: ts(e.At), Event: e.Event.String()})
+		d.Evidence = append(d.Evidence, evidenceView{Name: e.Name, Hash: e.SHA256, SHA256: e.SHA256, Size: e.Size, By: e.By, At: ts(e.At), Event: e.Event.String()})
 	}
 	for _, id := range inc.Proposals {
 		p := s.Proposals[id]
