@@ -227,6 +227,29 @@ func drillWaitFor(ctx context.Context, t *testing.T, what string, cond func() bo
 	}
 }
 
+// drillPair keeps the facilitator's and bob's homes in sync, a round of
+// sync --stdio after another, for at most 90 s, until the test ends; it
+// returns once bob holds the two-member roster. Goroutines the test starts
+// on wg are waited for at its end.
+func drillPair(t *testing.T, fac, bob string) (context.Context, *sync.WaitGroup) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	wg := &sync.WaitGroup{}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			drillSyncPipes(ctx, t, fac, bob)
+		}
+	}()
+	drillWaitFor(ctx, t, "the roster reaches bob", func() bool {
+		out, _, code := tminus(t, bob, "member", "list", "--json")
+		return code == 0 && strings.Count(out, `"handle"`) == 2
+	})
+	return ctx, wg
+}
+
 // drillSyncPipes runs one round of `tminus sync --stdio` between two homes, in
 // process, over a pair of pipes: what `sync --ssh` does through ssh. Each
 // side returns once both have been idle for a while.

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/tminus-ir/tminus/domain/safe"
@@ -135,25 +134,11 @@ func TestDrillSafePauseRehearsal(t *testing.T) {
 	must(t, fac, "member", "add", bobID.Address, "--handle", "bob", "--role", "triage,containment")
 	owner0, funder := keystoreFile(t, c.OwnerKeys[0], "owner0"), keystoreFile(t, c.Funder, "funder")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for ctx.Err() == nil {
-			drillSyncPipes(ctx, t, fac, bob)
-		}
-	}()
-	drillWaitFor(ctx, t, "the roster reaches bob", func() bool {
-		out, _, code := tminus(t, bob, "member", "list", "--json")
-		return code == 0 && strings.Count(out, `"handle"`) == 2
-	})
+	ctx, wg := drillPair(t, fac, bob)
 
 	// At --speed 30 the facilitator's note comes 1 s in and the deadlines
 	// are 10 s, 20 s and 40 s: room for a loaded machine.
-	done := startDrill(ctx, &wg, fac, "safe-pause-rehearsal", "--speed", "30", "--json")
+	done := startDrill(ctx, wg, fac, "safe-pause-rehearsal", "--speed", "30", "--json")
 	var inc string
 	if err := drillRespond(ctx, t, bob, func(d drillSeen) bool {
 		if len(d.alerts) == 0 {
@@ -226,7 +211,7 @@ expect:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	done = startDrill(ctx, &wg, fac, scenario, "--speed", "30", "--json")
+	done = startDrill(ctx, wg, fac, scenario, "--speed", "30", "--json")
 	var alone string
 	if err := drillRespond(ctx, t, fac, func(d drillSeen) bool {
 		alone = d.ID

@@ -6,9 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 // scoredScenario ends as soon as a responder triages: at --speed 3600 the
@@ -77,23 +75,9 @@ func TestDrillListScoresAsRun(t *testing.T) {
 	must(t, fac, "member", "add", bobAddr, "--handle", "bob", "--role", "triage,containment")
 	old := must(t, fac, "incident", "declare", "--title", "Old gameday", "--severity", "P3", "--drill")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for ctx.Err() == nil {
-			drillSyncPipes(ctx, t, fac, bob)
-		}
-	}()
-	drillWaitFor(ctx, t, "the roster reaches bob", func() bool {
-		out, _, code := tminus(t, bob, "member", "list", "--json")
-		return code == 0 && strings.Count(out, `"handle"`) == 2
-	})
+	ctx, wg := drillPair(t, fac, bob)
 
-	done := startDrill(ctx, &wg, fac, writeScenario(t, scoredScenario), "--speed", "3600", "--json")
+	done := startDrill(ctx, wg, fac, writeScenario(t, scoredScenario), "--speed", "3600", "--json")
 	var inc string
 	if err := drillRespond(ctx, t, bob, func(d drillSeen) bool {
 		if len(d.alerts) == 0 {
@@ -229,7 +213,7 @@ expect:
   - what: resolved
     within: 100h
 `)
-	running := startDrill(runCtx, &wg, fac, long, "--speed", "1")
+	running := startDrill(runCtx, wg, fac, long, "--speed", "1")
 	var live scoredDrill
 	drillWaitFor(ctx, t, "the long drill shows in drill list", func() bool {
 		for id, d := range scoredDrills(t, fac) {

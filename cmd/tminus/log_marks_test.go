@@ -45,12 +45,8 @@ func TestLogJSONMarksRejected(t *testing.T) {
 
 func TestLogJSONMarksSkewed(t *testing.T) {
 	alice, inc := newWorkspace(t)
-	bob := filepath.Join(filepath.Dir(alice), "bob")
-	var bobID struct{ Address string }
-	if err := json.Unmarshal([]byte(must(t, bob, "join", "--handle", "bob", "--light-kdf", "--json")), &bobID); err != nil {
-		t.Fatal(err)
-	}
-	must(t, alice, "member", "add", bobID.Address, "--handle", "bob", "--role", "containment")
+	bob, bobAddr := joinHome(t, filepath.Dir(alice), "bob")
+	must(t, alice, "member", "add", bobAddr, "--handle", "bob", "--role", "containment")
 	carry(t, alice, bob)
 	t.Setenv("TMINUS_CLOCK_SKEW", "3h")
 	ahead := must(t, bob, "note", inc[:8], "from three hours ahead")
