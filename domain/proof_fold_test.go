@@ -53,6 +53,20 @@ func (p *proofTeam) sshProof(t *testing.T, i int, key ssh.Signer, issued time.Ti
 	return b
 }
 
+// gatedStep sets containment's minimum to two proofs and declares an
+// incident; each call of the function it returns has carol propose a
+// runbook step there that two containment approvals gate.
+func (p *proofTeam) gatedStep(t *testing.T) func() *domain.Event {
+	t.Helper()
+	p.change(t, 0, 1, &domain.MemberChange{Action: domain.ChangePolicy, Role: domain.RoleContainment, MinProofs: 2})
+	inc := do(t, p.Team, 0, &domain.IncidentDeclare{Title: "drain", Severity: "P1"})
+	cmd := "cast send 0xvault 'pause()'"
+	return func() *domain.Event {
+		return do(t, p.Team, 2, &domain.RunbookPropose{Incident: inc.ID, Runbook: "pause", RunbookHash: domain.CommandHash("rb"), Step: 1,
+			Command: cmd, CommandHash: domain.CommandHash(cmd), Risk: domain.RiskHigh, Quorum: 2, Approvers: []string{domain.RoleContainment}})
+	}
+}
+
 // change proposes a member.change by node i and has node j approve it.
 func (p *proofTeam) change(t *testing.T, i, j int, b *domain.MemberChange) *domain.Event {
 	t.Helper()
@@ -284,13 +298,7 @@ func TestPolicyGatesApprovalsAtSignedTime(t *testing.T) {
 	tooStrict := do(t, p.Team, 0, &domain.MemberChange{Action: domain.ChangePolicy, Role: domain.RoleTriage, MinProofs: 3})
 	rejected(t, p.Fold(nil), tooStrict, "would leave 1 members whose approvals count")
 
-	p.change(t, 0, 1, &domain.MemberChange{Action: domain.ChangePolicy, Role: domain.RoleContainment, MinProofs: 2})
-	inc := do(t, p.Team, 0, &domain.IncidentDeclare{Title: "drain", Severity: "P1"})
-	cmd := "cast send 0xvault 'pause()'"
-	propose := func() *domain.Event {
-		return do(t, p.Team, 2, &domain.RunbookPropose{Incident: inc.ID, Runbook: "pause", RunbookHash: domain.CommandHash("rb"), Step: 1,
-			Command: cmd, CommandHash: domain.CommandHash(cmd), Risk: domain.RiskHigh, Quorum: 2, Approvers: []string{domain.RoleContainment}})
-	}
+	propose := p.gatedStep(t)
 	// Bob, below the minimum: his approvals count for nothing.
 	pr1 := propose()
 	early := do(t, p.Team, 1, &domain.RunbookApprove{Proposal: pr1.ID})
@@ -559,13 +567,7 @@ func TestBackdatedApprovalJudgedAtItsProposal(t *testing.T) {
 	p := newProofTeam(t)
 	bob, alice := domaintest.SSHKey("bob"), domaintest.SSHKey("alice")
 	do(t, p.Team, 0, p.sshProof(t, 0, alice, epoch, 30*24*time.Hour))
-	p.change(t, 0, 1, &domain.MemberChange{Action: domain.ChangePolicy, Role: domain.RoleContainment, MinProofs: 2})
-	inc := do(t, p.Team, 0, &domain.IncidentDeclare{Title: "drain", Severity: "P1"})
-	cmd := "cast send 0xvault 'pause()'"
-	propose := func() *domain.Event {
-		return do(t, p.Team, 2, &domain.RunbookPropose{Incident: inc.ID, Runbook: "pause", RunbookHash: domain.CommandHash("rb"), Step: 1,
-			Command: cmd, CommandHash: domain.CommandHash(cmd), Risk: domain.RiskHigh, Quorum: 2, Approvers: []string{domain.RoleContainment}})
-	}
+	propose := p.gatedStep(t)
 	proofAt := p.Clock
 	do(t, p.Team, 1, p.sshProof(t, 1, bob, time.UnixMilli(proofAt).UTC(), time.Hour))
 
