@@ -14,23 +14,13 @@ import (
 // the owners' signatures that recover to a recorded owner, and its
 // execution once mined.
 type SafeProposal struct {
-	ID                ID                `json:"id"`
-	Incident          ID                `json:"incident"`
-	Runbook           string            `json:"runbook"`
-	RunbookHash       string            `json:"runbook_hash"`
-	Params            map[string]string `json:"params,omitempty"`
-	Function          string            `json:"function"`
-	Args              []string          `json:"args"`
-	AllowDelegateCall bool              `json:"allow_delegatecall,omitempty"`
-	Tx                *safe.Tx          `json:"tx"`
-	Version           string            `json:"version"`
-	Owners            []common.Address  `json:"owners"`
-	Threshold         uint64            `json:"threshold"`
-	DomainHash        common.Hash       `json:"domain_hash"`
-	MessageHash       common.Hash       `json:"message_hash"`
-	SafeTxHash        common.Hash       `json:"safe_tx_hash"`
-	By                string            `json:"by"`
-	At                int64             `json:"at"`
+	ID ID `json:"id"`
+	// SafePropose is the proposal as recorded; embedded so its fields keep
+	// one definition. Its fields are encoded inline, in the same order as
+	// before it was embedded, so the state hash did not change.
+	SafePropose
+	By string `json:"by"`
+	At int64  `json:"at"`
 	// Signatures are the owners' signatures in fold order, one per owner.
 	Signatures []SafeSignature `json:"signatures"`
 	Exec       *SafeExecution  `json:"exec,omitempty"`
@@ -124,10 +114,8 @@ func (s *State) safePropose(a actor, b *SafePropose) error {
 	}
 	// Validate, run by the decoder, recomputed the data and the three
 	// hashes and refused a DELEGATECALL the step does not allow.
-	p := &SafeProposal{ID: a.id, Incident: inc.ID, Runbook: b.Runbook, RunbookHash: b.RunbookHash, Params: b.Params,
-		Function: b.Function, Args: b.Args, AllowDelegateCall: b.AllowDelegateCall, Tx: b.Tx, Version: b.Version,
-		Owners: b.Owners, Threshold: b.Threshold, DomainHash: b.DomainHash, MessageHash: b.MessageHash,
-		SafeTxHash: b.SafeTxHash, By: a.m.Handle, At: a.at, Signatures: []SafeSignature{}}
+	p := &SafeProposal{ID: a.id, SafePropose: *b, By: a.m.Handle, At: a.at, Signatures: []SafeSignature{}}
+	p.Incident = inc.ID
 	if s.Safe == nil {
 		s.Safe = map[ID]*SafeProposal{}
 	}

@@ -369,3 +369,35 @@ func FuzzDecodeOnChain(f *testing.F) {
 		}
 	})
 }
+
+// A SafeProposal embeds its SafePropose: its JSON, part of the state hash,
+// must keep the flat shape and key order it had before, so replicas of
+// both versions agree on the state hash and old anchors still reproduce.
+func TestSafeProposalEncodingUnchanged(t *testing.T) {
+	tm, inc := safeTeam(t)
+	p := do(t, tm, 0, proposeBody(inc.ID, safeTx(t, 1, 0, safe.Call)))
+	raw, err := json.Marshal(fold(tm.Events).Safe[p.ID])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	if _, err := dec.Token(); err != nil { // {
+		t.Fatal(err)
+	}
+	var keys []string
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "id incident runbook runbook_hash params function args tx version owners threshold domain_hash message_hash safe_tx_hash by at signatures"
+	if got := strings.Join(keys, " "); got != want {
+		t.Fatalf("keys\n got %s\nwant %s", got, want)
+	}
+}
