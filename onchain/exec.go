@@ -55,11 +55,14 @@ func (c *Client) SendExec(ctx context.Context, tx *safe.Tx, sigs map[common.Addr
 	if from == nil {
 		return common.Hash{}, errors.New("no sender key: give the key that pays for execTransaction's gas (--from-key)")
 	}
+	if err := c.CheckChain(ctx, tx.ChainID); err != nil {
+		return common.Hash{}, err
+	}
 	info, err := c.ReadSafe(ctx, tx.Safe)
 	if err != nil {
 		return common.Hash{}, err
 	}
-	if info.ChainID.Cmp(tx.ChainID) != 0 {
+	if info.ChainID.Cmp(tx.ChainID) != 0 { // the node changed its answer between two calls
 		return common.Hash{}, fmt.Errorf("%w: the RPC serves chain %s, the transaction is for chain %s (wrong --rpc?)", ErrChainID, info.ChainID, tx.ChainID)
 	}
 	if info.Nonce.Cmp(tx.Nonce) != 0 {

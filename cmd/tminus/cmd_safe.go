@@ -97,6 +97,11 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 	if err != nil {
 		return err
 	}
+	// The chain first: a node on another chain, or one lying about it,
+	// is refused as such before it is asked about the Safe.
+	if err := client.CheckChain(ctx, call.ChainID); err != nil {
+		return fmt.Errorf("%w: runbook %s's safe step is for chain %s; nothing proposed", err, rb.ID, call.ChainID)
+	}
 	info, err := client.ReadSafe(ctx, call.Safe)
 	if err != nil {
 		return err
