@@ -101,25 +101,33 @@ func (c *Client) ExecReceipt(ctx context.Context, tx *safe.Tx, h common.Hash) (E
 
 // CheckSignatures keeps the signatures that recover to a current owner for
 // safeTxHash h and checks they meet the threshold. A signature whose
-// recovered signer is not an owner is refused with ErrNotOwner, naming the
-// address it recovered to (a signature over another nonce, chain or Safe
-// recovers to a random address, so this also catches those).
+// recovered signer is no longer an owner (a module removed it since the
+// proposal) is left out: the Safe would revert on it, and the others may
+// still meet the threshold. When they do not, the error wraps ErrNotOwner
+// and names the address it recovered to (a signature over another nonce,
+// chain or Safe recovers to a random address, so this also catches those).
+// A signature filed under another owner than its signer is refused.
 func CheckSignatures(info SafeInfo, h common.Hash, sigs map[common.Address][]byte) (map[common.Address][]byte, error) {
 	valid := make(map[common.Address][]byte, len(sigs))
+	var stranger error
 	for claimed, sig := range sigs {
 		signer, err := safe.Recover(h, sig)
 		if err != nil {
 			return nil, fmt.Errorf("signature for %s: %w", claimed.Hex(), err)
 		}
-		if !info.IsOwner(signer) {
-			return nil, fmt.Errorf("%w: a signature recovers to %s, not an owner of the Safe for safeTxHash %s (signed by a non-owner, or over another nonce, chain or Safe)", ErrNotOwner, signer.Hex(), h.Hex())
-		}
-		if signer != claimed {
+		if signer != claimed && info.IsOwner(signer) {
 			return nil, fmt.Errorf("%w: the signature given for %s was made by %s", ErrNotOwner, claimed.Hex(), signer.Hex())
+		}
+		if !info.IsOwner(signer) {
+			stranger = fmt.Errorf("%w: a signature recovers to %s, not an owner of the Safe for safeTxHash %s (signed by a non-owner, or over another nonce, chain or Safe, or by an owner removed since)", ErrNotOwner, signer.Hex(), h.Hex())
+			continue
 		}
 		valid[signer] = sig
 	}
 	if uint64(len(valid)) < info.Threshold {
+		if stranger != nil {
+			return nil, fmt.Errorf("%w; %d of %d owner signatures left (collect %d more)", stranger, len(valid), info.Threshold, info.Threshold-uint64(len(valid)))
+		}
 		return nil, fmt.Errorf("%w: %d of %d owner signatures for safeTxHash %s (collect %d more)", ErrThreshold, len(valid), info.Threshold, h.Hex(), info.Threshold-uint64(len(valid)))
 	}
 	return valid, nil

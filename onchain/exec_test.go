@@ -272,3 +272,34 @@ func safeTxHashOnChain(t *testing.T, c *chaintest.Chain, tx *safe.Tx) common.Has
 	}
 	return common.BytesToHash(out)
 }
+
+// An owner removed on chain since the proposal (by a module: the nonce did
+// not move) leaves a signature the Safe would revert on. It is left out
+// when the other owners' signatures meet the threshold, and named when
+// they do not.
+func TestCheckSignaturesLeavesOutRemovedOwner(t *testing.T) {
+	keys := make([]*ecdsa.PrivateKey, 3)
+	for i := range keys {
+		keys[i], _ = crypto.GenerateKey()
+	}
+	addr := func(i int) common.Address { return crypto.PubkeyToAddress(keys[i].PublicKey) }
+	h := crypto.Keccak256Hash([]byte("safeTxHash"))
+	sigs := map[common.Address][]byte{}
+	for i := range keys {
+		s, err := safe.Sign(keys[i], h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs[addr(i)] = s
+	}
+	info := onchain.SafeInfo{Owners: []common.Address{addr(0), addr(1)}, Threshold: 2} // owner 2 removed
+	valid, err := onchain.CheckSignatures(info, h, sigs)
+	if err != nil || len(valid) != 2 || valid[addr(2)] != nil {
+		t.Fatalf("CheckSignatures = %d signatures, %v; want owners 0 and 1's", len(valid), err)
+	}
+	delete(sigs, addr(1))
+	_, err = onchain.CheckSignatures(info, h, sigs)
+	if !errors.Is(err, onchain.ErrNotOwner) || !strings.Contains(err.Error(), addr(2).Hex()) || !strings.Contains(err.Error(), "1 of 2") {
+		t.Fatalf("CheckSignatures below the threshold = %v, want ErrNotOwner naming %s and 1 of 2", err, addr(2).Hex())
+	}
+}
