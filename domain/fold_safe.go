@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -81,6 +82,31 @@ func (p *SafeProposal) Confirmations() int { return len(p.Signatures) }
 // Ready reports whether the Safe's threshold is met and it is not executed.
 func (p *SafeProposal) Ready() bool {
 	return p.Exec == nil && uint64(p.Confirmations()) >= p.Threshold
+}
+
+// Superseded is the executed proposal that used p's nonce on p's Safe, or
+// a later nonce (a Safe's nonce rises by one at each execution, failed or
+// not), while p itself is not executed: p can never execute, and signing it
+// is wasted. nil when there is none. Of several, the lowest nonce, then the
+// lowest id, so every replica names the same one.
+func (s *State) Superseded(p *SafeProposal) *SafeProposal {
+	if p.Exec != nil {
+		return nil
+	}
+	var by *SafeProposal
+	for _, q := range s.Safe {
+		if q == p || q.Exec == nil || q.Tx.Safe != p.Tx.Safe || q.Tx.ChainID.Cmp(p.Tx.ChainID) != 0 || q.Tx.Nonce.Cmp(p.Tx.Nonce) < 0 {
+			continue
+		}
+		if by == nil {
+			by = q
+			continue
+		}
+		if c := q.Tx.Nonce.Cmp(by.Tx.Nonce); c < 0 || c == 0 && bytes.Compare(q.ID[:], by.ID[:]) < 0 {
+			by = q
+		}
+	}
+	return by
 }
 
 // Sigs is the owner -> signature map execTransaction packs.

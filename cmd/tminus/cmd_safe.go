@@ -128,6 +128,18 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 		"nonce": body.Tx.Nonce.String(), "threshold": body.Threshold})
 }
 
+// superseded refuses a proposal whose Safe nonce an executed proposal used:
+// it can never execute, and a signature of it is wasted at best.
+func superseded(s *domain.State, p *domain.SafeProposal) error {
+	q := s.Superseded(p)
+	if q == nil {
+		return nil
+	}
+	return fmt.Errorf("safe proposal %s can never execute: Safe %s's nonce %s was used by safe proposal %s (%s, nonce %s, executed in tx %s); "+
+		"propose it again at the Safe's current nonce (tminus safe propose)", p.ID.Short(), p.Tx.Safe.Hex(), p.Tx.Nonce, q.ID.Short(), q.Runbook,
+		q.Tx.Nonce, q.Exec.TxHash.Hex())
+}
+
 // writable refuses, before anything reaches a chain, a device whose member
 // cannot write: the chain would act on what the log then refuses.
 func (a *app) writable(ctx context.Context) error {
@@ -181,12 +193,15 @@ func (a *app) safeSignCmd() *cobra.Command {
 }
 
 func (a *app) safeSign(ctx context.Context, o safeSignOptions) error {
-	_, p, err := a.safeProposal(ctx, o.ref)
+	s, p, err := a.safeProposal(ctx, o.ref)
 	if err != nil {
 		return err
 	}
 	if p.Exec != nil {
 		return fmt.Errorf("safe proposal %s was executed in tx %s: nothing left to sign", p.ID.Short(), p.Exec.TxHash.Hex())
+	}
+	if err := superseded(s, p); err != nil {
+		return fmt.Errorf("not signing: %w", err)
 	}
 	lib, err := a.library()
 	if err != nil {

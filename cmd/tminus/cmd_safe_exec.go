@@ -84,6 +84,9 @@ func (a *app) safeExec(ctx context.Context, o safeExecOptions) error {
 	if err := a.mayExecute(s, p); err != nil {
 		return err
 	}
+	if err := superseded(s, p); err != nil {
+		return fmt.Errorf("%w; nothing sent", err)
+	}
 	if n := uint64(p.Confirmations()); n < p.Threshold {
 		return fmt.Errorf("%w: safe proposal %s has %d of %d owner signatures (tminus safe sign); nothing sent",
 			onchain.ErrThreshold, p.ID.Short(), n, p.Threshold)

@@ -68,8 +68,11 @@ type safeView struct {
 	Signatures        []safeSigView     `json:"signatures"`
 	Executed          bool              `json:"executed"`
 	Exec              *safeExecView     `json:"exec,omitempty"`
-	By                string            `json:"by"`
-	At                string            `json:"at"`
+	// SupersededBy is the executed proposal that used this one's nonce:
+	// this one can never execute.
+	SupersededBy string `json:"superseded_by,omitempty"`
+	By           string `json:"by"`
+	At           string `json:"at"`
 }
 
 type safeSigView struct {
@@ -111,6 +114,9 @@ func viewSafe(s *domain.State, p *domain.SafeProposal) safeView {
 	for _, sg := range p.Signatures {
 		v.Signatures = append(v.Signatures, safeSigView{Owner: sg.Owner.Hex(), Signature: hexutil.Encode(sg.Signature), By: sg.By,
 			At: ts(sg.At), Event: sg.Event.String()})
+	}
+	if q := s.Superseded(p); q != nil {
+		v.SupersededBy = q.ID.String()
 	}
 	if x := p.Exec; x != nil {
 		v.Exec = &safeExecView{TxHash: x.TxHash.Hex(), Block: fmt.Sprint(x.Block), Status: fmt.Sprint(x.Status), Event: x.Name,
@@ -158,6 +164,10 @@ func (a *app) printSafe(v safeView) {
 		fmt.Fprintf(w, "  %-13s %s in tx %s, block %s, by %s %s\n", "executed", v.Exec.Event, v.Exec.TxHash, v.Exec.Block, v.Exec.By, v.Exec.At)
 	} else {
 		fmt.Fprintf(w, "  %-13s no\n", "executed")
+	}
+	if v.SupersededBy != "" {
+		fmt.Fprintf(w, "  %-13s its nonce was used by safe proposal %s: it can never execute; do not sign it, propose again\n",
+			"SUPERSEDED", v.SupersededBy[:10])
 	}
 }
 
