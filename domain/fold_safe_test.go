@@ -429,10 +429,10 @@ func TestSafeSuperseded(t *testing.T) {
 		st := fold(tm.Events)
 		return st.Superseded(st.Safe[p.ID])
 	}
-	exec(propose(1337, 2, nil))                                                              // an earlier nonce
-	exec(propose(1, 3, nil))                                                                 // another chain
+	exec(propose(1337, 2, nil))                                                             // an earlier nonce
+	exec(propose(1, 3, nil))                                                                // another chain
 	exec(propose(1337, 3, func(tx *safe.Tx) { tx.Safe = common.HexToAddress("0x5afe02") })) // another Safe
-	propose(1337, 3, nil)                                                                    // same nonce, not executed
+	propose(1337, 3, nil)                                                                   // same nonce, not executed
 	if q := superseded(); q != nil {
 		t.Fatalf("superseded by %s, want none", q.ID.Short())
 	}
