@@ -306,5 +306,10 @@ func (a *app) unlock(path string) (*ecdsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.UnlockKey(path, pass)
+	k, err := store.UnlockKey(path, pass)
+	if errors.Is(err, store.ErrPassphrase) {
+		return nil, fmt.Errorf("%w. The passphrase is the one read for your member key: if %s has its own, hold your key in an agent first (eval \"$(tminus agent)\"), then give %s's passphrase; nothing signed or sent",
+			err, path, path)
+	}
+	return k, err
 }
