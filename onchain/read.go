@@ -97,3 +97,17 @@ func (c *Client) call(ctx context.Context, to common.Address, at *big.Int, metho
 	}
 	return out, nil
 }
+
+// HasCode reports whether a contract is deployed at a, at the head: a call
+// with data to an address without code runs nothing and still succeeds, so
+// a Safe transaction to a mistyped target would "execute" and pause nothing.
+func (c *Client) HasCode(ctx context.Context, a common.Address) (bool, error) {
+	code, err := c.b.CodeAt(ctx, a, nil)
+	if err != nil {
+		if isTransport(err) {
+			return false, rpcErr("the RPC", err)
+		}
+		return false, fmt.Errorf("reading the code at %s: %v", a.Hex(), err)
+	}
+	return len(code) > 0, nil
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/domain/safe"
 )
 
 // Canonical signatures of the events incident responders most often watch.
@@ -196,20 +197,6 @@ func ChainFingerprint(l types.Log) string {
 }
 
 // ParseAddress reads a contract address as a rule names it: 0x and 40 hex
-// digits. A mixed-case address must carry a valid EIP-55 checksum, the
-// check wallets and explorers make: a wrong one is a typo, and a rule on
-// a mistyped address watches nothing, silently. All lower or upper case
-// carries no checksum and is taken as written.
-func ParseAddress(s string) (common.Address, error) {
-	if !common.IsHexAddress(s) || !strings.HasPrefix(strings.ToLower(s), "0x") {
-		return common.Address{}, fmt.Errorf("%q is not an address (0x and 40 hex digits)", s)
-	}
-	hex := s[2:]
-	if hex != strings.ToLower(hex) && hex != strings.ToUpper(hex) {
-		m, err := common.NewMixedcaseAddressFromString(s)
-		if err != nil || !m.ValidChecksum() {
-			return common.Address{}, fmt.Errorf("%q has a wrong EIP-55 checksum (a typo? copy the address again, or write it in lower case)", s)
-		}
-	}
-	return common.HexToAddress(s), nil
-}
+// digits, a mixed-case one with a valid EIP-55 checksum (safe.ParseAddress;
+// a rule on a mistyped address watches nothing, silently).
+func ParseAddress(s string) (common.Address, error) { return safe.ParseAddress(s) }

@@ -27,7 +27,7 @@ func TestAnchorConfirmations(t *testing.T) {
 	_, errs, code := tminus(t, home, "anchor", "--rpc", c.RPC, "--key", key, "--confirmations", "3", "--timeout", "3s")
 	lines := strings.Split(errs, "\n")
 	last := lines[len(lines)-1]
-	if code != 1 || !strings.HasPrefix(last, "tminus: ") || !strings.Contains(last, "1 of 3 confirmations") ||
+	if code != 1 || !strings.HasPrefix(last, "tminus: ") || !strings.Contains(last, " of 3 confirmations") ||
 		!strings.Contains(last, "nothing recorded") || !strings.Contains(lines[0], "waiting for 3 confirmations") {
 		t.Errorf("exit %d, stderr:\n%s\nwant the wait announced, then one error line saying how far it got and that nothing was recorded", code, errs)
 	}
@@ -38,14 +38,14 @@ func TestAnchorConfirmations(t *testing.T) {
 	must(t, home, "note", inc[:8], "after the anchor")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	other := c.Owners[0] // one more block on top of the anchor's
+	other := c.Owners[0] // one more block (at least) on top of the anchor's
 	if _, err := c.Client.Send(ctx, c.Funder, &other, big.NewInt(1), nil); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "all.jsonl")
 	must(t, home, "bundle", "export", file)
 	out := must(t, home, "verify", "--anchor", "--rpc", c.RPC, file)
-	if !strings.Contains(out, "2 confirmations") || strings.Contains(out, "reorg") {
+	if !strings.Contains(out, " confirmations)") || strings.Contains(out, "reorg") {
 		t.Errorf("verify --anchor:\n%s", out)
 	}
 	var v struct {
@@ -58,7 +58,7 @@ func TestAnchorConfirmations(t *testing.T) {
 	if err := json.Unmarshal([]byte(must(t, home, "verify", "--anchor", "--rpc", c.RPC, file, "--json")), &v); err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Anchors) != 1 || v.Anchors[0].Confirmations != 2 || v.Anchors[0].Block != v.Anchors[0].Recorded {
+	if len(v.Anchors) != 1 || v.Anchors[0].Confirmations < 2 || v.Anchors[0].Block != v.Anchors[0].Recorded {
 		t.Errorf("verify --anchor --json: %+v", v)
 	}
 }

@@ -110,6 +110,16 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 		return fmt.Errorf("%w: %s serves chain %s, runbook %s's safe step is for chain %s: nothing proposed (wrong --rpc?)",
 			onchain.ErrChainID, o.rpc, info.ChainID, rb.ID, call.ChainID)
 	}
+	if len(call.Data) > 0 {
+		code, err := client.HasCode(ctx, call.To)
+		if err != nil {
+			return err
+		}
+		if !code {
+			return fmt.Errorf("no contract at %s on chain %s: %s there would run nothing and still report success (a mistyped or wrong-chain address?); nothing proposed",
+				call.To.Hex(), info.ChainID, call.Function)
+		}
+	}
 	body, err := rb.SafeProposal(inc, kv, runbooks.SafeState{Version: info.Version, Owners: info.Owners,
 		Threshold: info.Threshold, Nonce: info.Nonce})
 	if err != nil {
@@ -239,8 +249,11 @@ func (a *app) safeSign(ctx context.Context, o safeSignOptions) error {
 func (a *app) ownerSignature(ctx context.Context, p *domain.SafeProposal, o safeSignOptions) (common.Address, []byte, error) {
 	if o.signature != "" {
 		sig, err := hexutil.Decode(o.signature)
-		if err != nil {
-			return common.Address{}, nil, usageError{fmt.Errorf("--signature: %v (want 0x and 130 hex digits)", err)}
+		if err != nil || len(sig) != safe.SignatureLen {
+			if err == nil {
+				err = fmt.Errorf("%d bytes", len(sig))
+			}
+			return common.Address{}, nil, usageError{fmt.Errorf("--signature: %v (want 0x and 130 hex digits: r, s, v)", err)}
 		}
 		owner, err := safe.Recover(p.SafeTxHash, sig)
 		if err != nil {

@@ -45,9 +45,9 @@ func TestServeRefusesBadWatcherConfig(t *testing.T) {
 		{"no rpc", []workspace.WatcherConfig{{Name: "dev", ChainID: 1337, Rules: rule(target)}},
 			[]string{"watcher dev: no rpc", "rpc: http://"}},
 		{"wrong checksum", []workspace.WatcherConfig{{Name: "dev", RPC: "http://127.0.0.1:1", ChainID: 1337,
-			Rules: rule("0xD981f978acB667dC848E8dda5f8448e7e023582b")}}, []string{"rule paused", "wrong EIP-55 checksum"}},
+			Rules: rule("0xD981f978acB667dC848E8dda5f8448e7e023582b")}}, []string{"rule paused", "bad EIP-55 checksum"}},
 		{"short address", []workspace.WatcherConfig{{Name: "dev", RPC: "http://127.0.0.1:1", ChainID: 1337,
-			Rules: rule(target[:41])}}, []string{"rule paused", "is not an address"}},
+			Rules: rule(target[:41])}}, []string{"rule paused", "want 0x and 40 hex digits"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home, _ := newWorkspace(t)
