@@ -57,7 +57,10 @@ type ChainConfig struct {
 	// the current confirmed head, so a new watcher does not replay history.
 	Start uint64
 	// BackoffMin and BackoffMax bound the exponential wait after a failed
-	// scan (defaults 1s and 5m). CallTimeout bounds one RPC (default 30s).
+	// scan (defaults 1s and 1m: a node back after an outage is seen within
+	// a minute, while a rate-limiting provider gets one call a minute; 5m
+	// left a watcher blind for minutes after a geth restart). CallTimeout
+	// bounds one RPC (default 30s).
 	BackoffMin, BackoffMax time.Duration
 	CallTimeout            time.Duration
 	// OnError hears every failed scan and the wait before the next; nil
@@ -118,7 +121,7 @@ func NewChainWatcher(backend ChainBackend, cursor Cursor, cfg ChainConfig) (*Cha
 	}
 	setDefault(&cfg.Poll, 12*time.Second)
 	setDefault(&cfg.BackoffMin, time.Second)
-	setDefault(&cfg.BackoffMax, 5*time.Minute)
+	setDefault(&cfg.BackoffMax, time.Minute)
 	setDefault(&cfg.CallTimeout, 30*time.Second)
 	setDefault(&cfg.BlindAfter, time.Minute)
 	if cfg.MaxRange == 0 {

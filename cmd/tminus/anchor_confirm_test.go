@@ -86,3 +86,23 @@ func TestSafeProposeOnLyingRPC(t *testing.T) {
 		"--param", "safe=0x06ce113b37d39d6a1f8c56d902be35a539e517ce", "--param", "contract=0xd981f978acb667dc848e8dda5f8448e7e023582b",
 		"--param", "chain_id=1337")
 }
+
+// verify --anchor against a node of another chain says so, rather than
+// that the anchor transaction is not on the chain (a dropped anchor).
+func TestVerifyAnchorOtherChain(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{HTTP: true})
+	home, _ := newWorkspace(t)
+	must(t, home, "anchor", "--rpc", c.RPC, "--key", keystoreFile(t, c.Funder, "anchor"))
+	file := filepath.Join(t.TempDir(), "all.jsonl")
+	must(t, home, "bundle", "export", file)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID json.RawMessage `json:"id"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":"0xa"}`, req.ID)) // chain 10; not found for the rest
+	}))
+	t.Cleanup(srv.Close)
+	fails(t, home, "was recorded on chain 1337, "+srv.URL+" serves chain 10", "verify", "--anchor", "--rpc", srv.URL, file)
+}

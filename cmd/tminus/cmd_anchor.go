@@ -233,8 +233,18 @@ func (a *app) verifyAnchor(ctx context.Context, path, rpc string, asJSON bool) e
 		StateHash  string `json:"state_hash"`
 		Recomputed bool   `json:"state_hash_recomputed"`
 	}
+	served, err := client.ChainID(ctx)
+	if err != nil {
+		return err
+	}
 	var out []result
 	for i, rec := range recs {
+		// The chain first: on another chain the transaction is simply not
+		// found, which would read as a dropped anchor.
+		if served.Cmp(new(big.Int).SetUint64(rec.ChainID)) != 0 {
+			return fmt.Errorf("anchor %s was recorded on chain %d, %s serves chain %s (give an RPC of chain %d)",
+				at[i].ID.Short(), rec.ChainID, rpc, served, rec.ChainID)
+		}
 		anc, err := client.ReadAnchor(ctx, rec.TxHash)
 		if err != nil {
 			return fmt.Errorf("anchor %s: %w", at[i].ID.Short(), err)
