@@ -165,3 +165,13 @@ func FuzzParseAddress(f *testing.F) {
 		}
 	})
 }
+
+// The defaults a config without them gets: blind after a minute of failed
+// scans, and back-off never longer than a minute, so a node back after an
+// outage is scanned again within a minute.
+func TestChainHealthDefaults(t *testing.T) {
+	w := newFakeWatcher(t, &fakeChain{chainID: 1}, &memCursor{}, ChainConfig{})
+	if w.cfg.BlindAfter != time.Minute || w.cfg.BackoffMax != time.Minute || w.cfg.BackoffMin != time.Second {
+		t.Fatalf("BlindAfter %s, BackoffMin %s, BackoffMax %s; want 1m, 1s, 1m", w.cfg.BlindAfter, w.cfg.BackoffMin, w.cfg.BackoffMax)
+	}
+}
