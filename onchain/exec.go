@@ -172,6 +172,9 @@ func (c *Client) submit(ctx context.Context, key *ecdsa.PrivateKey, to *common.A
 		if isTransport(err) {
 			return common.Hash{}, rpcErr("the RPC", err)
 		}
+		if why := explainSafeError(err.Error()); why != "" {
+			return common.Hash{}, fmt.Errorf("estimating gas for %s: %v, the Safe's %s; the transaction would revert, nothing was sent", from.Hex(), err, why)
+		}
 		return common.Hash{}, fmt.Errorf("estimating gas for %s: %v (the transaction would revert; nothing was sent)", from.Hex(), err)
 	}
 	// A margin over the estimate: the Safe's gas checks (gasleft() against

@@ -111,8 +111,9 @@ func TestExecExecutionFailure(t *testing.T) {
 	tx = pauseTx(t, c)
 	tx.Data, _ = safe.EncodeCall("notAFunction()", nil)
 	before := senderNonce(t, c)
-	if _, err := c.Client.Exec(ctx, tx, sign(t, tx, c.OwnerKeys[0]), c.Funder); err == nil || !strings.Contains(err.Error(), "nothing was sent") {
-		t.Fatalf("Exec of a reverting call = %v, want a refused estimate", err)
+	if _, err := c.Client.Exec(ctx, tx, sign(t, tx, c.OwnerKeys[0]), c.Funder); err == nil || !strings.Contains(err.Error(), "nothing was sent") ||
+		!strings.Contains(err.Error(), "GS013: the Safe transaction's call failed") {
+		t.Fatalf("Exec of a reverting call = %v, want a refused estimate that says what GS013 means", err)
 	}
 	if senderNonce(t, c) != before {
 		t.Fatal("sent a transaction that would revert")
