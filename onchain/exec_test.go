@@ -304,3 +304,26 @@ func TestCheckSignaturesLeavesOutRemovedOwner(t *testing.T) {
 		t.Fatalf("CheckSignatures below the threshold = %v, want ErrNotOwner naming %s and 1 of 2", err, addr(2).Hex())
 	}
 }
+
+// The real Safe v1.4.1 computes the same safeTxHash as tminus for a
+// transaction (getTransactionHash), so propose's check passes; a hash it
+// would not take (here: signed for another chain than the Safe's) is
+// refused with ErrHashMismatch naming both hashes.
+func TestCheckSafeTxHash(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{Owners: 2, Threshold: 1})
+	ctx := testCtx(t)
+	tx := pauseTx(t, c)
+	tx.Value, tx.SafeTxGas, tx.Nonce = big.NewInt(7), big.NewInt(50_000), big.NewInt(3)
+	if err := c.Client.CheckSafeTxHash(ctx, tx); err != nil {
+		t.Fatalf("the Safe's own hash differs from tminus's: %v", err)
+	}
+	tx.ChainID = big.NewInt(1)
+	err := c.Client.CheckSafeTxHash(ctx, tx)
+	if !errors.Is(err, onchain.ErrHashMismatch) || !strings.Contains(err.Error(), tx.Hash().Hex()) {
+		t.Fatalf("CheckSafeTxHash on another chain's hash = %v, want ErrHashMismatch naming %s", err, tx.Hash().Hex())
+	}
+	tx.Safe = c.Target // not a Safe
+	if err := c.Client.CheckSafeTxHash(ctx, tx); err == nil || errors.Is(err, onchain.ErrHashMismatch) {
+		t.Fatalf("CheckSafeTxHash on a non-Safe = %v, want an error saying it is not a Safe", err)
+	}
+}

@@ -125,6 +125,11 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 	if err != nil {
 		return err
 	}
+	// The Safe's own hash of the transaction must be the one owners will
+	// compare and sign, or every signature is wasted.
+	if err := client.CheckSafeTxHash(ctx, body.Tx); err != nil {
+		return fmt.Errorf("%w; nothing proposed", err)
+	}
 	ev, err := a.gated(ctx, body)
 	if err != nil {
 		return err
