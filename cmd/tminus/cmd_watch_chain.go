@@ -4,10 +4,15 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	neturl "net/url"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/store"
@@ -150,9 +155,9 @@ func (a *app) chainWatcher(ctx context.Context, wc workspace.WatcherConfig, st *
 	if wc.RPC == "" {
 		return nil, fmt.Errorf("no rpc: give the JSON-RPC URL of a node on chain %d (rpc: http://127.0.0.1:8545)", wc.ChainID)
 	}
-	client, err := ethclient.DialContext(ctx, wc.RPC)
+	client, err := newLazyClient(wc.RPC)
 	if err != nil {
-		return nil, fmt.Errorf("rpc %q: %w", wc.RPC, err)
+		return nil, err
 	}
 	var rules []watch.ChainRule
 	for _, r := range wc.Rules {
@@ -190,4 +195,72 @@ func (a *app) chainWatcher(ctx context.Context, wc workspace.WatcherConfig, st *
 			}
 			a.clearWatcherAlert(ctx, st, sink, name)
 		}})
+}
+
+// lazyClient dials a watcher's endpoint at its first call, and again after
+// a failed dial. An HTTP client never dials ahead, but a WebSocket one
+// does: a node down when serve started stopped serve, webhook and all,
+// where it should leave that one watcher blind, retrying and saying so.
+type lazyClient struct {
+	url string
+	mu  sync.Mutex
+	c   *ethclient.Client
+}
+
+// newLazyClient refuses at once what no retry can fix: a URL ethclient has
+// no transport for.
+func newLazyClient(url string) (*lazyClient, error) {
+	u, err := neturl.Parse(url)
+	switch {
+	case err == nil && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "ws" || u.Scheme == "wss") && u.Host != "":
+	case err == nil && u.Scheme == "" && strings.HasPrefix(url, "/"): // an IPC socket path
+	default:
+		return nil, fmt.Errorf("rpc %q: want an http(s):// or ws(s):// URL, or the path of a node's IPC socket", url)
+	}
+	return &lazyClient{url: url}, nil
+}
+
+func (l *lazyClient) client(ctx context.Context) (*ethclient.Client, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.c == nil {
+		c, err := ethclient.DialContext(ctx, l.url)
+		if err != nil {
+			return nil, fmt.Errorf("dialing %s: %w", l.url, err)
+		}
+		l.c = c
+	}
+	return l.c, nil
+}
+
+func (l *lazyClient) ChainID(ctx context.Context) (*big.Int, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.ChainID(ctx)
+}
+
+func (l *lazyClient) BlockNumber(ctx context.Context) (uint64, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return c.BlockNumber(ctx)
+}
+
+func (l *lazyClient) HeaderByNumber(ctx context.Context, n *big.Int) (*types.Header, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.HeaderByNumber(ctx, n)
+}
+
+func (l *lazyClient) FilterLogs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.FilterLogs(ctx, q)
 }

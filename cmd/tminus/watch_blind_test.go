@@ -44,6 +44,8 @@ func TestServeRefusesBadWatcherConfig(t *testing.T) {
 		}, []string{`both named "http://127.0.0.1:1#1337"`}},
 		{"no rpc", []workspace.WatcherConfig{{Name: "dev", ChainID: 1337, Rules: rule(target)}},
 			[]string{"watcher dev: no rpc", "rpc: http://"}},
+		{"an rpc no client speaks", []workspace.WatcherConfig{{Name: "dev", RPC: "ftp://127.0.0.1:1", ChainID: 1337, Rules: rule(target)}},
+			[]string{`rpc "ftp://127.0.0.1:1": want an http(s):// or ws(s):// URL`}},
 		{"wrong checksum", []workspace.WatcherConfig{{Name: "dev", RPC: "http://127.0.0.1:1", ChainID: 1337,
 			Rules: rule("0xD981f978acB667dC848E8dda5f8448e7e023582b")}}, []string{"rule paused", "bad EIP-55 checksum"}},
 		{"short address", []workspace.WatcherConfig{{Name: "dev", RPC: "http://127.0.0.1:1", ChainID: 1337,
@@ -139,4 +141,24 @@ func TestWatcherBlindE2E(t *testing.T) {
 
 func chainFingerprint(r *types.Receipt) string {
 	return strings.ToLower(r.TxHash.Hex()) + ":" + strconv.FormatUint(uint64(r.Logs[0].Index), 10)
+}
+
+// A WebSocket endpoint down when serve starts: ethclient dials a WebSocket
+// at once, and that used to stop serve, webhook and all. Now serve runs,
+// and the watcher, blind, raises its alert.
+func TestWatcherWebSocketDownAtStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	e := newServeE2E(t, binary(t))
+	setConfig(t, e.home, func(c *workspace.Config) {
+		c.Watchers = []workspace.WatcherConfig{{Name: "bridge", RPC: "ws://127.0.0.1:" + strconv.Itoa(watchtest.FreePort(t)),
+			ChainID: watchtest.ChainID, Poll: 50 * time.Millisecond, BlindAfter: 300 * time.Millisecond,
+			Rules: []workspace.WatcherRule{{Name: "bridge paused", Event: "Paused", Severity: "P1"}}}}
+	})
+	e.serve() // fails the test if serve exits
+	a := e.waitAlert("tminus-watcher-bridge", 20*time.Second, func(a alertView) bool { return a.Status == "firing" })
+	if !strings.Contains(a.Title, "blind since") || !strings.Contains(a.Labels["error"], "dialing ws://") {
+		t.Errorf("blind alert %+v", a)
+	}
 }
