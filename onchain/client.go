@@ -22,6 +22,9 @@ import (
 var (
 	ErrChainID    = errors.New("chain id mismatch")
 	ErrNonceMoved = errors.New("safe nonce moved")
+	// ErrNonceAhead is an ErrNonceMoved whose transaction is for a nonce
+	// the Safe has not reached: it may still execute later.
+	ErrNonceAhead = errors.New("nonce not reached yet")
 	ErrThreshold  = errors.New("threshold not met")
 	ErrNotOwner   = errors.New("signer is not an owner")
 	ErrRPC        = errors.New("rpc unreachable")

@@ -65,8 +65,14 @@ func (c *Client) SendExec(ctx context.Context, tx *safe.Tx, sigs map[common.Addr
 	if info.ChainID.Cmp(tx.ChainID) != 0 { // the node changed its answer between two calls
 		return common.Hash{}, fmt.Errorf("%w: the RPC serves chain %s, the transaction is for chain %s (wrong --rpc?)", ErrChainID, info.ChainID, tx.ChainID)
 	}
-	if info.Nonce.Cmp(tx.Nonce) != 0 {
+	switch info.Nonce.Cmp(tx.Nonce) {
+	case 1:
 		return common.Hash{}, fmt.Errorf("%w: safe %s is at nonce %s, the transaction was signed for nonce %s (another transaction ran first; propose it again)", ErrNonceMoved, tx.Safe.Hex(), info.Nonce, tx.Nonce)
+	case -1:
+		// Not spent: the Safe runs its nonces in order, or this node is
+		// behind the one the proposal was read from.
+		return common.Hash{}, fmt.Errorf("%w: %w: safe %s is at nonce %s, the transaction is for nonce %s: the Safe's transactions at nonce %s to %s must execute first, or this RPC is behind the chain (try another); the signatures stay good",
+			ErrNonceMoved, ErrNonceAhead, tx.Safe.Hex(), info.Nonce, tx.Nonce, info.Nonce, new(big.Int).Sub(tx.Nonce, big.NewInt(1)))
 	}
 	valid, err := CheckSignatures(info, tx.Hash(), sigs)
 	if err != nil {

@@ -163,7 +163,7 @@ func TestExecRefuses(t *testing.T) {
 		{"no signatures", base, nil, onchain.ErrThreshold, "0 of 2"},
 		{"contract signature", base, v0, safe.ErrSignature, "v=0"},
 		{"chain id differs from the RPC's", other(func(tx *safe.Tx) { tx.ChainID = big.NewInt(1) }), sign(t, other(func(tx *safe.Tx) { tx.ChainID = big.NewInt(1) }), o[0], o[1]), onchain.ErrChainID, "serves chain 1337"},
-		{"nonce ahead", other(func(tx *safe.Tx) { tx.Nonce = big.NewInt(5) }), sign(t, other(func(tx *safe.Tx) { tx.Nonce = big.NewInt(5) }), o[0], o[1]), onchain.ErrNonceMoved, "nonce 0"},
+		{"nonce ahead", other(func(tx *safe.Tx) { tx.Nonce = big.NewInt(5) }), sign(t, other(func(tx *safe.Tx) { tx.Nonce = big.NewInt(5) }), o[0], o[1]), onchain.ErrNonceAhead, "nonce 0 to 4 must execute first"},
 		{"invalid tx", other(func(tx *safe.Tx) { tx.Value = nil }), nil, safe.ErrInvalid, "value missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
