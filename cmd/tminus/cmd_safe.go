@@ -138,9 +138,25 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 		fmt.Fprintf(a.stderr, "%s on Safe %s at nonce %s, %d of %d owners to sign; safeTxHash %s (owners compare it with their wallet: tminus safe show %s)\n",
 			decodedCall(body.Function, body.Args), body.Tx.Safe.Hex(), body.Tx.Nonce, body.Threshold, len(body.Owners),
 			body.SafeTxHash.Hex(), ev.ID.Short())
+		a.noteRivals(ctx, ev.ID, body)
 	}
 	return a.created(o.asJSON, ev.ID.String(), map[string]any{"safe_tx_hash": body.SafeTxHash.Hex(),
 		"nonce": body.Tx.Nonce.String(), "threshold": body.Threshold})
+}
+
+// noteRivals says which open proposals share the new one's Safe nonce: only
+// one of them can execute, and the owners had better agree which.
+func (a *app) noteRivals(ctx context.Context, id domain.ID, b *domain.SafePropose) {
+	s, err := a.state(ctx)
+	if err != nil {
+		return
+	}
+	for _, q := range s.Safe {
+		if q.ID != id && q.Exec == nil && q.Tx.Safe == b.Tx.Safe && q.Tx.ChainID.Cmp(b.Tx.ChainID) == 0 && q.Tx.Nonce.Cmp(b.Tx.Nonce) == 0 {
+			fmt.Fprintf(a.stderr, "note: safe proposal %s (%s by %s) is also at nonce %s: only one of them can execute, the other is then superseded\n",
+				q.ID.Short(), q.Runbook, q.By, q.Tx.Nonce)
+		}
+	}
 }
 
 // superseded refuses a proposal whose Safe nonce an executed proposal used:

@@ -17,8 +17,11 @@ func TestSafeSupersededProposal(t *testing.T) {
 	c := chaintest.New(t, chaintest.Options{HTTP: true})
 	home, inc := newWorkspace(t)
 	pause := signedSafe(t, c, home, inc, 0)
-	freeze := must(t, home, "safe", "propose", inc[:8], "--rpc", c.RPC, "--runbook", "safe-freeze", "--param", "safe="+c.Safe.Hex(),
+	freeze, errs, code := tminus(t, home, "safe", "propose", inc[:8], "--rpc", c.RPC, "--runbook", "safe-freeze", "--param", "safe="+c.Safe.Hex(),
 		"--param", "threshold=3", "--param", "chain_id=1337")
+	if code != 0 || !strings.Contains(errs, "note: safe proposal "+pause[:10]+" (contract-pause by alice) is also at nonce 0") {
+		t.Fatalf("propose at a nonce another open proposal holds: exit %d, stderr %s", code, errs)
+	}
 	for i := range 2 {
 		must(t, home, "safe", "sign", freeze[:8], "--owner-key", keystoreFile(t, c.OwnerKeys[i], "owner"))
 	}
