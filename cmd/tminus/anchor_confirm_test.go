@@ -45,7 +45,7 @@ func TestAnchorConfirmations(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "all.jsonl")
 	must(t, home, "bundle", "export", file)
 	out := must(t, home, "verify", "--anchor", "--rpc", c.RPC, file)
-	if !strings.Contains(out, " confirmations)") || strings.Contains(out, "reorg") {
+	if !strings.Contains(out, " confirmation") || strings.Contains(out, "reorg") {
 		t.Errorf("verify --anchor:\n%s", out)
 	}
 	var v struct {

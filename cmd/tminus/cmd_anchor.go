@@ -272,7 +272,10 @@ func (a *app) verifyAnchor(ctx context.Context, path, rpc string, asJSON bool) e
 		if !r.Recomputed {
 			how = fmt.Sprintf("state hash taken from the record (%d covered events are redacted here), bound by the root", r.Redacted)
 		}
-		where := fmt.Sprintf("block %s, %d confirmations", r.Block, r.Confirms)
+		where := fmt.Sprintf("block %s, %d confirmation", r.Block, r.Confirms)
+		if r.Confirms != 1 {
+			where += "s"
+		}
 		if r.Block != r.Recorded {
 			// The root is what counts and it is on chain; the record's
 			// block is where it was first mined.
