@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,23 +15,13 @@ import (
 // the owners' signatures that recover to a recorded owner, and its
 // execution once mined.
 type SafeProposal struct {
-	ID                ID                `json:"id"`
-	Incident          ID                `json:"incident"`
-	Runbook           string            `json:"runbook"`
-	RunbookHash       string            `json:"runbook_hash"`
-	Params            map[string]string `json:"params,omitempty"`
-	Function          string            `json:"function"`
-	Args              []string          `json:"args"`
-	AllowDelegateCall bool              `json:"allow_delegatecall,omitempty"`
-	Tx                *safe.Tx          `json:"tx"`
-	Version           string            `json:"version"`
-	Owners            []common.Address  `json:"owners"`
-	Threshold         uint64            `json:"threshold"`
-	DomainHash        common.Hash       `json:"domain_hash"`
-	MessageHash       common.Hash       `json:"message_hash"`
-	SafeTxHash        common.Hash       `json:"safe_tx_hash"`
-	By                string            `json:"by"`
-	At                int64             `json:"at"`
+	ID ID `json:"id"`
+	// SafePropose is the proposal as recorded; embedded so its fields keep
+	// one definition. Its fields are encoded inline, in the same order as
+	// before it was embedded, so the state hash did not change.
+	SafePropose
+	By string `json:"by"`
+	At int64  `json:"at"`
 	// Signatures are the owners' signatures in fold order, one per owner.
 	Signatures []SafeSignature `json:"signatures"`
 	Exec       *SafeExecution  `json:"exec,omitempty"`
@@ -93,6 +84,31 @@ func (p *SafeProposal) Ready() bool {
 	return p.Exec == nil && uint64(p.Confirmations()) >= p.Threshold
 }
 
+// Superseded is the executed proposal that used p's nonce on p's Safe, or
+// a later nonce (a Safe's nonce rises by one at each execution, failed or
+// not), while p itself is not executed: p can never execute, and signing it
+// is wasted. nil when there is none. Of several, the lowest nonce, then the
+// lowest id, so every replica names the same one.
+func (s *State) Superseded(p *SafeProposal) *SafeProposal {
+	if p.Exec != nil {
+		return nil
+	}
+	var by *SafeProposal
+	for _, q := range s.Safe {
+		if q == p || q.Exec == nil || q.Tx.Safe != p.Tx.Safe || q.Tx.ChainID.Cmp(p.Tx.ChainID) != 0 || q.Tx.Nonce.Cmp(p.Tx.Nonce) < 0 {
+			continue
+		}
+		if by == nil {
+			by = q
+			continue
+		}
+		if c := q.Tx.Nonce.Cmp(by.Tx.Nonce); c < 0 || c == 0 && bytes.Compare(q.ID[:], by.ID[:]) < 0 {
+			by = q
+		}
+	}
+	return by
+}
+
 // Sigs is the owner -> signature map execTransaction packs.
 func (p *SafeProposal) Sigs() map[common.Address][]byte {
 	out := make(map[common.Address][]byte, len(p.Signatures))
@@ -124,10 +140,8 @@ func (s *State) safePropose(a actor, b *SafePropose) error {
 	}
 	// Validate, run by the decoder, recomputed the data and the three
 	// hashes and refused a DELEGATECALL the step does not allow.
-	p := &SafeProposal{ID: a.id, Incident: inc.ID, Runbook: b.Runbook, RunbookHash: b.RunbookHash, Params: b.Params,
-		Function: b.Function, Args: b.Args, AllowDelegateCall: b.AllowDelegateCall, Tx: b.Tx, Version: b.Version,
-		Owners: b.Owners, Threshold: b.Threshold, DomainHash: b.DomainHash, MessageHash: b.MessageHash,
-		SafeTxHash: b.SafeTxHash, By: a.m.Handle, At: a.at, Signatures: []SafeSignature{}}
+	p := &SafeProposal{ID: a.id, SafePropose: *b, By: a.m.Handle, At: a.at, Signatures: []SafeSignature{}}
+	p.Incident = inc.ID
 	if s.Safe == nil {
 		s.Safe = map[ID]*SafeProposal{}
 	}

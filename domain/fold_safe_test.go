@@ -369,3 +369,83 @@ func FuzzDecodeOnChain(f *testing.F) {
 		}
 	})
 }
+
+// A SafeProposal embeds its SafePropose: its JSON, part of the state hash,
+// must keep the flat shape and key order it had before, so replicas of
+// both versions agree on the state hash and old anchors still reproduce.
+func TestSafeProposalEncodingUnchanged(t *testing.T) {
+	tm, inc := safeTeam(t)
+	p := do(t, tm, 0, proposeBody(inc.ID, safeTx(t, 1, 0, safe.Call)))
+	raw, err := json.Marshal(fold(tm.Events).Safe[p.ID])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	if _, err := dec.Token(); err != nil { // {
+		t.Fatal(err)
+	}
+	var keys []string
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "id incident runbook runbook_hash params function args tx version owners threshold domain_hash message_hash safe_tx_hash by at signatures"
+	if got := strings.Join(keys, " "); got != want {
+		t.Fatalf("keys\n got %s\nwant %s", got, want)
+	}
+}
+
+// A proposal whose Safe nonce another executed proposal used (or a later
+// one) is superseded: it can never execute. Another Safe's, another
+// chain's or an earlier nonce's execution does not supersede it, nor does
+// its own.
+func TestSafeSuperseded(t *testing.T) {
+	tm, inc := safeTeam(t)
+	p := do(t, tm, 0, proposeBody(inc.ID, safeTx(t, 1337, 3, safe.Call)))
+	propose := func(chain, nonce int64, edit func(*safe.Tx)) *domain.Event {
+		tx := safeTx(t, chain, nonce, safe.Call)
+		if edit != nil {
+			edit(tx)
+		}
+		e := do(t, tm, 0, proposeBody(inc.ID, tx))
+		sign(t, tm, 0, e, 0, ownerSig(t, 0, tx.Hash()))
+		sign(t, tm, 0, e, 1, ownerSig(t, 1, tx.Hash()))
+		return e
+	}
+	var execs []*domain.Event
+	exec := func(e *domain.Event) {
+		b := execBody(e, domain.SafeExecutionFailure) // a failed execution uses its nonce too
+		b.TxHash = common.Hash(e.ID)
+		execs = append(execs, do(t, tm, 0, b))
+	}
+	superseded := func() *domain.SafeProposal {
+		st := fold(tm.Events)
+		return st.Superseded(st.Safe[p.ID])
+	}
+	exec(propose(1337, 2, nil))                                                             // an earlier nonce
+	exec(propose(1, 3, nil))                                                                // another chain
+	exec(propose(1337, 3, func(tx *safe.Tx) { tx.Safe = common.HexToAddress("0x5afe02") })) // another Safe
+	propose(1337, 3, nil)                                                                   // same nonce, not executed
+	if q := superseded(); q != nil {
+		t.Fatalf("superseded by %s, want none", q.ID.Short())
+	}
+	later := propose(1337, 5, nil)
+	exec(later)
+	same := propose(1337, 3, func(tx *safe.Tx) { tx.Value = big.NewInt(1) })
+	exec(same)
+	if q := superseded(); q == nil || q.ID != same.ID {
+		t.Fatalf("superseded by %v, want %s (same nonce before a later one)", q, same.ID.Short())
+	}
+	st := fold(tm.Events)
+	accepted(t, st, execs...)
+	if q := st.Superseded(st.Safe[same.ID]); q != nil {
+		t.Errorf("an executed proposal is superseded by %s", q.ID.Short())
+	}
+}

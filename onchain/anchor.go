@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
@@ -24,6 +25,9 @@ type Anchor struct {
 	Block   uint64
 	Root    common.Hash
 	From    common.Address
+	// Confirmations is how many blocks hold the anchor in place, its own
+	// included, when it was read: 1 means a reorg of one block removes it.
+	Confirmations uint64
 }
 
 // Anchor sends one transaction from key to itself, value 0, data
@@ -59,7 +63,7 @@ func (c *Client) ReadAnchor(ctx context.Context, h common.Hash) (Anchor, error) 
 	}
 	tx, pending, err := c.b.TransactionByHash(ctx, h)
 	if errors.Is(err, ethereum.NotFound) {
-		return Anchor{}, fmt.Errorf("%w: transaction %s is not on chain %s (wrong chain or RPC?)", ErrNotAnchor, h.Hex(), id)
+		return Anchor{}, fmt.Errorf("%w: transaction %s is not on chain %s (wrong chain or RPC? or a reorg dropped it: anchor again)", ErrNotAnchor, h.Hex(), id)
 	}
 	if err != nil {
 		if isTransport(err) {
@@ -89,5 +93,48 @@ func (c *Client) ReadAnchor(ctx context.Context, h common.Hash) (Anchor, error) 
 	if r.Status != types.ReceiptStatusSuccessful {
 		return Anchor{}, fmt.Errorf("%w: transaction %s failed on chain", ErrNotAnchor, h.Hex())
 	}
-	return Anchor{ChainID: id, TxHash: h, Block: r.BlockNumber.Uint64(), Root: common.BytesToHash(data[len(AnchorPrefix):]), From: from}, nil
+	a := Anchor{ChainID: id, TxHash: h, Block: r.BlockNumber.Uint64(), Root: common.BytesToHash(data[len(AnchorPrefix):]), From: from}
+	if head, err := c.b.BlockNumber(ctx); err == nil && head >= a.Block {
+		a.Confirmations = head - a.Block + 1
+	}
+	return a, nil
+}
+
+// Confirm waits until anchor transaction h has n confirmations (its block
+// and n-1 on top) and returns the block it is in then, re-reading its
+// receipt at every poll: a reorg may move it to another block, or drop it
+// for a while. ctx bounds the wait; when it ends first the error says
+// whether the transaction was on the chain at all.
+func (c *Client) Confirm(ctx context.Context, h common.Hash, n uint64) (uint64, error) {
+	t := time.NewTicker(c.poll)
+	defer t.Stop()
+	var last string
+	for {
+		r, err := c.b.TransactionReceipt(ctx, h)
+		switch {
+		case err == nil:
+			block := r.BlockNumber.Uint64()
+			head, err := c.b.BlockNumber(ctx)
+			if err != nil {
+				last = rpcErr("the RPC", err).Error()
+				break
+			}
+			if r.Status != types.ReceiptStatusSuccessful {
+				return 0, fmt.Errorf("anchor transaction %s failed in block %d", h.Hex(), block)
+			}
+			if n <= 1 || head >= block+n-1 {
+				return block, nil
+			}
+			last = fmt.Sprintf("in block %d, %d of %d confirmations", block, head-block+1, n)
+		case errors.Is(err, ethereum.NotFound):
+			last = "not in the chain: a reorg took it out"
+		default:
+			last = rpcErr("the RPC", err).Error()
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("%w: anchor transaction %s not confirmed %d times before giving up (%v): it was %s", ErrNoReceipt, h.Hex(), n, ctx.Err(), last)
+		case <-t.C:
+		}
+	}
 }

@@ -1,10 +1,12 @@
 package onchain_test
 
 import (
+	"context"
 	"errors"
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -75,5 +77,65 @@ func TestReadAnchorRefuses(t *testing.T) {
 				t.Fatalf("ReadAnchor = %v, want ErrNotAnchor containing %q", err, tc.text)
 			}
 		})
+	}
+}
+
+// Confirm waits for an anchor's confirmations and follows it through a
+// reorg: a chain that adds no block leaves it unconfirmed (an error naming
+// how far it got, nothing to record); after a reorg that takes its block
+// out, it returns the block the transaction is mined in again.
+func TestAnchorConfirmThroughReorg(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{Owners: 2, Threshold: 1})
+	ctx := testCtx(t)
+	a, err := c.Client.Anchor(ctx, c.OwnerKeys[0], crypto.Keccak256Hash([]byte("root")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := c.Client.Confirm(ctx, a.TxHash, 1); err != nil || b != a.Block {
+		t.Fatalf("Confirm(1) = %d, %v; want block %d at once", b, err, a.Block)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = c.Client.Confirm(short, a.TxHash, 3)
+	cancel()
+	if !errors.Is(err, onchain.ErrNoReceipt) || !strings.Contains(err.Error(), " of 3 confirmations") {
+		t.Fatalf("Confirm(3) on a chain that adds no block = %v, want ErrNoReceipt saying how many of 3", err)
+	}
+
+	// A reorg from the anchor's parent: the new branch, longer, lacks it.
+	h, err := c.Sim.Client().HeaderByNumber(ctx, new(big.Int).SetUint64(a.Block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sim.Fork(h.ParentHash); err != nil {
+		t.Fatal(err)
+	}
+	c.Commit()
+	c.Commit()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // blocks keep coming, as on a live chain
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				c.Commit()
+			}
+		}
+	}()
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	b, err := c.Client.Confirm(wait, a.TxHash, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Sim.Client().TransactionReceipt(ctx, a.TxHash)
+	if err != nil || r.BlockNumber.Uint64() != b || r.BlockHash == h.Hash() {
+		t.Fatalf("after the reorg the anchor is in block %d (Confirm says %d), hash %s; the replaced block was %s (%v)",
+			r.BlockNumber, b, r.BlockHash.Hex(), h.Hash().Hex(), err)
+	}
+	back, err := c.Client.ReadAnchor(ctx, a.TxHash)
+	if err != nil || back.Block != b || back.Confirmations < 3 {
+		t.Fatalf("ReadAnchor after the reorg = %+v, %v; want block %d, 3+ confirmations", back, err, b)
 	}
 }

@@ -2,6 +2,7 @@ package onchain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -21,6 +22,9 @@ import (
 var (
 	ErrChainID    = errors.New("chain id mismatch")
 	ErrNonceMoved = errors.New("safe nonce moved")
+	// ErrNonceAhead is an ErrNonceMoved whose transaction is for a nonce
+	// the Safe has not reached: it may still execute later.
+	ErrNonceAhead = errors.New("nonce not reached yet")
 	ErrThreshold  = errors.New("threshold not met")
 	ErrNotOwner   = errors.New("signer is not an owner")
 	ErrRPC        = errors.New("rpc unreachable")
@@ -39,6 +43,7 @@ type Backend interface {
 	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
 	PendingNonceAt(ctx context.Context, account common.Address) (uint64, error)
 	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
+	CodeAt(ctx context.Context, account common.Address, blockNumber *big.Int) ([]byte, error)
 	SuggestGasPrice(ctx context.Context) (*big.Int, error)
 	SuggestGasTipCap(ctx context.Context) (*big.Int, error)
 }
@@ -90,13 +95,33 @@ func Dial(ctx context.Context, url string) (*Client, error) {
 // rpcErr turns a transport failure into ErrRPC with what to check.
 func rpcErr(url string, err error) error {
 	var ne net.Error
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return fmt.Errorf("%w: %s did not answer in time (node slow or stuck? check it, or try another RPC): %v", ErrRPC, url, err)
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%w: %s: cancelled: %v", ErrRPC, url, err)
+	case errors.As(err, &syntax) || errors.As(err, &typ):
+		// It answered, but not as an Ethereum node: a proxy's error page,
+		// another service on the port, or a broken node.
+		return fmt.Errorf("%w: %s answered, but not with Ethereum JSON-RPC (%v): is it a node's JSON-RPC URL? Try another RPC", ErrRPC, url, err)
 	}
 	return fmt.Errorf("%w: %s: %v (is the node running and the URL right?)", ErrRPC, url, err)
+}
+
+// CheckChain refuses a node on another chain than want (ErrChainID). It is
+// asked before anything else, so a node that lies about its chain, or a
+// wrong --rpc, is named as such rather than by whatever fails next.
+func (c *Client) CheckChain(ctx context.Context, want *big.Int) error {
+	id, err := c.ChainID(ctx)
+	if err != nil {
+		return err
+	}
+	if id.Cmp(want) != 0 {
+		return fmt.Errorf("%w: the RPC serves chain %s, the transaction is for chain %s (wrong --rpc?)", ErrChainID, id, want)
+	}
+	return nil
 }
 
 // ChainID is the node's chain id.

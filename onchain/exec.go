@@ -55,15 +55,24 @@ func (c *Client) SendExec(ctx context.Context, tx *safe.Tx, sigs map[common.Addr
 	if from == nil {
 		return common.Hash{}, errors.New("no sender key: give the key that pays for execTransaction's gas (--from-key)")
 	}
+	if err := c.CheckChain(ctx, tx.ChainID); err != nil {
+		return common.Hash{}, err
+	}
 	info, err := c.ReadSafe(ctx, tx.Safe)
 	if err != nil {
 		return common.Hash{}, err
 	}
-	if info.ChainID.Cmp(tx.ChainID) != 0 {
+	if info.ChainID.Cmp(tx.ChainID) != 0 { // the node changed its answer between two calls
 		return common.Hash{}, fmt.Errorf("%w: the RPC serves chain %s, the transaction is for chain %s (wrong --rpc?)", ErrChainID, info.ChainID, tx.ChainID)
 	}
-	if info.Nonce.Cmp(tx.Nonce) != 0 {
+	switch info.Nonce.Cmp(tx.Nonce) {
+	case 1:
 		return common.Hash{}, fmt.Errorf("%w: safe %s is at nonce %s, the transaction was signed for nonce %s (another transaction ran first; propose it again)", ErrNonceMoved, tx.Safe.Hex(), info.Nonce, tx.Nonce)
+	case -1:
+		// Not spent: the Safe runs its nonces in order, or this node is
+		// behind the one the proposal was read from.
+		return common.Hash{}, fmt.Errorf("%w: %w: safe %s is at nonce %s, the transaction is for nonce %s: the Safe's transactions at nonce %s to %s must execute first, or this RPC is behind the chain (try another); the signatures stay good",
+			ErrNonceMoved, ErrNonceAhead, tx.Safe.Hex(), info.Nonce, tx.Nonce, info.Nonce, new(big.Int).Sub(tx.Nonce, big.NewInt(1)))
 	}
 	valid, err := CheckSignatures(info, tx.Hash(), sigs)
 	if err != nil {
@@ -98,25 +107,33 @@ func (c *Client) ExecReceipt(ctx context.Context, tx *safe.Tx, h common.Hash) (E
 
 // CheckSignatures keeps the signatures that recover to a current owner for
 // safeTxHash h and checks they meet the threshold. A signature whose
-// recovered signer is not an owner is refused with ErrNotOwner, naming the
-// address it recovered to (a signature over another nonce, chain or Safe
-// recovers to a random address, so this also catches those).
+// recovered signer is no longer an owner (a module removed it since the
+// proposal) is left out: the Safe would revert on it, and the others may
+// still meet the threshold. When they do not, the error wraps ErrNotOwner
+// and names the address it recovered to (a signature over another nonce,
+// chain or Safe recovers to a random address, so this also catches those).
+// A signature filed under another owner than its signer is refused.
 func CheckSignatures(info SafeInfo, h common.Hash, sigs map[common.Address][]byte) (map[common.Address][]byte, error) {
 	valid := make(map[common.Address][]byte, len(sigs))
+	var stranger error
 	for claimed, sig := range sigs {
 		signer, err := safe.Recover(h, sig)
 		if err != nil {
 			return nil, fmt.Errorf("signature for %s: %w", claimed.Hex(), err)
 		}
-		if !info.IsOwner(signer) {
-			return nil, fmt.Errorf("%w: a signature recovers to %s, not an owner of the Safe for safeTxHash %s (signed by a non-owner, or over another nonce, chain or Safe)", ErrNotOwner, signer.Hex(), h.Hex())
-		}
-		if signer != claimed {
+		if signer != claimed && info.IsOwner(signer) {
 			return nil, fmt.Errorf("%w: the signature given for %s was made by %s", ErrNotOwner, claimed.Hex(), signer.Hex())
+		}
+		if !info.IsOwner(signer) {
+			stranger = fmt.Errorf("%w: a signature recovers to %s, not an owner of the Safe for safeTxHash %s (signed by a non-owner, or over another nonce, chain or Safe, or by an owner removed since)", ErrNotOwner, signer.Hex(), h.Hex())
+			continue
 		}
 		valid[signer] = sig
 	}
 	if uint64(len(valid)) < info.Threshold {
+		if stranger != nil {
+			return nil, fmt.Errorf("%w; %d of %d owner signatures left (collect %d more)", stranger, len(valid), info.Threshold, info.Threshold-uint64(len(valid)))
+		}
 		return nil, fmt.Errorf("%w: %d of %d owner signatures for safeTxHash %s (collect %d more)", ErrThreshold, len(valid), info.Threshold, h.Hex(), info.Threshold-uint64(len(valid)))
 	}
 	return valid, nil
@@ -160,6 +177,9 @@ func (c *Client) submit(ctx context.Context, key *ecdsa.PrivateKey, to *common.A
 	if err != nil {
 		if isTransport(err) {
 			return common.Hash{}, rpcErr("the RPC", err)
+		}
+		if why := explainSafeError(err.Error()); why != "" {
+			return common.Hash{}, fmt.Errorf("estimating gas for %s: %v, the Safe's %s; the transaction would revert, nothing was sent", from.Hex(), err, why)
 		}
 		return common.Hash{}, fmt.Errorf("estimating gas for %s: %v (the transaction would revert; nothing was sent)", from.Hex(), err)
 	}

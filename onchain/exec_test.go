@@ -111,8 +111,9 @@ func TestExecExecutionFailure(t *testing.T) {
 	tx = pauseTx(t, c)
 	tx.Data, _ = safe.EncodeCall("notAFunction()", nil)
 	before := senderNonce(t, c)
-	if _, err := c.Client.Exec(ctx, tx, sign(t, tx, c.OwnerKeys[0]), c.Funder); err == nil || !strings.Contains(err.Error(), "nothing was sent") {
-		t.Fatalf("Exec of a reverting call = %v, want a refused estimate", err)
+	if _, err := c.Client.Exec(ctx, tx, sign(t, tx, c.OwnerKeys[0]), c.Funder); err == nil || !strings.Contains(err.Error(), "nothing was sent") ||
+		!strings.Contains(err.Error(), "GS013: the Safe transaction's call failed") {
+		t.Fatalf("Exec of a reverting call = %v, want a refused estimate that says what GS013 means", err)
 	}
 	if senderNonce(t, c) != before {
 		t.Fatal("sent a transaction that would revert")
@@ -162,7 +163,7 @@ func TestExecRefuses(t *testing.T) {
 		{"no signatures", base, nil, onchain.ErrThreshold, "0 of 2"},
 		{"contract signature", base, v0, safe.ErrSignature, "v=0"},
 		{"chain id differs from the RPC's", other(func(tx *safe.Tx) { tx.ChainID = big.NewInt(1) }), sign(t, other(func(tx *safe.Tx) { tx.ChainID = big.NewInt(1) }), o[0], o[1]), onchain.ErrChainID, "serves chain 1337"},
-		{"nonce ahead", other(func(tx *safe.Tx) { tx.Nonce = big.NewInt(5) }), sign(t, other(func(tx *safe.Tx) { tx.Nonce = big.NewInt(5) }), o[0], o[1]), onchain.ErrNonceMoved, "nonce 0"},
+		{"nonce ahead", other(func(tx *safe.Tx) { tx.Nonce = big.NewInt(5) }), sign(t, other(func(tx *safe.Tx) { tx.Nonce = big.NewInt(5) }), o[0], o[1]), onchain.ErrNonceAhead, "nonce 0 to 4 must execute first"},
 		{"invalid tx", other(func(tx *safe.Tx) { tx.Value = nil }), nil, safe.ErrInvalid, "value missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,4 +272,58 @@ func safeTxHashOnChain(t *testing.T, c *chaintest.Chain, tx *safe.Tx) common.Has
 		t.Fatal(err)
 	}
 	return common.BytesToHash(out)
+}
+
+// An owner removed on chain since the proposal (by a module: the nonce did
+// not move) leaves a signature the Safe would revert on. It is left out
+// when the other owners' signatures meet the threshold, and named when
+// they do not.
+func TestCheckSignaturesLeavesOutRemovedOwner(t *testing.T) {
+	keys := make([]*ecdsa.PrivateKey, 3)
+	for i := range keys {
+		keys[i], _ = crypto.GenerateKey()
+	}
+	addr := func(i int) common.Address { return crypto.PubkeyToAddress(keys[i].PublicKey) }
+	h := crypto.Keccak256Hash([]byte("safeTxHash"))
+	sigs := map[common.Address][]byte{}
+	for i := range keys {
+		s, err := safe.Sign(keys[i], h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs[addr(i)] = s
+	}
+	info := onchain.SafeInfo{Owners: []common.Address{addr(0), addr(1)}, Threshold: 2} // owner 2 removed
+	valid, err := onchain.CheckSignatures(info, h, sigs)
+	if err != nil || len(valid) != 2 || valid[addr(2)] != nil {
+		t.Fatalf("CheckSignatures = %d signatures, %v; want owners 0 and 1's", len(valid), err)
+	}
+	delete(sigs, addr(1))
+	_, err = onchain.CheckSignatures(info, h, sigs)
+	if !errors.Is(err, onchain.ErrNotOwner) || !strings.Contains(err.Error(), addr(2).Hex()) || !strings.Contains(err.Error(), "1 of 2") {
+		t.Fatalf("CheckSignatures below the threshold = %v, want ErrNotOwner naming %s and 1 of 2", err, addr(2).Hex())
+	}
+}
+
+// The real Safe v1.4.1 computes the same safeTxHash as tminus for a
+// transaction (getTransactionHash), so propose's check passes; a hash it
+// would not take (here: signed for another chain than the Safe's) is
+// refused with ErrHashMismatch naming both hashes.
+func TestCheckSafeTxHash(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{Owners: 2, Threshold: 1})
+	ctx := testCtx(t)
+	tx := pauseTx(t, c)
+	tx.Value, tx.SafeTxGas, tx.Nonce = big.NewInt(7), big.NewInt(50_000), big.NewInt(3)
+	if err := c.Client.CheckSafeTxHash(ctx, tx); err != nil {
+		t.Fatalf("the Safe's own hash differs from tminus's: %v", err)
+	}
+	tx.ChainID = big.NewInt(1)
+	err := c.Client.CheckSafeTxHash(ctx, tx)
+	if !errors.Is(err, onchain.ErrHashMismatch) || !strings.Contains(err.Error(), tx.Hash().Hex()) {
+		t.Fatalf("CheckSafeTxHash on another chain's hash = %v, want ErrHashMismatch naming %s", err, tx.Hash().Hex())
+	}
+	tx.Safe = c.Target // not a Safe
+	if err := c.Client.CheckSafeTxHash(ctx, tx); err == nil || errors.Is(err, onchain.ErrHashMismatch) {
+		t.Fatalf("CheckSafeTxHash on a non-Safe = %v, want an error saying it is not a Safe", err)
+	}
 }

@@ -126,12 +126,8 @@ func (c *Client) FindExec(ctx context.Context, tx *safe.Tx, h common.Hash) (Sent
 	if err := tx.Validate(); err != nil {
 		return SentExec{}, err
 	}
-	id, err := c.ChainID(ctx)
-	if err != nil {
+	if err := c.CheckChain(ctx, tx.ChainID); err != nil {
 		return SentExec{}, err
-	}
-	if id.Cmp(tx.ChainID) != 0 {
-		return SentExec{}, fmt.Errorf("%w: the RPC serves chain %s, the transaction is for chain %s (wrong --rpc?)", ErrChainID, id, tx.ChainID)
 	}
 	t, pending, err := c.b.TransactionByHash(ctx, h)
 	switch {
@@ -156,7 +152,7 @@ func (c *Client) FindExec(ctx context.Context, tx *safe.Tx, h common.Hash) (Sent
 	if err := call.Matches(tx); err != nil {
 		return SentExec{}, fmt.Errorf("%s: %w", h.Hex(), err)
 	}
-	from, err := types.Sender(types.LatestSignerForChainID(id), t)
+	from, err := types.Sender(types.LatestSignerForChainID(tx.ChainID), t)
 	if err != nil {
 		return SentExec{}, fmt.Errorf("transaction %s: its sender does not recover: %v", h.Hex(), err)
 	}

@@ -2,11 +2,13 @@ package onchain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/tminus-ir/tminus/domain/safe"
 )
 
 // MaxOwners bounds the owner list read from a Safe: the chain is not
@@ -96,4 +98,52 @@ func (c *Client) call(ctx context.Context, to common.Address, at *big.Int, metho
 		return nil, fmt.Errorf("%s.%s() returned %d bytes that are not a Safe's answer: not a Safe? (%v)", to.Hex(), method, len(res), err)
 	}
 	return out, nil
+}
+
+// HasCode reports whether a contract is deployed at a, at the head: a call
+// with data to an address without code runs nothing and still succeeds, so
+// a Safe transaction to a mistyped target would "execute" and pause nothing.
+func (c *Client) HasCode(ctx context.Context, a common.Address) (bool, error) {
+	code, err := c.b.CodeAt(ctx, a, nil)
+	if err != nil {
+		if isTransport(err) {
+			return false, rpcErr("the RPC", err)
+		}
+		return false, fmt.Errorf("reading the code at %s: %v", a.Hex(), err)
+	}
+	return len(code) > 0, nil
+}
+
+// ErrHashMismatch means the Safe computes another safeTxHash than tminus
+// for the same transaction: owners would sign a hash the Safe refuses.
+var ErrHashMismatch = errors.New("safeTxHash mismatch")
+
+// CheckSafeTxHash asks the Safe for its own getTransactionHash of tx and
+// refuses (ErrHashMismatch) one that differs from tx.Hash(), the hash owners
+// compare on their wallets and sign. tminus hashes as Safe ≥ 1.3 does; an
+// older Safe (no chain id in its domain) or a modified one would take other
+// signatures, and each would be spent on a transaction that cannot execute.
+func (c *Client) CheckSafeTxHash(ctx context.Context, tx *safe.Tx) error {
+	data, err := safeABI.Pack("getTransactionHash", tx.To, tx.Value, tx.Data, uint8(tx.Operation), tx.SafeTxGas, tx.BaseGas,
+		tx.GasPrice, tx.GasToken, tx.RefundReceiver, tx.Nonce)
+	if err != nil {
+		return fmt.Errorf("packing getTransactionHash: %w", err)
+	}
+	res, err := c.b.CallContract(ctx, ethereum.CallMsg{To: &tx.Safe, Data: data}, nil)
+	if err != nil {
+		if isTransport(err) {
+			return rpcErr("the RPC", err)
+		}
+		return fmt.Errorf("%s.getTransactionHash(): %v (is it a Safe?)", tx.Safe.Hex(), err)
+	}
+	out, err := safeABI.Unpack("getTransactionHash", res)
+	if err != nil || len(out) != 1 {
+		return fmt.Errorf("%s.getTransactionHash() returned %d bytes that are not a hash (%v)", tx.Safe.Hex(), len(res), err)
+	}
+	got := common.Hash(out[0].([32]byte))
+	if want := tx.Hash(); got != want {
+		return fmt.Errorf("%w: Safe %s computes safeTxHash %s for this transaction, tminus computed %s: owners would sign a hash the Safe refuses (Safe versions before 1.3 hash without the chain id; tminus supports 1.3 and later)",
+			ErrHashMismatch, tx.Safe.Hex(), got.Hex(), want.Hex())
+	}
+	return nil
 }

@@ -2,7 +2,10 @@ package onchain_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/tminus-ir/tminus/onchain"
@@ -112,5 +116,62 @@ func TestExecOverHTTP(t *testing.T) {
 	}
 	if paused, err := c.Paused(ctx); err != nil || !paused {
 		t.Fatalf("paused() = %v, %v", paused, err)
+	}
+}
+
+// fakeRPC answers every JSON-RPC request on 127.0.0.1 with answer(method).
+func fakeRPC(t *testing.T, answer func(method string) string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, strings.ReplaceAll(answer(req.Method), "ID", string(req.ID)))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// A node that answers, but not as an Ethereum node (a proxy's error page,
+// invalid hex), is ErrRPC saying so; one that says it serves another chain
+// is refused as on another chain before it is asked anything else, even
+// when everything else it says is garbage. Nothing is sent.
+func TestLyingOrGarbageRPC(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{Owners: 2, Threshold: 1})
+	tx := pauseTx(t, c)
+	sigs := sign(t, tx, c.OwnerKeys[0])
+	html := fakeRPC(t, func(string) string { return "<html>502 Bad Gateway</html>" })
+	badHex := fakeRPC(t, func(string) string { return `{"jsonrpc":"2.0","id":ID,"result":"0xzz"}` })
+	for name, url := range map[string]string{"html": html, "bad hex": badHex} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := onchain.Dial(ctx, url)
+		cancel()
+		if !errors.Is(err, onchain.ErrRPC) || !strings.Contains(err.Error(), "not with Ethereum JSON-RPC") {
+			t.Errorf("%s: Dial = %v, want ErrRPC saying the answer is not Ethereum JSON-RPC", name, err)
+		}
+	}
+	liar := fakeRPC(t, func(method string) string {
+		if method == "eth_chainId" {
+			return `{"jsonrpc":"2.0","id":ID,"result":"0x1"}`
+		}
+		return `{"jsonrpc":"2.0","id":ID,"result":"0xzz"}`
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	client, err := onchain.Dial(ctx, liar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SendExec(ctx, tx, sigs, c.Funder); !errors.Is(err, onchain.ErrChainID) || !strings.Contains(err.Error(), "serves chain 1,") {
+		t.Errorf("SendExec = %v, want ErrChainID naming chain 1", err)
+	}
+	if _, err := client.FindExec(ctx, tx, common.Hash{1}); !errors.Is(err, onchain.ErrChainID) {
+		t.Errorf("FindExec = %v, want ErrChainID", err)
+	}
+	if err := client.CheckChain(ctx, big.NewInt(1)); err != nil {
+		t.Errorf("CheckChain(1) = %v", err)
 	}
 }

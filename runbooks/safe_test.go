@@ -136,8 +136,7 @@ func TestCheckSafeProposal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &domain.SafeProposal{ID: domain.ID{2}, Runbook: b.Runbook, RunbookHash: b.RunbookHash, Params: b.Params,
-			Function: b.Function, Args: b.Args, Tx: b.Tx}
+		return &domain.SafeProposal{ID: domain.ID{2}, SafePropose: *b}
 	}
 	if err := CheckSafeProposal(lib, proposal()); err != nil {
 		t.Fatalf("the runbook's own rendering is refused: %v", err)

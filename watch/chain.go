@@ -57,12 +57,28 @@ type ChainConfig struct {
 	// the current confirmed head, so a new watcher does not replay history.
 	Start uint64
 	// BackoffMin and BackoffMax bound the exponential wait after a failed
-	// scan (defaults 1s and 5m). CallTimeout bounds one RPC (default 30s).
+	// scan (defaults 1s and 1m: a node back after an outage is seen within
+	// a minute, while a rate-limiting provider gets one call a minute; 5m
+	// left a watcher blind for minutes after a geth restart). CallTimeout
+	// bounds one RPC (default 30s).
 	BackoffMin, BackoffMax time.Duration
 	CallTimeout            time.Duration
 	// OnError hears every failed scan and the wait before the next; nil
 	// drops them.
 	OnError func(err error, retryIn time.Duration)
+	// BlindAfter is how long scans may fail in a row before OnBlind hears
+	// of it (default 1m). A watcher that cannot reach its node looks like
+	// a quiet chain, so the outage must reach the responders, not only a
+	// log line.
+	BlindAfter time.Duration
+	// OnBlind is called once when every scan has failed for BlindAfter,
+	// with the last error and when the failures began. OnSight is called
+	// after the first scan of a Run that succeeds, and after the first
+	// one that succeeds following OnBlind, with how long the watcher was
+	// blind (0 for the first scan), so a caller can clear what it raised.
+	// nil drops them.
+	OnBlind func(err error, since time.Time)
+	OnSight func(blindFor time.Duration)
 	// Now is the clock stamped on reorged alerts; nil means time.Now.
 	Now func() time.Time
 }
@@ -105,8 +121,9 @@ func NewChainWatcher(backend ChainBackend, cursor Cursor, cfg ChainConfig) (*Cha
 	}
 	setDefault(&cfg.Poll, 12*time.Second)
 	setDefault(&cfg.BackoffMin, time.Second)
-	setDefault(&cfg.BackoffMax, 5*time.Minute)
+	setDefault(&cfg.BackoffMax, time.Minute)
 	setDefault(&cfg.CallTimeout, 30*time.Second)
+	setDefault(&cfg.BlindAfter, time.Minute)
 	if cfg.MaxRange == 0 {
 		cfg.MaxRange = 2000
 	}
@@ -161,6 +178,7 @@ func setDefault(d *time.Duration, v time.Duration) {
 // it reports to OnError. It returns ctx's error, or ErrWrongChain.
 func (w *ChainWatcher) Run(ctx context.Context, sink Sink) error {
 	var backoff time.Duration
+	h := health{cfg: &w.cfg}
 	for {
 		_, err := w.Poll(ctx, sink)
 		wait := w.cfg.Poll
@@ -175,8 +193,10 @@ func (w *ChainWatcher) Run(ctx context.Context, sink Sink) error {
 			if w.cfg.OnError != nil {
 				w.cfg.OnError(err, wait)
 			}
+			h.failed(err)
 		default:
 			backoff = 0
+			h.succeeded()
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/domain/safe"
 )
 
 // Canonical signatures of the events incident responders most often watch.
@@ -194,3 +195,8 @@ func reorged(a Alert, now time.Time) Alert {
 func ChainFingerprint(l types.Log) string {
 	return strings.ToLower(l.TxHash.Hex()) + ":" + strconv.FormatUint(uint64(l.Index), 10)
 }
+
+// ParseAddress reads a contract address as a rule names it: 0x and 40 hex
+// digits, a mixed-case one with a valid EIP-55 checksum (safe.ParseAddress;
+// a rule on a mistyped address watches nothing, silently).
+func ParseAddress(s string) (common.Address, error) { return safe.ParseAddress(s) }

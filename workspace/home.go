@@ -66,7 +66,10 @@ type WatcherConfig struct {
 	ChainID       uint64        `yaml:"chain_id"`
 	Poll          time.Duration `yaml:"poll,omitempty"`
 	Confirmations uint64        `yaml:"confirmations,omitempty"`
-	Rules         []WatcherRule `yaml:"rules"`
+	// BlindAfter is how long its scans may fail before it raises an alert
+	// about itself (default 1m).
+	BlindAfter time.Duration `yaml:"blind_after,omitempty"`
+	Rules      []WatcherRule `yaml:"rules"`
 }
 
 // WatcherRule raises an alert of Severity for Event logs from Addresses;

@@ -19,9 +19,10 @@ func init() {
 }
 
 type anchorOptions struct {
-	rpc, key string
-	timeout  time.Duration
-	asJSON   bool
+	rpc, key      string
+	timeout       time.Duration
+	confirmations uint64
+	asJSON        bool
 }
 
 func (a *app) anchorCmd() *cobra.Command {
@@ -37,6 +38,8 @@ func (a *app) anchorCmd() *cobra.Command {
 	cmd.Flags().StringVar(&o.rpc, "rpc", "", "JSON-RPC URL of the chain to anchor on")
 	cmd.Flags().StringVar(&o.key, "key", "", "keystore file of the account that sends (and pays for) the anchor")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", rpcTimeout, "give up waiting for the node or the receipt after")
+	cmd.Flags().Uint64Var(&o.confirmations, "confirmations", 1,
+		"record the anchor once this many blocks hold it (its own included), so a reorg cannot leave the record naming a block the chain dropped; a chain that mines only on demand (geth --dev) never adds more than 1 by itself")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSON")
 	cmd.MarkFlagRequired("rpc")
 	cmd.MarkFlagRequired("key")
@@ -132,6 +135,15 @@ func (a *app) anchor(ctx context.Context, o anchorOptions) error {
 	if err != nil {
 		return fmt.Errorf("%w; nothing recorded", err)
 	}
+	if o.confirmations > 1 {
+		fmt.Fprintf(a.stderr, "anchor tx %s mined in block %d; waiting for %d confirmations (up to %s)\n",
+			anc.TxHash.Hex(), anc.Block, o.confirmations, o.timeout)
+		block, err := client.Confirm(ctx, anc.TxHash, o.confirmations)
+		if err != nil {
+			return fmt.Errorf("%w; nothing recorded: run tminus anchor again (the root it sends then covers what arrived meanwhile)", err)
+		}
+		anc.Block = block // a reorg may have moved it
+	}
 	if !anc.ChainID.IsUint64() {
 		return fmt.Errorf("chain id %s does not fit an anchor record", anc.ChainID)
 	}
@@ -213,14 +225,26 @@ func (a *app) verifyAnchor(ctx context.Context, path, rpc string, asJSON bool) e
 		ChainID    string `json:"chain_id"`
 		TxHash     string `json:"tx_hash"`
 		Block      string `json:"block"`
+		Recorded   string `json:"recorded_block"`
+		Confirms   uint64 `json:"confirmations"`
 		Root       string `json:"root"`
 		Covered    int    `json:"covered"`
 		Redacted   int    `json:"redacted"`
 		StateHash  string `json:"state_hash"`
 		Recomputed bool   `json:"state_hash_recomputed"`
 	}
+	served, err := client.ChainID(ctx)
+	if err != nil {
+		return err
+	}
 	var out []result
 	for i, rec := range recs {
+		// The chain first: on another chain the transaction is simply not
+		// found, which would read as a dropped anchor.
+		if served.Cmp(new(big.Int).SetUint64(rec.ChainID)) != 0 {
+			return fmt.Errorf("anchor %s was recorded on chain %d, %s serves chain %s (give an RPC of chain %d)",
+				at[i].ID.Short(), rec.ChainID, rpc, served, rec.ChainID)
+		}
 		anc, err := client.ReadAnchor(ctx, rec.TxHash)
 		if err != nil {
 			return fmt.Errorf("anchor %s: %w", at[i].ID.Short(), err)
@@ -237,7 +261,7 @@ func (a *app) verifyAnchor(ctx context.Context, path, rpc string, asJSON bool) e
 			return fmt.Errorf("%s does not reproduce the root anchored in tx %s: %w", path, rec.TxHash.Hex(), err)
 		}
 		out = append(out, result{Event: at[i].ID.String(), ChainID: anc.ChainID.String(), TxHash: rec.TxHash.Hex(),
-			Block: fmt.Sprint(anc.Block), Root: rec.Root.Hex(), Covered: chk.Covered, Redacted: chk.Redacted,
+			Block: fmt.Sprint(anc.Block), Recorded: fmt.Sprint(rec.Block), Confirms: anc.Confirmations, Root: rec.Root.Hex(), Covered: chk.Covered, Redacted: chk.Redacted,
 			StateHash: rec.StateHash, Recomputed: chk.StateHash != ""})
 	}
 	if asJSON {
@@ -248,8 +272,17 @@ func (a *app) verifyAnchor(ctx context.Context, path, rpc string, asJSON bool) e
 		if !r.Recomputed {
 			how = fmt.Sprintf("state hash taken from the record (%d covered events are redacted here), bound by the root", r.Redacted)
 		}
-		fmt.Fprintf(a.stdout, "OK: root %s anchored on chain %s in tx %s (block %s) reproduced from %d events; %s\n",
-			r.Root, r.ChainID, r.TxHash, r.Block, r.Covered, how)
+		where := fmt.Sprintf("block %s, %d confirmation", r.Block, r.Confirms)
+		if r.Confirms != 1 {
+			where += "s"
+		}
+		if r.Block != r.Recorded {
+			// The root is what counts and it is on chain; the record's
+			// block is where it was first mined.
+			where += fmt.Sprintf("; recorded in block %s, a reorg moved it", r.Recorded)
+		}
+		fmt.Fprintf(a.stdout, "OK: root %s anchored on chain %s in tx %s (%s) reproduced from %d events; %s\n",
+			r.Root, r.ChainID, r.TxHash, where, r.Covered, how)
 	}
 	return nil
 }

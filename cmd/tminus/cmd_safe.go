@@ -97,6 +97,11 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 	if err != nil {
 		return err
 	}
+	// The chain first: a node on another chain, or one lying about it,
+	// is refused as such before it is asked about the Safe.
+	if err := client.CheckChain(ctx, call.ChainID); err != nil {
+		return fmt.Errorf("%w: runbook %s's safe step is for chain %s; nothing proposed", err, rb.ID, call.ChainID)
+	}
 	info, err := client.ReadSafe(ctx, call.Safe)
 	if err != nil {
 		return err
@@ -105,10 +110,25 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 		return fmt.Errorf("%w: %s serves chain %s, runbook %s's safe step is for chain %s: nothing proposed (wrong --rpc?)",
 			onchain.ErrChainID, o.rpc, info.ChainID, rb.ID, call.ChainID)
 	}
+	if len(call.Data) > 0 {
+		code, err := client.HasCode(ctx, call.To)
+		if err != nil {
+			return err
+		}
+		if !code {
+			return fmt.Errorf("no contract at %s on chain %s: %s there would run nothing and still report success (a mistyped or wrong-chain address?); nothing proposed",
+				call.To.Hex(), info.ChainID, call.Function)
+		}
+	}
 	body, err := rb.SafeProposal(inc, kv, runbooks.SafeState{Version: info.Version, Owners: info.Owners,
 		Threshold: info.Threshold, Nonce: info.Nonce})
 	if err != nil {
 		return err
+	}
+	// The Safe's own hash of the transaction must be the one owners will
+	// compare and sign, or every signature is wasted.
+	if err := client.CheckSafeTxHash(ctx, body.Tx); err != nil {
+		return fmt.Errorf("%w; nothing proposed", err)
 	}
 	ev, err := a.gated(ctx, body)
 	if err != nil {
@@ -118,9 +138,37 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 		fmt.Fprintf(a.stderr, "%s on Safe %s at nonce %s, %d of %d owners to sign; safeTxHash %s (owners compare it with their wallet: tminus safe show %s)\n",
 			decodedCall(body.Function, body.Args), body.Tx.Safe.Hex(), body.Tx.Nonce, body.Threshold, len(body.Owners),
 			body.SafeTxHash.Hex(), ev.ID.Short())
+		a.noteRivals(ctx, ev.ID, body)
 	}
 	return a.created(o.asJSON, ev.ID.String(), map[string]any{"safe_tx_hash": body.SafeTxHash.Hex(),
 		"nonce": body.Tx.Nonce.String(), "threshold": body.Threshold})
+}
+
+// noteRivals says which open proposals share the new one's Safe nonce: only
+// one of them can execute, and the owners had better agree which.
+func (a *app) noteRivals(ctx context.Context, id domain.ID, b *domain.SafePropose) {
+	s, err := a.state(ctx)
+	if err != nil {
+		return
+	}
+	for _, q := range s.Safe {
+		if q.ID != id && q.Exec == nil && q.Tx.Safe == b.Tx.Safe && q.Tx.ChainID.Cmp(b.Tx.ChainID) == 0 && q.Tx.Nonce.Cmp(b.Tx.Nonce) == 0 {
+			fmt.Fprintf(a.stderr, "note: safe proposal %s (%s by %s) is also at nonce %s: only one of them can execute, the other is then superseded\n",
+				q.ID.Short(), q.Runbook, q.By, q.Tx.Nonce)
+		}
+	}
+}
+
+// superseded refuses a proposal whose Safe nonce an executed proposal used:
+// it can never execute, and a signature of it is wasted at best.
+func superseded(s *domain.State, p *domain.SafeProposal) error {
+	q := s.Superseded(p)
+	if q == nil {
+		return nil
+	}
+	return fmt.Errorf("safe proposal %s can never execute: Safe %s's nonce %s was used by safe proposal %s (%s, nonce %s, executed in tx %s); "+
+		"propose it again at the Safe's current nonce (tminus safe propose)", p.ID.Short(), p.Tx.Safe.Hex(), p.Tx.Nonce, q.ID.Short(), q.Runbook,
+		q.Tx.Nonce, q.Exec.TxHash.Hex())
 }
 
 // writable refuses, before anything reaches a chain, a device whose member
@@ -176,12 +224,15 @@ func (a *app) safeSignCmd() *cobra.Command {
 }
 
 func (a *app) safeSign(ctx context.Context, o safeSignOptions) error {
-	_, p, err := a.safeProposal(ctx, o.ref)
+	s, p, err := a.safeProposal(ctx, o.ref)
 	if err != nil {
 		return err
 	}
 	if p.Exec != nil {
 		return fmt.Errorf("safe proposal %s was executed in tx %s: nothing left to sign", p.ID.Short(), p.Exec.TxHash.Hex())
+	}
+	if err := superseded(s, p); err != nil {
+		return fmt.Errorf("not signing: %w", err)
 	}
 	lib, err := a.library()
 	if err != nil {
@@ -219,8 +270,11 @@ func (a *app) safeSign(ctx context.Context, o safeSignOptions) error {
 func (a *app) ownerSignature(ctx context.Context, p *domain.SafeProposal, o safeSignOptions) (common.Address, []byte, error) {
 	if o.signature != "" {
 		sig, err := hexutil.Decode(o.signature)
-		if err != nil {
-			return common.Address{}, nil, usageError{fmt.Errorf("--signature: %v (want 0x and 130 hex digits)", err)}
+		if err != nil || len(sig) != safe.SignatureLen {
+			if err == nil {
+				err = fmt.Errorf("%d bytes", len(sig))
+			}
+			return common.Address{}, nil, usageError{fmt.Errorf("--signature: %v (want 0x and 130 hex digits: r, s, v)", err)}
 		}
 		owner, err := safe.Recover(p.SafeTxHash, sig)
 		if err != nil {
@@ -286,5 +340,10 @@ func (a *app) unlock(path string) (*ecdsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.UnlockKey(path, pass)
+	k, err := store.UnlockKey(path, pass)
+	if errors.Is(err, store.ErrPassphrase) {
+		return nil, fmt.Errorf("%w. The passphrase is the one read for your member key: if %s has its own, hold your key in an agent first (eval \"$(tminus agent)\"), then give %s's passphrase; nothing signed or sent",
+			err, path, path)
+	}
+	return k, err
 }

@@ -84,6 +84,9 @@ func (a *app) safeExec(ctx context.Context, o safeExecOptions) error {
 	if err := a.mayExecute(s, p); err != nil {
 		return err
 	}
+	if err := superseded(s, p); err != nil {
+		return fmt.Errorf("%w; nothing sent", err)
+	}
 	if n := uint64(p.Confirmations()); n < p.Threshold {
 		return fmt.Errorf("%w: safe proposal %s has %d of %d owner signatures (tminus safe sign); nothing sent",
 			onchain.ErrThreshold, p.ID.Short(), n, p.Threshold)
@@ -109,6 +112,9 @@ func (a *app) safeExec(ctx context.Context, o safeExecOptions) error {
 		return fmt.Errorf("%w; nothing recorded as executed", err)
 	}
 	h, err := client.SendExec(sendCtx, p.Tx, p.Sigs(), key)
+	if errors.Is(err, onchain.ErrNonceAhead) {
+		return fmt.Errorf("%w; nothing sent", err)
+	}
 	if errors.Is(err, onchain.ErrNonceMoved) {
 		return fmt.Errorf("%w; nothing sent. If it was this proposal that ran (sent earlier, from the Safe web app or cast), record it: tminus safe exec %s --rpc %s --tx HASH",
 			err, p.ID.Short(), o.rpc)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/safe"
+	"github.com/tminus-ir/tminus/store"
 )
 
 func (a *app) safeShowCmd() *cobra.Command {
@@ -23,6 +25,9 @@ func (a *app) safeShowCmd() *cobra.Command {
 				return err
 			}
 			v := viewSafe(s, p)
+			if v.Refused, err = a.refusedSigs(cmd.Context(), s, p); err != nil {
+				return err
+			}
 			if asJSON {
 				return a.printJSON(v)
 			}
@@ -68,8 +73,14 @@ type safeView struct {
 	Signatures        []safeSigView     `json:"signatures"`
 	Executed          bool              `json:"executed"`
 	Exec              *safeExecView     `json:"exec,omitempty"`
-	By                string            `json:"by"`
-	At                string            `json:"at"`
+	// Refused are the safe.sign events of this proposal the fold did not
+	// count, with why (a revoked key, a removed member, a non-owner).
+	Refused []safeRefusedView `json:"refused_signatures"`
+	// SupersededBy is the executed proposal that used this one's nonce:
+	// this one can never execute.
+	SupersededBy string `json:"superseded_by,omitempty"`
+	By           string `json:"by"`
+	At           string `json:"at"`
 }
 
 type safeSigView struct {
@@ -78,6 +89,46 @@ type safeSigView struct {
 	By        string `json:"by"`
 	At        string `json:"at"`
 	Event     string `json:"event"`
+}
+
+type safeRefusedView struct {
+	Owner  string `json:"owner"`
+	By     string `json:"by"`
+	Event  string `json:"event"`
+	Reason string `json:"reason"`
+}
+
+// refusedSigs lists the signatures of p that the fold refused: without
+// them, "1 of 2" after three owners signed reads as a lost sync.
+func (a *app) refusedSigs(ctx context.Context, s *domain.State, p *domain.SafeProposal) ([]safeRefusedView, error) {
+	out := []safeRefusedView{}
+	var st *store.Store
+	for _, r := range s.Rejected {
+		if r.Kind != domain.KindSafeSign {
+			continue
+		}
+		if st == nil {
+			var err error
+			if st, err = a.home.Store(ctx); err != nil {
+				return nil, err
+			}
+		}
+		raw, err := st.Raw(ctx, r.Event)
+		if err != nil {
+			continue // pruned or unknown here: nothing to show
+		}
+		e, err := domain.Decode(raw)
+		if err != nil {
+			continue
+		}
+		b, err := domain.DecodeBody(e.Kind, e.Body)
+		sign, ok := b.(*domain.SafeSign)
+		if err != nil || !ok || sign.Proposal != p.ID {
+			continue
+		}
+		out = append(out, safeRefusedView{Owner: sign.Owner.Hex(), By: s.Handle(r.Author), Event: r.Event.String(), Reason: r.Reason})
+	}
+	return out, nil
 }
 
 type safeExecView struct {
@@ -111,6 +162,9 @@ func viewSafe(s *domain.State, p *domain.SafeProposal) safeView {
 	for _, sg := range p.Signatures {
 		v.Signatures = append(v.Signatures, safeSigView{Owner: sg.Owner.Hex(), Signature: hexutil.Encode(sg.Signature), By: sg.By,
 			At: ts(sg.At), Event: sg.Event.String()})
+	}
+	if q := s.Superseded(p); q != nil {
+		v.SupersededBy = q.ID.String()
 	}
 	if x := p.Exec; x != nil {
 		v.Exec = &safeExecView{TxHash: x.TxHash.Hex(), Block: fmt.Sprint(x.Block), Status: fmt.Sprint(x.Status), Event: x.Name,
@@ -154,10 +208,17 @@ func (a *app) printSafe(v safeView) {
 	for _, sg := range v.Signatures {
 		fmt.Fprintf(w, "    %s  recorded by %s %s\n", sg.Owner, sg.By, sg.At)
 	}
+	for _, r := range v.Refused {
+		fmt.Fprintf(w, "    %s  NOT COUNTED, recorded by %s (event %s): %s\n", r.Owner, r.By, r.Event[:10], r.Reason)
+	}
 	if v.Exec != nil {
 		fmt.Fprintf(w, "  %-13s %s in tx %s, block %s, by %s %s\n", "executed", v.Exec.Event, v.Exec.TxHash, v.Exec.Block, v.Exec.By, v.Exec.At)
 	} else {
 		fmt.Fprintf(w, "  %-13s no\n", "executed")
+	}
+	if v.SupersededBy != "" {
+		fmt.Fprintf(w, "  %-13s its nonce was used by safe proposal %s: it can never execute; do not sign it, propose again\n",
+			"SUPERSEDED", v.SupersededBy[:10])
 	}
 }
 

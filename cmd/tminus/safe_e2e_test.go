@@ -185,6 +185,12 @@ func TestSafeCoSignAndExecOnChain(t *testing.T) {
 		t.Fatalf("after bob's sync alice sees %s of 2", v.Confirmations)
 	}
 
+	// A second proposal of the same call at the same nonce, signed too.
+	must(t, alice, "safe", "sign", second[:8], "--owner-key", owner[0])
+	v2 := showSafe(t, alice, second)
+	sig2, _ := safe.Sign(c.OwnerKeys[2], common32(v2.SafeTxHash))
+	must(t, alice, "safe", "sign", second[:8], "--signature", hexutil.Encode(sig2))
+
 	// The RPC down at exec: a clear error, nothing recorded as executed.
 	fails(t, alice, "nothing recorded as executed", "safe", "exec", id[:8], "--rpc", "http://127.0.0.1:1", "--from-key", funder)
 	if paused, _ := c.Paused(ctx); paused {
@@ -242,13 +248,11 @@ func TestSafeCoSignAndExecOnChain(t *testing.T) {
 		t.Errorf("incident show:\n%s", text)
 	}
 
-	// After the exec: a signature is a replay; the second proposal's nonce moved.
+	// After the exec: a signature is a replay; the second proposal, at the
+	// same nonce, can never execute: refused before the chain is asked.
 	fails(t, alice, "nothing left to sign", "safe", "sign", id[:8], "--owner-key", owner[0])
-	must(t, alice, "safe", "sign", second[:8], "--owner-key", owner[0])
-	v2 := showSafe(t, alice, second)
-	sig2, _ := safe.Sign(c.OwnerKeys[2], common32(v2.SafeTxHash))
-	must(t, alice, "safe", "sign", second[:8], "--signature", hexutil.Encode(sig2))
-	fails(t, alice, "nonce moved", "safe", "exec", second[:8], "--rpc", c.RPC, "--from-key", funder)
+	fails(t, alice, "can never execute", "safe", "sign", second[:8], "--owner-key", owner[1])
+	fails(t, alice, "can never execute", "safe", "exec", second[:8], "--rpc", c.RPC, "--from-key", funder)
 
 	// The Transaction Service's shape, for the Safe web app.
 	var sts map[string]any

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/accounts/keystore"
+	"github.com/google/uuid"
 	"github.com/tminus-ir/tminus/onchain/chaintest"
 )
 
@@ -32,4 +36,25 @@ func TestSafeKeystorePassphraseWithoutAgent(t *testing.T) {
 	if paused, err := c.Paused(context.Background()); err != nil || paused {
 		t.Fatalf("exec without a member signer reached the chain: paused=%v, %v", paused, err)
 	}
+}
+
+// An owner keystore under its own passphrase, with TMINUS_PASSPHRASE the
+// member key's: the error says how to give each its own (an agent for the
+// member key), not only "wrong passphrase"; nothing is recorded.
+func TestSafeOwnerKeyWithItsOwnPassphrase(t *testing.T) {
+	c := chaintest.New(t, chaintest.Options{Owners: 3, Threshold: 2, HTTP: true})
+	alice, inc := newWorkspace(t)
+	id := must(t, alice, "safe", "propose", inc[:8], "--rpc", c.RPC, "--runbook", "contract-pause",
+		"--param", "safe="+c.Safe.Hex(), "--param", "contract="+c.Target.Hex(), "--param", "chain_id=1337")
+	data, err := keystore.EncryptKey(&keystore.Key{Id: uuid.New(), Address: c.Owners[0], PrivateKey: c.OwnerKeys[0]},
+		"devchain", keystore.LightScryptN, keystore.LightScryptP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := filepath.Join(t.TempDir(), "owner1.json")
+	if err := os.WriteFile(owner, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fails(t, alice, `wrong passphrase. The passphrase is the one read for your member key: if `+owner+` has its own, hold your key in an agent first (eval "$(tminus agent)")`,
+		"safe", "sign", id[:8], "--owner-key", owner)
 }
