@@ -82,7 +82,7 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 	}
 	call, err := rb.RenderSafe(kv) // parameters checked before the network is asked anything
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	inc, err := a.incidentID(ctx, o.incident)
 	if err != nil {
