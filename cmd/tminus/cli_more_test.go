@@ -96,15 +96,6 @@ func TestEvidenceTaskDoneAndLabels(t *testing.T) {
 	}
 }
 
-func mustJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // CLI.md: every command that creates something prints the new id alone, or
 // with --json {"id": ...}; these lacked the flag.
 func TestCreateCommandsTakeJSON(t *testing.T) {
