@@ -235,6 +235,10 @@ func (s *Session) Run(ctx context.Context) error {
 			if err := s.handle(ctx, in.msg); err != nil {
 				return err
 			}
+			// Idle counts from when the answer is out: a blob written
+			// over a slow link takes longer than Idle, and the peer's
+			// next request meanwhile waits in msgs.
+			lastMsg = time.Now()
 		case r := <-s.stored:
 			if err := s.storedRound(ctx, r); err != nil {
 				return err
@@ -293,7 +297,7 @@ func (s *Session) Run(ctx context.Context) error {
 				}
 				admitted = time.Now()
 			}
-			if s.OneShot && s.wsSeen && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && !s.scanning && time.Since(lastMsg) > s.Idle {
+			if s.OneShot && s.wsSeen && len(msgs) == 0 && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && !s.scanning && time.Since(lastMsg) > s.Idle {
 				return nil
 			}
 		}
