@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -220,6 +221,12 @@ func (s *Session) Run(ctx context.Context) error {
 			return ctx.Err()
 		case in := <-msgs:
 			if in.err != nil {
+				if s.OneShot && errors.Is(in.err, io.EOF) && s.owedNothing() {
+					// The far end of sync --ssh ended its side once idle,
+					// perhaps before this side's idle wait: with every
+					// request answered and stored, the sync is complete.
+					return nil
+				}
 				return in.err
 			}
 			lastMsg = time.Now()
@@ -302,6 +309,12 @@ func (s *Session) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// owedNothing says that the peer owes this side nothing: the session
+// learnt its heads, and every range and blob asked for came and is stored.
+func (s *Session) owedNothing() bool {
+	return s.wsSeen && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && !s.deferred
 }
 
 func (s *Session) heads(ctx context.Context) ([]HeadMsg, map[common.Address]uint64, error) {

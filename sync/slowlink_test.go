@@ -75,3 +75,66 @@ func TestOneShotAnswersWhatWaitedBehindASlowWrite(t *testing.T) {
 		}
 	}
 }
+
+// The far end of sync --ssh may end first: its idle wait runs from its last
+// write, which a slow link delivers later. When everything asked of it came
+// before it closed, the sync is complete, not "closed mid-sync".
+func TestOneShotEndsCleanlyWhenTheFarEndClosesAfterAnswering(t *testing.T) {
+	w := newWorkspace(t, 72, 2)
+	a, b := w.members[0], w.members[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var want []string
+	for i := range 3 {
+		h, err := a.st.PutBlob(ctx, fmt.Appendf(nil, "evidence %d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, h)
+	}
+	r1, w1 := io.Pipe()
+	r2, w2 := io.Pipe()
+	far := &Session{St: a.st, RW: NewFramed(r1, w2, w2), OneShot: true, Idle: 10 * time.Millisecond}
+	near := &Session{St: b.st, RW: NewFramed(r2, w1, w1), OneShot: true, Idle: time.Minute, Want: want}
+	go func() {
+		far.Run(ctx)
+		w2.Close()
+		io.Copy(io.Discard, r1) // the near end's last writes find a reader
+	}()
+	err := near.Run(ctx)
+	w1.Close()
+	if err != nil {
+		t.Fatalf("near end: %v, with %d of %d blobs", err, near.Stats.Blobs, len(want))
+	}
+	if near.Stats.Blobs != len(want) {
+		t.Fatalf("near end fetched %d blobs, want %d", near.Stats.Blobs, len(want))
+	}
+
+	// A far end that closes with a blob still asked for is an error.
+	missing := "7f" + want[0][2:]
+	r1, w1 = io.Pipe()
+	r2, w2 = io.Pipe()
+	far = &Session{St: a.st, RW: NewFramed(r1, w2, w2), OneShot: true, Idle: 10 * time.Millisecond}
+	near = &Session{St: b.st, RW: dropGetBlobs{NewFramed(r2, w1, w1)}, OneShot: true, Idle: time.Minute, Want: []string{missing}}
+	go func() {
+		far.Run(ctx)
+		w2.Close()
+		io.Copy(io.Discard, r1)
+	}()
+	err = near.Run(ctx)
+	w1.Close()
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("near end with a blob unanswered: %v, want EOF", err)
+	}
+}
+
+// dropGetBlobs loses this side's GetBlobs on the way: the far end never
+// answers them.
+type dropGetBlobs struct{ p2p.MsgReadWriter }
+
+func (d dropGetBlobs) WriteMsg(msg p2p.Msg) error {
+	if msg.Code == GetBlobsMsg {
+		return msg.Discard()
+	}
+	return d.MsgReadWriter.WriteMsg(msg)
+}
