@@ -104,6 +104,12 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 	if o.listen == "" {
 		o.listen = cfg.Listen
 	}
+	// One node per home: a second, on another port, ran beside the first
+	// with the same key (peers refuse one of the two) and, on exit, took
+	// the first's address out of tminus id.
+	if live := a.home.LiveEnode(); live != "" {
+		return fmt.Errorf("a tminus serve of this home already runs, listening on %s: stop it first (one node per home)", live)
+	}
 	n, err := a.node(ctx, o.listen)
 	if err != nil {
 		return err
