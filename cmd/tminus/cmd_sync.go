@@ -260,6 +260,11 @@ func (a *app) syncCmd() *cobra.Command {
 			default:
 				return usageError{errors.New("sync: give an ENODE, or --ssh HOST, or --stdio")}
 			}
+			if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+				// A link that stalls (a laptop's lid, a hung jump host) ends here.
+				return fmt.Errorf("sync did not finish within --timeout %s (pulled %d, pushed %d, blobs %d; kept): run it again, or give a longer --timeout: %w",
+					timeout, stats.Pulled, stats.Pushed, stats.Blobs, err)
+			}
 			if err != nil {
 				return err
 			}

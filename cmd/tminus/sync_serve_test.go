@@ -22,3 +22,14 @@ func TestSecondServeOnOneHomeIsRefused(t *testing.T) {
 		t.Fatalf("tminus id after the refused serve does not show the running one's %s:\n%s", first.enode, out)
 	}
 }
+
+// A far end that stops answering (a stalled link) ends the sync at
+// --timeout with what to do, not a bare "context deadline exceeded".
+func TestSyncSSHStalledLinkSaysTimeout(t *testing.T) {
+	home, _ := newWorkspace(t)
+	fakeSSH(t, "exec sleep 30")
+	errs, code := syncSSHEnds(t, home, "--ssh", "jump", "--timeout", "1s")
+	if code == 0 || !strings.Contains(errs, "did not finish within --timeout 1s") || !strings.Contains(errs, "run it again") {
+		t.Errorf("sync over a stalled link: exit %d, %q", code, errs)
+	}
+}
