@@ -113,6 +113,14 @@ func (s *Store) SeePeers(ctx context.Context, ps []Peer) error {
 		defer stmt.Close()
 		now := s.Now().UnixMilli()
 		for _, p := range ps {
+			// A peer that dialed in is recorded at port 0 until the node
+			// learns where it listens; that row then goes, as does the
+			// one from an address it dialed in from before.
+			if key, ok := enodeKey(p.Enode); ok {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM peers WHERE substr(enode, 1, ?) = ? AND enode GLOB '*:0' AND enode != ?", len(key), key, p.Enode); err != nil {
+					return err
+				}
+			}
 			seen := p.LastSeen
 			if p.Connected {
 				seen = max(seen, now)

@@ -139,3 +139,40 @@ func TestAddPeerReplacesAMovedNode(t *testing.T) {
 		t.Fatalf("peers %v, want %v", got, want)
 	}
 }
+
+// A peer that dialed in is recorded at port 0 (sync's inboundURL): one row
+// per key, the latest address it came from, gone once a real address for
+// the key is seen; other keys' rows stay.
+func TestSeePeersKeepsOneInboundRowPerKey(t *testing.T) {
+	s := newStore(t)
+	const key = "enode://aa11@"
+	steps := []struct {
+		see  string
+		want []string
+	}{
+		{key + "10.0.0.5:0", []string{key + "10.0.0.5:0", "enode://bb22@10.0.0.7:0"}},
+		{key + "10.0.0.9:0", []string{key + "10.0.0.9:0", "enode://bb22@10.0.0.7:0"}},
+		{key + "10.0.0.9:30303", []string{key + "10.0.0.9:30303", "enode://bb22@10.0.0.7:0"}},
+	}
+	if err := s.SeePeers(bg, []Peer{{Enode: "enode://bb22@10.0.0.7:0", Connected: true}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range steps {
+		if err := s.SeePeers(bg, []Peer{{Enode: st.see, Connected: true}}); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := s.Peers(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range ps {
+			got = append(got, p.Enode)
+		}
+		slices.Sort(got)
+		slices.Sort(st.want)
+		if !slices.Equal(got, st.want) {
+			t.Fatalf("after seeing %s: peers %v, want %v", st.see, got, st.want)
+		}
+	}
+}

@@ -60,6 +60,9 @@ type Node struct {
 	redialed  map[enode.ID]time.Time
 	redialing map[enode.ID]bool
 	refusedBy map[enode.ID]bool // peers that refused this device, warned of once
+	// inbound: the peer rows written for peers that dialed in and that
+	// this node has no address for (inboundURL), by node id.
+	inbound map[enode.ID]string
 
 	// view is the folded state admission and the dial list read, kept
 	// current incrementally: re-folding a large store every few seconds
@@ -115,7 +118,7 @@ func NewNode(cfg Config) *Node {
 	n := &Node{cfg: cfg, sessions: map[enode.ID]*peerState{}, bad: map[enode.ID]badness{},
 		once: map[enode.ID]oneShotWait{}, dialed: map[enode.ID]*enode.Node{},
 		redialed: map[enode.ID]time.Time{}, redialing: map[enode.ID]bool{},
-		refusedBy: map[enode.ID]bool{}}
+		refusedBy: map[enode.ID]bool{}, inbound: map[enode.ID]string{}}
 	n.srv = &p2p.Server{Config: p2p.Config{
 		PrivateKey:  cfg.Key,
 		MaxPeers:    64,
@@ -376,8 +379,8 @@ func (n *Node) maintain(ctx context.Context) []store.Peer {
 	added := map[enode.ID]int64{}
 	for _, p := range peers {
 		node, err := enode.ParseV4(p.Enode)
-		if err != nil || node.ID() == self {
-			continue
+		if err != nil || node.ID() == self || node.TCP() == 0 {
+			continue // port 0: a peer that dialed in (inboundURL), not one to dial
 		}
 		if at, seen := added[node.ID()]; !seen || p.Added >= at {
 			want[node.ID()], added[node.ID()] = node, p.Added
@@ -399,6 +402,25 @@ func (n *Node) maintain(ctx context.Context) []store.Peer {
 	for id, ps := range n.sessions {
 		connected[id] = *ps
 	}
+	// A peer that dialed in and that neither the roster nor peer add
+	// gives an address for is still a connected peer: peer list and the
+	// cockpit's count show it, under a URL no node dials.
+	var inbound []store.Peer
+	for id, ps := range n.sessions {
+		if want[id] == nil && n.inbound[id] == "" {
+			n.inbound[id] = inboundURL(ps.url)
+		}
+	}
+	for id, url := range n.inbound {
+		if want[id] != nil || url == "" {
+			continue
+		}
+		sp := store.Peer{Enode: url}
+		if ps, ok := connected[id]; ok {
+			sp.Connected, sp.Behind = true, ps.behind
+		}
+		inbound = append(inbound, sp)
+	}
 	n.mu.Unlock()
 	for _, node := range add {
 		n.AddPeer(node.URLv4())
@@ -416,8 +438,19 @@ func (n *Node) maintain(ctx context.Context) []store.Peer {
 		}
 		rows = append(rows, sp)
 	}
+	rows = append(rows, inbound...)
 	slices.SortFunc(rows, func(a, b store.Peer) int { return strings.Compare(a.Enode, b.Enode) })
 	return rows
+}
+
+// inboundURL names a peer that dialed in: its key and address with port 0,
+// since the port it dialed from is not one it listens on.
+func inboundURL(url string) string {
+	node, err := enode.ParseV4(url)
+	if err != nil {
+		return ""
+	}
+	return enode.NewV4(node.Pubkey(), node.IP(), 0, 0).URLv4()
 }
 
 // Fetch asks peers for blobs this store lacks (evidence a command needs

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -212,7 +213,8 @@ func (s *Session) Run(ctx context.Context) error {
 		return s.sendForks(ctx)
 	}
 	lastMsg := time.Now()
-	announces, window := 0, time.Now()
+	flood := floodCheck{now: time.Now}
+	flood.reset(0)
 	admitted := time.Now()
 	for {
 		select {
@@ -220,21 +222,26 @@ func (s *Session) Run(ctx context.Context) error {
 			return ctx.Err()
 		case in := <-msgs:
 			if in.err != nil {
+				if s.OneShot && errors.Is(in.err, io.EOF) && s.owedNothing() {
+					// The far end of sync --ssh ended its side once idle,
+					// perhaps before this side's idle wait: with every
+					// request answered and stored, the sync is complete.
+					return nil
+				}
 				return in.err
 			}
 			lastMsg = time.Now()
-			if in.msg.Code == AnnounceMsg {
-				if time.Since(window) > time.Second {
-					announces, window = 0, time.Now()
-				}
-				if announces++; announces > maxAnnouncePS {
-					in.msg.Discard()
-					return misbehaved("announce flood: more than %d a second", maxAnnouncePS)
-				}
+			if in.msg.Code == AnnounceMsg && !flood.announce() {
+				in.msg.Discard()
+				return misbehaved("announce flood: more than %d a second", maxAnnouncePS)
 			}
 			if err := s.handle(ctx, in.msg); err != nil {
 				return err
 			}
+			// Idle counts from when the answer is out: a blob written
+			// over a slow link takes longer than Idle, and the peer's
+			// next request meanwhile waits in msgs.
+			lastMsg = time.Now()
 		case r := <-s.stored:
 			if err := s.storedRound(ctx, r); err != nil {
 				return err
@@ -263,6 +270,7 @@ func (s *Session) Run(ctx context.Context) error {
 				return err
 			}
 		case <-tick.C:
+			flood.ticked()
 			if pace.wait(time.Now()) == 0 {
 				if err := announceNew(); err != nil {
 					return err
@@ -293,11 +301,17 @@ func (s *Session) Run(ctx context.Context) error {
 				}
 				admitted = time.Now()
 			}
-			if s.OneShot && s.wsSeen && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && !s.scanning && time.Since(lastMsg) > s.Idle {
+			if s.OneShot && s.wsSeen && len(msgs) == 0 && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && !s.scanning && time.Since(lastMsg) > s.Idle {
 				return nil
 			}
 		}
 	}
+}
+
+// owedNothing says that the peer owes this side nothing: the session
+// learnt its heads, and every range and blob asked for came and is stored.
+func (s *Session) owedNothing() bool {
+	return s.wsSeen && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && !s.deferred
 }
 
 func (s *Session) heads(ctx context.Context) ([]HeadMsg, map[common.Address]uint64, error) {
@@ -320,6 +334,61 @@ func (s *Session) sendStatus(ctx context.Context) error {
 		return err
 	}
 	return send(s.RW, StatusMsg, &Status{WS: s.St.Workspace(), Heads: hs})
+}
+
+// floodCheck counts a peer's announces a second. A process that did not
+// run for a while (a laptop asleep, SIGSTOP, a VM paused) then reads at once
+// every announce its peers sent meanwhile: with a peer writing a few events
+// a second, a 12 s stop left over a hundred, the peer was judged flooding
+// and backed off, and the woken node caught up 30 s later instead of at
+// once. A gap between the session's ticks (every announceEvery) longer
+// than stallGap is such a stop: for the next window the count allows what
+// an honest peer's pacer lets through in that time.
+type floodCheck struct {
+	now      func() time.Time
+	lastTick time.Time
+	start    time.Time     // of the window
+	span     time.Duration // of the window
+	n, limit int
+}
+
+const stallGap = time.Second
+
+// reset opens a window that allows, besides maxAnnouncePS a second, the
+// announces a peer could have sent during a stall of stalled.
+func (f *floodCheck) reset(stalled time.Duration) {
+	now := f.now()
+	f.start, f.lastTick, f.n = now, now, 0
+	f.span, f.limit = time.Second, maxAnnouncePS
+	if stalled > 0 {
+		f.span = 2 * time.Second
+		f.limit = 2*maxAnnouncePS + announceBurst + int(stalled.Seconds()+1)*announceRate
+	}
+}
+
+// stall says whether this process was stopped since the last tick, and
+// opens a window for the backlog if so.
+func (f *floodCheck) stall() bool {
+	if gap := f.now().Sub(f.lastTick); gap > stallGap {
+		f.reset(gap)
+		return true
+	}
+	return false
+}
+
+func (f *floodCheck) ticked() {
+	if !f.stall() {
+		f.lastTick = f.now()
+	}
+}
+
+// announce counts one announce and reports whether it is within limits.
+func (f *floodCheck) announce() bool {
+	if !f.stall() && f.now().Sub(f.start) > f.span {
+		f.reset(0)
+	}
+	f.n++
+	return f.n <= f.limit
 }
 
 // pacer is a token bucket for announces (announceBurst, announceRate).

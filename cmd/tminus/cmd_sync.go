@@ -130,6 +130,12 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 	if o.listen == "" {
 		o.listen = cfg.Listen
 	}
+	// One node per home: a second, on another port, ran beside the first
+	// with the same key (peers refuse one of the two) and, on exit, took
+	// the first's address out of tminus id.
+	if live := a.home.LiveEnode(); live != "" {
+		return fmt.Errorf("a tminus serve of this home already runs, listening on %s: stop it first (one node per home)", live)
+	}
 	n, err := a.node(ctx, o.listen)
 	if err != nil {
 		return err
@@ -279,6 +285,11 @@ func (a *app) syncCmd() *cobra.Command {
 				stats, err = a.syncNode(ctx, args[0])
 			default:
 				return usageError{errors.New("sync: give an ENODE, or --ssh HOST, or --stdio")}
+			}
+			if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+				// A link that stalls (a laptop's lid, a hung jump host) ends here.
+				return fmt.Errorf("sync did not finish within --timeout %s (pulled %d, pushed %d, blobs %d; kept): run it again, or give a longer --timeout: %w",
+					timeout, stats.Pulled, stats.Pushed, stats.Blobs, err)
 			}
 			if err != nil {
 				return err
