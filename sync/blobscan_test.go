@@ -240,7 +240,10 @@ func TestEmptyBlobNeedsNoPeer(t *testing.T) {
 // A peer that lacked a blob and got it later (from another member) is
 // asked again once notHereFor has passed, on the session's next look.
 func TestBlobAskedAgainOfAPeerThatGotItLater(t *testing.T) {
-	defer func(every, wait time.Duration) { blobScanEvery, notHereFor = every, wait }(blobScanEvery, notHereFor)
+	// Restored at cleanup, registered before the workspace's: after its
+	// nodes, whose sessions read these, have stopped.
+	every, wait := blobScanEvery, notHereFor
+	t.Cleanup(func() { blobScanEvery, notHereFor = every, wait })
 	blobScanEvery, notHereFor = 100*time.Millisecond, 200*time.Millisecond
 	w := newWorkspace(t, 76, 2)
 	a, c := w.members[0], w.members[1]
