@@ -227,6 +227,25 @@ func drillWaitFor(ctx context.Context, t *testing.T, what string, cond func() bo
 	}
 }
 
+// drillTriage has bob, once the drill's first alert reaches him,
+// acknowledge it and triage the drill incident, whose id it returns.
+func drillTriage(ctx context.Context, t *testing.T, bob string) string {
+	t.Helper()
+	var inc string
+	if err := drillRespond(ctx, t, bob, func(d drillSeen) bool {
+		if len(d.alerts) == 0 {
+			return false
+		}
+		inc = d.ID
+		must(t, bob, "alert", "ack", d.alerts[0])
+		must(t, bob, "incident", "status", inc[:10], "triaged")
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return inc
+}
+
 // drillPair keeps the facilitator's and bob's homes in sync, a round of
 // sync --stdio after another, for at most 90 s, until the test ends; it
 // returns once bob holds the two-member roster. Goroutines the test starts

@@ -139,18 +139,7 @@ func TestDrillSafePauseRehearsal(t *testing.T) {
 	// At --speed 30 the facilitator's note comes 1 s in and the deadlines
 	// are 10 s, 20 s and 40 s: room for a loaded machine.
 	done := startDrill(ctx, wg, fac, "safe-pause-rehearsal", "--speed", "30", "--json")
-	var inc string
-	if err := drillRespond(ctx, t, bob, func(d drillSeen) bool {
-		if len(d.alerts) == 0 {
-			return false
-		}
-		inc = d.ID
-		must(t, bob, "alert", "ack", d.alerts[0])
-		must(t, bob, "incident", "status", inc[:10], "triaged")
-		return true
-	}); err != nil {
-		t.Fatal(err)
-	}
+	inc := drillTriage(ctx, t, bob)
 	drillWaitFor(ctx, t, "the facilitator's note names the Safe step", func() bool {
 		out, _, _ := tminus(t, bob, "incident", "show", inc[:10], "--json")
 		return strings.Contains(out, "tminus safe propose INC --runbook contract-pause")

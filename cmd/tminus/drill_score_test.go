@@ -78,18 +78,7 @@ func TestDrillListScoresAsRun(t *testing.T) {
 	ctx, wg := drillPair(t, fac, bob)
 
 	done := startDrill(ctx, wg, fac, writeScenario(t, scoredScenario), "--speed", "3600", "--json")
-	var inc string
-	if err := drillRespond(ctx, t, bob, func(d drillSeen) bool {
-		if len(d.alerts) == 0 {
-			return false
-		}
-		inc = d.ID
-		must(t, bob, "alert", "ack", d.alerts[0])
-		must(t, bob, "incident", "status", inc[:10], "triaged")
-		return true
-	}); err != nil {
-		t.Fatal(err)
-	}
+	inc := drillTriage(ctx, t, bob)
 	card, progress := waitDrill(ctx, t, done)
 	ran := map[string]string{}
 	for _, e := range card.Expectations {
