@@ -230,7 +230,6 @@ func (s *Session) Run(ctx context.Context) error {
 				}
 				return in.err
 			}
-			lastMsg = time.Now()
 			if in.msg.Code == AnnounceMsg && !flood.announce() {
 				in.msg.Discard()
 				return misbehaved("announce flood: more than %d a second", maxAnnouncePS)
