@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -317,7 +318,16 @@ func (a *app) syncNode(ctx context.Context, url string) (tsync.Stats, error) {
 	if err != nil {
 		return tsync.Stats{}, err
 	}
+	tick, stopTick := everyProgress()
+	stop := syncProgress(a.stderr, url, func() int64 {
+		for _, p := range n.Connected() { // the one-shot's session alone
+			return p.Behind
+		}
+		return 0
+	}, tick)
 	stats, err := n.SyncOnce(ctx, url)
+	stop()
+	stopTick()
 	n.Stop()
 	if errors.Is(err, tsync.ErrAlreadyConnected) {
 		return stats, a.syncedByNode(ctx, url, err)
@@ -422,8 +432,13 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 	if err := cmd.Start(); err != nil {
 		return tsync.Stats{}, fmt.Errorf("ssh %s: %w", host, err)
 	}
-	s := &tsync.Session{St: st, RW: tsync.NewFramed(out, in, in), OneShot: true}
+	var behind atomic.Int64
+	s := &tsync.Session{St: st, RW: tsync.NewFramed(out, in, in), OneShot: true, Behind: behind.Store}
+	tick, stopTick := everyProgress()
+	stop := syncProgress(a.stderr, host, behind.Load, tick)
 	err = s.Run(ctx)
+	stop()
+	stopTick()
 	in.Close()
 	if err != nil && !isEOF(err) {
 		// A broken session: the far end may go on writing into a pipe

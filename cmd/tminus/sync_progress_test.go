@@ -1,0 +1,31 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A running sync says how many events are still to pull when that number
+// is above zero and has moved; a sync that has nothing left says nothing.
+func TestSyncProgress(t *testing.T) {
+	// Only syncProgress's goroutine calls behind, once a tick, so the
+	// values are read in order.
+	values := []int64{0, 56013, 56013, 21129, 0, 0}
+	n := 0
+	behind := func() int64 { n++; return values[n-1] }
+	var out lockedBuffer
+	tick := make(chan time.Time)
+	stop := syncProgress(&out, "bob", behind, tick)
+	for range values {
+		tick <- time.Time{}
+	}
+	stop() // waits for the last tick's line
+	want := "sync: 56013 events still to pull from bob\nsync: 21129 events still to pull from bob\n"
+	if got := out.String(); got != want {
+		t.Errorf("progress:\n%s\nwant:\n%s", got, want)
+	}
+	if strings.Contains(out.String(), " 0 events") {
+		t.Error("a sync with nothing to pull spoke")
+	}
+}
