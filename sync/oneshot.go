@@ -89,6 +89,16 @@ func (n *Node) disconnect(id enode.ID) {
 	}
 }
 
+// PeerName names the peer at url as this node's messages do (name), or
+// gives url back when it is no enode URL.
+func (n *Node) PeerName(url string) string {
+	node, err := enode.ParseV4(url)
+	if err != nil {
+		return url
+	}
+	return n.name(node)
+}
+
 // name is how messages name a peer: by the address the user typed or
 // the roster holds (enode://KEY…@HOST:PORT), and by member handle when this
 // store knows the key; devp2p's short id (fd29ddcfa8a33ea8) is neither.

@@ -223,3 +223,21 @@ func TestRefusedMessage(t *testing.T) {
 		})
 	}
 }
+
+// PeerName names a member's node by handle and short URL, a stranger's by
+// short URL alone, and gives back what is no enode URL.
+func TestPeerName(t *testing.T) {
+	w := newWorkspace(t, 34, 2)
+	w.start()
+	x, _ := stranger(t, nil)
+	a, b := w.members[0].node, w.members[1].node
+	for _, c := range []struct{ url, want string }{
+		{b.Self(), "m1 (" + urlName(b.Self()) + ")"},
+		{x.Self(), urlName(x.Self())},
+		{"not-an-enode", "not-an-enode"},
+	} {
+		if got := a.PeerName(c.url); got != c.want {
+			t.Errorf("PeerName(%q) = %q, want %q", c.url, got, c.want)
+		}
+	}
+}

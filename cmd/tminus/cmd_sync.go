@@ -319,7 +319,7 @@ func (a *app) syncNode(ctx context.Context, url string) (tsync.Stats, error) {
 		return tsync.Stats{}, err
 	}
 	tick, stopTick := everyProgress()
-	stop := syncProgress(a.stderr, url, func() int64 {
+	stop := syncProgress(a.stderr, n.PeerName(url), func() int64 {
 		for _, p := range n.Connected() { // the one-shot's session alone
 			return p.Behind
 		}
