@@ -74,9 +74,22 @@ func (n *Node) syncOnce(ctx context.Context, url string, want []string) (Stats, 
 	case r := <-done:
 		return r.stats, r.err
 	case <-ctx.Done():
-		return Stats{}, fmt.Errorf("sync with %s: %w (is tminus serve running there, and is this device a member?)", n.name(node), ctx.Err())
+		// What the session stored is kept; its count comes back once the
+		// connection is down, which takes a moment at most.
+		n.disconnect(node.ID())
+		var stats Stats
+		select {
+		case r := <-done:
+			stats = r.stats
+		case <-time.After(statsWait):
+		}
+		return stats, fmt.Errorf("sync with %s: %w (is tminus serve running there, and is this device a member?)", n.name(node), ctx.Err())
 	}
 }
+
+// statsWait bounds how long a one-shot cut off by its context waits for
+// its session's count of what it moved.
+const statsWait = 5 * time.Second
 
 // disconnect drops the one-shot's connection. Not RemovePeer: the node
 // never put the peer on its dial list, and a maintained node may want it
