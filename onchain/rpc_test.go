@@ -2,9 +2,7 @@ package onchain_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -119,22 +117,6 @@ func TestExecOverHTTP(t *testing.T) {
 	}
 }
 
-// fakeRPC answers every JSON-RPC request on 127.0.0.1 with answer(method).
-func fakeRPC(t *testing.T, answer func(method string) string) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			ID     json.RawMessage `json:"id"`
-			Method string          `json:"method"`
-		}
-		json.NewDecoder(r.Body).Decode(&req)
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, strings.ReplaceAll(answer(req.Method), "ID", string(req.ID)))
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 // A node that answers, but not as an Ethereum node (a proxy's error page,
 // invalid hex), is ErrRPC saying so; one that says it serves another chain
 // is refused as on another chain before it is asked anything else, even
@@ -143,8 +125,8 @@ func TestLyingOrGarbageRPC(t *testing.T) {
 	c := chaintest.New(t, chaintest.Options{Owners: 2, Threshold: 1})
 	tx := pauseTx(t, c)
 	sigs := sign(t, tx, c.OwnerKeys[0])
-	html := fakeRPC(t, func(string) string { return "<html>502 Bad Gateway</html>" })
-	badHex := fakeRPC(t, func(string) string { return `{"jsonrpc":"2.0","id":ID,"result":"0xzz"}` })
+	html := chaintest.FakeRPC(t, func(string) string { return "<html>502 Bad Gateway</html>" })
+	badHex := chaintest.FakeRPC(t, func(string) string { return chaintest.Result(`"0xzz"`) })
 	for name, url := range map[string]string{"html": html, "bad hex": badHex} {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, err := onchain.Dial(ctx, url)
@@ -153,11 +135,11 @@ func TestLyingOrGarbageRPC(t *testing.T) {
 			t.Errorf("%s: Dial = %v, want ErrRPC saying the answer is not Ethereum JSON-RPC", name, err)
 		}
 	}
-	liar := fakeRPC(t, func(method string) string {
+	liar := chaintest.FakeRPC(t, func(method string) string {
 		if method == "eth_chainId" {
-			return `{"jsonrpc":"2.0","id":ID,"result":"0x1"}`
+			return chaintest.Result(`"0x1"`)
 		}
-		return `{"jsonrpc":"2.0","id":ID,"result":"0xzz"}`
+		return chaintest.Result(`"0xzz"`)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

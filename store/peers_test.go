@@ -125,14 +125,7 @@ func TestAddPeerReplacesAMovedNode(t *testing.T) {
 	if err := s.AddPeer(bg, key+"127.0.0.1:40000"); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := s.Peers(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, p := range ps {
-		got = append(got, p.Enode)
-	}
+	got := peerEnodes(t, s)
 	want := []string{key + "127.0.0.1:40000", "enode://bb22@127.0.0.1:30317", "not-an-enode"}
 	slices.Sort(got)
 	if strings.Join(got, " ") != strings.Join(want, " ") {
@@ -161,18 +154,25 @@ func TestSeePeersKeepsOneInboundRowPerKey(t *testing.T) {
 		if err := s.SeePeers(bg, []Peer{{Enode: st.see, Connected: true}}); err != nil {
 			t.Fatal(err)
 		}
-		ps, err := s.Peers(bg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, p := range ps {
-			got = append(got, p.Enode)
-		}
+		got := peerEnodes(t, s)
 		slices.Sort(got)
 		slices.Sort(st.want)
 		if !slices.Equal(got, st.want) {
 			t.Fatalf("after seeing %s: peers %v, want %v", st.see, got, st.want)
 		}
 	}
+}
+
+// peerEnodes lists the enode of every peer row of s.
+func peerEnodes(t *testing.T, s *Store) []string {
+	t.Helper()
+	ps, err := s.Peers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Enode)
+	}
+	return out
 }

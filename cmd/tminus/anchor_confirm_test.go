@@ -3,11 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"math/big"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,22 +63,14 @@ func TestAnchorConfirmations(t *testing.T) {
 // answers garbage to everything else is refused for its chain, before it
 // is asked about the Safe; nothing is proposed.
 func TestSafeProposeOnLyingRPC(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			ID     json.RawMessage `json:"id"`
-			Method string          `json:"method"`
+	url := chaintest.FakeRPC(t, func(method string) string {
+		if method == "eth_chainId" {
+			return chaintest.Result(`"0x1"`)
 		}
-		json.NewDecoder(r.Body).Decode(&req)
-		w.Header().Set("Content-Type", "application/json")
-		result := `"0xzz"`
-		if req.Method == "eth_chainId" {
-			result = `"0x1"`
-		}
-		io.WriteString(w, fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":%s}`, req.ID, result))
-	}))
-	t.Cleanup(srv.Close)
+		return chaintest.Result(`"0xzz"`)
+	})
 	home, inc := newWorkspace(t)
-	fails(t, home, "serves chain 1,", "safe", "propose", inc[:8], "--rpc", srv.URL, "--runbook", "contract-pause",
+	fails(t, home, "serves chain 1,", "safe", "propose", inc[:8], "--rpc", url, "--runbook", "contract-pause",
 		"--param", "safe=0x06ce113b37d39d6a1f8c56d902be35a539e517ce", "--param", "contract=0xd981f978acb667dc848e8dda5f8448e7e023582b",
 		"--param", "chain_id=1337")
 }
@@ -95,14 +83,6 @@ func TestVerifyAnchorOtherChain(t *testing.T) {
 	must(t, home, "anchor", "--rpc", c.RPC, "--key", keystoreFile(t, c.Funder, "anchor"))
 	file := filepath.Join(t.TempDir(), "all.jsonl")
 	must(t, home, "bundle", "export", file)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			ID json.RawMessage `json:"id"`
-		}
-		json.NewDecoder(r.Body).Decode(&req)
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":"0xa"}`, req.ID)) // chain 10; not found for the rest
-	}))
-	t.Cleanup(srv.Close)
-	fails(t, home, "was recorded on chain 1337, "+srv.URL+" serves chain 10", "verify", "--anchor", "--rpc", srv.URL, file)
+	url := chaintest.FakeRPC(t, func(string) string { return chaintest.Result(`"0xa"`) }) // chain 10; nonsense for the rest
+	fails(t, home, "was recorded on chain 1337, "+url+" serves chain 10", "verify", "--anchor", "--rpc", url, file)
 }

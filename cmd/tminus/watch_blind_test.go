@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -55,14 +53,7 @@ func TestServeRefusesBadWatcherConfig(t *testing.T) {
 			home, _ := newWorkspace(t)
 			setConfig(t, home, func(c *workspace.Config) { c.Watchers = tc.watchers })
 			before := must(t, home, "log", "--json")
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			var out, errb bytes.Buffer
-			code := run(ctx, []string{"--home", home, "serve", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &out, &errb)
-			if ctx.Err() != nil {
-				t.Fatal("serve ran until the test's deadline instead of refusing its config")
-			}
-			last := lastLine(errb.String())
+			code, last := serveRefused(t, home)
 			for _, want := range append([]string{"tminus: ", filepath.Join(home, "config.yaml")}, tc.want...) {
 				if !strings.Contains(last, want) {
 					t.Errorf("stderr %q does not say %q", last, want)

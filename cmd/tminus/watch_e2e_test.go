@@ -59,6 +59,20 @@ func TestServeRefusesBadSeverityMap(t *testing.T) {
 	}
 }
 
+// serveRefused runs serve on home in process, expecting it to refuse to
+// start, and returns its exit code and the last line of its stderr.
+func serveRefused(t *testing.T, home string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"--home", home, "serve", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &out, &errb)
+	if ctx.Err() != nil {
+		t.Fatal("serve ran until the test's deadline instead of refusing its config")
+	}
+	return code, lastLine(errb.String())
+}
+
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
@@ -474,14 +488,7 @@ func TestServeRefusesMisspeltWatcherKey(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var out, errb bytes.Buffer
-	code := run(ctx, []string{"--home", home, "serve", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &out, &errb)
-	if ctx.Err() != nil {
-		t.Fatal("serve ran until the test's deadline instead of refusing its config")
-	}
-	last := lastLine(errb.String())
+	code, last := serveRefused(t, home)
 	if code != 1 || !strings.Contains(last, `watcher rule has no key "adresses"`) || !strings.Contains(last, path+": line ") {
 		t.Errorf("exit %d, stderr %q", code, last)
 	}
