@@ -199,6 +199,22 @@ func (s *Session) storer(ctx context.Context, in <-chan round, out chan<- stored
 	}
 }
 
+// countStoredLate counts rounds the storer committed after the session
+// stopped taking its answers, so that Stats says what the store kept.
+// Only once the storer is done: its answers are all buffered by then.
+func (s *Session) countStoredLate() {
+	for {
+		select {
+		case r := <-s.stored:
+			if r.err == nil {
+				s.Stats.Pulled += len(r.rep.Added)
+			}
+		default:
+			return
+		}
+	}
+}
+
 // storedRound takes the storer's answer for one round.
 func (s *Session) storedRound(ctx context.Context, r storedRound) error {
 	s.storing--

@@ -150,7 +150,7 @@ func (s *Session) Run(ctx context.Context) error {
 	go func() { defer close(storerDone); s.storer(ctx, s.toStore, s.stored) }()
 	// Runs before cancel: a round still being stored when the session
 	// ends is rolled back, and no write outlives Run.
-	defer func() { cancel(); close(s.toStore); <-storerDone; s.Claims.releaseAll(s) }()
+	defer func() { cancel(); close(s.toStore); <-storerDone; s.countStoredLate(); s.Claims.releaseAll(s) }()
 	msgs := make(chan inbound, 16)
 	go func() {
 		for {
