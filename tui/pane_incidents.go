@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"time"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -20,7 +22,20 @@ func newIncidentsPane(c *Context) *incidentsPane {
 	return &incidentsPane{Common: Common{Context: c}}
 }
 
-func (p *incidentsPane) SetSize(w, h int) { p.Common.SetSize(w, h); p.cur.setHeight(h) }
+func (p *incidentsPane) SetSize(w, h int) {
+	p.Common.SetSize(w, h)
+	p.cur.setHeight(h - p.detailHeight())
+}
+
+// detailHeight reserves the pane's last lines for the selected incident's
+// course and contents once the pane is tall enough, as the alerts pane does:
+// the header already shows its severity, status and roles.
+func (p *incidentsPane) detailHeight() int {
+	if p.Height >= 12 {
+		return 3
+	}
+	return 0
+}
 
 func (p *incidentsPane) Title() string {
 	open := 0
@@ -87,7 +102,74 @@ func (p *incidentsPane) View() string {
 	for i := from; i < to; i++ {
 		lines = append(lines, p.row(p.rows[i], i == p.cur.pos))
 	}
+	if d := p.detailHeight(); d > 0 && p.cur.pos < len(p.rows) {
+		for len(lines) < p.Height-d {
+			lines = append(lines, spaces(p.Width))
+		}
+		lines = append(lines, p.detail(p.rows[p.cur.pos])...)
+	}
 	return fill(lines, p.Width, p.Height)
+}
+
+// detail: three lines on the selected incident: its title, its course (who
+// declared it, the first ack, each status it reached) and what it holds.
+func (p *incidentsPane) detail(inc *domain.Incident) []string {
+	st, l := p.Live.State, p.Live
+	// Later facts on the declaration's day drop the date it already gave.
+	day := time.UnixMilli(inc.DeclaredAt).In(l.Loc).Format(time.DateOnly)
+	at := func(ms int64) string {
+		if time.UnixMilli(ms).In(l.Loc).Format(time.DateOnly) == day {
+			return time.UnixMilli(ms).In(l.Loc).Format("15:04")
+		}
+		return clock(ms, l.Now, l.Loc, false)
+	}
+	course := []string{"declared " + clock(inc.DeclaredAt, l.Now, l.Loc, false) + " by " + clean(inc.DeclaredBy)}
+	if inc.AckedBy != "" {
+		course = append(course, "acked "+at(inc.AckedAt)+" by "+clean(inc.AckedBy))
+	}
+	for _, s := range domain.Statuses[1:] {
+		if t, ok := inc.Reached[s]; ok {
+			course = append(course, s+" "+at(t))
+		}
+	}
+	var holds []string
+	if sc, ok := domain.ScoreDrill(st, inc, l.Now.UnixMilli()); ok {
+		d := "drill " + itoa(sc.Met()) + "/" + itoa(len(sc.Results)) + " met"
+		if !sc.Over {
+			d += " so far"
+		}
+		holds = append(holds, d)
+	}
+	firing := 0
+	for _, id := range inc.Alerts {
+		if al := st.Alerts[id]; al != nil && al.Status == domain.AlertFiring {
+			firing++
+		}
+	}
+	open := 0
+	for _, id := range inc.Tasks {
+		if t := st.Tasks[id]; t != nil && !t.Done {
+			open++
+		}
+	}
+	holds = append(holds, "tasks "+itoa(open)+"/"+itoa(len(inc.Tasks))+" open",
+		"alerts "+itoa(firing)+"/"+itoa(len(inc.Alerts))+" firing", "timers "+itoa(len(inc.Timers)),
+		"evidence "+itoa(len(inc.Evidence)))
+	if n := len(inc.Proposals); n > 0 {
+		holds = append(holds, "runbook steps "+itoa(n))
+	}
+	if n := len(inc.SafeTxs); n > 0 {
+		holds = append(holds, "Safe txs "+itoa(n))
+	}
+	title := "─ [" + inc.Severity + "] " + clean(inc.Title) + " "
+	if inc.Drill {
+		title = "─ DRILL [" + inc.Severity + "] " + clean(inc.Title) + " "
+	}
+	return []string{
+		p.ink.muted.on(fit(title, p.Width)),
+		" " + p.ink.row.on(fitParts(course, " · ", p.Width-1)),
+		" " + p.ink.muted.on(fitParts(holds, " · ", p.Width-1)),
+	}
 }
 
 func (p *incidentsPane) ShortHelp() []key.Binding {
