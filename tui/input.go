@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"fmt"
+
 	"errors"
 	"time"
 
@@ -100,6 +102,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.AddTask):
 		return onIncident(func() *form { return m.ctx.taskForm(inc) })
 	case key.Matches(msg, k.AddTimer):
+		// The T-minus pane stops a resolved incident's timers: a new one would
+		// never count down, silently.
+		if inc != nil && !inc.Open() {
+			m.status = failed(fmt.Errorf("%q is resolved and its timers are stopped: S reopens it", inc.Title))
+			return nil
+		}
 		return onIncident(func() *form { return m.ctx.timerForm(inc) })
 	case key.Matches(msg, k.Note):
 		return onIncident(func() *form { return m.ctx.noteForm(inc) })

@@ -645,6 +645,8 @@ func TestLinkRefusals(t *testing.T) {
 		{"held by an open incident", s.bridge, st.Incidents[other], "alert is in open incident"},
 		{"real alert into a drill", s.relayer, drill, "a real alert cannot join drill"},
 		{"free alert to a real incident", s.relayer, p1, ""},
+		{"firing alert to a resolved incident", s.relayer, st.Incidents[s.resolved], "is resolved: S reopens it"},
+		{"resolved alert to a resolved incident, for the record", domain.AlertID("l2mon-seq-lag"), st.Incidents[s.resolved], ""},
 	} {
 		err := linkRefusal(st, st.Alerts[c.alert], c.inc)
 		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
@@ -716,4 +718,18 @@ func TestForkedKeyIsShown(t *testing.T) {
 	h.contains("FORKED: a key of bob signed two events at seq 3")
 	h80 := newHarness(t, s.fake, 80, 24)
 	h80.contains("FORKED KEY: bob")
+}
+
+// A resolved incident's timers are stopped (the T-minus pane shows them idle), so T
+// on one says so and opens no form, rather than take a timer that never counts down.
+func TestNoTimerOnAResolvedIncident(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.send(selectRequest{s.resolved})
+	h.press("T")
+	h.contains(`"Oracle drift on ETH/USD" is resolved and its timers are stopped: S reopens it`)
+	h.lacks("Add a T-minus timer")
+	h.send(selectRequest{s.p1})
+	h.press("T")
+	h.contains("Add a T-minus timer to Vault drain on the L2 bridge")
 }

@@ -388,6 +388,10 @@ func linkRefusal(st *domain.State, al *domain.Alert, inc *domain.Incident) error
 	case !inc.Drill && fromDrill:
 		return fmt.Errorf("a drill's alert cannot join real incident %s %q", inc.ID.Short(), inc.Title)
 	}
+	if !inc.Open() && al.Status == domain.AlertFiring {
+		// Nobody works a resolved incident: a firing alert there drops out of view.
+		return fmt.Errorf("%s %q is resolved: S reopens it, or i declares a new incident from this alert", inc.ID.Short(), inc.Title)
+	}
 	if held := st.OpenIncidentOf(al.ID); held != nil && held.ID != inc.ID {
 		return fmt.Errorf("alert is in open incident %s %q: work it there, or resolve that one first", held.ID.Short(), held.Title)
 	}
