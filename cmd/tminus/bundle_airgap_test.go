@@ -33,6 +33,9 @@ func copyBundle(t *testing.T, bundle string) string {
 	t.Helper()
 	to := filepath.Join(t.TempDir(), filepath.Base(bundle))
 	copyFile(t, bundle, to)
+	if _, err := os.Stat(sumPath(bundle)); err == nil {
+		copyFile(t, sumPath(bundle), sumPath(to))
+	}
 	if err := os.CopyFS(blobDir(to), os.DirFS(blobDir(bundle))); err != nil {
 		t.Fatal(err)
 	}

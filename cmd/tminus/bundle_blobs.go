@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -54,6 +55,13 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 			}
 		}
 	}
+	if path != "-" {
+		// An earlier export's checksums would not match what follows; if
+		// this one stops halfway, its bundle has none rather than wrong ones.
+		if err := os.Remove(sumPath(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot replace %s: %w", sumPath(path), err)
+		}
+	}
 	n, err := writeLines(ctx, st, path, a.stdout, nil, seen)
 	if err != nil {
 		return err
@@ -78,7 +86,10 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 	removed := prune(dir, own, kept, func(name string, err error) {
 		fmt.Fprintf(a.stderr, "warning: %s is left from an earlier export and could not be removed: %v\n", filepath.Join(dir, name), err)
 	})
-	fmt.Fprintf(a.stderr, "wrote %d events to %s", n, path)
+	if err := writeSum(path, kept); err != nil {
+		return fmt.Errorf("wrote %d events to %s, but not their checksums to %s: %w (export again)", n, path, sumPath(path), err)
+	}
+	fmt.Fprintf(a.stderr, "wrote %d events to %s and their checksum to %s", n, path, sumPath(path))
 	if len(kept) > 0 {
 		fmt.Fprintf(a.stderr, " and %d blobs to %s/", len(kept), dir)
 	}
@@ -166,12 +177,17 @@ func (b blobImport) any() bool {
 // events name (named), each checked against its name and the size limit.
 // A file no event names is ignored: a bundle must not fill the store with
 // bytes nobody asked for. A bad file is refused and nothing of it kept;
-// the others are still stored, and the error lists every refusal.
-func importBlobs(ctx context.Context, st *store.Store, path string, named map[string]bool) (blobImport, error) {
+// the others are still stored, and the error lists every refusal. A blob
+// FILE.sha256 lists (listed) that the directory lacks was lost in the copy,
+// and is refused by name.
+func importBlobs(ctx context.Context, st *store.Store, path string, named, listed map[string]bool) (blobImport, error) {
 	var out blobImport
 	dir := blobDir(path)
 	fi, err := os.Stat(dir)
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && len(listed) > 0:
+		return out, fmt.Errorf("%s is missing, and %s lists %d blob(s) export wrote there: copy the directory with the bundle and import again (the events were imported)",
+			dir, sumPath(path), len(listed))
 	case errors.Is(err, fs.ErrNotExist):
 		return out, nil
 	case err == nil && !fi.IsDir():
@@ -181,8 +197,10 @@ func importBlobs(ctx context.Context, st *store.Store, path string, named map[st
 	if err != nil {
 		return out, fmt.Errorf("%s: %w (the events were imported)", dir, err)
 	}
+	seen := map[string]bool{}
 	for _, ent := range entries {
 		name := ent.Name()
+		seen[name] = true
 		switch kind, why := classify(ent); kind {
 		case entryTemp, entryHidden:
 			continue // an interrupted export's, or a file manager's (.DS_Store)
@@ -209,6 +227,11 @@ func importBlobs(ctx context.Context, st *store.Store, path string, named map[st
 			continue
 		}
 		out.stored++
+	}
+	for _, h := range slices.Sorted(maps.Keys(listed)) {
+		if !seen[h] {
+			out.refused = append(out.refused, lostBlob(path, h))
+		}
 	}
 	if len(out.refused) > 0 {
 		return out, fmt.Errorf("%s: refused %d blob(s), the events and other blobs were imported:\n  %s",

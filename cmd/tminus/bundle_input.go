@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -21,6 +23,8 @@ type bundleInput struct {
 	n     int64
 	last  byte
 	atEOF bool
+	sum   hash.Hash // of what was read; nil for stdin (bundle_sum.go)
+	sums  bundleSum // FILE.sha256's; zero without one
 }
 
 // openBundle opens path for reading, "-" being stdin.
@@ -39,7 +43,12 @@ func (a *app) openBundle(path string) (*bundleInput, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s is a directory: name the bundle FILE that tminus bundle export FILE wrote, not its FILE.blobs/ or the directory it is in", path)
 	}
-	return &bundleInput{r: f, c: f}, nil
+	sums, err := readSum(path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &bundleInput{r: f, c: f, sum: sha256.New(), sums: sums}, nil
 }
 
 func (b *bundleInput) Read(p []byte) (int, error) {
@@ -47,6 +56,9 @@ func (b *bundleInput) Read(p []byte) (int, error) {
 	if n > 0 {
 		b.n += int64(n)
 		b.last = p[n-1]
+		if b.sum != nil {
+			b.sum.Write(p[:n])
+		}
 	}
 	if err == io.EOF {
 		b.atEOF = true

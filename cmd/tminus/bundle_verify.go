@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,6 +34,9 @@ import (
 //     evidence it never fetched), and the events verify without it. With
 //     no FILE.blobs at all (--no-blobs, export to -, or the directory not
 //     copied), the same note once, for all of them.
+//  5. Unless FILE.sha256 lists it (bundle_sum.go): export wrote it, so it
+//     was lost in the copy, and verify fails (BAD), as it does when FILE
+//     does not match the checksum there.
 
 // auditBundle feeds the events of the bundle path ("-": stdin) to audit and
 // checks its sidecar.
@@ -50,13 +54,16 @@ func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
 	}); err != nil {
 		return nil, err
 	}
-	side := checkSidecar(path, audit.blobs, in.cutShort(last))
+	side := checkSidecar(path, audit.blobs, in.sums.blobs, in.cutShort(last))
+	side.sum = in.sumState()
 	return &blobCheck{n: side.good, side: side}, nil
 }
 
 // sidecarCheck is what verify found in a bundle's blob directory.
 type sidecarCheck struct {
+	path    string   // the bundle FILE
 	cut     bool     // FILE itself ends mid-line (bundle_input.go)
+	sum     string   // FILE against FILE.sha256: ok, absent, mismatch (BAD); "" for stdin
 	dir     string   // "" for a bundle read from stdin
 	present bool     // dir exists
 	good    int      // blobs that hash to their names
@@ -67,16 +74,22 @@ type sidecarCheck struct {
 
 // checkSidecar looks at path's blob directory against the blobs that
 // path's events name.
-func checkSidecar(path string, named map[string]bool, cut bool) *sidecarCheck {
-	c := &sidecarCheck{cut: cut, dir: blobDir(path), unnamed: []string{}, missing: []string{}, bad: []string{}}
+func checkSidecar(path string, named, listed map[string]bool, cut bool) *sidecarCheck {
+	c := &sidecarCheck{path: path, cut: cut, dir: blobDir(path), unnamed: []string{}, missing: []string{}, bad: []string{}}
 	here := map[string]bool{}
+	looked := true // false when the directory could not be listed: then nothing is known lost
 	defer func() {
 		for h := range named {
-			if !here[h] {
+			if !here[h] && (!listed[h] || !looked) {
 				c.missing = append(c.missing, h)
 			}
 		}
 		slices.Sort(c.missing)
+		for _, h := range slices.Sorted(maps.Keys(listed)) {
+			if !here[h] && looked {
+				c.bad = append(c.bad, lostBlob(path, h))
+			}
+		}
 	}()
 	if path == "-" {
 		c.dir = ""
@@ -87,16 +100,16 @@ func checkSidecar(path string, named map[string]bool, cut bool) *sidecarCheck {
 	case errors.Is(err, fs.ErrNotExist):
 		return c
 	case err != nil:
-		c.bad = append(c.bad, fmt.Sprintf("%s: %v", c.dir, err))
+		c.bad, looked = append(c.bad, fmt.Sprintf("%s: %v", c.dir, err)), false
 		return c
 	case !fi.IsDir():
-		c.bad = append(c.bad, fmt.Sprintf("%s is not a directory: bundle import would fail on it (a bundle's blobs are files in the directory FILE.blobs/)", c.dir))
+		c.bad, looked = append(c.bad, fmt.Sprintf("%s is not a directory: bundle import would fail on it (a bundle's blobs are files in the directory FILE.blobs/)", c.dir)), false
 		return c
 	}
 	c.present = true
 	entries, err := os.ReadDir(c.dir)
 	if err != nil {
-		c.bad = append(c.bad, fmt.Sprintf("cannot read %s: %v (bundle import would fail on it too)", c.dir, err))
+		c.bad, looked = append(c.bad, fmt.Sprintf("cannot read %s: %v (bundle import would fail on it too)", c.dir, err)), false
 		return c
 	}
 	for _, ent := range entries {
@@ -151,7 +164,7 @@ func checkBlobFile(file, hash string) string {
 // the rest is the sidecar's own.
 func (c *sidecarCheck) addJSON(v map[string]any) {
 	v["blobs_dir"], v["blobs_dir_exists"], v["cut_short"] = c.dir, c.present, c.cut
-	v["blobs_unnamed"], v["blobs_missing"] = c.unnamed, c.missing
+	v["blobs_unnamed"], v["blobs_missing"], v["checksum"] = c.unnamed, c.missing, c.sum
 }
 
 // printNotes prints the warnings and notes of verify's text report; the
@@ -159,6 +172,9 @@ func (c *sidecarCheck) addJSON(v map[string]any) {
 func (c *sidecarCheck) printNotes(w io.Writer) {
 	if c.cut {
 		fmt.Fprintln(w, "NOTE the file ends mid-line, and every export ends with a line break: it was cut short (copy it again)")
+	}
+	if c.sum == sumAbsent {
+		fmt.Fprintf(w, "NOTE no %s beside the bundle (bundle export writes one): a copy cut at a line break would read as a shorter bundle\n", sumPath(c.path))
 	}
 	for _, name := range c.unnamed {
 		fmt.Fprintf(w, "WARNING %s: no event of the bundle names it; bundle import ignores it\n", filepath.Join(c.dir, name))

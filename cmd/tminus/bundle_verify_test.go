@@ -100,12 +100,21 @@ func TestVerifyChecksBundleBlobs(t *testing.T) {
 			writeFile(t, filepath.Join(dir, ".tminus-blob-123"), "partial")
 		}, code: 0, text: "WARNING", good: 1, unnamed: []string{".tminus-blob-123"}, present: true, imports: true},
 		// 4. named and not carried: a note
-		{name: "blob lost on the way", spoil: func(t *testing.T, dir, hash string) {
+		{name: "blob the exporter lacked (an export without checksums)", spoil: func(t *testing.T, dir, hash string) {
 			os.Remove(filepath.Join(dir, hash))
+			os.Remove(sumPath(strings.TrimSuffix(dir, ".blobs")))
 		}, code: 0, text: "is not in", missing: true, present: true, imports: true},
 		{name: "no sidecar (--no-blobs)", spoil: func(t *testing.T, dir, hash string) {
 			os.RemoveAll(dir)
+			onlyFirstLine(t, sumPath(strings.TrimSuffix(dir, ".blobs"))) // what --no-blobs writes
 		}, code: 0, text: "this bundle carries the events only", missing: true, imports: true},
+		// 5. listed by FILE.sha256 and not carried: lost
+		{name: "blob lost on the way", spoil: func(t *testing.T, dir, hash string) {
+			os.Remove(filepath.Join(dir, hash))
+		}, code: 1, text: "lost in the copy", present: true},
+		{name: "sidecar not copied", spoil: func(t *testing.T, dir, hash string) {
+			os.RemoveAll(dir)
+		}, code: 1, text: "lost in the copy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.root && asRoot() {
@@ -187,4 +196,15 @@ func TestVerifyCutBundle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// onlyFirstLine keeps a checksum file's line for the bundle alone.
+func onlyFirstLine(t *testing.T, file string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	writeFile(t, file, first+"\n")
 }

@@ -39,7 +39,7 @@ func (a *app) bundleCmd() *cobra.Command {
 		Short: "Verify and store the events of a jsonl bundle (- for stdin): all of it, or nothing; then the blobs in FILE.blobs/",
 		Args:  exactArgs(1, "a file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, named, err := a.importBundle(cmd.Context(), args[0])
+			rep, read, err := a.importBundle(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -52,12 +52,16 @@ func (a *app) bundleCmd() *cobra.Command {
 			var bl blobImport
 			var blobErr error
 			if args[0] != "-" { // stdin carries no blobs
-				bl, blobErr = importBlobs(cmd.Context(), st, args[0], named)
+				bl, blobErr = importBlobs(cmd.Context(), st, args[0], read.named, read.listed)
+			}
+			if read.sum == sumAbsent {
+				fmt.Fprintf(a.stderr, "note: no %s beside %s, so a copy cut at a line break could not be told from a shorter bundle (bundle export writes one)\n", sumPath(args[0]), args[0])
 			}
 			if iJSON {
 				if err := a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
 					"orphaned": rep.Orphaned, "forks": rep.Forks, "skewed": rep.Skewed,
-					"blobs": bl.stored, "blobs_here": bl.here, "blobs_ignored": bl.ignored, "blobs_refused": len(bl.refused)}); err != nil {
+					"blobs": bl.stored, "blobs_here": bl.here, "blobs_ignored": bl.ignored, "blobs_refused": len(bl.refused),
+					"checksum": read.sum}); err != nil {
 					return err
 				}
 			} else {
@@ -159,13 +163,21 @@ func checkOutputDir(path string) error {
 	return nil
 }
 
-// importBundle reads every line first: one bad line refuses the file,
-// naming the line, and nothing from it is stored.
-// It also returns the blobs the bundle's events name.
-func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[string]bool, error) {
+// bundleRead is what importBundle learnt reading a bundle besides its
+// events: the blobs they name, those FILE.sha256 lists, and the checksum's
+// state (bundle_sum.go).
+type bundleRead struct {
+	named  map[string]bool
+	listed map[string]bool // by FILE.sha256: what export wrote to FILE.blobs/
+	sum    string
+}
+
+// importBundle reads every line first: one bad line, or a checksum the
+// file does not match, refuses the file, and nothing from it is stored.
+func (a *app) importBundle(ctx context.Context, path string) (store.Report, bundleRead, error) {
 	f, err := a.openBundle(path)
 	if err != nil {
-		return store.Report{}, nil, err
+		return store.Report{}, bundleRead{}, err
 	}
 	defer f.Close()
 	var raws [][]byte
@@ -187,16 +199,20 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[
 		return nil
 	})
 	if err != nil {
-		return store.Report{}, nil, err
+		return store.Report{}, bundleRead{}, err
+	}
+	read := bundleRead{named: named, listed: f.sums.blobs, sum: f.sumState()}
+	if read.sum == sumMismatch {
+		return store.Report{}, bundleRead{}, fmt.Errorf("%s (nothing imported)", sumError(path))
 	}
 	if len(raws) == 0 {
 		// Not "imported 0 new events": that reads as up to date, and an
 		// empty file is a copy or export that failed.
-		return store.Report{}, nil, fmt.Errorf("%s holds no events: not a bundle (an export holds its workspace's genesis at least; copy or export it again)", path)
+		return store.Report{}, bundleRead{}, fmt.Errorf("%s holds no events: not a bundle (an export holds its workspace's genesis at least; copy or export it again)", path)
 	}
 	st, err := a.home.Store(ctx)
 	if err != nil {
-		return store.Report{}, nil, err
+		return store.Report{}, bundleRead{}, err
 	}
 	rep, err := st.Ingest(ctx, raws)
 	var be *store.BatchError
@@ -205,7 +221,7 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, map[
 		if errors.Is(be.Err, store.ErrWorkspace) {
 			hint = "; the bundle is of another workspace than this home's, and a home holds one: import it with another --home"
 		}
-		return rep, nil, fmt.Errorf("%s line %d: %w (nothing imported%s)", path, lines[be.Index], be.Err, hint)
+		return rep, bundleRead{}, fmt.Errorf("%s line %d: %w (nothing imported%s)", path, lines[be.Index], be.Err, hint)
 	}
-	return rep, named, err
+	return rep, read, err
 }

@@ -107,6 +107,10 @@ type blobCheck struct {
 // problems, and forks by keys the roster has not dealt with (verify_forks.go).
 func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON bool, blobs *blobCheck) error {
 	problems, forks := audit.judgeForks(audit.Finish(), roster)
+	cut := "" // the bundle against its checksum (bundle_sum.go)
+	if blobs != nil && blobs.side != nil && blobs.side.sum == sumMismatch {
+		cut = sumError(blobs.side.path)
+	}
 	var badBlobs []string
 	if blobs != nil {
 		for _, b := range blobs.bad {
@@ -124,7 +128,7 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 	if asJSON {
 		v := map[string]any{"source": src, "workspace": audit.WS.String(), "events": audit.Events,
 			"redacted": audit.Redacted, "signers": signers, "problems": append([]domain.Problem{}, problems...), // [] not null
-			"forks": forks, "ok": len(problems) == 0 && len(badBlobs) == 0 && audit.Events > 0}
+			"forks": forks, "ok": len(problems) == 0 && len(badBlobs) == 0 && cut == "" && audit.Events > 0}
 		if blobs != nil {
 			v["blobs"], v["bad_blobs"] = blobs.n, append([]string{}, badBlobs...)
 			if blobs.side != nil {
@@ -138,6 +142,9 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 		fmt.Fprintf(w, "%s: %d events (%d redacted), workspace %s\nsigners:\n", src, audit.Events, audit.Redacted, audit.WS.Short())
 		for _, s := range signers {
 			fmt.Fprintln(w, "  "+s)
+		}
+		if cut != "" {
+			fmt.Fprintln(w, "BAD "+cut)
 		}
 		for _, p := range problems {
 			fmt.Fprintln(w, "BAD "+p.String())
@@ -156,6 +163,9 @@ func (a *app) report(src string, audit *forkAudit, roster *domain.State, asJSON 
 		if blobs != nil && blobs.side != nil {
 			blobs.side.printNotes(w)
 		}
+	}
+	if cut != "" {
+		return errors.New(cut)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: %d problem(s), first: %s", src, len(problems), problems[0])
