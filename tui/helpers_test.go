@@ -78,14 +78,22 @@ func (h *harness) typeText(s string) {
 
 func (h *harness) send(msg tea.Msg) {
 	h.t.Helper()
+	h.m.timer = noTimer
 	_, cmd := h.m.Update(msg)
 	h.run(cmd)
 }
 
-// run executes commands and feeds their messages back. Timers (the clock, the poll)
-// would block; a command that does not answer within a moment is one of them, and is
-// dropped: tests send clockMsg and pollMsg themselves.
+// run executes commands and feeds their messages back. The model's timers (the clock,
+// the poll) are off: tests send clockMsg and pollMsg themselves. Every other command is
+// waited for, however loaded the machine (a 20 ms cut-off used to drop a slow signing
+// as if it were a timer), except while the fake holds an Exec or a Blob on purpose: a
+// command that has not answered within a moment is then the held one, and is dropped.
 func (h *harness) run(cmd tea.Cmd) {
+	h.m.timer = noTimer
+	wait := commandWait
+	if h.f.execHold != nil || h.f.blobHold != nil {
+		wait = 20 * time.Millisecond
+	}
 	queue := []tea.Cmd{cmd}
 	for len(queue) > 0 {
 		c := queue[0]
@@ -98,7 +106,10 @@ func (h *harness) run(cmd tea.Cmd) {
 		var msg tea.Msg
 		select {
 		case msg = <-ch:
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(wait):
+			if wait == commandWait {
+				h.t.Fatalf("a command has not answered in %s", wait)
+			}
 			continue
 		}
 		switch msg := msg.(type) {
@@ -147,3 +158,10 @@ func (h *harness) tick(d time.Duration) {
 	h.f.advance(d)
 	h.send(clockMsg(h.f.now()))
 }
+
+// noTimer stands in for the model's timers in the harness.
+func noTimer(bool, time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+
+// commandWait is how long the harness waits for a command before failing the test:
+// long enough for any loaded machine, short of the test binary's timeout.
+const commandWait = 30 * time.Second

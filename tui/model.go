@@ -53,6 +53,10 @@ type Model struct {
 	help    *helpView
 	status  status
 	ticking bool
+	// timer makes the poll's and the clock's commands: tea.Tick and tea.Every. Tests
+	// replace it (the harness sends pollMsg and clockMsg itself), so that every other
+	// command can be waited for rather than dropped as a timer.
+	timer func(every bool, d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd
 
 	// View is called after every message; the frame is rebuilt only when something
 	// it shows changed (a poll that found nothing leaves it as it was).
@@ -87,7 +91,7 @@ func New(b Backend, o Options) *Model {
 	st := themes.NewStyles(o.Renderer, o.Theme)
 	c := &Context{R: o.Renderer, Styles: st, Keys: o.Keys, ink: newInk(st, o.Renderer),
 		Live: &Live{State: b.State(), Now: o.Now(), Loc: o.Location, Me: b.Me(), Runbooks: b.Runbooks()}}
-	m := &Model{ctx: c, b: b, opt: o, bg: o.Context, dirty: true}
+	m := &Model{ctx: c, b: b, opt: o, bg: o.Context, dirty: true, timer: teaTimer}
 	m.panes = [paneCount]pane{
 		paneAlerts: newAlertsPane(c), paneTasks: newTasksPane(c), paneTimers: newTimersPane(c),
 		paneRunbooks: newRunbooksPane(c), paneTimeline: newTimelinePane(c), paneIncidents: newIncidentsPane(c),
@@ -101,7 +105,14 @@ func New(b Backend, o Options) *Model {
 func (m *Model) Init() tea.Cmd { return tea.Batch(m.poll(), m.armClock()) }
 
 func (m *Model) poll() tea.Cmd {
-	return tea.Tick(m.opt.Poll, func(time.Time) tea.Msg { return pollMsg{} })
+	return m.timer(false, m.opt.Poll, func(time.Time) tea.Msg { return pollMsg{} })
+}
+
+func teaTimer(every bool, d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
+	if every {
+		return tea.Every(d, fn)
+	}
+	return tea.Tick(d, fn)
 }
 
 // armClock starts the one per-second tick when something on screen counts and none is
@@ -112,7 +123,7 @@ func (m *Model) armClock() tea.Cmd {
 		return nil
 	}
 	m.ticking = true
-	return tea.Every(time.Second, func(t time.Time) tea.Msg { return clockMsg(t) })
+	return m.timer(true, time.Second, func(t time.Time) tea.Msg { return clockMsg(t) })
 }
 
 // counting reports whether a time on screen changes by the second: the selected open
