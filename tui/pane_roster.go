@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/tminus-ir/tminus/domain"
 )
@@ -34,9 +33,6 @@ type rosterPane struct {
 	// is selected. selChange keeps it across rebuilds that reorder or drop changes.
 	change    int
 	selChange domain.ID
-	// approve is the roster's own copy of Keys.Approve, on only while a pending change
-	// is selected (roster_approve.go).
-	approve key.Binding
 }
 
 // rosterRow is one member as of the one clock; built in Update, drawn in View.
@@ -55,9 +51,7 @@ type rosterRow struct {
 }
 
 func newRosterPane(c *Context) *rosterPane {
-	p := &rosterPane{Common: Common{Context: c}, change: -1}
-	p.approveKeys()
-	return p
+	return &rosterPane{Common: Common{Context: c}, change: -1}
 }
 
 func (p *rosterPane) SetSize(w, h int) { p.Common.SetSize(w, h); p.fitCursor() }
@@ -110,7 +104,7 @@ func (p *rosterPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			p.fitCursor()
 			return p, nil
 		}
-		return p, p.approveKey(msg)
+		return p, p.approve(msg)
 	}
 	return p, nil
 }
@@ -123,7 +117,6 @@ func (p *rosterPane) rebuild() {
 	if st == nil {
 		p.cur.setLen(0)
 		p.change = -1
-		p.approveKeys()
 		return
 	}
 	p.pending, p.revoked = rosterChanges(st)
@@ -178,7 +171,6 @@ func (p *rosterPane) remember() {
 	case p.cur.pos < len(p.rows):
 		p.sel = p.rows[p.cur.pos].m.Handle
 	}
-	p.approveKeys()
 }
 
 // fitCursor gives the list the lines the pending changes, the revoked keys and the

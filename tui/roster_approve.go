@@ -35,32 +35,35 @@ type keyHeads interface {
 	KeyHeads(ctx context.Context, keys []common.Address) (map[common.Address]uint64, error)
 }
 
-// approveKeys sets the roster's copy of Keys.Approve for the selection. The KeyMap's
-// own binding is the runbooks pane's: every pane rebuilds on each state change and tick,
-// so the roster switching it would undo the runbooks pane's choice behind its back.
-// The copy keeps the team's key and stays off in a read-only view, like the original.
-func (p *rosterPane) approveKeys() {
+// approveKey is the roster's copy of Keys.Approve, on only while a pending change is
+// selected. The KeyMap's own binding is the runbooks pane's: every pane rebuilds on each
+// state change and tick, so the roster switching it would undo the runbooks pane's
+// choice behind its back. The copy keeps the team's key, and is off for good in a
+// read-only view as the original is (KeyMap.gone knows it by its keys).
+func (p *rosterPane) approveKey() key.Binding {
 	b := p.Keys.Approve
 	b.SetHelp(b.Help().Key, "approve change")
 	b.SetEnabled(p.change >= 0 && !p.Keys.readOnly)
-	p.approve = b
+	return b
 }
 
 // approveHint is how the pending changes' caption says to approve one.
 func (p *rosterPane) approveHint() string {
-	if p.Keys.gone(p.approve) {
+	b := p.approveKey()
+	if p.Keys.gone(b) {
 		return "tminus member approve ID"
 	}
-	return "select one, " + p.approve.Help().Key + " approves"
+	return "select one, " + b.Help().Key + " approves"
 }
 
-// approveKey asks the root to confirm approving the selected change, or says why the
-// key does nothing on a member's row.
-func (p *rosterPane) approveKey(msg tea.KeyMsg) tea.Cmd {
+// approve asks the root to confirm approving the selected change, or says why the key
+// does nothing on a member's row.
+func (p *rosterPane) approve(msg tea.KeyMsg) tea.Cmd {
+	b := p.approveKey()
 	switch {
-	case key.Matches(msg, p.approve) && p.change >= 0:
+	case key.Matches(msg, b) && p.change >= 0:
 		return send(rosterApproveRequest{id: p.pending[p.change].p.ID})
-	case p.approve.Enabled() || p.Keys.gone(p.approve) || !slices.Contains(p.approve.Keys(), msg.String()):
+	case b.Enabled() || p.Keys.gone(b) || !slices.Contains(b.Keys(), msg.String()):
 		return nil
 	case len(p.pending) == 0:
 		return send(statusRequest{failed(errors.New(msg.String() + " approves a pending roster change: there is none"))})
@@ -154,8 +157,8 @@ func (p *rosterPane) changeDetails(c rosterChange) []string {
 	add(c.p.ID.Short()+" · "+describeChange(c.p)+" · proposed by "+clean(c.p.By)+" "+
 		clock(c.p.At, p.Live.Now, p.Live.Loc, false), 2)
 	add(approvalsLine(p.Live.State, c.p, p.quorum), 2)
-	if p.approve.Enabled() {
-		add(p.approve.Help().Key+" approves it, after a confirmation that says what it cuts", 1)
+	if b := p.approveKey(); b.Enabled() {
+		add(b.Help().Key+" approves it, after a confirmation", 1)
 	} else {
 		add("tminus member approve "+c.p.ID.Short()+" approves it", 1)
 	}
@@ -190,14 +193,14 @@ func (p *rosterPane) ShortHelp() []key.Binding {
 	if len(p.pending) == 0 {
 		return nil
 	}
-	return []key.Binding{p.approve}
+	return []key.Binding{p.approveKey()}
 }
 
 func (p *rosterPane) FullHelp() [][]key.Binding {
 	if len(p.pending) == 0 {
 		return nil
 	}
-	return [][]key.Binding{{p.approve}}
+	return [][]key.Binding{{p.approveKey()}}
 }
 
 // askRosterApprove opens the confirmation for approving roster proposal id: what the
@@ -214,16 +217,16 @@ func (m *Model) askRosterApprove(id domain.ID) {
 	refusal := m.rosterRefusal(p, body)
 	dw, dh := dialogSize(m.lay.w, m.lay.bodyH)
 	d := &dialog{opened: time.Now(), can: refusal == nil, action: "approve",
-		title:   "Approve roster change " + id.Short() + "? You sign exactly what this command signs:",
+		title:   "Approve roster change " + id.Short() + "? You sign what this command signs:",
 		command: "tminus member approve " + id.String(),
 	}
-	var rows, warn []dialogRow
+	var rows []dialogRow
 	text := func(s string, ink bool) {
 		for _, line := range wordWrap(s, dw, 3) {
 			rows = append(rows, dialogRow{text: line, warn: ink})
 		}
 	}
-	text(m.rosterWhat(p), false)
+	text(m.rosterWhat(p)+" · proposed by "+clean(p.By)+" "+clock(p.At, l.Now, l.Loc, false), false)
 	for _, c := range p.Cuts {
 		w := "after seq " + itoa(int(c.Seq)) + ": what it signs later will not count"
 		if c.Seq == 0 {
@@ -232,11 +235,11 @@ func (m *Model) askRosterApprove(id domain.ID) {
 		text("cuts "+clean(l.State.Handle(c.Key))+"'s key "+c.Key.Hex()+" "+w, false)
 	}
 	for _, s := range m.pastCuts(p) {
-		for _, line := range wordWrap("! "+s, dw, 3) {
-			warn = append(warn, dialogRow{text: line, warn: true})
-		}
+		text("! "+s, true)
 	}
-	rows = append(rows, warn...)
+	// The tally and the refusal are what decide: when the box is short, the facts
+	// above give way to them (fitRows).
+	head := len(rows)
 	q := l.State.RosterQuorum()
 	n := countingApprovals(l.State, p)
 	tally := approvalsLine(l.State, p, q)
@@ -248,11 +251,8 @@ func (m *Model) askRosterApprove(id domain.ID) {
 		}
 	}
 	text(tally, false)
-	text("proposed by "+clean(p.By)+" "+clock(p.At, l.Now, l.Loc, false), false)
-	tail := 0
 	if refusal != nil {
 		for i, line := range wordWrap(refusal.Error(), dw-3, 4) {
-			tail++
 			if i == 0 {
 				rows = append(rows, dialogRow{mark: "ok", text: line, bad: true})
 			} else {
@@ -261,7 +261,7 @@ func (m *Model) askRosterApprove(id domain.ID) {
 		}
 		d.refusal = "nothing to sign: the state would not count this approval"
 	}
-	d.rows = fitRows(d, rows, tail, dw, dh)
+	d.rows = fitRows(d, rows, len(rows)-head, dw, dh)
 	d.yes = func(m *Model) tea.Cmd {
 		return m.do(paneRoster, body, "approved roster change "+id.Short(), func(m *Model, _ domain.ID) {
 			m.status = approvedStatus(m.ctx.Live.State, id)
@@ -272,7 +272,7 @@ func (m *Model) askRosterApprove(id domain.ID) {
 
 // fitRows drops facts from the middle when the box would not hold them with the
 // command, which the dialog must show whole before y counts: the change's first line
-// and the last tail rows (the refusal) stay.
+// and the last tail rows (the tally and the refusal) stay.
 func fitRows(d *dialog, rows []dialogRow, tail, w, h int) []dialogRow {
 	cmd := len(wrapAll("$ "+clean(d.command), w))
 	room := h - len(wordWrap(clean(d.title), w, 2)) - 2 - 3 - cmd
@@ -324,7 +324,10 @@ func (m *Model) rosterWhat(p *domain.RosterProposal) string {
 	case p.Action == domain.ActionRemove:
 		s := "remove " + h + " from the roster"
 		if mb := st.Members[p.Member.Handle]; mb != nil {
-			s += " · " + roles(mb.Roles) + " · keys " + keys(mb.Keys)
+			s += " · " + roles(mb.Roles)
+			if len(p.Cuts) == 0 { // else the cuts name every key
+				s += " · keys " + keys(mb.Keys)
+			}
 		}
 		return s
 	case p.Action == domain.ActionAdd:
@@ -355,7 +358,7 @@ func (m *Model) pastCuts(p *domain.RosterProposal) []string {
 	for _, c := range p.Cuts {
 		if n := held[c.Key]; n > c.Seq {
 			out = append(out, "this home holds "+clean(m.ctx.Live.State.Handle(c.Key))+"'s events up to seq "+itoa(int(n))+
-				"; the cut counts them up to seq "+itoa(int(c.Seq))+", so "+itoa(int(n-c.Seq))+" will not count, an honest one the proposer had not heard of too")
+				": the "+itoa(int(n-c.Seq))+" past the cut will not count, honest ones the proposer had not heard of too")
 		}
 	}
 	return out
