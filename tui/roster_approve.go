@@ -27,11 +27,12 @@ import (
 // rosterApproveRequest asks the root to confirm approving roster proposal id.
 type rosterApproveRequest struct{ id domain.ID }
 
-// keyHeads is what a backend may answer besides Backend: the newest seq this home holds
-// of each key. `tminus member approve` warns when a proposal's cut leaves some of them
-// uncounted (an honest event the proposer had not heard of goes with a thief's), and the
-// confirmation does too; a backend without it gives no warning.
-type keyHeads interface {
+// Heads is what a Backend may also answer: the newest seq this home holds of each key
+// (0 for a key it holds nothing of). `tminus member approve` warns when a proposal's cut
+// leaves some of them uncounted (an honest event the proposer had not heard of goes
+// with a thief's), and the confirmation does too; a backend without it gives no warning.
+// It is called on the Update goroutine, as Timeline is.
+type Heads interface {
 	KeyHeads(ctx context.Context, keys []common.Address) (map[common.Address]uint64, error)
 }
 
@@ -342,7 +343,7 @@ func (m *Model) rosterWhat(p *domain.RosterProposal) string {
 // pastCuts are the warnings `tminus member approve` prints: this home holds a cut key's
 // events past the cut, which will not count once the change applies.
 func (m *Model) pastCuts(p *domain.RosterProposal) []string {
-	hb, ok := m.b.(keyHeads)
+	hb, ok := m.b.(Heads)
 	if !ok || len(p.Cuts) == 0 {
 		return nil
 	}
