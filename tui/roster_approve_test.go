@@ -1,13 +1,18 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/muesli/termenv"
 	"github.com/tminus-ir/tminus/domain"
 )
 
@@ -385,5 +390,34 @@ func TestRosterApproveSizes(t *testing.T) {
 	}
 	if len(s.pending) != 0 {
 		t.Errorf("walking and cancelling signed %d events", len(s.pending))
+	}
+}
+
+// TestRosterApproveGolden: the confirmation of a removal over the roster tab at 80x24,
+// Ascii profile, with the warning of an event past the cut; -update rewrites
+// testdata/TestRosterApproveGolden. Only the jump host's tab: the wall grid would hold
+// every other pane's rows too (TestRosterApproveSizes checks the box fits there).
+func TestRosterApproveGolden(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	for _, sz := range [][2]int{{80, 24}} {
+		t.Run("approve-"+itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
+			s, _ := cutsScenario(t)
+			s.me = "bob"
+			s.apply("dave", &domain.Note{Incident: s.p1, Text: "dave, after alice proposed his removal"}, at("03:45:00"))
+			m := New(s.fake, Options{Renderer: asciiRenderer(), Theme: theme(t, "dark"), Now: s.now, Location: time.UTC})
+			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(sz[0], sz[1]))
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("Vault drain")) },
+				teatest.WithDuration(5*time.Second))
+			for _, k := range []string{"7", "G", "A"} {
+				tm.Send(keyMsg(k))
+			}
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("n/esc cancel")) },
+				teatest.WithDuration(5*time.Second))
+			if err := tm.Quit(); err != nil {
+				t.Fatal(err)
+			}
+			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+			golden.RequireEqual(t, []byte(fm.View()))
+		})
 	}
 }
