@@ -75,20 +75,6 @@ func toChange(t *testing.T, h *harness) *rosterPane {
 	return p
 }
 
-// signed is the one event the cockpit signed and has not folded yet, as a body.
-func signed(t *testing.T, f *fake) (*domain.Event, domain.Body) {
-	t.Helper()
-	if len(f.pending) != 1 {
-		t.Fatalf("%d events signed, want 1", len(f.pending))
-	}
-	e := f.pending[0]
-	b, err := domain.DecodeBody(e.Kind, e.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, b
-}
-
 // Approving a removal end to end: the confirmation says what is approved, y signs a
 // member.approve of that proposal as this device's key, and the next refresh shows the
 // change applied: dave gone from the list and his key among the revoked ones.
