@@ -163,6 +163,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.propose(msg)
 	case approveRequest:
 		m.askApprove(msg.id)
+	case rosterApproveRequest:
+		m.askRosterApprove(msg.id)
 	case execRequest:
 		m.askExec(msg.id)
 	case execDoneMsg:

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/tminus-ir/tminus/domain"
 )
@@ -19,6 +18,9 @@ const expiringWithin = 14 * 24 * time.Hour
 // in words, of a member below their roles' minimum of proofs (their approvals do not
 // count) and of a proof that expires within two weeks. Under the list, the selected
 // member's proofs one by one.
+//
+// The cursor goes on from the last member to the pending roster changes under the list
+// (roster_approve.go): A approves the selected one, after a confirmation.
 type rosterPane struct {
 	Common
 	rows    []rosterRow
@@ -27,6 +29,10 @@ type rosterPane struct {
 	pending []rosterChange // roster proposals not applied yet (roster_changes.go)
 	revoked []revokedKey   // the cuts in force
 	quorum  int
+	// change is the selected pending change, an index into pending; -1 while a member
+	// is selected. selChange keeps it across rebuilds that reorder or drop changes.
+	change    int
+	selChange domain.ID
 }
 
 // rosterRow is one member as of the one clock; built in Update, drawn in View.
@@ -44,7 +50,9 @@ type rosterRow struct {
 	pending  string          // a pending removal or rotation of theirs, in capitals; "": none
 }
 
-func newRosterPane(c *Context) *rosterPane { return &rosterPane{Common: Common{Context: c}} }
+func newRosterPane(c *Context) *rosterPane {
+	return &rosterPane{Common: Common{Context: c}, change: -1}
+}
 
 func (p *rosterPane) SetSize(w, h int) { p.Common.SetSize(w, h); p.fitCursor() }
 
@@ -91,10 +99,12 @@ func (p *rosterPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// Validity is a matter of time as much as of events: a proof lapses on the clock.
 		p.rebuild()
 	case tea.KeyMsg:
-		if p.cur.move(p.Keys, msg) {
+		if p.move(msg) {
 			p.remember()
 			p.fitCursor()
+			return p, nil
 		}
+		return p, p.approve(msg)
 	}
 	return p, nil
 }
@@ -106,6 +116,7 @@ func (p *rosterPane) rebuild() {
 	p.rows, p.pending, p.revoked = p.rows[:0], nil, nil
 	if st == nil {
 		p.cur.setLen(0)
+		p.change = -1
 		return
 	}
 	p.pending, p.revoked = rosterChanges(st)
@@ -119,6 +130,7 @@ func (p *rosterPane) rebuild() {
 	}
 	sort.Slice(p.rows, func(i, j int) bool { return p.rows[i].m.Handle < p.rows[j].m.Handle })
 	p.cur.follow(len(p.rows), func(i int) bool { return p.rows[i].m.Handle == p.sel })
+	p.followChange()
 	p.remember()
 	p.fitCursor()
 }
@@ -153,7 +165,10 @@ func rosterRowOf(st *domain.State, m *domain.Member, now int64) rosterRow {
 }
 
 func (p *rosterPane) remember() {
-	if p.cur.pos < len(p.rows) {
+	switch {
+	case p.change >= 0:
+		p.selChange = p.pending[p.change].p.ID
+	case p.cur.pos < len(p.rows):
 		p.sel = p.rows[p.cur.pos].m.Handle
 	}
 }
@@ -167,8 +182,8 @@ func (p *rosterPane) fitCursor() {
 	if c := len(p.changeLines()); c > 0 {
 		below += 1 + c // a blank line, then them
 	}
-	if p.cur.pos < len(p.rows) {
-		below += 1 + len(p.details(p.rows[p.cur.pos]))
+	if d := p.selectedDetails(); len(d) > 0 {
+		below += 1 + len(d)
 	}
 	if rest := h - below; below > 0 && rest < len(p.rows) {
 		h = max(rest, h/2)
@@ -373,12 +388,17 @@ func (p *rosterPane) View() string {
 	lines = append(lines, p.header(c))
 	from, to := p.cur.window()
 	for i := from; i < to; i++ {
-		lines = append(lines, p.row(p.rows[i], c, i == p.cur.pos))
+		lines = append(lines, p.row(p.rows[i], c, i == p.cur.pos && p.change < 0))
 	}
 	// The pending changes and the revoked keys come before the details: they concern
 	// everyone, and a cut is what a responder must not miss.
-	if changes := p.changeLines(); len(changes) > 0 && len(lines) < p.Height-1 {
+	if changes, at := p.changeLinesAt(); len(changes) > 0 && len(lines) < p.Height-1 {
 		lines = append(lines, spaces(p.Width))
+		// A selected change stays in view: the changes before it give way, after
+		// their caption.
+		if at > 1 && len(lines)+at >= p.Height {
+			changes = append(changes[:1:1], changes[at:]...)
+		}
 		for _, l := range changes {
 			if len(lines) == p.Height {
 				break
@@ -386,9 +406,9 @@ func (p *rosterPane) View() string {
 			lines = append(lines, l)
 		}
 	}
-	if p.cur.pos < len(p.rows) && len(lines) < p.Height-1 {
+	if d := p.selectedDetails(); len(d) > 0 && len(lines) < p.Height-1 {
 		lines = append(lines, spaces(p.Width))
-		for _, d := range p.details(p.rows[p.cur.pos]) {
+		for _, d := range d {
 			if len(lines) == p.Height {
 				break
 			}
@@ -397,8 +417,3 @@ func (p *rosterPane) View() string {
 	}
 	return fill(lines, p.Width, p.Height)
 }
-
-// The roster is read-only here: proofs are added and revoked with tminus proof, where
-// the keys are.
-func (p *rosterPane) ShortHelp() []key.Binding  { return nil }
-func (p *rosterPane) FullHelp() [][]key.Binding { return nil }

@@ -104,8 +104,16 @@ func describeChange(p *domain.RosterProposal) string {
 // words under the rest, so ids and keys line up down the section. Empty when there
 // are none.
 func (p *rosterPane) changeLines() []string {
+	out, _ := p.changeLinesAt()
+	return out
+}
+
+// changeLinesAt is changeLines and the index of the selected change's first line; -1
+// while a member is selected. The selected change is marked as a selected row is.
+func (p *rosterPane) changeLinesAt() ([]string, int) {
 	st, w := p.Live.State, p.Width
 	var out []string
+	at := -1
 	// item: lead, then s wrapped in at most n lines beside it, continued under s.
 	item := func(ink paint, lead, s string, n int) {
 		lw := width(lead)
@@ -120,9 +128,16 @@ func (p *rosterPane) changeLines() []string {
 		}
 	}
 	if len(p.pending) > 0 {
-		item(p.ink.muted, " ", "PENDING ROSTER CHANGES · quorum "+itoa(p.quorum)+" · tminus member approve ID", 2)
-		for _, c := range p.pending {
-			item(p.ink.warn, " "+c.p.ID.Short()+"  ", describeChange(c.p)+" · by "+clean(c.p.By)+" "+
+		item(p.ink.muted, " ", "PENDING ROSTER CHANGES · quorum "+itoa(p.quorum)+" · "+p.approveHint(), 2)
+		for i, c := range p.pending {
+			ink := p.ink.warn
+			if i == p.change {
+				at = len(out)
+				if p.Focused {
+					ink = p.ink.selected
+				}
+			}
+			item(ink, marker(i == p.change)+c.p.ID.Short()+"  ", describeChange(c.p)+" · by "+clean(c.p.By)+" "+
 				clock(c.p.At, p.Live.Now, p.Live.Loc, false)+" · "+itoa(c.approvals)+"/"+itoa(p.quorum)+" approvals", 2)
 			for _, k := range c.p.Cuts {
 				what := " after seq " + itoa(int(k.Seq)) + ": later events will not count"
@@ -160,5 +175,5 @@ func (p *rosterPane) changeLines() []string {
 				counts+" · "+how+" by proposal "+r.cut.By.Short(), 2)
 		}
 	}
-	return out
+	return out, at
 }
