@@ -57,6 +57,11 @@ func TestAnchorConfirmations(t *testing.T) {
 	if len(v.Anchors) != 1 || v.Anchors[0].Confirmations < 2 || v.Anchors[0].Block != v.Anchors[0].Recorded {
 		t.Errorf("verify --anchor --json: %+v", v)
 	}
+	// The note after the anchor lost in a copy cut at a line break: every
+	// anchored root still reproduces, and only FILE.sha256 tells.
+	whole := string(mustRead(t, file))
+	writeFile(t, file, whole[:strings.LastIndex(strings.TrimSuffix(whole, "\n"), "\n")+1])
+	fails(t, home, "does not match "+sumPath(file)+": it was cut or changed on the way", "verify", "--anchor", "--rpc", c.RPC, file)
 }
 
 // A node that says it serves another chain than the runbook's step and
