@@ -55,22 +55,25 @@ func writeSum(path string, blobs map[string]bool) error {
 	if _, err := io.Copy(h, f); err != nil {
 		return err
 	}
+	return writeFileAtomic(sumPath(path), formatSum(path, hex.EncodeToString(h.Sum(nil)), blobs))
+}
+
+// formatSum is the checksum file of the bundle path: its sha256, then its blobs'.
+func formatSum(path, sum string, blobs map[string]bool) []byte {
 	var b strings.Builder
-	b.WriteString(hex.EncodeToString(h.Sum(nil)) + "  " + filepath.Base(path) + "\n")
+	b.WriteString(sum + "  " + filepath.Base(path) + "\n")
 	dir := filepath.Base(blobDir(path))
 	for _, name := range slices.Sorted(maps.Keys(blobs)) {
 		b.WriteString(name + "  " + dir + "/" + name + "\n")
 	}
-	return writeFileAtomic(sumPath(path), []byte(b.String()))
+	return []byte(b.String())
 }
 
 // maxSumFile bounds what is read of a checksum file: a line per blob, of
 // about 200 bytes, for far more blobs than a bundle carries.
 const maxSumFile = 32 << 20
 
-// readSum reads sumPath(path); a zero bundleSum when there is none. A file
-// that is not what export writes is an error: whoever wrote it meant
-// something, and import should not guess.
+// readSum reads sumPath(path); a zero bundleSum when there is none.
 func readSum(path string) (bundleSum, error) {
 	name := sumPath(path)
 	f, err := os.Open(name)
@@ -85,10 +88,17 @@ func readSum(path string) (bundleSum, error) {
 	if err != nil {
 		return bundleSum{}, fmt.Errorf("%s: %w", name, err)
 	}
+	return parseSum(path, data)
+}
+
+// parseSum reads the checksum file of the bundle path. Anything but what
+// export writes is an error: whoever wrote it meant something, and import
+// should not guess.
+func parseSum(path string, data []byte) (bundleSum, error) {
 	base, dir := filepath.Base(path), filepath.Base(blobDir(path))+"/"
 	bad := func(why string) error {
 		return fmt.Errorf("%s %s: bundle export writes sha256sum lines, for %s then for each blob in %s (delete it to go on without the check)",
-			name, why, base, dir)
+			sumPath(path), why, base, dir)
 	}
 	if len(data) > maxSumFile {
 		return bundleSum{}, bad("is too long")

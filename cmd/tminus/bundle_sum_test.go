@@ -146,3 +146,34 @@ func mustRead(t *testing.T, file string) []byte {
 	}
 	return b
 }
+
+// FuzzSum: whatever a checksum file holds, parseSum refuses it or reads a
+// bundle's sha256 and blob hashes that export would write back the same.
+func FuzzSum(f *testing.F) {
+	h := strings.Repeat("ab", 32)
+	for _, s := range []string{"", "\n", h + "  b.jsonl\n", h + " *b.jsonl", h + "  b.jsonl\n" + h + "  b.jsonl.blobs/" + h + "\n",
+		h + "  b.jsonl\n" + h + "  ../etc/passwd\n", "  \n\n", strings.ToUpper(h) + "  b.jsonl"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sum, err := parseSum("/x/b.jsonl", data)
+		if err != nil {
+			if !strings.Contains(err.Error(), "/x/b.jsonl.sha256 ") {
+				t.Fatalf("an error that does not name the file: %v", err)
+			}
+			return
+		}
+		if len(sum.file) != 64 || !isHex(sum.file) {
+			t.Fatalf("accepted %q with bundle sum %q", data, sum.file)
+		}
+		back, err := parseSum("/x/b.jsonl", formatSum("/x/b.jsonl", sum.file, sum.blobs))
+		if err != nil || back.file != sum.file || len(back.blobs) != len(sum.blobs) {
+			t.Fatalf("%q read as %+v, written back and read as %+v, %v", data, sum, back, err)
+		}
+		for b := range sum.blobs {
+			if len(b) != 64 || !isHex(b) || !back.blobs[b] {
+				t.Fatalf("blob %q", b)
+			}
+		}
+	})
+}
