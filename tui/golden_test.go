@@ -63,35 +63,45 @@ func TestGolden(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(s)
 			}
-			m := New(s.fake, Options{Renderer: asciiRenderer(), Theme: theme(t, tt.theme), Now: s.now, Location: time.UTC})
-			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(tt.w, tt.h))
-			want := "Vault drain"
-			if tt.w < minW {
-				want = "too small"
-			}
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
-				teatest.WithDuration(5*time.Second))
-			for _, k := range tt.keys {
-				if text, ok := strings.CutPrefix(k, "type:"); ok {
-					tm.Type(text)
-					continue
-				}
-				// Keys that act through a command (a pane's request) take effect a moment
-				// later; the next key must wait for it.
-				if text, ok := strings.CutPrefix(k, "wait:"); ok {
-					teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(text)) },
-						teatest.WithDuration(5*time.Second))
-					continue
-				}
-				tm.Send(keyMsg(k))
-			}
-			if err := tm.Quit(); err != nil {
-				t.Fatal(err)
-			}
-			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
-			golden.RequireEqual(t, []byte(fm.View()))
+			goldenRun(t, s.fake, tt.theme, tt.w, tt.h, tt.keys)
 		})
 	}
+}
+
+// goldenWait bounds each wait for the screen; WaitFor returns as soon as the text is
+// there, so only a hang pays it, and a loaded CI box never does.
+const goldenWait = 20 * time.Second
+
+// goldenRun runs the real bubbletea program (teatest) over f at w x h in theme, sends
+// keys ("type:TEXT" types TEXT, "wait:TEXT" waits for TEXT on screen: a key acting
+// through a command takes effect a moment later), and compares the final frame with
+// the test's golden file.
+func goldenRun(t *testing.T, f *fake, themeName string, w, h int, keys []string) {
+	t.Helper()
+	m := New(f, Options{Renderer: asciiRenderer(), Theme: theme(t, themeName), Now: f.now, Location: time.UTC})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+	want := "Vault drain"
+	if w < minW {
+		want = "too small"
+	}
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
+		teatest.WithDuration(goldenWait))
+	for _, k := range keys {
+		if text, ok := strings.CutPrefix(k, "type:"); ok {
+			tm.Type(text)
+			continue
+		}
+		if text, ok := strings.CutPrefix(k, "wait:"); ok {
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(text)) },
+				teatest.WithDuration(goldenWait))
+			continue
+		}
+		tm.Send(keyMsg(k))
+	}
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(goldenWait)).View()))
 }
 
 // castReceipt is what `cast send` prints for a mined transaction, with the colour cast

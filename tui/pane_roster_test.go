@@ -1,15 +1,12 @@
 package tui
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/domaintest"
@@ -210,20 +207,7 @@ func TestRosterGolden(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := tt.scene(t)
-			m := New(s.fake, Options{Renderer: asciiRenderer(), Theme: theme(t, "dark"), Now: s.now, Location: time.UTC})
-			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(tt.w, tt.h))
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("Vault drain")) },
-				teatest.WithDuration(5*time.Second))
-			for _, k := range tt.keys {
-				tm.Send(keyMsg(k))
-			}
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("EXPIRES in 9d (")) },
-				teatest.WithDuration(5*time.Second))
-			if err := tm.Quit(); err != nil {
-				t.Fatal(err)
-			}
-			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
-			golden.RequireEqual(t, []byte(fm.View()))
+			goldenRun(t, s.fake, "dark", tt.w, tt.h, append(tt.keys, "wait:EXPIRES in 9d ("))
 		})
 	}
 }

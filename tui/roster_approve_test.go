@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -9,8 +8,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/muesli/termenv"
 	"github.com/tminus-ir/tminus/domain"
@@ -390,20 +387,7 @@ func TestRosterApproveGolden(t *testing.T) {
 			s, _ := cutsScenario(t)
 			s.me = "bob"
 			s.apply("dave", &domain.Note{Incident: s.p1, Text: "dave, after alice proposed his removal"}, at("03:45:00"))
-			m := New(s.fake, Options{Renderer: asciiRenderer(), Theme: theme(t, "dark"), Now: s.now, Location: time.UTC})
-			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(sz[0], sz[1]))
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("Vault drain")) },
-				teatest.WithDuration(5*time.Second))
-			for _, k := range []string{"7", "G", "A"} {
-				tm.Send(keyMsg(k))
-			}
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("n/esc cancel")) },
-				teatest.WithDuration(5*time.Second))
-			if err := tm.Quit(); err != nil {
-				t.Fatal(err)
-			}
-			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
-			golden.RequireEqual(t, []byte(fm.View()))
+			goldenRun(t, s.fake, "dark", sz[0], sz[1], []string{"7", "G", "A", "wait:n/esc cancel"})
 		})
 	}
 }

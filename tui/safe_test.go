@@ -8,8 +8,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/muesli/termenv"
@@ -147,17 +145,7 @@ func TestSafeGolden(t *testing.T) {
 			s := newScenario(t)
 			s.safeProposal(t, safe.Call, 12)
 			s.anchored(t, s.apply)
-			m := New(s.fake, Options{Renderer: asciiRenderer(), Theme: theme(t, "dark"), Now: s.now, Location: time.UTC})
-			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(tt.w, tt.h))
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("Vault drain")) },
-				teatest.WithDuration(5*time.Second))
-			tm.Send(keyMsg("4"))
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("SAFE TXS")) },
-				teatest.WithDuration(5*time.Second))
-			if err := tm.Quit(); err != nil {
-				t.Fatal(err)
-			}
-			golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()))
+			goldenRun(t, s.fake, "dark", tt.w, tt.h, []string{"4", "wait:SAFE TXS"})
 		})
 	}
 }
