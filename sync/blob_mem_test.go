@@ -1,0 +1,180 @@
+package sync
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/tminus-ir/tminus/store"
+)
+
+// peakMem samples the process's heap in use and resident set until stop
+// is called, and returns their peaks in MiB.
+func peakMem() (stop func() (heapMiB, rssMiB float64)) {
+	done := make(chan struct{})
+	var wg gosync.WaitGroup
+	var heap, rss uint64
+	sample := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		heap = max(heap, ms.HeapInuse)
+		rss = max(rss, residentBytes())
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			sample()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (float64, float64) {
+		close(done)
+		wg.Wait()
+		sample()
+		return float64(heap) / (1 << 20), float64(rss) / (1 << 20)
+	}
+}
+
+// residentBytes reads the process's resident set from /proc (0 elsewhere).
+func residentBytes() uint64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseUint(f[1], 10, 64)
+	return pages * uint64(os.Getpagesize())
+}
+
+// bigBlobs stores n incompressible blobs of size bytes in st.
+func bigBlobs(tb testing.TB, st *store.Store, n, size int) []string {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(uint64(n), uint64(size)))
+	var hashes []string
+	for range n {
+		data := make([]byte, size)
+		for i := 0; i < len(data); i += 8 {
+			binary.LittleEndian.PutUint64(data[i:], rng.Uint64())
+		}
+		h, err := st.PutBlob(context.Background(), data)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		hashes = append(hashes, h)
+	}
+	return hashes
+}
+
+// blobPuller is a peer that asks a session for blobs and reads the answers'
+// frames without keeping them: the memory measured is the serving side's.
+type blobPuller struct {
+	r  io.Reader
+	fw *Framed // writes only
+}
+
+// pull sends Status and one GetBlobs naming hashes, and reads frames until
+// len(hashes) Blobs answers are in; it returns their body bytes.
+func (p *blobPuller) pull(ws [32]byte, hashes []string) (int64, error) {
+	if err := send(p.fw, StatusMsg, &Status{WS: ws}); err != nil {
+		return 0, err
+	}
+	if err := send(p.fw, GetBlobsMsg, &GetBlobs{Hashes: hashes}); err != nil {
+		return 0, err
+	}
+	var total int64
+	var hdr [5]byte
+	for got := 0; got < len(hashes); {
+		if _, err := io.ReadFull(p.r, hdr[:]); err != nil {
+			return total, err
+		}
+		size := int64(binary.BigEndian.Uint32(hdr[1:]))
+		if _, err := io.CopyN(io.Discard, p.r, size); err != nil {
+			return total, err
+		}
+		if hdr[0] == BlobsMsg {
+			got++
+			total += size
+		}
+	}
+	return total, nil
+}
+
+// serveBlobsTo runs one session on st per puller, each asking for
+// asks (hashes, repeats allowed) at once, and waits until every puller
+// has its answers.
+func serveBlobsTo(tb testing.TB, st *store.Store, pullers int, asks []string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg gosync.WaitGroup
+	errs := make(chan error, pullers)
+	for range pullers {
+		r1, w1 := io.Pipe() // puller -> session
+		r2, w2 := io.Pipe() // session -> puller
+		s := &Session{St: st, RW: NewFramed(r1, w2, w2)}
+		p := &blobPuller{r: r2, fw: NewFramed(nil, w1, nil)}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			s.Run(ctx)
+			w2.Close()
+			io.Copy(io.Discard, r1)
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := p.pull(st.Workspace(), asks)
+			errs <- err
+			w1.Close() // the session reads EOF and ends
+			io.Copy(io.Discard, r2)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBlobServeMem: the case that peaked at 366 MB RSS, four
+// 15 MiB blobs served to two peers at once, each with eight requests in
+// flight; reports the serving process's peak heap in use and RSS.
+func BenchmarkBlobServeMem(b *testing.B) {
+	w := newWorkspace(b, 91, 1)
+	st := w.members[0].st
+	hashes := bigBlobs(b, st, 4, store.MaxBlob)
+	asks := append(append([]string{}, hashes...), hashes...)
+	var heap, rss float64
+	b.ResetTimer()
+	for range b.N {
+		runtime.GC()
+		debug.FreeOSMemory()
+		stop := peakMem()
+		serveBlobsTo(b, st, 2, asks)
+		h, r := stop()
+		heap, rss = max(heap, h), max(rss, r)
+	}
+	b.ReportMetric(heap, "peak-heap-MiB")
+	b.ReportMetric(rss, "peak-rss-MiB")
+	b.ReportMetric(float64(2*len(asks)*store.MaxBlob)/(1<<20)/b.Elapsed().Seconds()*float64(b.N), "MiB/s")
+}
