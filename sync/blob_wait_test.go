@@ -170,3 +170,51 @@ func TestGivenUpBlobAsk(t *testing.T) {
 		})
 	}
 }
+
+// pacedWriter writes in pieces of at most 64 KiB, one every gap: a slow
+// link.
+type pacedWriter struct {
+	w   io.Writer
+	gap time.Duration
+}
+
+func (p pacedWriter) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		time.Sleep(p.gap)
+		k, err := p.w.Write(b[:min(len(b), 64<<10)])
+		n += k
+		if err != nil {
+			return n, err
+		}
+		b = b[k:]
+	}
+	return n, nil
+}
+
+// A blob crossing a slow link takes longer than blobTimeout, but its
+// bytes keep arriving: it is not given up.
+func TestSlowBlobIsNotGivenUp(t *testing.T) {
+	shortBlobTimeout(t, time.Second)
+	w := newWorkspace(t, 96, 2)
+	a, b := w.members[0], w.members[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	hash := bigBlobs(t, a.st, 1, 2<<20)[0] // 32 pieces, 50 ms apart
+	r1, w1 := io.Pipe()
+	r2, w2 := io.Pipe()
+	far := &Session{St: a.st, RW: NewFramed(r1, pacedWriter{w2, 50 * time.Millisecond}, w2), OneShot: true, Idle: time.Minute}
+	near := &Session{St: b.st, RW: NewFramed(r2, w1, w1), OneShot: true, Idle: 200 * time.Millisecond, Want: []string{hash}}
+	go func() {
+		far.Run(ctx)
+		w2.Close()
+	}()
+	err := near.Run(ctx)
+	w1.Close()
+	if err != nil || near.Stats.Blobs != 1 || near.Stats.Unanswered != 0 {
+		t.Fatalf("near end: %v, stats %+v: want the one blob, none given up", err, near.Stats)
+	}
+	if ok, err := b.st.HasBlob(ctx, hash); err != nil || !ok {
+		t.Fatalf("near end lacks the blob (%v)", err)
+	}
+}
