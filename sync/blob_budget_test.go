@@ -186,3 +186,49 @@ func expectMsg(t *testing.T, fr *Framed, code uint64) *p2p.Msg {
 		m.Discard()
 	}
 }
+
+// A blob write blocked on a peer that stopped reading gives its bytes back
+// once the session ends, though the write goes on until the stream is
+// closed: one stuck peer must not hold up every other session's blobs.
+func TestBlobBudgetFreedWhenTheSessionEnds(t *testing.T) {
+	w := newWorkspace(t, 97, 1)
+	st := w.members[0].st
+	const size = 80 << 10
+	hashes := bigBlobs(t, st, 1, size)
+	budget := newBlobBudget(2*size, size)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r1, w1 := io.Pipe()
+	r2, w2 := io.Pipe()
+	defer w1.Close()
+	s := &Session{St: st, RW: NewFramed(r1, w2, w2), budget: budget}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	fr := NewFramed(r2, w1, w1)
+	expectMsg(t, fr, StatusMsg)
+	if err := send(fr, StatusMsg, &Status{WS: st.Workspace()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(fr, GetBlobsMsg, &GetBlobs{Hashes: hashes}); err != nil {
+		t.Fatal(err)
+	}
+	poll := func(want int64) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if used, _, _ := budget.state(); used == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				used, _, _ := budget.state()
+				t.Fatalf("budget holds %d bytes, want %d", used, want)
+			}
+		}
+	}
+	poll(size) // the blob's write is blocked: nobody reads
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("session: %v", err)
+	}
+	poll(0)
+	r2.Close() // the blocked write fails and its goroutine ends
+}

@@ -179,18 +179,29 @@ func (s *Session) serveBlob(ctx context.Context, hash string) error {
 	if err := s.budget.acquire(ctx, held); err != nil {
 		return err
 	}
-	defer func() { s.budget.release(held) }()
 	data, err := s.St.Blob(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) || len(data) > MaxBlobBytes {
-		data = nil // an empty entry says "not here"
-	} else if err != nil {
+		data, err = nil, nil // an empty entry says "not here"
+	}
+	if err != nil {
+		s.budget.release(held)
 		return err
 	}
 	if n := int64(len(data)); n < held {
 		s.budget.release(held - n)
 		held = n
 	}
-	return s.RW.WriteMsg(blobsMsg(data))
+	// A write to a peer that stopped reading may outlive the session (it
+	// ends when the caller closes the stream): its bytes go back to the
+	// budget when the session ends, so that it cannot hold up the other
+	// sessions' blobs for good.
+	var once gosync.Once
+	free := func() { once.Do(func() { s.budget.release(held) }) }
+	stop := context.AfterFunc(ctx, free)
+	err = s.RW.WriteMsg(blobsMsg(data))
+	stop()
+	free()
+	return err
 }
 
 // blobsMsg is Blobs{Data: [][]byte{data}} as a message whose payload
