@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/store"
 )
 
@@ -272,3 +273,63 @@ func BenchmarkBlobReceiveMem(b *testing.B) {
 type bytesBuffer struct{ b []byte }
 
 func (w *bytesBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// BenchmarkBlobNodeMem: three nodes over devp2p in one process, one
+// holding four 15 MiB evidence blobs that the other two fetch from it at
+// once (the scan, eight asks in flight each); reports the process's peak
+// heap and RSS, senders' and receivers' together, devp2p's buffers included.
+func BenchmarkBlobNodeMem(b *testing.B) {
+	var heap, rss float64
+	for i := range b.N {
+		b.StopTimer()
+		w := newWorkspace(b, int64(200+i), 3)
+		src := w.members[0]
+		ctx := context.Background()
+		hashes := bigBlobs(b, src.st, 4, store.MaxBlob)
+		for k, h := range hashes {
+			if _, err := src.st.Append(ctx, src.signer, &domain.EvidenceAdd{Incident: w.inc, Name: fmt.Sprintf("dump-%d.bin", k), SHA256: h, Size: store.MaxBlob}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		raws := seedRaws(b, src.st)
+		for _, m := range w.members[1:] {
+			if _, err := m.st.Ingest(ctx, raws); err != nil {
+				b.Fatal(err)
+			}
+		}
+		w.start()
+		runtime.GC()
+		debug.FreeOSMemory()
+		b.StartTimer()
+		stop := peakMem()
+		w.link(1, 0)
+		w.link(2, 0)
+		deadline := time.Now().Add(2 * time.Minute)
+		for _, m := range w.members[1:] {
+			for _, h := range hashes {
+				for {
+					ok, err := m.st.HasBlob(ctx, h)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if ok {
+						break
+					}
+					if time.Now().After(deadline) {
+						b.Fatal("blobs not replicated within 2 minutes")
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+		}
+		h, r := stop()
+		heap, rss = max(heap, h), max(rss, r)
+		b.StopTimer()
+		for _, m := range w.members {
+			m.node.Stop()
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(heap, "peak-heap-MiB")
+	b.ReportMetric(rss, "peak-rss-MiB")
+}
