@@ -86,7 +86,7 @@ func (s *Session) topUp(ctx context.Context) error {
 			}
 			read++
 			s.scanAfter = h
-			if !s.blobs[h] && !s.lacks(h) {
+			if !s.blobs[h] && !s.gaveUp[h] && !s.lacks(h) {
 				batch = append(batch, h)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -116,7 +117,14 @@ type Framed struct {
 	w  io.Writer
 	c  io.Closer
 	mu gosync.Mutex
+	// large counts the bytes read of frames of largeFrame or more, as they
+	// arrive: a blob crossing a slow link shows progress before it is whole.
+	large atomic.Int64
 }
+
+// largeFrame is the size from which a frame's bytes count as progress of a
+// transfer (largeProgress): announces and requests are smaller.
+const largeFrame = 64 << 10
 
 // NewFramed wraps a stream; closer (may be nil) is closed by Close.
 func NewFramed(r io.Reader, w io.Writer, closer io.Closer) *Framed {
@@ -133,26 +141,54 @@ func (f *Framed) ReadMsg() (p2p.Msg, error) {
 		return p2p.Msg{}, misbehaved("frame code %d of %d bytes is over its cap", code, size)
 	}
 	buf := make([]byte, size)
-	if _, err := io.ReadFull(f.r, buf); err != nil {
-		return p2p.Msg{}, err
+	for n := 0; n < len(buf); {
+		m, err := io.ReadFull(f.r, buf[n:min(len(buf), n+largeFrame)])
+		if err != nil {
+			return p2p.Msg{}, err
+		}
+		n += m
+		if size >= largeFrame {
+			f.large.Add(int64(m))
+		}
 	}
-	return p2p.Msg{Code: code, Size: size, Payload: bytes.NewReader(buf), ReceivedAt: time.Now()}, nil
+	return p2p.Msg{Code: code, Size: size, Payload: &frame{bytes.NewReader(buf), buf}, ReceivedAt: time.Now()}, nil
 }
 
+// largeProgress is the bytes read so far of large frames: the session
+// takes a change as a sign that an answer is on its way.
+func (f *Framed) largeProgress() int64 { return f.large.Load() }
+
+// frame is a read frame's payload; decodeBlobs takes its bytes as they
+// are rather than copying a 15 MiB blob out of them.
+type frame struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (f *frame) Bytes() []byte { return f.b }
+
+// WriteMsg writes the payload as it is, without first copying it whole: a
+// blob served is then held once, by the caller.
 func (f *Framed) WriteMsg(msg p2p.Msg) error {
-	payload, err := io.ReadAll(msg.Payload)
-	if err != nil {
-		return err
-	}
 	var hdr [5]byte
 	hdr[0] = byte(msg.Code)
-	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
+	binary.BigEndian.PutUint32(hdr[1:], msg.Size)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, err := f.w.Write(hdr[:]); err != nil {
 		return err
 	}
-	_, err = f.w.Write(payload)
+	var n int64
+	var err error
+	if wt, ok := msg.Payload.(io.WriterTo); ok {
+		n, err = wt.WriteTo(f.w)
+	} else {
+		n, err = io.CopyN(f.w, msg.Payload, int64(msg.Size))
+	}
+	if err == nil && n != int64(msg.Size) {
+		// The frame's length is written: the stream is out of step now.
+		err = fmt.Errorf("message %d: payload of %d bytes, its size says %d", msg.Code, n, msg.Size)
+	}
 	return err
 }
 

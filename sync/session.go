@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -66,6 +67,9 @@ type Stats struct {
 	Pushed   int `json:"pushed"`   // events sent to the peer
 	Rejected int `json:"rejected"` // batches refused
 	Blobs    int `json:"blobs"`
+	// Unanswered counts blobs asked for that the peer did not answer
+	// within blobTimeout (blobwait.go); the store still lists them missing.
+	Unanswered int `json:"blobs_unanswered,omitempty"`
 }
 
 // Session runs tminus/1 with one peer over any MsgReadWriter: the devp2p
@@ -123,6 +127,20 @@ type Session struct {
 	// holding counts, by author, the rounds handed to the storer that
 	// hold the author's events: its claim lasts until they are stored.
 	holding map[common.Address]int
+
+	// Serving the peer's GetBlobs (blobserve.go): asks queued for the
+	// serving goroutine, how many are not yet written, when the last was,
+	// its error, and the byte budget it draws on (nil: the process's).
+	serveQ   chan string
+	serving  atomic.Int64
+	servedAt atomic.Int64
+	serveErr chan error
+	budget   *blobBudget
+	// Blob asks given up (blobwait.go), still in blobOrder; the oldest
+	// ask's clock, and the link's large-frame progress at the last tick.
+	gaveUp   map[string]bool
+	blobWait time.Time
+	progress int64
 }
 
 type inbound struct {
@@ -140,6 +158,7 @@ func (s *Session) Run(ctx context.Context) error {
 	s.holding = map[common.Address]int{}
 	s.blobs = map[string]bool{}
 	s.notHere = map[string]time.Time{}
+	s.gaveUp = map[string]bool{}
 	if s.Idle == 0 {
 		s.Idle = 800 * time.Millisecond
 	}
@@ -151,6 +170,7 @@ func (s *Session) Run(ctx context.Context) error {
 	// Runs before cancel: a round still being stored when the session
 	// ends is rolled back, and no write outlives Run.
 	defer func() { cancel(); close(s.toStore); <-storerDone; s.countStoredLate(); s.Claims.releaseAll(s) }()
+	s.startServing(ctx)
 	msgs := make(chan inbound, 16)
 	go func() {
 		for {
@@ -245,6 +265,8 @@ func (s *Session) Run(ctx context.Context) error {
 			if err := s.storedRound(ctx, r); err != nil {
 				return err
 			}
+		case err := <-s.serveErr:
+			return err
 		case hs := <-s.asks:
 			for _, h := range hs {
 				if err := s.wantHash(ctx, h, true); err != nil {
@@ -278,6 +300,7 @@ func (s *Session) Run(ctx context.Context) error {
 			if err := s.scanTick(ctx); err != nil {
 				return err
 			}
+			s.checkBlobWait(time.Now())
 			if s.deferred && len(s.flight) == 0 {
 				if err := s.request(ctx); err != nil {
 					return err
@@ -300,7 +323,10 @@ func (s *Session) Run(ctx context.Context) error {
 				}
 				admitted = time.Now()
 			}
-			if s.OneShot && s.wsSeen && len(msgs) == 0 && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && !s.scanning && time.Since(lastMsg) > s.Idle {
+			// Idle also counts from the last blob written to the peer.
+			served, servedAt := s.serveIdle()
+			if s.OneShot && s.wsSeen && len(msgs) == 0 && len(s.flight) == 0 && s.storing == 0 && len(s.blobs) == 0 && !s.scanning && served &&
+				time.Since(lastMsg) > s.Idle && time.Since(servedAt) > s.Idle {
 				return nil
 			}
 		}
@@ -439,6 +465,7 @@ func (s *Session) sendForks(ctx context.Context) error {
 }
 
 func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
+	s.heard(msg)
 	switch msg.Code {
 	case StatusMsg:
 		var m Status
@@ -492,43 +519,34 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 		if err := decode(msg, &m); err != nil {
 			return err
 		}
-		for _, h := range m.Hashes {
-			data, err := s.St.Blob(ctx, h)
-			if errors.Is(err, store.ErrNotFound) {
-				data = nil // an empty entry says "not here"
-			} else if err != nil {
-				return err
-			}
-			if len(data) > MaxBlobBytes {
-				data = nil
-			}
-			if err := send(s.RW, BlobsMsg, &Blobs{Data: [][]byte{data}}); err != nil {
-				return err
-			}
-		}
-		return nil
+		// Answered in order by the serving goroutine (blobserve.go): a
+		// blob waiting for the budget holds up none of this peer's other
+		// messages.
+		return s.queueBlobs(ctx, m.Hashes)
 	case BlobsMsg:
-		var m Blobs
-		if err := decode(msg, &m); err != nil {
+		data, err := decodeBlobs(msg)
+		if err != nil {
 			return err
 		}
-		for _, data := range m.Data {
+		for _, data := range data {
 			if len(data) == 0 {
 				// The peer lacks the oldest blob asked for, not any other:
 				// its answer to that one may still be on the way.
 				if len(s.blobOrder) > 0 {
 					s.notHere[s.blobOrder[0]] = time.Now()
+					s.lateAnswer(s.blobOrder[0])
 					s.answered(s.blobOrder[0])
 				}
 				continue
 			}
 			// Checked before storing: a peer must not fill the store with
-			// blobs nobody asked for.
+			// blobs nobody asked for. One given up on was asked for.
 			sum := sha256.Sum256(data)
 			h := hex.EncodeToString(sum[:])
-			if !s.blobs[h] {
+			if !s.blobs[h] && !s.gaveUp[h] {
 				return misbehaved("sent blob %s that was not asked for", h[:12])
 			}
+			s.lateAnswer(h)
 			if _, err := s.St.PutBlob(ctx, data); err != nil {
 				return err
 			}
@@ -586,7 +604,7 @@ func (s *Session) Ask(hashes []string) bool {
 // asked for again, and one over the flight bound is left to the scan,
 // which finds it in the store's list of missing blobs.
 func (s *Session) wantHash(ctx context.Context, hash string, now bool) error {
-	if s.blobs[hash] || (!now && s.lacks(hash)) {
+	if s.blobs[hash] || (!now && (s.gaveUp[hash] || s.lacks(hash))) || (now && s.askAgain(hash)) {
 		return nil
 	}
 	if !now && len(s.blobOrder) >= blobFlight {
