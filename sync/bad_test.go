@@ -320,7 +320,7 @@ func TestRemovedMemberDisconnected(t *testing.T) {
 	if _, err := a.st.Append(ctx, a.signer, &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: "m1"}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 6*time.Second, "the removed member's disconnect", func() bool { return len(a.node.Connected()) == 0 })
+	waitFor(t, 15*time.Second, "the removed member's disconnect", func() bool { return len(a.node.Connected()) == 0 })
 	e, err := a.st.Append(ctx, a.signer, &domain.Note{Incident: w.inc, Text: "after removal"})
 	if err != nil {
 		t.Fatal(err)

@@ -71,7 +71,7 @@ func TestNodeAdmitsByALentState(t *testing.T) {
 	waitFor(t, 10*time.Second, "m1 admitted by the lent state, which still lists m1", func() bool { return len(a.node.Connected()) == 1 })
 
 	l.refresh(t) // the owner folds the removal
-	waitFor(t, 6*time.Second, "m1 disconnected once the lent state shows the removal", func() bool { return len(a.node.Connected()) == 0 })
+	waitFor(t, 15*time.Second, "m1 disconnected once the lent state shows the removal", func() bool { return len(a.node.Connected()) == 0 })
 	if n := cs.views.Load(); n != 0 {
 		t.Fatalf("a node lent a state folded %d views of its own", n)
 	}

@@ -26,7 +26,7 @@ func TestMovedNodeIsDialedAtItsNewAddress(t *testing.T) {
 	if err := a.st.AddPeer(context.Background(), moved); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "a dialing b's new address", func() bool {
+	waitFor(t, 20*time.Second, "a dialing b's new address", func() bool {
 		a.node.mu.Lock()
 		defer a.node.mu.Unlock()
 		for _, n := range a.node.dialed {
