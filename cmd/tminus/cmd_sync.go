@@ -295,6 +295,7 @@ func (a *app) syncCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			unansweredNote(a.stderr, stats)
 			if asJSON {
 				return a.printJSON(stats)
 			}
@@ -506,4 +507,14 @@ func (a *app) warnRosterHint(ctx context.Context, self string) {
 	}
 	fmt.Fprintf(a.stderr, "note: the roster tells peers to dial %s at %s:%d, but this node listens on %s:%d; peers that do not know it yet will not reach it (listen on the roster's address, or have them tminus peer add %s)\n",
 		m.Handle, hint.IP(), hint.TCP(), me.IP(), me.TCP(), self)
+}
+
+// unansweredNote says on stderr which part of a sync that ended well did
+// not come: blobs the peer was asked for and did not answer in time (a
+// hung disk at the far end). The events are in; the evidence is not yet.
+func unansweredNote(w io.Writer, stats tsync.Stats) {
+	if stats.Unanswered > 0 {
+		fmt.Fprintf(w, "sync: %d blob(s) asked for were not answered in time and stay missing here; a later sync or tminus evidence get fetches them\n",
+			stats.Unanswered)
+	}
 }

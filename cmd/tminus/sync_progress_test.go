@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	tsync "github.com/tminus-ir/tminus/sync"
 )
 
 // A running sync says how many events are still to pull when that number
@@ -27,5 +29,20 @@ func TestSyncProgress(t *testing.T) {
 	}
 	if strings.Contains(out.String(), " 0 events") {
 		t.Error("a sync with nothing to pull spoke")
+	}
+}
+
+// A sync that ended well but lacks blobs the peer never answered says so
+// on stderr, and nothing when every blob came.
+func TestUnansweredNote(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{0, ""}, {2, "sync: 2 blob(s) asked for were not answered in time and stay missing here"}} {
+		var b strings.Builder
+		unansweredNote(&b, tsync.Stats{Pulled: 3, Unanswered: tc.n})
+		if got := b.String(); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%d unanswered: %q, want %q", tc.n, got, tc.want)
+		}
 	}
 }
