@@ -660,3 +660,40 @@ func TestRemoteErrorKeepsSentinels(t *testing.T) {
 		}
 	}
 }
+
+// WaitExpiry ends when the key's lifetime has passed, at once when it
+// already has, and with false when the context ends first; an unlock moves
+// it.
+func TestWaitExpiry(t *testing.T) {
+	f := newFixture(t)
+	c := newClock()
+	k := f.keyring(t, c, 8*time.Hour, nil)
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan bool)
+	go func() { done <- k.WaitExpiry(ctx) }()
+	cancel()
+	if <-done {
+		t.Fatal("WaitExpiry reported an expiry when its context ended")
+	}
+	c.Advance(7 * time.Hour)
+	if err := k.Unlock(bg, []byte(passphrase)); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(2 * time.Hour) // past the first lifetime, inside the unlock's
+	ctx, cancel = context.WithTimeout(bg, 50*time.Millisecond)
+	defer cancel()
+	if k.WaitExpiry(ctx) {
+		t.Fatal("WaitExpiry ended at the first lifetime, not the unlock's")
+	}
+	c.Advance(6 * time.Hour)
+	k.Lock(bg) // a locked keyring's lifetime still ends
+	if !k.WaitExpiry(bg) {
+		t.Fatal("WaitExpiry did not end past the lifetime")
+	}
+	k0 := NewKeyring(f.key(alice), KeyringOptions{Now: c.Now})
+	ctx, cancel = context.WithTimeout(bg, 10*time.Millisecond)
+	defer cancel()
+	if k0.WaitExpiry(ctx) {
+		t.Fatal("a keyring without a TTL expired")
+	}
+}

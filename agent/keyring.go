@@ -78,6 +78,31 @@ func (k *Keyring) Expires() time.Time {
 	return k.expires
 }
 
+// WaitExpiry returns true once the key's expiry has passed with no unlock
+// that moved it, and false when ctx ends first. A keyring without a TTL
+// waits for ctx. Lock does not move the expiry: a locked keyring's expiry
+// still comes.
+func (k *Keyring) WaitExpiry(ctx context.Context) bool {
+	for {
+		exp := k.Expires()
+		if exp.IsZero() {
+			<-ctx.Done()
+			return false
+		}
+		d := exp.Sub(k.o.Now())
+		if d <= 0 {
+			return true
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+}
+
 func (k *Keyring) Status(ctx context.Context) (Status, error) {
 	k.mu.Lock()
 	locked := k.current() == nil
