@@ -1,0 +1,93 @@
+package workspace
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/domain/domaintest"
+)
+
+// config.yaml is edited by hand. Its address and pubkey are the home's
+// identity: a mistake there used to load as some other address (address:
+// alice read as 0x…0A), and every write then failed as "not a member".
+// Each is refused, naming the file and what to put back; the file is left
+// as the user wrote it.
+func TestConfigRefusesAHandEditedIdentity(t *testing.T) {
+	th := newHome(t)
+	path := filepath.Join(th.dir, "config.yaml")
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := common.Address(th.addr()).Hex()
+	other := crypto.PubkeyToAddress(domaintest.Key(3, 0).PublicKey).Hex()
+	for _, c := range []struct {
+		name, from, to, want string
+	}{
+		{"a handle for the address", addr, "alice", `address "alice" is not a 0x address`},
+		{"no address", "address: " + addr, "address: ", `address "" is not a 0x address`},
+		{"a digit too many", addr, addr + "f", "is not a 0x address"},
+		{"another address", addr, other, "pubkey is the key of " + addr},
+		{"a truncated pubkey", "pubkey: 04", "pubkey: 0", "pubkey is not an uncompressed secp256k1 key"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			edited := strings.Replace(string(good), c.from, c.to, 1)
+			if edited == string(good) {
+				t.Fatalf("the edit %q -> %q changed nothing", c.from, c.to)
+			}
+			if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			defer os.WriteFile(path, good, 0o600)
+			_, err := (&Home{Dir: th.dir}).Config()
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) ||
+				!strings.Contains(err.Error(), "put back address "+addr) {
+				t.Fatalf("Config: %v\nwant %q, the file, and the address to put back", err, c.want)
+			}
+			if now, _ := os.ReadFile(path); string(now) != edited {
+				t.Fatal("reading the config changed it")
+			}
+		})
+	}
+
+	// A jump host's home has no key.json to name the address from.
+	if err := os.Rename(th.dir+"/key.json", th.dir+"/key.away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(good), addr, "alice", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Home{Dir: th.dir}).Config(); err == nil || !strings.Contains(err.Error(), "restore config.yaml from a backup") {
+		t.Fatalf("Config without key.json: %v", err)
+	}
+}
+
+// A home made in a directory that already existed, as mkdir left it
+// (0755), kept that mode: the store was readable by every user, and the
+// agent then refused to put its socket there.
+func TestCreateClosesAnExistingDirectory(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", pass)
+	dir := filepath.Join(t.TempDir(), "home")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	h := &Home{Dir: dir}
+	defer h.Close()
+	if _, err := h.Create("alice", true); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Fatalf("home is mode %04o after create, want 0700", fi.Mode().Perm())
+	}
+}
