@@ -203,9 +203,13 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 		return
 	}
 	self := enode.PubkeyToIDV4(&oldKey.PublicKey)
+	// No node answers as a rotated-out key: this home's own earlier keys
+	// (the roster's hint for this member still names the first), or
+	// another member's that rotated since.
+	retired := func(node *enode.Node) bool { return s.RotatedKey(crypto.PubkeyToAddress(*node.Pubkey())) != nil }
 	urls := map[enode.ID]string{}
 	for _, m := range s.Members {
-		if node, err := enode.ParseV4(m.Enode); err == nil && m.Active {
+		if node, err := enode.ParseV4(m.Enode); err == nil && m.Active && !retired(node) {
 			urls[node.ID()] = m.Enode
 		}
 	}
@@ -215,7 +219,7 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 	added := map[enode.ID]int64{}
 	for _, p := range peers {
 		node, err := enode.ParseV4(p.Enode)
-		if err != nil {
+		if err != nil || retired(node) {
 			continue
 		}
 		if at, seen := added[node.ID()]; !seen || p.Added >= at {
