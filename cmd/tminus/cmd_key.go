@@ -99,6 +99,8 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 		}
 	case o.away.given() && o.key.key != "":
 		return usageError{errors.New("give either --key or --public-key/--statement/--signature")}
+	case o.away.given() && o.expires != "":
+		return usageError{errExpiresSigned}
 	case !o.away.given() && o.key.key == "":
 		return usageError{errors.New("endorse the new key with a proof key: --key FILE (SSH), or --kind, --public-key, --statement and --signature (see --print-statement)")}
 	}
