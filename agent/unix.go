@@ -39,10 +39,19 @@ func Probe(ctx context.Context, path string) (Status, error) {
 	return c.Status(ctx)
 }
 
+// maxSockPath is the longest socket path the system takes: sun_path less
+// its terminating NUL (107 bytes on Linux, 103 on the BSDs and macOS).
+var maxSockPath = len(syscall.RawSockaddrUnix{}.Path) - 1
+
 // Listen makes the socket at path: 0600, in a directory only its owner may
 // enter. A stale socket file there (its process died) is replaced; a live
 // agent, or a file that is not a socket, is left alone and refused.
 func Listen(ctx context.Context, path string) (net.Listener, error) {
+	if len(path) > maxSockPath {
+		// bind says only "invalid argument".
+		return nil, fmt.Errorf("socket path %s is %d bytes, over the %d a unix socket takes: use a shorter --home (a symlink to this one will do), or a shorter TMINUS_AGENT_SOCK for the agent",
+			path, len(path), maxSockPath)
+	}
 	dir := filepath.Dir(path)
 	if err := privateDir(dir); err != nil {
 		return nil, err

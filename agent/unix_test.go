@@ -416,3 +416,32 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// A home deep in the tree makes a socket path over what a unix socket
+// takes: bind said "invalid argument", and serve and the agent stopped
+// there. Listen says what is wrong and what to do; a path of the longest
+// length still works.
+func TestListenSocketPathLength(t *testing.T) {
+	base := t.TempDir()
+	n := maxSockPath - len(base) - len("/") - len("/x.sock")
+	if n < 1 {
+		t.Skipf("the temp directory %s is already too long for a socket path", base)
+	}
+	dir := filepath.Join(base, strings.Repeat("d", n))
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	longest := filepath.Join(dir, "x.sock")
+	if len(longest) != maxSockPath {
+		t.Fatalf("path of %d bytes, want %d", len(longest), maxSockPath)
+	}
+	l, err := Listen(bg, longest)
+	if err != nil {
+		t.Fatalf("Listen on a path of %d bytes: %v", len(longest), err)
+	}
+	l.Close()
+	over := filepath.Join(dir, "xy.sock")
+	if _, err := Listen(bg, over); err == nil || !strings.Contains(err.Error(), "use a shorter --home") {
+		t.Fatalf("Listen on a path of %d bytes: %v, want the limit and what to do", len(over), err)
+	}
+}
