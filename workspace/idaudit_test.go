@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/agent"
 	"github.com/tminus-ir/tminus/domain/domaintest"
 )
 
@@ -89,5 +90,33 @@ func TestCreateClosesAnExistingDirectory(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o700 {
 		t.Fatalf("home is mode %04o after create, want 0700", fi.Mode().Perm())
+	}
+}
+
+// A jump host's home has no key.json and signs through the laptop's agent,
+// forwarded with ssh -R. With the forward gone, a write said only that the
+// home has no key file; it now says no agent answers, how to forward one,
+// and that a dead forward's socket file must go first.
+func TestSignerOnAJumpHostWithoutItsAgent(t *testing.T) {
+	th := newHome(t)
+	if err := os.Rename(filepath.Join(th.dir, "key.json"), filepath.Join(th.dir, "key.away")); err != nil {
+		t.Fatal(err)
+	}
+	sock := th.agentSock()
+	_, err := th.open(t).Signer(bg)
+	if err == nil || !strings.Contains(err.Error(), "no agent answers on "+sock) || !strings.Contains(err.Error(), "ssh -R "+sock+":$TMINUS_AGENT_SOCK") {
+		t.Fatalf("Signer with no agent and no key file: %v", err)
+	}
+	if strings.Contains(err.Error(), "stale") {
+		t.Fatalf("no socket file, yet: %v", err)
+	}
+	l, err := agent.Listen(bg, sock) // a forward that died leaves its file
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(interface{ SetUnlinkOnClose(bool) }).SetUnlinkOnClose(false)
+	l.Close()
+	if _, err := th.open(t).Signer(bg); err == nil || !strings.Contains(err.Error(), "remove the stale "+sock) {
+		t.Fatalf("Signer with a dead forward's socket: %v", err)
 	}
 }
