@@ -222,6 +222,14 @@ func (h *Home) Create(handle string, light bool) (*ecdsa.PrivateKey, error) {
 	if _, err := os.Stat(h.ConfigPath()); err == nil {
 		return nil, fmt.Errorf("%s already holds a tminus key; use another --home", h.Dir)
 	}
+	// A home that lost its config.yaml still holds what matters: a new key
+	// beside that key.json, or a new genesis into that store, would mix two
+	// identities in one home.
+	for _, p := range []string{h.KeyPath(), h.DBPath()} {
+		if _, err := os.Lstat(p); err == nil {
+			return nil, fmt.Errorf("%s holds %s but no config.yaml: restore config.yaml from a backup, or use another --home", h.Dir, filepath.Base(p))
+		}
+	}
 	if err := os.MkdirAll(h.Dir, 0o700); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,5 +119,41 @@ func TestSignerOnAJumpHostWithoutItsAgent(t *testing.T) {
 	l.Close()
 	if _, err := th.open(t).Signer(bg); err == nil || !strings.Contains(err.Error(), "remove the stale "+sock) {
 		t.Fatalf("Signer with a dead forward's socket: %v", err)
+	}
+}
+
+// A home whose config.yaml is gone still holds its key or its store. init
+// there said "key file: file exists" without saying why, and beside a
+// store alone it made a new key and config, then failed on the store's
+// genesis, leaving a home with two identities. Create refuses first and
+// touches nothing.
+func TestCreateRefusesAHomeWithoutItsConfig(t *testing.T) {
+	th := newHome(t)
+	for _, keep := range []string{"key.json", "tminus.db"} {
+		t.Run(keep, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "h")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(filepath.Join(th.dir, keep))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, keep), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			h := &Home{Dir: dir}
+			defer h.Close()
+			if _, err := h.Create("bob", true); err == nil || !strings.Contains(err.Error(), "holds "+keep+" but no config.yaml") {
+				t.Fatalf("Create: %v", err)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 1 {
+				t.Fatalf("Create left %d files, want only %s", len(entries), keep)
+			}
+			if now, _ := os.ReadFile(filepath.Join(dir, keep)); !bytes.Equal(now, data) {
+				t.Fatalf("%s changed", keep)
+			}
+		})
 	}
 }
