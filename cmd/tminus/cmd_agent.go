@@ -269,13 +269,13 @@ func (a *app) agentClient(ctx context.Context) (*agent.Client, error) {
 	if !explicit {
 		return c, nil
 	}
-	st, err := c.Status(ctx)
-	if err == nil {
-		err = a.otherKeysAgent(path, st)
-	}
-	if err != nil {
-		c.Close()
-		return nil, err
+	// An agent whose status fails (its home's store unreadable) is not
+	// judged: stop must still reach it.
+	if st, err := c.Status(ctx); err == nil {
+		if err := a.otherKeysAgent(path, st); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	return c, nil
 }
