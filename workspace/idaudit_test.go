@@ -2,6 +2,8 @@ package workspace
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/tminus-ir/tminus/agent"
+	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/domain/domaintest"
 )
 
@@ -155,5 +158,36 @@ func TestCreateRefusesAHomeWithoutItsConfig(t *testing.T) {
 				t.Fatalf("%s changed", keep)
 			}
 		})
+	}
+}
+
+// dyingAgent answers status as an unlocked agent of the home's key, and
+// drops every connection when asked to sign: an agent killed mid-command.
+type dyingAgent struct {
+	agent.Agent
+	srv *agent.Server
+}
+
+func (d *dyingAgent) SignEvent(context.Context, []byte, []byte) ([]byte, error) {
+	d.srv.Close()
+	return nil, errors.New("killed")
+}
+
+// The agent dies while a command's write waits for its signature: the
+// command said only that the connection closed. It now says that nothing
+// of the write was stored and to start the agent again, and nothing is.
+func TestWriteWhenTheAgentDiesWhileSigning(t *testing.T) {
+	th := newHome(t)
+	unsetPassphrase(t)
+	d := &dyingAgent{Agent: agent.NewKeyring(th.key, agent.KeyringOptions{Workspace: func(context.Context) (domain.ID, error) { return th.ws, nil }})}
+	d.srv = &agent.Server{Agent: d, UID: os.Getuid()}
+	serveOn(t, th.agentSock(), d.srv)
+	before := count(t, th.dir)
+	_, err := th.open(t).Write(bg, nil, &domain.Note{Incident: th.inc, Text: "one"}, &domain.Note{Incident: th.inc, Text: "two"})
+	if !errors.Is(err, agent.ErrGone) || !strings.Contains(err.Error(), "no event of this write was stored") || !strings.Contains(err.Error(), "start it again") {
+		t.Fatalf("write through an agent that died: %v", err)
+	}
+	if after := count(t, th.dir); after != before {
+		t.Fatalf("%d events stored by a write whose agent died", after-before)
 	}
 }
