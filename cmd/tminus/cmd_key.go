@@ -73,22 +73,42 @@ func (a *app) keyRotateCmd() *cobra.Command {
 // keyInUse refuses to rotate while another process holds the old key: a
 // serve or cockpit writing this home would go on signing with it (and its
 // events would not count), and an agent would keep offering it.
-func keyInUse(h *workspace.Home) error {
+func keyInUse(ctx context.Context, h *workspace.Home) error {
 	if nodeServing(h) {
 		return fmt.Errorf("a tminus serve or cockpit writes this home (%s) with the old key: stop it, run tminus key rotate, then start it again", h.NodeSock())
 	}
+	// The home's own socket, and TMINUS_AGENT_SOCK when it names another:
+	// an agent there holding another key (another home's, left from its
+	// eval) does not hold this one.
+	own := filepath.Join(h.Dir, "agent.sock")
 	path, explicit := h.AgentSock()
-	if c, err := agent.Dial(path); err == nil {
-		c.Close()
-		if explicit {
-			return fmt.Errorf("%s=%s: an agent holds the key; rotate on the machine that holds the keystore, with no agent running", workspace.AgentSockEnv, path)
+	for _, p := range slices.Compact([]string{own, path}) {
+		if holdsKey(ctx, h, p) {
+			if p != own && explicit {
+				return fmt.Errorf("%s=%s: an agent holds the key; rotate on the machine that holds the keystore, with no agent running", workspace.AgentSockEnv, p)
+			}
+			return fmt.Errorf("an agent holds this home's old key (%s): stop it with tminus agent stop, run tminus key rotate, then start it again", p)
 		}
-		return fmt.Errorf("an agent holds this home's old key (%s): stop it with tminus agent stop, run tminus key rotate, then start it again", path)
 	}
 	if _, err := os.Stat(h.KeyPath()); err != nil {
 		return fmt.Errorf("%s has no key file: rotate on the machine that holds the keystore", h.Dir)
 	}
 	return nil
+}
+
+// holdsKey reports whether an agent answering on path may hold h's key:
+// it does, or its status does not say.
+func holdsKey(ctx context.Context, h *workspace.Home, path string) bool {
+	c, err := agent.Dial(path)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st, err := c.Status(ctx)
+	want, aerr := h.Address()
+	return err != nil || aerr != nil || st.Address == want
 }
 
 func (a *app) rotate(ctx context.Context, o rotateOpts) error {
@@ -105,7 +125,7 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 		return usageError{errors.New("endorse the new key with a proof key: --key FILE (SSH), or --kind, --public-key, --statement and --signature (see --print-statement)")}
 	}
 	h := a.home
-	if err := keyInUse(h); err != nil {
+	if err := keyInUse(ctx, h); err != nil {
 		return err
 	}
 	st, err := h.Store(ctx)
