@@ -2,6 +2,7 @@ package proof
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -134,16 +135,27 @@ func openPGPSignature(b []byte) (io.Reader, error) {
 		}
 	}
 	packets := packet.NewReader(bytes.NewReader(body))
-	if p, err := packets.Next(); err != nil {
+	p, err := packets.Next()
+	if err != nil {
 		return nil, fmt.Errorf("%w: unreadable OpenPGP signature: %v", ErrSignature, err)
-	} else if _, ok := p.(*packet.Signature); !ok {
+	}
+	sig, ok := p.(*packet.Signature)
+	if !ok {
 		return nil, fmt.Errorf("%w: the file holds a %T, not a detached signature (gpg --detach-sign)", ErrSignature, p)
+	}
+	// go-crypto's v1 API verifies these; its v2 and gpg itself refuse
+	// them, and an SSH proof refuses ssh-rsa (SHA-1) alike.
+	if weakHashes[sig.Hash] {
+		return nil, fmt.Errorf("%w: the OpenPGP signature hashes with %s, which is broken; sign again with gpg --digest-algo SHA512", ErrSignature, sig.Hash)
 	}
 	if _, err := packets.Next(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: more than one OpenPGP packet; give one detached signature (gpg --detach-sign)", ErrSignature)
 	}
 	return bytes.NewReader(body), nil
 }
+
+// weakHashes are the digests a proof signature may not use.
+var weakHashes = map[crypto.Hash]bool{crypto.MD5: true, crypto.SHA1: true, crypto.RIPEMD160: true}
 
 // oneArmorBlock refuses armored text with anything before its BEGIN line or
 // after its END line: another key, a second signature, or words that every
