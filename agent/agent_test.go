@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -695,5 +696,37 @@ func TestWaitExpiry(t *testing.T) {
 	defer cancel()
 	if k0.WaitExpiry(ctx) {
 		t.Fatal("a keyring without a TTL expired")
+	}
+}
+
+// Each unlock decrypts the keystore (standard scrypt: 256 MiB). Requests
+// that arrive together, from a forwarded socket's far end or a loop, used
+// to decrypt at once, a 256 MiB each; they now take turns.
+func TestUnlocksTakeTurns(t *testing.T) {
+	f := newFixture(t)
+	var inside, most atomic.Int32
+	release := make(chan struct{})
+	k := NewKeyring(f.key(alice), KeyringOptions{Unlock: func([]byte) (*ecdsa.PrivateKey, error) {
+		n := inside.Add(1)
+		defer inside.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		<-release
+		return f.key(alice), nil
+	}})
+	const n = 4
+	errs := make(chan error, n)
+	for range n {
+		go func() { errs <- k.Unlock(bg, []byte(passphrase)) }()
+	}
+	time.Sleep(100 * time.Millisecond) // let them all arrive
+	close(release)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := most.Load(); m != 1 {
+		t.Fatalf("%d keystore decryptions ran at once, want 1", m)
 	}
 }

@@ -43,6 +43,10 @@ type Keyring struct {
 	mu      sync.Mutex
 	key     *ecdsa.PrivateKey
 	expires time.Time
+	// unlocking lets one keystore decryption run at a time: each is a
+	// standard scrypt (256 MiB, a second), and a forwarded socket's far end
+	// could otherwise ask for many at once and run this machine out of memory.
+	unlocking sync.Mutex
 }
 
 // NewKeyring holds key for o.TTL. The address stays known when locked, so
@@ -170,7 +174,9 @@ func (k *Keyring) Unlock(_ context.Context, passphrase []byte) error {
 	if k.o.Unlock == nil {
 		return fmt.Errorf("this agent cannot unlock its keystore: start it again")
 	}
+	k.unlocking.Lock()
 	key, err := k.o.Unlock(passphrase)
+	k.unlocking.Unlock()
 	if err != nil {
 		return err
 	}
