@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -658,5 +659,74 @@ func TestRemoteErrorKeepsSentinels(t *testing.T) {
 				t.Errorf("remoteError(%q): errors.Is(%v) = %v", tc.msg, s, errors.Is(err, s))
 			}
 		}
+	}
+}
+
+// WaitExpiry ends when the key's lifetime has passed, at once when it
+// already has, and with false when the context ends first; an unlock moves
+// it.
+func TestWaitExpiry(t *testing.T) {
+	f := newFixture(t)
+	c := newClock()
+	k := f.keyring(t, c, 8*time.Hour, nil)
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan bool)
+	go func() { done <- k.WaitExpiry(ctx) }()
+	cancel()
+	if <-done {
+		t.Fatal("WaitExpiry reported an expiry when its context ended")
+	}
+	c.Advance(7 * time.Hour)
+	if err := k.Unlock(bg, []byte(passphrase)); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(2 * time.Hour) // past the first lifetime, inside the unlock's
+	ctx, cancel = context.WithTimeout(bg, 50*time.Millisecond)
+	defer cancel()
+	if k.WaitExpiry(ctx) {
+		t.Fatal("WaitExpiry ended at the first lifetime, not the unlock's")
+	}
+	c.Advance(6 * time.Hour)
+	k.Lock(bg) // a locked keyring's lifetime still ends
+	if !k.WaitExpiry(bg) {
+		t.Fatal("WaitExpiry did not end past the lifetime")
+	}
+	k0 := NewKeyring(f.key(alice), KeyringOptions{Now: c.Now})
+	ctx, cancel = context.WithTimeout(bg, 10*time.Millisecond)
+	defer cancel()
+	if k0.WaitExpiry(ctx) {
+		t.Fatal("a keyring without a TTL expired")
+	}
+}
+
+// Each unlock decrypts the keystore (standard scrypt: 256 MiB). Requests
+// that arrive together, from a forwarded socket's far end or a loop, used
+// to decrypt at once, a 256 MiB each; they now take turns.
+func TestUnlocksTakeTurns(t *testing.T) {
+	f := newFixture(t)
+	var inside, most atomic.Int32
+	release := make(chan struct{})
+	k := NewKeyring(f.key(alice), KeyringOptions{Unlock: func([]byte) (*ecdsa.PrivateKey, error) {
+		n := inside.Add(1)
+		defer inside.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		<-release
+		return f.key(alice), nil
+	}})
+	const n = 4
+	errs := make(chan error, n)
+	for range n {
+		go func() { errs <- k.Unlock(bg, []byte(passphrase)) }()
+	}
+	time.Sleep(100 * time.Millisecond) // let them all arrive
+	close(release)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := most.Load(); m != 1 {
+		t.Fatalf("%d keystore decryptions ran at once, want 1", m)
 	}
 }

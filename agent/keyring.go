@@ -43,6 +43,10 @@ type Keyring struct {
 	mu      sync.Mutex
 	key     *ecdsa.PrivateKey
 	expires time.Time
+	// unlocking lets one keystore decryption run at a time: each is a
+	// standard scrypt (256 MiB, a second), and a forwarded socket's far end
+	// could otherwise ask for many at once and run this machine out of memory.
+	unlocking sync.Mutex
 }
 
 // NewKeyring holds key for o.TTL. The address stays known when locked, so
@@ -76,6 +80,31 @@ func (k *Keyring) Expires() time.Time {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.expires
+}
+
+// WaitExpiry returns true once the key's expiry has passed with no unlock
+// that moved it, and false when ctx ends first. A keyring without a TTL
+// waits for ctx. Lock does not move the expiry: a locked keyring's expiry
+// still comes.
+func (k *Keyring) WaitExpiry(ctx context.Context) bool {
+	for {
+		exp := k.Expires()
+		if exp.IsZero() {
+			<-ctx.Done()
+			return false
+		}
+		d := exp.Sub(k.o.Now())
+		if d <= 0 {
+			return true
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
 }
 
 func (k *Keyring) Status(ctx context.Context) (Status, error) {
@@ -145,7 +174,9 @@ func (k *Keyring) Unlock(_ context.Context, passphrase []byte) error {
 	if k.o.Unlock == nil {
 		return fmt.Errorf("this agent cannot unlock its keystore: start it again")
 	}
+	k.unlocking.Lock()
 	key, err := k.o.Unlock(passphrase)
+	k.unlocking.Unlock()
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -20,19 +21,45 @@ import (
 // socket for its status and prints the answer (TestPeerCredOtherUser).
 const peerEnv = "TMINUS_TEST_PEER_SOCK"
 
+// peerServeEnv makes the test binary a server on that socket until its
+// stdin closes (TestDialRefusesAnotherUsersSocket).
+const peerServeEnv = "TMINUS_TEST_PEER_SERVE"
+
 func TestMain(m *testing.M) {
 	if path := os.Getenv(peerEnv); path != "" {
 		os.Exit(peerClient(path))
 	}
+	if path := os.Getenv(peerServeEnv); path != "" {
+		os.Exit(peerServer(path))
+	}
 	os.Exit(m.Run())
 }
 
+// peerServer answers status on path, open to every user, as a process of
+// whoever runs it; it prints "ready" once it listens.
+func peerServer(path string) int {
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		fmt.Println("listen:", err)
+		return 1
+	}
+	os.Chmod(path, 0o777)
+	go (&Server{UID: -1}).Serve(context.Background(), l)
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	l.Close()
+	return 0
+}
+
 func peerClient(path string) int {
-	c, err := Dial(path)
+	// A raw connection, not Dial, which refuses a server of another user:
+	// a hostile client would not ask.
+	conn, err := net.DialTimeout("unix", path, 5*time.Second)
 	if err != nil {
 		fmt.Println("dial:", err)
 		return 1
 	}
+	c := NewClient(conn, path)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -414,5 +441,86 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	}
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A home deep in the tree makes a socket path over what a unix socket
+// takes: bind said "invalid argument", and serve and the agent stopped
+// there. Listen says what is wrong and what to do; a path of the longest
+// length still works.
+func TestListenSocketPathLength(t *testing.T) {
+	base := t.TempDir()
+	n := maxSockPath - len(base) - len("/") - len("/x.sock")
+	if n < 1 {
+		t.Skipf("the temp directory %s is already too long for a socket path", base)
+	}
+	dir := filepath.Join(base, strings.Repeat("d", n))
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	longest := filepath.Join(dir, "x.sock")
+	if len(longest) != maxSockPath {
+		t.Fatalf("path of %d bytes, want %d", len(longest), maxSockPath)
+	}
+	l, err := Listen(bg, longest)
+	if err != nil {
+		t.Fatalf("Listen on a path of %d bytes: %v", len(longest), err)
+	}
+	l.Close()
+	over := filepath.Join(dir, "xy.sock")
+	if _, err := Listen(bg, over); err == nil || !strings.Contains(err.Error(), "use a shorter --home") {
+		t.Fatalf("Listen on a path of %d bytes: %v, want the limit and what to do", len(over), err)
+	}
+}
+
+// As root: a socket that a process of another user (nobody) answers on is
+// not this user's agent. The client used to talk to it, and would have
+// handed it events to sign and, to unlock it, the passphrase.
+func TestDialRefusesAnotherUsersSocket(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("starting a process as another user needs root")
+	}
+	const nobody = 65534
+	dir := t.TempDir()
+	chmod(t, filepath.Dir(dir), 0o755)
+	chmod(t, dir, 0o777) // nobody makes its socket here
+	path := filepath.Join(dir, "planted.sock")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "peer")
+	copyFile(t, self, bin, 0o755)
+	ctx, cancel := context.WithTimeout(bg, time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = append(os.Environ(), peerServeEnv+"="+path)
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); cmd.Wait() }()
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("peer server: %q %v", line, err)
+	}
+	c, err := Dial(path)
+	if err == nil {
+		c.Close()
+		t.Fatal("Dial talked to a socket another user answers on")
+	}
+	if !errors.Is(err, ErrNoAgent) || !strings.Contains(err.Error(), fmt.Sprintf("runs as uid %d, not as you (uid 0)", nobody)) {
+		t.Fatalf("Dial: %v", err)
+	}
+	if _, err := Probe(bg, path); !errors.Is(err, ErrNoAgent) {
+		t.Fatalf("Probe: %v", err)
 	}
 }

@@ -2,10 +2,13 @@ package workspace
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/tminus-ir/tminus/domain/domaintest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -14,6 +17,10 @@ import (
 // panic, and a config that loads saves to one that loads the same.
 func FuzzConfig(f *testing.F) {
 	f.Add([]byte("handle: alice\naddress: \"0x0000000000000000000000000000000000000001\"\npubkey: \"04ab\"\nlisten: 127.0.0.1:30317\n"))
+	// One that loads (address and pubkey agree), so the round trip runs.
+	k := domaintest.Key(1, 0)
+	f.Add([]byte(fmt.Sprintf("handle: alice\naddress: %s\npubkey: %x\nlisten: 127.0.0.1:30317\nsevereties: {critical: P1}\n",
+		crypto.PubkeyToAddress(k.PublicKey).Hex(), crypto.FromECDSAPub(&k.PublicKey))))
 	f.Add([]byte(`handle: alice
 severities: {critical: P1, warning: P3}
 watchers:

@@ -119,8 +119,35 @@ func (h *Home) Config() (*Config, error) {
 	if err := yaml.Unmarshal(data, c); err != nil {
 		return nil, fmt.Errorf("%s: %w", h.ConfigPath(), err)
 	}
+	if err := h.checkIdentity(c); err != nil {
+		return nil, fmt.Errorf("%s: %w", h.ConfigPath(), err)
+	}
 	h.cfg = c
 	return c, nil
+}
+
+// checkIdentity refuses a hand-edited address that is not one, or one that
+// is not its pubkey's: read leniently, "address: alice" became 0x…0A and
+// every write failed as "not a member", naming an address nobody had.
+func (h *Home) checkIdentity(c *Config) error {
+	restore := "restore config.yaml from a backup"
+	if a, err := store.KeyAddress(h.KeyPath()); err == nil {
+		restore = "put back address " + a.Hex() + " (key.json's), or restore config.yaml from a backup"
+	}
+	if !common.IsHexAddress(c.Address) {
+		return fmt.Errorf("address %q is not a 0x address: %s", c.Address, restore)
+	}
+	if c.PubKey == "" {
+		return nil
+	}
+	pub, err := crypto.UnmarshalPubkey(common.FromHex(c.PubKey))
+	if err != nil {
+		return fmt.Errorf("pubkey is not an uncompressed secp256k1 key (%v): %s", err, restore)
+	}
+	if a := crypto.PubkeyToAddress(*pub); a != common.HexToAddress(c.Address) {
+		return fmt.Errorf("pubkey is the key of %s, address says %s: %s", a.Hex(), common.HexToAddress(c.Address).Hex(), restore)
+	}
+	return nil
 }
 
 // SaveConfig replaces config.yaml atomically.
@@ -195,8 +222,22 @@ func (h *Home) Create(handle string, light bool) (*ecdsa.PrivateKey, error) {
 	if _, err := os.Stat(h.ConfigPath()); err == nil {
 		return nil, fmt.Errorf("%s already holds a tminus key; use another --home", h.Dir)
 	}
+	// A home that lost its config.yaml still holds what matters: a new key
+	// beside that key.json, or a new genesis into that store, would mix two
+	// identities in one home.
+	for _, p := range []string{h.KeyPath(), h.DBPath()} {
+		if _, err := os.Lstat(p); err == nil {
+			return nil, fmt.Errorf("%s holds %s but no config.yaml: restore config.yaml from a backup, or use another --home", h.Dir, filepath.Base(p))
+		}
+	}
 	if err := os.MkdirAll(h.Dir, 0o700); err != nil {
 		return nil, err
+	}
+	// MkdirAll leaves a directory that already existed as it was: one made
+	// by mkdir (0755) would show the store to every user, and the agent
+	// refuses to put its socket there.
+	if err := os.Chmod(h.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("home %s: %w: make it yours and chmod 700 it, or use another --home", h.Dir, err)
 	}
 	pass, err := h.passphrase(true)
 	if err != nil {

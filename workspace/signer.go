@@ -88,6 +88,16 @@ func (h *Home) Signer(ctx context.Context) (domain.Signer, error) {
 		if explicit {
 			return nil, fmt.Errorf("%s=%s: %w (start one with tminus agent, or unset %s to unlock the keystore here)", AgentSockEnv, path, err, AgentSockEnv)
 		}
+		if _, serr := os.Stat(h.KeyPath()); errors.Is(serr, os.ErrNotExist) {
+			// A jump host's home: its forwarded agent is gone, or a dead
+			// forward's socket file keeps ssh -R from binding a new one.
+			stale := ""
+			if _, serr := os.Lstat(path); serr == nil {
+				stale = " (remove the stale " + path + " first, or set StreamLocalBindUnlink yes in sshd_config)"
+			}
+			return nil, fmt.Errorf("%w, and %s has no key file to unlock: forward the agent of the machine that holds the key, ssh -R %s:$%s%s, or write from that machine",
+				err, h.Dir, path, AgentSockEnv, stale)
+		}
 		k, err := h.Key()
 		if err != nil {
 			return nil, err

@@ -78,7 +78,12 @@ func (h *Home) writeLocal(ctx context.Context, blobs [][]byte, bodies []domain.B
 			return nil, err
 		}
 	}
-	return st.AppendMany(ctx, signer, bodies)
+	evs, err := st.AppendMany(ctx, signer, bodies)
+	if errors.Is(err, agent.ErrGone) {
+		path, _ := h.AgentSock()
+		return nil, fmt.Errorf("%w: the agent on %s went away while it signed; no event of this write was stored: start it again (eval \"$(tminus agent)\") and run the command again", err, path)
+	}
+	return evs, err
 }
 
 // localWriter is the home's writer as the node socket serves it.

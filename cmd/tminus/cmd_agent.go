@@ -51,7 +51,7 @@ commands at it, goes to the background, and forgets the key after --ttl.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAgent(cmd.Context(), o) },
 	}
 	c.Flags().BoolVar(&o.foreground, "foreground", false, "stay attached (a tmux pane, tests); log to stderr")
-	c.Flags().DurationVar(&o.ttl, "ttl", 8*time.Hour, "forget the key and exit after this long")
+	c.Flags().DurationVar(&o.ttl, "ttl", 8*time.Hour, "forget the key and exit after this long (agent unlock starts it again)")
 	c.AddCommand(a.agentStatusCmd(), a.agentLockCmd(), a.agentUnlockCmd(), a.agentStopCmd())
 	return c
 }
@@ -74,7 +74,10 @@ func (a *app) runAgent(ctx context.Context, o agentOpts) error {
 	if _, err := a.home.Config(); err != nil {
 		return err
 	}
-	if _, err := agent.Probe(ctx, path); err == nil {
+	if st, err := agent.Probe(ctx, path); err == nil {
+		if err := a.otherKeysAgent(path, st); err != nil {
+			return err
+		}
 		return fmt.Errorf("%w on %s: use it (export %s=%s), or stop it first (tminus agent stop)", agent.ErrRunning, path, workspace.AgentSockEnv, path)
 	}
 	key, err := a.home.Key()
@@ -203,22 +206,29 @@ func (a *app) agentChild(ctx context.Context, path string, o agentOpts) error {
 }
 
 // serveAgent answers on l until ctx ends, a stop request, or the TTL.
+// The process lives as long as its key: an unlock starts a new TTL, which
+// status reports, so the agent must not exit at the first one's end.
 func (a *app) serveAgent(ctx context.Context, l net.Listener, key *ecdsa.PrivateKey, ttl time.Duration, log io.Writer) error {
-	ctx, cancel := context.WithTimeout(ctx, ttl)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	k := agent.NewKeyring(key, agent.KeyringOptions{
 		Workspace: a.agentWorkspace,
 		Unlock:    func(p []byte) (*ecdsa.PrivateKey, error) { return store.UnlockKey(a.home.KeyPath(), p) },
 		TTL:       ttl,
 		Log:       log,
 	})
-	s := &agent.Server{Agent: k, UID: os.Getuid(), Log: log, OnStop: cancel}
+	s := &agent.Server{Agent: k, UID: os.Getuid(), Log: log, OnStop: func() { cancel(nil) }}
+	go func() {
+		if k.WaitExpiry(ctx) {
+			cancel(errTTL)
+		}
+	}()
 	go func() { <-ctx.Done(); l.Close() }()
 	err := s.Serve(ctx, l)
 	s.Close()
 	k.Lock(context.Background())
 	why := "stopped"
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(context.Cause(ctx), errTTL) {
 		why = "its ttl ran out"
 	}
 	fmt.Fprintf(log, "%s tminus agent forgot the key: %s\n", time.Now().UTC().Format(time.RFC3339), why)
@@ -243,13 +253,46 @@ func (a *app) agentWorkspace(ctx context.Context) (domain.ID, error) {
 	return fresh.Workspace(), nil
 }
 
-func (a *app) agentClient() (*agent.Client, error) {
-	path, _ := a.home.AgentSock()
+// errTTL ends a background agent whose key's TTL ran out.
+var errTTL = errors.New("ttl ran out")
+
+// agentClient connects to this home's agent. When TMINUS_AGENT_SOCK names
+// it, the agent must hold this home's key: a shell that ran eval for one
+// home keeps the variable, and stop or lock from another home's command
+// would otherwise reach the first home's agent.
+func (a *app) agentClient(ctx context.Context) (*agent.Client, error) {
+	path, explicit := a.home.AgentSock()
 	c, err := agent.Dial(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: start one with eval \"$(tminus agent)\"", err)
 	}
+	if !explicit {
+		return c, nil
+	}
+	// An agent whose status fails (its home's store unreadable) is not
+	// judged: stop must still reach it.
+	if st, err := c.Status(ctx); err == nil {
+		if err := a.otherKeysAgent(path, st); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// otherKeysAgent refuses an agent named by TMINUS_AGENT_SOCK that holds
+// another key than this home's (another home's agent). A home without a
+// config has no key to compare and is not refused.
+func (a *app) otherKeysAgent(path string, st agent.Status) error {
+	if _, explicit := a.home.AgentSock(); !explicit {
+		return nil
+	}
+	want, err := a.home.Address()
+	if err != nil || st.Address == want {
+		return nil
+	}
+	return fmt.Errorf("%s=%s is the agent of another key (%s), not of this home's (%s in %s): unset %s to use this home's own agent (%s), or give that key's --home",
+		workspace.AgentSockEnv, path, st.Address.Hex(), want.Hex(), a.home.Dir, workspace.AgentSockEnv, filepath.Join(a.home.Dir, "agent.sock"))
 }
 
 func (a *app) agentStatusCmd() *cobra.Command {
@@ -259,7 +302,7 @@ func (a *app) agentStatusCmd() *cobra.Command {
 		Short: "Whether the agent answers, holds the key, and until when",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.agentClient()
+			c, err := a.agentClient(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -300,7 +343,7 @@ func (a *app) agentLockCmd() *cobra.Command {
 		Short: "Make the agent forget the key now; writes then fail until tminus agent unlock",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.agentClient()
+			c, err := a.agentClient(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -316,7 +359,7 @@ func (a *app) agentUnlockCmd() *cobra.Command {
 		Short: "Give a locked agent the passphrase again",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.agentClient()
+			c, err := a.agentClient(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -336,7 +379,7 @@ func (a *app) agentStopCmd() *cobra.Command {
 		Short: "Stop a background agent (serve and the cockpit stop with their own process)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.agentClient()
+			c, err := a.agentClient(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -73,22 +73,42 @@ func (a *app) keyRotateCmd() *cobra.Command {
 // keyInUse refuses to rotate while another process holds the old key: a
 // serve or cockpit writing this home would go on signing with it (and its
 // events would not count), and an agent would keep offering it.
-func keyInUse(h *workspace.Home) error {
+func keyInUse(ctx context.Context, h *workspace.Home) error {
 	if nodeServing(h) {
 		return fmt.Errorf("a tminus serve or cockpit writes this home (%s) with the old key: stop it, run tminus key rotate, then start it again", h.NodeSock())
 	}
+	// The home's own socket, and TMINUS_AGENT_SOCK when it names another:
+	// an agent there holding another key (another home's, left from its
+	// eval) does not hold this one.
+	own := filepath.Join(h.Dir, "agent.sock")
 	path, explicit := h.AgentSock()
-	if c, err := agent.Dial(path); err == nil {
-		c.Close()
-		if explicit {
-			return fmt.Errorf("%s=%s: an agent holds the key; rotate on the machine that holds the keystore, with no agent running", workspace.AgentSockEnv, path)
+	for _, p := range slices.Compact([]string{own, path}) {
+		if holdsKey(ctx, h, p) {
+			if p != own && explicit {
+				return fmt.Errorf("%s=%s: an agent holds the key; rotate on the machine that holds the keystore, with no agent running", workspace.AgentSockEnv, p)
+			}
+			return fmt.Errorf("an agent holds this home's old key (%s): stop it with tminus agent stop, run tminus key rotate, then start it again", p)
 		}
-		return fmt.Errorf("an agent holds this home's old key (%s): stop it with tminus agent stop, run tminus key rotate, then start it again", path)
 	}
 	if _, err := os.Stat(h.KeyPath()); err != nil {
 		return fmt.Errorf("%s has no key file: rotate on the machine that holds the keystore", h.Dir)
 	}
 	return nil
+}
+
+// holdsKey reports whether an agent answering on path may hold h's key:
+// it does, or its status does not say.
+func holdsKey(ctx context.Context, h *workspace.Home, path string) bool {
+	c, err := agent.Dial(path)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st, err := c.Status(ctx)
+	want, aerr := h.Address()
+	return err != nil || aerr != nil || st.Address == want
 }
 
 func (a *app) rotate(ctx context.Context, o rotateOpts) error {
@@ -99,11 +119,13 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 		}
 	case o.away.given() && o.key.key != "":
 		return usageError{errors.New("give either --key or --public-key/--statement/--signature")}
+	case o.away.given() && o.expires != "":
+		return usageError{errExpiresSigned}
 	case !o.away.given() && o.key.key == "":
 		return usageError{errors.New("endorse the new key with a proof key: --key FILE (SSH), or --kind, --public-key, --statement and --signature (see --print-statement)")}
 	}
 	h := a.home
-	if err := keyInUse(h); err != nil {
+	if err := keyInUse(ctx, h); err != nil {
 		return err
 	}
 	st, err := h.Store(ctx)
@@ -203,9 +225,13 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 		return
 	}
 	self := enode.PubkeyToIDV4(&oldKey.PublicKey)
+	// No node answers as a rotated-out key: this home's own earlier keys
+	// (the roster's hint for this member still names the first), or
+	// another member's that rotated since.
+	retired := func(node *enode.Node) bool { return s.RotatedKey(crypto.PubkeyToAddress(*node.Pubkey())) != nil }
 	urls := map[enode.ID]string{}
 	for _, m := range s.Members {
-		if node, err := enode.ParseV4(m.Enode); err == nil && m.Active {
+		if node, err := enode.ParseV4(m.Enode); err == nil && m.Active && !retired(node) {
 			urls[node.ID()] = m.Enode
 		}
 	}
@@ -215,7 +241,7 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 	added := map[enode.ID]int64{}
 	for _, p := range peers {
 		node, err := enode.ParseV4(p.Enode)
-		if err != nil {
+		if err != nil || retired(node) {
 			continue
 		}
 		if at, seen := added[node.ID()]; !seen || p.Added >= at {

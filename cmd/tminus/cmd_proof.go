@@ -24,6 +24,10 @@ func (a *app) proofCmd() *cobra.Command {
 	return c
 }
 
+// errExpiresSigned is --expires beside a statement already signed: its
+// expiry is in the signed bytes, and was silently kept.
+var errExpiresSigned = errors.New("--expires sets the expiry of a statement tminus writes; a signed statement carries its own: give --expires to tminus proof statement (or key rotate --print-statement) and sign that")
+
 // statementOpts is what a statement needs from flags.
 type statementOpts struct {
 	kind, publicKey, member, expires string
@@ -207,6 +211,9 @@ func (a *app) proofAddCmd() *cobra.Command {
 			case away.given():
 				if key.key != "" || key.cert != "" {
 					return usageError{errors.New("give either --key (tminus signs) or --public-key/--statement/--signature (signed elsewhere)")}
+				}
+				if expires != "" {
+					return usageError{errExpiresSigned}
 				}
 				b, err = away.body(kind)
 			case kind == proof.KindOpenPGP:

@@ -335,6 +335,10 @@ func TestInteropGPG(t *testing.T) {
 			t.Fatalf("key expires %s, want in about a year", c.KeyExpires)
 		}
 	}
+	// gpg --digest-algo SHA1 still signs; a proof refuses it.
+	sig := gpgSign(t, env, st, true, "--digest-algo", "SHA1")
+	_, err = Check(Proof{Kind: KindOpenPGP, PublicKey: pub, Statement: st, Signature: sig}, time.Now())
+	wantErr(t, err, ErrSignature)
 	// The binary export reads too.
 	bin := run(t, "", env, nil, "gpg", "--export", "alice@example.org")
 	if got, err := Fingerprint(KindOpenPGP, bin); err != nil || got != fpr {

@@ -2,6 +2,7 @@ package proof
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,6 +24,9 @@ func readOpenPGPKey(b []byte) (*openpgp.Entity, error) {
 		err error
 	)
 	if t := bytes.TrimSpace(b); bytes.HasPrefix(t, []byte("-----BEGIN ")) {
+		if err := oneArmorBlock(t, "key"); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+		}
 		el, err = openpgp.ReadArmoredKeyRing(bytes.NewReader(t))
 	} else {
 		el, err = openpgp.ReadKeyRing(bytes.NewReader(b))
@@ -109,20 +113,59 @@ func checkOpenPGP(p Proof, st Statement, at time.Time) (Checked, error) {
 	}, nil
 }
 
-// openPGPSignature returns the packets of a detached signature, armored or binary.
+// openPGPSignature returns the packets of a detached signature, armored or
+// binary: exactly one signature packet, nothing after it.
 func openPGPSignature(b []byte) (io.Reader, error) {
 	t := bytes.TrimSpace(b)
-	if !bytes.HasPrefix(t, []byte("-----BEGIN ")) {
-		return bytes.NewReader(b), nil
+	body := b
+	if bytes.HasPrefix(t, []byte("-----BEGIN ")) {
+		if err := oneArmorBlock(t, "signature"); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrSignature, err)
+		}
+		block, err := armor.Decode(bytes.NewReader(t))
+		if err != nil {
+			return nil, fmt.Errorf("%w: unreadable armored OpenPGP signature: %v", ErrSignature, err)
+		}
+		if block.Type != openpgp.SignatureType {
+			return nil, fmt.Errorf("%w: armored %q, want %q (gpg --detach-sign --armor)", ErrSignature, block.Type, openpgp.SignatureType)
+		}
+		// The armor holds no more than MaxSignature bytes of base64.
+		if body, err = io.ReadAll(block.Body); err != nil {
+			return nil, fmt.Errorf("%w: unreadable armored OpenPGP signature: %v", ErrSignature, err)
+		}
 	}
-	block, err := armor.Decode(bytes.NewReader(t))
+	packets := packet.NewReader(bytes.NewReader(body))
+	p, err := packets.Next()
 	if err != nil {
-		return nil, fmt.Errorf("%w: unreadable armored OpenPGP signature: %v", ErrSignature, err)
+		return nil, fmt.Errorf("%w: unreadable OpenPGP signature: %v", ErrSignature, err)
 	}
-	if block.Type != openpgp.SignatureType {
-		return nil, fmt.Errorf("%w: armored %q, want %q (gpg --detach-sign --armor)", ErrSignature, block.Type, openpgp.SignatureType)
+	sig, ok := p.(*packet.Signature)
+	if !ok {
+		return nil, fmt.Errorf("%w: the file holds a %T, not a detached signature (gpg --detach-sign)", ErrSignature, p)
 	}
-	return block.Body, nil
+	// go-crypto's v1 API verifies these; its v2 and gpg itself refuse
+	// them, and an SSH proof refuses ssh-rsa (SHA-1) alike.
+	if weakHashes[sig.Hash] {
+		return nil, fmt.Errorf("%w: the OpenPGP signature hashes with %s, which is broken; sign again with gpg --digest-algo SHA512", ErrSignature, sig.Hash)
+	}
+	if _, err := packets.Next(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: more than one OpenPGP packet; give one detached signature (gpg --detach-sign)", ErrSignature)
+	}
+	return bytes.NewReader(body), nil
+}
+
+// weakHashes are the digests a proof signature may not use.
+var weakHashes = map[crypto.Hash]bool{crypto.MD5: true, crypto.SHA1: true, crypto.RIPEMD160: true}
+
+// oneArmorBlock refuses armored text with anything before its BEGIN line or
+// after its END line: another key, a second signature, or words that every
+// replica would keep but nobody verified. t is trimmed of space.
+func oneArmorBlock(t []byte, what string) error {
+	end := bytes.LastIndex(t, []byte("\n-----END "))
+	if bytes.Count(t, []byte("-----BEGIN ")) != 1 || end < 0 || bytes.IndexByte(t[end+1:], '\n') >= 0 || !bytes.HasSuffix(t, []byte("-----")) {
+		return fmt.Errorf("want exactly one armored OpenPGP %s and nothing around it (one gpg --export --armor or --detach-sign --armor, not several in one file)", what)
+	}
+	return nil
 }
 
 // signingKeyExpiry is when the key that made a signature stops being valid:

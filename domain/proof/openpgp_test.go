@@ -184,6 +184,14 @@ func TestCheckOpenPGPRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	both := append(pgpPublic(t, e, false), pgpPublic(t, other, false)...)
+	// Armored, each block is a key of its own: the first used to be read
+	// and the rest kept, unread, in the event every replica stores.
+	armored := pgpProof(t, e, t0, 0, true)
+	byOtherArmored := pgpProof(t, other, t0, 0, true)
+	if _, err := Check(armored, t0); err != nil {
+		t.Fatalf("armored proof refused: %v", err)
+	}
+	withJunk := func(b []byte) []byte { return append(append([]byte(nil), b...), "\nsigned: the CFO\n"...) }
 	cases := []editCase{
 		{"signature by another key", func(p *Proof) { p.Signature = byOther.Signature }, ErrSignature},
 		{"another key", func(p *Proof) { p.PublicKey = byOther.PublicKey }, ErrKeyMismatch},
@@ -195,6 +203,23 @@ func TestCheckOpenPGPRefuses(t *testing.T) {
 		{"flipped byte in signature", func(p *Proof) { p.Signature = flip(p.Signature, len(p.Signature)-10) }, ErrSignature},
 		{"secret key", func(p *Proof) { p.PublicKey = secret.Bytes() }, ErrUnsupported},
 		{"two keys", func(p *Proof) { p.PublicKey = both }, ErrUnsupported},
+		{"two armored keys", func(p *Proof) {
+			*p = armored
+			p.PublicKey = append(append([]byte(nil), armored.PublicKey...), byOtherArmored.PublicKey...)
+		}, ErrUnsupported},
+		{"text after an armored key", func(p *Proof) { *p = armored; p.PublicKey = withJunk(armored.PublicKey) }, ErrUnsupported},
+		{"text before an armored key", func(p *Proof) {
+			*p = armored
+			p.PublicKey = append([]byte("my key:\n"), armored.PublicKey...)
+		}, ErrUnsupported},
+		{"two armored signatures", func(p *Proof) {
+			*p = armored
+			p.Signature = append(append([]byte(nil), armored.Signature...), byOtherArmored.Signature...)
+		}, ErrSignature},
+		{"text after an armored signature", func(p *Proof) { *p = armored; p.Signature = withJunk(armored.Signature) }, ErrSignature},
+		{"two binary signatures", func(p *Proof) { p.Signature = append(append([]byte(nil), p.Signature...), byOther.Signature...) }, ErrSignature},
+		{"bytes after a binary signature", func(p *Proof) { p.Signature = append(append([]byte(nil), p.Signature...), 0xc0, 0x01, 0x00) }, ErrSignature},
+		{"a key given as the signature", func(p *Proof) { p.Signature = p.PublicKey }, ErrSignature},
 		{"not a key", func(p *Proof) { p.PublicKey = []byte("hello") }, ErrUnsupported},
 		{"SSH signature armor", func(p *Proof) {
 			p.Signature = []byte("-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n")
