@@ -98,7 +98,12 @@ func (d *demo) demoPeers(connected bool) []store.Peer {
 // its own View: the cockpit's state belongs to the cockpit's goroutine. Like a running
 // node, it heartbeats their peer rows (store.PeerHeartbeat) and marks them
 // disconnected when it stops.
-func (d *demo) simulate(ctx context.Context, every time.Duration) error {
+func (d *demo) simulate(ctx context.Context, every time.Duration) (err error) {
+	defer func() {
+		if ctx.Err() != nil {
+			err = nil // --for ran out, or ctrl-c: whatever it cut short is the end, not a failure
+		}
+	}()
 	v, err := d.st.NewView(ctx)
 	if err != nil {
 		return err
@@ -124,7 +129,7 @@ func (d *demo) simulate(ctx context.Context, every time.Duration) error {
 			case <-ctx.Done():
 				return nil
 			case <-beat.C:
-				if err := d.st.SeePeers(ctx, d.demoPeers(true)); err != nil && ctx.Err() == nil {
+				if err := d.st.SeePeers(ctx, d.demoPeers(true)); err != nil {
 					return err
 				}
 			case <-next:
@@ -148,7 +153,7 @@ func (d *demo) simulate(ctx context.Context, every time.Duration) error {
 			step = demoLoop[i%len(demoLoop)]
 		}
 		if b := step.do(s, p1); b != nil {
-			if _, err := d.st.Append(ctx, d.signers[step.who], b); err != nil && ctx.Err() == nil {
+			if _, err := d.st.Append(ctx, d.signers[step.who], b); err != nil {
 				return err
 			}
 		}
