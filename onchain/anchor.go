@@ -109,6 +109,13 @@ func (c *Client) Confirm(ctx context.Context, h common.Hash, n uint64) (uint64, 
 	t := time.NewTicker(c.poll)
 	defer t.Stop()
 	var last string
+	// A poll that the end of ctx cut short says nothing of the transaction:
+	// the error then tells what the poll before it found.
+	failed := func(err error) {
+		if ctx.Err() == nil || last == "" {
+			last = rpcErr("the RPC", err).Error()
+		}
+	}
 	for {
 		r, err := c.b.TransactionReceipt(ctx, h)
 		switch {
@@ -116,7 +123,7 @@ func (c *Client) Confirm(ctx context.Context, h common.Hash, n uint64) (uint64, 
 			block := r.BlockNumber.Uint64()
 			head, err := c.b.BlockNumber(ctx)
 			if err != nil {
-				last = rpcErr("the RPC", err).Error()
+				failed(err)
 				break
 			}
 			if r.Status != types.ReceiptStatusSuccessful {
@@ -129,7 +136,7 @@ func (c *Client) Confirm(ctx context.Context, h common.Hash, n uint64) (uint64, 
 		case errors.Is(err, ethereum.NotFound):
 			last = "not in the chain: a reorg took it out"
 		default:
-			last = rpcErr("the RPC", err).Error()
+			failed(err)
 		}
 		select {
 		case <-ctx.Done():

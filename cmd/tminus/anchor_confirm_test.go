@@ -20,7 +20,7 @@ func TestAnchorConfirmations(t *testing.T) {
 	c := chaintest.New(t, chaintest.Options{HTTP: true})
 	home, inc := newWorkspace(t)
 	key := keystoreFile(t, c.Funder, "anchor")
-	_, errs, code := tminus(t, home, "anchor", "--rpc", c.RPC, "--key", key, "--confirmations", "3", "--timeout", "3s")
+	_, errs, code := tminus(t, home, "anchor", "--rpc", c.RPC, "--key", key, "--confirmations", "3", "--timeout", "5s")
 	lines := strings.Split(errs, "\n")
 	last := lines[len(lines)-1]
 	if code != 1 || !strings.HasPrefix(last, "tminus: ") || !strings.Contains(last, " of 3 confirmations") ||
