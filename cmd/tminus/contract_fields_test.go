@@ -142,6 +142,10 @@ func TestContractDocumentedViews(t *testing.T) {
 		v := decodeAny(t, what, must(t, home, append(c.args, "--json")...))
 		views[c.args[0]+" "+c.args[1%len(c.args)]] = v
 		jsonPaths(t, what, v, c.want)
+		// null only for an unknown time or number of seconds (json_times_test.go)
+		for _, p := range nulls(what, v) {
+			t.Errorf("%s: %s is null, want [] or {} (docs/cli.md, absent values)", what, p)
+		}
 	}
 
 	// The conventions: handles where the incident views say who, addresses
