@@ -100,6 +100,16 @@ func (a *app) incidentShowCmd() *cobra.Command {
 				return err
 			}
 			d := viewIncidentDetail(s, inc, tl)
+			// The same Safe proposals as safe show, refused signatures included.
+			for i := range d.SafeTxs {
+				for _, sid := range inc.SafeTxs {
+					if p := s.Safe[sid]; p != nil && sid.String() == d.SafeTxs[i].ID {
+						if d.SafeTxs[i].Refused, err = a.refusedSigs(cmd.Context(), s, p); err != nil {
+							return err
+						}
+					}
+				}
+			}
 			if asJSON {
 				return a.printJSON(d)
 			}

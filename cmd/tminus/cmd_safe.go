@@ -141,7 +141,7 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 		a.noteRivals(ctx, ev.ID, body)
 	}
 	return a.created(o.asJSON, ev.ID.String(), map[string]any{"safe_tx_hash": body.SafeTxHash.Hex(),
-		"nonce": body.Tx.Nonce.String(), "threshold": body.Threshold})
+		"nonce": body.Tx.Nonce.String(), "threshold": fmt.Sprint(body.Threshold)})
 }
 
 // noteRivals says which open proposals share the new one's Safe nonce: only

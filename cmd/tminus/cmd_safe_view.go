@@ -151,7 +151,7 @@ func viewSafe(s *domain.State, p *domain.SafeProposal) safeView {
 		BaseGas: tx.BaseGas.String(), GasPrice: tx.GasPrice.String(), GasToken: tx.GasToken.Hex(),
 		RefundReceiver: tx.RefundReceiver.Hex(), DomainHash: p.DomainHash.Hex(), MessageHash: p.MessageHash.Hex(),
 		SafeTxHash: p.SafeTxHash.Hex(), Threshold: fmt.Sprint(p.Threshold), Confirmations: fmt.Sprint(p.Confirmations()),
-		Owners: []string{}, Signatures: []safeSigView{}, Executed: p.Exec != nil, By: p.By, At: ts(p.At)}
+		Owners: []string{}, Signatures: []safeSigView{}, Refused: []safeRefusedView{}, Executed: p.Exec != nil, By: p.By, At: ts(p.At)}
 	// Decoded from the data, not from the recorded args: what the Safe will run.
 	if args, err := safe.DecodeCall(p.Function, tx.Data); err == nil {
 		v.Decoded = decodedCall(p.Function, args)
