@@ -33,11 +33,11 @@ func (s *State) rotatedOut(e *Event) error {
 		return nil
 	}
 	if r.Seq == 0 {
-		return fmt.Errorf("%w: the roster replaced %s's key %s with %s (event %s); its later events do not count",
-			ErrRotated, r.Member, e.Author.Hex(), r.New.Hex(), r.Event.Short())
+		return fmt.Errorf("%w: the roster replaced %s's key %s with %s (event %s); its later events do not count: write from the home that holds %s",
+			ErrRotated, r.Member, e.Author.Hex(), r.New.Hex(), r.Event.Short(), r.New.Hex())
 	}
-	return fmt.Errorf("%w at seq %d: %s's key %s was replaced by %s (event %s); its events after that do not count",
-		ErrRotated, r.Seq, r.Member, e.Author.Hex(), r.New.Hex(), r.Event.Short())
+	return fmt.Errorf("%w at seq %d: %s's key %s was replaced by %s (event %s); its events after that do not count: write from the home that holds %s",
+		ErrRotated, r.Seq, r.Member, e.Author.Hex(), r.New.Hex(), r.Event.Short(), r.New.Hex())
 }
 
 // at formats a signed time for a rejection reason.
@@ -96,13 +96,13 @@ func (s *State) checkProof(m *Member, b *ProofAdd, want common.Address, t int64)
 	}
 	st := c.Statement
 	if st.Workspace != s.WS.String() {
-		return c, fmt.Errorf("statement is for workspace %s, this is %s: a proof is not valid in another workspace", shortText(st.Workspace), s.WS.Short())
+		return c, fmt.Errorf("statement is for workspace %s, this is %s: a proof is not valid in another workspace; sign the statement this workspace prints (tminus proof statement)", shortText(st.Workspace), s.WS.Short())
 	}
 	if st.Member != want {
-		return c, fmt.Errorf("statement names key %s, not %s", st.Member.Hex(), want.Hex())
+		return c, fmt.Errorf("statement names key %s, not %s: sign a statement that names %s", st.Member.Hex(), want.Hex(), want.Hex())
 	}
 	if st.Kind != b.ProofKind {
-		return c, fmt.Errorf("statement is for a %s proof, the event records a %s proof", st.Kind, b.ProofKind)
+		return c, fmt.Errorf("statement is for a %s proof, the event records a %s proof: record it as a %s proof, or sign a statement for %s", st.Kind, b.ProofKind, st.Kind, b.ProofKind)
 	}
 	if err := c.ValidAt(when); err != nil {
 		return c, fmt.Errorf("%s proof not valid at the event's time %s: %w", b.ProofKind, at(t), err)
@@ -112,7 +112,7 @@ func (s *State) checkProof(m *Member, b *ProofAdd, want common.Address, t int64)
 			return c, fmt.Errorf("certificate is signed by CA %s, which the roster does not trust (tminus member ca add)", c.CA)
 		}
 		if !contains(c.Principals, m.Handle) {
-			return c, fmt.Errorf("certificate principals %q do not include %s", c.Principals, m.Handle)
+			return c, fmt.Errorf("certificate principals %q do not include %s: have the CA issue a certificate naming %s (ssh-keygen -s CA -n %s)", c.Principals, m.Handle, m.Handle, m.Handle)
 		}
 	}
 	return c, nil
@@ -144,7 +144,7 @@ func (s *State) checkProofAdd(m *Member, author common.Address, b *ProofAdd, t i
 		return c, err
 	}
 	if other := s.boundElsewhere(c.Fingerprint, m.Handle); other != "" {
-		return c, fmt.Errorf("key %s is already bound to %s: one proof key proves one member", c.Fingerprint, other)
+		return c, fmt.Errorf("key %s is already bound to %s: one proof key proves one member; prove another key, or %s revokes that proof first (tminus proof revoke)", c.Fingerprint, other, other)
 	}
 	// The same statement twice would be two standing proofs of one key, and
 	// revoking "its" proof would leave the other counting; a revoked one
@@ -190,7 +190,7 @@ func (s *State) revocable(handle string, id ID) (*Proof, error) {
 	case p.Member != handle:
 		return nil, fmt.Errorf("proof %s is %s's: only its member revokes it (the roster removes members)", id.Short(), p.Member)
 	case p.Revoked:
-		return nil, fmt.Errorf("proof %s is already revoked", id.Short())
+		return nil, fmt.Errorf("proof %s is already revoked: nothing to do (tminus proof list shows the standing ones)", id.Short())
 	}
 	return p, nil
 }
@@ -241,7 +241,7 @@ func (s *State) keyRotate(a actor, e *Event, b *KeyRotate) error {
 // that is not one of m's proof keys.
 func (s *State) checkKeyRotate(m *Member, old common.Address, b *KeyRotate, t int64) error {
 	if r := s.RotatedKey(old); r != nil {
-		return fmt.Errorf("%s was already rotated to %s (event %s)", old.Hex(), r.New.Hex(), r.Event.Short())
+		return fmt.Errorf("%s was already rotated to %s (event %s): a key rotates once; rotate %s instead", old.Hex(), r.New.Hex(), r.Event.Short(), r.New.Hex())
 	}
 	if err := s.freshKey(b.New); err != nil {
 		return err
@@ -268,7 +268,7 @@ func (s *State) rotate(m *Member, old, newKey common.Address, r *KeyRotation) {
 func (s *State) recheckRotation(r *Rotation, t int64) error {
 	m := s.Members[r.Member]
 	if m == nil || !m.Active || !slices.Contains(m.Keys, r.Old) || s.RotatedKey(r.Old) != nil {
-		return fmt.Errorf("%s is no longer a current key of %s", r.Old.Hex(), r.Member)
+		return fmt.Errorf("%s is no longer a current key of %s: propose the rotation of a key they hold now (tminus member list --json shows their keys)", r.Old.Hex(), r.Member)
 	}
 	if err := s.freshKey(r.New); err != nil {
 		return err
@@ -304,7 +304,7 @@ func (s *State) checkChange(b *MemberChange, t int64) error {
 			return fmt.Errorf("CA key: %w", err)
 		}
 		if _, ok := s.readIdent().CAs[fp]; ok {
-			return fmt.Errorf("CA %s is already trusted", fp)
+			return fmt.Errorf("CA %s is already trusted: nothing to add", fp)
 		}
 	case ChangeCARemove:
 		if _, ok := s.readIdent().CAs[b.Fingerprint]; !ok {
@@ -338,7 +338,7 @@ func (s *State) checkChange(b *MemberChange, t int64) error {
 			return fmt.Errorf("%s is not a member", r.Member)
 		}
 		if !slices.Contains(m.Keys, r.Old) || s.RotatedKey(r.Old) != nil {
-			return fmt.Errorf("%s is not a current key of %s", r.Old.Hex(), r.Member)
+			return fmt.Errorf("%s is not a current key of %s: name one they hold now with --old (tminus member list --json shows their keys)", r.Old.Hex(), r.Member)
 		}
 		if err := s.freshKey(r.New); err != nil {
 			return err

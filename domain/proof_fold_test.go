@@ -143,27 +143,27 @@ func TestProofRejections(t *testing.T) {
 			st := domaintest.Statement(domain.ID{9}, p.Addr(0), proof.KindSSH, ssh.FingerprintSHA256(alice.PublicKey()), epoch, epoch.Add(day))
 			b, _ := domaintest.SSHProof(alice, proof.KindSSH, domaintest.AuthorizedKey(alice.PublicKey()), st)
 			return b
-		}, "another workspace"},
+		}, "sign the statement this workspace prints"},
 		{"statement for another member", func(t *testing.T, p *proofTeam) *domain.ProofAdd {
 			return p.sshProof(t, 1, alice, epoch, day) // names bob's key, alice signs the event
-		}, "statement names key"},
+		}, ": sign a statement that names 0x"},
 		{"expired at the event's time", func(t *testing.T, p *proofTeam) *domain.ProofAdd {
 			return p.sshProof(t, 0, alice, epoch.Add(-2*day), day)
-		}, "not valid at the event's time"},
+		}, "(add a new proof)"},
 		{"not yet valid at the event's time", func(t *testing.T, p *proofTeam) *domain.ProofAdd {
 			return p.sshProof(t, 0, alice, epoch.Add(day), day)
-		}, "not valid at the event's time"},
+		}, "record the proof after its statement was issued"},
 		{"certificate from an untrusted CA", func(t *testing.T, p *proofTeam) *domain.ProofAdd {
 			return certProof(t, p, 0, alice, otherCA, []string{"alice"}, epoch.Add(-day), epoch.Add(day))
 		}, "does not trust"},
 		{"certificate with the wrong principal", func(t *testing.T, p *proofTeam) *domain.ProofAdd {
 			p.change(t, 0, 1, &domain.MemberChange{Action: domain.ChangeCAAdd, CA: domaintest.AuthorizedKey(ca.PublicKey())})
 			return certProof(t, p, 0, alice, ca, []string{"bob"}, epoch.Add(-day), epoch.Add(day))
-		}, "principals"},
+		}, `principals ["bob"] do not include alice: have the CA issue a certificate naming alice (ssh-keygen -s CA -n alice)`},
 		{"expired certificate", func(t *testing.T, p *proofTeam) *domain.ProofAdd {
 			p.change(t, 0, 1, &domain.MemberChange{Action: domain.ChangeCAAdd, CA: domaintest.AuthorizedKey(ca.PublicKey())})
 			return certProof(t, p, 0, alice, ca, []string{"alice"}, epoch.Add(-2*day), epoch.Add(-day))
-		}, "not valid at the event's time"},
+		}, "have the CA issue a new certificate"},
 		{"certificate from a CA removed from the roster", func(t *testing.T, p *proofTeam) *domain.ProofAdd {
 			p.change(t, 0, 1, &domain.MemberChange{Action: domain.ChangeCAAdd, CA: domaintest.AuthorizedKey(ca.PublicKey())})
 			p.change(t, 0, 1, &domain.MemberChange{Action: domain.ChangeCARemove, Fingerprint: ssh.FingerprintSHA256(ca.PublicKey())})
@@ -172,7 +172,7 @@ func TestProofRejections(t *testing.T) {
 		{"key already bound to another member", func(t *testing.T, p *proofTeam) *domain.ProofAdd {
 			accepted(t, p.Fold(nil), do(t, p.Team, 1, p.sshProof(t, 1, bobKey, epoch, day)))
 			return p.sshProof(t, 0, bobKey, epoch, day)
-		}, "already bound to bob"},
+		}, "already bound to bob: one proof key proves one member; prove another key, or bob revokes that proof first"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -360,6 +360,7 @@ func TestKeyRotation(t *testing.T) {
 	rejected(t, st, toTaken, "already a key of bob")
 	accepted(t, st, inc, rot, fresh)
 	rejected(t, st, stale, domain.ErrRotated.Error())
+	rejected(t, st, stale, "write from the home that holds "+newKey.Hex())
 	if st.Handle(newKey) != "alice" || st.Members["alice"].Keys[0] != newKey {
 		t.Errorf("alice's keys after rotation: %v", st.Members["alice"].Keys)
 	}

@@ -5,15 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/tminus-ir/tminus/domain/domaintest"
 	"go.yaml.in/yaml/v3"
 )
 
-// FuzzConfig feeds config.yaml, which people edit by hand, to the two
-// readers of it: the lenient Config and serve's CheckWatchers. Neither may
+// FuzzConfig feeds config.yaml, which people edit by hand, to its readers:
+// the lenient Config (with its unknown-key warning) and serve's CheckWatchers. Neither may
 // panic, and a config that loads saves to one that loads the same.
 func FuzzConfig(f *testing.F) {
 	f.Add([]byte("handle: alice\naddress: \"0x0000000000000000000000000000000000000001\"\npubkey: \"04ab\"\nlisten: 127.0.0.1:30317\n"))
@@ -46,8 +48,14 @@ watchers:
 		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		h := &Home{Dir: dir}
+		var warn bytes.Buffer
+		h := &Home{Dir: dir, Warn: &warn} // the unknown-key warning reads it too
 		c, err := h.Config()
+		// One line, keys quoted: a key holding a newline or an escape
+		// sequence cannot forge more lines or repaint the terminal.
+		if w := warn.String(); strings.Count(w, "\n") > 1 || strings.ContainsFunc(strings.TrimSuffix(w, "\n"), unicode.IsControl) {
+			t.Fatalf("the warning is not one plain line: %q", w)
+		}
 		_ = h.CheckWatchers() // its verdict is its own test's; here, no panic
 		if err != nil {
 			return

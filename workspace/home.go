@@ -10,6 +10,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -31,8 +32,13 @@ type Home struct {
 	// Clock, when set, is the time this process signs events with
 	// (time.Now if nil). Only cmd/tminus sets it, from TMINUS_CLOCK_SKEW.
 	Clock func() time.Time
+	// Warn, when set, hears what loading config.yaml found and let pass:
+	// keys no field has, a key switch it finished. cmd/tminus gives its
+	// stderr, so every command says it once, and never into --json stdout.
+	Warn io.Writer
 
 	cfg    *Config
+	warned bool // Warn heard this config's unknown keys
 	key    *ecdsa.PrivateKey
 	st     *store.Store
 	closed bool
@@ -119,6 +125,20 @@ func (h *Home) Config() (*Config, error) {
 	if err := yaml.Unmarshal(data, c); err != nil {
 		return nil, fmt.Errorf("%s: %w", h.ConfigPath(), err)
 	}
+	// Said before the identity check: a misspelt address: is why it fails.
+	if h.Warn != nil && !h.warned {
+		h.warned = true
+		if w := unknownKeysWarning(data); w != "" {
+			fmt.Fprintf(h.Warn, "tminus: warning: %s: %s\n", h.ConfigPath(), w)
+		}
+	}
+	switched, err := h.finishSwitch(c)
+	if err != nil {
+		return nil, err
+	}
+	if switched && h.Warn != nil {
+		fmt.Fprintf(h.Warn, "tminus: finished an interrupted key rotation: %s now holds %s, the key config.yaml names\n", h.KeyPath(), c.Address)
+	}
 	if err := h.checkIdentity(c); err != nil {
 		return nil, fmt.Errorf("%s: %w", h.ConfigPath(), err)
 	}
@@ -150,18 +170,18 @@ func (h *Home) checkIdentity(c *Config) error {
 	return nil
 }
 
-// SaveConfig replaces config.yaml atomically.
+// SaveConfig replaces config.yaml atomically, synced: a key switch counts
+// on it reaching the disk before key.json changes.
 func (h *Home) SaveConfig(c *Config) error {
 	data, err := yaml.Marshal(c)
 	if err != nil {
 		return err
 	}
-	tmp := h.ConfigPath() + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := writeSynced(h.ConfigPath(), data); err != nil {
 		return err
 	}
 	h.cfg = c
-	return os.Rename(tmp, h.ConfigPath())
+	return nil
 }
 
 // Address is this device's signing address.

@@ -36,7 +36,7 @@ func (a *app) keyCmd() *cobra.Command {
 // nextKeyPath holds the new key between its creation and the rotation's
 // record: a statement printed for gpg names it, and a rotation cut short
 // finishes with it.
-func nextKeyPath(h *workspace.Home) string { return filepath.Join(h.Dir, "key.next.json") }
+func nextKeyPath(h *workspace.Home) string { return h.NextKeyPath() }
 
 type rotateOpts struct {
 	key            sshKeyOpts
@@ -125,8 +125,16 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 		return usageError{errors.New("endorse the new key with a proof key: --key FILE (SSH), or --kind, --public-key, --statement and --signature (see --print-statement)")}
 	}
 	h := a.home
-	if err := keyInUse(ctx, h); err != nil {
-		return err
+	// --print-statement signs nothing with the old key and leaves the home
+	// on it: an agent, serve or cockpit holding it may go on while the
+	// statement is signed elsewhere. It still needs the keystore here, the
+	// new key's passphrase being the old one's.
+	inUse := keyInUse(ctx, h)
+	if !o.printStatement && inUse != nil {
+		return inUse
+	}
+	if _, err := os.Stat(h.KeyPath()); err != nil {
+		return fmt.Errorf("%s has no key file: rotate on the machine that holds the keystore", h.Dir)
 	}
 	st, err := h.Store(ctx)
 	if err != nil {
@@ -164,7 +172,11 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 		if r.New != newAddr {
 			return fmt.Errorf("%s was already rotated to %s, whose key this home lacks", old.Hex(), r.New.Hex())
 		}
-		// Recorded, but the home was not switched (an interrupted rotate).
+		// Recorded, but the home was not switched (an interrupted rotate):
+		// switching is the real thing, whatever the flags.
+		if inUse != nil {
+			return inUse
+		}
 		if err := a.switchKey(old, newKey, r.Event, o.json); err != nil {
 			return err
 		}
@@ -311,30 +323,19 @@ func pendingKey(h *workspace.Home, pass []byte, light bool) (*ecdsa.PrivateKey, 
 	return store.CreateKey(path, pass, light)
 }
 
-// switchKey makes the new key this home's: the old keystore file is kept
+// switchKey makes the new key this home's (workspace.SwitchKey, which a
+// crash cannot leave without key.json): the old keystore file is kept
 // beside it, renamed, and config.yaml names the new address.
 func (a *app) switchKey(old common.Address, newKey *ecdsa.PrivateKey, event domain.ID, asJSON bool) error {
 	h := a.home
-	cfg, err := h.Config()
+	retired, err := h.SwitchKey(newKey)
 	if err != nil {
 		return err
 	}
-	retired := filepath.Join(h.Dir, "key."+old.Hex()+".retired.json")
-	if err := os.Rename(h.KeyPath(), retired); err != nil {
-		return err
-	}
-	if err := os.Rename(nextKeyPath(h), h.KeyPath()); err != nil {
-		return err
-	}
-	next := *cfg
-	next.Address = crypto.PubkeyToAddress(newKey.PublicKey).Hex()
-	next.PubKey = fmt.Sprintf("%x", crypto.FromECDSAPub(&newKey.PublicKey))
-	if err := h.SaveConfig(&next); err != nil {
-		return err
-	}
+	addr := crypto.PubkeyToAddress(newKey.PublicKey).Hex()
 	enode, _ := h.Enode()
 	fmt.Fprintf(a.stderr, "key rotated: this home now signs as %s; %s's events after the rotation do not count (old keystore kept as %s).\n"+
 		"Start tminus agent or serve again if you stopped them. This node's new enode (peers admit it once they have the rotation):\n  %s\n",
-		next.Address, old.Hex(), filepath.Base(retired), enode)
-	return a.created(asJSON, next.Address, map[string]any{"address": next.Address, "old": old.Hex(), "event": event.String(), "enode": enode})
+		addr, old.Hex(), filepath.Base(retired), enode)
+	return a.created(asJSON, addr, map[string]any{"address": addr, "old": old.Hex(), "event": event.String(), "enode": enode})
 }

@@ -63,6 +63,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		return 2
 	}
 	a.home.Clock = clock
+	a.home.Warn = a.stderr // config.yaml's unknown keys, on stderr: never in --json stdout
 	root := a.commands()
 	root.SetArgs(args)
 	root.SetIn(a.stdin)

@@ -241,9 +241,9 @@ func TestProofSSHCertAndTrustedCAs(t *testing.T) {
 	if err := json.Unmarshal([]byte(must(t, home, "member", "ca", "add", caFile, "--json")), &added); err != nil || !added.Applied {
 		t.Fatalf("ca add: %+v %v", added, err)
 	}
-	fails(t, home, "already trusted", "member", "ca", "add", caFile)
-	fails(t, home, "principals", "proof", "add", "ssh-cert", "--key", key, "--cert", cert("bob-cert.pub", ca, []string{"bob"}, now.Add(-time.Hour), now.Add(time.Hour)))
-	fails(t, home, "certificate expired", "proof", "add", "ssh-cert", "--key", key, "--cert", cert("old-cert.pub", ca, []string{"alice"}, now.Add(-48*time.Hour), now.Add(-24*time.Hour)))
+	fails(t, home, "already trusted: nothing to add", "member", "ca", "add", caFile)
+	fails(t, home, "have the CA issue a certificate naming alice", "proof", "add", "ssh-cert", "--key", key, "--cert", cert("bob-cert.pub", ca, []string{"bob"}, now.Add(-time.Hour), now.Add(time.Hour)))
+	fails(t, home, "have the CA issue a new certificate", "proof", "add", "ssh-cert", "--key", key, "--cert", cert("old-cert.pub", ca, []string{"alice"}, now.Add(-48*time.Hour), now.Add(-24*time.Hour)))
 	fails(t, home, "does not trust", "proof", "add", "ssh-cert", "--key", key, "--cert", cert("rogue-cert.pub", rogue, []string{"alice"}, now.Add(-time.Hour), now.Add(time.Hour)))
 	fails(t, home, "certifies", "proof", "add", "ssh-cert", "--key", writeSSHKey(t, dir, "other", ""), "--cert", good)
 	must(t, home, "proof", "add", "ssh-cert", "--key", key, "--cert", good)
@@ -305,7 +305,7 @@ func TestProofKeyBoundToAnotherMember(t *testing.T) {
 	bundle := filepath.Join(dir, "bundle.jsonl")
 	must(t, alice, "bundle", "export", bundle)
 	must(t, bob, "bundle", "import", bundle)
-	fails(t, bob, "already bound to alice", "proof", "add", "ssh", "--key", key)
+	fails(t, bob, "already bound to alice: one proof key proves one member; prove another key", "proof", "add", "ssh", "--key", key)
 }
 
 func TestKeyRotate(t *testing.T) {

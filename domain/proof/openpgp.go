@@ -96,13 +96,13 @@ func checkOpenPGP(p Proof, st Statement, at time.Time) (Checked, error) {
 	sig, _, err := openpgp.VerifyDetachedSignature(openpgp.EntityList{e}, bytes.NewReader(p.Statement), sigBody, config)
 	switch {
 	case errors.Is(err, pgperrors.ErrKeyRevoked):
-		return Checked{}, fmt.Errorf("%w: the signing key or subkey is revoked as of %s", ErrRevoked, stamp(at))
+		return Checked{}, fmt.Errorf("%w: the signing key or subkey is revoked as of %s: prove another key", ErrRevoked, stamp(at))
 	case errors.Is(err, pgperrors.ErrKeyExpired):
-		return Checked{}, fmt.Errorf("%w: the signing key or subkey is expired (or not yet created) at %s", ErrKeyExpired, stamp(at))
+		return Checked{}, fmt.Errorf("%w: the signing key or subkey is expired (or not yet created) at %s: extend its expiry (gpg --quick-set-expire) and export it again, or prove another key", ErrKeyExpired, stamp(at))
 	case errors.Is(err, pgperrors.ErrSignatureExpired):
-		return Checked{}, fmt.Errorf("%w: the signature or a binding signature expired before %s", ErrKeyExpired, stamp(at))
+		return Checked{}, fmt.Errorf("%w: the signature or a binding signature expired before %s: sign the statement again, or extend the key's expiry (gpg --quick-set-expire) and export it again", ErrKeyExpired, stamp(at))
 	case errors.Is(err, pgperrors.ErrUnknownIssuer):
-		return Checked{}, fmt.Errorf("%w: not signed by a signing key of %s", ErrSignature, openPGPFingerprint(e))
+		return Checked{}, fmt.Errorf("%w: not signed by a signing key of %s: sign with it (gpg -u %s --detach-sign --armor)", ErrSignature, openPGPFingerprint(e), openPGPFingerprint(e))
 	case err != nil:
 		return Checked{}, fmt.Errorf("%w: OpenPGP signature does not verify over the statement: %v", ErrSignature, err)
 	}

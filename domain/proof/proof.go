@@ -139,15 +139,15 @@ func (c Checked) ValidAt(t time.Time) error {
 	st := c.Statement
 	switch {
 	case t.Before(st.IssuedAt):
-		return fmt.Errorf("%w: issued at %s, after %s", ErrNotValid, stamp(st.IssuedAt), stamp(t))
+		return fmt.Errorf("%w: issued at %s, after %s: record the proof after its statement was issued (is the clock of the machine that printed the statement ahead?)", ErrNotValid, stamp(st.IssuedAt), stamp(t))
 	case !t.Before(st.Expires):
 		return fmt.Errorf("%w: expired at %s (add a new proof)", ErrNotValid, stamp(st.Expires))
 	case !c.ValidAfter.IsZero() && t.Before(c.ValidAfter):
-		return fmt.Errorf("%w: certificate valid only from %s", ErrNotValid, stamp(c.ValidAfter))
+		return fmt.Errorf("%w: certificate valid only from %s: record it once its window opens, or have the CA issue one valid now", ErrNotValid, stamp(c.ValidAfter))
 	case !c.ValidBefore.IsZero() && !t.Before(c.ValidBefore):
-		return fmt.Errorf("%w: certificate expired at %s", ErrNotValid, stamp(c.ValidBefore))
+		return fmt.Errorf("%w: certificate expired at %s: have the CA issue a new certificate, then add a new proof", ErrNotValid, stamp(c.ValidBefore))
 	case !c.KeyExpires.IsZero() && t.After(c.KeyExpires): // go-crypto counts the last second in
-		return fmt.Errorf("%w: %w at %s", ErrNotValid, ErrKeyExpired, stamp(c.KeyExpires))
+		return fmt.Errorf("%w: %w at %s: extend the key's expiry (gpg --quick-set-expire), export it again and add a new proof", ErrNotValid, ErrKeyExpired, stamp(c.KeyExpires))
 	}
 	return nil
 }
