@@ -94,7 +94,7 @@ func TestAnchorConfirmThroughReorg(t *testing.T) {
 	if b, err := c.Client.Confirm(ctx, a.TxHash, 1); err != nil || b != a.Block {
 		t.Fatalf("Confirm(1) = %d, %v; want block %d at once", b, err, a.Block)
 	}
-	short, cancel := context.WithTimeout(ctx, time.Second)
+	short, cancel := context.WithTimeout(ctx, 3*time.Second)
 	_, err = c.Client.Confirm(short, a.TxHash, 3)
 	cancel()
 	if !errors.Is(err, onchain.ErrNoReceipt) || !strings.Contains(err.Error(), " of 3 confirmations") {

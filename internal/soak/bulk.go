@@ -21,6 +21,9 @@ import (
 const (
 	bulkNotes    = 3000
 	bulkNoteSize = 1000 // bytes of text: ~3.5 MB of raw events in all
+	// bulkWait bounds how long the heal waits for the import (1-2 s on a
+	// quiet machine, 7 s seen under load).
+	bulkWait = 60 * time.Second
 )
 
 // prepareBulk signs bulkNotes notes as the archivist in its own home (no
@@ -44,6 +47,7 @@ func (r *run) prepareBulk(ctx context.Context) error {
 // acknowledged write: every node must end up holding it, and with it (no
 // gaps in a chain) every note before it.
 func (r *run) bulk(ctx context.Context, to int) {
+	defer close(r.bulkDone)
 	n := r.nodes[to]
 	started := time.Now()
 	if _, err := r.cli.run(ctx, n.env, n.home, "bundle", "import", r.bulkFile); err != nil {

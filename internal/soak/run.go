@@ -87,6 +87,16 @@ func (r *run) soak(ctx context.Context) Result {
 		{0.32, func() { spawn(func() { r.killDuringWrite(ctx, p.killWrite, p.killDelay) }) }},
 		{0.40, func() { r.partition(p.part3); spawn(func() { r.bulk(ctx, p.bulkAt) }) }},
 		{0.60, func() {
+			// The kill is aimed at the bulk chain crossing the healed
+			// partition: on a loaded machine the import that brings it
+			// can outlast the partition, and the kill then lands on
+			// whatever else arrives. Wait for it, bounded.
+			select {
+			case <-r.bulkDone:
+			case <-time.After(bulkWait):
+				r.logf("bulk: import still running after %v; healing without it", bulkWait)
+			case <-ctx.Done():
+			}
 			before := s.count(ctx, p.killImport)
 			r.checkCut(ctx, s, p.part3)
 			r.partition(nil)

@@ -76,7 +76,8 @@ type run struct {
 	// harness uses to send garbage sessions, and the member whose long
 	// chain it imports mid-run (bulk.go)
 	newbie, mallory, archivist *node
-	bulkFile, bulkHead         string // the archivist's bundle and its chain's last event
+	bulkFile, bulkHead         string        // the archivist's bundle and its chain's last event
+	bulkDone                   chan struct{} // closed when bulk returns, imported or not
 	incident                   string
 	plan                       plan
 	start                      time.Time
@@ -134,7 +135,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.WriteEvery == 0 {
 		cfg.WriteEvery = time.Duration(cfg.Nodes) * 125 * time.Millisecond
 	}
-	r := &run{cfg: cfg, log: cfg.Log, start: time.Now(), plan: draw(cfg.Seed, cfg.Nodes)}
+	r := &run{cfg: cfg, log: cfg.Log, start: time.Now(), plan: draw(cfg.Seed, cfg.Nodes), bulkDone: make(chan struct{})}
 	if r.log == nil {
 		r.log = io.Discard
 	}
