@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -63,6 +65,10 @@ func ParseLine(data []byte) (*Event, error) {
 	if err := dec.Decode(&l); err != nil {
 		return nil, fmt.Errorf("%w: not a JSON event line: %v", ErrMalformed, err)
 	}
+	// One event a line: a second value after it would be read past unseen.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: more than one JSON value on the line", ErrMalformed)
+	}
 	raw, err := hex.DecodeString(l.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: raw is not hex", ErrMalformed)
@@ -88,7 +94,7 @@ func ParseLine(data []byte) (*Event, error) {
 		return nil, mismatch("prev")
 	case l.Lamport != want.Lamport:
 		return nil, mismatch("lamport")
-	case strings.Join(l.Deps, ",") != strings.Join(want.Deps, ","):
+	case !slices.Equal(l.Deps, want.Deps):
 		return nil, mismatch("deps")
 	case l.Time != want.Time:
 		return nil, mismatch("time")
@@ -98,8 +104,10 @@ func ParseLine(data []byte) (*Event, error) {
 		return nil, mismatch("sig")
 	case l.Redacted != want.Redacted:
 		return nil, mismatch("redacted")
-	case l.Redacted && l.BodyHash != want.BodyHash:
+	case l.BodyHash != want.BodyHash:
 		return nil, mismatch("body_hash")
+	case l.Redacted && l.Body != nil:
+		return nil, mismatch("body") // raw holds none to show
 	case !l.Redacted && !jsonEqual(l.Body, want.Body):
 		return nil, mismatch("body")
 	}

@@ -1,8 +1,10 @@
 package domain_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -40,6 +42,38 @@ func lines(t testing.TB) [][]byte {
 	return out
 }
 
+// redactedLine is the line of a redacted note of lines' history.
+func redactedLine(t testing.TB) []byte {
+	t.Helper()
+	e, err := domain.ParseLine(lines(t)[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Redact()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(domain.NewLine(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// unmarshalLine reads a line into a map keeping each value's bytes (a
+// float64 time or a re-sorted body would be refused for that alone).
+func unmarshalLine(b []byte, m *map[string]any) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*m = map[string]any{}
+	for k, v := range raw {
+		(*m)[k] = v
+	}
+	return nil
+}
+
 func TestParseLineRoundTrip(t *testing.T) {
 	for i, l := range lines(t) {
 		e, err := domain.ParseLine(l)
@@ -58,8 +92,14 @@ func TestParseLineRoundTrip(t *testing.T) {
 func TestParseLineRefusesDisagreeingFields(t *testing.T) {
 	good := lines(t)[2]
 	var l map[string]any
-	if err := json.Unmarshal(good, &l); err != nil {
+	if err := unmarshalLine(good, &l); err != nil {
 		t.Fatal(err)
+	}
+	// The edits alone are refused: the line as read into a map and
+	// written back is taken.
+	same, _ := json.Marshal(l)
+	if _, err := domain.ParseLine(same); err != nil {
+		t.Fatalf("the line unedited: %v", err)
 	}
 	for _, c := range []struct {
 		field string
@@ -79,6 +119,35 @@ func TestParseLineRefusesDisagreeingFields(t *testing.T) {
 				t.Fatalf("changed %s: %v, want a malformed line", c.field, err)
 			}
 		})
+	}
+	// Fields raw has nothing for, and a second value after the line's.
+	var nodeps map[string]any
+	if err := unmarshalLine(lines(t)[0], &nodeps); err != nil {
+		t.Fatal(err)
+	}
+	nodeps["deps"] = []string{""}
+	emptyDep, _ := json.Marshal(nodeps)
+	var red map[string]any
+	if err := unmarshalLine(redactedLine(t), &red); err != nil {
+		t.Fatal(err)
+	}
+	red["body"] = map[string]any{"text": "not what was said"}
+	redBody, _ := json.Marshal(red)
+	l["body_hash"] = strings.Repeat("0", 64)
+	unredHash, _ := json.Marshal(l)
+	for name, b := range map[string][]byte{
+		"an empty dep":                       emptyDep,
+		"a redacted line's body":             redBody,
+		"an unredacted line's body hash":     unredHash,
+		"a second event on the line":         append(append([]byte{}, good...), lines(t)[3]...),
+		"trailing text after the line's one": append(append([]byte{}, good...), " x"...),
+	} {
+		if _, err := domain.ParseLine(b); !errors.Is(err, domain.ErrMalformed) {
+			t.Errorf("%s: %v, want a malformed line", name, err)
+		}
+	}
+	if _, err := domain.ParseLine(append(append([]byte{}, good...), " \r\n"...)); err != nil {
+		t.Errorf("trailing white space: %v", err)
 	}
 	for _, bad := range []string{"", "{", "[]", `{"raw":"zz"}`, `{"raw":""}`} {
 		if _, err := domain.ParseLine([]byte(bad)); err == nil {
@@ -145,6 +214,7 @@ func FuzzParseLine(f *testing.F) {
 	for _, l := range lines(f) {
 		f.Add(l)
 	}
+	f.Add(redactedLine(f))
 	f.Add([]byte(`{"raw":"c0"}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -155,6 +225,27 @@ func FuzzParseLine(f *testing.F) {
 		again, err := domain.Decode(e.Raw)
 		if err != nil || again.ID != e.ID {
 			t.Fatalf("an accepted line's raw bytes do not decode to it: %v", err)
+		}
+		// Every field read from the line is the one NewLine writes for
+		// its event, up to the author's case and the body's spacing.
+		var got domain.Line
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatalf("accepted a line encoding/json refuses: %v", err)
+		}
+		want := domain.NewLine(e)
+		got.Author = strings.ToLower(got.Author)
+		if len(got.Deps) == 0 {
+			got.Deps = want.Deps
+		}
+		if got.Body != nil {
+			var b bytes.Buffer
+			if err := json.Compact(&b, got.Body); err != nil {
+				t.Fatal(err)
+			}
+			got.Body = b.Bytes()
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("accepted line %s\nsays %+v\nraw   %+v", data, got, want)
 		}
 	})
 }

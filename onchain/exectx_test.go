@@ -1,6 +1,7 @@
 package onchain_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/big"
@@ -198,6 +199,19 @@ func FuzzDecodeExecCall(f *testing.F) {
 		}
 		if c.Value == nil || c.SafeTxGas == nil || c.BaseGas == nil || c.GasPrice == nil {
 			t.Fatalf("decoded with a nil number: %+v", c)
+		}
+		// What decodes is what the calldata says: packed again by the
+		// ABI, it decodes to the same call.
+		again, err := a.ABI.Pack("execTransaction", c.To, c.Value, c.Data, uint8(c.Operation), c.SafeTxGas, c.BaseGas, c.GasPrice,
+			c.GasToken, c.RefundReceiver, c.Signatures)
+		if err != nil {
+			t.Fatalf("a decoded call does not pack: %v", err)
+		}
+		back, err := onchain.DecodeExecCall(again)
+		if err != nil || back.To != c.To || back.Value.Cmp(c.Value) != 0 || !bytes.Equal(back.Data, c.Data) || back.Operation != c.Operation ||
+			back.SafeTxGas.Cmp(c.SafeTxGas) != 0 || back.BaseGas.Cmp(c.BaseGas) != 0 || back.GasPrice.Cmp(c.GasPrice) != 0 ||
+			back.GasToken != c.GasToken || back.RefundReceiver != c.RefundReceiver || !bytes.Equal(back.Signatures, c.Signatures) {
+			t.Fatalf("decoded %+v, packed and decoded again %+v, %v", c, back, err)
 		}
 	})
 }

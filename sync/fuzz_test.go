@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/p2p"
@@ -13,7 +14,7 @@ import (
 // FuzzFramed feeds arbitrary bytes to the SSH framing and decodes every
 // frame it yields as the session would: nothing may panic, every refusal is
 // misbehaviour or a short read, and a frame that decodes re-encodes to a
-// frame that decodes the same way.
+// frame that decodes to the same message.
 func FuzzFramed(f *testing.F) {
 	frame := func(code uint64, v any) []byte {
 		var b bytes.Buffer
@@ -57,6 +58,9 @@ func FuzzFramed(f *testing.F) {
 			w := messageOf(msg.Code)
 			if err := decode(p2p.Msg{Code: msg.Code, Size: uint32(len(again)), Payload: bytes.NewReader(again)}, w); err != nil {
 				t.Fatalf("a re-encoded message does not decode: %v", err)
+			}
+			if !reflect.DeepEqual(v, w) {
+				t.Fatalf("code %d: decoded %+v, re-encoded and decoded %+v", msg.Code, v, w)
 			}
 		}
 	})

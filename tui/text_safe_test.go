@@ -61,6 +61,24 @@ func TestCleanLeavesNoControls(t *testing.T) {
 	}
 }
 
+// FuzzClean: whatever text a peer's event or a webhook carries, clean
+// leaves nothing a terminal would act on, no line break, and is a fixed
+// point (cleaning twice changes nothing).
+func FuzzClean(f *testing.F) {
+	f.Add(hostile)
+	f.Add("plain ascii")
+	f.Add("one\ntwo\r\n\u2028\u2029\ufeff\xff\xc3")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := clean(s)
+		if c := controlIn(got); c != "" || strings.ContainsAny(got, "\n\u2028\u2029") {
+			t.Fatalf("clean(%q) = %q still holds a %s or a line break", s, got, c)
+		}
+		if again := clean(got); again != got {
+			t.Fatalf("clean(%q) = %q, cleaned again %q", s, got, again)
+		}
+	})
+}
+
 // TestHostileTextNeverReachesTheTerminal draws every tab with an alert, incident,
 // task, timer, note and evidence name that carry escape sequences: no control
 // character may reach the screen. The Ascii profile draws no escapes of its own, so

@@ -1,8 +1,13 @@
 package watch
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +107,73 @@ func FuzzChainLog(f *testing.F) {
 		checkAccepted(t, []Alert{a})
 		if a.Reorged != removed || a.Fingerprint != ChainFingerprint(l) {
 			t.Fatalf("alert %+v from log %+v", a, l)
+		}
+	})
+}
+
+// FuzzWebhook drives the whole handler, as a sender on the network would,
+// with a sink that refuses alerts of more than one label: the status is
+// one the handler documents, an unauthorised or refused-whole request
+// stores nothing, and the reply counts exactly what the sink was given,
+// with refusals in body order.
+func FuzzWebhook(f *testing.F) {
+	for _, s := range []struct {
+		path, auth, body string
+	}{
+		{"/alert", "Bearer t0k", `[{"title":"a","fingerprint":"1"},{"title":"b","labels":{"x":"1","y":"2"}},{"title":5},{"title":"a","fingerprint":"1"}]`},
+		{"/alertmanager", "bearer  t0k ", `{"alerts":[{"status":"firing","labels":{"alertname":"A"}},null,{"status":"resolved","labels":{"alertname":"B","x":"y"}}]}`},
+		{"/alert", "", `{"title":"x"}`}, {"/healthz", "Bearer t0k", ``}, {"/nope", "Basic t0k", `{}`},
+	} {
+		f.Add(s.path, s.auth, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, path, auth string, body []byte) {
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		sink := &checkingSink{max: 1}
+		h := NewHandler(sink, HandlerOptions{Token: "t0k", MaxBody: 4 << 10, MaxAlerts: 8})
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/", bytes.NewReader(body))
+		req.URL.Path = path
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		var reply struct {
+			Stored, Duplicates int
+			Refused            []Refusal
+			Error              string
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &reply); err != nil {
+			t.Fatalf("%d: reply %q is not JSON: %v", w.Code, w.Body.Bytes(), err)
+		}
+		_, alerts := sink.stored()
+		switch w.Code {
+		case http.StatusOK, http.StatusBadRequest:
+		case http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge:
+			if len(alerts) > 0 {
+				t.Fatalf("%d, and %d alerts stored", w.Code, len(alerts))
+			}
+			return
+		default:
+			t.Fatalf("status %d: %s", w.Code, w.Body.Bytes())
+		}
+		if scheme, token, _ := strings.Cut(auth, " "); !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) != "t0k" {
+			t.Fatalf("%d without the token (%q)", w.Code, auth)
+		}
+		if reply.Stored != len(alerts) || (w.Code == http.StatusOK) != (reply.Error == "") || (w.Code == http.StatusOK && len(reply.Refused) > 0) {
+			t.Fatalf("%d: reply %+v, %d alerts stored", w.Code, reply, len(alerts))
+		}
+		checkAccepted(t, alerts)
+		for _, a := range alerts {
+			if len(a.Labels) > 1 {
+				t.Fatalf("stored an alert the sink refuses: %+v", a)
+			}
+		}
+		for i, r := range reply.Refused {
+			if i > 0 && r.Index <= reply.Refused[i-1].Index {
+				t.Fatalf("refusals out of body order: %+v", reply.Refused)
+			}
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package safe
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -183,6 +184,42 @@ func FuzzDecodeCall(f *testing.F) {
 		again, err := EncodeCall(fn, args)
 		if err != nil || hexutil.Encode(again) != hexutil.Encode(data) {
 			t.Fatalf("DecodeCall(%q) = %q, which re-encodes to %x, %v", fn, args, again, err)
+		}
+	})
+}
+
+// FuzzEncodeCall: a function and arguments as a runbook or a command line
+// gives them (NUL separates the arguments). EncodeCall refuses them with
+// ErrBadCall or encodes them to data that DecodeCall reads back, and the
+// arguments read back encode to the same data.
+func FuzzEncodeCall(f *testing.F) {
+	acct := "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+	for _, c := range []struct{ fn, args string }{
+		{"pause()", ""}, {"changeThreshold(uint256)", "0x10"}, {"setFee(int8)", "-128"}, {"setNote(string)", "h\x00i"},
+		{"revokeRole(bytes32,address)", "0x" + strings.Repeat("ab", 32) + "\x00" + acct},
+		{"f(bool,bytes,uint)", "true\x000x\x00007"}, {" g ( uint8 , bytes2 ) ", "255\x000x0102"}, {"h(uint[])", "1"},
+	} {
+		f.Add(c.fn, c.args)
+	}
+	f.Fuzz(func(t *testing.T, fn, joined string) {
+		var args []string
+		if joined != "" {
+			args = strings.Split(joined, "\x00")
+		}
+		data, err := EncodeCall(fn, args)
+		if err != nil {
+			if !errors.Is(err, ErrBadCall) {
+				t.Fatalf("EncodeCall(%q, %q): %v does not wrap ErrBadCall", fn, args, err)
+			}
+			return
+		}
+		back, err := DecodeCall(fn, data)
+		if err != nil {
+			t.Fatalf("EncodeCall(%q, %q) = %x, which DecodeCall refuses: %v", fn, args, data, err)
+		}
+		again, err := EncodeCall(fn, back)
+		if err != nil || !bytes.Equal(again, data) {
+			t.Fatalf("EncodeCall(%q, %q) = %x, read back as %q, encodes to %x, %v", fn, args, data, back, again, err)
 		}
 	})
 }

@@ -140,8 +140,29 @@ func FuzzRecover(f *testing.F) {
 	f.Add(h[:], []byte{})
 	f.Fuzz(func(t *testing.T, hash, sig []byte) {
 		addr, err := Recover(common.BytesToHash(hash), sig)
-		if err == nil && addr == (common.Address{}) {
+		if err != nil {
+			if !errors.Is(err, ErrSignature) {
+				t.Fatalf("refusal %v does not wrap ErrSignature", err)
+			}
+			return
+		}
+		if addr == (common.Address{}) {
 			t.Fatal("Recover returned the zero address without an error")
+		}
+		// Only an owner key's r, s, v in one of the two forms is taken,
+		// and never its malleable twin (s -> n-s, v flipped).
+		if len(sig) != SignatureLen || !slices.Contains([]byte{27, 28, 31, 32}, sig[64]) {
+			t.Fatalf("accepted %x", sig)
+		}
+		twin := bytes.Clone(sig)
+		new(big.Int).Sub(crypto.S256().Params().N, new(big.Int).SetBytes(sig[32:64])).FillBytes(twin[32:64])
+		if twin[64] <= 28 {
+			twin[64] = 27 + 28 - twin[64]
+		} else {
+			twin[64] = 31 + 32 - twin[64]
+		}
+		if _, err := Recover(common.BytesToHash(hash), twin); err == nil {
+			t.Fatalf("accepted %x and its high-s twin %x", sig, twin)
 		}
 	})
 }
