@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"os"
 	"strings"
 	"testing"
@@ -18,13 +19,7 @@ import (
 // stopped there, the home had no key at all.
 func TestSwitchKeySurvivesACrashAtEachStep(t *testing.T) {
 	for stop := 0; stop <= 3; stop++ {
-		th := newHome(t)
-		old := common.Address(th.addr())
-		h := th.open(t)
-		newKey, err := store.CreateKey(h.NextKeyPath(), []byte(pass), true)
-		if err != nil {
-			t.Fatal(err)
-		}
+		th, h, old, newKey := rotating(t)
 		newAddr := crypto.PubkeyToAddress(newKey.PublicKey)
 		steps, _, err := h.switchSteps(newKey)
 		if err != nil {
@@ -92,15 +87,10 @@ func TestFinishSwitchTouchesNothingElse(t *testing.T) {
 		{"key.next.json is another key", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			th := newHome(t)
-			old := common.Address(th.addr())
-			h := th.open(t)
-			newKey, err := store.CreateKey(h.NextKeyPath(), []byte(pass), true)
-			if err != nil {
-				t.Fatal(err)
-			}
+			th, h, old, newKey := rotating(t)
 			target := newKey
 			if !tc.toNext {
+				var err error
 				if target, err = crypto.GenerateKey(); err != nil {
 					t.Fatal(err)
 				}
@@ -135,4 +125,18 @@ func TestFinishSwitchTouchesNothingElse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rotating is a home whose next key is written beside its key.json, as key
+// rotate leaves it before the switch: the home, its old address, the new key.
+func rotating(t *testing.T) (*testHome, *Home, common.Address, *ecdsa.PrivateKey) {
+	t.Helper()
+	th := newHome(t)
+	old := common.Address(th.addr())
+	h := th.open(t)
+	newKey, err := store.CreateKey(h.NextKeyPath(), []byte(pass), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return th, h, old, newKey
 }
