@@ -170,20 +170,6 @@ func (h *Home) checkIdentity(c *Config) error {
 	return nil
 }
 
-// SaveConfig replaces config.yaml atomically, synced: a key switch counts
-// on it reaching the disk before key.json changes.
-func (h *Home) SaveConfig(c *Config) error {
-	data, err := yaml.Marshal(c)
-	if err != nil {
-		return err
-	}
-	if err := writeSynced(h.ConfigPath(), data); err != nil {
-		return err
-	}
-	h.cfg = c
-	return nil
-}
-
 // Address is this device's signing address.
 func (h *Home) Address() (common.Address, error) {
 	c, err := h.Config()
