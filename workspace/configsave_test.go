@@ -12,10 +12,6 @@ import (
 func TestSaveConfigKeepsWhatItDoesNotKnow(t *testing.T) {
 	th := newHome(t)
 	h := th.open(t)
-	c, err := h.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
 	data, err := os.ReadFile(h.ConfigPath())
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +22,8 @@ func TestSaveConfigKeepsWhatItDoesNotKnow(t *testing.T) {
 		t.Fatal(err)
 	}
 	h = th.open(t)
-	if c, err = h.Config(); err != nil || c.Theme != "light" {
+	c, err := h.Config()
+	if err != nil || c.Theme != "light" {
 		t.Fatalf("the edited config: %+v, %v", c, err)
 	}
 	next := *c
