@@ -219,17 +219,24 @@ func (s *State) memberApprove(a actor, b *MemberApprove) error {
 	return nil
 }
 
-// tryApply applies a roster proposal once approvals from distinct current
-// members reach the roster quorum.
-func (s *State) tryApply(p *RosterProposal, at int64) {
+// CountingApprovals are a roster proposal's approvals by current members,
+// the ones its quorum counts: a removed member's approval stays recorded
+// but no longer counts.
+func (s *State) CountingApprovals(p *RosterProposal) int {
 	n := 0
 	for h := range p.Approvals {
 		if m, ok := s.Members[h]; ok && m.Active {
 			n++
 		}
 	}
+	return n
+}
+
+// tryApply applies a roster proposal once approvals from distinct current
+// members reach the roster quorum.
+func (s *State) tryApply(p *RosterProposal, at int64) {
 	q := s.RosterQuorum()
-	if n < q {
+	if s.CountingApprovals(p) < q {
 		return
 	}
 	switch p.Action {

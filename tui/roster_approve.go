@@ -242,7 +242,7 @@ func (m *Model) askRosterApprove(id domain.ID) {
 	// above give way to them (fitRows).
 	head := len(rows)
 	q := l.State.RosterQuorum()
-	n := countingApprovals(l.State, p)
+	n := l.State.CountingApprovals(p)
 	tally := approvalsLine(l.State, p, q)
 	if refusal == nil {
 		if n+1 >= q {
@@ -294,7 +294,7 @@ func (m *Model) rosterRefusal(p *domain.RosterProposal, body *domain.MemberAppro
 	if l.State.MayWrite(m.b.Key()) == nil && p.By == l.Me && p.Approvals[l.Me] && !p.Applied && p.Void == "" {
 		// Already approved, in the words the proposer needs: their own is counted.
 		return fmt.Errorf("%s proposed this change, and the proposal counts as their approval: it needs %d more from other members (quorum %d)",
-			l.Me, max(l.State.RosterQuorum()-countingApprovals(l.State, p), 0), l.State.RosterQuorum())
+			l.Me, max(l.State.RosterQuorum()-l.State.CountingApprovals(p), 0), l.State.RosterQuorum())
 	}
 	return m.precheck(body)
 }
@@ -377,5 +377,5 @@ func approvedStatus(st *domain.State, id domain.ID) status {
 		return failed(errors.New("approved roster change " + id.Short() + ", but it is void: " + clean(p.Void)))
 	}
 	q := st.RosterQuorum()
-	return okStatus("approved roster change " + id.Short() + ": " + itoa(countingApprovals(st, p)) + "/" + itoa(q) + " approvals")
+	return okStatus("approved roster change " + id.Short() + ": " + itoa(st.CountingApprovals(p)) + "/" + itoa(q) + " approvals")
 }

@@ -48,7 +48,7 @@ func quorumScenario(t *testing.T) (f *fake, rm domain.ID) {
 	rm = f.apply("alice", &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: "dave"},
 		Cuts: []domain.KeyCut{{Key: f.addr("dave"), Seq: 1}}}, at("03:40:00"))
 	f.apply("bob", &domain.MemberApprove{Proposal: rm}, at("03:41:00"))
-	if p := f.st.Roster[rm]; p == nil || p.Applied || countingApprovals(f.st, p) != 2 || f.st.RosterQuorum() != 3 {
+	if p := f.st.Roster[rm]; p == nil || p.Applied || f.st.CountingApprovals(p) != 2 || f.st.RosterQuorum() != 3 {
 		t.Fatalf("the removal of dave is not pending at 2/3: %+v %+v", p, f.st.Rejected)
 	}
 	return f, rm
@@ -172,8 +172,8 @@ func TestRosterApproveCancel(t *testing.T) {
 		}
 		h.contains("cancelled: nothing was signed")
 		h.poll()
-		if len(f.pending) != 0 || countingApprovals(f.st, f.st.Roster[rm]) != 2 {
-			t.Errorf("%s: signed %d events; approvals %d", k, len(f.pending), countingApprovals(f.st, f.st.Roster[rm]))
+		if len(f.pending) != 0 || f.st.CountingApprovals(f.st.Roster[rm]) != 2 {
+			t.Errorf("%s: signed %d events; approvals %d", k, len(f.pending), f.st.CountingApprovals(f.st.Roster[rm]))
 		}
 		h.contains("remove dave · by alice 03:40 · 2/3 approvals")
 	}

@@ -34,7 +34,7 @@ func rosterChanges(st *domain.State) ([]rosterChange, []revokedKey) {
 	var pending []rosterChange
 	for _, p := range st.Roster {
 		if !p.Applied && p.Void == "" {
-			pending = append(pending, rosterChange{p: p, approvals: countingApprovals(st, p)})
+			pending = append(pending, rosterChange{p: p, approvals: st.CountingApprovals(p)})
 		}
 	}
 	sort.Slice(pending, func(i, j int) bool {
@@ -50,16 +50,6 @@ func rosterChanges(st *domain.State) ([]rosterChange, []revokedKey) {
 		return a.handle < b.handle || (a.handle == b.handle && bytes.Compare(a.key[:], b.key[:]) < 0)
 	})
 	return pending, revoked
-}
-
-func countingApprovals(st *domain.State, p *domain.RosterProposal) int {
-	n := 0
-	for h := range p.Approvals {
-		if m := st.Members[h]; m != nil && m.Active {
-			n++
-		}
-	}
-	return n
 }
 
 // pendingFor says what a pending proposal would do to a member: a removal, or a

@@ -75,18 +75,12 @@ const maxSumFile = 32 << 20
 
 // readSum reads sumPath(path); a zero bundleSum when there is none.
 func readSum(path string) (bundleSum, error) {
-	name := sumPath(path)
-	f, err := os.Open(name)
+	data, err := readAtMost(sumPath(path), maxSumFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return bundleSum{}, nil
 	}
 	if err != nil {
 		return bundleSum{}, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSumFile+1))
-	if err != nil {
-		return bundleSum{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return parseSum(path, data)
 }
@@ -110,7 +104,7 @@ func parseSum(path string, data []byte) (bundleSum, error) {
 			return bundleSum{}, bad(fmt.Sprintf("line %d is not a sha256sum line", i+1))
 		}
 		h, file := strings.ToLower(fields[0]), strings.TrimPrefix(fields[1], "*") // "*": sha256sum's binary mode
-		if len(h) != 2*sha256.Size || !isHex(h) {
+		if !blobName.MatchString(h) {
 			return bundleSum{}, bad(fmt.Sprintf("line %d does not hold a sha256", i+1))
 		}
 		switch {
@@ -125,11 +119,6 @@ func parseSum(path string, data []byte) (bundleSum, error) {
 		}
 	}
 	return sum, nil
-}
-
-func isHex(s string) bool {
-	_, err := hex.DecodeString(s)
-	return err == nil
 }
 
 // sumState compares what was read of the bundle with its checksum file,

@@ -163,7 +163,7 @@ func FuzzSum(f *testing.F) {
 			}
 			return
 		}
-		if len(sum.file) != 64 || !isHex(sum.file) {
+		if !blobName.MatchString(sum.file) {
 			t.Fatalf("accepted %q with bundle sum %q", data, sum.file)
 		}
 		back, err := parseSum("/x/b.jsonl", formatSum("/x/b.jsonl", sum.file, sum.blobs))
@@ -171,7 +171,7 @@ func FuzzSum(f *testing.F) {
 			t.Fatalf("%q read as %+v, written back and read as %+v, %v", data, sum, back, err)
 		}
 		for b := range sum.blobs {
-			if len(b) != 64 || !isHex(b) || !back.blobs[b] {
+			if !blobName.MatchString(b) || !back.blobs[b] {
 				t.Fatalf("blob %q", b)
 			}
 		}

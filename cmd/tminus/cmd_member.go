@@ -227,19 +227,6 @@ func (a *app) pastCuts(ctx context.Context, p *domain.RosterProposal) error {
 	return nil
 }
 
-// countingApprovals are a roster proposal's approvals by current members,
-// the ones its quorum counts: a removed member's approval stays recorded
-// but no longer counts.
-func countingApprovals(s *domain.State, p *domain.RosterProposal) int {
-	n := 0
-	for h := range p.Approvals {
-		if m := s.Members[h]; m != nil && m.Active {
-			n++
-		}
-	}
-	return n
-}
-
 // reportRosterProposal prints a roster proposal just written: whether it
 // applied, and its approvals against the quorum.
 func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON bool, extra map[string]any) error {
@@ -253,7 +240,7 @@ func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON
 	rp := s.Roster[ev.ID]
 	extra["applied"], extra["approvals"], extra["quorum"] = rp != nil && rp.Applied, 0, s.RosterQuorum()
 	if rp != nil {
-		extra["approvals"] = countingApprovals(s, rp)
+		extra["approvals"] = s.CountingApprovals(rp)
 		if len(rp.Cuts) > 0 {
 			extra["cuts"] = rp.Cuts // each revoked key and the last seq of it that counts
 		}
@@ -326,7 +313,7 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 	if len(pending) > 0 {
 		fmt.Fprintf(a.stdout, "\npending roster proposals (quorum %d):\n", s.RosterQuorum())
 		for _, p := range pending {
-			fmt.Fprintf(a.stdout, "  %s  %s by %s, %d approval(s)\n", p.ID.Short(), describeProposal(p), p.By, countingApprovals(s, p))
+			fmt.Fprintf(a.stdout, "  %s  %s by %s, %d approval(s)\n", p.ID.Short(), describeProposal(p), p.By, s.CountingApprovals(p))
 		}
 	}
 	return nil

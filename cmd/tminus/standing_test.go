@@ -396,7 +396,7 @@ func TestCountingApprovals(t *testing.T) {
 	s.Members["alice"] = &domain.Member{Handle: "alice", Active: true}
 	s.Members["carol"] = &domain.Member{Handle: "carol", Active: false}
 	p := &domain.RosterProposal{Approvals: map[string]bool{"alice": true, "carol": true}}
-	if n := countingApprovals(s, p); n != 1 {
+	if n := s.CountingApprovals(p); n != 1 {
 		t.Errorf("%d approvals count, want alice's alone", n)
 	}
 }
