@@ -110,9 +110,13 @@ func (c *Client) Confirm(ctx context.Context, h common.Hash, n uint64) (uint64, 
 	defer t.Stop()
 	var last string
 	// A poll that the end of ctx cut short says nothing of the transaction:
-	// the error then tells what the poll before it found.
+	// the error then tells what the poll before it found. The transport may
+	// fail on ctx's deadline (a pipe's "i/o timeout") a moment before ctx
+	// itself is done, so a passed deadline counts as the end too.
 	failed := func(err error) {
-		if ctx.Err() == nil || last == "" {
+		d, ok := ctx.Deadline()
+		cut := ctx.Err() != nil || ok && !time.Now().Before(d)
+		if !cut || last == "" {
 			last = rpcErr("the RPC", err).Error()
 		}
 	}

@@ -106,14 +106,15 @@ func TestAnchorConfirmThroughReorg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Sim.Fork(h.ParentHash); err != nil {
+	if err := c.Fork(h.ParentHash); err != nil {
 		t.Fatal(err)
 	}
 	c.Commit()
 	c.Commit()
-	stop := make(chan struct{})
-	defer close(stop)
+	stop, mined := make(chan struct{}), make(chan struct{})
+	defer func() { close(stop); <-mined }()
 	go func() { // blocks keep coming, as on a live chain
+		defer close(mined)
 		for {
 			select {
 			case <-stop:

@@ -59,7 +59,8 @@ type Chain struct {
 	Funder     *ecdsa.PrivateKey // deployed the contracts; pays gas
 	Deployment safedeploy.Deployment
 
-	mu sync.Mutex // Commit is not safe for concurrent use
+	mu     sync.Mutex // Commit is not safe for concurrent use
+	closed bool       // under mu: the chain is stopped, Commit does nothing
 }
 
 // Fund is what each owner and the funder start with: 100 ETH.
@@ -95,6 +96,11 @@ func New(tb testing.TB, opts Options) *Chain {
 	tb.Cleanup(func() {
 		close(stop)
 		<-done
+		// A test's own mining goroutine may still be on its way into
+		// Commit; a stopped beacon would panic it.
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
 		sim.Close()
 	})
 	c.Backend = &committing{Client: sim.Client(), c: c}
@@ -116,11 +122,22 @@ func (c *Chain) Paused(ctx context.Context) (bool, error) {
 	return safedeploy.Paused(ctx, c.Sim.Client(), c.Target)
 }
 
-// Commit mines the pending transactions into a block.
+// Commit mines the pending transactions into a block. After the test's
+// Cleanup has stopped the chain it does nothing.
 func (c *Chain) Commit() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.Sim.Commit()
+	if !c.closed {
+		c.Sim.Commit()
+	}
+}
+
+// Fork makes the chain continue from parent, as a reorg would; the blocks
+// above it are replaced once the new branch, Commit-ed, is longer.
+func (c *Chain) Fork(parent common.Hash) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Sim.Fork(parent)
 }
 
 func newKey(tb testing.TB) *ecdsa.PrivateKey {
