@@ -216,9 +216,11 @@ func TestExecNonceMoved(t *testing.T) {
 func TestExecReceiptTimeout(t *testing.T) {
 	c := chaintest.New(t, chaintest.Options{Owners: 1, Threshold: 1})
 	tx := pauseTx(t, c)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// The wait ends when the first receipt poll finds nothing, not on a
+	// clock: a loaded box may take seconds to send.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	client := onchain.New(noReceipts{c.Backend})
+	client := onchain.New(noReceipts{Backend: c.Backend, polled: cancel})
 	res, err := client.Exec(ctx, tx, sign(t, tx, c.OwnerKeys[0]), c.Funder)
 	if !errors.Is(err, onchain.ErrRPC) || !errors.Is(err, onchain.ErrNoReceipt) || !strings.Contains(err.Error(), "sent, no receipt yet") {
 		t.Fatalf("Exec = %v, want ErrRPC and ErrNoReceipt: sent, no receipt yet", err)
@@ -228,9 +230,17 @@ func TestExecReceiptTimeout(t *testing.T) {
 	}
 }
 
-type noReceipts struct{ onchain.Backend }
+// noReceipts finds no receipt, ever; polled, if set, is called at each
+// poll.
+type noReceipts struct {
+	onchain.Backend
+	polled func()
+}
 
-func (noReceipts) TransactionReceipt(context.Context, common.Hash) (*types.Receipt, error) {
+func (n noReceipts) TransactionReceipt(context.Context, common.Hash) (*types.Receipt, error) {
+	if n.polled != nil {
+		n.polled()
+	}
 	return nil, ethereum.NotFound
 }
 

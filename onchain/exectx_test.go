@@ -69,7 +69,7 @@ func TestFindExec(t *testing.T) {
 	if _, err := onchain.New(pendingTxs{c.Backend}).FindExec(ctx, tx, h); !errors.Is(err, onchain.ErrNoReceipt) || !strings.Contains(err.Error(), "pending") {
 		t.Errorf("pending: FindExec = %v, want ErrNoReceipt", err)
 	}
-	if _, err := onchain.New(noReceipts{c.Backend}).FindExec(ctx, tx, h); !errors.Is(err, onchain.ErrNoReceipt) || !strings.Contains(err.Error(), "no receipt yet") {
+	if _, err := onchain.New(noReceipts{Backend: c.Backend}).FindExec(ctx, tx, h); !errors.Is(err, onchain.ErrNoReceipt) || !strings.Contains(err.Error(), "no receipt yet") {
 		t.Errorf("no receipt: FindExec = %v, want ErrNoReceipt", err)
 	}
 
