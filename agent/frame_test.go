@@ -280,10 +280,10 @@ func TestTruncatedFrameDropsOnlyThatClient(t *testing.T) {
 		"six truncated frames logged as dropped clients:\n%s", log)
 }
 
-// waitFor polls cond for a few seconds.
+// waitFor polls cond for up to 30 s.
 func waitFor(t *testing.T, cond func() bool, format string, a ...any) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+	for deadline := time.Now().Add(30 * time.Second); !cond(); {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for "+format, a...)
 		}

@@ -284,7 +284,7 @@ func (h *handPeer) sendRaw(code uint64, data []byte) error {
 // expect waits for the next message of code, skipping others.
 func (h *handPeer) expect(code uint64) rawMsg {
 	h.t.Helper()
-	timeout := time.After(5 * time.Second)
+	timeout := time.After(20 * time.Second)
 	for {
 		select {
 		case m, ok := <-h.in:

@@ -222,7 +222,7 @@ func testDemo(t *testing.T, e *e2e) {
 	if out, err := e.tmuxRun("kill-session", "-t", "demo-hup"); err != nil {
 		t.Fatalf("tmux kill-session: %v %s", err, out)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		left, _ := os.ReadDir(tmp)
 		if len(left) == 0 {
