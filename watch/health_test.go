@@ -80,8 +80,9 @@ func TestChainShortOutageIsNotBlind(t *testing.T) {
 	clock := &stepClock{t: time.Unix(1e9, 0), step: 10 * time.Second}
 	f := &fakeChain{chainID: 1, head: 5}
 	var h healthLog
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	sighted := false // under f.mu: the outage is set up, so a scan now is one after it
 	w := newFakeWatcher(t, f, &memCursor{}, ChainConfig{
 		Poll: time.Millisecond, BackoffMin: time.Millisecond, BackoffMax: time.Millisecond,
 		BlindAfter: time.Minute, Now: clock.Now, OnBlind: h.blind,
@@ -89,13 +90,14 @@ func TestChainShortOutageIsNotBlind(t *testing.T) {
 			h.sight(d)
 			f.mu.Lock()
 			f.failures, f.head, f.queries = 3, 10, nil // three failed scans, then new blocks to scan
+			sighted = true
 			f.mu.Unlock()
 		},
 	})
 	go func() {
 		for ctx.Err() == nil {
 			f.mu.Lock()
-			scanned := len(f.queries) > 0
+			scanned := sighted && len(f.queries) > 0
 			f.mu.Unlock()
 			if scanned {
 				cancel()
