@@ -38,9 +38,10 @@ type HandlerOptions struct {
 	// MaxAlerts is the most alerts accepted in one body (default 10,000);
 	// more is refused with 413 rather than stored in part.
 	MaxAlerts int
-	// DedupeWindow is how long a stored (fingerprint, startsAt, status) is
-	// not forwarded again (default 5m); DedupeSize bounds how many are
-	// remembered (default 65,536).
+	// DedupeWindow is how long a repeat of the (startsAt, status) last
+	// stored for a fingerprint is not forwarded again (default 5m);
+	// DedupeSize bounds how many fingerprints are remembered (default
+	// 65,536).
 	DedupeWindow time.Duration
 	DedupeSize   int
 	// Now is the clock for the dedupe window; nil means time.Now.
