@@ -119,6 +119,17 @@ func NewChainWatcher(backend ChainBackend, cursor Cursor, cfg ChainConfig) (*Cha
 	if len(cfg.Rules) == 0 {
 		return nil, fmt.Errorf("watch: chain watcher %q has no rules", cfg.Name)
 	}
+	// Zero means the default; below zero is a mistake that used to mean it too.
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"poll", cfg.Poll}, {"blind_after", cfg.BlindAfter}, {"BackoffMin", cfg.BackoffMin},
+		{"BackoffMax", cfg.BackoffMax}, {"CallTimeout", cfg.CallTimeout}} {
+		if d.v < 0 {
+			return nil, fmt.Errorf("watch: chain watcher %q: %s %s: want a positive duration (leave it out for the default)",
+				cfg.Name, d.name, d.v)
+		}
+	}
 	setDefault(&cfg.Poll, 12*time.Second)
 	setDefault(&cfg.BackoffMin, time.Second)
 	setDefault(&cfg.BackoffMax, time.Minute)
