@@ -8,11 +8,15 @@ import (
 )
 
 // Alertmanager delivers at least once: a timeout or a 5xx makes it resend the
-// same notification. The window drops those resends, while a repeat after
-// the window (Alertmanager's repeat_interval defaults to 4h) is forwarded so
-// the store can update last-seen.
+// same notification, and a group's every notification (each group_interval,
+// default 5m, while any of its alerts changes) carries its unchanged alerts
+// again. The window drops those resends, while a repeat after the window
+// (Alertmanager's repeat_interval defaults to 4h) is forwarded so the store
+// can update last-seen. It is an hour, not 5m: a window no longer than
+// group_interval stored every unchanged alert of a churning group again at
+// each notification, an event per alert per 5m.
 const (
-	defaultDedupeWindow = 5 * time.Minute
+	defaultDedupeWindow = time.Hour
 	// 65,536 entries of about 100 bytes with list and map overhead is
 	// about 8 MiB.
 	defaultDedupeSize = 1 << 16

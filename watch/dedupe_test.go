@@ -72,3 +72,39 @@ func lastStatus(s *recordingSink, fp string) string {
 	}
 	return status
 }
+
+// Alertmanager re-sends a whole group every group_interval (default 5m)
+// whenever one of its alerts changes: the unchanged ones come again each
+// time. With a window of exactly 5m each of them was stored again on every
+// notification, an event per alert per 5m for as long as the group churned.
+// Over an hour of a three-alert group with one alert flapping, the two
+// steady alerts are stored once (and again only after the window), the
+// flapping one at each change.
+func TestWebhookGroupResendsAreDuplicates(t *testing.T) {
+	now := time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)
+	sink := &recordingSink{}
+	srv := serve(t, sink, HandlerOptions{Now: func() time.Time { return now }}) // the default window
+	alert := func(fp, status string) string {
+		return `{"status":"` + status + `","labels":{"alertname":"` + fp + `"},"startsAt":"2025-03-14T09:00:00Z","fingerprint":"` + fp + `"}`
+	}
+	stored := map[string]int{}
+	for i := 0; i < 12; i++ { // an hour of notifications, 5m apart
+		flap := "firing"
+		if i%2 == 1 {
+			flap = "resolved"
+		}
+		body := `{"version":"4","groupKey":"{}:{job=\"api\"}","status":"firing","alerts":[` +
+			alert("steady-1", "firing") + "," + alert("steady-2", "firing") + "," + alert("flap", flap) + `]}`
+		if r := post(t, srv.URL+"/alertmanager", "", body); r.code != 200 {
+			t.Fatalf("notification %d: %d %v", i, r.code, r.body)
+		}
+		now = now.Add(5*time.Minute + time.Second)
+	}
+	_, alerts := sink.stored()
+	for _, a := range alerts {
+		stored[a.Fingerprint]++
+	}
+	if stored["steady-1"] != 1 || stored["steady-2"] != 1 || stored["flap"] != 12 {
+		t.Fatalf("stored %v, want each steady alert once and the flapping one 12 times", stored)
+	}
+}

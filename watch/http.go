@@ -39,7 +39,7 @@ type HandlerOptions struct {
 	// more is refused with 413 rather than stored in part.
 	MaxAlerts int
 	// DedupeWindow is how long a repeat of the (startsAt, status) last
-	// stored for a fingerprint is not forwarded again (default 5m);
+	// stored for a fingerprint is not forwarded again (default 1h);
 	// DedupeSize bounds how many fingerprints are remembered (default
 	// 65,536).
 	DedupeWindow time.Duration
