@@ -164,9 +164,9 @@ func (a amAlert) alert(at string, severities map[string]string) (Alert, error) {
 	if len(a.Labels) == 0 {
 		return Alert{}, payloadErr("%s.labels: missing or empty (Alertmanager always sends at least alertname)", at)
 	}
-	title := strings.TrimSpace(a.Annotations["summary"])
+	title := oneLine(a.Annotations["summary"])
 	if title == "" {
-		title = strings.TrimSpace(a.Labels["alertname"])
+		title = oneLine(a.Labels["alertname"])
 	}
 	if title == "" {
 		return Alert{}, payloadErr("%s: no annotations.summary and no labels.alertname to title it", at)

@@ -149,13 +149,13 @@ func (g genericAlert) alert(at string, severities map[string]string) (Alert, err
 	if fp == "" {
 		fp = genericFingerprint(title, labels)
 	}
-	source := strings.TrimSpace(g.Source)
+	source := oneLine(g.Source)
 	if source == "" {
 		source = SourceWebhook
 	}
 	return Alert{
 		Fingerprint: fp,
-		Title:       title,
+		Title:       oneLine(title), // the fingerprint above is the raw title's, as it always was
 		Source:      source,
 		Severity:    sev,
 		Status:      status,

@@ -254,7 +254,7 @@ func (h *handler) check(d *Delivery) []Alert {
 
 // A reason may repeat a sender's label name as it came: one line each, so
 // a name with a newline cannot forge a line of the log.
-var oneLine = strings.NewReplacer("\n", `\n`, "\r", `\r`)
+var logLine = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 
 // refuse answers a delivery refused whole and says so in the log:
 // Alertmanager logs only the status code and the URL, never the answer's
@@ -264,7 +264,7 @@ func (h *handler) refuse(w http.ResponseWriter, r *http.Request, code int, reaso
 	writeError(w, code, reason)
 	if h.opts.Log != nil {
 		fmt.Fprintf(h.opts.Log, "webhook %s: refused a delivery from %s (%d): %s\n", r.URL.Path, r.RemoteAddr, code,
-			oneLine.Replace(reason))
+			logLine.Replace(reason))
 	}
 }
 
@@ -275,11 +275,11 @@ func (h *handler) log(path string, d Delivery) {
 		return
 	}
 	for _, w := range d.Warnings {
-		fmt.Fprintf(h.opts.Log, "webhook %s: warning: %s\n", path, oneLine.Replace(w))
+		fmt.Fprintf(h.opts.Log, "webhook %s: warning: %s\n", path, logLine.Replace(w))
 	}
 	for _, r := range d.Refused {
 		fmt.Fprintf(h.opts.Log, "webhook %s: refused alert %d of %d (fingerprint %s): %s\n", path, r.Index+1, d.Total,
-			quoteShort(r.Fingerprint), oneLine.Replace(r.Reason))
+			quoteShort(r.Fingerprint), logLine.Replace(r.Reason))
 	}
 }
 
