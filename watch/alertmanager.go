@@ -85,6 +85,7 @@ func decodeAlertmanager(body []byte, severities map[string]string) (Delivery, er
 		for i, a := range *p.Alerts {
 			d.judgeAM(i, a, severities)
 		}
+		d.truncated(p.TruncatedAlerts)
 		return d, nil
 	}
 	var raw amPayload[json.RawMessage]
@@ -103,7 +104,19 @@ func decodeAlertmanager(body []byte, severities map[string]string) (Delivery, er
 		}
 		d.judgeAM(i, a, severities)
 	}
+	d.truncated(raw.TruncatedAlerts)
 	return d, nil
+}
+
+// truncated warns of the alerts Alertmanager left out of the notification
+// (its webhook_config's max_alerts): they never reach tminus, and nothing
+// else would say so.
+func (d *Delivery) truncated(n uint64) {
+	if n > 0 {
+		d.Warnings = append(d.Warnings, fmt.Sprintf(
+			"truncatedAlerts: Alertmanager left %d alerts of this group out of the notification (max_alerts in its webhook_config); tminus never saw them: raise max_alerts or group more finely",
+			n))
+	}
 }
 
 // check refuses a body wrong as a whole: another version, no alerts.
@@ -151,9 +164,9 @@ func (a amAlert) alert(at string, severities map[string]string) (Alert, error) {
 	if len(a.Labels) == 0 {
 		return Alert{}, payloadErr("%s.labels: missing or empty (Alertmanager always sends at least alertname)", at)
 	}
-	title := strings.TrimSpace(a.Annotations["summary"])
+	title := oneLine(a.Annotations["summary"])
 	if title == "" {
-		title = strings.TrimSpace(a.Labels["alertname"])
+		title = oneLine(a.Labels["alertname"])
 	}
 	if title == "" {
 		return Alert{}, payloadErr("%s: no annotations.summary and no labels.alertname to title it", at)

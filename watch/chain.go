@@ -119,6 +119,17 @@ func NewChainWatcher(backend ChainBackend, cursor Cursor, cfg ChainConfig) (*Cha
 	if len(cfg.Rules) == 0 {
 		return nil, fmt.Errorf("watch: chain watcher %q has no rules", cfg.Name)
 	}
+	// Zero means the default; below zero is a mistake that used to mean it too.
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"poll", cfg.Poll}, {"blind_after", cfg.BlindAfter}, {"BackoffMin", cfg.BackoffMin},
+		{"BackoffMax", cfg.BackoffMax}, {"CallTimeout", cfg.CallTimeout}} {
+		if d.v < 0 {
+			return nil, fmt.Errorf("watch: chain watcher %q: %s %s: want a positive duration (leave it out for the default)",
+				cfg.Name, d.name, d.v)
+		}
+	}
 	setDefault(&cfg.Poll, 12*time.Second)
 	setDefault(&cfg.BackoffMin, time.Second)
 	setDefault(&cfg.BackoffMax, time.Minute)
@@ -221,7 +232,20 @@ func (w *ChainWatcher) Run(ctx context.Context, sink Sink) error {
 // scanned before the reorg) is sent once more, resolved and marked Reorged:
 // the record stays, it is not deleted. Hashes are kept in memory only, so a
 // reorg that happens while the node is down is not noticed.
+//
+// The chain id is asked at the first Poll and again after any failed one:
+// an endpoint that went away may come back serving another chain (a node
+// restarted on another network, a provider failing over), and scanning it
+// with this chain's cursor raised its alerts, or none.
 func (w *ChainWatcher) Poll(ctx context.Context, sink Sink) (int, error) {
+	n, err := w.poll(ctx, sink)
+	if err != nil {
+		w.checked = false
+	}
+	return n, err
+}
+
+func (w *ChainWatcher) poll(ctx context.Context, sink Sink) (int, error) {
 	if !w.checked {
 		id, err := call(ctx, w.cfg.CallTimeout, w.backend.ChainID)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,52 @@ var wellKnown = map[string]string{
 	"Upgraded":             EventUpgraded,
 	"ChangedThreshold":     EventChangedThreshold,
 	"Transfer":             EventTransfer,
+}
+
+// noAmount are the well-known events whose first data word is not an
+// amount, or which have none.
+var noAmount = map[string]bool{EventPaused: true, EventUnpaused: true, EventOwnershipTransferred: true, EventUpgraded: true}
+
+// nearEvent is the well-known event name within two edits of ev, ignoring
+// case ("Pausd", "paused"), or "".
+func nearEvent(ev string) string {
+	best, bestD := "", 3
+	for name := range wellKnown {
+		if d := editDistance(strings.ToLower(ev), strings.ToLower(name)); d < bestD || d == bestD && name < best {
+			best, bestD = name, d
+		}
+	}
+	return best
+}
+
+func wellKnownNames() string {
+	names := make([]string, 0, len(wellKnown))
+	for name := range wellKnown {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // SourceChain is the Source of alerts raised by a ChainWatcher.
@@ -79,7 +126,18 @@ func compileRule(r ChainRule) (compiledRule, error) {
 		ev = sig
 	}
 	if !canonicalEvent.MatchString(ev) {
+		if near := nearEvent(ev); near != "" {
+			return c, fmt.Errorf("watch: chain rule %q: event %q: did you mean %s? (a bare name must be one of %s; any other event needs its canonical signature, like %s)",
+				c.Name, r.Event, near, wellKnownNames(), EventTransfer)
+		}
 		return c, fmt.Errorf("watch: chain rule %q: event %q is not a canonical signature like %s", c.Name, r.Event, EventTransfer)
+	}
+	for _, sig := range wellKnown {
+		// The topic hashes the exact spelling: paused(address) is another
+		// event, one no contract emits.
+		if ev != sig && strings.EqualFold(ev, sig) {
+			return c, fmt.Errorf("watch: chain rule %q: event %q: did you mean %s? (signatures are case-sensitive)", c.Name, r.Event, sig)
+		}
 	}
 	c.Event = ev
 	c.topic = EventTopic(ev)
@@ -89,6 +147,12 @@ func compileRule(r ChainRule) (compiledRule, error) {
 	}
 	if r.MinValue != nil && r.MinValue.Sign() < 0 {
 		return c, fmt.Errorf("watch: chain rule %q: negative MinValue %s", c.Name, r.MinValue)
+	}
+	if r.MinValue != nil && noAmount[ev] {
+		// Paused's data word is an address: min_value would compare it as
+		// a number; the others have no data word, and would never match.
+		return c, fmt.Errorf("watch: chain rule %q: min_value applies to an amount (a Transfer's value), and %s carries no amount: drop min_value",
+			c.Name, ev)
 	}
 	if len(r.Addresses) > 0 {
 		c.addrs = make(map[common.Address]bool, len(r.Addresses))

@@ -87,6 +87,12 @@ func parseTime(field, s string) (time.Time, error) {
 	return t, nil
 }
 
+// oneLine folds every run of whitespace in a title or source, line feeds
+// and tabs among them, to one space: a title is printed on one line (alert
+// list, incident show's timeline, logs), and a sender's line feed in it
+// forged lines there.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 // checkFingerprint trims a sender's fingerprint; "" means derive one.
 func checkFingerprint(field, fp string) (string, error) {
 	fp = strings.TrimSpace(fp)

@@ -14,17 +14,20 @@ type genericAlert struct {
 	Source      string            `json:"source"`
 	Fingerprint string            `json:"fingerprint"`
 	Labels      map[string]string `json:"labels"`
+	// Status is optional: "firing" when absent. A script resolving its
+	// alert sent "resolved" and, the field unread, re-fired it.
+	Status string `json:"status"`
 }
 
 // SourceWebhook is the Source of a generic alert that names none.
 const SourceWebhook = "webhook"
 
 // DecodeGeneric decodes POST /alert: one object
-// {"title","severity","source","fingerprint","labels"} or an array of them.
+// {"title","severity","source","fingerprint","labels","status"} or an array of them.
 // title is required; severity is "", P1..P4 or a key of severities (nil
 // means DefaultSeverityMap), and anything else is refused because, unlike
-// Alertmanager, the sender is a script that can fix it. Alerts are firing,
-// with a zero StartsAt.
+// Alertmanager, the sender is a script that can fix it. status is "firing"
+// (the default) or "resolved", in any case; StartsAt is zero.
 //
 // A missing fingerprint is LabelsFingerprint of the labels with
 // alertname=title added when labels have no alertname. So a generic alert
@@ -127,6 +130,14 @@ func (g genericAlert) alert(at string, severities map[string]string) (Alert, err
 	if !ok {
 		return Alert{}, payloadErr("%s.severity: %q, want one of %s", at, g.Severity, severityNames(severities))
 	}
+	status := strings.ToLower(strings.TrimSpace(g.Status))
+	switch status {
+	case "":
+		status = StatusFiring
+	case StatusFiring, StatusResolved:
+	default:
+		return Alert{}, payloadErr("%s.status: %q, want \"firing\" or \"resolved\" (or leave it out for firing)", at, g.Status)
+	}
 	fp, err := checkFingerprint(at+".fingerprint", g.Fingerprint)
 	if err != nil {
 		return Alert{}, err
@@ -138,16 +149,16 @@ func (g genericAlert) alert(at string, severities map[string]string) (Alert, err
 	if fp == "" {
 		fp = genericFingerprint(title, labels)
 	}
-	source := strings.TrimSpace(g.Source)
+	source := oneLine(g.Source)
 	if source == "" {
 		source = SourceWebhook
 	}
 	return Alert{
 		Fingerprint: fp,
-		Title:       title,
+		Title:       oneLine(title), // the fingerprint above is the raw title's, as it always was
 		Source:      source,
 		Severity:    sev,
-		Status:      StatusFiring,
+		Status:      status,
 		Labels:      labels,
 	}, nil
 }

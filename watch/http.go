@@ -38,9 +38,10 @@ type HandlerOptions struct {
 	// MaxAlerts is the most alerts accepted in one body (default 10,000);
 	// more is refused with 413 rather than stored in part.
 	MaxAlerts int
-	// DedupeWindow is how long a stored (fingerprint, startsAt, status) is
-	// not forwarded again (default 5m); DedupeSize bounds how many are
-	// remembered (default 65,536).
+	// DedupeWindow is how long a repeat of the (startsAt, status) last
+	// stored for a fingerprint is not forwarded again (default 1h);
+	// DedupeSize bounds how many fingerprints are remembered (default
+	// 65,536).
 	DedupeWindow time.Duration
 	DedupeSize   int
 	// Now is the clock for the dedupe window; nil means time.Now.
@@ -145,15 +146,15 @@ func (h *handler) ingest(w http.ResponseWriter, r *http.Request, decode decoder)
 	}
 	if !h.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tminus"`)
-		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (send Authorization: Bearer <webhook token>)")
+		h.refuse(w, r, http.StatusUnauthorized, "missing or wrong bearer token (send Authorization: Bearer <webhook token>)")
 		return
 	}
 	if h.configErr != nil {
-		writeError(w, http.StatusInternalServerError, h.configErr.Error())
+		h.refuse(w, r, http.StatusInternalServerError, h.configErr.Error())
 		return
 	}
 	if r.ContentLength > h.opts.MaxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, h.tooLarge())
+		h.refuse(w, r, http.StatusRequestEntityTooLarge, h.tooLarge())
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBody))
@@ -162,17 +163,17 @@ func (h *handler) ingest(w http.ResponseWriter, r *http.Request, decode decoder)
 		if code == http.StatusRequestEntityTooLarge {
 			msg = h.tooLarge()
 		}
-		writeError(w, code, msg)
+		h.refuse(w, r, code, msg)
 		return
 	}
 	d, err := decode(body, h.sev)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		h.refuse(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	if d.Total > h.opts.MaxAlerts {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
-			"%d alerts in one body, at most %d are accepted (split the batch); none were stored",
+		h.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+			"%d alerts in one body, at most %d are accepted (split the batch; from Alertmanager, set max_alerts in its webhook_config); none were stored",
 			d.Total, h.opts.MaxAlerts))
 		return
 	}
@@ -186,12 +187,12 @@ func (h *handler) ingest(w http.ResponseWriter, r *http.Request, decode decoder)
 			code := http.StatusInternalServerError
 			switch {
 			case errors.Is(err, ErrRefused):
-				writeError(w, http.StatusBadRequest, err.Error()+"; none were stored (retrying cannot help: change the alert at its source)")
+				h.refuse(w, r, http.StatusBadRequest, err.Error()+"; none were stored (retrying cannot help: change the alert at its source)")
 				return
 			case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 				code = http.StatusServiceUnavailable
 			}
-			writeError(w, code, "storing alerts failed, nothing acknowledged (retry): "+err.Error())
+			h.refuse(w, r, code, "storing alerts failed, nothing acknowledged (retry): "+err.Error())
 			return
 		}
 		h.seen.stored(fresh, h.opts.Now())
@@ -251,21 +252,34 @@ func (h *handler) check(d *Delivery) []Alert {
 	return kept
 }
 
-// log writes a delivery's warnings and refusals for the operator: the
-// sender (Alertmanager) may drop the answer's body.
+// A reason may repeat a sender's label name as it came: one line each, so
+// a name with a newline cannot forge a line of the log.
+var logLine = strings.NewReplacer("\n", `\n`, "\r", `\r`)
+
+// refuse answers a delivery refused whole and says so in the log:
+// Alertmanager logs only the status code and the URL, never the answer's
+// body, and does not resend a 4xx, so the log is where the operator learns
+// why a group never arrived.
+func (h *handler) refuse(w http.ResponseWriter, r *http.Request, code int, reason string) {
+	writeError(w, code, reason)
+	if h.opts.Log != nil {
+		fmt.Fprintf(h.opts.Log, "webhook %s: refused a delivery from %s (%d): %s\n", r.URL.Path, r.RemoteAddr, code,
+			logLine.Replace(reason))
+	}
+}
+
+// log writes a delivery's warnings and refusals for the operator:
+// Alertmanager never reads the answer's body.
 func (h *handler) log(path string, d Delivery) {
 	if h.opts.Log == nil {
 		return
 	}
-	// A reason may repeat a sender's label name as it came: one line each,
-	// so a name with a newline cannot forge a line of the log.
-	oneLine := strings.NewReplacer("\n", `\n`, "\r", `\r`)
 	for _, w := range d.Warnings {
-		fmt.Fprintf(h.opts.Log, "webhook %s: warning: %s\n", path, oneLine.Replace(w))
+		fmt.Fprintf(h.opts.Log, "webhook %s: warning: %s\n", path, logLine.Replace(w))
 	}
 	for _, r := range d.Refused {
 		fmt.Fprintf(h.opts.Log, "webhook %s: refused alert %d of %d (fingerprint %s): %s\n", path, r.Index+1, d.Total,
-			quoteShort(r.Fingerprint), oneLine.Replace(r.Reason))
+			quoteShort(r.Fingerprint), logLine.Replace(r.Reason))
 	}
 }
 
@@ -296,7 +310,7 @@ func quoteShort(s string) string {
 }
 
 func (h *handler) tooLarge() string {
-	return fmt.Sprintf("body over %d bytes (split the batch)", h.opts.MaxBody)
+	return fmt.Sprintf("body over %d bytes (split the batch; from Alertmanager, set max_alerts in its webhook_config)", h.opts.MaxBody)
 }
 
 func readProblem(err error) (int, string) {

@@ -170,10 +170,11 @@ func TestWebhookDedupesRedelivery(t *testing.T) {
 	clock := func() time.Time { return now }
 	sink := &recordingSink{}
 	srv := serve(t, sink, HandlerOptions{Now: clock, DedupeWindow: time.Minute, DedupeSize: 3})
-	am := func(status, startsAt string) string {
-		return `{"version":"4","alerts":[{"status":"` + status + `","labels":{"alertname":"A"},"startsAt":"` + startsAt +
+	amNamed := func(name, status, startsAt string) string {
+		return `{"version":"4","alerts":[{"status":"` + status + `","labels":{"alertname":"` + name + `"},"startsAt":"` + startsAt +
 			`","endsAt":"0001-01-01T00:00:00Z"}]}`
 	}
+	am := func(status, startsAt string) string { return amNamed("A", status, startsAt) }
 	steps := []struct {
 		name, body  string
 		advance     time.Duration
@@ -186,9 +187,10 @@ func TestWebhookDedupesRedelivery(t *testing.T) {
 		{"4. after the window", am("firing", "2025-03-14T09:00:00Z"), 2 * time.Minute, 1, 0},
 		{"5. repeats in one body", `{"alerts":[` + strings.Repeat(`{"status":"firing","labels":{"alertname":"B"}},`, 3) +
 			`{"status":"firing","labels":{"alertname":"B"}}]}`, 0, 1, 3},
-		{"6a. fill the cache", am("firing", "2025-03-14T09:40:00Z"), 0, 1, 0},
-		{"6b. evicted, forwarded", am("resolved", "2025-03-14T09:00:00Z"), 0, 1, 0},
-		{"6c. recent, still remembered", am("firing", "2025-03-14T09:40:00Z"), 0, 0, 1},
+		{"6a. fill the cache", amNamed("C", "firing", "2025-03-14T09:40:00Z"), 0, 1, 0},
+		{"6b. past its size", amNamed("D", "firing", "2025-03-14T09:40:00Z"), 0, 1, 0},
+		{"6c. A evicted, forwarded", am("firing", "2025-03-14T09:00:00Z"), 0, 1, 0},
+		{"6d. recent, still remembered", amNamed("D", "firing", "2025-03-14T09:40:00Z"), 0, 0, 1},
 	}
 	for _, s := range steps {
 		now = now.Add(s.advance)

@@ -82,8 +82,10 @@ func (a *app) alertListCmd() *cobra.Command {
 		}
 		w := a.table("ID\tSEV\tSTATUS\tSEEN\tTITLE\tSOURCE\tACKED")
 		for _, al := range alerts {
+			// Title and source are a sender's: a line feed or tab in them
+			// split the row and forged another under it.
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", al.ID.Short(), orDash(al.Severity), al.Status,
-				s.Corroboration(al), al.Title, al.Source, strings.Join(al.Ackers(), ","))
+				s.Corroboration(al), oneLine(al.Title), oneLine(al.Source), strings.Join(al.Ackers(), ","))
 		}
 		return w.Flush()
 	})

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"unicode/utf8"
 
 	"github.com/tminus-ir/tminus/workspace"
@@ -123,10 +125,21 @@ func (a *app) checkAlertConfig() (*workspace.Config, error) {
 	return cfg, nil
 }
 
+// webhookTokenEnv gives the webhook's token without putting it on serve's
+// command line, which every local user reads (ps, /proc/PID/cmdline).
+const webhookTokenEnv = "TMINUS_WEBHOOK_TOKEN"
+
 func (a *app) webhookServer(ctx context.Context, addr, token string) (*http.Server, error) {
 	cfg, err := a.checkAlertConfig()
 	if err != nil {
 		return nil, err
+	}
+	if token == "" {
+		token = os.Getenv(webhookTokenEnv)
+	}
+	if token == "" && !loopbackAddr(addr) {
+		fmt.Fprintf(a.stderr, "warning: the webhook on %s has no token: anyone who reaches it raises alerts signed by you (set %s, or --webhook-token)\n",
+			addr, webhookTokenEnv)
 	}
 	sink, err := a.sink(ctx)
 	if err != nil {
@@ -137,4 +150,18 @@ func (a *app) webhookServer(ctx context.Context, addr, token string) (*http.Serv
 	// a terminal (they quote what the sender sent).
 	h := watch.NewHandler(sink, watch.HandlerOptions{Token: token, SeverityMap: cfg.Severities, Log: a.textErr()})
 	return watch.NewServer(addr, h), nil
+}
+
+// loopbackAddr reports whether a listen address is reachable only from this
+// machine: a loopback IP or localhost. An empty host listens everywhere.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

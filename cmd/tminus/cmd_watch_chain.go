@@ -66,6 +66,10 @@ func (a *app) startWatchers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	who, err := a.watcherOwner(ctx, st)
+	if err != nil {
+		return err
+	}
 	// Two watchers of one name would share a cursor: each would skip the
 	// blocks the other scanned, and their alerts would share one fingerprint.
 	seen := map[string]int{}
@@ -76,7 +80,7 @@ func (a *app) startWatchers(ctx context.Context) error {
 				a.home.ConfigPath(), j+1, i+1, name)
 		}
 		seen[name] = i
-		if watchers[i], err = a.chainWatcher(ctx, wc, st, sink); err != nil {
+		if watchers[i], err = a.chainWatcher(ctx, wc, st, sink, who); err != nil {
 			return fmt.Errorf("%s: watcher %s: %w", a.home.ConfigPath(), name, err)
 		}
 	}
@@ -85,33 +89,71 @@ func (a *app) startWatchers(ctx context.Context) error {
 			if err := w.Run(ctx, sink); err != nil && ctx.Err() == nil {
 				name := watcherName(cfg.Watchers[i])
 				fmt.Fprintf(a.stderr, "tminus: watcher %s stopped: %v\n", name, err)
-				a.raiseWatcherAlert(ctx, sink, watcherDown(name, err))
+				a.raiseWatcherAlert(ctx, sink, watcherDown(name, who, err))
 			}
 		}()
 	}
 	return nil
 }
 
+// watcherOwner is the device whose watchers raise alerts about themselves.
+type watcherOwner struct {
+	device string // this device's address, lower-case hex
+	handle string // its member's handle (the address when the roster lacks it), for titles
+}
+
+func (a *app) watcherOwner(ctx context.Context, st *store.Store) (watcherOwner, error) {
+	addr, err := a.home.Address()
+	if err != nil {
+		return watcherOwner{}, err
+	}
+	who := watcherOwner{device: strings.ToLower(addr.Hex()), handle: addr.Hex()}
+	v, err := st.NewView(ctx)
+	if err != nil {
+		return watcherOwner{}, err
+	}
+	if m := v.State().MemberByKey(addr); m != nil {
+		who.handle = m.Handle
+	}
+	return who, nil
+}
+
 // watcherFingerprint keys the alert a watcher raises about itself: a
-// restart that fails the same way adds a sighting, not a new alert.
-func watcherFingerprint(name string) string { return "tminus-watcher-" + name }
+// restart that fails the same way adds a sighting, not a new alert. The
+// device is part of it: two members (or two machines of one member) running
+// a watcher of one name used to share one alert, and the first to see the
+// chain again resolved it while the other was still blind.
+func watcherFingerprint(name string, who watcherOwner) string {
+	return legacyWatcherFingerprint(name) + "@" + who.device
+}
+
+// legacyWatcherFingerprint is the key before it named the device; a
+// healthy start still resolves such an alert when this member alone raised it.
+func legacyWatcherFingerprint(name string) string { return "tminus-watcher-" + name }
+
+func watcherLabels(name string, who watcherOwner) map[string]string {
+	return map[string]string{"watcher": name, "member": who.handle, "device": who.device}
+}
 
 // watcherDown is the alert a stopped watcher raises in the workspace: a blind
 // watcher looks like a quiet chain, and only this serve's log said otherwise.
 // Every responder's cockpit shows it.
-func watcherDown(name string, err error) watch.Alert {
-	return watch.Alert{Fingerprint: watcherFingerprint(name), Title: "Watcher " + name + " stopped: " + err.Error(),
-		Source: "tminus", Severity: "P2", Status: domain.AlertFiring, Labels: map[string]string{"watcher": name}}
+func watcherDown(name string, who watcherOwner, err error) watch.Alert {
+	return watch.Alert{Fingerprint: watcherFingerprint(name, who),
+		Title:  "Watcher " + name + " (" + who.handle + ") stopped: " + err.Error(),
+		Source: "tminus", Severity: "P2", Status: domain.AlertFiring, Labels: watcherLabels(name, who)}
 }
 
 // watcherBlind is the alert of a watcher whose scans have failed since
 // `since` (its node down, unreachable or answering garbage): it keeps
 // trying, but until it sees the chain again nothing on chain raises an alert.
-func watcherBlind(name string, err error, since time.Time) watch.Alert {
-	return watch.Alert{Fingerprint: watcherFingerprint(name),
-		Title:  fmt.Sprintf("Watcher %s blind since %s UTC, still retrying (label error says why)", name, since.UTC().Format("15:04:05")),
-		Source: "tminus", Severity: "P2", Status: domain.AlertFiring, StartsAt: since,
-		Labels: map[string]string{"watcher": name, "error": cutText(err.Error(), maxLabelError)}}
+func watcherBlind(name string, who watcherOwner, err error, since time.Time) watch.Alert {
+	labels := watcherLabels(name, who)
+	labels["error"] = cutText(err.Error(), maxLabelError)
+	return watch.Alert{Fingerprint: watcherFingerprint(name, who),
+		Title: fmt.Sprintf("Watcher %s (%s) blind since %s UTC, still retrying (label error says why)", name, who.handle,
+			since.UTC().Format("15:04:05")),
+		Source: "tminus", Severity: "P2", Status: domain.AlertFiring, StartsAt: since, Labels: labels}
 }
 
 // maxLabelError bounds the error kept in a blind watcher's alert: a node
@@ -126,11 +168,13 @@ func (a *app) raiseWatcherAlert(ctx context.Context, sink alertSink, al watch.Al
 	}
 }
 
-// clearWatcherAlert resolves the watcher's alert about itself when this
-// member raised it and it still fires: raised by this serve before its node
-// came back, or by an earlier serve (stopped on a wrong chain id, or
-// blind when it ended) whose cause is gone, since the watcher now scans.
-func (a *app) clearWatcherAlert(ctx context.Context, st *store.Store, sink alertSink, name string) {
+// clearWatcherAlert resolves the watcher's alert about itself when it still
+// fires: raised by this serve before its node came back, or by an earlier
+// serve (stopped on a wrong chain id, or blind when it ended) whose cause
+// is gone, since the watcher now scans. An alert under the legacy key,
+// shared by every device's watcher of that name, is resolved only when
+// this member alone raised it: another's may still be blind.
+func (a *app) clearWatcherAlert(ctx context.Context, st *store.Store, sink alertSink, name string, who watcherOwner) {
 	v, err := st.NewView(ctx) // its own view: the watcher runs beside serve's other readers
 	if err != nil {
 		fmt.Fprintf(a.stderr, "tminus: watcher %s: reading the workspace: %v\n", name, err)
@@ -141,17 +185,26 @@ func (a *app) clearWatcherAlert(ctx context.Context, st *store.Store, sink alert
 	if err != nil {
 		return
 	}
-	al := s.Alerts[domain.AlertID(watcherFingerprint(name))]
 	m := s.MemberByKey(addr)
-	if al == nil || m == nil || al.Status != domain.AlertFiring || !slices.Contains(al.Observers, m.Handle) {
+	if m == nil {
 		return
 	}
-	a.raiseWatcherAlert(ctx, sink, watch.Alert{Fingerprint: watcherFingerprint(name),
-		Title:  "Watcher " + name + " scans the chain again",
-		Source: "tminus", Severity: "P2", Status: domain.AlertResolved, Labels: map[string]string{"watcher": name}})
+	for _, fp := range []string{watcherFingerprint(name, who), legacyWatcherFingerprint(name)} {
+		al := s.Alerts[domain.AlertID(fp)]
+		if al == nil || al.Status != domain.AlertFiring || !slices.Contains(al.Observers, m.Handle) {
+			continue
+		}
+		if fp == legacyWatcherFingerprint(name) && len(al.Observers) > 1 {
+			continue
+		}
+		a.raiseWatcherAlert(ctx, sink, watch.Alert{Fingerprint: fp,
+			Title:  "Watcher " + name + " (" + who.handle + ") scans the chain again",
+			Source: "tminus", Severity: "P2", Status: domain.AlertResolved, Labels: watcherLabels(name, who)})
+	}
 }
 
-func (a *app) chainWatcher(ctx context.Context, wc workspace.WatcherConfig, st *store.Store, sink alertSink) (*watch.ChainWatcher, error) {
+func (a *app) chainWatcher(ctx context.Context, wc workspace.WatcherConfig, st *store.Store, sink alertSink,
+	who watcherOwner) (*watch.ChainWatcher, error) {
 	if wc.RPC == "" {
 		return nil, fmt.Errorf("no rpc: give the JSON-RPC URL of a node on chain %d (rpc: http://127.0.0.1:8545)", wc.ChainID)
 	}
@@ -187,13 +240,13 @@ func (a *app) chainWatcher(ctx context.Context, wc workspace.WatcherConfig, st *
 		OnBlind: func(err error, since time.Time) {
 			fmt.Fprintf(a.stderr, "tminus: watcher %s has not scanned since %s: raising its alert (it keeps retrying)\n",
 				name, since.UTC().Format(time.RFC3339))
-			a.raiseWatcherAlert(ctx, sink, watcherBlind(name, err, since))
+			a.raiseWatcherAlert(ctx, sink, watcherBlind(name, who, err, since))
 		},
 		OnSight: func(blindFor time.Duration) {
 			if blindFor > 0 {
 				fmt.Fprintf(a.stderr, "tminus: watcher %s scans again after %s blind\n", name, blindFor.Round(time.Second))
 			}
-			a.clearWatcherAlert(ctx, st, sink, name)
+			a.clearWatcherAlert(ctx, st, sink, name, who)
 		}})
 }
 

@@ -112,15 +112,15 @@ func TestWatcherBlindE2E(t *testing.T) {
 	e.waitAlert(chainFingerprint(r), 20*time.Second, func(a alertView) bool { return a.Status == "firing" })
 
 	down.Store(true)
-	a := e.waitAlert("tminus-watcher-bridge", 20*time.Second, func(a alertView) bool { return a.Status == "firing" })
-	if a.Severity != "P2" || a.Source != "tminus" || !strings.Contains(a.Title, "Watcher bridge blind since") ||
+	a := e.waitAlert(e.watcherFP("bridge"), 20*time.Second, func(a alertView) bool { return a.Status == "firing" })
+	if a.Severity != "P2" || a.Source != "tminus" || !strings.Contains(a.Title, "Watcher bridge (alice) blind since") ||
 		!strings.Contains(a.Labels["error"], "502") {
 		t.Errorf("blind alert %+v", a)
 	}
 	r = chain.Call("unpause") // mined while the watcher is blind
 
 	down.Store(false)
-	a = e.waitAlert("tminus-watcher-bridge", 30*time.Second, func(a alertView) bool { return a.Status == "resolved" })
+	a = e.waitAlert(e.watcherFP("bridge"), 30*time.Second, func(a alertView) bool { return a.Status == "resolved" })
 	if !strings.Contains(a.Title, "scans the chain again") {
 		t.Errorf("resolved alert %+v", a)
 	}
@@ -148,7 +148,7 @@ func TestWatcherWebSocketDownAtStart(t *testing.T) {
 			Rules: []workspace.WatcherRule{{Name: "bridge paused", Event: "Paused", Severity: "P1"}}}}
 	})
 	e.serve() // fails the test if serve exits
-	a := e.waitAlert("tminus-watcher-bridge", 20*time.Second, func(a alertView) bool { return a.Status == "firing" })
+	a := e.waitAlert(e.watcherFP("bridge"), 20*time.Second, func(a alertView) bool { return a.Status == "firing" })
 	if !strings.Contains(a.Title, "blind since") || !strings.Contains(a.Labels["error"], "dialing ws://") {
 		t.Errorf("blind alert %+v", a)
 	}

@@ -115,8 +115,8 @@ func testWatcherDownE2E(t *testing.T, bin string) {
 			Rules: []workspace.WatcherRule{{Name: "bridge paused", Event: "Paused", Severity: "P1", Addresses: []string{chain.Contract.Hex()}}}}}
 	})
 	e.serve()
-	a := e.waitAlert("tminus-watcher-bridge", 10*time.Second, func(a alertView) bool { return a.Status == "firing" })
-	if a.Severity != "P2" || a.Source != "tminus" || !strings.Contains(a.Title, "Watcher bridge stopped") || !strings.Contains(a.Title, "configured for chain") {
+	a := e.waitAlert(e.watcherFP("bridge"), 10*time.Second, func(a alertView) bool { return a.Status == "firing" })
+	if a.Severity != "P2" || a.Source != "tminus" || !strings.Contains(a.Title, "Watcher bridge (alice) stopped") || !strings.Contains(a.Title, "configured for chain") {
 		t.Errorf("watcher-down alert %+v", a)
 	}
 }
@@ -383,6 +383,17 @@ func (e *serveE2E) checkAlerts(alerts []alertView, want map[string][3]string) {
 }
 
 // waitAlert polls alert list until the alert with fingerprint fp satisfies ok.
+// watcherFP is the fingerprint of the alert this home's watcher name raises
+// about itself: its name and this device's address.
+func (e *serveE2E) watcherFP(name string) string {
+	e.t.Helper()
+	var id struct{ Address string }
+	if err := json.Unmarshal([]byte(e.cli("id", "--json")), &id); err != nil {
+		e.t.Fatal(err)
+	}
+	return "tminus-watcher-" + name + "@" + strings.ToLower(id.Address)
+}
+
 func (e *serveE2E) waitAlert(fp string, within time.Duration, ok func(alertView) bool) alertView {
 	e.t.Helper()
 	deadline := time.Now().Add(within)
