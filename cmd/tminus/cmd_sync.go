@@ -103,7 +103,7 @@ func (a *app) serveCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&o.listen, "listen", "", "p2p listen address (default: the config's, "+workspace.DefaultListen+")")
 	c.Flags().StringVar(&o.webhook, "webhook", "", "HTTP address for Alertmanager and generic alert webhooks")
-	c.Flags().StringVar(&o.token, "webhook-token", "", "bearer token the webhook requires")
+	c.Flags().StringVar(&o.token, "webhook-token", "", "bearer token the webhook requires (or TMINUS_WEBHOOK_TOKEN, which keeps it out of ps)")
 	return c
 }
 
