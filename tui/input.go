@@ -57,6 +57,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.asking = ""
 		}
 		return nil
+	case m.lay.mode == modeTooSmall && m.lay.w > 0:
+		return m.tooSmallKey(msg)
 	case m.dialog != nil:
 		return m.dialogKey(msg)
 	case m.form != nil:
@@ -173,4 +175,21 @@ func (m *Model) submit() tea.Cmd {
 	}
 	m.form = nil
 	return m.do(f.pane, body, f.what, f.after)
+}
+
+// tooSmallKey: below the minimum size only the too-small screen is drawn, and a key must
+// not reach a form, a confirmation or a pane nobody can see (enter would sign a hidden
+// form unread). q and ctrl+c quit, as that screen says, asking first when a form holds
+// typed text or a step runs here (the question is then on that screen); anything else
+// waits for a terminal large enough to show what it would do.
+func (m *Model) tooSmallKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.ctx.Keys
+	if !key.Matches(msg, k.Quit, k.ForceQuit) {
+		return nil
+	}
+	if m.form != nil && m.form.dirty() {
+		m.ask("Discard the half-filled form and quit?")
+		return nil
+	}
+	return m.quit()
 }

@@ -60,6 +60,11 @@ func (m *Model) render() string {
 func (m *Model) tooSmall() string {
 	l := m.lay
 	msg := []string{"terminal too small", itoa(l.w) + "x" + itoa(l.h) + ", need " + itoa(minW) + "x" + itoa(minH), "q quits"}
+	if m.asking != "" {
+		// The quit question asked here, or before the terminal shrank: y and n answer it.
+		msg = append(msg[:2], wordWrap(m.asking, max(l.w, 1), max(l.h-3, 1))...)
+		msg = append(msg, "y quits · n stays")
+	}
 	out := make([]string, 0, l.h)
 	for i := 0; i < l.h; i++ {
 		s := ""
