@@ -68,6 +68,10 @@ type form struct {
 	focus  int
 	err    string
 	notice string // why the last key did nothing (text typed into a choice)
+	// signing: enter was pressed and the event is being signed and stored. The form stays
+	// until that is done, so that a failure (a busy store, a locked agent) keeps the text
+	// typed, and takes no more keys but esc meanwhile.
+	signing bool
 	pane   paneID // the pane the result is for
 	what   string // says what happened on success: "declared", "task added"
 	build  func(v []string) (domain.Body, error)
@@ -273,6 +277,10 @@ func (f *form) view(c *Context, w int) string {
 		for _, l := range wrapCommand("$ "+clean(f.preview(f.values())), w, 2) {
 			b.WriteString(c.ink.due.on(l) + "\n")
 		}
+	}
+	if f.signing {
+		b.WriteString(c.ink.warn.on(cut("… signing and storing (esc leaves: the status line says how it went)", w)))
+		return b.String()
 	}
 	if f.err != "" {
 		problem = f.err

@@ -142,6 +142,13 @@ func (m *Model) formKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return m.quit()
 	}
+	if f.signing {
+		if key.Matches(msg, k.Cancel) {
+			m.form = nil
+			m.status = status{busy: true, text: "signing and storing: the result shows here"}
+		}
+		return nil
+	}
 	res, cmd := f.update(k, msg)
 	switch res {
 	case formCancel:
@@ -173,8 +180,20 @@ func (m *Model) submit() tea.Cmd {
 		f.err = err.Error()
 		return nil
 	}
-	m.form = nil
-	return m.do(f.pane, body, f.what, f.after)
+	cmd := m.do(f.pane, body, f.what, f.after)
+	if cmd == nil { // refused before signing: do says why on the status line
+		f.err, m.status = m.status.text, status{}
+		return nil
+	}
+	f.signing = true
+	return func() tea.Msg {
+		msg := cmd()
+		if d, ok := msg.(doneMsg); ok {
+			d.form = f
+			return d
+		}
+		return msg
+	}
 }
 
 // tooSmallKey: below the minimum size only the too-small screen is drawn, and a key must

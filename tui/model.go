@@ -339,6 +339,9 @@ func (m *Model) do(p paneID, body domain.Body, what string, after func(*Model, d
 		m.status = failed(err)
 		return nil
 	}
+	// Until the doneMsg: a store waiting for another writer takes seconds, and a
+	// cockpit that shows nothing meanwhile looks like one that ignored the key.
+	m.status = status{busy: true, text: "signing and storing…"}
 	b, ctx := m.b, m.bg
 	return func() tea.Msg {
 		id, err := b.Do(ctx, body)
@@ -350,6 +353,15 @@ func (m *Model) do(p paneID, body domain.Body, what string, after func(*Model, d
 // the event (not authorized, already done), and that is an error to the responder.
 func (m *Model) done(msg doneMsg) {
 	defer m.panes[msg.pane].Update(msg)
+	if f := msg.form; f != nil && m.form == f {
+		f.signing = false
+		if msg.err != nil {
+			f.err = "not stored: " + msg.err.Error() + " (enter tries again, esc leaves)"
+			m.status = status{}
+			return
+		}
+		m.form = nil
+	}
 	if msg.err != nil {
 		m.status = failed(msg.err)
 		return
