@@ -72,9 +72,9 @@ type form struct {
 	// until that is done, so that a failure (a busy store, a locked agent) keeps the text
 	// typed, and takes no more keys but esc meanwhile.
 	signing bool
-	pane   paneID // the pane the result is for
-	what   string // says what happened on success: "declared", "task added"
-	build  func(v []string) (domain.Body, error)
+	pane    paneID // the pane the result is for
+	what    string // says what happened on success: "declared", "task added"
+	build   func(v []string) (domain.Body, error)
 	// after runs in Update once the event is stored (e.g. select the declared incident).
 	after func(m *Model, id domain.ID)
 	// preview, when set, is a line drawn under the fields from the values so far: the
