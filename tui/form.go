@@ -72,6 +72,8 @@ type form struct {
 	// until that is done, so that a failure (a busy store, a locked agent) keeps the text
 	// typed, and takes no more keys but esc meanwhile.
 	signing bool
+	// retry: err is why the signed event was not stored; enter tries again.
+	retry bool
 	pane    paneID // the pane the result is for
 	what    string // says what happened on success: "declared", "task added"
 	build   func(v []string) (domain.Body, error)
@@ -202,7 +204,7 @@ func (f *form) update(k *KeyMap, msg tea.KeyMsg) (formResult, tea.Cmd) {
 		}
 		return formOpen, nil
 	}
-	f.err, f.notice = "", ""
+	f.err, f.notice, f.retry = "", "", false
 	if fl.text != nil {
 		ti, cmd := fl.text.Update(msg)
 		*fl.text = ti
@@ -286,8 +288,11 @@ func (f *form) view(c *Context, w int) string {
 		problem = f.err
 	}
 	if problem != "" {
-		for _, l := range wordWrap("error: "+clean(problem), w, 2) {
+		for _, l := range wordWrap("error: "+clean(problem), w, 3) {
 			b.WriteString(c.ink.formErr.on(l) + "\n")
+		}
+		if f.retry && problem == f.err {
+			b.WriteString(c.ink.muted.on(cut("enter tries again · esc leaves", w)) + "\n")
 		}
 		return strings.TrimSuffix(b.String(), "\n")
 	}

@@ -356,7 +356,7 @@ func (m *Model) done(msg doneMsg) {
 	if f := msg.form; f != nil && m.form == f {
 		f.signing = false
 		if msg.err != nil {
-			f.err = "not stored: " + msg.err.Error() + " (enter tries again, esc leaves)"
+			f.err, f.retry = "not stored: "+msg.err.Error(), true
 			m.status = status{}
 			return
 		}
