@@ -74,9 +74,9 @@ type form struct {
 	signing bool
 	// retry: err is why the signed event was not stored; enter tries again.
 	retry bool
-	pane    paneID // the pane the result is for
-	what    string // says what happened on success: "declared", "task added"
-	build   func(v []string) (domain.Body, error)
+	pane  paneID // the pane the result is for
+	what  string // says what happened on success: "declared", "task added"
+	build func(v []string) (domain.Body, error)
 	// after runs in Update once the event is stored (e.g. select the declared incident).
 	after func(m *Model, id domain.ID)
 	// preview, when set, is a line drawn under the fields from the values so far: the
