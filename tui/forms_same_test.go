@@ -1,0 +1,38 @@
+package tui
+
+import (
+	"testing"
+)
+
+// Enter on a form left as it opened signed an event that changed nothing: "✓ owner
+// set" for the owner the task already had, one more line on everyone's timeline. The
+// form says so and stays open, as the severity and status forms do.
+func TestFormsRefuseWhatIsAlreadySo(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []string
+		want string
+	}{
+		{"owner", []string{"2", "o", "enter"}, "bob already owns"},
+		{"lead", []string{"6", "L", "enter", "enter"}, "alice already leads triage"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScenario(t)
+			h := newHarness(t, s.fake, 80, 24)
+			before := s.stored()
+			h.press(tt.keys...)
+			if n := s.stored() - before; n != 0 {
+				t.Fatalf("%d events signed for a change to nothing", n)
+			}
+			if h.m.form == nil {
+				t.Fatal("the form closed")
+			}
+			h.contains(tt.want)
+			h.press("right", "enter") // another choice is signed
+			if n := s.stored() - before; n != 1 {
+				t.Errorf("%d events after choosing another, want 1", n)
+			}
+		})
+	}
+}
