@@ -232,6 +232,17 @@ func (f *form) update(k *KeyMap, msg tea.KeyMsg) (formResult, tea.Cmd) {
 // error from the last enter, else what a live check finds in the focused field, else in
 // any field) or the keys.
 func (f *form) view(c *Context, w int) string {
+	// Every line exactly w cells: the frame is as wide as its longest line, and must not
+	// grow or shrink while text is typed (a placeholder is shorter than the field, a
+	// text input at its width draws a cell more for the cursor).
+	lines := strings.Split(f.content(c, w), "\n")
+	for i, l := range lines {
+		lines[i] = padLine(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (f *form) content(c *Context, w int) string {
 	labelW := 0
 	for _, fl := range f.fields {
 		if n := width(fl.label); n > labelW {
