@@ -2,6 +2,8 @@ package tui
 
 import (
 	"testing"
+
+	"github.com/tminus-ir/tminus/domain"
 )
 
 // Enter on a form left as it opened signed an event that changed nothing: "✓ owner
@@ -34,5 +36,23 @@ func TestFormsRefuseWhatIsAlreadySo(t *testing.T) {
 				t.Errorf("%d events after choosing another, want 1", n)
 			}
 		})
+	}
+}
+
+// What is "already so" is the state when enter is pressed, not when the form opened: a
+// peer who moved the task to dave meanwhile makes bob a change again.
+func TestOwnerFormJudgesTheStateNow(t *testing.T) {
+	s := newScenario(t)
+	h := newHarness(t, s.fake, 80, 24)
+	h.press("2", "o") // the snapshot task, bob's
+	s.external("carol", &domain.TaskAssign{Task: s.snapshot, Owner: "dave"}, at("03:41:00"))
+	h.poll()
+	before := s.stored()
+	h.press("enter") // bob, as the form opened
+	if n := s.stored() - before; n != 1 {
+		t.Fatalf("%d events: giving the task back to bob was refused as no change", n)
+	}
+	if got := s.st.Tasks[s.snapshot].Owner; got != "bob" {
+		t.Errorf("owner %s, want bob", got)
 	}
 }
