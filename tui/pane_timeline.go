@@ -19,8 +19,8 @@ type timelinePane struct {
 	inc    domain.ID
 	// sel is the selected entry while not following: the cursor goes with it when
 	// entries arrive before it (a peer's late events sort into the middle).
-	sel domain.Entry
-	whenW  int // 8 (15:04:05), or 15 once an entry is from another day
+	sel   domain.Entry
+	whenW int // 8 (15:04:05), or 15 once an entry is from another day
 	// hashed is the row text of evidence entries, by event: the short hash first, where
 	// a row cut at 80 columns still shows it (the domain's text puts it last).
 	hashed map[domain.ID]string
