@@ -273,7 +273,15 @@ func (f *form) content(c *Context, w int) string {
 			b.WriteString(mark + c.ink.formLabel.on(fit(fl.label, labelW)) + "   ")
 		}
 		if fl.text != nil {
-			fl.text.Width = inner - 1
+			if fl.text.Width != inner-1 {
+				// The input scrolls its text only as keys move the cursor: after a resize
+				// it would draw the window it had for the old width. Setting the cursor
+				// from the start recomputes it for this one.
+				fl.text.Width = inner - 1
+				pos := fl.text.Position()
+				fl.text.SetCursor(0)
+				fl.text.SetCursor(pos)
+			}
 			b.WriteString(fl.text.View())
 		} else {
 			b.WriteString(choiceLine(c, fl, inner, i == f.focus))

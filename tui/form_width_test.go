@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -46,6 +47,36 @@ func TestFormFrameStaysWhileTyping(t *testing.T) {
 					t.Errorf("note line %d cells", ansi.StringWidth(l))
 				}
 			}
+		}
+	}
+}
+
+// A field keeps showing its text's end and the cursor when the terminal shrinks with the
+// form open: the input kept the scroll it had for the wider field, its line no longer
+// fitted, and it was cut to "yyyy…" with the cursor gone.
+func TestFormFieldRefitsOnResize(t *testing.T) {
+	h := newHarness(t, newScenario(t).fake, 120, 30)
+	h.press("n")
+	h.typeText(strings.Repeat("y", 100) + "END")
+	for _, sz := range [][2]int{{80, 24}, {60, 15}, {100, 30}, {60, 14}} {
+		h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		checkFrame(t, "form", h.view(), sz[0], sz[1])
+		var line string
+		for _, l := range strings.Split(h.screen(), "\n") {
+			if strings.Contains(l, "▸Note") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, "yEND") || strings.Contains(line, "y…") {
+			t.Errorf("%dx%d: the field lost its end: %q", sz[0], sz[1], line)
+		}
+	}
+	h.press("left", "left", "left", "left", "left") // the cursor inside the text
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 15})
+	h.send(tea.WindowSizeMsg{Width: 61, Height: 15})
+	for _, l := range strings.Split(h.screen(), "\n") {
+		if strings.Contains(l, "▸Note") && strings.Contains(l, "y…") {
+			t.Errorf("cursor inside the text: cut %q", l)
 		}
 	}
 }
