@@ -171,6 +171,20 @@ func (f *form) next(dir int, wrap bool) int {
 	return -1
 }
 
+// focusNamed moves the focus to the field an error starts by naming ("title is
+// required", "in: say when it is due"), so that what is typed next goes where the error
+// points rather than into the last field, where enter left the focus.
+func (f *form) focusNamed(err string) {
+	err = strings.ToLower(err)
+	for i, fl := range f.fields {
+		l := strings.ToLower(fl.label)
+		if !fl.isOff() && (strings.HasPrefix(err, l+" ") || strings.HasPrefix(err, l+":")) {
+			f.setFocus(i)
+			return
+		}
+	}
+}
+
 // formResult is what a key did to a form.
 type formResult int
 

@@ -56,3 +56,32 @@ func TestOwnerFormJudgesTheStateNow(t *testing.T) {
 		t.Errorf("owner %s, want bob", got)
 	}
 }
+
+// The field an error names takes the focus: enter through an empty declare form said
+// "title is required" with the focus left on Drill, where the title then typed was
+// ignored as text typed into a choice.
+func TestFormErrorFocusesItsField(t *testing.T) {
+	tests := []struct {
+		name  string
+		keys  []string
+		field int
+		want  string
+	}{
+		{"declare", []string{"D", "enter", "enter", "enter"}, 0, "title is required"},
+		{"task", []string{"t", "enter", "enter", "enter"}, 0, "title is required"},
+		{"timer", []string{"T", "x", "enter", "enter", "enter"}, 1, "in: say when it is due"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, newScenario(t).fake, 80, 24)
+			h.press(tt.keys...)
+			if h.m.form == nil {
+				t.Fatal("the form closed")
+			}
+			h.contains(tt.want)
+			if h.m.form.focus != tt.field {
+				t.Errorf("focus on field %d (%s), want %d", h.m.form.focus, h.m.form.fields[h.m.form.focus].label, tt.field)
+			}
+		})
+	}
+}

@@ -178,6 +178,7 @@ func (m *Model) submit() tea.Cmd {
 	}
 	if err != nil {
 		f.err = err.Error()
+		f.focusNamed(f.err)
 		return nil
 	}
 	cmd := m.do(f.pane, body, f.what, f.after)
