@@ -55,6 +55,9 @@ func TestFormSaysItIsSigning(t *testing.T) {
 		t.Fatal("the form closed before its note was stored")
 	}
 	h.contains("… signing and storing (esc leaves", "… signing and storing…")
+	if foot := h.footerLine(); strings.Contains(foot, "next field") || !strings.Contains(foot, "esc") {
+		t.Errorf("footer while signing %q: only esc does anything", foot)
+	}
 	h.typeText("xy")
 	h.press("enter")
 	if got := h.m.form.fields[0].text.Value(); got != "Checkpoint" {

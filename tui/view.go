@@ -145,6 +145,8 @@ func (m *Model) footer() []string {
 			bs = []key.Binding{k.Yes}
 		}
 		bs = append(bs, k.No)
+	case m.form != nil && m.form.signing:
+		bs = []key.Binding{k.Cancel} // the form takes no other key until it is stored
 	case m.form != nil:
 		bs = k.form()
 	case m.help != nil:
