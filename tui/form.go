@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	tcursor "github.com/charmbracelet/bubbles/cursor"
@@ -181,6 +182,28 @@ func (f *form) focusNamed(err string) {
 		if !fl.isOff() && (strings.HasPrefix(err, l+" ") || strings.HasPrefix(err, l+":")) {
 			f.setFocus(i)
 			return
+		}
+	}
+}
+
+// restore takes the values of a draft of the same form (same fields, same choices);
+// what it opened with stays the form's initial values, so the draft reads as changed.
+func (f *form) restore(d *form) {
+	if len(d.fields) != len(f.fields) {
+		return
+	}
+	for i, fl := range f.fields {
+		o := d.fields[i]
+		if o.label != fl.label || (o.text == nil) != (fl.text == nil) || !slices.Equal(o.choices, fl.choices) {
+			return
+		}
+	}
+	for i, fl := range f.fields {
+		o := d.fields[i]
+		if fl.text != nil {
+			fl.text.SetValue(o.text.Value())
+		} else {
+			fl.choice = o.choice
 		}
 	}
 }

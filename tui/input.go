@@ -153,6 +153,7 @@ func (m *Model) formKey(msg tea.KeyMsg) tea.Cmd {
 	switch res {
 	case formCancel:
 		m.form = nil
+		m.keepDraft(f)
 	case formSubmit:
 		return m.submit()
 	}
