@@ -436,7 +436,7 @@ func (m *Model) keepDraft(f *form) bool {
 	f.signing = false
 	m.drafts[f.title] = f
 	if m.status.text == "" {
-		m.status = okStatus("left the form: nothing was signed; what was typed is kept as a draft for when it opens again")
+		m.status = okStatus("left the form, nothing was signed: the text typed is kept as a draft")
 	}
 	return true
 }
