@@ -250,7 +250,7 @@ func writeAdvice(err error) error {
 	case errors.Is(err, agent.ErrLocked):
 		return fmt.Errorf("%w: unlock it in a shell (tminus agent unlock), then try again; nothing was signed", err)
 	case errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY:
-		return fmt.Errorf("the store is busy: another tminus process on this home holds its write lock past the busy timeout (%w); try again once it is done, nothing was stored", err)
+		return fmt.Errorf("the store is busy: another process (a tminus command, an import) holds its write lock past the busy timeout (%w); try again once it is done, nothing was stored", err)
 	}
 	return err
 }
