@@ -39,8 +39,9 @@ type fake struct {
 	online, total int
 	synced        bool
 	runbooks      []RunbookLine
-	fail          error // Do returns it when set
-	timelineErr   error // Timeline returns it when set
+	fail          error         // Do returns it when set
+	doHold        chan struct{} // when set, Do waits for it to close: a store busy with another writer
+	timelineErr   error         // Timeline returns it when set
 	refreshes     int
 	timelines     int // Timeline calls
 
@@ -187,7 +188,14 @@ func (f *fake) Timeline(_ context.Context, id domain.ID) ([]domain.Entry, error)
 	return f.st.Timeline(inc, f.events), nil
 }
 
-func (f *fake) Do(_ context.Context, body domain.Body) (domain.ID, error) {
+func (f *fake) Do(ctx context.Context, body domain.Body) (domain.ID, error) {
+	if f.doHold != nil {
+		select {
+		case <-f.doHold:
+		case <-ctx.Done():
+			return domain.ID{}, ctx.Err()
+		}
+	}
 	if f.fail != nil {
 		return domain.ID{}, f.fail
 	}

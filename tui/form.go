@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	tcursor "github.com/charmbracelet/bubbles/cursor"
@@ -68,9 +69,15 @@ type form struct {
 	focus  int
 	err    string
 	notice string // why the last key did nothing (text typed into a choice)
-	pane   paneID // the pane the result is for
-	what   string // says what happened on success: "declared", "task added"
-	build  func(v []string) (domain.Body, error)
+	// signing: enter was pressed and the event is being signed and stored. The form stays
+	// until that is done, so that a failure (a busy store, a locked agent) keeps the text
+	// typed, and takes no more keys but esc meanwhile.
+	signing bool
+	// retry: err is why the signed event was not stored; enter tries again.
+	retry bool
+	pane  paneID // the pane the result is for
+	what  string // says what happened on success: "declared", "task added"
+	build func(v []string) (domain.Body, error)
 	// after runs in Update once the event is stored (e.g. select the declared incident).
 	after func(m *Model, id domain.ID)
 	// preview, when set, is a line drawn under the fields from the values so far: the
@@ -165,6 +172,42 @@ func (f *form) next(dir int, wrap bool) int {
 	return -1
 }
 
+// focusNamed moves the focus to the field an error starts by naming ("title is
+// required", "in: say when it is due"), so that what is typed next goes where the error
+// points rather than into the last field, where enter left the focus.
+func (f *form) focusNamed(err string) {
+	err = strings.ToLower(err)
+	for i, fl := range f.fields {
+		l := strings.ToLower(fl.label)
+		if !fl.isOff() && (strings.HasPrefix(err, l+" ") || strings.HasPrefix(err, l+":")) {
+			f.setFocus(i)
+			return
+		}
+	}
+}
+
+// restore takes the values of a draft of the same form (same fields, same choices);
+// what it opened with stays the form's initial values, so the draft reads as changed.
+func (f *form) restore(d *form) {
+	if len(d.fields) != len(f.fields) {
+		return
+	}
+	for i, fl := range f.fields {
+		o := d.fields[i]
+		if o.label != fl.label || (o.text == nil) != (fl.text == nil) || !slices.Equal(o.choices, fl.choices) {
+			return
+		}
+	}
+	for i, fl := range f.fields {
+		o := d.fields[i]
+		if fl.text != nil {
+			fl.text.SetValue(o.text.Value())
+		} else {
+			fl.choice = o.choice
+		}
+	}
+}
+
 // formResult is what a key did to a form.
 type formResult int
 
@@ -198,7 +241,7 @@ func (f *form) update(k *KeyMap, msg tea.KeyMsg) (formResult, tea.Cmd) {
 		}
 		return formOpen, nil
 	}
-	f.err, f.notice = "", ""
+	f.err, f.notice, f.retry = "", "", false
 	if fl.text != nil {
 		ti, cmd := fl.text.Update(msg)
 		*fl.text = ti
@@ -226,6 +269,17 @@ func (f *form) update(k *KeyMap, msg tea.KeyMsg) (formResult, tea.Cmd) {
 // error from the last enter, else what a live check finds in the focused field, else in
 // any field) or the keys.
 func (f *form) view(c *Context, w int) string {
+	// Every line exactly w cells: the frame is as wide as its longest line, and must not
+	// grow or shrink while text is typed (a placeholder is shorter than the field, a
+	// text input at its width draws a cell more for the cursor).
+	lines := strings.Split(f.content(c, w), "\n")
+	for i, l := range lines {
+		lines[i] = padLine(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (f *form) content(c *Context, w int) string {
 	labelW := 0
 	for _, fl := range f.fields {
 		if n := width(fl.label); n > labelW {
@@ -256,7 +310,15 @@ func (f *form) view(c *Context, w int) string {
 			b.WriteString(mark + c.ink.formLabel.on(fit(fl.label, labelW)) + "   ")
 		}
 		if fl.text != nil {
-			fl.text.Width = inner - 1
+			if fl.text.Width != inner-1 {
+				// The input scrolls its text only as keys move the cursor: after a resize
+				// it would draw the window it had for the old width. Setting the cursor
+				// from the start recomputes it for this one.
+				fl.text.Width = inner - 1
+				pos := fl.text.Position()
+				fl.text.SetCursor(0)
+				fl.text.SetCursor(pos)
+			}
 			b.WriteString(fl.text.View())
 		} else {
 			b.WriteString(choiceLine(c, fl, inner, i == f.focus))
@@ -274,12 +336,19 @@ func (f *form) view(c *Context, w int) string {
 			b.WriteString(c.ink.due.on(l) + "\n")
 		}
 	}
+	if f.signing {
+		b.WriteString(c.ink.warn.on(cut("… signing and storing (esc leaves: the status line says how it went)", w)))
+		return b.String()
+	}
 	if f.err != "" {
 		problem = f.err
 	}
 	if problem != "" {
-		for _, l := range wordWrap("error: "+clean(problem), w, 2) {
+		for _, l := range wordWrap("error: "+clean(problem), w, 3) {
 			b.WriteString(c.ink.formErr.on(l) + "\n")
+		}
+		if f.retry && problem == f.err {
+			b.WriteString(c.ink.muted.on(cut("enter tries again · esc leaves", w)) + "\n")
 		}
 		return strings.TrimSuffix(b.String(), "\n")
 	}

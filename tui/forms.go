@@ -96,8 +96,13 @@ func (c *Context) leadForm(inc *domain.Incident) *form {
 			choiceField("Member", handles(st, false), c.Live.Me)}}
 	f.build = func(v []string) (domain.Body, error) {
 		// The fold would refuse it too; saying so here keeps the form open to fix it.
-		if m := st.Members[v[1]]; m == nil || !m.Has(v[0]) {
+		if m := c.Live.State.Members[v[1]]; m == nil || !m.Has(v[0]) {
 			return nil, fmt.Errorf("%s does not hold the %s role", v[1], v[0])
+		}
+		// Signing what is already so would only add a line to everyone's timeline. The
+		// state now, not when the form opened: a peer may have changed the lead since.
+		if now := c.Live.State.Incidents[inc.ID]; now != nil && now.Leads[v[0]] == v[1] {
+			return nil, fmt.Errorf("%s already leads %s: ←/→ picks another member or role", v[1], v[0])
 		}
 		return &domain.IncidentAssign{Incident: inc.ID, Role: v[0], Member: v[1]}, nil
 	}
@@ -129,7 +134,12 @@ func (c *Context) taskForm(inc *domain.Incident) *form {
 func (c *Context) ownerForm(t *domain.Task) *form {
 	f := &form{title: "Owner of " + clean(t.Title), pane: paneTasks, what: "owner set",
 		fields: []*field{choiceField("Owner", handles(c.Live.State, false), t.Owner)}}
-	f.build = func(v []string) (domain.Body, error) { return &domain.TaskAssign{Task: t.ID, Owner: v[0]}, nil }
+	f.build = func(v []string) (domain.Body, error) {
+		if now := c.Live.State.Tasks[t.ID]; now != nil && now.Owner == v[0] {
+			return nil, fmt.Errorf("%s already owns it: ←/→ picks another member", v[0])
+		}
+		return &domain.TaskAssign{Task: t.ID, Owner: v[0]}, nil
+	}
 	return f
 }
 

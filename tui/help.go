@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -217,6 +218,24 @@ func (m *Model) helpKey(msg tea.KeyMsg) tea.Cmd {
 		h.first = 0
 	case key.Matches(msg, k.Bottom):
 		h.first = len(h.columns)
+	case key.Matches(msg, k.NextPane):
+		m.help = nil
+		m.setFocus((m.focus + 1) % paneCount)
+	case key.Matches(msg, k.PrevPane):
+		m.help = nil
+		m.setFocus((m.focus + paneCount - 1) % paneCount)
+	default:
+		// A tab's key leaves the help for that tab, as the help lists it. Any other key
+		// would act on panes hidden behind the help (a stray a acks an alert nobody
+		// sees): it says how to leave instead of doing nothing without a word.
+		for i, b := range k.Tabs {
+			if key.Matches(msg, b) {
+				m.help = nil
+				m.setFocus(paneID(i))
+				return nil
+			}
+		}
+		m.status = failed(errors.New("the help is open: esc closes it, then " + msg.String() + " acts on the cockpit"))
 	}
 	if m.help != nil {
 		h.clamp()

@@ -86,12 +86,12 @@ func (h *harness) send(msg tea.Msg) {
 // run executes commands and feeds their messages back. The model's timers (the clock,
 // the poll) are off: tests send clockMsg and pollMsg themselves. Every other command is
 // waited for, however loaded the machine (a 20 ms cut-off used to drop a slow signing
-// as if it were a timer), except while the fake holds an Exec or a Blob on purpose: a
+// as if it were a timer), except while the fake holds a Do, an Exec or a Blob on purpose: a
 // command that has not answered within a moment is then the held one, and is dropped.
 func (h *harness) run(cmd tea.Cmd) {
 	h.m.timer = noTimer
 	wait := commandWait
-	if h.f.execHold != nil || h.f.blobHold != nil {
+	if h.f.execHold != nil || h.f.blobHold != nil || h.f.doHold != nil {
 		wait = 20 * time.Millisecond
 	}
 	queue := []tea.Cmd{cmd}

@@ -57,6 +57,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.asking = ""
 		}
 		return nil
+	case m.lay.mode == modeTooSmall && m.lay.w > 0:
+		return m.tooSmallKey(msg)
 	case m.dialog != nil:
 		return m.dialogKey(msg)
 	case m.form != nil:
@@ -140,10 +142,18 @@ func (m *Model) formKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return m.quit()
 	}
+	if f.signing {
+		if key.Matches(msg, k.Cancel) {
+			m.form = nil
+			m.status = status{busy: true, text: "signing and storing: the result shows here"}
+		}
+		return nil
+	}
 	res, cmd := f.update(k, msg)
 	switch res {
 	case formCancel:
 		m.form = nil
+		m.keepDraft(f)
 	case formSubmit:
 		return m.submit()
 	}
@@ -169,8 +179,38 @@ func (m *Model) submit() tea.Cmd {
 	}
 	if err != nil {
 		f.err = err.Error()
+		f.focusNamed(f.err)
 		return nil
 	}
-	m.form = nil
-	return m.do(f.pane, body, f.what, f.after)
+	cmd := m.do(f.pane, body, f.what, f.after)
+	if cmd == nil { // refused before signing: do says why on the status line
+		f.err, m.status = m.status.text, status{}
+		return nil
+	}
+	f.signing = true
+	return func() tea.Msg {
+		msg := cmd()
+		if d, ok := msg.(doneMsg); ok {
+			d.form = f
+			return d
+		}
+		return msg
+	}
+}
+
+// tooSmallKey: below the minimum size only the too-small screen is drawn, and a key must
+// not reach a form, a confirmation or a pane nobody can see (enter would sign a hidden
+// form unread). q and ctrl+c quit, as that screen says, asking first when a form holds
+// typed text or a step runs here (the question is then on that screen); anything else
+// waits for a terminal large enough to show what it would do.
+func (m *Model) tooSmallKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.ctx.Keys
+	if !key.Matches(msg, k.Quit, k.ForceQuit) {
+		return nil
+	}
+	if m.form != nil && m.form.dirty() {
+		m.ask("Discard the half-filled form and quit?")
+		return nil
+	}
+	return m.quit()
 }

@@ -47,9 +47,10 @@ type Model struct {
 	selID domain.ID
 
 	form    *form
-	dialog  *dialog   // a confirmation: approve, execute
-	asking  string    // a quit question is open ("discard the half-filled form and quit?")
-	askedAt time.Time // real time: y before Options.ConfirmAfter has passed is ignored
+	drafts  map[string]*form // forms left with esc holding typed text, by title: opened again, they have it back
+	dialog  *dialog          // a confirmation: approve, execute
+	asking  string           // a quit question is open ("discard the half-filled form and quit?")
+	askedAt time.Time        // real time: y before Options.ConfirmAfter has passed is ignored
 	help    *helpView
 	status  status
 	ticking bool
@@ -307,6 +308,9 @@ func (m *Model) ask(q string) {
 
 func (m *Model) openForm(f *form) {
 	m.help = nil
+	if d := m.drafts[f.title]; d != nil {
+		f.restore(d)
+	}
 	m.form = f
 	f.setFocus(0)
 	if f.fields[0].isOff() {
@@ -339,6 +343,9 @@ func (m *Model) do(p paneID, body domain.Body, what string, after func(*Model, d
 		m.status = failed(err)
 		return nil
 	}
+	// Until the doneMsg: a store waiting for another writer takes seconds, and a
+	// cockpit that shows nothing meanwhile looks like one that ignored the key.
+	m.status = status{busy: true, text: "signing and storing…"}
 	b, ctx := m.b, m.bg
 	return func() tea.Msg {
 		id, err := b.Do(ctx, body)
@@ -350,6 +357,24 @@ func (m *Model) do(p paneID, body domain.Body, what string, after func(*Model, d
 // the event (not authorized, already done), and that is an error to the responder.
 func (m *Model) done(msg doneMsg) {
 	defer m.panes[msg.pane].Update(msg)
+	if f := msg.form; f != nil {
+		if msg.err == nil {
+			delete(m.drafts, f.title)
+		} else if m.form != f && m.keepDraft(f) {
+			// Left with esc while signing, and not stored: the text is not lost.
+			m.status = failed(fmt.Errorf("%w (not stored: the form's text is kept as a draft, open it again to retry)", msg.err))
+			return
+		}
+	}
+	if f := msg.form; f != nil && m.form == f {
+		f.signing = false
+		if msg.err != nil {
+			f.err, f.retry = "not stored: "+msg.err.Error(), true
+			m.status = status{}
+			return
+		}
+		m.form = nil
+	}
 	if msg.err != nil {
 		m.status = failed(msg.err)
 		return
@@ -391,3 +416,27 @@ func (m *Model) copy(text, what string) {
 
 // Selected is the selected incident's id, zero when none; for tests and callers.
 func (m *Model) Selected() domain.ID { return m.selID }
+
+// keepDraft keeps a form left with typed text, so that one stray esc mid-incident does
+// not cost a responder the note they were writing; a form left as it opened (or
+// emptied) drops the draft.
+func (m *Model) keepDraft(f *form) bool {
+	if f.preview != nil {
+		// A runbook proposal's form opens filled from what was chosen (a proposal to
+		// propose again); a draft must not overwrite that.
+		return false
+	}
+	if !f.dirty() {
+		delete(m.drafts, f.title)
+		return false
+	}
+	if m.drafts == nil {
+		m.drafts = map[string]*form{}
+	}
+	f.signing = false
+	m.drafts[f.title] = f
+	if m.status.text == "" {
+		m.status = okStatus("left the form, nothing was signed: the text typed is kept as a draft")
+	}
+	return true
+}

@@ -132,10 +132,10 @@ func TestSeverityStatusAndLead(t *testing.T) {
 		t.Errorf("status %s, want contained", got)
 	}
 	h.contains("CONTAINED")
-	// L: role comms (after triage), member carol (alice is first: this device).
-	h.press("L", "right", "enter", "right", "right", "enter")
-	if got := s.st.Incidents[s.p1].Leads["comms"]; got != "carol" {
-		t.Errorf("comms lead %q, want carol", got)
+	// L: role comms (after triage), member alice (first: this device) takes it from carol.
+	h.press("L", "right", "enter", "enter")
+	if got := s.st.Incidents[s.p1].Leads["comms"]; got != "alice" {
+		t.Errorf("comms lead %q, want alice", got)
 	}
 	// bob does not hold comms: the form says so and stays open.
 	h.press("L", "right", "enter", "right", "enter")

@@ -103,6 +103,9 @@ type (
 		err   error
 		what  string
 		after func(m *Model, id domain.ID)
+		// form is the form whose enter signed it, open until now: kept open with the
+		// error when nothing was stored, so the text typed is not lost.
+		form *form
 	}
 )
 

@@ -167,8 +167,8 @@ func (p *incidentsPane) detail(inc *domain.Incident) []string {
 	}
 	return []string{
 		p.ink.muted.on(fit(title, p.Width)),
-		" " + p.ink.row.on(fitParts(course, " · ", p.Width-1)),
-		" " + p.ink.muted.on(fitParts(holds, " · ", p.Width-1)),
+		" " + p.ink.row.on(fitFacts(course, " · ", p.Width-1)),
+		" " + p.ink.muted.on(fitFacts(holds, " · ", p.Width-1)),
 	}
 }
 

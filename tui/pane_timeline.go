@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"slices"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/tminus-ir/tminus/domain"
@@ -15,7 +17,10 @@ type timelinePane struct {
 	cur    cursor
 	follow bool
 	inc    domain.ID
-	whenW  int // 8 (15:04:05), or 15 once an entry is from another day
+	// sel is the selected entry while not following: the cursor goes with it when
+	// entries arrive before it (a peer's late events sort into the middle).
+	sel   domain.Entry
+	whenW int // 8 (15:04:05), or 15 once an entry is from another day
 	// hashed is the row text of evidence entries, by event: the short hash first, where
 	// a row cut at 80 columns still shows it (the domain's text puts it last).
 	hashed map[domain.ID]string
@@ -64,13 +69,40 @@ func (p *timelinePane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		p.cur.setLen(len(p.rows))
 		if p.follow {
 			p.cur.set(len(p.rows) - 1)
+		} else {
+			p.keepSelection()
 		}
+		p.remember()
 	case tea.KeyMsg:
 		if p.cur.move(p.Keys, msg) {
 			p.follow = p.cur.pos == p.cur.n-1
+			p.remember()
 		}
 	}
 	return p, nil
+}
+
+func (p *timelinePane) remember() {
+	p.sel = domain.Entry{}
+	if p.cur.pos < len(p.rows) {
+		p.sel = p.rows[p.cur.pos]
+	}
+}
+
+// keepSelection moves the cursor to the entry it was on: the same event and text (an
+// event can have several entries, a declaration and each alert it links), else the same
+// event; where it is gone the cursor keeps its place.
+func (p *timelinePane) keepSelection() {
+	if p.sel.Event.IsZero() {
+		return
+	}
+	if i := slices.Index(p.rows, p.sel); i >= 0 {
+		p.cur.set(i)
+		return
+	}
+	if i := slices.IndexFunc(p.rows, func(e domain.Entry) bool { return e.Event == p.sel.Event }); i >= 0 {
+		p.cur.set(i)
+	}
 }
 
 // hashRows words the rows that carry evidence so the hash comes first: an evidence file

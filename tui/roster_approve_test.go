@@ -348,6 +348,15 @@ func TestRosterApproveSizes(t *testing.T) {
 	p := h.m.panes[paneRoster].(*rosterPane)
 	for _, sz := range sizes {
 		h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		if h.m.lay.mode == modeTooSmall {
+			// Nothing but the too-small screen is drawn, and keys move nothing unseen.
+			h.press("j", "A")
+			checkFrame(t, "too small", h.view(), sz[0], sz[1])
+			if p.change != -1 || p.cur.pos != 0 || h.m.dialog != nil {
+				t.Errorf("%dx%d: keys acted on the hidden roster: change %d, member %d", sz[0], sz[1], p.change, p.cur.pos)
+			}
+			continue
+		}
 		for range 9 {
 			h.press("j")
 			checkFrame(t, "roster walking changes", h.view(), sz[0], sz[1])

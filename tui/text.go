@@ -198,8 +198,14 @@ func upper(s string) string { return strings.ToUpper(s) }
 // fitParts joins parts with sep into exactly w cells. A part that does not fit is cut
 // with an ellipsis where at least partRoom cells are left for it, enough to recognise
 // it; with less, a lone ellipsis stands in for it and the rest, rather than "· n…".
-func fitParts(parts []string, sep string, w int) string {
-	const partRoom = 12
+func fitParts(parts []string, sep string, w int) string { return fitPartsRoom(parts, sep, w, 12) }
+
+// fitFacts joins facts with sep into exactly w cells, each whole or not at all: where
+// the next does not fit, "…" stands for it and the rest. A fact cut inside ("acked 03:16
+// by ali…", "tasks 1/…") reads as another fact. Only a first fact wider than w is cut.
+func fitFacts(parts []string, sep string, w int) string { return fitPartsRoom(parts, sep, w, w+1) }
+
+func fitPartsRoom(parts []string, sep string, w, partRoom int) string {
 	s, sw := "", 0
 	for i, part := range parts {
 		add := part

@@ -60,6 +60,11 @@ func (m *Model) render() string {
 func (m *Model) tooSmall() string {
 	l := m.lay
 	msg := []string{"terminal too small", itoa(l.w) + "x" + itoa(l.h) + ", need " + itoa(minW) + "x" + itoa(minH), "q quits"}
+	if m.asking != "" {
+		// The quit question asked here, or before the terminal shrank: y and n answer it.
+		msg = append(msg[:2], wordWrap(m.asking, max(l.w, 1), max(l.h-3, 1))...)
+		msg = append(msg, "y quits · n stays")
+	}
 	out := make([]string, 0, l.h)
 	for i := 0; i < l.h; i++ {
 		s := ""
@@ -140,6 +145,8 @@ func (m *Model) footer() []string {
 			bs = []key.Binding{k.Yes}
 		}
 		bs = append(bs, k.No)
+	case m.form != nil && m.form.signing:
+		bs = []key.Binding{k.Cancel} // the form takes no other key until it is stored
 	case m.form != nil:
 		bs = k.form()
 	case m.help != nil:

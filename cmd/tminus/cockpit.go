@@ -13,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/tminus-ir/tminus/agent"
 	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/runbooks"
 	"github.com/tminus-ir/tminus/store"
@@ -21,6 +22,8 @@ import (
 	"github.com/tminus-ir/tminus/tui"
 	"github.com/tminus-ir/tminus/workspace"
 	"golang.org/x/term"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // cockpit opens the full-screen cockpit on this home's workspace.
@@ -233,9 +236,23 @@ func (b *storeBackend) Runbooks() []tui.RunbookLine { return b.runbooks }
 func (b *storeBackend) Do(ctx context.Context, body domain.Body) (domain.ID, error) {
 	ev, err := b.home.Append(ctx, body)
 	if err != nil {
-		return domain.ID{}, err
+		return domain.ID{}, writeAdvice(err)
 	}
 	return ev.ID, nil
+}
+
+// writeAdvice says what a responder can do about a write that failed for a reason of
+// this machine's: the cockpit cannot prompt for the passphrase on its full screen, and
+// SQLite's "database is locked (5) (SQLITE_BUSY)" names no process and no next step.
+func writeAdvice(err error) error {
+	var se *sqlite.Error
+	switch {
+	case errors.Is(err, agent.ErrLocked):
+		return fmt.Errorf("%w: unlock it in a shell (tminus agent unlock), then try again; nothing was signed", err)
+	case errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY:
+		return fmt.Errorf("the store is busy: another process (a tminus command, an import) holds its write lock past the busy timeout (%w); try again once it is done, nothing was stored", err)
+	}
+	return err
 }
 
 // Proposal builds the body `tminus runbook propose` signs, from the local runbook file.

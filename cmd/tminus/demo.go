@@ -116,6 +116,8 @@ type demo struct {
 	dir     string
 	st      *store.Store
 	signers map[string]domain.KeySigner
+	// write, when set, stands in for signing into the store (tests make it fail).
+	write func(ctx context.Context, who string, b domain.Body) error
 }
 
 var demoMembers = []struct {

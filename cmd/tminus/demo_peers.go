@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -93,11 +95,29 @@ func (d *demo) demoPeers(connected bool) []store.Peer {
 	return out
 }
 
+// demoRetries is how many beats in a row the teammates' writes may fail before they
+// stop: a store busy with another writer for one busy timeout (10 s) is a hiccup, a
+// minute of failures is a broken store.
+const demoRetries = 5
+
+var errDemoWrites = errors.New("the simulated teammates stopped")
+
+// appendAs signs body as who into the store (d.write, when a test sets it).
+func (d *demo) appendAs(ctx context.Context, who string, b domain.Body) error {
+	if d.write != nil {
+		return d.write(ctx, who, b)
+	}
+	_, err := d.st.Append(ctx, d.signers[who], b)
+	return err
+}
+
 // simulate makes bob, carol and dave sign into the store every few seconds until ctx
 // ends, each from their own key, as their replicas would after a sync. It reads through
 // its own View: the cockpit's state belongs to the cockpit's goroutine. Like a running
 // node, it heartbeats their peer rows (store.PeerHeartbeat) and marks them
-// disconnected when it stops.
+// disconnected when it stops. A beat whose read or write fails (the store was busy
+// with another writer past its busy timeout) is tried again at the next one; it used to
+// end the teammates for the rest of the demo.
 func (d *demo) simulate(ctx context.Context, every time.Duration) (err error) {
 	defer func() {
 		if ctx.Err() != nil {
@@ -120,6 +140,16 @@ func (d *demo) simulate(ctx context.Context, every time.Duration) (err error) {
 	beat := time.NewTicker(store.PeerHeartbeat)
 	defer beat.Stop()
 	steps := append([]demoStep(nil), demoOnce...)
+	failures := 0
+	failed := func(err error) error {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if failures++; failures >= demoRetries {
+			return fmt.Errorf("%w: %d writes in a row failed, the last: %w", errDemoWrites, failures, err)
+		}
+		return nil
+	}
 	for i := 0; ; i++ {
 		// Jitter: a steady beat would look like what it is.
 		next := time.After(every/2 + rand.N(every))
@@ -129,15 +159,17 @@ func (d *demo) simulate(ctx context.Context, every time.Duration) (err error) {
 			case <-ctx.Done():
 				return nil
 			case <-beat.C:
-				if err := d.st.SeePeers(ctx, d.demoPeers(true)); err != nil {
-					return err
-				}
+				// A missed heartbeat only lets the header count them offline for a beat.
+				d.st.SeePeers(ctx, d.demoPeers(true))
 			case <-next:
 				break wait
 			}
 		}
 		if _, err := v.Refresh(ctx); err != nil {
-			return err
+			if err := failed(err); err != nil {
+				return err
+			}
+			continue
 		}
 		s := v.State()
 		var p1 *domain.Incident
@@ -147,15 +179,23 @@ func (d *demo) simulate(ctx context.Context, every time.Duration) (err error) {
 			}
 		}
 		var step demoStep
-		if len(steps) > 0 {
-			step, steps = steps[0], steps[1:]
+		once := len(steps) > 0
+		if once {
+			step = steps[0]
 		} else {
 			step = demoLoop[i%len(demoLoop)]
 		}
 		if b := step.do(s, p1); b != nil {
-			if _, err := d.st.Append(ctx, d.signers[step.who], b); err != nil {
-				return err
+			if err := d.appendAs(ctx, step.who, b); err != nil {
+				if err := failed(err); err != nil {
+					return err
+				}
+				continue // the scripted step is tried again
 			}
+		}
+		failures = 0
+		if once {
+			steps = steps[1:]
 		}
 	}
 }
