@@ -28,6 +28,10 @@ var (
 	// full, a quota or a file size limit was reached, or the disk failed.
 	// The transaction rolled back; the store is as it was before it.
 	ErrDiskFull = errors.New("the store could not be written (is the disk full, or a quota or file size limit reached?); nothing of this write was stored: free space and retry")
+	// ErrBusy is a write that waited out the busy timeout for another
+	// process's write lock (a long import, a stuck command). The
+	// transaction rolled back; the store is as it was before it.
+	ErrBusy = errors.New("the store is busy: another process (a tminus command, an import) held its write lock too long; nothing of this write was stored: try again once it is done")
 )
 
 // MaxOrphans bounds what a peer can park in the store before its chain
@@ -166,8 +170,9 @@ func (s *Store) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return diskError(tx.Commit())
 }
 
-// diskError names a failed write to the file as ErrDiskFull: SQLite says
-// only "disk I/O error (778)", which tells nobody what to do.
+// diskError names a failed write to the file as ErrDiskFull or ErrBusy:
+// SQLite says only "disk I/O error (778)" or "database is locked (5)",
+// which tell nobody what to do.
 func diskError(err error) error {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
@@ -176,6 +181,8 @@ func diskError(err error) error {
 	switch se.Code() & 0xff { // the primary code of an extended one
 	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR:
 		return fmt.Errorf("%w: %v", ErrDiskFull, err)
+	case sqlite3.SQLITE_BUSY:
+		return fmt.Errorf("%w: %v", ErrBusy, err)
 	}
 	return err
 }

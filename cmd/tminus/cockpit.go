@@ -22,8 +22,6 @@ import (
 	"github.com/tminus-ir/tminus/tui"
 	"github.com/tminus-ir/tminus/workspace"
 	"golang.org/x/term"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // cockpit opens the full-screen cockpit on this home's workspace.
@@ -242,15 +240,11 @@ func (b *storeBackend) Do(ctx context.Context, body domain.Body) (domain.ID, err
 }
 
 // writeAdvice says what a responder can do about a write that failed for a reason of
-// this machine's: the cockpit cannot prompt for the passphrase on its full screen, and
-// SQLite's "database is locked (5) (SQLITE_BUSY)" names no process and no next step.
+// this machine's: the cockpit cannot prompt for the passphrase on its full screen.
+// (The store's own errors, store.ErrBusy and ErrDiskFull, already say what to do.)
 func writeAdvice(err error) error {
-	var se *sqlite.Error
-	switch {
-	case errors.Is(err, agent.ErrLocked):
+	if errors.Is(err, agent.ErrLocked) {
 		return fmt.Errorf("%w: unlock it in a shell (tminus agent unlock), then try again; nothing was signed", err)
-	case errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY:
-		return fmt.Errorf("the store is busy: another process (a tminus command, an import) holds its write lock past the busy timeout (%w); try again once it is done, nothing was stored", err)
 	}
 	return err
 }
