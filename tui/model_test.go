@@ -29,34 +29,37 @@ func TestHeaderOnEveryTab(t *testing.T) {
 	}
 }
 
-func TestAlertsNewestFirstWithCorroborationAndAck(t *testing.T) {
+// Firing alerts come first, the most severe on top, so a P4 that fired last
+// does not push the P1 down; resolved ones follow.
+func TestAlertsFiringBySeverityWithCorroborationAndAck(t *testing.T) {
 	h := newHarness(t, newScenario(t).fake, 80, 24)
 	lines := strings.Split(h.screen(), "\n")
 	// Row 4 is the first alert under the header and the tab bar.
-	if !strings.Contains(lines[4], "Relayer key") || !strings.Contains(lines[4], "✓ alice") {
-		t.Errorf("first alert row = %q, want the newest (relayer, acked by alice)", lines[4])
+	for i, want := range []string{"[P1] FIRING     2/3", "[P2] FIRING     1/3 Relayer key", "[P4] FIRING", "[P3] RESOLVED"} {
+		if row := lines[4+i]; !strings.Contains(row, want) {
+			t.Errorf("alert row %d = %q, want %q", i+1, row, want)
+		}
 	}
-	if !strings.Contains(lines[5], "[P1] FIRING") || !strings.Contains(lines[5], "2/3") {
-		t.Errorf("second alert row = %q, want the P1 bridge alert seen by 2 of 3 watchers", lines[5])
+	if !strings.Contains(lines[5], "✓ alice") {
+		t.Errorf("relayer row = %q, want it acked by alice", lines[5])
 	}
-	h.contains("RESOLVED")
 }
 
 func TestAckAlert(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
-	// The relayer alert is already acked by alice: the fold refuses a second ack, and the
-	// cockpit says so instead of pretending.
-	h.press("a")
-	h.contains("✗", "already acknowledged")
-	h.press("j") // the next key clears the status line
-	h.lacks("✗")
-	h.press("a")
+	h.press("a") // the P1 bridge alert, on top
 	if got := s.st.Alerts[s.bridge].Ackers(); len(got) != 1 || got[0] != "alice" {
 		t.Fatalf("bridge alert acked by %v, want [alice]", got)
 	}
 	// The status names the alert as the list does, not by an id the cockpit shows nowhere.
 	h.contains("✓ acknowledged: Bridge vault outflow 12x above 7d baseline")
+	// The relayer alert is already acked by alice: the fold refuses a second ack, and the
+	// cockpit says so instead of pretending.
+	h.press("j", "a")
+	h.contains("✗", "already acknowledged")
+	h.press("j") // the next key clears the status line
+	h.lacks("✗")
 }
 
 func TestDeclareIncidentWithForm(t *testing.T) {
@@ -79,7 +82,7 @@ func TestDeclareIncidentWithForm(t *testing.T) {
 func TestDeclareFromAlertLinksIt(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
-	h.press("G", "i") // the oldest alert: disk on archive-2
+	h.press("j", "j", "i") // the third alert: disk on archive-2, P4
 	// The form names the alert as the list does, not by an id shown nowhere.
 	h.contains("Declare an incident from the alert Disk 85% on archive-2", "[P4]")
 	h.press("enter", "enter", "enter")
@@ -517,12 +520,13 @@ func TestAlertsShowThePolicysSuggestion(t *testing.T) {
 	s.st.Policy.SuggestP1At = 1
 	h := newHarness(t, s.fake, 80, 24)
 	lines := strings.Split(h.screen(), "\n")
-	if !strings.Contains(lines[4], "▲P1? Relayer key") {
-		t.Errorf("first alert row = %q, want the relayer alert marked ▲P1?", lines[4])
+	if strings.Contains(lines[4], "▲P1?") {
+		t.Errorf("first alert row = %q: already P1, nothing to suggest", lines[4])
 	}
-	if strings.Contains(lines[5], "▲P1?") {
-		t.Errorf("second alert row = %q: already P1, nothing to suggest", lines[5])
+	if !strings.Contains(lines[5], "▲P1? Relayer key") {
+		t.Errorf("second alert row = %q, want the relayer alert marked ▲P1?", lines[5])
 	}
+	h.press("j")
 	h.contains("policy suggests P1: 1/3 watchers agree")
 }
 
@@ -619,7 +623,7 @@ func TestTimelineReadFailureIsShown(t *testing.T) {
 func TestLinkRefusals(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
-	h.press("G", "l") // the disk alert, free, to the selected P1
+	h.press("j", "j", "l") // the disk alert, free, to the selected P1
 	h.contains("✓ linked Disk 85% on archive-2 to [P1] Vault drain on the L2 bridge")
 	h.poll()
 	if al := s.st.Alerts[s.disk]; al == nil || al.Incident != s.p1 {
@@ -659,7 +663,7 @@ func TestLinkRefusals(t *testing.T) {
 	}
 	// Outside the drill, its alert says what it is, in the row and the detail.
 	h.poll()
-	h.press("1", "k", "k", "k")
+	h.press("1", "k", "k", "j") // the second row
 	h.contains("DRILL ⚑ Relayer key signed", "DRILL incident [P2] Game day")
 }
 

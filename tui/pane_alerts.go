@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -11,11 +13,11 @@ import (
 	"github.com/tminus-ir/tminus/domain"
 )
 
-// alertsPane lists live alerts newest first: severity, firing or resolved, how many
-// watchers saw it (k/n), whether someone acknowledged it.
+// alertsPane lists live alerts, what needs a responder first (alertOrder): severity,
+// firing or resolved, how many watchers saw it (k/n), whether someone acknowledged it.
 type alertsPane struct {
 	Common
-	all    []*domain.Alert // sorted newest first, rebuilt on stateMsg
+	all    []*domain.Alert // in alertOrder, rebuilt on stateMsg
 	rows   []*domain.Alert // all, filtered
 	cur    cursor
 	sel    domain.ID // keeps the cursor on the same alert when rows move
@@ -74,9 +76,11 @@ func (p *alertsPane) Title() string {
 func (p *alertsPane) rebuild() {
 	st := p.Live.State
 	p.all = st.SortedAlerts()
+	sort.SliceStable(p.all, func(i, j int) bool { return alertOrder(p.all[i], p.all[j]) })
 	p.whenW = 5
-	if n := len(p.all); n > 0 {
-		p.whenW = width(clock(p.all[n-1].LastSeen, p.Live.Now, p.Live.Loc, false))
+	if len(p.all) > 0 {
+		oldest := slices.MinFunc(p.all, func(a, b *domain.Alert) int { return cmp.Compare(a.LastSeen, b.LastSeen) })
+		p.whenW = width(clock(oldest.LastSeen, p.Live.Now, p.Live.Loc, false))
 	}
 	p.firing, p.unack = 0, 0
 	for _, al := range p.all {
@@ -88,6 +92,26 @@ func (p *alertsPane) rebuild() {
 		}
 	}
 	p.filter()
+}
+
+// alertOrder puts firing alerts above resolved ones and, among the firing, the most
+// severe first (P1 … P4, then unknown): a P4 that flaps every minute must not push
+// the P1 that fired an hour ago out of sight. Within each, SortedAlerts' order stands
+// (newest first).
+func alertOrder(a, b *domain.Alert) bool {
+	af, bf := a.Status == domain.AlertFiring, b.Status == domain.AlertFiring
+	if af != bf {
+		return af
+	}
+	return af && sevRank(a.Severity) < sevRank(b.Severity)
+}
+
+// sevRank is 1 for P1 … 4 for P4, and 5 for anything else.
+func sevRank(s string) int {
+	if len(s) == 2 && s[0] == 'P' && s[1] >= '1' && s[1] <= '4' {
+		return int(s[1] - '0')
+	}
+	return 5
 }
 
 func (p *alertsPane) filter() {

@@ -17,7 +17,7 @@ func TestSecondAckRefusedBeforeSigning(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
 	before := s.stored()
-	h.press("a") // the relayer alert, acked by alice already
+	h.press("j", "a") // the relayer alert, acked by alice already
 	h.contains("✗ alice already acknowledged alert " + s.relayer.Short())
 	h.lacks("stored but refused")
 	if n := s.stored() - before; n != 0 {
