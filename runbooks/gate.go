@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tminus-ir/tminus/domain"
@@ -47,6 +48,12 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 	}
 	add("local runbook file matches the proposal", rb.ContentHash == p.RunbookHash,
 		"%s hashes %s, the proposal has %s", rb.Source, short(rb.ContentHash), short(p.RunbookHash))
+	// The fold counts approvals against the risk, quorum and roles the proposal carries,
+	// and any member can sign a proposal: only the runbook file says what they must be.
+	want := rb.terms()
+	got := terms{p.Risk, p.Quorum, domain.NormalizeRoles(p.Approvers)}
+	add("proposal's gate is the runbook's: "+want.String(), got.equal(want),
+		"the proposal says %s: it was not made from this runbook; propose the step again", got)
 	cmd, err := rb.Render(p.Step, p.Params)
 	if err != nil {
 		add("command renders", false, "%v", err)
@@ -55,6 +62,31 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 	add("re-rendered command equals the approved one", cmd == p.Command && domain.CommandHash(cmd) == p.CommandHash,
 		"local rendering differs from the approved command")
 	return cmd, conds
+}
+
+// terms are what a proposal's gate is made of, as the runbook sets them.
+type terms struct {
+	risk      string
+	quorum    int
+	approvers []string
+}
+
+func (r *Runbook) terms() terms {
+	if r.Risk != RiskHigh {
+		return terms{risk: string(r.Risk)}
+	}
+	return terms{string(r.Risk), r.Quorum, domain.NormalizeRoles(r.Approvers)}
+}
+
+func (t terms) equal(o terms) bool {
+	return t.risk == o.risk && t.quorum == o.quorum && slices.Equal(t.approvers, o.approvers)
+}
+
+func (t terms) String() string {
+	if t.risk != domain.RiskHigh {
+		return "risk " + t.risk
+	}
+	return fmt.Sprintf("risk %s, quorum %d of %s", t.risk, t.quorum, strings.Join(t.approvers, ", "))
 }
 
 // Allowed reports whether every condition holds.
