@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -69,7 +70,7 @@ func (l *Library) loadDir(dir string) []error {
 			continue
 		}
 		path := filepath.Join(dir, name)
-		data, err := os.ReadFile(path)
+		data, err := readFile(path)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -88,6 +89,50 @@ func (l *Library) loadDir(dir string) []error {
 		l.byID[rb.ID] = rb
 	}
 	return errs
+}
+
+// MaxFileSize bounds a runbook file: the largest default is 5 KiB, and a step's command
+// is at most 8 KiB, so anything near this is not a runbook.
+const MaxFileSize = 256 << 10
+
+// readFile reads a runbook file, refusing before it opens what is not a regular file (a
+// named pipe would block the open for ever, a link to /dev/zero never ends) and whatever
+// is larger than MaxFileSize.
+func readFile(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, &ParseError{File: path, Msg: "not a regular file (" + fileKind(info.Mode()) +
+			"): a runbook is a Markdown file; move it out of the runbooks directory"}
+	}
+	tooBig := &ParseError{File: path, Msg: fmt.Sprintf("larger than %d KiB: not a runbook; move it out of the runbooks directory", MaxFileSize>>10)}
+	if info.Size() > MaxFileSize {
+		return nil, tooBig
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err == nil && len(data) > MaxFileSize {
+		return nil, tooBig // it grew after the Stat
+	}
+	return data, err
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
 }
 
 // List returns every runbook, sorted by id.
