@@ -316,7 +316,9 @@ func execProposal(ctx context.Context, fold func(context.Context) (*domain.State
 	if o.dryRun {
 		return x, nil
 	}
-	x.result = runbooks.Exec(ctx, x.command, runbooks.ExecOptions{Timeout: o.timeout})
+	// The responder's environment, less what unlocks keys: a step that prints its
+	// environment would otherwise keep the passphrase in an evidence blob every peer holds.
+	x.result = runbooks.Exec(ctx, x.command, runbooks.ExecOptions{Timeout: o.timeout, Env: withoutSecrets(os.Environ())})
 	x.recorded = x.result.Output
 	if x.result.Err != nil && !x.result.TimedOut {
 		x.recorded = append(x.recorded, []byte("\ntminus: "+x.result.Err.Error()+"\n")...)

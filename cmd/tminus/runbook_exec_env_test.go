@@ -1,0 +1,33 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// lowRiskRunbook writes a low-risk runbook with one step running command into a fresh
+// TMINUS_RUNBOOKS directory, and returns the id of its proposal on the incident.
+func lowRiskRunbook(t *testing.T, home, incident, command string) string {
+	t.Helper()
+	dir := t.TempDir()
+	md := "---\nid: probe\ntitle: Probe\nrisk: low\n---\n1. Probe\n   ```sh\n   " + command + "\n   ```\n"
+	if err := os.WriteFile(filepath.Join(dir, "probe.md"), []byte(md), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMINUS_RUNBOOKS", dir)
+	return must(t, home, "runbook", "propose", incident[:8], "probe")
+}
+
+// TestRunbookExecKeepsThePassphraseOut: a step runs with the responder's environment, but
+// not with the passphrase that unlocks their key: an evidence step printing its
+// environment (env, a debug flag, a crash dump) kept it in a blob every peer replicates.
+func TestRunbookExecKeepsThePassphraseOut(t *testing.T) {
+	home, inc := newWorkspace(t)
+	t.Setenv("PROBE_KEPT", "kept")
+	id := lowRiskRunbook(t, home, inc, `printf '%s/%s' "${TMINUS_PASSPHRASE-unset}" "$PROBE_KEPT"`)
+	out, errs, code := tminus(t, home, "runbook", "exec", id[:10])
+	if code != 0 || out != "unset/kept" {
+		t.Fatalf("exit %d, output %q (%s): want the passphrase unset and the rest of the environment kept", code, out, errs)
+	}
+}
