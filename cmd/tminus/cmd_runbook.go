@@ -236,7 +236,10 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 		}
 		return execFailed(res)
 	}
-	a.stdout.Write(r.recorded)
+	// The output is whatever the host it ran against printed (ps on a compromised host
+	// lists the attacker's process names): controls are shown inert, as in all of the CLI's
+	// text; evidence get gives the exact bytes.
+	a.text().Write(r.recorded)
 	fmt.Fprintf(a.stderr, "exit %d in %s; output sha256 %s recorded as %s\n", res.ExitCode, res.Duration.Round(time.Millisecond), r.output[:12], r.event.Short())
 	return execFailed(res)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +30,22 @@ func TestRunbookExecKeepsThePassphraseOut(t *testing.T) {
 	out, errs, code := tminus(t, home, "runbook", "exec", id[:10])
 	if code != 0 || out != "unset/kept" {
 		t.Fatalf("exit %d, output %q (%s): want the passphrase unset and the rest of the environment kept", code, out, errs)
+	}
+}
+
+// TestRunbookExecShowsControlsInert: a step's output is the collected host's words (ps
+// on a compromised host lists the attacker's process names), and runbook exec printed it
+// raw: an OSC 52 in it wrote the responder's clipboard, a CSI cleared the screen. It is
+// shown with controls replaced, as all of the CLI's text; the evidence blob keeps the bytes.
+func TestRunbookExecShowsControlsInert(t *testing.T) {
+	home, inc := newWorkspace(t)
+	id := lowRiskRunbook(t, home, inc, `printf 'root 1 \033]52;c;cm0gLXJmIC8=\007sshd\033[2J\n'`)
+	out, errs, code := tminus(t, home, "runbook", "exec", id[:10])
+	if code != 0 || strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, "root 1 ") || !strings.Contains(out, "sshd") {
+		t.Fatalf("exit %d, shown %q (%s): want the controls replaced", code, out, errs)
+	}
+	hash := strings.Fields(strings.SplitN(errs, "output sha256 ", 2)[1])[0]
+	if blob := must(t, home, "evidence", "get", hash); blob != "root 1 \x1b]52;c;cm0gLXJmIC8=\x07sshd\x1b[2J" {
+		t.Fatalf("evidence get %s = %q: want the exact bytes", hash, blob)
 	}
 }
