@@ -157,6 +157,14 @@ func (a *app) runbookCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The fold's refusal of a low-risk one names a role gate with no roles in it
+			// ("needs "), which reads as if the responder lacked a role.
+			if s, err := a.state(cmd.Context()); err == nil {
+				if p := s.Proposals[id]; p != nil && p.Exec == nil && p.Risk != domain.RiskHigh {
+					return fmt.Errorf("%s step %d is low risk: it needs no approvals; tminus runbook exec %s runs it",
+						p.Runbook, p.Step, id.Short())
+				}
+			}
 			ev, err := a.gated(cmd.Context(), &domain.RunbookApprove{Proposal: id})
 			if err != nil {
 				return err
