@@ -54,3 +54,26 @@ func TestLoadDirectoryOddFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadKeepsWhatLoaded: with broken files, Load still returns the runbooks that loaded,
+// less every id a broken file claims or is named after and every id two files claim, so
+// that no embedded default or first-come duplicate stands in for what the team meant.
+func TestLoadKeepsWhatLoaded(t *testing.T) {
+	good := strings.Replace(localQuarantine, "id: host-quarantine", "id: fine", 1)
+	lib, err := Load(writeFiles(t, map[string]string{
+		"fine.md":        good,
+		"dns-reroute.md": "---\nid: [broken\n---\n",                                                        // named after a default
+		"other.md":       strings.Replace(localQuarantine, "quorum: 3", "quorum: many", 1),                // claims host-quarantine
+		"a.md":           strings.Replace(localQuarantine, "id: host-quarantine", "id: pod-quarantine", 1), // two claim pod-quarantine
+		"b.md":           strings.Replace(localQuarantine, "id: host-quarantine", "id: pod-quarantine", 1),
+	}))
+	if err == nil || lib == nil {
+		t.Fatalf("Load = %v, %v: want the partial library and the errors", lib, err)
+	}
+	for id, want := range map[string]bool{"fine": true, "contract-pause": true, "dns-reroute": false,
+		"host-quarantine": false, "pod-quarantine": false} {
+		if _, ok := lib.Get(id); ok != want {
+			t.Errorf("runbook %s present: %v, want %v", id, ok, want)
+		}
+	}
+}

@@ -21,9 +21,25 @@ func init() {
 	extraCommandFuncs = append(extraCommandFuncs, (*app).runbookCmd)
 }
 
-// library loads the embedded runbooks plus --runbooks / TMINUS_RUNBOOKS /
-// the config's directory.
+// library is loadLibrary for the commands that use runbooks (and the cockpit): a broken
+// file in the team's directory is reported on stderr and left out, with any runbook it
+// may have meant to override (runbooks.Load), rather than keep the cockpit closed or an
+// approved step of another runbook from running. runbook list, the check a team runs on
+// its directory, fails on it instead.
 func (a *app) library() (*runbooks.Library, error) {
+	lib, err := a.loadLibrary()
+	if err != nil && lib != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(a.textErr(), "tminus: warning: runbook left out: %s\n", line)
+		}
+		return lib, nil
+	}
+	return lib, err
+}
+
+// loadLibrary loads the embedded runbooks plus --runbooks / TMINUS_RUNBOOKS /
+// the config's directory.
+func (a *app) loadLibrary() (*runbooks.Library, error) {
 	dir := a.runbooksDir
 	if dir == "" {
 		dir = os.Getenv("TMINUS_RUNBOOKS")
@@ -45,7 +61,7 @@ func (a *app) runbookCmd() *cobra.Command {
 		Short: "List the runbooks available on this machine",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			lib, err := a.library()
+			lib, err := a.loadLibrary()
 			if err != nil {
 				return err
 			}
