@@ -63,7 +63,7 @@ func TestLoadKeepsWhatLoaded(t *testing.T) {
 	lib, err := Load(writeFiles(t, map[string]string{
 		"fine.md":        good,
 		"dns-reroute.md": "---\nid: [broken\n---\n",                                                        // named after a default
-		"other.md":       strings.Replace(localQuarantine, "quorum: 3", "quorum: many", 1),                // claims host-quarantine
+		"other.md":       strings.Replace(localQuarantine, "quorum: 3", "quorum: many", 1),                 // claims host-quarantine
 		"a.md":           strings.Replace(localQuarantine, "id: host-quarantine", "id: pod-quarantine", 1), // two claim pod-quarantine
 		"b.md":           strings.Replace(localQuarantine, "id: host-quarantine", "id: pod-quarantine", 1),
 	}))
