@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/tminus-ir/tminus/domain"
 )
 
@@ -87,6 +88,19 @@ func (t terms) String() string {
 		return "risk " + t.risk
 	}
 	return fmt.Sprintf("risk %s, quorum %d of %s", t.risk, t.quorum, strings.Join(t.approvers, ", "))
+}
+
+// GateKey is Gate for the member holding key, with one more condition: that what key
+// signs still counts. A key that equivocated or was rotated out is still its member's, so
+// Gate alone let the step run, and then the fold refused its record: an approved step that
+// ran would look unexecuted, ready to run again. The run is refused before it starts.
+func GateKey(s *domain.State, p *domain.Proposal, lib *Library, key common.Address) (command string, conds []Condition) {
+	command, conds = Gate(s, p, lib, s.MemberByKey(key))
+	c := Condition{What: "this key's record of the run will count", OK: true}
+	if err := s.MayWrite(key); err != nil { // the rest of the fold's rule for runbook.exec is Gate's
+		c.OK, c.Why = false, err.Error()
+	}
+	return command, append(conds, c)
 }
 
 // Allowed reports whether every condition holds.

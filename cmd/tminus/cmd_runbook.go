@@ -335,7 +335,7 @@ func execProposal(ctx context.Context, fold func(context.Context) (*domain.State
 		return nil, fmt.Errorf("proposal %s was refused by the fold (tminus log shows why)", id.Short())
 	}
 	x := &execution{proposal: p}
-	x.command, x.conds = runbooks.Gate(s, p, lib, s.MemberByKey(addr))
+	x.command, x.conds = runbooks.GateKey(s, p, lib, addr)
 	x.allowed = runbooks.Allowed(x.conds)
 	if !x.allowed {
 		return x, &gateError{id: id, conds: x.conds}
