@@ -276,6 +276,9 @@ func (m *Model) execDone(msg execDoneMsg) {
 	}
 	text := fmt.Sprintf("ran %s: exit %d in %s, output %s kept as evidence", msg.what, r.ExitCode,
 		duration(r.Duration.Milliseconds()), size(r.OutputSize))
+	if r.Truncated {
+		text += ": its start and end, the middle cut"
+	}
 	switch {
 	case r.TimedOut:
 		m.status = failed(errors.New(msg.what + " timed out and was killed after " + duration(r.Duration.Milliseconds()) +
