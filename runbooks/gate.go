@@ -48,13 +48,17 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 		return "", conds
 	}
 	add("local runbook file matches the proposal", rb.ContentHash == p.RunbookHash,
-		"%s hashes %s, the proposal has %s", rb.Source, short(rb.ContentHash), short(p.RunbookHash))
+		"%s hashes %s, the proposal has %s: the file changed since, or differs from the proposer's copy; "+
+			"bring the runbooks directory up to date, or propose the step again", rb.Source, short(rb.ContentHash), short(p.RunbookHash))
 	// The fold counts approvals against the risk, quorum and roles the proposal carries,
 	// and any member can sign a proposal: only the runbook file says what they must be.
-	want := rb.terms()
-	got := terms{p.Risk, p.Quorum, domain.NormalizeRoles(p.Approvers)}
-	add("proposal's gate is the runbook's: "+want.String(), got.equal(want),
-		"the proposal says %s: it was not made from this runbook; propose the step again", got)
+	// (Against a file that changed since, the terms would differ for that reason.)
+	if rb.ContentHash == p.RunbookHash {
+		want := rb.terms()
+		got := terms{p.Risk, p.Quorum, domain.NormalizeRoles(p.Approvers)}
+		add("proposal's gate is the runbook's: "+want.String(), got.equal(want),
+			"the proposal says %s: it was not made from this runbook; propose the step again", got)
+	}
 	cmd, err := rb.Render(p.Step, p.Params)
 	if err != nil {
 		add("command renders", false, "%v", err)

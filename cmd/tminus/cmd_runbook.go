@@ -305,17 +305,24 @@ type gateError struct {
 	conds []runbooks.Condition
 }
 
+// Error names every condition that does not hold, not only the first: "needs 1 more"
+// alone sent the responder after an approval that could not help when the runbook file
+// had changed too.
 func (e *gateError) Error() string {
+	var whys []string
 	for _, c := range e.conds {
 		if !c.OK {
 			why := c.What
 			if c.Why != "" {
 				why += ": " + c.Why
 			}
-			return fmt.Sprintf("proposal %s may not run here: %s", e.id.Short(), why)
+			whys = append(whys, why)
 		}
 	}
-	return fmt.Sprintf("proposal %s may not run here: the gate is not met", e.id.Short())
+	if len(whys) == 0 {
+		return fmt.Sprintf("proposal %s may not run here: the gate is not met", e.id.Short())
+	}
+	return fmt.Sprintf("proposal %s may not run here: %s", e.id.Short(), strings.Join(whys, "; "))
 }
 
 // execProposal is `tminus runbook exec` and the cockpit's x, one code path: read the state

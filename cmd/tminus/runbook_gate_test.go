@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,6 +37,31 @@ func TestRunbookExecRefusesTermsTheRunbookDoesNotSet(t *testing.T) {
 			}
 			if dry, _, _ := tminus(t, w.home, "runbook", "exec", id[:10], "--dry-run"); !strings.Contains(dry, "NO ") {
 				t.Fatalf("dry run shows no refusal:\n%s", dry)
+			}
+		})
+	}
+}
+
+// TestRunbookExecAfterTheQuorumChanged: a team that changes a runbook's quorum changes its
+// file, so a proposal made before does not run under either quorum: lowered, its old
+// approvals do not meet it by the back door; raised, they do not pass for the new one.
+// The refusal says what to do about it.
+func TestRunbookExecAfterTheQuorumChanged(t *testing.T) {
+	w := newCockpitWorkspace(t)
+	path := filepath.Join(os.Getenv("TMINUS_RUNBOOKS"), "stand-in-pause.md")
+	for _, quorum := range []string{"quorum: 1", "quorum: 3"} {
+		t.Run(quorum, func(t *testing.T) {
+			if err := os.WriteFile(path, []byte(standIn), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			id := must(t, w.home, "runbook", "propose", w.incident[:8], "stand-in-pause", "--param", "target=vault")
+			if err := os.WriteFile(path, []byte(strings.Replace(standIn, "quorum: 2", quorum, 1)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, errs, code := tminus(t, w.home, "runbook", "exec", id[:10])
+			if code != 1 || !strings.Contains(errs, "local runbook file matches the proposal") ||
+				!strings.Contains(errs, "propose the step again") {
+				t.Fatalf("exec after the file changed: exit %d: %s", code, errs)
 			}
 		})
 	}
