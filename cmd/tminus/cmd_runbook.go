@@ -275,6 +275,10 @@ func execFailed(res runbooks.ExecResult) error {
 		return fmt.Errorf("the command timed out and was killed (exit %d, recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)
 	case res.ExitCode == runbooks.InterruptedExitCode && res.Err != nil:
 		return fmt.Errorf("the command was interrupted and killed (exit %d, recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)
+	case res.ExitCode == 126 || res.ExitCode == 127:
+		// The shell's codes for a missing or unusable program: the machine needs fixing, not the step.
+		return fmt.Errorf("the command exited %d (recorded): a program it calls was not found on PATH or is not executable "+
+			"(its output says which, and on which host); this proposal is spent; propose the step again to rerun it", res.ExitCode)
 	case res.ExitCode != 0:
 		return fmt.Errorf("the command exited %d (recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)
 	}

@@ -49,3 +49,15 @@ func TestRunbookExecShowsControlsInert(t *testing.T) {
 		t.Fatalf("evidence get %s = %q: want the exact bytes", hash, blob)
 	}
 }
+
+// TestRunbookExecMissingProgram: exit 127 is the shell's "not found": the error says a
+// program the step calls is missing here, not only that the command exited 127.
+func TestRunbookExecMissingProgram(t *testing.T) {
+	home, inc := newWorkspace(t)
+	id := lowRiskRunbook(t, home, inc, "tminus-no-such-tool --version")
+	out, errs, code := tminus(t, home, "runbook", "exec", id[:10])
+	if code != 1 || !strings.Contains(out, "tminus-no-such-tool") || !strings.Contains(errs, "exited 127 (recorded)") ||
+		!strings.Contains(errs, "was not found on PATH or is not executable") {
+		t.Fatalf("exit %d, output %q: %s", code, out, errs)
+	}
+}
