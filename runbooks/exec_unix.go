@@ -3,7 +3,11 @@
 package runbooks
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 )
 
@@ -26,4 +30,28 @@ func exitCode(err *exec.ExitError) int {
 		return 128 + int(ws.Signal())
 	}
 	return err.ExitCode()
+}
+
+// LockRun takes this machine's lock on running proposal id, so that a second tminus (the
+// CLI in another pane beside the cockpit) cannot run an approved step while the first
+// still runs it; the caller checks again, under the lock, that the step has not run. The
+// lock is the user's, a file in the temporary directory; it goes with the process. A lock file
+// that cannot be opened (someone else's, of the same name) is no lock, not a refusal:
+// another local user must not be able to hold containment up.
+func LockRun(id string) (release func(), busy bool) {
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("tminus-%d-run-%s.lock", os.Getuid(), id))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return func() {}, false
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, true
+		}
+		return func() {}, false // a file system without flock: no lock
+	}
+	// The file stays: removing it would let a process that opened it before the removal
+	// lock the unlinked file while a third locks a new one by the same name.
+	return func() { f.Close() }, false
 }

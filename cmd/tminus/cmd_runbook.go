@@ -354,6 +354,19 @@ func execProposal(ctx context.Context, fold func(context.Context) (*domain.State
 	if o.dryRun {
 		return x, nil
 	}
+	// One run of a proposal on this machine at a time, and none after it is recorded: a
+	// second tminus that folded before the first recorded its run would run it again.
+	release, busy := runbooks.LockRun(id.String())
+	if busy {
+		return x, fmt.Errorf("proposal %s is running on this machine already (another tminus): its record will follow", id.Short())
+	}
+	defer release()
+	if s, err = fold(ctx); err != nil {
+		return x, err
+	}
+	if p := s.Proposals[id]; p != nil && p.Exec != nil {
+		return x, fmt.Errorf("proposal %s ran meanwhile, by %s (exit %d): propose the step again to rerun it", id.Short(), p.Exec.By, p.Exec.ExitCode)
+	}
 	// The responder's environment, less what unlocks keys: a step that prints its
 	// environment would otherwise keep the passphrase in an evidence blob every peer holds.
 	x.result = runbooks.Exec(ctx, x.command, runbooks.ExecOptions{Timeout: o.timeout, Env: withoutSecrets(os.Environ())})
