@@ -19,4 +19,7 @@ func TestProposalWhoseTermsAreNotTheRunbooks(t *testing.T) {
 	h.press("4")
 	h.contains("≠ runbook", "not the runbook's gate (risk high quorum 2): cannot run here")
 	h.lacks("low risk: no approvals needed")
+	h.press("A")
+	h.contains("contract-pause step 2 is not the runbook's gate (risk high quorum 2): it cannot run here; propose the step again")
+	h.lacks("it needs no approvals")
 }
