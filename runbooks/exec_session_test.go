@@ -1,9 +1,13 @@
+//go:build unix
+
 package runbooks
 
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -28,5 +32,32 @@ func TestExecHasNoTerminal(t *testing.T) {
 	}
 	if pid, pgrp, sid, tty := f[0], f[1], f[2], f[3]; pgrp != pid || sid != pid || tty != "0" {
 		t.Errorf("sh %s runs in process group %s, session %s, tty %s: want its own group and session, no terminal", pid, pgrp, sid, tty)
+	}
+}
+
+// TestLockRun: a second lock on one proposal is busy until the first is released, another
+// proposal's is not, and nothing is left in the temporary directory afterwards.
+func TestLockRun(t *testing.T) {
+	id := "test-" + strings.Repeat("ab", 8) + strconv.Itoa(os.Getpid())
+	release, busy := LockRun(id)
+	if busy || release == nil {
+		t.Fatal("first lock refused")
+	}
+	if _, busy := LockRun(id); !busy {
+		t.Error("a second lock on the same proposal was not busy")
+	}
+	other, busy := LockRun(id + "-other")
+	if busy {
+		t.Error("another proposal's lock was busy")
+	}
+	other()
+	release()
+	again, busy := LockRun(id)
+	if busy {
+		t.Fatal("the lock stayed busy after its release")
+	}
+	again()
+	if left, _ := filepath.Glob(filepath.Join(os.TempDir(), "tminus-*-run-"+id+"*.lock")); len(left) != 0 {
+		t.Errorf("lock files left behind: %v", left)
 	}
 }

@@ -35,23 +35,34 @@ func exitCode(err *exec.ExitError) int {
 // LockRun takes this machine's lock on running proposal id, so that a second tminus (the
 // CLI in another pane beside the cockpit) cannot run an approved step while the first
 // still runs it; the caller checks again, under the lock, that the step has not run. The
-// lock is the user's, a file in the temporary directory; it goes with the process. A lock file
-// that cannot be opened (someone else's, of the same name) is no lock, not a refusal:
-// another local user must not be able to hold containment up.
+// lock is the user's, a file in the temporary directory, removed on release; it goes with
+// the process. A lock file that cannot be opened (someone else's, of the same name) is no
+// lock, not a refusal: another local user must not be able to hold containment up.
 func LockRun(id string) (release func(), busy bool) {
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("tminus-%d-run-%s.lock", os.Getuid(), id))
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return func() {}, false
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, true
+	for range 10 {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return func() {}, false
 		}
-		return func() {}, false // a file system without flock: no lock
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, true
+			}
+			return func() {}, false // a file system without flock: no lock
+		}
+		// Locked, but maybe a file its holder removed on release after this one opened
+		// it, while a third locks a new file by the name: then try the name again.
+		held, err1 := f.Stat()
+		named, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, named) {
+			return func() {
+				os.Remove(path) // while still locked, so nobody locks the removed file in between unnoticed
+				f.Close()
+			}, false
+		}
+		f.Close()
 	}
-	// The file stays: removing it would let a process that opened it before the removal
-	// lock the unlinked file while a third locks a new one by the same name.
-	return func() { f.Close() }, false
+	return func() {}, false
 }
