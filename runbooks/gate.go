@@ -2,8 +2,10 @@ package runbooks
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/tminus-ir/tminus/domain"
 )
 
@@ -28,12 +30,7 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 	add("not executed yet", p.Exec == nil, "executed by %s", execBy(p))
 	add("executor holds the containment role", member != nil && member.Active && member.Has(domain.RoleContainment),
 		"%s does not hold containment", handle(member))
-	approvals := 0
-	for _, h := range p.Approvals {
-		if m, ok := s.Members[h]; ok && m.Active {
-			approvals++
-		}
-	}
+	approvals := Approvals(s, p)
 	if p.Risk == domain.RiskHigh {
 		add(fmt.Sprintf("%d/%d approvals from %s", approvals, p.Quorum, strings.Join(p.Approvers, " or ")), approvals >= p.Quorum,
 			"needs %d more", p.Quorum-approvals)
@@ -46,7 +43,17 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 		return "", conds
 	}
 	add("local runbook file matches the proposal", rb.ContentHash == p.RunbookHash,
-		"%s hashes %s, the proposal has %s", rb.Source, short(rb.ContentHash), short(p.RunbookHash))
+		"%s hashes %s, the proposal has %s: the file changed since, or differs from the proposer's copy; "+
+			"bring the runbooks directory up to date, or propose the step again", rb.Source, short(rb.ContentHash), short(p.RunbookHash))
+	// The fold counts approvals against the risk, quorum and roles the proposal carries,
+	// and any member can sign a proposal: only the runbook file says what they must be.
+	// (Against a file that changed since, the terms would differ for that reason.)
+	if rb.ContentHash == p.RunbookHash {
+		want := rb.terms()
+		got := terms{p.Risk, p.Quorum, domain.NormalizeRoles(p.Approvers)}
+		add("proposal's gate is the runbook's: "+want.String(), got.equal(want),
+			"the proposal says %s: it was not made from this runbook; propose the step again", got)
+	}
 	cmd, err := rb.Render(p.Step, p.Params)
 	if err != nil {
 		add("command renders", false, "%v", err)
@@ -55,6 +62,56 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 	add("re-rendered command equals the approved one", cmd == p.Command && domain.CommandHash(cmd) == p.CommandHash,
 		"local rendering differs from the approved command")
 	return cmd, conds
+}
+
+// terms are what a proposal's gate is made of, as the runbook sets them.
+type terms struct {
+	risk      string
+	quorum    int
+	approvers []string
+}
+
+func (r *Runbook) terms() terms {
+	if r.Risk != RiskHigh {
+		return terms{risk: string(r.Risk)}
+	}
+	return terms{string(r.Risk), r.Quorum, domain.NormalizeRoles(r.Approvers)}
+}
+
+func (t terms) equal(o terms) bool {
+	return t.risk == o.risk && t.quorum == o.quorum && slices.Equal(t.approvers, o.approvers)
+}
+
+func (t terms) String() string {
+	if t.risk != domain.RiskHigh {
+		return "risk " + t.risk
+	}
+	return fmt.Sprintf("risk %s, quorum %d of %s", t.risk, t.quorum, strings.Join(t.approvers, ", "))
+}
+
+// Approvals counts the proposal's approvals that the gate counts: the fold took each from
+// a distinct member holding an approver role, and one removed since no longer counts.
+func Approvals(s *domain.State, p *domain.Proposal) int {
+	n := 0
+	for _, h := range p.Approvals {
+		if m, ok := s.Members[h]; ok && m.Active {
+			n++
+		}
+	}
+	return n
+}
+
+// GateKey is Gate for the member holding key, with one more condition: that what key
+// signs still counts. A key that equivocated or was rotated out is still its member's, so
+// Gate alone let the step run, and then the fold refused its record: an approved step that
+// ran would look unexecuted, ready to run again. The run is refused before it starts.
+func GateKey(s *domain.State, p *domain.Proposal, lib *Library, key common.Address) (command string, conds []Condition) {
+	command, conds = Gate(s, p, lib, s.MemberByKey(key))
+	c := Condition{What: "this key's record of the run will count", OK: true}
+	if err := s.MayWrite(key); err != nil { // the rest of the fold's rule for runbook.exec is Gate's
+		c.OK, c.Why = false, err.Error()
+	}
+	return command, append(conds, c)
 }
 
 // Allowed reports whether every condition holds.

@@ -337,6 +337,8 @@ func (p *runbooksPane) state(pr *domain.Proposal) (string, paint) {
 		return "exit 0", k.ok
 	case pr.Exec != nil:
 		return "exit " + itoa(pr.Exec.ExitCode), k.err
+	case p.foreignTerms(pr) != "":
+		return "≠ runbook", k.err
 	case pr.Risk != domain.RiskHigh:
 		return "ready", k.ok
 	}
@@ -496,11 +498,34 @@ func (p *runbooksPane) detail(d int, head, command string, facts []string) []str
 	return append(out, facts...)
 }
 
+// foreignTerms says, for a proposal that has not run, how this machine's runbook of it
+// sets the gate when the proposal says otherwise (risk low for a high-risk runbook, another
+// quorum): the execution gate refuses it here, and "ready" would say the opposite. "" when
+// they agree or this machine lacks the runbook.
+func (p *runbooksPane) foreignTerms(pr *domain.Proposal) string {
+	if pr.Exec != nil {
+		return ""
+	}
+	for _, r := range p.rows {
+		if r.ID != pr.Runbook {
+			continue
+		}
+		if r.Risk != pr.Risk || (r.Risk == domain.RiskHigh && r.Quorum != pr.Quorum) {
+			return "risk " + r.Risk + quorum(r)
+		}
+		return ""
+	}
+	return ""
+}
+
 func (p *runbooksPane) proposalDetail(pr *domain.Proposal, d int) []string {
 	s := p.Live.State
 	when := func(ms int64) string { return clock(ms, p.Live.Now, p.Live.Loc, false) }
 	head := "proposed by " + pr.By + " " + when(pr.At)
-	if pr.Risk == domain.RiskHigh {
+	var facts []string
+	if t := p.foreignTerms(pr); t != "" {
+		facts = append(facts, p.ink.err.on(fit("not the runbook's gate ("+t+"): cannot run here", p.Width)))
+	} else if pr.Risk == domain.RiskHigh {
 		n := approvals(s, pr)
 		head += " · approved " + itoa(n) + "/" + itoa(pr.Quorum) + ": " + strings.Join(pr.Approvals, ", ")
 		if n < pr.Quorum {
@@ -509,7 +534,6 @@ func (p *runbooksPane) proposalDetail(pr *domain.Proposal, d int) []string {
 	} else {
 		head += " · low risk: no approvals needed"
 	}
-	var facts []string
 	if inc := s.Incidents[pr.Incident]; inc != nil {
 		if e := evidenceBefore(s, inc, pr); e.n == 0 {
 			// The failed runs first: "collect it first" is what gives way to the width.

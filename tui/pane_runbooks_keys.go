@@ -57,6 +57,8 @@ func (p *runbooksPane) notHere(msg tea.KeyMsg, pr *domain.Proposal) string {
 		return "p proposes a runbook, or a proposal's runbook again: select one this device holds"
 	case is(k.Approve) && pr != nil && pr.Exec != nil:
 		return "A: " + what(pr) + " already ran (exit " + itoa(pr.Exec.ExitCode) + "): nothing left to approve"
+	case is(k.Approve) && pr != nil && p.foreignTerms(pr) != "":
+		return "A: " + what(pr) + " is not the runbook's gate (" + p.foreignTerms(pr) + "): it cannot run here; propose the step again"
 	case is(k.Approve) && pr != nil:
 		return "A: " + what(pr) + " is low risk: it needs no approvals, x runs it"
 	case is(k.Approve):

@@ -223,6 +223,10 @@ func (m *Model) askExec(id domain.ID) {
 		can = can && c.OK
 	}
 	if inc := l.State.Incidents[pr.Incident]; inc != nil {
+		if inc.Drill {
+			// A drill's events do not count in real metrics; its commands are real.
+			rows = append(rows, dialogRow{text: "! DRILL incident: the command runs for real on this machine all the same", warn: true})
+		}
 		// Not a condition of the gate, but the question a lead asks before containment.
 		if e := evidenceBefore(l.State, inc, pr); e.n == 0 {
 			rows = append(rows, dialogRow{text: "! " + e.none(), warn: true})
@@ -272,6 +276,9 @@ func (m *Model) execDone(msg execDoneMsg) {
 	}
 	text := fmt.Sprintf("ran %s: exit %d in %s, output %s kept as evidence", msg.what, r.ExitCode,
 		duration(r.Duration.Milliseconds()), size(r.OutputSize))
+	if r.Truncated {
+		text += ": its start and end, the middle cut"
+	}
 	switch {
 	case r.TimedOut:
 		m.status = failed(errors.New(msg.what + " timed out and was killed after " + duration(r.Duration.Milliseconds()) +

@@ -21,9 +21,25 @@ func init() {
 	extraCommandFuncs = append(extraCommandFuncs, (*app).runbookCmd)
 }
 
-// library loads the embedded runbooks plus --runbooks / TMINUS_RUNBOOKS /
-// the config's directory.
+// library is loadLibrary for the commands that use runbooks (and the cockpit): a broken
+// file in the team's directory is reported on stderr and left out, with any runbook it
+// may have meant to override (runbooks.Load), rather than keep the cockpit closed or an
+// approved step of another runbook from running. runbook list, the check a team runs on
+// its directory, fails on it instead.
 func (a *app) library() (*runbooks.Library, error) {
+	lib, err := a.loadLibrary()
+	if err != nil && lib != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(a.textErr(), "tminus: warning: runbook left out: %s\n", line)
+		}
+		return lib, nil
+	}
+	return lib, err
+}
+
+// loadLibrary loads the embedded runbooks plus --runbooks / TMINUS_RUNBOOKS /
+// the config's directory.
+func (a *app) loadLibrary() (*runbooks.Library, error) {
 	dir := a.runbooksDir
 	if dir == "" {
 		dir = os.Getenv("TMINUS_RUNBOOKS")
@@ -45,7 +61,7 @@ func (a *app) runbookCmd() *cobra.Command {
 		Short: "List the runbooks available on this machine",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			lib, err := a.library()
+			lib, err := a.loadLibrary()
 			if err != nil {
 				return err
 			}
@@ -157,6 +173,14 @@ func (a *app) runbookCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The fold's refusal of a low-risk one names a role gate with no roles in it
+			// ("needs "), which reads as if the responder lacked a role.
+			if s, err := a.state(cmd.Context()); err == nil {
+				if p := s.Proposals[id]; p != nil && p.Exec == nil && p.Risk != domain.RiskHigh {
+					return fmt.Errorf("%s step %d is low risk: it needs no approvals; tminus runbook exec %s runs it",
+						p.Runbook, p.Step, id.Short())
+				}
+			}
 			ev, err := a.gated(cmd.Context(), &domain.RunbookApprove{Proposal: id})
 			if err != nil {
 				return err
@@ -166,7 +190,7 @@ func (a *app) runbookCmd() *cobra.Command {
 				return err
 			}
 			p := s.Proposals[id]
-			return a.created(aJSON, ev.ID.String(), map[string]any{"approvals": len(p.Approvals), "quorum": p.Quorum, "command": p.Command})
+			return a.created(aJSON, ev.ID.String(), map[string]any{"approvals": runbooks.Approvals(s, p), "quorum": p.Quorum, "command": p.Command})
 		},
 	}
 	approve.Flags().BoolVar(&aJSON, "json", false, "print JSON")
@@ -236,7 +260,10 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 		}
 		return execFailed(res)
 	}
-	a.stdout.Write(r.recorded)
+	// The output is whatever the host it ran against printed (ps on a compromised host
+	// lists the attacker's process names): controls are shown inert, as in all of the CLI's
+	// text; evidence get gives the exact bytes.
+	a.text().Write(r.recorded)
 	fmt.Fprintf(a.stderr, "exit %d in %s; output sha256 %s recorded as %s\n", res.ExitCode, res.Duration.Round(time.Millisecond), r.output[:12], r.event.Short())
 	return execFailed(res)
 }
@@ -248,6 +275,10 @@ func execFailed(res runbooks.ExecResult) error {
 		return fmt.Errorf("the command timed out and was killed (exit %d, recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)
 	case res.ExitCode == runbooks.InterruptedExitCode && res.Err != nil:
 		return fmt.Errorf("the command was interrupted and killed (exit %d, recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)
+	case res.ExitCode == 126 || res.ExitCode == 127:
+		// The shell's codes for a missing or unusable program: the machine needs fixing, not the step.
+		return fmt.Errorf("the command exited %d (recorded): a program it calls was not found on PATH or is not executable "+
+			"(its output says which, and on which host); this proposal is spent; propose the step again to rerun it", res.ExitCode)
 	case res.ExitCode != 0:
 		return fmt.Errorf("the command exited %d (recorded): this proposal is spent; propose the step again to rerun it", res.ExitCode)
 	}
@@ -278,17 +309,24 @@ type gateError struct {
 	conds []runbooks.Condition
 }
 
+// Error names every condition that does not hold, not only the first: "needs 1 more"
+// alone sent the responder after an approval that could not help when the runbook file
+// had changed too.
 func (e *gateError) Error() string {
+	var whys []string
 	for _, c := range e.conds {
 		if !c.OK {
 			why := c.What
 			if c.Why != "" {
 				why += ": " + c.Why
 			}
-			return fmt.Sprintf("proposal %s may not run here: %s", e.id.Short(), why)
+			whys = append(whys, why)
 		}
 	}
-	return fmt.Sprintf("proposal %s may not run here: the gate is not met", e.id.Short())
+	if len(whys) == 0 {
+		return fmt.Sprintf("proposal %s may not run here: the gate is not met", e.id.Short())
+	}
+	return fmt.Sprintf("proposal %s may not run here: %s", e.id.Short(), strings.Join(whys, "; "))
 }
 
 // execProposal is `tminus runbook exec` and the cockpit's x, one code path: read the state
@@ -308,7 +346,7 @@ func execProposal(ctx context.Context, fold func(context.Context) (*domain.State
 		return nil, fmt.Errorf("proposal %s was refused by the fold (tminus log shows why)", id.Short())
 	}
 	x := &execution{proposal: p}
-	x.command, x.conds = runbooks.Gate(s, p, lib, s.MemberByKey(addr))
+	x.command, x.conds = runbooks.GateKey(s, p, lib, addr)
 	x.allowed = runbooks.Allowed(x.conds)
 	if !x.allowed {
 		return x, &gateError{id: id, conds: x.conds}
@@ -316,7 +354,22 @@ func execProposal(ctx context.Context, fold func(context.Context) (*domain.State
 	if o.dryRun {
 		return x, nil
 	}
-	x.result = runbooks.Exec(ctx, x.command, runbooks.ExecOptions{Timeout: o.timeout})
+	// One run of a proposal on this machine at a time, and none after it is recorded: a
+	// second tminus that folded before the first recorded its run would run it again.
+	release, busy := runbooks.LockRun(id.String())
+	if busy {
+		return x, fmt.Errorf("proposal %s is running on this machine already (another tminus): its record will follow", id.Short())
+	}
+	defer release()
+	if s, err = fold(ctx); err != nil {
+		return x, err
+	}
+	if p := s.Proposals[id]; p != nil && p.Exec != nil {
+		return x, fmt.Errorf("proposal %s ran meanwhile, by %s (exit %d): propose the step again to rerun it", id.Short(), p.Exec.By, p.Exec.ExitCode)
+	}
+	// The responder's environment, less what unlocks keys: a step that prints its
+	// environment would otherwise keep the passphrase in an evidence blob every peer holds.
+	x.result = runbooks.Exec(ctx, x.command, runbooks.ExecOptions{Timeout: o.timeout, Env: withoutSecrets(os.Environ())})
 	x.recorded = x.result.Output
 	if x.result.Err != nil && !x.result.TimedOut {
 		x.recorded = append(x.recorded, []byte("\ntminus: "+x.result.Err.Error()+"\n")...)
