@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// farEnd makes TMINUS_SSH run script and then the real binary's sync
+// --stdio on home, as a jump host whose login runs script first would.
+func farEnd(t *testing.T, home, script string) {
+	t.Helper()
+	fakeSSH(t, script+"\nexec "+shellQuote(binary(t))+" --home "+shellQuote(home)+" sync --stdio")
+}
+
+// A jump host's shell startup file that prints (echo in .bashrc, a motd
+// on stdout) puts text ahead of tminus/1 on the stream. The sync skips it,
+// says what it skipped, and goes on; garbage without an end is still
+// refused.
+func TestTransportSSHBannerOnStdout(t *testing.T) {
+	alice, _ := newWorkspace(t)
+	for _, tc := range []struct {
+		name, script string
+		note         string
+	}{
+		{"one line", `echo 'Welcome to jump-1, authorised use only'`, "Welcome to jump-1, authorised use only"},
+		{"no line break, and a control", `printf 'last login: today\033[2J'`, "last login: today\uFFFD[2J"},
+		{"several lines", `printf 'a\nb\nc\n'`, "  | a\n  | b\n  | c"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bob, _ := joinHome(t, t.TempDir(), "bob")
+			farEnd(t, alice, tc.script)
+			errs, code := syncSSHEnds(t, bob, "--ssh", "jump", "--timeout", "10m")
+			if code != 0 {
+				t.Fatalf("sync over a far end with a banner: exit %d, %s", code, errs)
+			}
+			if !strings.Contains(errs, "printed this before tminus/1 began, skipped") || !strings.Contains(errs, tc.note) {
+				t.Errorf("stderr %q: want a note naming what was skipped (%q)", errs, tc.note)
+			}
+			if strings.Contains(errs, "\x1b") {
+				t.Errorf("the far end's escape reached the terminal: %q", errs)
+			}
+			if got, want := eventCount(t, bob), eventCount(t, alice); got != want {
+				t.Errorf("bob holds %d of alice's %d events", got, want)
+			}
+		})
+	}
+	t.Run("text without end", func(t *testing.T) {
+		bob, _ := joinHome(t, filepath.Join(t.TempDir()), "bob")
+		fakeSSH(t, "exec yes 'not tminus'")
+		errs, code := syncSSHEnds(t, bob, "--ssh", "jump", "--timeout", "10m")
+		if code != 1 || !strings.Contains(errs, "not tminus/1") || !strings.Contains(errs, "not tminus") {
+			t.Errorf("a far end printing text for ever: exit %d, %q", code, errs)
+		}
+		if n := eventCount(t, bob); n != 0 {
+			t.Errorf("stored %d events", n)
+		}
+	})
+}
+
+// FuzzBannerSkipper: whatever a far end prints, the skipper passes on
+// exactly the bytes from the first NUL (the far end's first frame), tells
+// once what came before, and refuses more text than maxBanner.
+func FuzzBannerSkipper(f *testing.F) {
+	for _, s := range []string{"", "\x00", "motd\n\x00\x00\x00\x00\x05", "no nul", "a\x00b\x00c"} {
+		f.Add([]byte(s), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+		var told [][]byte
+		b := &bannerSkipper{r: iotest.OneByteReader(bytes.NewReader(data)), said: func(p []byte) { told = append(told, bytes.Clone(p)) }}
+		if chunk%2 == 0 {
+			b.r = bytes.NewReader(data)
+		}
+		got, err := io.ReadAll(b)
+		i := bytes.IndexByte(data, 0)
+		switch {
+		case i < 0 && len(data) > maxBanner || i > maxBanner:
+			if err == nil {
+				t.Fatalf("%d bytes of text passed", len(data))
+			}
+		case err != nil:
+			t.Fatalf("%q: %v", data, err)
+		case i < 0 && len(got) != 0, i >= 0 && !bytes.Equal(got, data[i:]):
+			t.Fatalf("%q passed on as %q", data, got)
+		}
+		if len(told) > 1 || (len(told) == 1 && len(told[0]) == 0) {
+			t.Fatalf("told %q", told)
+		}
+	})
+}
