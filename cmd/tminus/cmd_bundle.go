@@ -172,6 +172,12 @@ type bundleRead struct {
 	sum    string
 }
 
+// lineError is a refusal of one line of a bundle, which says itself that
+// nothing was imported.
+type lineError struct{ error }
+
+func (e lineError) Unwrap() error { return e.error }
+
 // importBundle reads every line first: one bad line, or a checksum the
 // file does not match, refuses the file, and nothing from it is stored.
 func (a *app) importBundle(ctx context.Context, path string) (store.Report, bundleRead, error) {
@@ -186,10 +192,10 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, bund
 	err = eachLine(f, path, func(n int, line []byte) error {
 		e, err := domain.ParseLine(line)
 		if err != nil {
-			return fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path, line))
+			return lineError{fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path, line))}
 		}
 		if e.Redacted {
-			return fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported)", path, n, e.ID.Short())
+			return lineError{fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported)", path, n, e.ID.Short())}
 		}
 		if h := domain.BlobOf(e.Kind, e.Body); h != "" {
 			named[h] = true
@@ -198,6 +204,12 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, bund
 		lines = append(lines, n)
 		return nil
 	})
+	var le lineError
+	if err != nil && !errors.As(err, &le) {
+		// The file could not be read as lines at all (packed, a line
+		// over the limit, a read error): nothing is stored either.
+		err = fmt.Errorf("%w (nothing imported)", err)
+	}
 	if err != nil {
 		return store.Report{}, bundleRead{}, err
 	}
