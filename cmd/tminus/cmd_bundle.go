@@ -54,19 +54,30 @@ func (a *app) bundleCmd() *cobra.Command {
 			if args[0] != "-" { // stdin carries no blobs
 				bl, blobErr = importBlobs(cmd.Context(), st, args[0], read.named, read.listed)
 			}
+			// What still waits for its chain, in the store: the report's
+			// Orphaned counts the events parked on the way, and a bundle
+			// in another order than export's parks most of its events and
+			// releases them before the import ends.
+			waiting, err := st.Orphans(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if waiting > 0 {
+				fmt.Fprintf(a.stderr, "note: %d event(s) in this home wait for the events before them in their author's chain, which no bundle imported here held: import the bundle that does, or sync with a member\n", waiting)
+			}
 			if read.sum == sumAbsent {
 				fmt.Fprintf(a.stderr, "note: no %s beside %s, so a copy cut at a line break could not be told from a shorter bundle (bundle export writes one)\n", sumPath(args[0]), args[0])
 			}
 			if iJSON {
 				if err := a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
-					"orphaned": rep.Orphaned, "forks": rep.Forks, "skewed": rep.Skewed,
+					"orphaned": rep.Orphaned, "waiting": waiting, "forks": rep.Forks, "skewed": rep.Skewed,
 					"blobs": bl.stored, "blobs_here": bl.here, "blobs_ignored": bl.ignored, "blobs_refused": len(bl.refused),
 					"checksum": read.sum}); err != nil {
 					return err
 				}
 			} else {
 				fmt.Fprintf(a.stdout, "imported %d new events (%d already here, %d waiting for their chain, %d forks, %d skewed)\n",
-					len(rep.Added), rep.Duplicates, rep.Orphaned, rep.Forks, rep.Skewed)
+					len(rep.Added), rep.Duplicates, waiting, rep.Forks, rep.Skewed)
 				if bl.any() {
 					fmt.Fprintf(a.stdout, "imported %d blobs (%d already here, %d named by no event of the bundle and ignored)\n",
 						bl.stored, bl.here, bl.ignored)

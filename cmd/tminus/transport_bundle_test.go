@@ -4,9 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -90,5 +93,49 @@ func TestTransportBundleCompressedByMistake(t *testing.T) {
 				t.Errorf("verify: exit %d\n%s\n%s", code, out, errs)
 			}
 		})
+	}
+}
+
+// A bundle whose lines come in another order than export's (reversed by a
+// tool, concatenated from two exports) imports whole: events parked for
+// their chain and released within the import are not reported as still
+// waiting, and an incomplete bundle says how many do wait.
+func TestTransportBundleOutOfOrder(t *testing.T) {
+	alice, inc := newWorkspace(t)
+	for i := range 5 {
+		must(t, alice, "note", inc[:8], fmt.Sprintf("note %d", i))
+	}
+	bundle := filepath.Join(t.TempDir(), "all.jsonl")
+	must(t, alice, "bundle", "export", "--no-blobs", bundle)
+	lines := strings.SplitAfter(string(mustRead(t, bundle)), "\n")
+	lines = lines[:len(lines)-1] // after the last line break
+	slices.Reverse(lines)
+	reversed := writeFile(t, filepath.Join(t.TempDir(), "reversed.jsonl"), strings.Join(lines, ""))
+
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	out, errs, code := tminus(t, bob, "bundle", "import", reversed)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("imported %d new events", len(lines))) || !strings.Contains(out, "0 waiting for their chain") {
+		t.Errorf("reversed import: exit %d\n%s\n%s", code, out, errs)
+	}
+	if a, b := must(t, alice, "state-hash"), must(t, bob, "state-hash"); a != b {
+		t.Errorf("state after a reversed import: %s, alice %s", b, a)
+	}
+
+	// The last two lines alone: their chain is not here.
+	tail := writeFile(t, filepath.Join(t.TempDir(), "tail.jsonl"), strings.Join(lines[:2], ""))
+	dave, _ := joinHome(t, t.TempDir(), "dave")
+	head := writeFile(t, filepath.Join(t.TempDir(), "head.jsonl"), strings.Join(lines[2:], ""))
+	must(t, dave, "bundle", "import", head)
+	out, errs, code = tminus(t, dave, "bundle", "import", "--json", tail)
+	var rep struct{ Added, Waiting int }
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Added != 2 || rep.Waiting != 0 {
+		t.Errorf("the rest of the chain: exit %d %s %s", code, out, errs)
+	}
+	erin, _ := joinHome(t, t.TempDir(), "erin")
+	must(t, erin, "bundle", "import", head)
+	gap := writeFile(t, filepath.Join(t.TempDir(), "gap.jsonl"), lines[0]) // the newest, without the one before it
+	out, _, code = tminus(t, erin, "bundle", "import", gap)
+	if code != 0 || !strings.Contains(out, "1 waiting for their chain") {
+		t.Errorf("an event without its predecessor: exit %d %s", code, out)
 	}
 }
