@@ -464,7 +464,10 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 	case err != nil && errors.As(werr, &exit) && exit.ExitCode() == 127:
 		return s.Stats, fmt.Errorf("ssh %s: the far end's command %q was not found (%w): install tminus there, or set TMINUS_REMOTE_COMMAND", host, remote, werr)
 	case err != nil && werr != nil:
-		return s.Stats, fmt.Errorf("ssh %s ended the connection with %w (ssh's or the far end's error is above)", host, werr)
+		// A link lost mid-sync (ssh exits 255): what was stored stays, and
+		// the next sync starts from it.
+		return s.Stats, fmt.Errorf("ssh %s ended the connection with %w (ssh's or the far end's error is above); pulled %d, pushed %d before it ended, kept: run it again to go on",
+			host, werr, s.Stats.Pulled, s.Stats.Pushed)
 	case err != nil && (s.Stats.Pulled > 0 || s.Stats.Pushed > 0):
 		return s.Stats, fmt.Errorf("sync over ssh %s: the far end closed the connection mid-sync (pulled %d, pushed %d, kept); run it again", host, s.Stats.Pulled, s.Stats.Pushed)
 	case err != nil:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -90,4 +91,35 @@ func FuzzBannerSkipper(f *testing.F) {
 			t.Fatalf("told %q", told)
 		}
 	})
+}
+
+// The link to a jump host drops mid-sync (ssh exits 255 with part of the
+// stream read): the error says what was kept and to run it again; what it
+// claims pulled is what the home holds; the next sync resumes and ends
+// with every event once.
+func TestTransportSSHDroppedMidSync(t *testing.T) {
+	c := newRealCLI(t)
+	alice, bob := twoHomes(t, c)
+	want := appendNotes(t, alice, 4000)
+	t.Setenv("TMINUS_PASSPHRASE", "pw")
+	// The stream stops after 200 KiB, as when the connection is lost.
+	fakeSSH(t, shellQuote(binary(t))+" --home "+shellQuote(alice)+" sync --stdio | head -c 200000; echo 'Connection to jump closed by remote host.' >&2; exit 255")
+	errs, code := syncSSHEnds(t, bob, "--ssh", "jump", "--timeout", "10m")
+	if code != 1 || !strings.Contains(errs, "exit status 255") || !strings.Contains(errs, "run it again") {
+		t.Fatalf("a dropped sync: exit %d, %q", code, errs)
+	}
+	held := eventCount(t, bob)
+	if !strings.Contains(errs, fmt.Sprintf("pulled %d,", held)) {
+		t.Errorf("a dropped sync: %q, while bob holds %d events", errs, held)
+	}
+	farEnd(t, alice, "")
+	if errs, code := syncSSHEnds(t, bob, "--ssh", "jump", "--timeout", "10m"); code != 0 {
+		t.Fatalf("the sync after: exit %d, %s", code, errs)
+	}
+	if got := eventCount(t, bob); int64(got) != want {
+		t.Fatalf("bob holds %d of %d events after resuming", got, want)
+	}
+	if out, errs, code := tminus(t, bob, "verify"); code != 0 {
+		t.Fatalf("verify after resuming: %s %s", out, errs)
+	}
 }
