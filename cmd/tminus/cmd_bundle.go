@@ -62,6 +62,11 @@ func (a *app) bundleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if rep.Forks > 0 {
+				fmt.Fprintf(a.stderr, "note: this bundle brought %d fork(s): an author signed two different events at one place in their chain "+
+					"(a home copied to a second machine, or a stolen key); both are kept, and the author's events from there on do not count: "+
+					"tminus verify names the key and what the roster must do\n", rep.Forks)
+			}
 			if waiting > 0 {
 				fmt.Fprintf(a.stderr, "note: %d event(s) in this home wait for the events before them in their author's chain, which no bundle imported here held: import the bundle that does, or sync with a member\n", waiting)
 			}

@@ -139,3 +139,30 @@ func TestTransportBundleOutOfOrder(t *testing.T) {
 		t.Errorf("an event without its predecessor: exit %d %s", code, out)
 	}
 }
+
+// A bundle that brings a fork (alice's home copied to a second laptop, both
+// writing) imports, as every replica must hold both events, and says so on
+// stderr with what to do: a fork means a copied home or a stolen key.
+func TestTransportBundleBringsFork(t *testing.T) {
+	alice, inc := newWorkspace(t)
+	clone := filepath.Join(t.TempDir(), "alice-copy")
+	if err := os.CopyFS(clone, os.DirFS(alice)); err != nil {
+		t.Fatal(err)
+	}
+	must(t, alice, "note", inc[:8], "from the laptop")
+	must(t, clone, "note", inc[:8], "from the copy")
+	one, two := filepath.Join(t.TempDir(), "one.jsonl"), filepath.Join(t.TempDir(), "two.jsonl")
+	must(t, alice, "bundle", "export", one)
+	must(t, clone, "bundle", "export", two)
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	if _, errs, _ := tminus(t, bob, "bundle", "import", one); strings.Contains(errs, "fork") {
+		t.Errorf("a bundle without a fork: %s", errs)
+	}
+	out, errs, code := tminus(t, bob, "bundle", "import", two)
+	if code != 0 || !strings.Contains(out, "1 forks") || !strings.Contains(errs, "signed two different events") || !strings.Contains(errs, "tminus verify") {
+		t.Errorf("import of a fork: exit %d\n%s\n%s", code, out, errs)
+	}
+	if got, want := eventCount(t, bob), eventCount(t, alice)+1; got != want {
+		t.Errorf("bob holds %d events, want %d (both sides of the fork)", got, want)
+	}
+}
