@@ -166,3 +166,25 @@ func TestTransportBundleBringsFork(t *testing.T) {
 		t.Errorf("bob holds %d events, want %d (both sides of the fork)", got, want)
 	}
 }
+
+// A home that joined and has not yet received its workspace has nothing to
+// export: export says so and writes nothing, rather than an empty bundle
+// that every import then refuses as "not a bundle".
+func TestTransportBundleExportWithoutWorkspace(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	for _, file := range []string{filepath.Join(t.TempDir(), "b.jsonl"), "-"} {
+		out, errs, code := tminus(t, bob, "bundle", "export", file)
+		if code != 1 || !strings.Contains(errs, "no workspace yet") || out != "" {
+			t.Errorf("export %s from a joined home: exit %d\n%s\n%s", file, code, out, errs)
+		}
+		if file == "-" {
+			continue
+		}
+		for _, p := range []string{file, sumPath(file), blobDir(file)} {
+			if _, err := os.Stat(p); err == nil {
+				t.Errorf("export left %s", p)
+			}
+		}
+	}
+}
