@@ -211,7 +211,8 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, bund
 			return lineError{fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path, line))}
 		}
 		if e.Redacted {
-			return lineError{fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported)", path, n, e.ID.Short())}
+			return lineError{fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported): "+
+				"this is an incident's export for readers (tminus export --format jsonl), which verify checks; to carry the events to a member, tminus bundle export FILE", path, n, e.ID.Short())}
 		}
 		if h := domain.BlobOf(e.Kind, e.Body); h != "" {
 			named[h] = true

@@ -188,3 +188,24 @@ func TestTransportBundleExportWithoutWorkspace(t *testing.T) {
 		}
 	}
 }
+
+// An incident's redacted export (export --format jsonl) carried instead of
+// a bundle is refused whole, saying what it is and what to carry instead.
+func TestTransportBundleRedactedExport(t *testing.T) {
+	alice, inc := newWorkspace(t)
+	other := must(t, alice, "incident", "declare", "--title", "Unrelated", "--severity", "P3")
+	must(t, alice, "note", other[:8], "not for this incident's readers")
+	file := filepath.Join(t.TempDir(), "incident 1.jsonl")
+	must(t, alice, "export", inc[:8], "--format", "jsonl", "--out", file)
+	if out, errs, code := tminus(t, "", "verify", file); code != 0 {
+		t.Fatalf("verify of a redacted export: exit %d\n%s\n%s", code, out, errs)
+	}
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	_, errs, code := tminus(t, bob, "bundle", "import", file)
+	if code != 1 || !strings.Contains(errs, "is redacted") || !strings.Contains(errs, "tminus bundle export") || !strings.Contains(errs, "nothing imported") {
+		t.Errorf("import of a redacted export: exit %d %s", code, errs)
+	}
+	if n := eventCount(t, bob); n != 0 {
+		t.Errorf("stored %d events", n)
+	}
+}
