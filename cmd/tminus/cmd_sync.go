@@ -463,6 +463,8 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 	switch {
 	case err != nil && errors.As(werr, &exit) && exit.ExitCode() == 127:
 		return s.Stats, fmt.Errorf("ssh %s: the far end's command %q was not found (%w): install tminus there, or set TMINUS_REMOTE_COMMAND", host, remote, werr)
+	case err != nil && werr != nil && !skip.begun:
+		return s.Stats, fmt.Errorf("ssh %s ended the connection with %w before the far end spoke tminus/1 (ssh's or the far end's error is above)", host, werr)
 	case err != nil && werr != nil:
 		// A link lost mid-sync (ssh exits 255): what was stored stays, and
 		// the next sync starts from it.

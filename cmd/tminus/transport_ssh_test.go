@@ -123,3 +123,14 @@ func TestTransportSSHDroppedMidSync(t *testing.T) {
 		t.Fatalf("verify after resuming: %s %s", out, errs)
 	}
 }
+
+// A far end that fails before it speaks (an older tminus without sync
+// --stdio, no home there) is not called a dropped sync to run again.
+func TestTransportSSHFarEndFailsBeforeSpeaking(t *testing.T) {
+	home, _ := newWorkspace(t)
+	fakeSSH(t, "echo 'Error: unknown flag: --stdio' >&2; exit 1")
+	errs, code := syncSSHEnds(t, home, "--ssh", "jump", "--timeout", "10m")
+	if code != 1 || !strings.Contains(errs, "unknown flag: --stdio") || !strings.Contains(errs, "before the far end spoke tminus/1") || strings.Contains(errs, "run it again") {
+		t.Errorf("far end failing at once: exit %d, %q", code, errs)
+	}
+}
