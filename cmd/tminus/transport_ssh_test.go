@@ -134,3 +134,27 @@ func TestTransportSSHFarEndFailsBeforeSpeaking(t *testing.T) {
 		t.Errorf("far end failing at once: exit %d, %q", code, errs)
 	}
 }
+
+// Over a real OpenSSH connection (a private sshd on 127.0.0.1), a far end
+// whose shell prints a banner first still syncs, and the banner is shown.
+func TestTransportSSHBannerOverRealSSH(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	srv, why := startSSHD(t)
+	if srv == nil {
+		t.Skip("real-ssh test skipped: " + why)
+	}
+	c := newRealCLI(t)
+	alice, bob := twoHomes(t, c)
+	t.Setenv("TMINUS_SSH", srv.path("ssh"))
+	t.Setenv("TMINUS_REMOTE_COMMAND", "echo 'jump-1: authorised use only'; "+shellQuote(c.bin)+" --home "+shellQuote(alice)+" sync --stdio")
+	t.Setenv("TMINUS_PASSPHRASE", "pw")
+	errs, code := syncSSHEnds(t, bob, "--ssh", "tminus-test", "--timeout", "2m")
+	if code != 0 || !strings.Contains(errs, "| jump-1: authorised use only") {
+		t.Fatalf("sync over real ssh with a banner: exit %d, %s", code, errs)
+	}
+	if a, b := c.run(alice, "state-hash"), c.run(bob, "state-hash"); a != b {
+		t.Errorf("state hashes differ: %s %s", a, b)
+	}
+}
