@@ -89,6 +89,9 @@ func TestBundleImportAirGapped(t *testing.T) {
 		}, code: 1, msg: "holds no events: not a bundle"},
 		{name: "not a bundle", input: func(t *testing.T) string {
 			return writeFile(t, filepath.Join(t.TempDir(), "b.zip"), "PK\x03\x04\x14\x00\x00\x00\x08\x00")
+		}, code: 1, msg: "b.zip is a zip archive, not a bundle"},
+		{name: "not an event", input: func(t *testing.T) string {
+			return writeFile(t, filepath.Join(t.TempDir(), "b.txt"), "hello\n")
 		}, code: 1, msg: "line 1: malformed event"},
 		{name: "no such file", input: func(t *testing.T) string {
 			return filepath.Join(t.TempDir(), "b.jsonl")

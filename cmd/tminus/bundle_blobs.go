@@ -32,6 +32,14 @@ var blobName = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // they name that this store holds to path's blob directory, which then
 // holds those and nothing an earlier export left (bundle_sidecar.go).
 func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, withBlobs bool) error {
+	if st.Workspace().IsZero() {
+		// An empty file is no bundle: every import refuses it.
+		msg := "this home has no workspace yet (it joined, and no sync or bundle import has brought one): nothing to export"
+		if path != "-" {
+			msg += "; " + path + " is left as it was"
+		}
+		return errors.New(msg)
+	}
 	var own []string
 	if path != "-" {
 		// Checked before FILE is written: a refusal leaves both as they were.

@@ -18,6 +18,7 @@ import (
 // (a full USB stick, a dropped transfer). The line the cut falls in is
 // then refused like any malformed line; this says why.
 type bundleInput struct {
+	name  string // as messages name it
 	r     io.Reader
 	c     io.Closer
 	n     int64
@@ -30,7 +31,7 @@ type bundleInput struct {
 // openBundle opens path for reading, "-" being stdin.
 func (a *app) openBundle(path string) (*bundleInput, error) {
 	if path == "-" {
-		return &bundleInput{r: a.stdin}, nil
+		return &bundleInput{name: "the bundle on stdin", r: a.stdin}, nil
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -48,11 +49,19 @@ func (a *app) openBundle(path string) (*bundleInput, error) {
 		f.Close()
 		return nil, err
 	}
-	return &bundleInput{r: f, c: f, sum: sha256.New(), sums: sums}, nil
+	return &bundleInput{name: path, r: f, c: f, sum: sha256.New(), sums: sums}, nil
 }
 
 func (b *bundleInput) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
+	if b.n == 0 && n > 0 {
+		if what := packed(p[:n]); what != "" {
+			// Read as lines, a compressed bundle was thousands of
+			// "malformed event" lines, the first naming a byte like '\x1f'.
+			return 0, packedError{fmt.Sprintf("%s is %s, not a bundle (a bundle is the jsonl file itself): unpack it first, %s",
+				b.name, what, unpackHint[what])}
+		}
+	}
 	if n > 0 {
 		b.n += int64(n)
 		b.last = p[n-1]
@@ -93,4 +102,40 @@ func (b *bundleInput) cutHint(name string, line []byte) string {
 		return ""
 	}
 	return fmt.Sprintf("; %s ends mid-line, and every export ends with a line break: it was cut short (copy it again)", name)
+}
+
+// packedError refuses a bundle packed for the trip.
+type packedError struct{ msg string }
+
+func (e packedError) Error() string { return e.msg }
+
+// packers are the first bytes of what a bundle is most often packed in
+// for a trip, and what to call it.
+var packers = []struct {
+	magic, what string
+}{
+	{"\x1f\x8b", "gzip-compressed"},
+	{"PK\x03\x04", "a zip archive"},
+	{"\xfd7zXZ\x00", "xz-compressed"},
+	{"\x28\xb5\x2f\xfd", "zstd-compressed"},
+	{"BZh", "bzip2-compressed"},
+}
+
+var unpackHint = map[string]string{
+	"gzip-compressed":  "as gunzip -k FILE does, or pipe it: gzip -dc FILE | tminus bundle import -",
+	"a zip archive":    "unzip it and name the .jsonl inside (with its .blobs/ and .sha256 beside it)",
+	"xz-compressed":    "as unxz -k FILE does, or pipe it: xz -dc FILE | tminus bundle import -",
+	"zstd-compressed":  "as unzstd FILE does, or pipe it: zstd -dc FILE | tminus bundle import -",
+	"bzip2-compressed": "as bunzip2 -k FILE does, or pipe it: bzip2 -dc FILE | tminus bundle import -",
+}
+
+// packed names the packing the bytes start with, "" for none: an event
+// line starts with '{'.
+func packed(head []byte) string {
+	for _, p := range packers {
+		if bytes.HasPrefix(head, []byte(p.magic)) {
+			return p.what
+		}
+	}
+	return ""
 }

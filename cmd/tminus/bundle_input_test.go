@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -11,7 +12,7 @@ import (
 // bundle's reader says it was cut exactly when the last byte is not a line
 // break, and hands eachLine every non-blank line.
 func FuzzBundleInput(f *testing.F) {
-	for _, s := range []string{"", "\n", "{\"id\":1}\n", "{\"id\":1}\n{\"id\"", "a\r\nb\r\n", "\n\n  \n{", "PK\x03\x04"} {
+	for _, s := range []string{"", "\n", "{\"id\":1}\n", "{\"id\":1}\n{\"id\"", "a\r\nb\r\n", "\n\n  \n{", "PK\x03\x04", "\x1f\x8b\x08\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -34,6 +35,10 @@ func FuzzBundleInput(f *testing.F) {
 				last = append(last[:0], line[0])
 				return nil
 			}); err != nil {
+				var pe packedError
+				if errors.As(err, &pe) && packed(data) != "" {
+					continue // a compressed file is refused before its lines
+				}
 				t.Fatalf("%s: %v", name, err)
 			}
 			cut := len(data) > 0 && data[len(data)-1] != '\n'

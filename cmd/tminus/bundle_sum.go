@@ -61,12 +61,47 @@ func writeSum(path string, blobs map[string]bool) error {
 // formatSum is the checksum file of the bundle path: its sha256, then its blobs'.
 func formatSum(path, sum string, blobs map[string]bool) []byte {
 	var b strings.Builder
-	b.WriteString(sum + "  " + filepath.Base(path) + "\n")
+	b.WriteString(sumLine(sum, filepath.Base(path)))
 	dir := filepath.Base(blobDir(path))
 	for _, name := range slices.Sorted(maps.Keys(blobs)) {
-		b.WriteString(name + "  " + dir + "/" + name + "\n")
+		b.WriteString(sumLine(name, dir+"/"+name))
 	}
 	return []byte(b.String())
+}
+
+// sumEscapes are sha256sum's escapes for a file name that holds a line
+// break or a backslash; such a line starts with a backslash.
+var (
+	sumEscaper   = strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\r", `\r`)
+	sumUnescaper = strings.NewReplacer(`\\`, `\`, `\n`, "\n", `\r`, "\r")
+)
+
+// sumLine is one line of a checksum file as sha256sum writes it.
+func sumLine(sum, name string) string {
+	if strings.ContainsAny(name, "\\\n\r") {
+		return `\` + sum + "  " + sumEscaper.Replace(name) + "\n"
+	}
+	return sum + "  " + name + "\n"
+}
+
+// splitSumLine reads one line of a checksum file: the hash, then two
+// spaces (or a space and sha256sum's binary-mode "*"), then the name as it
+// is, spaces included; a line that starts with a backslash has its name
+// escaped.
+func splitSumLine(line string) (hash, name string, ok bool) {
+	escaped := strings.HasPrefix(line, `\`)
+	if escaped {
+		line = line[1:]
+	}
+	hash, rest, found := strings.Cut(line, " ")
+	if !found || rest == "" || (rest[0] != ' ' && rest[0] != '*') || len(rest) < 2 {
+		return "", "", false
+	}
+	name = rest[1:]
+	if escaped {
+		name = sumUnescaper.Replace(name)
+	}
+	return hash, name, true
 }
 
 // maxSumFile bounds what is read of a checksum file: a line per blob, of
@@ -99,11 +134,11 @@ func parseSum(path string, data []byte) (bundleSum, error) {
 	}
 	sum := bundleSum{blobs: map[string]bool{}}
 	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) != 2 {
+		h, file, ok := splitSumLine(line)
+		if !ok {
 			return bundleSum{}, bad(fmt.Sprintf("line %d is not a sha256sum line", i+1))
 		}
-		h, file := strings.ToLower(fields[0]), strings.TrimPrefix(fields[1], "*") // "*": sha256sum's binary mode
+		h = strings.ToLower(h)
 		if !blobName.MatchString(h) {
 			return bundleSum{}, bad(fmt.Sprintf("line %d does not hold a sha256", i+1))
 		}

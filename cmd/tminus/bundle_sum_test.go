@@ -152,7 +152,7 @@ func mustRead(t *testing.T, file string) []byte {
 func FuzzSum(f *testing.F) {
 	h := strings.Repeat("ab", 32)
 	for _, s := range []string{"", "\n", h + "  b.jsonl\n", h + " *b.jsonl", h + "  b.jsonl\n" + h + "  b.jsonl.blobs/" + h + "\n",
-		h + "  b.jsonl\n" + h + "  ../etc/passwd\n", "  \n\n", strings.ToUpper(h) + "  b.jsonl"} {
+		h + "  b.jsonl\n" + h + "  ../etc/passwd\n", "  \n\n", strings.ToUpper(h) + "  b.jsonl", h + "  b 1.jsonl", `\` + h + `  b\\n.jsonl`, h + " b.jsonl"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

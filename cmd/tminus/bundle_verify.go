@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/tminus-ir/tminus/domain"
 	"github.com/tminus-ir/tminus/store"
 )
 
@@ -47,11 +48,19 @@ func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
 	}
 	defer in.Close()
 	var last []byte
-	if err := eachLine(in, path, func(n int, line []byte) error {
+	err = eachLine(in, path, func(n int, line []byte) error {
 		audit.Line(n, line)
 		last = append(last[:0], line[0]) // the scanner reuses line's bytes
 		return nil
-	}); err != nil {
+	})
+	var pe packedError
+	if errors.As(err, &pe) {
+		// One finding, not a malformed line for every line break the
+		// compressed bytes happen to hold.
+		audit.Problems = append(audit.Problems, domain.Problem{Line: 1, Msg: pe.msg})
+		err = nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	side := checkSidecar(path, audit.blobs, in.sums.blobs, in.cutShort(last))

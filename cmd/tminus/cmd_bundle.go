@@ -54,19 +54,35 @@ func (a *app) bundleCmd() *cobra.Command {
 			if args[0] != "-" { // stdin carries no blobs
 				bl, blobErr = importBlobs(cmd.Context(), st, args[0], read.named, read.listed)
 			}
+			// What still waits for its chain, in the store: the report's
+			// Orphaned counts the events parked on the way, and a bundle
+			// in another order than export's parks most of its events and
+			// releases them before the import ends.
+			waiting, err := st.Orphans(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if rep.Forks > 0 {
+				fmt.Fprintf(a.stderr, "note: this bundle brought %d fork(s): an author signed two different events at one place in their chain "+
+					"(a home copied to a second machine, or a stolen key); both are kept, and the author's events from there on do not count: "+
+					"tminus verify names the key and what the roster must do\n", rep.Forks)
+			}
+			if waiting > 0 {
+				fmt.Fprintf(a.stderr, "note: %d event(s) in this home wait for the events before them in their author's chain, which no bundle imported here held: import the bundle that does, or sync with a member\n", waiting)
+			}
 			if read.sum == sumAbsent {
 				fmt.Fprintf(a.stderr, "note: no %s beside %s, so a copy cut at a line break could not be told from a shorter bundle (bundle export writes one)\n", sumPath(args[0]), args[0])
 			}
 			if iJSON {
 				if err := a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
-					"orphaned": rep.Orphaned, "forks": rep.Forks, "skewed": rep.Skewed,
+					"orphaned": rep.Orphaned, "waiting": waiting, "forks": rep.Forks, "skewed": rep.Skewed,
 					"blobs": bl.stored, "blobs_here": bl.here, "blobs_ignored": bl.ignored, "blobs_refused": len(bl.refused),
 					"checksum": read.sum}); err != nil {
 					return err
 				}
 			} else {
 				fmt.Fprintf(a.stdout, "imported %d new events (%d already here, %d waiting for their chain, %d forks, %d skewed)\n",
-					len(rep.Added), rep.Duplicates, rep.Orphaned, rep.Forks, rep.Skewed)
+					len(rep.Added), rep.Duplicates, waiting, rep.Forks, rep.Skewed)
 				if bl.any() {
 					fmt.Fprintf(a.stdout, "imported %d blobs (%d already here, %d named by no event of the bundle and ignored)\n",
 						bl.stored, bl.here, bl.ignored)
@@ -172,6 +188,12 @@ type bundleRead struct {
 	sum    string
 }
 
+// lineError is a refusal of one line of a bundle, which says itself that
+// nothing was imported.
+type lineError struct{ error }
+
+func (e lineError) Unwrap() error { return e.error }
+
 // importBundle reads every line first: one bad line, or a checksum the
 // file does not match, refuses the file, and nothing from it is stored.
 func (a *app) importBundle(ctx context.Context, path string) (store.Report, bundleRead, error) {
@@ -186,10 +208,11 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, bund
 	err = eachLine(f, path, func(n int, line []byte) error {
 		e, err := domain.ParseLine(line)
 		if err != nil {
-			return fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path, line))
+			return lineError{fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path, line))}
 		}
 		if e.Redacted {
-			return fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported)", path, n, e.ID.Short())
+			return lineError{fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported): "+
+				"this is an incident's export for readers (tminus export --format jsonl), which verify checks; to carry the events to a member, tminus bundle export FILE", path, n, e.ID.Short())}
 		}
 		if h := domain.BlobOf(e.Kind, e.Body); h != "" {
 			named[h] = true
@@ -198,6 +221,12 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, bund
 		lines = append(lines, n)
 		return nil
 	})
+	var le lineError
+	if err != nil && !errors.As(err, &le) {
+		// The file could not be read as lines at all (packed, a line
+		// over the limit, a read error): nothing is stored either.
+		err = fmt.Errorf("%w (nothing imported)", err)
+	}
 	if err != nil {
 		return store.Report{}, bundleRead{}, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
@@ -421,7 +423,11 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 		remote = "tminus sync --stdio"
 	}
 	cmd := exec.CommandContext(ctx, ssh, "-T", "-o", "BatchMode=yes", "--", host, remote)
-	cmd.Stderr = a.stderr
+	// ssh's stderr, the progress and the notes below write at once: one
+	// lock, and no ReadFrom (exec's copy into a bytes.Buffer, as tests
+	// give, would otherwise cut off what the others wrote meanwhile).
+	errw := &lockedWriter{w: a.stderr}
+	cmd.Stderr = errw
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return tsync.Stats{}, err
@@ -434,9 +440,13 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 		return tsync.Stats{}, fmt.Errorf("ssh %s: %w", host, err)
 	}
 	var behind atomic.Int64
-	s := &tsync.Session{St: st, RW: tsync.NewFramed(out, in, in), OneShot: true, Behind: behind.Store}
+	skip := &bannerSkipper{r: out, remote: remote, said: func(text []byte) {
+		fmt.Fprintf(errw, "note: the far end printed this before tminus/1 began, skipped (a login banner, or a shell startup file such as ~/.bashrc that prints when not interactive):\n%s\n",
+			bannerExcerpt(text))
+	}}
+	s := &tsync.Session{St: st, RW: tsync.NewFramed(skip, in, in), OneShot: true, Behind: behind.Store}
 	tick, stopTick := everyProgress()
-	stop := syncProgress(a.stderr, host, behind.Load, tick)
+	stop := syncProgress(errw, host, behind.Load, tick)
 	err = s.Run(ctx)
 	stop()
 	stopTick()
@@ -453,8 +463,13 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 	switch {
 	case err != nil && errors.As(werr, &exit) && exit.ExitCode() == 127:
 		return s.Stats, fmt.Errorf("ssh %s: the far end's command %q was not found (%w): install tminus there, or set TMINUS_REMOTE_COMMAND", host, remote, werr)
+	case err != nil && werr != nil && !skip.begun:
+		return s.Stats, fmt.Errorf("ssh %s ended the connection with %w before the far end spoke tminus/1 (ssh's or the far end's error is above)", host, werr)
 	case err != nil && werr != nil:
-		return s.Stats, fmt.Errorf("ssh %s ended the connection with %w (ssh's or the far end's error is above)", host, werr)
+		// A link lost mid-sync (ssh exits 255): what was stored stays, and
+		// the next sync starts from it.
+		return s.Stats, fmt.Errorf("ssh %s ended the connection with %w (ssh's or the far end's error is above); pulled %d, pushed %d before it ended, kept: run it again to go on",
+			host, werr, s.Stats.Pulled, s.Stats.Pushed)
 	case err != nil && (s.Stats.Pulled > 0 || s.Stats.Pushed > 0):
 		return s.Stats, fmt.Errorf("sync over ssh %s: the far end closed the connection mid-sync (pulled %d, pushed %d, kept); run it again", host, s.Stats.Pulled, s.Stats.Pushed)
 	case err != nil:
@@ -463,6 +478,85 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 		return s.Stats, fmt.Errorf("ssh %s: %w", host, werr)
 	}
 	return s.Stats, nil
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu gosync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// maxBanner bounds the text skipped ahead of tminus/1 on an SSH stream:
+// far more than a login banner, and little to read of a far end that is
+// not tminus at all.
+const maxBanner = 64 << 10
+
+// bannerSkipper passes on an SSH command's stdout from its first NUL byte.
+// A jump host's shell often prints before the command runs (an echo in
+// ~/.bashrc, a motd), and those bytes used to be read as a frame ("frame
+// code 87 of 1701602159 bytes is over its cap"). Text holds no NUL, and
+// the far end's first frame is its Status, code 0: the first NUL is where
+// tminus/1 begins. said is told what was skipped, once.
+type bannerSkipper struct {
+	r      io.Reader
+	remote string
+	said   func([]byte)
+	text   []byte
+	begun  bool
+}
+
+func (b *bannerSkipper) Read(p []byte) (int, error) {
+	for !b.begun {
+		n, err := b.r.Read(p)
+		if i := bytes.IndexByte(p[:n], 0); i >= 0 {
+			b.begun = true
+			b.text = append(b.text, p[:i]...)
+			b.say()
+			return copy(p, p[i:n]), err
+		}
+		b.text = append(b.text, p[:n]...)
+		if len(b.text) > maxBanner {
+			b.begun = true
+			return 0, fmt.Errorf("the far end's output is not tminus/1: %d bytes of text, starting %q (is %q a tminus sync --stdio? set TMINUS_REMOTE_COMMAND)",
+				len(b.text), safeText(string(b.text[:min(len(b.text), 60)])), b.remote)
+		}
+		if err != nil {
+			// The stream ended before tminus/1 began: what the far end
+			// printed (an older tminus's usage error) tells why.
+			b.say()
+			return 0, err
+		}
+	}
+	return b.r.Read(p)
+}
+
+func (b *bannerSkipper) say() {
+	if len(b.text) > 0 && b.said != nil {
+		b.said(b.text)
+		b.said = nil
+	}
+}
+
+// bannerExcerpt is what a note shows of skipped text: its first lines,
+// controls made harmless (it is the far end's, and reaches a terminal).
+func bannerExcerpt(text []byte) string {
+	const maxLines, maxBytes = 5, 400
+	lines := strings.Split(strings.TrimRight(string(text[:min(len(text), maxBytes)]), "\r\n"), "\n")
+	more := len(text) > maxBytes
+	if len(lines) > maxLines {
+		lines, more = lines[:maxLines], true
+	}
+	out := "  | " + safeText(strings.Join(lines, "\n  | "))
+	if more {
+		out += fmt.Sprintf("\n  | ... (%d bytes in all)", len(text))
+	}
+	return out
 }
 
 // isEOF says the stream ended: the far end or ssh went away, before or
