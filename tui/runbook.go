@@ -290,14 +290,15 @@ func (m *Model) execDone(msg execDoneMsg) {
 	}
 }
 
-// quit leaves, unless a command is running here: quitting kills it unrecorded, so ask.
+// quit leaves, unless a command is running here: quitting stops it, so ask. (The
+// cockpit's caller waits for the stopped run's record before the process exits.)
 func (m *Model) quit() tea.Cmd {
 	if r := m.ctx.Live.Running; !r.IsZero() {
 		w := "a runbook step"
 		if pr := m.ctx.Live.State.Proposals[r]; pr != nil {
 			w = what(pr)
 		}
-		m.ask(w + " is still running here. Quit anyway? It is killed and its output is not recorded.")
+		m.ask(w + " is still running here. Quit anyway? It is stopped, and the run is recorded with what it printed so far.")
 		return nil
 	}
 	return tea.Quit

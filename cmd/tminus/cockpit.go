@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -59,7 +60,33 @@ func (a *app) cockpit(ctx context.Context) error {
 		defer maintain(ctx, n)()
 		a.home.SetFetch(func(ctx context.Context, hashes []string) ([]string, error) { return n.Fetch(ctx, hashes, nil) })
 	}
-	return a.runCockpit(ctx, b, cfg.Theme)
+	err = a.runCockpit(ctx, b, cfg.Theme)
+	b.settleRuns(a.stderr, runSettleLimit)
+	return err
+}
+
+// runSettleLimit bounds the wait, after the screen closed, for a stopped step's record:
+// signing goes through the agent and the store, each quick unless something is wrong.
+const runSettleLimit = 30 * time.Second
+
+// settleRuns waits for a runbook step that was running when the screen closed (quit,
+// a dropped SSH session, SIGTERM) to be recorded: runCockpit's end cancelled it, which
+// kills the step, and execProposal records the run whatever ended it. Without the wait
+// the process would exit before the record, and the step would read as never run,
+// there to be run again.
+func (b *storeBackend) settleRuns(w io.Writer, limit time.Duration) {
+	if b.running.Load() == 0 {
+		return
+	}
+	done := make(chan struct{})
+	go func() { b.runs.Wait(); close(done) }()
+	fmt.Fprintln(w, "tminus: the runbook step running in the cockpit was stopped; recording what it printed")
+	select {
+	case <-done:
+		fmt.Fprintln(w, "tminus: recorded; tminus incident show has it")
+	case <-time.After(limit):
+		fmt.Fprintf(w, "tminus: its record was not stored within %s: check tminus incident show before running it again\n", limit)
+	}
 }
 
 // cockpitNode replicates while the cockpit is open, as serve does. When
@@ -135,6 +162,8 @@ type storeBackend struct {
 	lib      *runbooks.Library
 	runbooks []tui.RunbookLine
 	peers    peerSummary
+	runs     sync.WaitGroup // Exec calls under way, for settleRuns
+	running  atomic.Int32   // how many: a WaitGroup cannot be asked without waiting
 }
 
 type peerSummary struct {
@@ -279,6 +308,9 @@ func (b *storeBackend) Gate(id domain.ID) (string, []tui.GateCondition) {
 // Exec runs the proposal here through execProposal, the code path of `tminus runbook
 // exec`: it folds the store itself, so it never touches the view the cockpit reads.
 func (b *storeBackend) Exec(ctx context.Context, id domain.ID) (tui.ExecResult, error) {
+	b.runs.Add(1)
+	b.running.Add(1)
+	defer func() { b.running.Add(-1); b.runs.Done() }()
 	sign := func(ctx context.Context, body domain.Body, blobs ...[]byte) (*domain.Event, error) {
 		evs, err := b.home.Write(ctx, blobs, body)
 		if err != nil {
