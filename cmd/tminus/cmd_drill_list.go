@@ -34,8 +34,8 @@ type drillView struct {
 	// Interrupted: the drill was stopped (resolved, drill run's Ctrl-C)
 	// before it ended; what was not reached by then is missed.
 	Interrupted bool `json:"interrupted"`
-	Met      int     `json:"met"`                // expectations met; 0 when not scored
-	Total    int     `json:"total"`              // expectations; 0 when not scored
+	Met         int  `json:"met"`   // expectations met; 0 when not scored
+	Total       int  `json:"total"` // expectations; 0 when not scored
 }
 
 // milestoneView is when a responder first reached a milestone, and how
