@@ -65,7 +65,7 @@ func (a *app) incidentListCmd() *cobra.Command {
 		}
 		w := a.table("ID\tSEV\tSTATUS\tDECLARED (UTC)\tTITLE")
 		for _, inc := range incidents {
-			title := inc.Title
+			title := oneLine(inc.Title) // a line feed in it would print a row of its own
 			if inc.Drill {
 				title = "DRILL " + title
 			}
@@ -128,7 +128,7 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 	if d.Drill {
 		drill = "  DRILL"
 	}
-	fmt.Fprintf(w, "[%s] %s  %s%s\n%s declared %s by %s\n", d.Severity, d.Title, strings.ToUpper(d.Status), drill,
+	fmt.Fprintf(w, "[%s] %s  %s%s\n%s declared %s by %s\n", d.Severity, oneLine(d.Title), strings.ToUpper(d.Status), drill,
 		d.ID, d.DeclaredAt, d.DeclaredBy)
 	for _, r := range domain.LeadRoles {
 		if h, ok := leads[r]; ok {
@@ -142,13 +142,13 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 			if t.Done {
 				box = "[x]"
 			}
-			fmt.Fprintf(w, "  %s %s %s %s %s\n", box, t.ID[:10], t.Title, t.Owner, t.Due)
+			fmt.Fprintf(w, "  %s %s %s %s %s\n", box, t.ID[:10], oneLine(t.Title), t.Owner, t.Due)
 		}
 	}
 	if len(d.Timers) > 0 {
 		fmt.Fprintln(w, "timers:")
 		for _, t := range d.Timers {
-			fmt.Fprintf(w, "  %s %s due %s %s\n", t.ID[:10], t.Label, t.Due, t.Every)
+			fmt.Fprintf(w, "  %s %s due %s %s\n", t.ID[:10], oneLine(t.Label), t.Due, t.Every)
 		}
 	}
 	if len(d.SafeTxs) > 0 {
@@ -168,14 +168,18 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 
 // printTimeline writes one row per entry, its columns as wide as their
 // widest entry, so a long handle (a drill's sim-bridge-relayer) or kind
-// does not push its own row out of line.
+// does not push its own row out of line. A multi-line text (a note) goes on
+// under its own column: at the start of a line it could pass for an entry
+// nobody signed.
 func printTimeline(w io.Writer, tl []entryView) {
 	byW, kindW := 8, 17
 	for _, e := range tl {
 		byW, kindW = max(byW, len(e.By)), max(kindW, len(e.Kind))
 	}
+	indent := "\n" + strings.Repeat(" ", 2+len("2006-01-02T15:04:05.000Z")+1+byW+1+kindW+1)
 	for _, e := range tl {
-		fmt.Fprintf(w, "  %s %-*s %-*s %s\n", e.At, byW, e.By, kindW, e.Kind, e.Text)
+		text := strings.ReplaceAll(strings.TrimRight(e.Text, "\n"), "\n", indent)
+		fmt.Fprintf(w, "  %s %-*s %-*s %s\n", e.At, byW, e.By, kindW, e.Kind, text)
 	}
 }
 
