@@ -60,8 +60,9 @@ func (a *app) incidentDeclareCmd() *cobra.Command {
 func (a *app) incidentListCmd() *cobra.Command {
 	return a.listCmd("List incidents, open and most severe first", func(s *domain.State, asJSON bool) error {
 		incidents := s.SortedIncidents()
+		now := a.now().UnixMilli()
 		if asJSON {
-			return a.printJSON(views(incidents, func(inc *domain.Incident) incidentView { return viewIncident(s, inc) }))
+			return a.printJSON(views(incidents, func(inc *domain.Incident) incidentView { return viewIncident(s, inc, now) }))
 		}
 		w := a.table("ID\tSEV\tSTATUS\tDECLARED (UTC)\tTITLE")
 		for _, inc := range incidents {
@@ -99,7 +100,7 @@ func (a *app) incidentShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d := viewIncidentDetail(s, inc, tl)
+			d := viewIncidentDetail(s, inc, tl, a.now().UnixMilli())
 			// The same Safe proposals as safe show, refused signatures included.
 			for i := range d.SafeTxs {
 				for _, sid := range inc.SafeTxs {
@@ -142,13 +143,39 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 			if t.Done {
 				box = "[x]"
 			}
-			fmt.Fprintf(w, "  %s %s %s %s %s\n", box, t.ID[:10], oneLine(t.Title), t.Owner, t.Due)
+			line := fmt.Sprintf("  %s %s %s", box, t.ID[:10], oneLine(t.Title))
+			if t.Owner != "" {
+				line += " (" + t.Owner + ")"
+			}
+			if t.Due != "" {
+				line += " due " + t.Due
+			}
+			if t.Overdue {
+				line += " OVERDUE"
+			}
+			fmt.Fprintln(w, line)
 		}
 	}
 	if len(d.Timers) > 0 {
 		fmt.Fprintln(w, "timers:")
 		for _, t := range d.Timers {
-			fmt.Fprintf(w, "  %s %s due %s %s\n", t.ID[:10], oneLine(t.Label), t.Due, t.Every)
+			due := t.Due
+			if t.NextDue != "" {
+				due = t.NextDue
+			}
+			line := fmt.Sprintf("  %s %s: due %s", t.ID[:10], oneLine(t.Label), due)
+			if t.Every != "" {
+				line += " (every " + shortDur(viewDuration(t.Every)) + ")"
+			}
+			switch t.State {
+			case timerOverdue:
+				line += " OVERDUE"
+			case timerMet:
+				line += " met"
+			case timerStopped:
+				line += " stopped: the incident is resolved"
+			}
+			fmt.Fprintln(w, line)
 		}
 	}
 	if len(d.SafeTxs) > 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -110,6 +111,9 @@ func (a *app) timerSetCmd() *cobra.Command {
 				return err
 			}
 			return a.appendToIncident(cmd, args[0], func(id domain.ID) (domain.Body, error) {
+				if err := a.timersRunning(cmd.Context(), id, args[0]); err != nil {
+					return nil, err
+				}
 				b.Incident = id
 				return b, nil
 			})
@@ -153,6 +157,21 @@ func timerEvery(every time.Duration) error {
 		return usageError{fmt.Errorf("--every %s is negative (0, the default, never re-arms)", every)}
 	case every > 0 && every < time.Second:
 		return usageError{fmt.Errorf("--every %s: at least 1s (0, the default, never re-arms)", every)}
+	}
+	return nil
+}
+
+// timersRunning refuses a timer on a resolved incident, as the cockpit's T
+// does: its timers are stopped (they read "resolved"), so a new one would
+// never count down. This costs timer set a fold (the newest snapshot and
+// the tail), where the other plain appends only look the id up.
+func (a *app) timersRunning(ctx context.Context, id domain.ID, ref string) error {
+	s, err := a.state(ctx)
+	if err != nil {
+		return err
+	}
+	if inc := s.Incidents[id]; inc != nil && !inc.Open() {
+		return fmt.Errorf("incident %s is resolved and its timers are stopped: reopen it first (tminus incident status %s triaged)", id.Short(), ref)
 	}
 	return nil
 }
