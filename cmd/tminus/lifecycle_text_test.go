@@ -47,3 +47,14 @@ func TestLifecycleTextCannotForgeRows(t *testing.T) {
 		t.Errorf("a title's line feed split the header of incident show:\n%s", strings.Join(head, "\n"))
 	}
 }
+
+// evidence list prints one row per item whatever its name holds.
+func TestLifecycleEvidenceNameOneRow(t *testing.T) {
+	home, inc := newWorkspace(t)
+	file := writeFile(t, t.TempDir()+"/balances.txt", "1840 ETH\n")
+	must(t, home, "evidence", "add", inc[:8], file, "--name", "balances\nforged-row  file  x")
+	list := must(t, home, "evidence", "list", inc[:8])
+	if n := len(strings.Split(list, "\n")); n != 2 {
+		t.Errorf("evidence list has %d lines for one item:\n%s", n, list)
+	}
+}
