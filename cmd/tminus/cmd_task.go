@@ -37,6 +37,9 @@ func (a *app) taskAddCmd() *cobra.Command {
 				if due < 0 {
 					return nil, usageError{fmt.Errorf("--due %s is in the past", due)}
 				}
+				if due == 0 && cmd.Flags().Changed("due") {
+					return nil, usageError{fmt.Errorf("--due %s: the task would be due now; give a time ahead (e.g. 30m), or leave --due out", due)}
+				}
 				if due > 0 {
 					t.Due = a.now().Add(due).UnixMilli()
 				}
@@ -99,6 +102,9 @@ func (a *app) timerSetCmd() *cobra.Command {
 		Short: "Set a deadline, optionally recurring",
 		Args:  exactArgs(1, "the incident id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("in") && in == 0 {
+				return usageError{fmt.Errorf("--in %s: the deadline would be now; give a time ahead (e.g. 15m)", in)}
+			}
 			due, err := timerDue(in, at, a.now())
 			if err != nil {
 				return err
@@ -139,9 +145,11 @@ func timerDue(in time.Duration, at string, now time.Time) (time.Time, error) {
 	case in > 0:
 		return now.Add(in), nil
 	}
-	t, err := time.Parse(time.RFC3339, at)
+	// RFC 3339 allows a lower-case t and z; Go's layout does not.
+	t, err := time.Parse(time.RFC3339, strings.ToUpper(at))
 	if err != nil {
-		return time.Time{}, usageError{fmt.Errorf("--at: %w", err)}
+		return time.Time{}, usageError{fmt.Errorf("--at: parsing time %q: want RFC 3339 with a zone, such as %s",
+			at, now.Add(time.Hour).UTC().Truncate(time.Minute).Format(time.RFC3339))}
 	}
 	if t.Before(now) {
 		return time.Time{}, usageError{fmt.Errorf("--at %s is in the past", at)}

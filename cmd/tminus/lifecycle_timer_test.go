@@ -121,3 +121,38 @@ func TestLifecycleTimerStates(t *testing.T) {
 		t.Errorf("after the resolution: Soon %q, tasks %+v; want resolved and not overdue", s, d.Tasks)
 	}
 }
+
+// Deadlines typed in odd forms: each refusal says what was wrong and what
+// to type, exits 2 and stores nothing; what RFC 3339 allows is taken.
+func TestLifecycleDeadlineForms(t *testing.T) {
+	home, inc := newWorkspace(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"timer", "set", inc[:8], "--label", "x", "--in", "0s"}, "--in 0s: the deadline would be now"},
+		{[]string{"task", "add", inc[:8], "--title", "x", "--due", "0s"}, "--due 0s: the task would be due now"},
+		{[]string{"timer", "set", inc[:8], "--label", "x", "--at", "2030-01-01T00:00:00"}, "want RFC 3339 with a zone"},
+		{[]string{"timer", "set", inc[:8], "--label", "x", "--at", "2030-01-01"}, "want RFC 3339 with a zone"},
+		{[]string{"timer", "set", inc[:8], "--label", "x", "--in", "9000000h"}, "invalid duration"},
+		{[]string{"task", "add", inc[:8], "--title", "x", "--due", "1d"}, `unknown unit "d"`},
+	} {
+		before := eventCount(t, home)
+		_, errs, code := tminus(t, home, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("tminus %s: exit %d, %q; want exit 2, %q", strings.Join(c.args, " "), code, errs, c.want)
+		}
+		if eventCount(t, home) != before {
+			t.Errorf("tminus %s stored an event", strings.Join(c.args, " "))
+		}
+	}
+	must(t, home, "timer", "set", inc[:8], "--label", "lower", "--at", "2030-01-01t00:00:00z")
+	must(t, home, "timer", "set", inc[:8], "--label", "zone", "--at", "2030-01-01T02:00:00+02:00")
+	must(t, home, "timer", "set", inc[:8], "--label", "mixed", "--in", "1h30m")
+	d := showIncident(t, home, inc)
+	for label, want := range map[string]string{"lower": "2030-01-01T00:00:00.000Z", "zone": "2030-01-01T00:00:00.000Z"} {
+		if got := timerLabelled(t, d, label).Due; got != want {
+			t.Errorf("timer %s due %s, want %s (UTC)", label, got, want)
+		}
+	}
+}
