@@ -84,5 +84,6 @@ func TestLifecycleConcurrentChanges(t *testing.T) {
 	if a, b := showIncident(t, alice, inc).Status, showIncident(t, bob, inc).Status; a != b || (a != "contained" && a != "resolved") {
 		t.Errorf("statuses %q and %q", a, b)
 	}
-	fails(t, bob, "task "+inc[:8]+" not found", "task", "done", inc[:8]) // an incident id is not a task
+	fails(t, bob, inc[:8]+" is an incident, not a task", "task", "done", inc[:8])
+	fails(t, bob, task[:8]+" is a task, not an incident", "incident", "show", task[:8])
 }
