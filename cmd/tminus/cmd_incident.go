@@ -96,11 +96,16 @@ func (a *app) incidentShowCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("incident %s was refused by the fold (tminus log shows why)", id.Short())
 			}
-			tl, err := a.timeline(cmd.Context(), s, inc)
+			st, err := a.home.Store(cmd.Context())
 			if err != nil {
 				return err
 			}
-			d := viewIncidentDetail(s, inc, tl, a.now().UnixMilli())
+			evs, err := st.SubjectEvents(cmd.Context(), inc.Subjects())
+			if err != nil {
+				return err
+			}
+			d := viewIncidentDetail(s, inc, s.Timeline(inc, evs), a.now().UnixMilli())
+			d.NotCounted = notCounted(s, inc, evs)
 			// The same Safe proposals as safe show, refused signatures included.
 			for i := range d.SafeTxs {
 				for _, sid := range inc.SafeTxs {
@@ -190,7 +195,53 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 	}
 	fmt.Fprintln(w, "timeline:")
 	printTimeline(w, d.Timeline)
+	if len(d.NotCounted) > 0 {
+		fmt.Fprintln(w, "not counted (signed, stored, refused by the fold):")
+		for _, r := range d.NotCounted {
+			fmt.Fprintf(w, "  %s %s %s %s: %s\n", r.At, r.By, r.Kind, r.Event[:10], oneLine(r.Reason))
+		}
+	}
 	return nil
+}
+
+// refusedView is an event about an incident that the fold refused: the
+// losing half of two responders' concurrent changes (the same severity
+// twice, a task done twice), or a write of a key that may not write.
+type refusedView struct {
+	At     string `json:"at"`
+	By     string `json:"by"`
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+	Event  string `json:"event"`
+}
+
+// notCounted are the events of evs about inc that s's fold refused, in
+// fold order: what did not win, said where the incident is read.
+func notCounted(s *domain.State, inc *domain.Incident, evs []*domain.Event) []refusedView {
+	out := []refusedView{}
+	if len(s.Rejected) == 0 {
+		return out
+	}
+	why := make(map[domain.ID]string, len(s.Rejected))
+	for _, r := range s.Rejected {
+		why[r.Event] = r.Reason
+	}
+	subjects := map[domain.ID]bool{}
+	for _, id := range inc.Subjects() {
+		subjects[id] = true
+	}
+	for _, e := range evs {
+		reason, ok := why[e.ID]
+		if !ok || e.Redacted {
+			continue
+		}
+		b, err := domain.DecodeBody(e.Kind, e.Body)
+		if err != nil || !subjects[domain.Subject(e.ID, b)] {
+			continue
+		}
+		out = append(out, refusedView{At: ts(int64(e.Time)), By: s.Handle(e.Author), Kind: e.Kind, Reason: reason, Event: e.ID.String()})
+	}
+	return out
 }
 
 // printTimeline writes one row per entry, its columns as wide as their

@@ -69,6 +69,18 @@ func TestLifecycleConcurrentChanges(t *testing.T) {
 	if log := must(t, alice, "log"); !strings.Contains(log, "REJECTED: task "+task[:10]+" is already done") {
 		t.Errorf("the second done is not marked as refused:\n%s", log)
 	}
+	// incident show says which change did not count, where the incident is read.
+	var nc struct {
+		NotCounted []struct{ At, By, Kind, Reason, Event string } `json:"not_counted"`
+	}
+	mustJSON(t, must(t, alice, "incident", "show", inc[:8], "--json"), &nc)
+	if len(nc.NotCounted) != 1 || nc.NotCounted[0].Kind != "task.done" || !strings.Contains(nc.NotCounted[0].Reason, "already done") ||
+		!timelineRow.MatchString("  "+nc.NotCounted[0].At) {
+		t.Errorf("not_counted: %+v, want the second task.done", nc.NotCounted)
+	}
+	if !strings.Contains(must(t, bob, "incident", "show", inc[:8]), "not counted (signed, stored, refused by the fold):") {
+		t.Errorf("incident show does not say what did not count")
+	}
 
 	// The same severity from both at once: one counts, one is refused.
 	must(t, alice, "incident", "severity", inc[:8], "P1")

@@ -184,6 +184,8 @@ type incidentDetail struct {
 	Evidence  []evidenceView `json:"evidence"`
 	Proposals []proposalView `json:"proposals"`
 	SafeTxs   []safeView     `json:"safe_txs"` // cmd_safe.go
+	// NotCounted are this incident's events the fold refused (cmd_incident.go).
+	NotCounted []refusedView `json:"not_counted"`
 }
 
 // viewIncident is inc as the JSON shows it at now (unix ms), which says
@@ -225,7 +227,7 @@ func viewTask(t *domain.Task) taskView {
 
 func viewIncidentDetail(s *domain.State, inc *domain.Incident, timeline []domain.Entry, now int64) incidentDetail {
 	d := incidentDetail{incidentView: viewIncident(s, inc, now), Timeline: []entryView{}, Notes: []entryView{},
-		Evidence: []evidenceView{}, Proposals: []proposalView{}, SafeTxs: []safeView{}}
+		Evidence: []evidenceView{}, Proposals: []proposalView{}, SafeTxs: []safeView{}, NotCounted: []refusedView{}}
 	for _, id := range inc.SafeTxs {
 		if p := s.Safe[id]; p != nil {
 			d.SafeTxs = append(d.SafeTxs, viewSafe(s, p))
