@@ -150,8 +150,12 @@ type DrillScore struct {
 	// End is when the drill ended: once every expectation was reached by
 	// its deadline or its deadline had passed. Over says whether that time
 	// has come; until it has, End is the earliest it can be.
-	End     int64
-	Over    bool
+	End  int64
+	Over bool
+	// Stopped is when the drill was stopped before it ended (its incident
+	// resolved while an expectation was neither met nor past its deadline:
+	// drill run's Ctrl-C); 0 when it was not.
+	Stopped int64
 	Results []DrillResult
 }
 
@@ -179,8 +183,17 @@ func (sc *DrillScore) Met() int {
 //  4. Reached after the end, or not reached and past its deadline: missed
 //     (while the drill still runs, one past its deadline may turn late).
 //  5. Not reached, its deadline to come: pending.
+//  6. Stopped (JudgeDrillUntil): a drill stopped before its end ends at
+//     the stop; what was not reached by then is missed at once and for good.
 func JudgeDrill(p *DrillPlan, start int64, reached []DrillReach, now int64) DrillScore {
+	return JudgeDrillUntil(p, start, reached, 0, now)
+}
+
+// JudgeDrillUntil is JudgeDrill for a drill stopped at stop (unix ms; 0 for
+// not stopped): rule 6. A stop at or after the natural end changes nothing.
+func JudgeDrillUntil(p *DrillPlan, start int64, reached []DrillReach, stop, now int64) DrillScore {
 	sc := DrillScore{Speed: p.Speed, Start: start, End: start, Over: true}
+	natural := start
 	for i, e := range p.Expect {
 		r := DrillResult{DrillExpect: e, Deadline: p.Deadline(start, e)}
 		if i < len(reached) {
@@ -192,17 +205,21 @@ func JudgeDrill(p *DrillPlan, start int64, reached []DrillReach, now int64) Dril
 		} else if now <= r.Deadline {
 			sc.Over = false
 		}
-		sc.End = max(sc.End, settled)
+		natural = max(natural, settled)
 		sc.Results = append(sc.Results, r)
+	}
+	sc.End = natural
+	if stop != 0 && stop < natural {
+		sc.End, sc.Over, sc.Stopped = max(start, stop), true, stop
 	}
 	for i := range sc.Results {
 		r := &sc.Results[i]
 		switch {
-		case r.At != 0 && r.At <= r.Deadline:
+		case r.At != 0 && r.At <= r.Deadline && r.At <= sc.End:
 			r.Verdict = DrillMet
 		case r.At != 0 && r.At <= sc.End:
 			r.Verdict = DrillLate
-		case r.At != 0 || now > r.Deadline:
+		case r.At != 0 || now > r.Deadline || sc.Stopped != 0:
 			r.Verdict = DrillMissed
 		default:
 			r.Verdict = DrillPending
@@ -222,7 +239,22 @@ func ScoreDrill(s *State, inc *Incident, now int64) (sc DrillScore, ok bool) {
 	for i, e := range inc.Plan.Expect {
 		reached[i].At, reached[i].By = DrillReached(s, inc, e.What)
 	}
-	return JudgeDrill(inc.Plan, inc.DeclaredAt, reached, now), true
+	return JudgeDrillUntil(inc.Plan, inc.DeclaredAt, reached, DrillStop(inc), now), true
+}
+
+// DrillStop is when (unix ms) inc was first resolved, by anyone; 0 while it
+// never was. Drill run resolves a drill it is stopped in (Ctrl-C) as its
+// facilitator, and nothing is expected of a drill once it is resolved: a
+// reopened one is scored as it stood at its first resolution. A resolution
+// by a responder reaches every milestone, so it stops nothing early.
+func DrillStop(inc *Incident) int64 {
+	var at int64
+	for _, c := range inc.StatusHistory {
+		if c.Status == StatusResolved && (at == 0 || c.At < at) {
+			at = c.At
+		}
+	}
+	return at
 }
 
 // DrillReached is when (unix ms) and by whom the drill incident first

@@ -326,8 +326,6 @@ func (s *State) timerDone(a actor, b *TimerDone) error {
 		return err
 	}
 	t.Met, t.MetAt = true, a.at
-	if inc := s.Incidents[t.Incident]; inc != nil {
-	}
 	return nil
 }
 

@@ -230,7 +230,8 @@ func (a *app) endInterruptedDrill(ctx context.Context, view *store.View, id doma
 	if _, err := a.gated(ctx, &domain.IncidentStatus{Incident: id, Status: domain.StatusResolved}); err != nil {
 		return fmt.Errorf("drill interrupted; resolving its incident %s failed: %w", id.Short(), err)
 	}
-	return fmt.Errorf("drill interrupted; its incident %s is resolved (by the facilitator, so drill metrics do not count it)", id.Short())
+	return fmt.Errorf("drill interrupted; its incident %s is resolved (by the facilitator, so drill metrics do not count it) "+
+		"and what nobody reached is missed (tminus drill list shows the score)", id.Short())
 }
 
 // inject appends one scheduled inject as signed events. Alert fingerprints

@@ -31,8 +31,11 @@ type drillView struct {
 	Scenario string  `json:"scenario,omitempty"` // as the facilitator named it
 	Speed    float64 `json:"speed,omitempty"`    // absent when not recorded
 	Running  bool    `json:"running"`            // a deadline is still to come
-	Met      int     `json:"met"`                // expectations met; 0 when not scored
-	Total    int     `json:"total"`              // expectations; 0 when not scored
+	// Interrupted: the drill was stopped (resolved, drill run's Ctrl-C)
+	// before it ended; what was not reached by then is missed.
+	Interrupted bool `json:"interrupted"`
+	Met         int  `json:"met"`   // expectations met; 0 when not scored
+	Total       int  `json:"total"` // expectations; 0 when not scored
 }
 
 // milestoneView is when a responder first reached a milestone, and how
@@ -67,6 +70,7 @@ func viewDrill(s *domain.State, inc *domain.Incident, now time.Time) drillView {
 	results := map[string]domain.DrillResult{}
 	if scored {
 		v.Scored, v.Scenario, v.Speed, v.Running, v.Met, v.Total = true, inc.Plan.Scenario, score.Speed, !score.Over, score.Met(), len(score.Results)
+		v.Interrupted = score.Stopped != 0
 		for _, r := range score.Results {
 			results[r.What] = r
 		}
@@ -132,6 +136,9 @@ func (a *app) drillListCmd() *cobra.Command {
 				if v.Running {
 					score += " so far"
 				}
+				if v.Interrupted {
+					score += " (interrupted)"
+				}
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", inc.ID.Short(), time.UnixMilli(inc.DeclaredAt).UTC().Format("2006-01-02 15:04"),
 				inc.Status, speed, score, oneLine(inc.Title))
@@ -163,8 +170,11 @@ func (a *app) printDrillMilestones(vs []drillView) error {
 			if m.By != "" {
 				after += " by " + m.By
 			}
-			if m.Reached && m.Score == domain.DrillMissed {
+			switch {
+			case m.Reached && m.Score == domain.DrillMissed:
 				after += " (after the drill ended)"
+			case !m.Reached && m.Score == domain.DrillMissed && v.Interrupted:
+				after += " (the drill was interrupted)"
 			}
 			switch {
 			case !v.Scored:

@@ -43,7 +43,10 @@ func retroDrill(b *strings.Builder, s *domain.State, inc *domain.Incident, now t
 		return
 	}
 	fmt.Fprintf(b, "Scenario %s at speed %gx: %d of %d expectations met", inc.Plan.Scenario, score.Speed, score.Met(), len(score.Results))
-	if !score.Over {
+	switch {
+	case score.Stopped != 0:
+		fmt.Fprintf(b, " (the drill was interrupted at %s: what was not reached by then is missed)", ts(score.Stopped))
+	case !score.Over:
 		b.WriteString(" so far (the drill is still running)")
 	}
 	b.WriteString(". Deadlines and times are in scenario time from the declaration.\n\n")

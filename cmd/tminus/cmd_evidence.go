@@ -129,7 +129,7 @@ func (a *app) evidenceListCmd() *cobra.Command {
 				if !e.Local {
 					size += " (not here)"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Hash[:12], e.Source, e.Name, size, e.MediaType, e.By, e.At)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Hash[:12], e.Source, oneLine(e.Name), size, e.MediaType, e.By, e.At)
 			}
 			return w.Flush()
 		},

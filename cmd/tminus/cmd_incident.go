@@ -60,12 +60,13 @@ func (a *app) incidentDeclareCmd() *cobra.Command {
 func (a *app) incidentListCmd() *cobra.Command {
 	return a.listCmd("List incidents, open and most severe first", func(s *domain.State, asJSON bool) error {
 		incidents := s.SortedIncidents()
+		now := a.now().UnixMilli()
 		if asJSON {
-			return a.printJSON(views(incidents, func(inc *domain.Incident) incidentView { return viewIncident(s, inc) }))
+			return a.printJSON(views(incidents, func(inc *domain.Incident) incidentView { return viewIncident(s, inc, now) }))
 		}
 		w := a.table("ID\tSEV\tSTATUS\tDECLARED (UTC)\tTITLE")
 		for _, inc := range incidents {
-			title := inc.Title
+			title := oneLine(inc.Title) // a line feed in it would print a row of its own
 			if inc.Drill {
 				title = "DRILL " + title
 			}
@@ -95,11 +96,16 @@ func (a *app) incidentShowCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("incident %s was refused by the fold (tminus log shows why)", id.Short())
 			}
-			tl, err := a.timeline(cmd.Context(), s, inc)
+			st, err := a.home.Store(cmd.Context())
 			if err != nil {
 				return err
 			}
-			d := viewIncidentDetail(s, inc, tl)
+			evs, err := st.SubjectEvents(cmd.Context(), inc.Subjects())
+			if err != nil {
+				return err
+			}
+			d := viewIncidentDetail(s, inc, s.Timeline(inc, evs), a.now().UnixMilli())
+			d.NotCounted = notCounted(s, inc, evs)
 			// The same Safe proposals as safe show, refused signatures included.
 			for i := range d.SafeTxs {
 				for _, sid := range inc.SafeTxs {
@@ -128,7 +134,7 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 	if d.Drill {
 		drill = "  DRILL"
 	}
-	fmt.Fprintf(w, "[%s] %s  %s%s\n%s declared %s by %s\n", d.Severity, d.Title, strings.ToUpper(d.Status), drill,
+	fmt.Fprintf(w, "[%s] %s  %s%s\n%s declared %s by %s\n", d.Severity, oneLine(d.Title), strings.ToUpper(d.Status), drill,
 		d.ID, d.DeclaredAt, d.DeclaredBy)
 	for _, r := range domain.LeadRoles {
 		if h, ok := leads[r]; ok {
@@ -142,13 +148,39 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 			if t.Done {
 				box = "[x]"
 			}
-			fmt.Fprintf(w, "  %s %s %s %s %s\n", box, t.ID[:10], t.Title, t.Owner, t.Due)
+			line := fmt.Sprintf("  %s %s %s", box, t.ID[:10], oneLine(t.Title))
+			if t.Owner != "" {
+				line += " (" + t.Owner + ")"
+			}
+			if t.Due != "" {
+				line += " due " + t.Due
+			}
+			if t.Overdue {
+				line += " OVERDUE"
+			}
+			fmt.Fprintln(w, line)
 		}
 	}
 	if len(d.Timers) > 0 {
 		fmt.Fprintln(w, "timers:")
 		for _, t := range d.Timers {
-			fmt.Fprintf(w, "  %s %s due %s %s\n", t.ID[:10], t.Label, t.Due, t.Every)
+			due := t.Due
+			if t.NextDue != "" {
+				due = t.NextDue
+			}
+			line := fmt.Sprintf("  %s %s: due %s", t.ID[:10], oneLine(t.Label), due)
+			if t.Every != "" {
+				line += " (every " + shortDur(viewDuration(t.Every)) + ")"
+			}
+			switch t.State {
+			case timerOverdue:
+				line += " OVERDUE"
+			case timerMet:
+				line += " met"
+			case timerStopped:
+				line += " stopped: the incident is resolved"
+			}
+			fmt.Fprintln(w, line)
 		}
 	}
 	if len(d.SafeTxs) > 0 {
@@ -163,19 +195,69 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 	}
 	fmt.Fprintln(w, "timeline:")
 	printTimeline(w, d.Timeline)
+	if len(d.NotCounted) > 0 {
+		fmt.Fprintln(w, "not counted (signed, stored, refused by the fold):")
+		for _, r := range d.NotCounted {
+			fmt.Fprintf(w, "  %s %s %s %s: %s\n", r.At, r.By, r.Kind, r.Event[:10], oneLine(r.Reason))
+		}
+	}
 	return nil
+}
+
+// refusedView is an event about an incident that the fold refused: the
+// losing half of two responders' concurrent changes (the same severity
+// twice, a task done twice), or a write of a key that may not write.
+type refusedView struct {
+	At     string `json:"at"`
+	By     string `json:"by"`
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+	Event  string `json:"event"`
+}
+
+// notCounted are the events of evs about inc that s's fold refused, in
+// fold order: what did not win, said where the incident is read.
+func notCounted(s *domain.State, inc *domain.Incident, evs []*domain.Event) []refusedView {
+	out := []refusedView{}
+	if len(s.Rejected) == 0 {
+		return out
+	}
+	why := make(map[domain.ID]string, len(s.Rejected))
+	for _, r := range s.Rejected {
+		why[r.Event] = r.Reason
+	}
+	subjects := map[domain.ID]bool{}
+	for _, id := range inc.Subjects() {
+		subjects[id] = true
+	}
+	for _, e := range evs {
+		reason, ok := why[e.ID]
+		if !ok || e.Redacted {
+			continue
+		}
+		b, err := domain.DecodeBody(e.Kind, e.Body)
+		if err != nil || !subjects[domain.Subject(e.ID, b)] {
+			continue
+		}
+		out = append(out, refusedView{At: ts(int64(e.Time)), By: s.Handle(e.Author), Kind: e.Kind, Reason: reason, Event: e.ID.String()})
+	}
+	return out
 }
 
 // printTimeline writes one row per entry, its columns as wide as their
 // widest entry, so a long handle (a drill's sim-bridge-relayer) or kind
-// does not push its own row out of line.
+// does not push its own row out of line. A multi-line text (a note) goes on
+// under its own column: at the start of a line it could pass for an entry
+// nobody signed.
 func printTimeline(w io.Writer, tl []entryView) {
 	byW, kindW := 8, 17
 	for _, e := range tl {
 		byW, kindW = max(byW, len(e.By)), max(kindW, len(e.Kind))
 	}
+	indent := "\n" + strings.Repeat(" ", 2+len("2006-01-02T15:04:05.000Z")+1+byW+1+kindW+1)
 	for _, e := range tl {
-		fmt.Fprintf(w, "  %s %-*s %-*s %s\n", e.At, byW, e.By, kindW, e.Kind, e.Text)
+		text := strings.ReplaceAll(strings.TrimRight(e.Text, "\n"), "\n", indent)
+		fmt.Fprintf(w, "  %s %-*s %-*s %s\n", e.At, byW, e.By, kindW, e.Kind, text)
 	}
 }
 

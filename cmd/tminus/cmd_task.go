@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -35,6 +36,9 @@ func (a *app) taskAddCmd() *cobra.Command {
 				}
 				if due < 0 {
 					return nil, usageError{fmt.Errorf("--due %s is in the past", due)}
+				}
+				if due == 0 && cmd.Flags().Changed("due") {
+					return nil, usageError{fmt.Errorf("--due %s: the task would be due now; give a time ahead (e.g. 30m), or leave --due out", due)}
 				}
 				if due > 0 {
 					t.Due = a.now().Add(due).UnixMilli()
@@ -98,6 +102,9 @@ func (a *app) timerSetCmd() *cobra.Command {
 		Short: "Set a deadline, optionally recurring",
 		Args:  exactArgs(1, "the incident id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("in") && in == 0 {
+				return usageError{fmt.Errorf("--in %s: the deadline would be now; give a time ahead (e.g. 15m)", in)}
+			}
 			due, err := timerDue(in, at, a.now())
 			if err != nil {
 				return err
@@ -110,6 +117,9 @@ func (a *app) timerSetCmd() *cobra.Command {
 				return err
 			}
 			return a.appendToIncident(cmd, args[0], func(id domain.ID) (domain.Body, error) {
+				if err := a.timersRunning(cmd.Context(), id, args[0]); err != nil {
+					return nil, err
+				}
 				b.Incident = id
 				return b, nil
 			})
@@ -135,9 +145,11 @@ func timerDue(in time.Duration, at string, now time.Time) (time.Time, error) {
 	case in > 0:
 		return now.Add(in), nil
 	}
-	t, err := time.Parse(time.RFC3339, at)
+	// RFC 3339 allows a lower-case t and z; Go's layout does not.
+	t, err := time.Parse(time.RFC3339, strings.ToUpper(at))
 	if err != nil {
-		return time.Time{}, usageError{fmt.Errorf("--at: %w", err)}
+		return time.Time{}, usageError{fmt.Errorf("--at: parsing time %q: want RFC 3339 with a zone, such as %s",
+			at, now.Add(time.Hour).UTC().Truncate(time.Minute).Format(time.RFC3339))}
 	}
 	if t.Before(now) {
 		return time.Time{}, usageError{fmt.Errorf("--at %s is in the past", at)}
@@ -153,6 +165,21 @@ func timerEvery(every time.Duration) error {
 		return usageError{fmt.Errorf("--every %s is negative (0, the default, never re-arms)", every)}
 	case every > 0 && every < time.Second:
 		return usageError{fmt.Errorf("--every %s: at least 1s (0, the default, never re-arms)", every)}
+	}
+	return nil
+}
+
+// timersRunning refuses a timer on a resolved incident, as the cockpit's T
+// does: its timers are stopped (they read "resolved"), so a new one would
+// never count down. This costs timer set a fold (the newest snapshot and
+// the tail), where the other plain appends only look the id up.
+func (a *app) timersRunning(ctx context.Context, id domain.ID, ref string) error {
+	s, err := a.state(ctx)
+	if err != nil {
+		return err
+	}
+	if inc := s.Incidents[id]; inc != nil && !inc.Open() {
+		return fmt.Errorf("incident %s is resolved and its timers are stopped: reopen it first (tminus incident status %s triaged)", id.Short(), ref)
 	}
 	return nil
 }

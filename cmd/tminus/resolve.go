@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -121,6 +122,9 @@ func (a *app) resolve(ctx context.Context, prefix, what, listCmd string, kinds .
 	}
 	id, err := st.Resolve(ctx, prefix, kinds...)
 	if errors.Is(err, store.ErrNotFound) {
+		if other := otherKind(ctx, st, prefix, kinds); other != "" {
+			return id, fmt.Errorf("%s is %s, not %s (%s shows ids)", prefix, other, article(what), listCmd)
+		}
 		return id, fmt.Errorf("%s %s not found (%s shows ids)", what, prefix, listCmd)
 	}
 	// An id that cannot name one event (malformed, or a prefix several
@@ -133,6 +137,40 @@ func (a *app) resolve(ctx context.Context, prefix, what, listCmd string, kinds .
 		return id, fmt.Errorf("%s: %w", what, err)
 	}
 	return id, nil
+}
+
+// idKinds names what an id of each kind a command takes is, for a prefix
+// given where another is wanted (a task id to incident show, an incident
+// id to task done).
+var idKinds = []struct{ kind, what string }{
+	{domain.KindIncidentDeclare, "an incident"},
+	{domain.KindTaskAdd, "a task"},
+	{domain.KindTimerSet, "a timer"},
+	{domain.KindNote, "a note"},
+	{domain.KindEvidenceAdd, "an evidence record"},
+	{domain.KindRunbookPropose, "a runbook proposal"},
+}
+
+// article puts "a" or "an" before a noun.
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
+}
+
+// otherKind is what prefix names when it is the id of one event of another
+// kind than those wanted; "" when it names none (or several).
+func otherKind(ctx context.Context, st *store.Store, prefix string, wanted []string) string {
+	for _, k := range idKinds {
+		if slices.Contains(wanted, k.kind) {
+			continue
+		}
+		if _, err := st.Resolve(ctx, prefix, k.kind); err == nil {
+			return k.what
+		}
+	}
+	return ""
 }
 
 func (a *app) incidentID(ctx context.Context, prefix string) (domain.ID, error) {

@@ -57,6 +57,9 @@ type taskView struct {
 	Done     bool   `json:"done"`
 	DoneAt   string `json:"done_at,omitempty"`
 	Incident string `json:"incident"`
+	// Overdue: open, past its due time, and still to be done (on a resolved
+	// incident only a follow-up due after the resolution still counts).
+	Overdue bool `json:"overdue"`
 }
 
 type timerView struct {
@@ -65,6 +68,44 @@ type timerView struct {
 	Due   string `json:"due"`
 	Every string `json:"every,omitempty"`
 	Met   bool   `json:"met"`
+	// NextDue is a recurring timer's deadline in force now (Due re-armed
+	// every Every); absent on a timer that does not recur.
+	NextDue string `json:"next_due,omitempty"`
+	// State is where the timer stands now (timerState).
+	State string `json:"state"`
+}
+
+// Timer states, as the cockpit's T-minus pane shows them.
+const (
+	timerCounting = "counting" // its deadline in force is to come
+	timerOverdue  = "overdue"  // past its deadline, not met
+	timerMet      = "met"      // marked met
+	timerStopped  = "resolved" // the incident is resolved: stopped (the retro timer excepted)
+)
+
+// timerState is where t of inc stands at now (unix ms): a resolved
+// incident's timers are stopped, all but its retro timer, and count on if
+// it is reopened.
+func timerState(inc *domain.Incident, t *domain.Timer, now int64) string {
+	switch {
+	case t.Met:
+		return timerMet
+	case !inc.Open() && t.ID != domain.RetroTimerID(inc.ID):
+		return timerStopped
+	case t.NextDue(now) < now:
+		return timerOverdue
+	}
+	return timerCounting
+}
+
+// taskOverdue: t is open and past its due time at now, and its moment has
+// not passed with the incident's resolution (a follow-up due after it
+// still counts), as the cockpit counts it.
+func taskOverdue(inc *domain.Incident, t *domain.Task, now int64) bool {
+	if t.Done || t.Due == 0 || t.Due >= now {
+		return false
+	}
+	return inc.Open() || t.Due > inc.Reached[domain.StatusResolved]
 }
 
 type incidentView struct {
@@ -143,9 +184,13 @@ type incidentDetail struct {
 	Evidence  []evidenceView `json:"evidence"`
 	Proposals []proposalView `json:"proposals"`
 	SafeTxs   []safeView     `json:"safe_txs"` // cmd_safe.go
+	// NotCounted are this incident's events the fold refused (cmd_incident.go).
+	NotCounted []refusedView `json:"not_counted"`
 }
 
-func viewIncident(s *domain.State, inc *domain.Incident) incidentView {
+// viewIncident is inc as the JSON shows it at now (unix ms), which says
+// which timers and tasks are overdue.
+func viewIncident(s *domain.State, inc *domain.Incident, now int64) incidentView {
 	v := incidentView{ID: inc.ID.String(), Title: inc.Title, Severity: inc.Severity, Status: inc.Status, Drill: inc.Drill,
 		DeclaredAt: ts(inc.DeclaredAt), DeclaredBy: inc.DeclaredBy, Alerts: []string{}, Tasks: []taskView{},
 		Timers: []timerView{}, Leads: map[string]string{}, Reached: map[string]string{}}
@@ -153,13 +198,16 @@ func viewIncident(s *domain.State, inc *domain.Incident) incidentView {
 		v.Alerts = append(v.Alerts, a.String())
 	}
 	for _, id := range inc.Tasks {
-		v.Tasks = append(v.Tasks, viewTask(s.Tasks[id]))
+		tv := viewTask(s.Tasks[id])
+		tv.Overdue = taskOverdue(inc, s.Tasks[id], now)
+		v.Tasks = append(v.Tasks, tv)
 	}
 	for _, id := range inc.Timers {
 		t := s.Timers[id]
-		tv := timerView{ID: t.ID.String(), Label: t.Label, Due: ts(t.Due), Met: t.Met}
+		tv := timerView{ID: t.ID.String(), Label: t.Label, Due: ts(t.Due), Met: t.Met, State: timerState(inc, t, now)}
 		if t.Every > 0 {
 			tv.Every = (time.Duration(t.Every) * time.Millisecond).String()
+			tv.NextDue = ts(t.NextDue(now))
 		}
 		v.Timers = append(v.Timers, tv)
 	}
@@ -177,9 +225,9 @@ func viewTask(t *domain.Task) taskView {
 		Incident: t.Incident.String()}
 }
 
-func viewIncidentDetail(s *domain.State, inc *domain.Incident, timeline []domain.Entry) incidentDetail {
-	d := incidentDetail{incidentView: viewIncident(s, inc), Timeline: []entryView{}, Notes: []entryView{},
-		Evidence: []evidenceView{}, Proposals: []proposalView{}, SafeTxs: []safeView{}}
+func viewIncidentDetail(s *domain.State, inc *domain.Incident, timeline []domain.Entry, now int64) incidentDetail {
+	d := incidentDetail{incidentView: viewIncident(s, inc, now), Timeline: []entryView{}, Notes: []entryView{},
+		Evidence: []evidenceView{}, Proposals: []proposalView{}, SafeTxs: []safeView{}, NotCounted: []refusedView{}}
 	for _, id := range inc.SafeTxs {
 		if p := s.Safe[id]; p != nil {
 			d.SafeTxs = append(d.SafeTxs, viewSafe(s, p))
@@ -236,4 +284,10 @@ func viewAlert(s *domain.State, al *domain.Alert) alertView {
 		v.Incident = al.Incident.String()
 	}
 	return v
+}
+
+// viewDuration reads back a duration a view formatted (timerView.Every).
+func viewDuration(s string) time.Duration {
+	d, _ := time.ParseDuration(s)
+	return d
 }
