@@ -14,7 +14,7 @@ import (
 
 func (a *app) taskCmd() *cobra.Command {
 	c := &cobra.Command{Use: "task", Short: "Tasks of an incident"}
-	c.AddCommand(a.taskAddCmd(), a.taskDoneCmd())
+	c.AddCommand(a.taskAddCmd(), a.taskDoneCmd(), a.taskAssignCmd())
 	return c
 }
 
@@ -75,6 +75,39 @@ func (a *app) taskDoneCmd() *cobra.Command {
 	})
 }
 
+// taskAssignCmd hands a task to a member (the cockpit's reassign). Two
+// responders taking the same task at once both count; the owner is the
+// later in fold order on every replica, and the timeline shows both.
+func (a *app) taskAssignCmd() *cobra.Command {
+	return withJSON(&cobra.Command{
+		Use:   "assign TASK MEMBER",
+		Short: "Give a task to a member (handle or address)",
+		Args:  exactArgs(2, "the task id and a member"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := a.resolve(cmd.Context(), args[0], "task", "tminus incident show INCIDENT", domain.KindTaskAdd)
+			if err != nil {
+				return err
+			}
+			h, err := a.memberHandle(cmd.Context(), args[1])
+			if err != nil {
+				return err
+			}
+			s, err := a.state(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if t := s.Tasks[id]; t != nil && t.Owner == h {
+				return fmt.Errorf("task %s is already %s's", id.Short(), h)
+			}
+			ev, err := a.gated(cmd.Context(), &domain.TaskAssign{Task: id, Owner: h})
+			if err != nil {
+				return err
+			}
+			return a.created(wantJSON(cmd), ev.ID.String(), nil)
+		},
+	})
+}
+
 func (a *app) noteCmd() *cobra.Command {
 	return withJSON(&cobra.Command{
 		Use:   "note INCIDENT TEXT",
@@ -90,7 +123,7 @@ func (a *app) noteCmd() *cobra.Command {
 
 func (a *app) timerCmd() *cobra.Command {
 	c := &cobra.Command{Use: "timer", Short: "T-minus deadlines"}
-	c.AddCommand(a.timerSetCmd())
+	c.AddCommand(a.timerSetCmd(), a.timerDoneCmd())
 	return c
 }
 
@@ -131,6 +164,55 @@ func (a *app) timerSetCmd() *cobra.Command {
 	c.Flags().DurationVar(&every, "every", 0, "re-arm every (e.g. 30m; at least 1s; 0, the default, never re-arms)")
 	c.MarkFlagRequired("label")
 	return withJSON(c)
+}
+
+// timerDoneCmd marks a timer met (the cockpit's T-minus pane does it too):
+// it stops counting down and no longer reads overdue.
+func (a *app) timerDoneCmd() *cobra.Command {
+	return withJSON(&cobra.Command{
+		Use:   "done TIMER",
+		Short: "Mark a timer met",
+		Args:  exactArgs(1, "the timer id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := a.timerID(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			ev, err := a.gated(cmd.Context(), &domain.TimerDone{Timer: id})
+			if err != nil {
+				return err
+			}
+			return a.created(wantJSON(cmd), ev.ID.String(), nil)
+		},
+	})
+}
+
+// timerID resolves a timer: an id prefix of a timer.set, or of an
+// incident's retro timer, whose id no event has (the fold derives it).
+func (a *app) timerID(ctx context.Context, ref string) (domain.ID, error) {
+	const where = "tminus incident show INCIDENT"
+	id, err := a.resolve(ctx, ref, "timer", where, domain.KindTimerSet)
+	if err == nil || !strings.Contains(err.Error(), "not found") {
+		return id, err
+	}
+	s, serr := a.state(ctx)
+	if serr != nil {
+		return id, serr
+	}
+	p := strings.TrimPrefix(strings.ToLower(ref), "0x")
+	var found []domain.ID
+	for tid, t := range s.Timers {
+		if tid == domain.RetroTimerID(t.Incident) && strings.HasPrefix(tid.String(), p) {
+			found = append(found, tid)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return id, err
+	case 1:
+		return found[0], nil
+	}
+	return id, usageError{fmt.Errorf("timer %s is ambiguous: give more characters (%s shows ids)", ref, where)}
 }
 
 // timerDue is when a timer set with --in or --at falls due. A deadline
