@@ -290,14 +290,15 @@ func (b *storeBackend) Proposal(incident domain.ID, runbook string, step int, pa
 	return r.Proposal(incident, step, params)
 }
 
-// Gate is runbooks.Gate on the cockpit's state, for this device's member.
+// Gate is runbooks.GateKey on the cockpit's state, for this device's key: the
+// confirmation shows every condition exec checks, the key's standing included.
 func (b *storeBackend) Gate(id domain.ID) (string, []tui.GateCondition) {
 	s := b.view.State()
 	p := s.Proposals[id]
 	if p == nil {
 		return "", []tui.GateCondition{{What: "proposal known here", Why: "proposal " + id.Short() + " is not in the state"}}
 	}
-	command, conds := runbooks.Gate(s, p, b.lib, s.MemberByKey(b.addr))
+	command, conds := runbooks.GateKey(s, p, b.lib, b.addr)
 	out := make([]tui.GateCondition, len(conds))
 	for i, c := range conds {
 		out[i] = tui.GateCondition{What: c.What, OK: c.OK, Why: c.Why}

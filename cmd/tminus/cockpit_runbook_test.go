@@ -178,7 +178,7 @@ func TestCockpitProposeApproveExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd, conds = b.Gate(id)
-	if !allOK(conds) || !hasCondition(conds, "2/2 approvals", true) {
+	if !allOK(conds) || !hasCondition(conds, "2/2 approvals", true) || !hasCondition(conds, "this key's record of the run will count", true) {
 		t.Fatalf("gate at quorum: %q %+v", cmd, conds)
 	}
 

@@ -48,4 +48,15 @@ func TestRunbookApproveCountsCurrentMembers(t *testing.T) {
 	if _, errs, _ := tminus(t, w.home, "runbook", "exec", id[:10], "--dry-run"); !strings.Contains(errs, "1/2 approvals") {
 		t.Fatalf("the gate disagrees: %s", errs)
 	}
+	// incident show keeps bob's approval on record, but its approved is the gate's.
+	var shown struct {
+		Proposals []struct {
+			Approvals []string
+			Approved  bool
+		}
+	}
+	mustJSON(t, must(t, w.home, "incident", "show", w.incident[:8], "--json"), &shown)
+	if len(shown.Proposals) != 1 || len(shown.Proposals[0].Approvals) != 2 || shown.Proposals[0].Approved {
+		t.Fatalf("incident show --json proposals = %+v: want both approvals listed and approved false", shown.Proposals)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/tminus-ir/tminus/domain"
+	"github.com/tminus-ir/tminus/runbooks"
 )
 
 // The JSON shapes of CLI.md. Members appear as addresses where CLI.md says
@@ -150,7 +151,7 @@ type proposalView struct {
 	Risk      string            `json:"risk"`
 	Quorum    int               `json:"quorum"`
 	Approvals []string          `json:"approvals"`
-	Approved  bool              `json:"approved"`
+	Approved  bool              `json:"approved"` // the gate: approvals by current members
 	By        string            `json:"by"`
 	At        string            `json:"at"`
 	Exec      *execView         `json:"exec,omitempty"`
@@ -246,7 +247,7 @@ func viewIncidentDetail(s *domain.State, inc *domain.Incident, timeline []domain
 	for _, id := range inc.Proposals {
 		p := s.Proposals[id]
 		d.Proposals = append(d.Proposals, proposalView{ID: p.ID.String(), Runbook: p.Runbook, Step: p.Step, Command: p.Command,
-			Params: p.Params, Risk: p.Risk, Quorum: p.Quorum, Approvals: p.Approvals, Approved: p.Approved(), By: p.By,
+			Params: p.Params, Risk: p.Risk, Quorum: p.Quorum, Approvals: p.Approvals, Approved: p.Risk == domain.RiskLow || runbooks.Approvals(s, p) >= p.Quorum, By: p.By,
 			At: ts(p.At), Exec: viewExec(p.Exec)})
 	}
 	return d
