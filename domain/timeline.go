@@ -187,8 +187,19 @@ func (s *State) describe(inc *Incident, e *Event, body Body) []string {
 		if !ok {
 			return nil
 		}
-		return []string{fmt.Sprintf("executed %s step %d: exit %d in %dms, output sha256 %s",
-			p.Runbook, p.Step, b.ExitCode, b.DurationMs, b.Output[:12])}
+		how := ""
+		switch {
+		case b.TimedOut:
+			how = " (timed out, killed)"
+		case b.ExitCode == 130: // 128+SIGINT: tminus stopped it, or the command was interrupted
+			how = " (interrupted)"
+		}
+		cut := ""
+		if b.Truncated {
+			cut = ", its middle cut"
+		}
+		return []string{fmt.Sprintf("executed %s step %d: exit %d%s in %dms, output sha256 %s%s",
+			p.Runbook, p.Step, b.ExitCode, how, b.DurationMs, b.Output[:12], cut)}
 	}
 	return s.describeOnChain(e, body)
 }
