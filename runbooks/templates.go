@@ -18,9 +18,6 @@ const (
 	MetricResolve     = "resolve"
 )
 
-// RetroWithin is how soon after declaration the framework wants the review held.
-const RetroWithin = 72 * time.Hour
-
 // IncidentData is what the kickoff and retro templates are filled from. It is a plain copy
 // of the incident, made by the caller from the folded state, so that this package needs no
 // event log and the templates never see anything they could change.
@@ -32,6 +29,9 @@ type IncidentData struct {
 	Drill      bool
 	DeclaredAt time.Time
 	DeclaredBy string
+	// RetroDue is the fold's "Retro due" timer: 72 h after the first
+	// resolution (domain.RetroWindow); zero while the incident was never resolved.
+	RetroDue   time.Time
 	Leads      map[string]string // role -> member handle
 	Deadlines  []Deadline
 	Timeline   []TimelineEntry // in the order of the signed log
@@ -95,7 +95,6 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"oneline":    oneline,
 	"cell":       func(s string) string { return strings.ReplaceAll(oneline(s), "|", `\|`) },
 	"join":       strings.Join,
-	"retroDue":   retroDue,
 	"nextUpdate": nextUpdate,
 }).Option("missingkey=error").ParseFS(templateFiles, "templates/*.md"))
 
@@ -139,13 +138,6 @@ func dur(d time.Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
-}
-
-func retroDue(declared time.Time) time.Time {
-	if declared.IsZero() {
-		return declared
-	}
-	return declared.Add(RetroWithin)
 }
 
 func lead(leads map[string]string, role string) string {

@@ -53,6 +53,8 @@ func sampleIncident() IncidentData {
 func TestTemplates(t *testing.T) {
 	drill := sampleIncident()
 	drill.Drill = true
+	drill.Status = "resolved" // the review is due 72 h after the first resolution, not the declaration
+	drill.RetroDue = drill.DeclaredAt.Add(2*time.Hour + 72*time.Hour)
 	empty := IncidentData{ID: "0001", Title: "Nothing yet", Severity: "P4", Status: "declared"}
 	tests := []struct {
 		golden string

@@ -85,6 +85,27 @@ func TestExportMarkdown(t *testing.T) {
 	if m["incidents"].(float64) != 1 || m["mttc_s"] == nil || m["mttr_s"] != nil {
 		t.Errorf("metrics: %v", m)
 	}
+	if !strings.Contains(out, "| Review due | 72 h after the incident is resolved (not resolved yet) |") {
+		t.Errorf("an unresolved incident's review date:\n%s", out)
+	}
+	// Once resolved, the review is due when the "Retro due" timer says, as incident show has it.
+	must(t, home, "incident", "status", inc[:8], "resolved")
+	var shown struct{ Timers []struct{ Label, Due string } }
+	mustJSON(t, must(t, home, "incident", "show", inc[:8], "--json"), &shown)
+	due := ""
+	for _, tm := range shown.Timers {
+		if tm.Label == "Retro due" {
+			due = tm.Due
+		}
+	}
+	at, err := time.Parse(time.RFC3339, due)
+	if err != nil {
+		t.Fatalf("the retro timer's due %q: %v", due, err)
+	}
+	out = must(t, home, "export", inc[:8], "--format", "md")
+	if want := "| Review due | " + at.UTC().Format("2006-01-02 15:04:05") + " UTC (72 h after it was first resolved) |"; !strings.Contains(out, want) {
+		t.Errorf("retro lacks %q:\n%s", want, out)
+	}
 }
 
 func TestVerifyTamperedExport(t *testing.T) {

@@ -101,6 +101,9 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 	d := runbooks.IncidentData{ID: inc.ID.String(), Title: inc.Title, Severity: inc.Severity, Status: inc.Status,
 		Drill: inc.Drill, DeclaredAt: ms(inc.DeclaredAt), DeclaredBy: inc.DeclaredBy, Leads: map[string]string{},
 		Metrics: domain.MetricsOfExcluding(s, inc, sk).Times, DrillClock: drillClock(inc)}
+	if t := s.Timers[domain.RetroTimerID(inc.ID)]; t != nil {
+		d.RetroDue = ms(t.Due)
+	}
 	for r, h := range inc.Leads {
 		d.Leads[r] = h
 	}
