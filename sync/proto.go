@@ -90,6 +90,10 @@ type Refused struct{ Reason uint64 }
 // ErrMisbehaved marks a peer error that warrants a disconnect and back-off.
 var ErrMisbehaved = errors.New("peer misbehaved")
 
+// ErrOtherWorkspace is a peer whose Status names another workspace: most
+// often the right host with the wrong home. It is also ErrMisbehaved.
+var ErrOtherWorkspace = fmt.Errorf("%w: the peer holds another workspace", ErrMisbehaved)
+
 func misbehaved(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrMisbehaved, fmt.Sprintf(format, a...))
 }

@@ -475,7 +475,7 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 		ws := s.St.Workspace()
 		// A peer with no workspace yet is a newly joined member pulling it.
 		if !ws.IsZero() && !domain.ID(m.WS).IsZero() && domain.ID(m.WS) != ws {
-			return misbehaved("peer is in workspace %x, this is %s", m.WS[:5], ws.Short())
+			return fmt.Errorf("%w (%x…; this home holds %s)", ErrOtherWorkspace, m.WS[:5], ws.Short())
 		}
 		if domain.ID(m.WS).IsZero() && ws.IsZero() {
 			return errors.New("neither side has a workspace yet")

@@ -456,6 +456,9 @@ func (a *app) syncSSH(ctx context.Context, host string) (tsync.Stats, error) {
 		// nobody reads, and ssh would never exit.
 		cmd.Process.Kill()
 		cmd.Wait()
+		if errors.Is(err, tsync.ErrOtherWorkspace) {
+			return s.Stats, fmt.Errorf("sync over ssh %s: %w: the far end's home is another workspace's; point TMINUS_REMOTE_COMMAND at this workspace's home there (e.g. \"tminus --home DIR sync --stdio\"); nothing was exchanged", host, err)
+		}
 		return s.Stats, fmt.Errorf("sync over ssh %s: %w", host, err)
 	}
 	werr := cmd.Wait()

@@ -158,3 +158,19 @@ func TestTransportSSHBannerOverRealSSH(t *testing.T) {
 		t.Errorf("state hashes differ: %s %s", a, b)
 	}
 }
+
+// A far end whose home holds another workspace (the right jump host, the
+// wrong --home) is named as such, with what to set, and nothing moves.
+func TestTransportSSHOtherWorkspace(t *testing.T) {
+	alice, _ := newWorkspace(t)
+	carol, _ := newWorkspace(t)
+	before := eventCount(t, alice)
+	farEnd(t, carol, "")
+	errs, code := syncSSHEnds(t, alice, "--ssh", "jump", "--timeout", "10m")
+	if code != 1 || !strings.Contains(errs, "the peer holds another workspace") || !strings.Contains(errs, "TMINUS_REMOTE_COMMAND") {
+		t.Errorf("sync with another workspace's home: exit %d, %q", code, errs)
+	}
+	if n := eventCount(t, alice); n != before {
+		t.Errorf("alice holds %d events, had %d", n, before)
+	}
+}
