@@ -70,12 +70,20 @@ func (a *app) bundleCmd() *cobra.Command {
 			if waiting > 0 {
 				fmt.Fprintf(a.stderr, "note: %d event(s) in this home wait for the events before them in their author's chain, which no bundle imported here held: import the bundle that does, or sync with a member\n", waiting)
 			}
+			notCounted, err := refusedAmong(cmd.Context(), st, rep.Added)
+			if err != nil {
+				return err
+			}
+			if notCounted > 0 {
+				fmt.Fprintf(a.stderr, "note: %d of the imported events do not count: the fold refused them (the losing half of two responders' "+
+					"concurrent changes, a removed member's late events, ...); stored all the same, and tminus log lists each with the reason\n", notCounted)
+			}
 			if read.sum == sumAbsent {
 				fmt.Fprintf(a.stderr, "note: no %s beside %s, so a copy cut at a line break could not be told from a shorter bundle (bundle export writes one)\n", sumPath(args[0]), args[0])
 			}
 			if iJSON {
 				if err := a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
-					"orphaned": rep.Orphaned, "waiting": waiting, "forks": rep.Forks, "skewed": rep.Skewed,
+					"orphaned": rep.Orphaned, "waiting": waiting, "forks": rep.Forks, "skewed": rep.Skewed, "not_counted": notCounted,
 					"blobs": bl.stored, "blobs_here": bl.here, "blobs_ignored": bl.ignored, "blobs_refused": len(bl.refused),
 					"checksum": read.sum}); err != nil {
 					return err
@@ -94,6 +102,28 @@ func (a *app) bundleCmd() *cobra.Command {
 	imp.Flags().BoolVar(&iJSON, "json", false, "print JSON")
 	c.AddCommand(export, imp)
 	return c
+}
+
+// refusedAmong counts the events of ids the fold does not count.
+func refusedAmong(ctx context.Context, st *store.Store, ids []domain.ID) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	s, err := st.State(ctx)
+	if err != nil {
+		return 0, err
+	}
+	added := make(map[domain.ID]bool, len(ids))
+	for _, id := range ids {
+		added[id] = true
+	}
+	n := 0
+	for _, r := range s.Rejected {
+		if added[r.Event] {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // writeLines writes the store's events as jsonl to path, atomically, or

@@ -177,3 +177,36 @@ func TestLifecycleAssignAndTimerDoneBadInput(t *testing.T) {
 		t.Errorf("the retro timer after timer done: %+v", tm)
 	}
 }
+
+// The import that brings the losing half of a concurrent change says how
+// many of its events do not count, so the responder learns it there, not
+// later from the log.
+func TestLifecycleImportSaysWhatDidNotCount(t *testing.T) {
+	alice, bob, inc := responders(t)
+	task := must(t, alice, "task", "add", inc[:8], "--title", "Pause the vault")
+	carry(t, alice, bob)
+	must(t, alice, "task", "done", task[:8])
+	must(t, bob, "task", "done", task[:8])
+	fa, fb := filepath.Join(t.TempDir(), "a.jsonl"), filepath.Join(t.TempDir(), "b.jsonl")
+	must(t, alice, "bundle", "export", fa)
+	must(t, bob, "bundle", "export", fb)
+	// One of the two dones loses, whichever the fold orders second: one
+	// import brings it to a home that counted the other.
+	var counts []float64
+	for _, c := range []struct{ home, file string }{{alice, fb}, {bob, fa}} {
+		out, errs, code := tminus(t, c.home, "bundle", "import", c.file, "--json")
+		if code != 0 {
+			t.Fatalf("import: exit %d, %s", code, errs)
+		}
+		var rep map[string]any
+		mustJSON(t, out, &rep)
+		n, _ := rep["not_counted"].(float64)
+		counts = append(counts, n)
+		if (n > 0) != strings.Contains(errs, "do not count: the fold refused them") {
+			t.Errorf("not_counted %v, stderr %q", n, errs)
+		}
+	}
+	if counts[0]+counts[1] != 1 {
+		t.Errorf("not_counted %v: want the losing done counted once, on the import that brought it", counts)
+	}
+}
