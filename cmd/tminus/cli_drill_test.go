@@ -449,21 +449,9 @@ expect:
   - what: resolved
     within: 24h
 `)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb strings.Builder
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"--home", home, "drill", "run", file, "--speed", "60"}, strings.NewReader(""), &out, &errb)
-	}()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if strings.Contains(must(t, home, "alert", "list"), "Long alert") {
-			break
-		}
-	}
-	cancel()
-	if code := <-done; code == 0 || !strings.Contains(errb.String(), "drill interrupted; its incident") || !strings.Contains(errb.String(), "is resolved") {
-		t.Fatalf("interrupted drill: exit %d: %s", code, errb.String())
+	code, errs := interruptDrill(t, home, file, "Long alert")
+	if code == 0 || !strings.Contains(errs, "drill interrupted; its incident") || !strings.Contains(errs, "is resolved") {
+		t.Fatalf("interrupted drill: exit %d: %s", code, errs)
 	}
 	var incs []struct {
 		Drill  bool

@@ -16,14 +16,8 @@ import (
 // · offline" with nothing more arriving. A failed write is now tried again at the next
 // beat; only writes that keep failing stop the teammates, saying why.
 func TestDemoPeersOutlastABusyStore(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "demo")
-	must(t, dir, "demo", "--seed-only", dir)
 	ctx := context.Background()
-	d, err := openDemo(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.st.Close()
+	d := seededDemo(t)
 	busy := errors.New("database is locked (5) (SQLITE_BUSY)")
 	var calls, stored atomic.Int64
 	d.write = func(ctx context.Context, who string, b domain.Body) error {
@@ -66,18 +60,12 @@ func TestDemoPeersOutlastABusyStore(t *testing.T) {
 // Writes that keep failing stop the teammates with the reason, rather than a loop that
 // retries a broken store in silence forever (demo --peers-only exits with it).
 func TestDemoPeersStopOnAStoreThatStaysBroken(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "demo")
-	must(t, dir, "demo", "--seed-only", dir)
 	ctx := context.Background()
-	d, err := openDemo(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.st.Close()
+	d := seededDemo(t)
 	d.write = func(context.Context, string, domain.Body) error { return errors.New("disk I/O error") }
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	err = d.simulate(sctx, 20*time.Millisecond)
+	err := d.simulate(sctx, 20*time.Millisecond)
 	if err == nil || sctx.Err() != nil {
 		t.Fatalf("simulate returned %v (context %v), want it to stop with the store's error", err, sctx.Err())
 	}
@@ -93,4 +81,18 @@ func mustView(t *testing.T, d *demo) *domain.State {
 		t.Fatal(err)
 	}
 	return v.State()
+}
+
+// seededDemo is a demo workspace, seeded, opened as demo opens it; its store
+// closes at the test's end.
+func seededDemo(t *testing.T) *demo {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "demo")
+	must(t, dir, "demo", "--seed-only", dir)
+	d, err := openDemo(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.st.Close() })
+	return d
 }

@@ -23,21 +23,9 @@ expect:
   - what: contained
     within: 48h
 `)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb strings.Builder
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"--home", home, "drill", "run", file, "--speed", "60"}, strings.NewReader(""), &out, &errb)
-	}()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if strings.Contains(must(t, home, "alert", "list"), "Cut alert") {
-			break
-		}
-	}
-	cancel()
-	if code := <-done; code == 0 || !strings.Contains(errb.String(), "what nobody reached is missed (tminus drill list shows the score)") {
-		t.Fatalf("interrupted drill: exit %d: %s", code, errb.String())
+	code, errs := interruptDrill(t, home, file, "Cut alert")
+	if code == 0 || !strings.Contains(errs, "what nobody reached is missed (tminus drill list shows the score)") {
+		t.Fatalf("interrupted drill: exit %d: %s", code, errs)
 	}
 	var l []struct {
 		Running, Interrupted bool
@@ -66,4 +54,27 @@ expect:
 	if strings.Contains(text, "PENDING") || strings.Contains(text, "so far") {
 		t.Errorf("an interrupted drill still reads as running:\n%s", text)
 	}
+}
+
+// interruptDrill runs the scenario file as drill run does, at speed 60,
+// and interrupts it (Ctrl-C) once its first alert, titled alert, is in the
+// store: it returns the exit code and stderr.
+func interruptDrill(t *testing.T, home, file, alert string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb strings.Builder
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"--home", home, "drill", "run", file, "--speed", "60"}, strings.NewReader(""), &out, &errb)
+	}()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(must(t, home, "alert", "list"), alert); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("the drill's alert %q never arrived: %s", alert, errb.String())
+		}
+	}
+	cancel()
+	return <-done, errb.String()
 }
