@@ -151,6 +151,9 @@ var (
 	ErrWrongAuthor  = errors.New("signature is not by the author")
 	ErrHighS        = errors.New("high-S signature (malleable twin)")
 	ErrBodyMismatch = errors.New("body does not match its hash")
+	// ErrNewer is an event of a format version or kind this version does not
+	// know: most likely signed by a newer tminus. It is also ErrMalformed.
+	ErrNewer = fmt.Errorf("%w: newer than this tminus (upgrade it to read this event)", ErrMalformed)
 )
 
 // Decode parses raw bytes into an Event without checking the signature.
@@ -183,6 +186,8 @@ func (e *Event) checkShape() error {
 		return fmt.Errorf("%w: event %s: %s", ErrMalformed, e.ID.Short(), fmt.Sprintf(format, a...))
 	}
 	switch {
+	case e.V > Format:
+		return fmt.Errorf("%w: event %s: format version %d, this tminus reads %d", ErrNewer, e.ID.Short(), e.V, Format)
 	case e.V != Format:
 		return bad("format version %d, want %d", e.V, Format)
 	case e.Seq == 0:

@@ -258,7 +258,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"header with an extra field", extraHeader, domain.ErrMalformed},
 		{"envelope with a fourth element", fourFields, domain.ErrMalformed},
 		{"header is a string", stringHeader, domain.ErrMalformed},
-		{"format version 2", h(func(h *domain.Header) { h.V = 2 }), domain.ErrMalformed},
+		{"format version 2", h(func(h *domain.Header) { h.V = 2 }), domain.ErrNewer}, // also ErrMalformed
+		{"format version 0", h(func(h *domain.Header) { h.V = 0 }), domain.ErrMalformed},
 		{"seq 0", h(func(h *domain.Header) { h.Seq = 0 }), domain.ErrMalformed},
 		{"seq 1 with a prev", h(func(h *domain.Header) { h.Prev = domain.ID{9} }), domain.ErrMalformed},
 		{"seq 2 without a prev", h(func(h *domain.Header) { h.Seq = 2 }), domain.ErrMalformed},

@@ -112,7 +112,7 @@ func DecodeBody(kind string, data []byte) (Body, error) {
 func decodeBody(kind string, data []byte) (Body, error) {
 	mk, ok := kinds[kind]
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown kind %q", ErrMalformed, kind)
+		return nil, unknownKind(kind)
 	}
 	b := mk()
 	if err := fastUnmarshal(data, b); err != nil {
@@ -129,7 +129,7 @@ func decodeBody(kind string, data []byte) (Body, error) {
 func decodeStrict(kind string, data []byte) (Body, error) {
 	mk, ok := kinds[kind]
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown kind %q", ErrMalformed, kind)
+		return nil, unknownKind(kind)
 	}
 	b := mk()
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -667,3 +667,15 @@ func (b *RunbookExec) Validate() error {
 	}
 	return required("proposal", b.Proposal)
 }
+
+// unknownKind is ErrNewer for a kind named as tminus names its kinds
+// ("incident.close"): a newer version's, most likely. Anything else is
+// plain malformed.
+func unknownKind(kind string) error {
+	if kindName.MatchString(kind) {
+		return fmt.Errorf("%w: unknown kind %q", ErrNewer, kind)
+	}
+	return fmt.Errorf("%w: unknown kind %q", ErrMalformed, kind)
+}
+
+var kindName = regexp.MustCompile(`^[a-z]+(\.[a-z_]+)+$`)
