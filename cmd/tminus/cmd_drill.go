@@ -177,6 +177,15 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, plan *domain.
 	}
 	fmt.Fprintf(a.textErr(), "DRILL %s: incident %s, speed %gx\n", sc.Name, decl.ID, plan.Speed)
 
+	// From here on an interrupt ends the drill, wherever it lands: during an
+	// inject or a refresh too, which returned the bare context error and left
+	// the drill's incident open among real work.
+	interrupted := func(err error) error {
+		if ctx.Err() != nil {
+			return a.endInterruptedDrill(context.WithoutCancel(ctx), view, decl.ID)
+		}
+		return err
+	}
 	tick := time.NewTicker(drillPoll)
 	defer tick.Stop()
 	next := 0
@@ -185,12 +194,12 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, plan *domain.
 		now := a.now() // the clock the drill incident was signed with
 		for next < len(sc.Injects) && !now.Before(start.Add(plan.Scaled(sc.Injects[next].At))) {
 			if err := a.inject(ctx, view, peers, decl.ID, sc.Injects[next], next); err != nil {
-				return nil, fmt.Errorf("inject %d (line %d): %w", next+1, sc.Injects[next].Line, err)
+				return nil, interrupted(fmt.Errorf("inject %d (line %d): %w", next+1, sc.Injects[next].Line, err))
 			}
 			next++
 		}
 		if _, err := view.Refresh(ctx); err != nil {
-			return nil, err
+			return nil, interrupted(err)
 		}
 		// Judged as of now less the grace, so that an event signed just
 		// before a deadline can still arrive and count.
@@ -210,7 +219,7 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, plan *domain.
 		}
 		select {
 		case <-ctx.Done():
-			return nil, a.endInterruptedDrill(context.WithoutCancel(ctx), view, decl.ID)
+			return nil, interrupted(ctx.Err())
 		case <-tick.C:
 		}
 	}
