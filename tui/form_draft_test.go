@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 // esc on a form with a long note typed threw the note away for good, without a word:
@@ -66,5 +67,33 @@ func TestLeftWhileSigningKeepsADraftOnFailure(t *testing.T) {
 	}
 	if h.m.form.signing {
 		t.Error("the draft reopened as signing")
+	}
+}
+
+// Drafts live in this process only: q with one kept asks before they are lost, and n
+// keeps the cockpit (and the draft) open.
+func TestQuitAsksWhenDraftsWouldBeLost(t *testing.T) {
+	h := newHarness(t, newScenario(t).fake, 80, 24)
+	h.press("q")
+	if !h.quit {
+		t.Fatal("q with no draft did not quit at once")
+	}
+	h = newHarness(t, newScenario(t).fake, 80, 24)
+	h.press("n")
+	h.typeText("Relayer key rotated on host 2")
+	h.press("esc", "q")
+	if h.quit {
+		t.Fatal("q quit with a draft, without asking")
+	}
+	h.contains("1 draft typed and not signed will be lost. Quit anyway?")
+	h.press("n", "n")
+	if h.quit || h.m.form == nil || h.m.form.fields[0].text.Value() != "Relayer key rotated on host 2" {
+		t.Fatal("n did not keep the cockpit and the draft")
+	}
+	h.press("esc", "q")
+	h.m.askedAt = time.Now().Add(-time.Hour)
+	h.press("y")
+	if !h.quit {
+		t.Fatal("y did not quit")
 	}
 }

@@ -290,8 +290,9 @@ func (m *Model) execDone(msg execDoneMsg) {
 	}
 }
 
-// quit leaves, unless a command is running here: quitting stops it, so ask. (The
-// cockpit's caller waits for the stopped run's record before the process exits.)
+// quit leaves, asking first when a command is running here (quitting stops it; the
+// cockpit's caller waits for the stopped run's record before the process exits) or
+// drafts would be lost.
 func (m *Model) quit() tea.Cmd {
 	if r := m.ctx.Live.Running; !r.IsZero() {
 		w := "a runbook step"
@@ -299,6 +300,15 @@ func (m *Model) quit() tea.Cmd {
 			w = what(pr)
 		}
 		m.ask(w + " is still running here. Quit anyway? It is stopped, and the run is recorded with what it printed so far.")
+		return nil
+	}
+	if n := len(m.drafts); n > 0 {
+		// Drafts live in this process only: a note typed mid-incident and left with esc.
+		what := "1 draft"
+		if n > 1 {
+			what = itoa(n) + " drafts"
+		}
+		m.ask(what + " typed and not signed will be lost. Quit anyway?")
 		return nil
 	}
 	return tea.Quit

@@ -32,11 +32,13 @@ func TestTooSmallKeysReachNothingHidden(t *testing.T) {
 	if got := h.m.form.fields[0].text.Value(); got != "Bridge drain" {
 		t.Errorf("title %q after keys on the too-small screen, want it untouched", got)
 	}
-	h.press("esc")
+	h.press("esc") // keeps the title as a draft
 	h.send(tea.WindowSizeMsg{Width: 40, Height: 10})
 	h.press("q")
+	h.contains("1 draft typed and not signed will be", "y quits")
+	h.press("y")
 	if !h.quit {
-		t.Fatal("q on the too-small screen did not quit, as it says it does")
+		t.Fatal("q then y on the too-small screen did not quit, as it says it does")
 	}
 }
 
