@@ -3,6 +3,9 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -223,8 +226,20 @@ func (s *State) memberApprove(a actor, b *MemberApprove) error {
 // the ones its quorum counts: a removed member's approval stays recorded
 // but no longer counts.
 func (s *State) CountingApprovals(p *RosterProposal) int {
+	return s.current(maps.Keys(p.Approvals))
+}
+
+// CountingRunbookApprovals are a runbook proposal's approvals by current
+// members, the ones the local gate counts (the fold took each from a member
+// holding an approver role; one removed since no longer counts).
+func (s *State) CountingRunbookApprovals(p *Proposal) int {
+	return s.current(slices.Values(p.Approvals))
+}
+
+// current counts the handles of members still on the roster.
+func (s *State) current(handles iter.Seq[string]) int {
 	n := 0
-	for h := range p.Approvals {
+	for h := range handles {
 		if m, ok := s.Members[h]; ok && m.Active {
 			n++
 		}

@@ -30,7 +30,7 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 	add("not executed yet", p.Exec == nil, "executed by %s", execBy(p))
 	add("executor holds the containment role", member != nil && member.Active && member.Has(domain.RoleContainment),
 		"%s does not hold containment", handle(member))
-	approvals := Approvals(s, p)
+	approvals := s.CountingRunbookApprovals(p)
 	if p.Risk == domain.RiskHigh {
 		add(fmt.Sprintf("%d/%d approvals from %s", approvals, p.Quorum, strings.Join(p.Approvers, " or ")), approvals >= p.Quorum,
 			"needs %d more", p.Quorum-approvals)
@@ -89,16 +89,10 @@ func (t terms) String() string {
 	return fmt.Sprintf("risk %s, quorum %d of %s", t.risk, t.quorum, strings.Join(t.approvers, ", "))
 }
 
-// Approvals counts the proposal's approvals that the gate counts: the fold took each from
-// a distinct member holding an approver role, and one removed since no longer counts.
-func Approvals(s *domain.State, p *domain.Proposal) int {
-	n := 0
-	for _, h := range p.Approvals {
-		if m, ok := s.Members[h]; ok && m.Active {
-			n++
-		}
-	}
-	return n
+// Approved is whether the gate's approval condition holds: low risk, or a quorum of
+// approvals by current members.
+func Approved(s *domain.State, p *domain.Proposal) bool {
+	return p.Risk != domain.RiskHigh || s.CountingRunbookApprovals(p) >= p.Quorum
 }
 
 // GateKey is Gate for the member holding key, with one more condition: that what key

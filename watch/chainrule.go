@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/tminus-ir/tminus/domain/safe"
+	"github.com/tminus-ir/tminus/internal/suggest"
 )
 
 // Canonical signatures of the events incident responders most often watch.
@@ -43,13 +44,11 @@ var noAmount = map[string]bool{EventPaused: true, EventUnpaused: true, EventOwne
 // nearEvent is the well-known event name within two edits of ev, ignoring
 // case ("Pausd", "paused"), or "".
 func nearEvent(ev string) string {
-	best, bestD := "", 3
+	names := make([]string, 0, len(wellKnown))
 	for name := range wellKnown {
-		if d := editDistance(strings.ToLower(ev), strings.ToLower(name)); d < bestD || d == bestD && name < best {
-			best, bestD = name, d
-		}
+		names = append(names, name)
 	}
-	return best
+	return suggest.Nearest(ev, names)
 }
 
 func wellKnownNames() string {
@@ -59,27 +58,6 @@ func wellKnownNames() string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // SourceChain is the Source of alerts raised by a ChainWatcher.

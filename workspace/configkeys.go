@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tminus-ir/tminus/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -29,7 +30,7 @@ func unknownKeysWarning(data []byte) string {
 			continue
 		}
 		u := fmt.Sprintf("line %d: %q", k.Line, k.Value)
-		if near := nearestKey(k.Value, known); near != "" {
+		if near := suggest.Nearest(k.Value, known); near != "" {
 			u += fmt.Sprintf(" (did you mean %s?)", near)
 		}
 		unknown = append(unknown, u)
@@ -48,46 +49,3 @@ func unknownKeysWarning(data []byte) string {
 
 // maxNamed keeps a config of a thousand stray keys to one readable line.
 const maxNamed = 5
-
-// nearestKey is the known key within two edits of k (a letter dropped,
-// added, changed or two swapped), the closest first, or "".
-func nearestKey(k string, known []string) string {
-	best, bestD := "", 3
-	for _, c := range known {
-		// Two edits turn any short key into any other: "ui" is not "id".
-		limit := min(2, (len(c)-1)/2)
-		if d := editDistance(strings.ToLower(k), c); d <= limit && d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the optimal string alignment distance: insertions,
-// deletions, substitutions and transpositions of adjacent bytes.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64 // no key is that long; keep a hostile config cheap
-	}
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
-}

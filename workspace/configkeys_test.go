@@ -86,16 +86,3 @@ func TestConfigWarnsOnce(t *testing.T) {
 		t.Errorf("warned %q, want once, naming adress", got)
 	}
 }
-
-func TestNearestKey(t *testing.T) {
-	known := []string{"handle", "address", "pubkey", "listen", "runbooks", "theme", "severities", "watchers"}
-	for _, tc := range []struct{ in, want string }{
-		{"listn", "listen"}, {"lsiten", "listen"}, {"listenn", "listen"}, {"severites", "severities"},
-		{"thme", "theme"}, {"handel", "handle"}, {"listen_addr", ""}, {"x", ""}, {"", ""},
-		{strings.Repeat("a", 100), ""},
-	} {
-		if got := nearestKey(tc.in, known); got != tc.want {
-			t.Errorf("nearestKey(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}

@@ -190,7 +190,7 @@ func (a *app) runbookCmd() *cobra.Command {
 				return err
 			}
 			p := s.Proposals[id]
-			return a.created(aJSON, ev.ID.String(), map[string]any{"approvals": runbooks.Approvals(s, p), "quorum": p.Quorum, "command": p.Command})
+			return a.created(aJSON, ev.ID.String(), map[string]any{"approvals": s.CountingRunbookApprovals(p), "quorum": p.Quorum, "command": p.Command})
 		},
 	}
 	approve.Flags().BoolVar(&aJSON, "json", false, "print JSON")

@@ -78,15 +78,14 @@ func (b *storeBackend) settleRuns(w io.Writer, limit time.Duration) {
 	if b.running.Load() == 0 {
 		return
 	}
-	done := make(chan struct{})
-	go func() { b.runs.Wait(); close(done) }()
 	fmt.Fprintln(w, "tminus: the runbook step running in the cockpit was stopped; recording what it printed")
-	select {
-	case <-done:
-		fmt.Fprintln(w, "tminus: recorded; tminus incident show has it")
-	case <-time.After(limit):
-		fmt.Fprintf(w, "tminus: its record was not stored within %s: check tminus incident show before running it again\n", limit)
+	for deadline := time.Now().Add(limit); b.running.Load() > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			fmt.Fprintf(w, "tminus: its record was not stored within %s: check tminus incident show before running it again\n", limit)
+			return
+		}
 	}
+	fmt.Fprintln(w, "tminus: recorded; tminus incident show has it")
 }
 
 // cockpitNode replicates while the cockpit is open, as serve does. When
@@ -162,8 +161,7 @@ type storeBackend struct {
 	lib      *runbooks.Library
 	runbooks []tui.RunbookLine
 	peers    peerSummary
-	runs     sync.WaitGroup // Exec calls under way, for settleRuns
-	running  atomic.Int32   // how many: a WaitGroup cannot be asked without waiting
+	running  atomic.Int32 // Exec calls under way, for settleRuns
 }
 
 type peerSummary struct {
@@ -309,9 +307,8 @@ func (b *storeBackend) Gate(id domain.ID) (string, []tui.GateCondition) {
 // Exec runs the proposal here through execProposal, the code path of `tminus runbook
 // exec`: it folds the store itself, so it never touches the view the cockpit reads.
 func (b *storeBackend) Exec(ctx context.Context, id domain.ID) (tui.ExecResult, error) {
-	b.runs.Add(1)
 	b.running.Add(1)
-	defer func() { b.running.Add(-1); b.runs.Done() }()
+	defer b.running.Add(-1)
 	sign := func(ctx context.Context, body domain.Body, blobs ...[]byte) (*domain.Event, error) {
 		evs, err := b.home.Write(ctx, blobs, body)
 		if err != nil {

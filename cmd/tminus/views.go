@@ -247,7 +247,7 @@ func viewIncidentDetail(s *domain.State, inc *domain.Incident, timeline []domain
 	for _, id := range inc.Proposals {
 		p := s.Proposals[id]
 		d.Proposals = append(d.Proposals, proposalView{ID: p.ID.String(), Runbook: p.Runbook, Step: p.Step, Command: p.Command,
-			Params: p.Params, Risk: p.Risk, Quorum: p.Quorum, Approvals: p.Approvals, Approved: p.Risk == domain.RiskLow || runbooks.Approvals(s, p) >= p.Quorum, By: p.By,
+			Params: p.Params, Risk: p.Risk, Quorum: p.Quorum, Approvals: p.Approvals, Approved: runbooks.Approved(s, p), By: p.By,
 			At: ts(p.At), Exec: viewExec(p.Exec)})
 	}
 	return d
