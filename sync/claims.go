@@ -17,12 +17,15 @@ import (
 // A session claims an author's chain when it asks for a range of it and
 // holds the claim until that range is stored (or the session ends); the
 // others leave that author alone meanwhile and look again on their next
-// tick. A claim lapses claimTimeout after its session last asked for or
-// received a range of the chain, so a peer that stalls, or a connection
-// that died without a word, holds nobody up for long; and a session whose
-// peer holds more of
-// the chain takes the claim over: a node must not follow a peer that is
-// itself still catching up when another has it all.
+// tick. A claim lapses claimTimeout after its session last asked for,
+// received or stored a range of the chain, so a peer that stalls, or a
+// connection that died without a word, holds nobody up for long; and a
+// session whose peer holds more of the chain takes the claim over: a node
+// must not follow a peer that is itself still catching up when another
+// has it all. A claim does not lapse while ranges its session received
+// are being checked and stored: that wait is this node's own, and on a
+// slow one another session took the claim and pulled the same ranges
+// again.
 type Claims struct {
 	mu    gosync.Mutex
 	owner map[common.Address]claim
@@ -35,6 +38,9 @@ type claim struct {
 	s    *Session
 	at   time.Time
 	upTo uint64 // the chain's head at the claimant's peer
+	// storing counts the claimant's rounds holding ranges of the chain
+	// that are not stored yet.
+	storing int
 }
 
 // claimTimeout bounds how long a claim holds without its session asking
@@ -51,14 +57,34 @@ func (c *Claims) take(a common.Address, s *Session, upTo uint64) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cl, ok := c.owner[a]; ok && cl.s != s && time.Since(cl.at) < claimTimeout && upTo <= cl.upTo {
+	cl, ok := c.owner[a]
+	if ok && cl.s != s && (cl.storing > 0 || time.Since(cl.at) < claimTimeout) && upTo <= cl.upTo {
 		return false
 	}
 	if c.owner == nil {
 		c.owner = map[common.Address]claim{}
 	}
-	c.owner[a] = claim{s, time.Now(), upTo}
+	next := claim{s: s, at: time.Now(), upTo: upTo}
+	if ok && cl.s == s {
+		next.storing = cl.storing
+	}
+	c.owner[a] = next
 	return true
+}
+
+// storing records that s handed a round holding a range of a's chain to
+// its storer (delta 1) or that the round is stored (delta -1, which counts
+// as progress).
+func (c *Claims) storing(a common.Address, s *Session, delta int) {
+	c.held(a, s, func(cl claim) {
+		// A round handed over before a takeover and stored after this
+		// session took the claim back was not counted in it.
+		cl.storing = max(cl.storing+delta, 0)
+		if delta < 0 {
+			cl.at = time.Now()
+		}
+		c.owner[a] = cl
+	})
 }
 
 // touch records progress on s's claim: a range of the chain arrived.

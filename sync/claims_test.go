@@ -31,16 +31,10 @@ func TestChainPulledFromOnePeer(t *testing.T) {
 		{"the first peer holds half", [4]int{0, bulk, bulk / 2, bulk}, bulk / 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			// A claim lapses claimTimeout after its session last asked or
-			// received; a session that stops reading while it checks and
-			// stores two rounds does neither. Under the race detector on a
-			// loaded two-core box that took over 3 s, another session took
-			// the lapsed claim and pulled the rounds again. Lapsing is not
-			// what this test is about. Registered first, so restored only
-			// after the nodes stopped.
-			old := claimTimeout
-			claimTimeout = 5 * time.Minute
-			t.Cleanup(func() { claimTimeout = old })
+			// The default claimTimeout: a claim holds while its rounds are
+			// checked and stored, which took over 3 s under the race
+			// detector on a loaded two-core box; another session used to
+			// take it and pull the rounds again.
 			w := newWorkspace(t, 61, 4)
 			ctx := context.Background()
 			src := w.members[1]
@@ -100,7 +94,7 @@ func TestClaims(t *testing.T) {
 
 	// A range arriving renews the holder's claim, no one else's.
 	stale := time.Now().Add(-time.Hour)
-	c.owner[a] = claim{s2, stale, 101}
+	c.owner[a] = claim{s: s2, at: stale, upTo: 101}
 	c.touch(a, s1)
 	check("touched by a non-holder", c.owner[a].at.Equal(stale), true)
 	c.touch(a, s2)
@@ -112,9 +106,28 @@ func TestClaims(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	check("a lapsed claim", c.take(a, s1, 1), true)
 
+	// Rounds being stored hold the claim however long they take: the
+	// wait is this node's, not the peer's. Stored, it lapses again.
+	c.owner[a] = claim{s: s1, at: stale, upTo: 100}
+	c.storing(a, s1, 1)
+	c.storing(a, s1, 1)
+	c.storing(a, s2, 1) // not its claim: no effect
+	check("held while its rounds are stored", c.take(a, s2, 100), false)
+	check("retaken by its holder, rounds still storing", c.take(a, s1, 100), true)
+	check("its count kept", c.owner[a].storing == 2, true)
+	c.owner[a] = claim{s: s1, at: stale, upTo: 100, storing: 2}
+	c.storing(a, s1, -1)
+	check("one round of two stored", c.take(a, s2, 100), false)
+	c.storing(a, s1, -1)
+	time.Sleep(5 * time.Millisecond)
+	check("both stored, then lapsed", c.take(a, s2, 100), true)
+	c.storing(a, s1, -1) // stored after a takeover: not s1's claim now
+	check("the new holder's count untouched", c.owner[a].storing == 0, true)
+
 	var none *Claims // sessions outside a node pull on their own
 	check("no claims", none.take(a, s1, 1), true)
 	none.release(a, s1)
 	none.touch(a, s1)
 	none.releaseAll(s1)
+	none.storing(a, s1, 1)
 }

@@ -162,6 +162,7 @@ func (s *Session) flush(ctx context.Context) error {
 	s.storing++
 	for _, a := range authors(evs) {
 		s.holding[a]++
+		s.Claims.storing(a, s, 1)
 	}
 	s.toStore <- round{evs: evs, checking: s.St.Check(ctx, evs)}
 	return nil
@@ -233,6 +234,7 @@ func (s *Session) storedRound(ctx context.Context, r storedRound) error {
 	// What this round held is stored: another session may take a chain up
 	// where it ends, unless this one asked for more or holds more of it.
 	for _, a := range authors(r.evs) {
+		s.Claims.storing(a, s, -1)
 		if s.holding[a]--; s.holding[a] <= 0 {
 			delete(s.holding, a)
 			if _, busy := s.flight[a]; !busy {
