@@ -39,12 +39,13 @@ const drillGrace = 300 * time.Millisecond
 func (a *app) drillCmd() *cobra.Command {
 	c := &cobra.Command{Use: "drill", Short: "Drills: rehearse a scenario against the team"}
 	var speed float64
-	var asJSON bool
+	var asJSON, leaveOpen bool
 	runc := &cobra.Command{
 		Use:   "run SCENARIO [--speed X] [--json]",
 		Short: "Declare a drill incident, inject on schedule, check expectations, print the score card",
 		Long: "SCENARIO is a scenario file or the name of a shipped one (" + strings.Join(runbooks.ShippedScenarios(), ", ") + ").\n" +
-			"Offsets and deadlines are divided by --speed.",
+			"Offsets and deadlines are divided by --speed. When the drill is over the facilitator resolves its incident,\n" +
+			"unless the team did or --leave-open is given; drill metrics do not count the facilitator's resolution.",
 		Args: exactArgs(1, "a scenario file or the name of a shipped scenario"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := domain.ValidDrillSpeed(speed); err != nil {
@@ -54,7 +55,7 @@ func (a *app) drillCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			card, err := a.runDrill(cmd.Context(), sc, sc.Plan(ref, speed))
+			card, err := a.runDrill(cmd.Context(), sc, sc.Plan(ref, speed), leaveOpen)
 			if err != nil {
 				return err
 			}
@@ -66,6 +67,7 @@ func (a *app) drillCmd() *cobra.Command {
 	}
 	runc.Flags().Float64Var(&speed, "speed", 1, "run the scenario X times faster (0.001 <= X <= 3600)")
 	runc.Flags().BoolVar(&asJSON, "json", false, "print the score card as JSON")
+	runc.Flags().BoolVar(&leaveOpen, "leave-open", false, "leave the drill's incident open when the drill is over, for the team to go on with it")
 	c.AddCommand(runc, a.drillListCmd())
 	return c
 }
@@ -146,7 +148,7 @@ func scenarioAfter(sc domain.DrillScore, at int64) float64 {
 
 // runDrill declares the drill incident with its plan, injects on schedule
 // and watches the state until domain.JudgeDrill says the drill is over.
-func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, plan *domain.DrillPlan) (*scoreCard, error) {
+func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, plan *domain.DrillPlan, leaveOpen bool) (*scoreCard, error) {
 	st, err := a.home.Store(ctx)
 	if err != nil {
 		return nil, err
@@ -215,6 +217,9 @@ func (a *app) runDrill(ctx context.Context, sc *runbooks.Scenario, plan *domain.
 			}
 		}
 		if score.Over {
+			if !leaveOpen {
+				a.endFinishedDrill(ctx, view, decl.ID)
+			}
 			return newScoreCard(decl.ID, sc.Name, score), nil
 		}
 		select {
@@ -241,6 +246,22 @@ func (a *app) endInterruptedDrill(ctx context.Context, view *store.View, id doma
 	}
 	return fmt.Errorf("drill interrupted; its incident %s is resolved (by the facilitator, so drill metrics do not count it) "+
 		"and what nobody reached is missed (tminus drill list shows the score)", id.Short())
+}
+
+// endFinishedDrill resolves the incident of a drill that is over, unless
+// the team resolved it: a drill whose deadlines passed sat open among real
+// work in every incident list and cockpit until someone thought to resolve
+// it. Its end is fixed by then, so a resolution now changes no score. A
+// failure costs the score card nothing; it is said on stderr.
+func (a *app) endFinishedDrill(ctx context.Context, view *store.View, id domain.ID) {
+	if inc := view.State().Incidents[id]; inc == nil || !inc.Open() {
+		return
+	}
+	if _, err := a.gated(ctx, &domain.IncidentStatus{Incident: id, Status: domain.StatusResolved}); err != nil {
+		fmt.Fprintf(a.textErr(), "drill over; resolving its incident %s failed: %v (tminus incident status %s resolved)\n", id.Short(), err, id.Short())
+		return
+	}
+	fmt.Fprintf(a.textErr(), "drill over; its incident %s is resolved by the facilitator (drill metrics do not count it)\n", id.Short())
 }
 
 // inject appends one scheduled inject as signed events. Alert fingerprints
