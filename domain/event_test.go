@@ -456,6 +456,7 @@ func TestBodyValidate(t *testing.T) {
 		{"task bad owner", &domain.TaskAdd{Incident: inc, Title: "t", Owner: "9lives"}, "owner"},
 		{"task negative due", &domain.TaskAdd{Incident: inc, Title: "t", Due: -1}, "negative"},
 		{"task done without task", &domain.TaskDone{}, "task is required"},
+		{"task reopen without task", &domain.TaskReopen{}, "task is required"},
 		{"task assign bad owner", &domain.TaskAssign{Task: inc, Owner: ""}, "owner"},
 		{"note empty", &domain.Note{Incident: inc, Text: "  "}, "text is required"},
 		{"note too long", &domain.Note{Incident: inc, Text: strings.Repeat("n", 16<<10+1)}, "limit"},
@@ -513,7 +514,7 @@ func TestBodyValidate(t *testing.T) {
 
 func TestKindsHaveBodies(t *testing.T) {
 	ks := domain.Kinds()
-	if !sort.StringsAreSorted(ks) || len(ks) != 28 {
+	if !sort.StringsAreSorted(ks) || len(ks) != 29 {
 		t.Fatalf("Kinds() = %v", ks)
 	}
 	for _, k := range ks {

@@ -141,6 +141,8 @@ func (s *State) apply(e *Event) error {
 		return s.taskDone(a, b)
 	case *TaskAssign:
 		return s.taskAssign(a, b)
+	case *TaskReopen:
+		return s.taskReopen(a, b)
 	case *Note:
 		return s.note(a, b)
 	case *TimerSet:

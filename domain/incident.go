@@ -270,6 +270,27 @@ func (s *State) taskDone(a actor, b *TaskDone) error {
 	return nil
 }
 
+// checkTaskReopen refuses a task that is unknown or not done.
+func (s *State) checkTaskReopen(b *TaskReopen) (*Task, error) {
+	t, _, err := s.task(b.Task)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Done {
+		return nil, fmt.Errorf("task %s is not done", t.ID.Short())
+	}
+	return t, nil
+}
+
+func (s *State) taskReopen(_ actor, b *TaskReopen) error {
+	t, err := s.checkTaskReopen(b)
+	if err != nil {
+		return err
+	}
+	t.Done, t.DoneAt, t.DoneBy = false, 0, ""
+	return nil
+}
+
 // checkTaskAssign is the task, its new owner a member.
 func (s *State) checkTaskAssign(b *TaskAssign) (*Task, error) {
 	t, _, err := s.task(b.Task)

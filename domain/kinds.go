@@ -27,6 +27,7 @@ const (
 	KindTaskAdd         = "task.add"
 	KindTaskDone        = "task.done"
 	KindTaskAssign      = "task.assign"
+	KindTaskReopen      = "task.reopen"
 	KindNote            = "note.add"
 	KindTimerSet        = "timer.set"
 	KindTimerDone       = "timer.done"
@@ -56,6 +57,7 @@ var kinds = map[string]func() Body{
 	KindTaskAdd:         func() Body { return new(TaskAdd) },
 	KindTaskDone:        func() Body { return new(TaskDone) },
 	KindTaskAssign:      func() Body { return new(TaskAssign) },
+	KindTaskReopen:      func() Body { return new(TaskReopen) },
 	KindNote:            func() Body { return new(Note) },
 	KindTimerSet:        func() Body { return new(TimerSet) },
 	KindTimerDone:       func() Body { return new(TimerDone) },
@@ -524,6 +526,15 @@ func (b *TaskAssign) Validate() error {
 	}
 	return required("task", b.Task)
 }
+
+// TaskReopen undoes a task's done: marked done by mistake, or the fix
+// did not hold. A replica older than this kind refuses it as newer.
+type TaskReopen struct {
+	Task ID `json:"task"`
+}
+
+func (*TaskReopen) Kind() string      { return KindTaskReopen }
+func (b *TaskReopen) Validate() error { return required("task", b.Task) }
 
 type Note struct {
 	Incident ID     `json:"incident"`

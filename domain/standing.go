@@ -142,6 +142,8 @@ func (s *State) checkRule(m *Member, author common.Address, body Body, t int64) 
 		return errOf(s.checkTaskDone(b))
 	case *TaskAssign:
 		return errOf(s.checkTaskAssign(b))
+	case *TaskReopen:
+		return errOf(s.checkTaskReopen(b))
 	case *Note:
 		return errOf(s.incident(b.Incident))
 	case *TimerSet:

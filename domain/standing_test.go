@@ -284,6 +284,8 @@ func TestCheckBodyForesees(t *testing.T) {
 		// Tasks and timers.
 		{"task done twice", nAlice, func(sc *checkScene) domain.Body { return &domain.TaskDone{Task: sc.doneTask} }, "is already done", ""},
 		{"task done", nAlice, func(sc *checkScene) domain.Body { return &domain.TaskDone{Task: sc.openTask} }, "", ""},
+		{"reopen a task not done", nAlice, func(sc *checkScene) domain.Body { return &domain.TaskReopen{Task: sc.openTask} }, "is not done", ""},
+		{"reopen a done task", nAlice, func(sc *checkScene) domain.Body { return &domain.TaskReopen{Task: sc.doneTask} }, "", ""},
 		{"task to a non-member", nAlice, func(sc *checkScene) domain.Body { return &domain.TaskAssign{Task: sc.openTask, Owner: "frank"} }, "frank is not a member", ""},
 		{"task owned by a non-member", nAlice, func(sc *checkScene) domain.Body {
 			return &domain.TaskAdd{Incident: sc.inc, Title: "x", Owner: "zed"}

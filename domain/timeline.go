@@ -36,6 +36,8 @@ func Subject(id ID, b Body) ID {
 		return b.Task
 	case *TaskAssign:
 		return b.Task
+	case *TaskReopen:
+		return b.Task
 	case *Note:
 		return b.Incident
 	case *TimerSet:
@@ -154,6 +156,8 @@ func (s *State) describe(inc *Incident, e *Event, body Body) []string {
 		return []string{"done: " + s.taskTitle(b.Task)}
 	case *TaskAssign:
 		return []string{fmt.Sprintf("task %q -> %s", s.taskTitle(b.Task), b.Owner)}
+	case *TaskReopen:
+		return []string{"reopened: " + s.taskTitle(b.Task)}
 	case *Note:
 		return []string{b.Text}
 	case *TimerSet:

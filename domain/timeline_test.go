@@ -385,6 +385,7 @@ func TestSubject(t *testing.T) {
 		{&domain.TaskAdd{Incident: inc, Title: "freeze treasury"}, false, inc},
 		{&domain.TaskDone{Task: task}, false, task},
 		{&domain.TaskAssign{Task: task, Owner: "alice"}, false, task},
+		{&domain.TaskReopen{Task: task}, false, task},
 		{&domain.Note{Incident: inc, Text: "looking"}, false, inc},
 		{&domain.TimerSet{Incident: inc, Label: "status update", Due: domaintest.Epoch}, false, inc},
 		{&domain.TimerDone{Timer: timer}, false, timer},

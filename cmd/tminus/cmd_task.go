@@ -14,7 +14,7 @@ import (
 
 func (a *app) taskCmd() *cobra.Command {
 	c := &cobra.Command{Use: "task", Short: "Tasks of an incident"}
-	c.AddCommand(a.taskAddCmd(), a.taskDoneCmd(), a.taskAssignCmd())
+	c.AddCommand(a.taskAddCmd(), a.taskDoneCmd(), a.taskReopenCmd(), a.taskAssignCmd())
 	return c
 }
 
@@ -67,6 +67,28 @@ func (a *app) taskDoneCmd() *cobra.Command {
 			// Folds first, unlike the append-only commands: a task done
 			// twice is refused here, not signed and then rejected.
 			ev, err := a.gated(cmd.Context(), &domain.TaskDone{Task: id})
+			if err != nil {
+				return err
+			}
+			return a.created(wantJSON(cmd), ev.ID.String(), nil)
+		},
+	})
+}
+
+// taskReopenCmd undoes a done: marked done by mistake, or the fix did not
+// hold. Replicas older than task.reopen refuse it as newer (upgrade them
+// first, as for any new kind).
+func (a *app) taskReopenCmd() *cobra.Command {
+	return withJSON(&cobra.Command{
+		Use:   "reopen TASK",
+		Short: "Reopen a task marked done",
+		Args:  exactArgs(1, "the task id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := a.resolve(cmd.Context(), args[0], "task", "tminus incident show INCIDENT", domain.KindTaskAdd)
+			if err != nil {
+				return err
+			}
+			ev, err := a.gated(cmd.Context(), &domain.TaskReopen{Task: id})
 			if err != nil {
 				return err
 			}

@@ -197,6 +197,8 @@ func (h *History) pick(rng *rand.Rand, i int, st *domain.State) domain.Body {
 				if len(members) > 0 {
 					acts = append(acts, func() domain.Body { return &domain.TaskAssign{Task: id, Owner: pickStr(rng, members)} })
 				}
+			} else {
+				acts = append(acts, func() domain.Body { return &domain.TaskReopen{Task: id} })
 			}
 		}
 		for _, id := range inc.Timers {
