@@ -250,15 +250,22 @@ func (s *State) task(id ID) (*Task, *Incident, error) {
 }
 
 // checkTaskDone refuses a task that is unknown or done already.
-func (s *State) checkTaskDone(b *TaskDone) (*Task, error) {
-	t, _, err := s.task(b.Task)
+func (s *State) checkTaskDone(b *TaskDone) (*Task, error) { return s.taskDoneIs(b.Task, false) }
+
+// taskDoneIs is the task if its done is done, else why not.
+func (s *State) taskDoneIs(id ID, done bool) (*Task, error) {
+	t, _, err := s.task(id)
 	if err != nil {
 		return nil, err
 	}
-	if t.Done {
+	switch {
+	case t.Done == done:
+		return t, nil
+	case t.Done:
 		return nil, fmt.Errorf("task %s is already done", t.ID.Short())
+	default:
+		return nil, fmt.Errorf("task %s is not done", t.ID.Short())
 	}
-	return t, nil
 }
 
 func (s *State) taskDone(a actor, b *TaskDone) error {
@@ -271,16 +278,7 @@ func (s *State) taskDone(a actor, b *TaskDone) error {
 }
 
 // checkTaskReopen refuses a task that is unknown or not done.
-func (s *State) checkTaskReopen(b *TaskReopen) (*Task, error) {
-	t, _, err := s.task(b.Task)
-	if err != nil {
-		return nil, err
-	}
-	if !t.Done {
-		return nil, fmt.Errorf("task %s is not done", t.ID.Short())
-	}
-	return t, nil
-}
+func (s *State) checkTaskReopen(b *TaskReopen) (*Task, error) { return s.taskDoneIs(b.Task, true) }
 
 func (s *State) taskReopen(_ actor, b *TaskReopen) error {
 	t, err := s.checkTaskReopen(b)

@@ -55,40 +55,30 @@ func (a *app) taskAddCmd() *cobra.Command {
 }
 
 func (a *app) taskDoneCmd() *cobra.Command {
-	return withJSON(&cobra.Command{
-		Use:   "done TASK",
-		Short: "Mark a task done",
-		Args:  exactArgs(1, "the task id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := a.resolve(cmd.Context(), args[0], "task", "tminus incident show INCIDENT", domain.KindTaskAdd)
-			if err != nil {
-				return err
-			}
-			// Folds first, unlike the append-only commands: a task done
-			// twice is refused here, not signed and then rejected.
-			ev, err := a.gated(cmd.Context(), &domain.TaskDone{Task: id})
-			if err != nil {
-				return err
-			}
-			return a.created(wantJSON(cmd), ev.ID.String(), nil)
-		},
-	})
+	return a.taskChangeCmd("done TASK", "Mark a task done", func(id domain.ID) domain.Body { return &domain.TaskDone{Task: id} })
 }
 
 // taskReopenCmd undoes a done: marked done by mistake, or the fix did not
 // hold. Replicas older than task.reopen refuse it as newer (upgrade them
 // first, as for any new kind).
 func (a *app) taskReopenCmd() *cobra.Command {
+	return a.taskChangeCmd("reopen TASK", "Reopen a task marked done", func(id domain.ID) domain.Body { return &domain.TaskReopen{Task: id} })
+}
+
+// taskChangeCmd signs body for the task named. It folds first, unlike the
+// append-only commands: a task done twice, or reopened while open, is
+// refused here, not signed and then rejected.
+func (a *app) taskChangeCmd(use, short string, body func(domain.ID) domain.Body) *cobra.Command {
 	return withJSON(&cobra.Command{
-		Use:   "reopen TASK",
-		Short: "Reopen a task marked done",
+		Use:   use,
+		Short: short,
 		Args:  exactArgs(1, "the task id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := a.resolve(cmd.Context(), args[0], "task", "tminus incident show INCIDENT", domain.KindTaskAdd)
 			if err != nil {
 				return err
 			}
-			ev, err := a.gated(cmd.Context(), &domain.TaskReopen{Task: id})
+			ev, err := a.gated(cmd.Context(), body(id))
 			if err != nil {
 				return err
 			}
