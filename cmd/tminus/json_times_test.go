@@ -220,6 +220,8 @@ func TestJSONTimes(t *testing.T) {
 	done := field(check("task", "add", inc, "--title", "Page the bridge team"), "id")
 	check("task", "assign", done, "alice")
 	check("task", "done", done)
+	check("task", "reopen", done)
+	check("task", "done", done)
 	timer := field(check("timer", "set", inc, "--label", "Containment", "--in", "15m", "--every", "30m"), "id")
 	check("timer", "done", timer)
 	check("note", inc, "attacker funded via a mixer")
