@@ -56,6 +56,12 @@ func (s *Session) scanTick(ctx context.Context) error {
 	if s.scanning || !s.wsSeen {
 		return nil
 	}
+	if s.Claims != nil {
+		// Another session's blob ask failed: this peer may hold it.
+		if n := s.Claims.freed.Load(); n != s.freedSeen {
+			s.freedSeen, s.scanDue = n, true
+		}
+	}
 	since := time.Since(s.lastScan)
 	if (s.scanDue && since >= blobScanGap) || since >= blobScanEvery {
 		return s.startScan(ctx)
@@ -86,7 +92,7 @@ func (s *Session) topUp(ctx context.Context) error {
 			}
 			read++
 			s.scanAfter = h
-			if !s.blobs[h] && !s.gaveUp[h] && !s.lacks(h) {
+			if !s.blobs[h] && !s.gaveUp[h] && !s.lacks(h) && s.Claims.takeBlob(h, s) {
 				batch = append(batch, h)
 			}
 		}

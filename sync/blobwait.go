@@ -71,6 +71,7 @@ func (s *Session) checkBlobWait(now time.Time) {
 	// notHereFor; a command's Ask still does.
 	for h := range s.blobs {
 		delete(s.blobs, h)
+		s.Claims.dropBlob(h, s, false)
 		s.gaveUp[h] = true
 		s.notHere[h] = now
 		s.Stats.Unanswered++

@@ -32,6 +32,19 @@ type Claims struct {
 	// twice counts events received that the store already held: what the
 	// claims are meant to keep near zero.
 	twice atomic.Int64
+	// blobs names the session asking its peer for each blob, so that a
+	// missing blob is fetched from one peer at a time: every session's
+	// scan found it missing while the first copy was on its way, and a
+	// rejoining node with three peers fetched each 4 MiB blob twice or
+	// more. A blob claim has no clock: the session's own blobTimeout gives
+	// a stalled ask up, and its end releases everything.
+	blobs map[string]*Session
+	// freed counts blob claims given up without the blob stored (the peer
+	// lacked it, the ask timed out, the session ended): the other sessions
+	// look again for what their peers may hold.
+	freed atomic.Int64
+	// blobsTwice counts blobs received that the store already held.
+	blobsTwice atomic.Int64
 }
 
 type claim struct {
@@ -123,5 +136,46 @@ func (c *Claims) releaseAll(s *Session) {
 		if cl.s == s {
 			delete(c.owner, a)
 		}
+	}
+	for h, owner := range c.blobs {
+		if owner == s {
+			delete(c.blobs, h)
+			c.freed.Add(1)
+		}
+	}
+}
+
+// takeBlob claims the blob for s: false while another session asks its
+// peer for it.
+func (c *Claims) takeBlob(hash string, s *Session) bool {
+	if c == nil {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if owner, ok := c.blobs[hash]; ok && owner != s {
+		return false
+	}
+	if c.blobs == nil {
+		c.blobs = map[string]*Session{}
+	}
+	c.blobs[hash] = s
+	return true
+}
+
+// dropBlob ends s's claim on the blob; unless it was stored, the other
+// sessions are told to look for it again.
+func (c *Claims) dropBlob(hash string, s *Session, stored bool) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.blobs[hash] != s {
+		return
+	}
+	delete(c.blobs, hash)
+	if !stored {
+		c.freed.Add(1)
 	}
 }

@@ -131,3 +131,56 @@ func TestClaims(t *testing.T) {
 	none.releaseAll(s1)
 	none.storing(a, s1, 1)
 }
+
+func TestBlobClaims(t *testing.T) {
+	s1, s2 := &Session{}, &Session{}
+	var c Claims
+	check := func(what string, got, want bool) {
+		t.Helper()
+		if got != want {
+			t.Fatalf("%s: %v, want %v", what, got, want)
+		}
+	}
+	check("first claim", c.takeBlob("aa", s1), true)
+	check("again by its holder", c.takeBlob("aa", s1), true)
+	check("by another session", c.takeBlob("aa", s2), false)
+	check("another blob", c.takeBlob("bb", s2), true)
+	c.dropBlob("aa", s2, false) // not its claim
+	check("dropped by a non-holder", c.takeBlob("aa", s2), false)
+	if c.freed.Load() != 0 {
+		t.Fatal("a non-holder's drop told the others to look again")
+	}
+	c.dropBlob("aa", s1, true)
+	check("stored", c.takeBlob("aa", s2), true)
+	if c.freed.Load() != 0 {
+		t.Fatal("a stored blob told the others to look again")
+	}
+	c.dropBlob("aa", s2, false) // its peer lacked it
+	if c.freed.Load() != 1 {
+		t.Fatal("a failed ask did not tell the others to look again")
+	}
+	check("after a failed ask", c.takeBlob("aa", s1), true)
+	c.releaseAll(s1)
+	check("after its holder's session ended", c.takeBlob("aa", s2), true)
+	if c.freed.Load() != 2 {
+		t.Fatalf("freed %d after the session ended, want 2", c.freed.Load())
+	}
+
+	var none *Claims
+	check("no claims", none.takeBlob("aa", s1), true)
+	none.dropBlob("aa", s1, false)
+}
+
+// A session whose peer may hold a blob another session's peer lacked
+// looks again at its next tick, not at its next timed scan.
+func TestFreedBlobStartsAScan(t *testing.T) {
+	c := &Claims{}
+	s := &Session{Claims: c, wsSeen: true, lastScan: time.Now()}
+	if err := s.scanTick(context.Background()); err != nil || s.scanDue {
+		t.Fatalf("scan due with nothing freed: %v", err)
+	}
+	c.freed.Add(1)
+	if err := s.scanTick(context.Background()); err != nil || !s.scanDue {
+		t.Fatalf("a freed blob left no scan due: %v", err)
+	}
+}

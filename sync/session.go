@@ -118,6 +118,7 @@ type Session struct {
 	scanDue   bool
 	scanAfter string
 	lastScan  time.Time
+	freedSeen int64 // Claims.freed when last looked at
 	wsSeen    bool
 	forks     int // fork proofs sent so far
 	Behind    func(n int64)
@@ -535,6 +536,7 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 				if len(s.blobOrder) > 0 {
 					s.notHere[s.blobOrder[0]] = time.Now()
 					s.lateAnswer(s.blobOrder[0])
+					s.Claims.dropBlob(s.blobOrder[0], s, false)
 					s.answered(s.blobOrder[0])
 				}
 				continue
@@ -547,9 +549,16 @@ func (s *Session) handle(ctx context.Context, msg p2p.Msg) error {
 				return misbehaved("sent blob %s that was not asked for", h[:12])
 			}
 			s.lateAnswer(h)
-			if _, err := s.St.PutBlob(ctx, data); err != nil {
+			if had, err := s.St.HasBlob(ctx, h); err != nil {
+				return err
+			} else if had {
+				if s.Claims != nil {
+					s.Claims.blobsTwice.Add(1)
+				}
+			} else if _, err := s.St.PutBlob(ctx, data); err != nil {
 				return err
 			}
+			s.Claims.dropBlob(h, s, true)
 			s.answered(h)
 			s.Stats.Blobs++
 		}
@@ -618,6 +627,11 @@ func (s *Session) wantHash(ctx context.Context, hash string, now bool) error {
 		// Zero bytes: an empty Blobs entry would read as "not here".
 		_, err := s.St.PutBlob(ctx, nil)
 		return err
+	}
+	// Another session asks its peer for it: this one looks again if that
+	// ask fails. A command that needs it now asks regardless.
+	if !s.Claims.takeBlob(hash, s) && !now {
+		return nil
 	}
 	s.blobs[hash] = true
 	s.blobOrder = append(s.blobOrder, hash)
