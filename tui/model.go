@@ -99,6 +99,7 @@ func New(b Backend, o Options) *Model {
 		paneRoster: newRosterPane(c),
 	}
 	m.panes[m.focus].SetFocused(true)
+	m.readFirings()
 	m.rebuild()
 	return m
 }
@@ -201,19 +202,35 @@ func (m *Model) refresh() bool {
 	}
 	l := m.ctx.Live
 	if !changed {
-		if l.TimelineErr == nil {
+		if l.TimelineErr == nil && l.FiringsErr == nil {
 			return false
 		}
-		// A timeline that could not be read is tried again on the next poll, not left
-		// stale until something else happens.
+		// A timeline or firings that could not be read are tried again on the next
+		// poll, not left stale until something else happens.
+		m.readFirings()
 		m.readTimeline()
 		m.broadcast(stateMsg{})
 		return true
 	}
 	l.State = m.b.State() // a re-fold may hand over a new state
 	l.Me = m.b.Me()
+	m.readFirings()
 	m.rebuild()
 	return true
+}
+
+// readFirings reads the acknowledged alerts' current firings from the backend, after the
+// state changed. A failed read is reported on the status line; the alerts keep the acks
+// of the last read.
+func (m *Model) readFirings() {
+	l := m.ctx.Live
+	fs, err := m.b.Firings(m.bg)
+	if err != nil {
+		l.FiringsErr = err
+		m.status = failed(fmt.Errorf("reading the alerts' firings: %w", err))
+		return
+	}
+	l.Firings, l.FiringsErr = fs, nil
 }
 
 // rebuild points the Live context at the current state and selection and has every pane

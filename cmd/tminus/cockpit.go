@@ -201,6 +201,12 @@ func (b *storeBackend) Timeline(ctx context.Context, id domain.ID) ([]domain.Ent
 	return b.st.Timeline(ctx, s, inc)
 }
 
+// Firings reads the acknowledged alerts' current firings as the screen's state
+// describes them (alertFirings, as alert list reads them).
+func (b *storeBackend) Firings(ctx context.Context) (map[domain.ID]*domain.Firing, error) {
+	return alertFirings(ctx, b.st, b.view.State())
+}
+
 // Refresh folds new events (from this process, other processes on the same home, or
 // peers through serve) and re-reads the peer table; either changing redraws.
 func (b *storeBackend) Refresh(ctx context.Context) (bool, error) {
