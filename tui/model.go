@@ -47,7 +47,7 @@ type Model struct {
 	selID domain.ID
 
 	form    *form
-	drafts  map[string]*form // forms left with esc holding typed text, by title: opened again, they have it back
+	drafts  map[string]*form // forms left with esc holding typed text, by form.draft: opened again, they have it back
 	dialog  *dialog          // a confirmation: approve, execute
 	asking  string           // a quit question is open ("discard the half-filled form and quit?")
 	askedAt time.Time        // real time: y before Options.ConfirmAfter has passed is ignored
@@ -325,7 +325,7 @@ func (m *Model) ask(q string) {
 
 func (m *Model) openForm(f *form) {
 	m.help = nil
-	if d := m.drafts[f.title]; d != nil {
+	if d := m.drafts[f.draft]; d != nil {
 		f.restore(d)
 	}
 	m.form = f
@@ -376,7 +376,7 @@ func (m *Model) done(msg doneMsg) {
 	defer m.panes[msg.pane].Update(msg)
 	if f := msg.form; f != nil {
 		if msg.err == nil {
-			delete(m.drafts, f.title)
+			delete(m.drafts, f.draft)
 		} else if m.form != f && m.keepDraft(f) {
 			// Left with esc while signing, and not stored: the text is not lost.
 			m.status = failed(fmt.Errorf("%w (not stored: the form's text is kept as a draft, open it again to retry)", msg.err))
@@ -444,14 +444,14 @@ func (m *Model) keepDraft(f *form) bool {
 		return false
 	}
 	if !f.dirty() {
-		delete(m.drafts, f.title)
+		delete(m.drafts, f.draft)
 		return false
 	}
 	if m.drafts == nil {
 		m.drafts = map[string]*form{}
 	}
 	f.signing = false
-	m.drafts[f.title] = f
+	m.drafts[f.draft] = f
 	if m.status.text == "" {
 		m.status = okStatus("left the form, nothing was signed: the text typed is kept as a draft")
 	}
