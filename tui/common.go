@@ -29,6 +29,9 @@ type Live struct {
 	Me       string
 	Incident *domain.Incident // the selected incident; nil when there is none
 	Runbooks []RunbookLine
+	// RunbookProblems are the runbook files left out because they are broken
+	// (Backend.RunbookProblems); nil when there are none.
+	RunbookProblems []string
 	// Running is the proposal whose command runs here now (one at a time); zero when none.
 	Running domain.ID
 	// Timeline is the selected incident's timeline, read from the backend when the state

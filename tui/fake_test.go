@@ -39,6 +39,7 @@ type fake struct {
 	online, total int
 	synced        bool
 	runbooks      []RunbookLine
+	problems      []string      // RunbookProblems: runbook files left out
 	fail          error         // Do returns it when set
 	doHold        chan struct{} // when set, Do waits for it to close: a store busy with another writer
 	timelineErr   error         // Timeline returns it when set
@@ -157,7 +158,8 @@ func (f *fake) Workspace() string    { return f.st.Name }
 func (f *fake) Peers() (int, int, bool) {
 	return f.online, f.total, f.synced
 }
-func (f *fake) Runbooks() []RunbookLine { return f.runbooks }
+func (f *fake) Runbooks() []RunbookLine   { return f.runbooks }
+func (f *fake) RunbookProblems() []string { return f.problems }
 
 func (f *fake) Refresh(context.Context) (bool, error) {
 	f.mu.Lock()

@@ -91,8 +91,10 @@ func New(b Backend, o Options) *Model {
 	}
 	st := themes.NewStyles(o.Renderer, o.Theme)
 	c := &Context{R: o.Renderer, Styles: st, Keys: o.Keys, ink: newInk(st, o.Renderer),
-		Live: &Live{State: b.State(), Now: o.Now(), Loc: o.Location, Me: b.Me(), Runbooks: b.Runbooks()}}
-	m := &Model{ctx: c, b: b, opt: o, bg: o.Context, dirty: true, timer: teaTimer}
+		Live: &Live{State: b.State(), Now: o.Now(), Loc: o.Location, Me: b.Me(), Runbooks: b.Runbooks(),
+			RunbookProblems: runbookProblems(b)}}
+	m := &Model{ctx: c, b: b, opt: o, bg: o.Context, dirty: true, timer: teaTimer,
+		status: problemStatus(c.Live.RunbookProblems)}
 	m.panes = [paneCount]pane{
 		paneAlerts: newAlertsPane(c), paneTasks: newTasksPane(c), paneTimers: newTimersPane(c),
 		paneRunbooks: newRunbooksPane(c), paneTimeline: newTimelinePane(c), paneIncidents: newIncidentsPane(c),

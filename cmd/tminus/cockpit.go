@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,11 +43,7 @@ func (a *app) cockpit(ctx context.Context) error {
 	if _, err := a.home.Signer(ctx); err != nil {
 		return err
 	}
-	lib, err := a.library()
-	if err != nil {
-		return fmt.Errorf("runbooks: %w", err)
-	}
-	b, err := newStoreBackend(ctx, a.home, cfg.Handle, lib)
+	b, err := a.openBackend(ctx, cfg.Handle)
 	if err != nil {
 		return err
 	}
@@ -63,6 +60,25 @@ func (a *app) cockpit(ctx context.Context) error {
 	err = a.runCockpit(ctx, b, cfg.Theme)
 	b.settleRuns(a.stderr, runSettleLimit)
 	return err
+}
+
+// openBackend is the cockpit's backend over this home with its runbooks. A broken
+// runbook file is left out, as for the other commands (library), but said inside the
+// cockpit (tui.RunbookProblems): on stderr it printed before the full screen and was
+// seen only after quitting.
+func (a *app) openBackend(ctx context.Context, handle string) (*storeBackend, error) {
+	lib, libErr := a.loadLibrary()
+	if libErr != nil && lib == nil {
+		return nil, fmt.Errorf("runbooks: %w", libErr)
+	}
+	b, err := newStoreBackend(ctx, a.home, handle, lib)
+	if err != nil {
+		return nil, err
+	}
+	if libErr != nil {
+		b.problems = strings.Split(libErr.Error(), "\n")
+	}
+	return b, nil
 }
 
 // runSettleLimit bounds the wait, after the screen closed, for a stopped step's record:
@@ -162,6 +178,7 @@ type storeBackend struct {
 	runbooks []tui.RunbookLine
 	peers    peerSummary
 	running  atomic.Int32 // Exec calls under way, for settleRuns
+	problems []string     // the runbook files left out of lib, one line each (tui.RunbookProblems)
 }
 
 type peerSummary struct {
@@ -264,6 +281,7 @@ func (b *storeBackend) Key() common.Address         { return b.addr }
 func (b *storeBackend) Workspace() string           { return b.view.State().Name }
 func (b *storeBackend) Peers() (int, int, bool)     { return b.peers.online, b.peers.total, b.peers.synced }
 func (b *storeBackend) Runbooks() []tui.RunbookLine { return b.runbooks }
+func (b *storeBackend) RunbookProblems() []string   { return b.problems }
 func (b *storeBackend) Do(ctx context.Context, body domain.Body) (domain.ID, error) {
 	ev, err := b.home.Append(ctx, body)
 	if err != nil {
