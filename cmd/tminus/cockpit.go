@@ -58,6 +58,11 @@ func (a *app) cockpit(ctx context.Context) error {
 		a.home.SetFetch(func(ctx context.Context, hashes []string) ([]string, error) { return n.Fetch(ctx, hashes, nil) })
 	}
 	err = a.runCockpit(ctx, b, cfg.Theme)
+	if err != nil {
+		// The screen did not open (no terminal) or went away with an error: what it
+		// would have said about the runbooks goes where the other commands say it.
+		b.warnProblems(a.textErr())
+	}
 	b.settleRuns(a.stderr, runSettleLimit)
 	return err
 }
@@ -79,6 +84,13 @@ func (a *app) openBackend(ctx context.Context, handle string) (*storeBackend, er
 		b.problems = strings.Split(libErr.Error(), "\n")
 	}
 	return b, nil
+}
+
+// warnProblems prints the runbook files left out as library does.
+func (b *storeBackend) warnProblems(w io.Writer) {
+	for _, line := range b.problems {
+		fmt.Fprintf(w, "tminus: warning: runbook left out: %s\n", line)
+	}
 }
 
 // runSettleLimit bounds the wait, after the screen closed, for a stopped step's record:
