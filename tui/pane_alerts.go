@@ -274,12 +274,16 @@ func (p *alertsPane) detail(al *domain.Alert) []string {
 	switch f := l.Firings[al.ID]; {
 	case len(acks) > 0:
 		who = append(who, "acked by "+strings.Join(ackers(acks), ", "))
-	case len(al.Acks) > 0 && f != nil && f.Refired != 0:
-		// Acked before it resolved: nobody has this firing.
-		who = append(who, "fired again "+clock(f.Refired, l.Now, l.Loc, true)+", not acked since (earlier: "+
-			strings.Join(al.Ackers(), ", ")+")")
 	case len(al.Acks) > 0:
-		who = append(who, "not acked since it fired (earlier: "+strings.Join(al.Ackers(), ", ")+")")
+		// Acked before it resolved: nobody has this firing.
+		again := "not acked since it started firing"
+		if f != nil && f.Refired != 0 {
+			again = "fired again " + clock(f.Refired, l.Now, l.Loc, true) + ", not acked since"
+		}
+		who = append(who, again+" (earlier: "+strings.Join(al.Ackers(), ", ")+")")
+		if !slices.Contains(al.Ackers(), l.Me) {
+			who = append(who, "a acks")
+		}
 	case al.Status == domain.AlertFiring:
 		who = append(who, "not acked: a acks")
 	}
