@@ -191,6 +191,7 @@ type storeBackend struct {
 	peers    peerSummary
 	running  atomic.Int32 // Exec calls under way, for settleRuns
 	problems []string     // the runbook files left out of lib, one line each (tui.RunbookProblems)
+	firings  firingCache  // what Firings read, on the Update goroutine only
 }
 
 type peerSummary struct {
@@ -231,9 +232,57 @@ func (b *storeBackend) Timeline(ctx context.Context, id domain.ID) ([]domain.Ent
 }
 
 // Firings reads the acknowledged alerts' current firings as the screen's state
-// describes them (alertFirings, as alert list reads them).
+// describes them (domain.State.Firings, as alert list reads them). It runs after every
+// refresh that folded something, and an alert acked months ago may have thousands of
+// observations: only the alerts whose own events changed are read again. Folded in
+// place, the state only gains events after the last, so an alert whose observation
+// count and acks are as they were has the same firing; a re-fold hands over a new state,
+// and everything is read again.
 func (b *storeBackend) Firings(ctx context.Context) (map[domain.ID]*domain.Firing, error) {
-	return alertFirings(ctx, b.st, b.view.State())
+	s := b.view.State()
+	if b.firings.of != s {
+		b.firings = firingCache{of: s, alerts: map[domain.ID]cachedFiring{}}
+	}
+	out := map[domain.ID]*domain.Firing{}
+	var stale []domain.ID
+	for id, al := range s.Alerts {
+		if len(al.Acks) == 0 {
+			continue
+		}
+		if c, ok := b.firings.alerts[id]; ok && c.count == al.Count && c.acks == len(al.Acks) {
+			out[id] = c.f
+			continue
+		}
+		stale = append(stale, id)
+	}
+	if len(stale) == 0 {
+		return out, nil
+	}
+	evs, err := b.st.SubjectEvents(ctx, stale)
+	if err != nil {
+		return nil, fmt.Errorf("reading the alerts' events: %w", err)
+	}
+	read := s.Firings(evs)
+	for _, id := range stale {
+		al := s.Alerts[id]
+		f := read[id]
+		b.firings.alerts[id] = cachedFiring{count: al.Count, acks: len(al.Acks), f: f}
+		out[id] = f
+	}
+	return out, nil
+}
+
+// firingCache is the firings read for one state (storeBackend.Firings).
+type firingCache struct {
+	of     *domain.State
+	alerts map[domain.ID]cachedFiring
+}
+
+// cachedFiring is an alert's firing as read when it had count observations and acks
+// acknowledgements.
+type cachedFiring struct {
+	count, acks int
+	f           *domain.Firing
 }
 
 // Refresh folds new events (from this process, other processes on the same home, or
