@@ -37,12 +37,13 @@ func (f *Firing) Ackers() []string {
 //
 // A firing begins at a firing observation from a member whose previous
 // observation of the alert said resolved, or at a member's first
-// observation of it while it stands resolved (or is new). A firing observation from a member
-// whose previous one also said firing repeats what that member already
-// reported: watchers repeat an alert while it fires, and one that is late
-// folds after another watcher's resolution without the alert having
-// resolved for it. Such a repeat flips the stored status back to firing
-// but continues the firing its acknowledgements belong to.
+// observation of it while it stands resolved (or is new). A firing
+// observation from a member whose previous one also said firing repeats
+// what that member already reported: watchers repeat an alert while it
+// fires, and one that is late folds after another watcher's resolution
+// without the alert having resolved for it. Such a repeat flips the stored
+// status back to firing but continues the firing its acknowledgements
+// belong to.
 func (s *State) Firings(events []*Event) map[ID]*Firing {
 	type track struct {
 		f      *Firing
