@@ -12,7 +12,7 @@ import (
 // notice new events, and a way to sign new ones. It is declared here, where it is used,
 // so tests drive the cockpit with an in-memory fake and no database or network.
 //
-// State, Refresh, Timeline, Proposal and Gate are only called from the bubbletea Update goroutine:
+// State, Refresh, Timeline, Firings, Proposal and Gate are only called from the bubbletea Update goroutine:
 // Refresh may fold new events into the same *domain.State in place. Do, Exec and Blob may
 // be called from a command goroutine, so they must not touch that state; the effect of Do
 // and Exec shows after the next Refresh.
@@ -22,6 +22,11 @@ type Backend interface {
 	// Timeline is an incident's timeline as State describes it, read on demand: the
 	// state does not hold timelines (store.Timeline).
 	Timeline(ctx context.Context, incident domain.ID) ([]domain.Entry, error)
+	// Firings is the current firing of every alert someone acknowledged, as State
+	// describes it (domain.State.Firings), read on demand like a timeline: an ack counts
+	// on screen only for the firing it was made in, and the state keeps acks per alert.
+	// Alerts nobody acknowledged may be missing.
+	Firings(ctx context.Context) (map[domain.ID]*domain.Firing, error)
 	// Me is the handle of the member this device signs as.
 	Me() string
 	// Key is the address this device signs with: the cockpit asks the state whether

@@ -29,6 +29,9 @@ type Live struct {
 	Me       string
 	Incident *domain.Incident // the selected incident; nil when there is none
 	Runbooks []RunbookLine
+	// RunbookProblems are the runbook files left out because they are broken
+	// (Backend.RunbookProblems); nil when there are none.
+	RunbookProblems []string
 	// Running is the proposal whose command runs here now (one at a time); zero when none.
 	Running domain.ID
 	// Timeline is the selected incident's timeline, read from the backend when the state
@@ -38,6 +41,23 @@ type Live struct {
 	Timeline    []domain.Entry
 	TimelineErr error
 	timelineOf  domain.ID // the incident Timeline was read for
+	// Firings is each acknowledged alert's current firing, read from the backend when the
+	// state changes (Backend.Firings); nil until a read succeeds. FiringsErr is why the
+	// last read failed; Firings then holds the last read's.
+	Firings    map[domain.ID]*domain.Firing
+	FiringsErr error
+}
+
+// acks are the acknowledgements of the alert's current firing: those made since it last
+// started firing. Before the firings were ever read, the alert's own, every firing's.
+func (l *Live) acks(al *domain.Alert) []domain.Ack {
+	if l.Firings == nil {
+		return al.Acks
+	}
+	if f := l.Firings[al.ID]; f != nil {
+		return f.Acks
+	}
+	return nil
 }
 
 // Common is embedded by every pane: the shared context plus the pane's own size and focus.

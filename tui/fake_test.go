@@ -39,9 +39,11 @@ type fake struct {
 	online, total int
 	synced        bool
 	runbooks      []RunbookLine
+	problems      []string      // RunbookProblems: runbook files left out
 	fail          error         // Do returns it when set
 	doHold        chan struct{} // when set, Do waits for it to close: a store busy with another writer
 	timelineErr   error         // Timeline returns it when set
+	firingsErr    error         // Firings returns it when set
 	refreshes     int
 	timelines     int // Timeline calls
 
@@ -156,7 +158,8 @@ func (f *fake) Workspace() string    { return f.st.Name }
 func (f *fake) Peers() (int, int, bool) {
 	return f.online, f.total, f.synced
 }
-func (f *fake) Runbooks() []RunbookLine { return f.runbooks }
+func (f *fake) Runbooks() []RunbookLine   { return f.runbooks }
+func (f *fake) RunbookProblems() []string { return f.problems }
 
 func (f *fake) Refresh(context.Context) (bool, error) {
 	f.mu.Lock()
@@ -186,6 +189,17 @@ func (f *fake) Timeline(_ context.Context, id domain.ID) ([]domain.Entry, error)
 		return nil, fmt.Errorf("incident %s not found", id.Short())
 	}
 	return f.st.Timeline(inc, f.events), nil
+}
+
+// Firings reads the alerts' firings from every folded event with the state, as
+// storeBackend does from the store's index.
+func (f *fake) Firings(context.Context) (map[domain.ID]*domain.Firing, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.firingsErr != nil {
+		return nil, f.firingsErr
+	}
+	return f.st.Firings(f.events), nil
 }
 
 func (f *fake) Do(ctx context.Context, body domain.Body) (domain.ID, error) {

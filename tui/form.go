@@ -64,7 +64,11 @@ func (f *field) dirty() bool {
 // an error line. build turns the values into the event to sign, or says what is wrong;
 // the form stays open until build succeeds or esc leaves it.
 type form struct {
-	title  string
+	title string
+	// draft is what a draft of the form is kept under (Model.drafts): the form's kind and
+	// the incident, task or alert it acts on, never its title, which two incidents can
+	// share. Set by draftOf.
+	draft  string
 	fields []*field
 	focus  int
 	err    string
@@ -113,6 +117,15 @@ func choiceField(label string, choices []string, selected string) *field {
 		}
 	}
 	return f
+}
+
+// draftOf is a draft key: the form's kind and the id of what it acts on (zero for
+// none, as a declaration from nothing).
+func draftOf(kind string, id domain.ID) string {
+	if id.IsZero() {
+		return kind
+	}
+	return kind + " " + id.String()
 }
 
 func (f *form) dirty() bool {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/tminus-ir/tminus/domain"
 )
 
 // esc on a form with a long note typed threw the note away for good, without a word:
@@ -95,5 +97,44 @@ func TestQuitAsksWhenDraftsWouldBeLost(t *testing.T) {
 	h.press("y")
 	if !h.quit {
 		t.Fatal("y did not quit")
+	}
+}
+
+// Drafts were kept by the form's title, and two incidents can share one ("Vault drain
+// on the L2 bridge" declared twice, by two responders at once): a note typed on one
+// showed up in the other's note form, to be signed into the wrong incident's record. A
+// draft belongs to its form and what it acts on.
+func TestDraftsOfTwoIncidentsWithOneTitle(t *testing.T) {
+	s := newScenario(t)
+	twin := s.apply("carol", &domain.IncidentDeclare{Title: "Vault drain on the L2 bridge", Severity: "P1"}, at("03:40:00"))
+	h := newHarness(t, s.fake, 80, 24)
+	h.send(selectRequest{id: s.p1})
+	h.press("n")
+	h.typeText("Outflow paused at block 19,442,118")
+	h.press("esc")
+	h.press("t")
+	h.typeText("Rotate relayer key")
+	h.press("esc")
+
+	h.send(selectRequest{id: twin})
+	if h.m.Selected() != twin {
+		t.Fatalf("selected %s, want the twin incident %s", h.m.Selected().Short(), twin.Short())
+	}
+	for _, k := range []string{"n", "t"} {
+		h.press(k)
+		if got := h.m.form.fields[0].text.Value(); got != "" {
+			t.Errorf("%s on the twin incident opened with %q, the other incident's draft", k, got)
+		}
+		h.press("esc")
+	}
+
+	h.send(selectRequest{id: s.p1})
+	h.press("n")
+	if got := h.m.form.fields[0].text.Value(); got != "Outflow paused at block 19,442,118" {
+		t.Errorf("the note draft on its own incident reads %q", got)
+	}
+	h.press("esc", "t")
+	if got := h.m.form.fields[0].text.Value(); got != "Rotate relayer key" {
+		t.Errorf("the task draft on its own incident reads %q", got)
 	}
 }

@@ -18,14 +18,14 @@ var errNoIncident = errors.New("no incident selected: declare one with D or pick
 
 func (c *Context) declareForm(from *domain.Alert) *form {
 	title, sev := "", "P2"
-	f := &form{title: "Declare an incident", pane: paneIncidents, what: "declared"}
+	f := &form{title: "Declare an incident", draft: draftOf("declare", domain.ID{}), pane: paneIncidents, what: "declared"}
 	if from != nil {
 		title = clean(from.Title)
 		if from.Severity != "" {
 			sev = from.Severity
 		}
 		f.title = "Declare an incident from the alert " + clean(from.Title) // its title stays put while the field is edited
-		f.pane = paneAlerts
+		f.draft, f.pane = draftOf("declare", from.ID), paneAlerts
 	}
 	f.fields = []*field{
 		c.textField("Title", title, "what is happening"),
@@ -44,7 +44,7 @@ func (c *Context) declareForm(from *domain.Alert) *form {
 }
 
 func (c *Context) severityForm(inc *domain.Incident) *form {
-	f := &form{title: "Severity of " + clean(inc.Title), pane: paneIncidents, what: "severity set",
+	f := &form{title: "Severity of " + clean(inc.Title), draft: draftOf("severity", inc.ID), pane: paneIncidents, what: "severity set",
 		fields: []*field{choiceField("Severity", domain.Severities, inc.Severity)}}
 	f.build = func(v []string) (domain.Body, error) {
 		if v[0] == inc.Severity {
@@ -63,7 +63,7 @@ func (c *Context) statusForm(inc *domain.Incident) *form {
 			next = domain.Statuses[i+1]
 		}
 	}
-	f := &form{title: "Status of " + clean(inc.Title) + " (now " + inc.Status + ")", pane: paneIncidents,
+	f := &form{title: "Status of " + clean(inc.Title) + " (now " + inc.Status + ")", draft: draftOf("status", inc.ID), pane: paneIncidents,
 		what: "status set", fields: []*field{choiceField("Status", choices, next)}}
 	f.build = func(v []string) (domain.Body, error) {
 		if v[0] == inc.Status {
@@ -91,7 +91,7 @@ func handles(s *domain.State, none bool) []string {
 
 func (c *Context) leadForm(inc *domain.Incident) *form {
 	st := c.Live.State
-	f := &form{title: "Assign a lead for " + clean(inc.Title), pane: paneIncidents, what: "lead assigned",
+	f := &form{title: "Assign a lead for " + clean(inc.Title), draft: draftOf("lead", inc.ID), pane: paneIncidents, what: "lead assigned",
 		fields: []*field{choiceField("Role", domain.LeadRoles, domain.RoleTriage),
 			choiceField("Member", handles(st, false), c.Live.Me)}}
 	f.build = func(v []string) (domain.Body, error) {
@@ -110,7 +110,7 @@ func (c *Context) leadForm(inc *domain.Incident) *form {
 }
 
 func (c *Context) taskForm(inc *domain.Incident) *form {
-	f := &form{title: "Add a task to " + clean(inc.Title), pane: paneTasks, what: "task added",
+	f := &form{title: "Add a task to " + clean(inc.Title), draft: draftOf("task", inc.ID), pane: paneTasks, what: "task added",
 		fields: []*field{c.textField("Title", "", "what needs doing"),
 			choiceField("Owner", handles(c.Live.State, true), "(none)"),
 			c.durationField("Due in", "optional, e.g. 30m")}}
@@ -132,7 +132,7 @@ func (c *Context) taskForm(inc *domain.Incident) *form {
 }
 
 func (c *Context) ownerForm(t *domain.Task) *form {
-	f := &form{title: "Owner of " + clean(t.Title), pane: paneTasks, what: "owner set",
+	f := &form{title: "Owner of " + clean(t.Title), draft: draftOf("owner", t.ID), pane: paneTasks, what: "owner set",
 		fields: []*field{choiceField("Owner", handles(c.Live.State, false), t.Owner)}}
 	f.build = func(v []string) (domain.Body, error) {
 		if now := c.Live.State.Tasks[t.ID]; now != nil && now.Owner == v[0] {
@@ -144,7 +144,7 @@ func (c *Context) ownerForm(t *domain.Task) *form {
 }
 
 func (c *Context) timerForm(inc *domain.Incident) *form {
-	f := &form{title: "Add a T-minus timer to " + clean(inc.Title), pane: paneTimers, what: "timer set",
+	f := &form{title: "Add a T-minus timer to " + clean(inc.Title), draft: draftOf("timer", inc.ID), pane: paneTimers, what: "timer set",
 		fields: []*field{c.textField("Label", "", "what is due"),
 			c.durationField("In", "e.g. 15m"),
 			c.durationField("Every", "optional: re-arm, e.g. 30m")}}
@@ -170,7 +170,7 @@ func (c *Context) timerForm(inc *domain.Incident) *form {
 }
 
 func (c *Context) noteForm(inc *domain.Incident) *form {
-	f := &form{title: "Note on " + clean(inc.Title), pane: paneTimeline, what: "note added",
+	f := &form{title: "Note on " + clean(inc.Title), draft: draftOf("note", inc.ID), pane: paneTimeline, what: "note added",
 		fields: []*field{c.textField("Note", "", "what happened, what you saw")}}
 	f.build = func(v []string) (domain.Body, error) { return &domain.Note{Incident: inc.ID, Text: v[0]}, nil }
 	return f

@@ -47,7 +47,7 @@ type Model struct {
 	selID domain.ID
 
 	form    *form
-	drafts  map[string]*form // forms left with esc holding typed text, by title: opened again, they have it back
+	drafts  map[string]*form // forms left with esc holding typed text, by form.draft: opened again, they have it back
 	dialog  *dialog          // a confirmation: approve, execute
 	asking  string           // a quit question is open ("discard the half-filled form and quit?")
 	askedAt time.Time        // real time: y before Options.ConfirmAfter has passed is ignored
@@ -91,14 +91,17 @@ func New(b Backend, o Options) *Model {
 	}
 	st := themes.NewStyles(o.Renderer, o.Theme)
 	c := &Context{R: o.Renderer, Styles: st, Keys: o.Keys, ink: newInk(st, o.Renderer),
-		Live: &Live{State: b.State(), Now: o.Now(), Loc: o.Location, Me: b.Me(), Runbooks: b.Runbooks()}}
-	m := &Model{ctx: c, b: b, opt: o, bg: o.Context, dirty: true, timer: teaTimer}
+		Live: &Live{State: b.State(), Now: o.Now(), Loc: o.Location, Me: b.Me(), Runbooks: b.Runbooks(),
+			RunbookProblems: runbookProblems(b)}}
+	m := &Model{ctx: c, b: b, opt: o, bg: o.Context, dirty: true, timer: teaTimer,
+		status: problemStatus(c.Live.RunbookProblems)}
 	m.panes = [paneCount]pane{
 		paneAlerts: newAlertsPane(c), paneTasks: newTasksPane(c), paneTimers: newTimersPane(c),
 		paneRunbooks: newRunbooksPane(c), paneTimeline: newTimelinePane(c), paneIncidents: newIncidentsPane(c),
 		paneRoster: newRosterPane(c),
 	}
 	m.panes[m.focus].SetFocused(true)
+	m.readFirings()
 	m.rebuild()
 	return m
 }
@@ -201,19 +204,35 @@ func (m *Model) refresh() bool {
 	}
 	l := m.ctx.Live
 	if !changed {
-		if l.TimelineErr == nil {
+		if l.TimelineErr == nil && l.FiringsErr == nil {
 			return false
 		}
-		// A timeline that could not be read is tried again on the next poll, not left
-		// stale until something else happens.
+		// A timeline or firings that could not be read are tried again on the next
+		// poll, not left stale until something else happens.
+		m.readFirings()
 		m.readTimeline()
 		m.broadcast(stateMsg{})
 		return true
 	}
 	l.State = m.b.State() // a re-fold may hand over a new state
 	l.Me = m.b.Me()
+	m.readFirings()
 	m.rebuild()
 	return true
+}
+
+// readFirings reads the acknowledged alerts' current firings from the backend, after the
+// state changed. A failed read is reported on the status line; the alerts keep the acks
+// of the last read.
+func (m *Model) readFirings() {
+	l := m.ctx.Live
+	fs, err := m.b.Firings(m.bg)
+	if err != nil {
+		l.FiringsErr = err
+		m.status = failed(fmt.Errorf("reading the alerts' firings: %w", err))
+		return
+	}
+	l.Firings, l.FiringsErr = fs, nil
 }
 
 // rebuild points the Live context at the current state and selection and has every pane
@@ -308,7 +327,7 @@ func (m *Model) ask(q string) {
 
 func (m *Model) openForm(f *form) {
 	m.help = nil
-	if d := m.drafts[f.title]; d != nil {
+	if d := m.drafts[f.draft]; d != nil {
 		f.restore(d)
 	}
 	m.form = f
@@ -359,7 +378,7 @@ func (m *Model) done(msg doneMsg) {
 	defer m.panes[msg.pane].Update(msg)
 	if f := msg.form; f != nil {
 		if msg.err == nil {
-			delete(m.drafts, f.title)
+			delete(m.drafts, f.draft)
 		} else if m.form != f && m.keepDraft(f) {
 			// Left with esc while signing, and not stored: the text is not lost.
 			m.status = failed(fmt.Errorf("%w (not stored: the form's text is kept as a draft, open it again to retry)", msg.err))
@@ -427,14 +446,14 @@ func (m *Model) keepDraft(f *form) bool {
 		return false
 	}
 	if !f.dirty() {
-		delete(m.drafts, f.title)
+		delete(m.drafts, f.draft)
 		return false
 	}
 	if m.drafts == nil {
 		m.drafts = map[string]*form{}
 	}
 	f.signing = false
-	m.drafts[f.title] = f
+	m.drafts[f.draft] = f
 	if m.status.text == "" {
 		m.status = okStatus("left the form, nothing was signed: the text typed is kept as a draft")
 	}

@@ -86,7 +86,7 @@ func (p *alertsPane) rebuild() {
 	for _, al := range p.all {
 		if al.Status == domain.AlertFiring {
 			p.firing++
-			if len(al.Acks) == 0 {
+			if len(p.Live.acks(al)) == 0 {
 				p.unack++
 			}
 		}
@@ -202,6 +202,9 @@ func (p *alertsPane) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Ack):
+		if err := p.reackRefusal(al); err != nil {
+			return send(doneMsg{pane: paneAlerts, err: err})
+		}
 		return send(doRequest{pane: paneAlerts, body: &domain.AlertAck{Alert: al.ID}, what: "acknowledged: " + clean(al.Title)})
 	case key.Matches(msg, k.FromAlert):
 		// A second incident for one alert would take its link from the open one
@@ -267,9 +270,21 @@ func (p *alertsPane) detail(al *domain.Alert) []string {
 		who = append(who, "policy suggests "+sev+": "+st.Corroboration(al)+" watchers agree")
 	}
 	who = append(who, "observed by "+strings.Join(al.Observers, ", ")+" ("+st.Corroboration(al)+")")
-	if len(al.Acks) > 0 {
-		who = append(who, "acked by "+strings.Join(al.Ackers(), ", "))
-	} else if al.Status == domain.AlertFiring {
+	acks := l.acks(al)
+	switch f := l.Firings[al.ID]; {
+	case len(acks) > 0:
+		who = append(who, "acked by "+strings.Join(ackers(acks), ", "))
+	case len(al.Acks) > 0:
+		// Acked before it resolved: nobody has this firing.
+		again := "not acked since it started firing"
+		if f != nil && f.Refired != 0 {
+			again = "fired again " + clock(f.Refired, l.Now, l.Loc, true) + ", not acked since"
+		}
+		who = append(who, again+" (earlier: "+strings.Join(al.Ackers(), ", ")+")")
+		if !slices.Contains(al.Ackers(), l.Me) {
+			who = append(who, "a acks")
+		}
+	case al.Status == domain.AlertFiring:
 		who = append(who, "not acked: a acks")
 	}
 	if inc := st.Incidents[al.Incident]; inc != nil && inc.Drill {
@@ -304,9 +319,9 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 	corr := st.Corroboration(al)
 	when := fitRight(clock(al.LastSeen, p.Live.Now, p.Live.Loc, false), p.whenW)
 	ack := ""
-	if len(al.Acks) > 0 {
-		ack = "✓ " + al.Acks[0].By
-		if n := len(al.Acks); n > 1 {
+	if acks := p.Live.acks(al); len(acks) > 0 {
+		ack = "✓ " + acks[0].By
+		if n := len(acks); n > 1 {
 			ack += "+" + itoa(n-1)
 		}
 	}
@@ -351,6 +366,27 @@ func (p *alertsPane) row(al *domain.Alert, sel bool) string {
 		s += p.ink.muted.on(fit(status, 8))
 	}
 	return s + " " + fitRight(corr, 5) + " " + p.ink.row.on(fit(title, tw)) + p.ink.muted.on(tail)
+}
+
+// ackers are the handles of acks, in their order.
+func ackers(acks []domain.Ack) []string {
+	out := make([]string, len(acks))
+	for i, a := range acks {
+		out[i] = a.By
+	}
+	return out
+}
+
+// reackRefusal says why this member cannot acknowledge an alert that fired again after
+// they acknowledged it: the fold keeps one ack per member and alert, on every replica
+// alike, so a second would be stored and refused (the CLI's alert ack says the same).
+func (p *alertsPane) reackRefusal(al *domain.Alert) error {
+	l := p.Live
+	if !slices.Contains(al.Ackers(), l.Me) || slices.Contains(ackers(l.acks(al)), l.Me) {
+		return nil // never acked (the fold decides), or acked this firing (precheck says so)
+	}
+	return fmt.Errorf("you acked an earlier firing of %q, and an alert keeps one ack per member: ask another responder to ack this one, or i declares an incident from it",
+		clean(al.Title))
 }
 
 func orDash(s string) string {

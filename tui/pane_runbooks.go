@@ -118,7 +118,7 @@ func (p *runbooksPane) captions() int {
 	if n > 0 {
 		n++ // over the runbooks
 	}
-	return n
+	return n + len(p.problemLines())
 }
 
 func (p *runbooksPane) Title() string {
@@ -129,6 +129,11 @@ func (p *runbooksPane) Title() string {
 		return "Runbooks · details"
 	}
 	t := "Runbooks · " + itoa(len(p.rows))
+	if n := len(p.Live.RunbookProblems); n == 1 {
+		t += " · 1 broken file"
+	} else if n > 1 {
+		t += " · " + itoa(n) + " broken files"
+	}
 	waiting := 0
 	for _, pr := range p.props {
 		if pr.Exec == nil {
@@ -424,6 +429,7 @@ func (p *runbooksPane) View() string {
 	}
 	listH := p.Height - p.detailHeight()
 	lines := make([]string, 0, p.Height)
+	lines = append(lines, p.problemLines()...)
 	if p.cur.n == 0 {
 		lines = append(lines, p.ink.muted.on(fit(" no runbooks found", p.Width)))
 	}

@@ -21,7 +21,7 @@ import (
 // chosen step does not use is greyed out and skipped. The body is the backend's, the one
 // `tminus runbook propose` signs.
 func (m *Model) proposeForm(inc *domain.Incident, rb RunbookLine, from *domain.Proposal) *form {
-	f := &form{title: "Propose " + rb.ID + " for " + clean(inc.Title), pane: paneRunbooks}
+	f := &form{title: "Propose " + rb.ID + " for " + clean(inc.Title), draft: draftOf("propose "+rb.ID, inc.ID), pane: paneRunbooks}
 	step := 1
 	if from != nil && from.Step >= 1 && from.Step <= len(rb.Steps) {
 		step = from.Step

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,11 +43,7 @@ func (a *app) cockpit(ctx context.Context) error {
 	if _, err := a.home.Signer(ctx); err != nil {
 		return err
 	}
-	lib, err := a.library()
-	if err != nil {
-		return fmt.Errorf("runbooks: %w", err)
-	}
-	b, err := newStoreBackend(ctx, a.home, cfg.Handle, lib)
+	b, err := a.openBackend(ctx, cfg.Handle)
 	if err != nil {
 		return err
 	}
@@ -61,8 +58,39 @@ func (a *app) cockpit(ctx context.Context) error {
 		a.home.SetFetch(func(ctx context.Context, hashes []string) ([]string, error) { return n.Fetch(ctx, hashes, nil) })
 	}
 	err = a.runCockpit(ctx, b, cfg.Theme)
+	if err != nil {
+		// The screen did not open (no terminal) or went away with an error: what it
+		// would have said about the runbooks goes where the other commands say it.
+		b.warnProblems(a.textErr())
+	}
 	b.settleRuns(a.stderr, runSettleLimit)
 	return err
+}
+
+// openBackend is the cockpit's backend over this home with its runbooks. A broken
+// runbook file is left out, as for the other commands (library), but said inside the
+// cockpit (tui.RunbookProblems): on stderr it printed before the full screen and was
+// seen only after quitting.
+func (a *app) openBackend(ctx context.Context, handle string) (*storeBackend, error) {
+	lib, libErr := a.loadLibrary()
+	if libErr != nil && lib == nil {
+		return nil, fmt.Errorf("runbooks: %w", libErr)
+	}
+	b, err := newStoreBackend(ctx, a.home, handle, lib)
+	if err != nil {
+		return nil, err
+	}
+	if libErr != nil {
+		b.problems = strings.Split(libErr.Error(), "\n")
+	}
+	return b, nil
+}
+
+// warnProblems prints the runbook files left out as library does.
+func (b *storeBackend) warnProblems(w io.Writer) {
+	for _, line := range b.problems {
+		fmt.Fprintf(w, "tminus: warning: runbook left out: %s\n", line)
+	}
 }
 
 // runSettleLimit bounds the wait, after the screen closed, for a stopped step's record:
@@ -162,6 +190,8 @@ type storeBackend struct {
 	runbooks []tui.RunbookLine
 	peers    peerSummary
 	running  atomic.Int32 // Exec calls under way, for settleRuns
+	problems []string     // the runbook files left out of lib, one line each (tui.RunbookProblems)
+	firings  firingCache  // what Firings read, on the Update goroutine only
 }
 
 type peerSummary struct {
@@ -199,6 +229,60 @@ func (b *storeBackend) Timeline(ctx context.Context, id domain.ID) ([]domain.Ent
 		return nil, fmt.Errorf("incident %s not found", id.Short())
 	}
 	return b.st.Timeline(ctx, s, inc)
+}
+
+// Firings reads the acknowledged alerts' current firings as the screen's state
+// describes them (domain.State.Firings, as alert list reads them). It runs after every
+// refresh that folded something, and an alert acked months ago may have thousands of
+// observations: only the alerts whose own events changed are read again. Folded in
+// place, the state only gains events after the last, so an alert whose observation
+// count and acks are as they were has the same firing; a re-fold hands over a new state,
+// and everything is read again.
+func (b *storeBackend) Firings(ctx context.Context) (map[domain.ID]*domain.Firing, error) {
+	s := b.view.State()
+	if b.firings.of != s {
+		b.firings = firingCache{of: s, alerts: map[domain.ID]cachedFiring{}}
+	}
+	out := map[domain.ID]*domain.Firing{}
+	var stale []domain.ID
+	for id, al := range s.Alerts {
+		if len(al.Acks) == 0 {
+			continue
+		}
+		if c, ok := b.firings.alerts[id]; ok && c.count == al.Count && c.acks == len(al.Acks) {
+			out[id] = c.f
+			continue
+		}
+		stale = append(stale, id)
+	}
+	if len(stale) == 0 {
+		return out, nil
+	}
+	evs, err := b.st.SubjectEvents(ctx, stale)
+	if err != nil {
+		return nil, fmt.Errorf("reading the alerts' events: %w", err)
+	}
+	read := s.Firings(evs)
+	for _, id := range stale {
+		al := s.Alerts[id]
+		f := read[id]
+		b.firings.alerts[id] = cachedFiring{count: al.Count, acks: len(al.Acks), f: f}
+		out[id] = f
+	}
+	return out, nil
+}
+
+// firingCache is the firings read for one state (storeBackend.Firings).
+type firingCache struct {
+	of     *domain.State
+	alerts map[domain.ID]cachedFiring
+}
+
+// cachedFiring is an alert's firing as read when it had count observations and acks
+// acknowledgements.
+type cachedFiring struct {
+	count, acks int
+	f           *domain.Firing
 }
 
 // Refresh folds new events (from this process, other processes on the same home, or
@@ -258,6 +342,7 @@ func (b *storeBackend) Key() common.Address         { return b.addr }
 func (b *storeBackend) Workspace() string           { return b.view.State().Name }
 func (b *storeBackend) Peers() (int, int, bool)     { return b.peers.online, b.peers.total, b.peers.synced }
 func (b *storeBackend) Runbooks() []tui.RunbookLine { return b.runbooks }
+func (b *storeBackend) RunbookProblems() []string   { return b.problems }
 func (b *storeBackend) Do(ctx context.Context, body domain.Body) (domain.ID, error) {
 	ev, err := b.home.Append(ctx, body)
 	if err != nil {

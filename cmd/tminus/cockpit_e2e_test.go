@@ -35,6 +35,7 @@ func TestCockpitEndToEnd(t *testing.T) {
 	bin := binary(t)
 	t.Run("declare, task and timer with keys", func(t *testing.T) { testCockpitKeys(t, newE2E(t, tmux, bin)) })
 	t.Run("demo is live and cleans up", func(t *testing.T) { testDemo(t, newE2E(t, tmux, bin)) })
+	t.Run("a broken runbook is said on the screen", func(t *testing.T) { testCockpitBrokenRunbook(t, newE2E(t, tmux, bin)) })
 }
 
 func newE2E(t *testing.T, tmux, bin string) *e2e {
@@ -232,5 +233,31 @@ func testDemo(t *testing.T, e *e2e) {
 			t.Fatalf("demo left %d entries in its temp dir after a hangup", len(left))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A broken runbook file's warning printed on stderr before the full screen, so it was
+// read only after quitting. On a real terminal the cockpit shows it on the screen, and
+// its stderr (kept in a file here) stays empty.
+func testCockpitBrokenRunbook(t *testing.T, e *e2e) {
+	e.cli("init", "--name", "acme", "--handle", "alice", "--light-kdf")
+	dir, logs := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "broken.md"), []byte("no front matter\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr := filepath.Join(logs, "stderr")
+	e.start("cockpit", 120, 36, fmt.Sprintf("env TMINUS_PASSPHRASE=pw TERM=xterm-256color %s --home %s --runbooks %s 2>%s",
+		e.bin, e.home, dir, stderr))
+	e.waitFor(10*time.Second, "acme", "runbook left out:", "broken.md")
+	e.keys("4")
+	e.waitFor(3*time.Second, "✗ left out:", "missing front")
+	e.keys("q")
+	e.waitGone(5 * time.Second)
+	got, err := os.ReadFile(stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(got), "runbook") {
+		t.Errorf("the cockpit printed the warning under its screen:\n%s", got)
 	}
 }

@@ -120,7 +120,7 @@ func TestContractDocumentedViews(t *testing.T) {
 			"tasks[].id", "tasks[].title", "tasks[].done", "tasks[].incident", "timers[].id", "timers[].label", "timers[].due", "timers[].met",
 			"proposals[].id", "proposals[].runbook", "proposals[].step", "proposals[].command", "proposals[].risk", "proposals[].quorum",
 			"proposals[].approvals", "proposals[].approved", "proposals[].by", "proposals[].at"}, prefixed("safe_txs[].", safeFields)...)},
-		{[]string{"alert", "list"}, []string{"[].observed_by", "[].corroboration", "[].first_seen", "[].last_seen", "[].incident"}},
+		{[]string{"alert", "list"}, []string{"[].observed_by", "[].corroboration", "[].first_seen", "[].last_seen", "[].incident", "[].firing_acked_by"}},
 		{[]string{"member", "list"}, []string{"[].keys", "[].active", "[].proofs", "[].proof_count", "[].roles_met", "[].min_proofs"}},
 		{[]string{"proof", "list"}, []string{"[].id", "[].member", "[].kind", "[].fingerprint", "[].algorithm", "[].issued_at", "[].expires", "[].status"}},
 		{[]string{"metrics"}, []string{"incidents", "mtta_s", "mttc_s", "mttr_s", "mttt_s", "mttrec_s", "mean_s.acknowledge", "median_s.resolve",

@@ -265,19 +265,29 @@ type alertView struct {
 	ObservedBy  []string          `json:"observed_by"` // handles
 	Corroborate string            `json:"corroboration"`
 	AckedBy     []string          `json:"acked_by"`
-	Incident    string            `json:"incident"`
-	FirstSeen   string            `json:"first_seen"`
-	LastSeen    string            `json:"last_seen"`
-	Reorged     bool              `json:"reorged,omitempty"`
+	// FiringAckedBy are the acks since the alert last started firing
+	// (domain.Firing): acked_by keeps every member's ack ever, which an
+	// alert that resolved and fired again still carries.
+	FiringAckedBy []string `json:"firing_acked_by"`
+	Refired       string   `json:"refired_at,omitempty"`
+	Incident      string   `json:"incident"`
+	FirstSeen     string   `json:"first_seen"`
+	LastSeen      string   `json:"last_seen"`
+	Reorged       bool     `json:"reorged,omitempty"`
 	// Suggested is the workspace policy's suggestion (init --suggest-p1-at).
 	Suggested string `json:"suggested_severity,omitempty"`
 }
 
-func viewAlert(s *domain.State, al *domain.Alert) alertView {
+// viewAlert is the alert's view; f is its current firing (alertFirings),
+// nil for an alert nobody acked.
+func viewAlert(s *domain.State, al *domain.Alert, f *domain.Firing) alertView {
 	v := alertView{ID: al.ID.String(), Fingerprint: al.Fingerprint, Title: al.Title, Source: al.Source, Severity: al.Severity,
 		Status: al.Status, Labels: al.Labels, Observers: addrsOf(s, al.Observers), ObservedBy: al.Observers,
-		Corroborate: s.Corroboration(al), AckedBy: addrsOf(s, al.Ackers()), FirstSeen: ts(al.FirstSeen), LastSeen: ts(al.LastSeen),
-		Reorged: al.Reorged, Suggested: s.Suggestion(al)}
+		Corroborate: s.Corroboration(al), AckedBy: addrsOf(s, al.Ackers()), FiringAckedBy: addrsOf(s, f.Ackers()),
+		FirstSeen: ts(al.FirstSeen), LastSeen: ts(al.LastSeen), Reorged: al.Reorged, Suggested: s.Suggestion(al)}
+	if f != nil && f.Refired != 0 {
+		v.Refired = ts(f.Refired)
+	}
 	if v.Labels == nil {
 		v.Labels = map[string]string{}
 	}
