@@ -43,9 +43,10 @@ type KeyMap struct {
 	Select      key.Binding
 
 	// Tasks and timers.
-	Done  key.Binding
-	Owner key.Binding
-	Met   key.Binding
+	Done   key.Binding
+	Reopen key.Binding
+	Owner  key.Binding
+	Met    key.Binding
 
 	// Runbooks. The pane enables Propose, Approve and Exec only while they apply to the
 	// selected row (a runbook, a proposal waiting for approvals or for its run). Approve
@@ -119,9 +120,10 @@ func DefaultKeyMap() *KeyMap {
 		ClearFilter: b("esc", "clear filter", "esc"),
 		Select:      b("enter", "select", "enter"),
 
-		Done:  b("enter", "done", "enter"),
-		Owner: b("o", "owner", "o"),
-		Met:   b("enter", "met / stop / done", "enter"), // a timer met or stopped, a task done
+		Done:   b("enter", "done", "enter"),
+		Reopen: b("R", "reopen", "R"), // a task marked done by mistake
+		Owner:  b("o", "owner", "o"),
+		Met:    b("enter", "met / stop / done", "enter"), // a timer met or stopped, a task done
 
 		Copy:    b("y", "copy", "y"), // what: the row's command, one-liner or safeTxHash
 		Propose: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "propose"), key.WithDisabled()),

@@ -94,9 +94,14 @@ func (p *tasksPane) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		switch {
 		case key.Matches(msg, p.Keys.Done):
 			if t.Done {
-				return p, send(doneMsg{pane: paneTasks, err: errors.New("that task is already done")})
+				return p, send(doneMsg{pane: paneTasks, err: errors.New("that task is already done (R reopens it)")})
 			}
 			return p, send(doRequest{pane: paneTasks, body: &domain.TaskDone{Task: t.ID}, what: "done: " + clean(t.Title)})
+		case key.Matches(msg, p.Keys.Reopen):
+			if !t.Done {
+				return p, send(doneMsg{pane: paneTasks, err: errors.New("that task is not done")})
+			}
+			return p, send(doRequest{pane: paneTasks, body: &domain.TaskReopen{Task: t.ID}, what: "reopened: " + clean(t.Title)})
 		case key.Matches(msg, p.Keys.Owner):
 			return p, send(formRequest{p.ownerForm(t)})
 		}
@@ -192,10 +197,10 @@ func (p *tasksPane) View() string {
 
 func (p *tasksPane) ShortHelp() []key.Binding {
 	k := p.Keys
-	return []key.Binding{k.AddTask, k.Done, k.Owner}
+	return []key.Binding{k.AddTask, k.Done, k.Owner} // reopen, rarer, is in full help
 }
 
 func (p *tasksPane) FullHelp() [][]key.Binding {
 	k := p.Keys
-	return [][]key.Binding{{k.AddTask, k.Done, k.Owner}}
+	return [][]key.Binding{{k.AddTask, k.Done, k.Reopen, k.Owner}}
 }
