@@ -317,6 +317,14 @@ func (a *app) syncCmd() *cobra.Command {
 // second connection from this device's key; that node already replicates
 // with it, so the sync reports what it sees of the peer instead.
 func (a *app) syncNode(ctx context.Context, url string) (tsync.Stats, error) {
+	// Asked first, before the keystore: the peer would turn this key away
+	// anyway, and a shell that has only the agent (eval "$(tminus agent)",
+	// no passphrase) used to fail here asking for one.
+	if a.home.LiveEnode() != "" {
+		if behind, err := a.peerBehind(ctx, url); err == nil && behind >= 0 {
+			return tsync.Stats{}, a.syncedByNode(ctx, url, errNodeLostPeer)
+		}
+	}
 	n, err := a.node(ctx, "")
 	if err != nil {
 		return tsync.Stats{}, err
@@ -346,37 +354,57 @@ const (
 	pollPeers    = 200 * time.Millisecond
 )
 
+// errNodeLostPeer is syncedByNode's refusal when this home's running node
+// was connected to the peer when sync started and no longer is.
+var errNodeLostPeer = errors.New("this home's running node lost its connection to that peer: run the sync again")
+
+// peerBehind is how far this home's running node, by its peer rows, is
+// behind the peer at url: -1 when it is not connected to it.
+func (a *app) peerBehind(ctx context.Context, url string) (int64, error) {
+	want, err := enode.ParseV4(url)
+	if err != nil {
+		return -1, err
+	}
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return -1, err
+	}
+	peers, err := st.Peers(ctx)
+	if err != nil {
+		return -1, err
+	}
+	behind := int64(-1)
+	for _, p := range peers {
+		if node, nerr := enode.ParseV4(p.Enode); nerr == nil && node.ID() == want.ID() && p.Connected {
+			behind = p.Behind
+		}
+	}
+	return behind, nil
+}
+
 // syncedByNode waits, within ctx, until this home's peer rows show the
 // peer connected and nothing behind it; err (the peer's refusal) is
 // returned, with what to do, when no node of this home is connected to it.
 func (a *app) syncedByNode(ctx context.Context, url string, err error) error {
-	want, perr := enode.ParseV4(url)
-	if perr != nil {
+	if _, perr := enode.ParseV4(url); perr != nil {
 		return err
-	}
-	st, serr := a.home.Store(ctx)
-	if serr != nil {
-		return serr
 	}
 	shown := time.Now().Add(alreadyShown)
 	tick := time.NewTicker(pollPeers)
 	defer tick.Stop()
 	for {
-		behind := int64(-1) // not connected
-		peers, perr := st.Peers(ctx)
+		behind, perr := a.peerBehind(ctx, url)
 		if perr != nil {
 			return perr
-		}
-		for _, p := range peers {
-			if node, nerr := enode.ParseV4(p.Enode); nerr == nil && node.ID() == want.ID() && p.Connected {
-				behind = p.Behind
-			}
 		}
 		if behind == 0 {
 			fmt.Fprintf(a.stderr, "this home's running node (tminus serve or the cockpit) is connected to that peer and keeps this store in step with it: nothing is behind\n")
 			return nil
 		}
 		if behind < 0 && time.Now().After(shown) {
+			if errors.Is(err, errNodeLostPeer) {
+				return err
+			}
 			return fmt.Errorf("%w; no node of this home is connected to it, so another process or machine is using this device's key: stop it, or let it replicate", err)
 		}
 		select {
@@ -384,7 +412,7 @@ func (a *app) syncedByNode(ctx context.Context, url string, err error) error {
 			if behind < 0 {
 				return err
 			}
-			return fmt.Errorf("this home's running node is connected to that peer (so it refused a second connection) but is still %d events behind it: %w", behind, ctx.Err())
+			return fmt.Errorf("this home's running node is connected to that peer and replicates with it, but is still %d events behind it: %w", behind, ctx.Err())
 		case <-tick.C:
 		}
 	}

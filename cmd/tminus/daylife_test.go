@@ -1,0 +1,53 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Found by walking an incident with three homes as the README says: each
+// shell ran eval "$(tminus agent)" and no passphrase, and serve ran. bob's
+// `sync ENODE` with alice, whom his serve already replicated with, failed
+// asking for a passphrase (a one-shot node needs the key) instead of
+// saying, as it does with a passphrase, that his serve keeps him in step.
+func TestSyncBesideOwnServeWithAgentOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	c := newRealCLI(t)
+	a, b := twoHomes(t, c)
+	sa := c.serve(a)
+	c.run(b, "peer", "add", sa.enode)
+	c.serve(b)
+	waitPeerInStep(t, c, b)
+	// The shell after eval "$(tminus agent)" on a home whose serve is the
+	// agent (agent.sock in the home): no TMINUS_PASSPHRASE.
+	out, stderr, code := tryBinary(t, c.bin, agentShell(""), b, "sync", sa.enode, "--timeout", "20s")
+	if code != 0 || !strings.Contains(stderr, "keeps this store in step with it: nothing is behind") || !strings.HasPrefix(out, "pulled 0") {
+		t.Fatalf("sync beside bob's serve, agent only: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}
+
+// waitPeerInStep waits until home's running node shows its one peer
+// connected and nothing behind it.
+func waitPeerInStep(t *testing.T, c *realCLI, home string) {
+	t.Helper()
+	var rows []struct {
+		Enode     string
+		Connected bool
+		Behind    int64
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if err := json.Unmarshal([]byte(c.run(home, "peer", "list", "--json")), &rows); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 1 && rows[0].Connected && rows[0].Behind == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's serve is not in step with its peer within 60s: %+v", home, rows)
+		}
+	}
+}
