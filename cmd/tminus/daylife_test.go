@@ -51,3 +51,23 @@ func waitPeerInStep(t *testing.T, c *realCLI, home string) {
 		}
 	}
 }
+
+// incident show named each runbook proposal in its timeline but gave no
+// id: a responder asked in chat to approve one had to read --json or open
+// the cockpit to find what runbook approve takes.
+func TestIncidentShowListsProposals(t *testing.T) {
+	home, inc := newWorkspace(t)
+	prop := must(t, home, "runbook", "propose", inc[:8], "host-quarantine", "--param", "host=web1")
+	low := must(t, home, "runbook", "propose", inc[:8], "evidence-process-list", "--param", "host=web1")
+	out := must(t, home, "incident", "show", inc[:8])
+	for _, want := range []string{
+		"runbook proposals (tminus runbook approve ID, runbook exec ID):",
+		prop[:10] + " host-quarantine step 1 by alice (high risk, quorum 2, approved by alice): awaiting approvals",
+		low[:10] + " evidence-process-list step 1 by alice (low risk): ready to run",
+		"\n    ssh ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("incident show lacks %q:\n%s", want, out)
+		}
+	}
+}
