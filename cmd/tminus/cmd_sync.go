@@ -270,7 +270,12 @@ func (a *app) syncCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync ENODE | --ssh [USER@]HOST | --stdio",
 		Short: "One round of pull and push with one peer, then exit with a summary",
-		Args:  cobra.MaximumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return errSyncUsage
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
@@ -287,7 +292,7 @@ func (a *app) syncCmd() *cobra.Command {
 				}
 				stats, err = a.syncNode(ctx, args[0])
 			default:
-				return usageError{errors.New("sync: give an ENODE, or --ssh HOST, or --stdio")}
+				return errSyncUsage
 			}
 			if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 				// A link that stalls (a laptop's lid, a hung jump host) ends here.
@@ -311,6 +316,9 @@ func (a *app) syncCmd() *cobra.Command {
 	c.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up after")
 	return c
 }
+
+// errSyncUsage is sync's answer to arguments that name no one peer.
+var errSyncUsage = usageError{errors.New("sync: give one ENODE, or --ssh HOST, or --stdio")}
 
 // syncNode runs one round with the node at url. When this home's running
 // node (serve or cockpit) is connected to that peer, the peer refuses a

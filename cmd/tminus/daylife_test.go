@@ -71,3 +71,26 @@ func TestIncidentShowListsProposals(t *testing.T) {
 		}
 	}
 }
+
+// A note without its text, and sync given two peers, answered with cobra's
+// "requires at least 2 arg(s), only received 1": what to give, in words.
+func TestArgumentsSaidInWords(t *testing.T) {
+	home, inc := newWorkspace(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"note", inc[:8]}, "tminus note: want the incident id, then the text"},
+		{[]string{"note"}, "tminus note: want the incident id, then the text"},
+		{[]string{"sync", "a", "b"}, "sync: give one ENODE, or --ssh HOST, or --stdio"},
+		{[]string{"sync"}, "sync: give one ENODE, or --ssh HOST, or --stdio"},
+	} {
+		out, stderr, code := tminus(t, home, tc.args...)
+		if code != 2 || out != "" || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "arg(s)") {
+			t.Errorf("tminus %s: exit %d, stdout %q, stderr %q; want exit 2 saying %q", strings.Join(tc.args, " "), code, out, stderr, tc.want)
+		}
+	}
+	if got := must(t, home, "note", inc[:8], "two", "words"); got == "" {
+		t.Fatal("a note of several words printed no id")
+	}
+}
