@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +97,27 @@ func TestArgumentsSaidInWords(t *testing.T) {
 	}
 	if got := must(t, home, "note", inc[:8], "two", "words"); got == "" {
 		t.Fatal("a note of several words printed no id")
+	}
+}
+
+// evidence list padded every line with spaces past its last column, which
+// a terminal hides and a diff or a pasted retro shows.
+func TestEvidenceListNoTrailingSpaces(t *testing.T) {
+	home, inc := newWorkspace(t)
+	file := filepath.Join(t.TempDir(), "balances.csv")
+	if err := os.WriteFile(file, []byte("block,balance\n19442001,1234.5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must(t, home, "evidence", "add", inc[:8], file)
+	out := must(t, home, "evidence", "list", inc[:8])
+	if lines := strings.Split(out, "\n"); len(lines) != 2 || !strings.Contains(lines[1], "balances.csv") {
+		t.Fatalf("evidence list: %q", out)
+	}
+	var untrimmed bytes.Buffer
+	code := run(context.Background(), []string{"--home", home, "evidence", "list", inc[:8]}, strings.NewReader(""), &untrimmed, io.Discard)
+	for i, line := range strings.Split(strings.TrimSuffix(untrimmed.String(), "\n"), "\n") {
+		if code != 0 || strings.TrimRight(line, " \t") != line {
+			t.Errorf("evidence list line %d ends in spaces (exit %d): %q", i+1, code, line)
+		}
 	}
 }
