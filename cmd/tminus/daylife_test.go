@@ -121,3 +121,56 @@ func TestEvidenceListNoTrailingSpaces(t *testing.T) {
 		}
 	}
 }
+
+// init and join wrote 127.0.0.1:30317 into config.yaml and into the enode
+// they print, which the founder's genesis and member add --enode carry to
+// the roster: three homes on one machine all claimed one port, and a
+// teammate on another machine was told to dial 127.0.0.1. --listen sets the
+// address serve listens on and the enode names.
+func TestInitJoinListen(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	dir := t.TempDir()
+	alice, bob := filepath.Join(dir, "alice"), filepath.Join(dir, "bob")
+	var founded, joined struct{ Enode string }
+	if err := json.Unmarshal([]byte(must(t, alice, "init", "--name", "acme", "--handle", "alice", "--light-kdf", "--listen", "127.0.0.1:30401", "--json")), &founded); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(must(t, bob, "join", "--handle", "bob", "--light-kdf", "--listen", "10.0.0.5:30402", "--json")), &joined); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(founded.Enode, "@127.0.0.1:30401") || !strings.HasSuffix(joined.Enode, "@10.0.0.5:30402") {
+		t.Fatalf("enodes: init %q, join %q", founded.Enode, joined.Enode)
+	}
+	var members []struct{ Enode string }
+	if err := json.Unmarshal([]byte(must(t, alice, "member", "list", "--json")), &members); err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 1 || members[0].Enode != founded.Enode {
+		t.Fatalf("the roster names the founder at %+v, want %s", members, founded.Enode)
+	}
+	if cfg, err := os.ReadFile(filepath.Join(bob, "config.yaml")); err != nil || !strings.Contains(string(cfg), "listen: 10.0.0.5:30402") {
+		t.Fatalf("bob's config.yaml (%v):\n%s", err, cfg)
+	}
+	for _, tc := range []struct{ cmd, listen, want string }{
+		{"join", "0.0.0.0:30317", "want the IP teammates dial"},
+		{"join", "[::]:30317", "want the IP teammates dial"},
+		{"join", "laptop.lan:30317", "want the IP teammates dial"},
+		{"join", "127.0.0.1", "want IP:PORT"},
+		{"join", "127.0.0.1:0", "want a number 1..65535"},
+		{"join", "127.0.0.1:70000", "want a number 1..65535"},
+		{"init", "0.0.0.0:30317", "want the IP teammates dial"},
+	} {
+		home := filepath.Join(t.TempDir(), "h")
+		args := []string{tc.cmd, "--handle", "carol", "--light-kdf", "--listen", tc.listen}
+		if tc.cmd == "init" {
+			args = append(args, "--name", "acme")
+		}
+		out, stderr, code := tminus(t, home, args...)
+		if code != 2 || out != "" || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s --listen %q: exit %d, stdout %q, stderr %q; want exit 2 saying %q", tc.cmd, tc.listen, code, out, stderr, tc.want)
+		}
+		if _, err := os.Stat(home); !os.IsNotExist(err) {
+			t.Errorf("%s --listen %q left %s behind (%v)", tc.cmd, tc.listen, home, err)
+		}
+	}
+}
