@@ -21,6 +21,7 @@ import (
 
 	"github.com/tminus-ir/tminus/workspace"
 
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/p2p/enode"
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/agent"
@@ -237,23 +238,31 @@ func (a *app) peerCmd() *cobra.Command {
 			}
 			type view struct {
 				Enode     string `json:"enode"`
+				Member    string `json:"member"` // the handle of the member whose device key it is; "" for none
 				Connected bool   `json:"connected"`
 				LastSeen  string `json:"last_seen,omitempty"` // absent until the node first saw the peer
 				Behind    int64  `json:"behind"`
 			}
+			member := a.peerMembers(cmd.Context())
 			out := []view{}
 			for _, p := range peers {
 				// Connected already follows the store's liveness rule: a
 				// node that stopped without saying so reads as gone.
-				out = append(out, view{p.Enode, p.Connected, ts(p.LastSeen), p.Behind})
+				out = append(out, view{p.Enode, member(p.Enode), p.Connected, ts(p.LastSeen), p.Behind})
 			}
 			if asJSON {
 				return a.printJSON(out)
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ENODE\tCONNECTED\tLAST SEEN\tBEHIND")
+			// Who first: in an incident the question is which teammate is
+			// cut off, and 128 hex digits of key do not say.
+			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "MEMBER\tCONNECTED\tBEHIND\tLAST SEEN\tENODE")
 			for _, p := range out {
-				fmt.Fprintf(w, "%s\t%v\t%s\t%d\n", p.Enode, p.Connected, orDash(p.LastSeen), p.Behind)
+				behind := "-" // a count kept from when it was connected
+				if p.Connected {
+					behind = strconv.FormatInt(p.Behind, 10)
+				}
+				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%s\n", orDash(p.Member), p.Connected, behind, orDash(p.LastSeen), p.Enode)
 			}
 			return w.Flush()
 		},
@@ -261,6 +270,30 @@ func (a *app) peerCmd() *cobra.Command {
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.AddCommand(add, list)
 	return c
+}
+
+// peerMembers names peers by the member whose device key their enode
+// holds; "" for a key no member holds, and for every peer of a home that
+// has no workspace yet.
+func (a *app) peerMembers(ctx context.Context) func(url string) string {
+	st, err := a.home.Store(ctx)
+	if err != nil || st.Workspace().IsZero() {
+		return func(string) string { return "" }
+	}
+	s, err := a.state(ctx)
+	if err != nil {
+		return func(string) string { return "" }
+	}
+	return func(url string) string {
+		node, err := enode.ParseV4(url)
+		if err != nil || node.Pubkey() == nil {
+			return ""
+		}
+		if m := s.MemberByKey(crypto.PubkeyToAddress(*node.Pubkey())); m != nil {
+			return m.Handle
+		}
+		return ""
+	}
 }
 
 func (a *app) syncCmd() *cobra.Command {

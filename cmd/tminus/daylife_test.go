@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,6 +172,53 @@ func TestInitJoinListen(t *testing.T) {
 		}
 		if _, err := os.Stat(home); !os.IsNotExist(err) {
 			t.Errorf("%s --listen %q left %s behind (%v)", tc.cmd, tc.listen, home, err)
+		}
+	}
+}
+
+// peer list gave 128 hex digits of key per peer, so "who is cut off?"
+// meant matching keys by eye, and a peer gone since the morning still
+// read "BEHIND 0". It names each peer's member and shows no count for a
+// peer it is not connected to.
+func TestPeerListNamesMembers(t *testing.T) {
+	home, _ := newWorkspace(t)
+	bobHome := filepath.Join(t.TempDir(), "bob")
+	var bob struct{ Address, Enode string }
+	if err := json.Unmarshal([]byte(must(t, bobHome, "join", "--handle", "bob", "--light-kdf", "--listen", "127.0.0.1:30402", "--json")), &bob); err != nil {
+		t.Fatal(err)
+	}
+	must(t, home, "member", "add", bob.Address, "--handle", "bob", "--role", "triage")
+	stranger := strangerEnode(t, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 30409})
+	must(t, home, "peer", "add", bob.Enode)
+	must(t, home, "peer", "add", stranger)
+	var rows []struct {
+		Enode, Member string
+		Connected     bool
+		Behind        int64
+	}
+	if err := json.Unmarshal([]byte(must(t, home, "peer", "list", "--json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	members := map[string]string{}
+	for _, r := range rows {
+		members[r.Enode] = r.Member
+	}
+	if len(rows) != 2 || members[bob.Enode] != "bob" || members[stranger] != "" {
+		t.Fatalf("peer list --json: %+v", rows)
+	}
+	out := must(t, home, "peer", "list")
+	lines := strings.Split(out, "\n")
+	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "MEMBER CONNECTED BEHIND LAST SEEN ENODE" {
+		t.Fatalf("peer list:\n%s", out)
+	}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		want := "-"
+		if strings.Contains(l, bob.Enode) {
+			want = "bob"
+		}
+		if len(f) != 5 || f[0] != want || f[1] != "false" || f[2] != "-" {
+			t.Errorf("peer list row %q: want member %s, not connected, no behind count", l, want)
 		}
 	}
 }
