@@ -222,3 +222,32 @@ func TestPeerListNamesMembers(t *testing.T) {
 		}
 	}
 }
+
+// member add printed the proposal id alone whether the roster changed or
+// not: alice's second add (quorum 2 by then) sat pending while she told
+// carol to sync. What it waits for is said on stderr; stdout stays the id.
+func TestMemberAddSaysPendingOrApplied(t *testing.T) {
+	home, _ := newWorkspace(t)
+	newAddr := func() string {
+		var j struct{ Address string }
+		if err := json.Unmarshal([]byte(must(t, filepath.Join(t.TempDir(), "h"), "join", "--handle", "someone", "--light-kdf", "--json")), &j); err != nil {
+			t.Fatal(err)
+		}
+		return j.Address
+	}
+	bob, carol := newAddr(), newAddr()
+	for _, tc := range []struct {
+		addr, handle, want string
+	}{
+		{bob, "bob", "applied: the roster changed"},
+		{carol, "carol", "pending: 1 of 2 approvals; it applies once other members run tminus member approve "},
+	} {
+		out, stderr, code := tminus(t, home, "member", "add", tc.addr, "--handle", tc.handle, "--role", "triage")
+		if code != 0 || len(out) != 64 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("member add %s: exit %d, stdout %q, stderr %q; want the id alone and %q", tc.handle, code, out, stderr, tc.want)
+		}
+		if tc.handle == "carol" && !strings.Contains(stderr, "approve "+out[:10]) {
+			t.Errorf("member add carol names no proposal to approve: %q", stderr)
+		}
+	}
+}
