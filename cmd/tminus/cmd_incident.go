@@ -183,6 +183,7 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 			fmt.Fprintln(w, line)
 		}
 	}
+	printProposals(w, d.Proposals)
 	if len(d.SafeTxs) > 0 {
 		fmt.Fprintln(w, "safe txs (tminus safe show ID):")
 		for _, v := range d.SafeTxs {
@@ -202,6 +203,35 @@ func (a *app) printIncident(d incidentDetail, leads map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// printProposals lists the incident's runbook proposals with their ids:
+// a responder asked to approve one from a shell had only the timeline,
+// which names the runbook but not the id runbook approve takes.
+func printProposals(w io.Writer, ps []proposalView) {
+	if len(ps) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "runbook proposals (tminus runbook approve ID, runbook exec ID):")
+	for _, p := range ps {
+		state := "ready to run"
+		switch {
+		case p.Exec != nil:
+			state = fmt.Sprintf("executed by %s: exit %d", p.Exec.By, p.Exec.ExitCode)
+		case !p.Approved:
+			state = "awaiting approvals"
+		}
+		gate := p.Risk + " risk"
+		if p.Risk == domain.RiskHigh {
+			approvals := "none"
+			if len(p.Approvals) > 0 {
+				approvals = strings.Join(p.Approvals, ", ")
+			}
+			gate += fmt.Sprintf(", quorum %d, approved by %s", p.Quorum, approvals)
+		}
+		fmt.Fprintf(w, "  %s %s step %d by %s (%s): %s\n    %s\n", p.ID[:10], oneLine(p.Runbook), p.Step, p.By, gate, state,
+			strings.ReplaceAll(strings.TrimRight(p.Command, "\n"), "\n", "\n    "))
+	}
 }
 
 // refusedView is an event about an incident that the fold refused: the

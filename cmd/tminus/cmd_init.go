@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +16,7 @@ type initOpts struct {
 	roles        []string
 	quorum       int
 	suggestP1    int
+	listen       string
 	light        bool
 	json         bool
 }
@@ -21,7 +24,7 @@ type initOpts struct {
 func (a *app) initCmd() *cobra.Command {
 	var o initOpts
 	c := &cobra.Command{
-		Use:   "init --name WS --handle H [--role R,...] [--roster-quorum N] [--suggest-p1-at K]",
+		Use:   "init --name WS --handle H [--role R,...] [--roster-quorum N] [--suggest-p1-at K] [--listen IP:PORT]",
 		Short: "Create a key and a new workspace (its genesis event)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runInit(cmd.Context(), o) },
@@ -31,6 +34,7 @@ func (a *app) initCmd() *cobra.Command {
 	c.Flags().StringSliceVar(&o.roles, "role", []string{"reporter", "triage", "comms", "containment", "recorder"}, "your roles")
 	c.Flags().IntVar(&o.quorum, "roster-quorum", 0, "approvals a roster change needs (0: a majority of members)")
 	c.Flags().IntVar(&o.suggestP1, "suggest-p1-at", 0, "suggest P1 for a firing alert once this many members' watchers saw it (0: never)")
+	c.Flags().StringVar(&o.listen, "listen", "", listenUsage)
 	c.Flags().BoolVar(&o.light, "light-kdf", false, "cheap scrypt parameters (tests and drills only)")
 	c.Flags().BoolVar(&o.json, "json", false, "print JSON")
 	c.MarkFlagRequired("name")
@@ -46,7 +50,10 @@ func (a *app) runInit(ctx context.Context, o initOpts) error {
 	if err := g.Validate(); err != nil {
 		return usageError{err}
 	}
-	if _, err := a.home.Create(o.handle, o.light); err != nil {
+	if err := checkAdvertised(o.listen); err != nil {
+		return usageError{err}
+	}
+	if err := a.createHome(o.handle, o.light, o.listen); err != nil {
 		return err
 	}
 	addr, _ := a.home.Address()
@@ -60,15 +67,60 @@ func (a *app) runInit(ctx context.Context, o initOpts) error {
 	return a.printIdentity(o.json, map[string]any{"workspace": ev.ID.String(), "roles": roles})
 }
 
+// listenUsage is init's and join's --listen: the one address in the
+// config serves as where serve listens and as the enode the roster and
+// tminus id give teammates, 127.0.0.1:30317 by default, which no other
+// machine can dial.
+const listenUsage = "IP:PORT this home's node listens on and teammates dial (default 127.0.0.1:30317, this machine only)"
+
+// checkAdvertised checks an init or join --listen ("" keeps the default):
+// an IP teammates can dial and a port, since the enode gives it to them.
+func checkAdvertised(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: want IP:PORT, the address teammates dial (such as 10.0.0.5:30317)", addr)
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		return fmt.Errorf("--listen %q: want the IP teammates dial, not a name or an any-address (serve --listen still takes 0.0.0.0:PORT)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("--listen %q: port %q: want a number 1..65535", addr, port)
+	}
+	return nil
+}
+
+// createHome makes the key and config.yaml, with listen ("" the default)
+// as the node's address.
+func (a *app) createHome(handle string, light bool, listen string) error {
+	if _, err := a.home.Create(handle, light); err != nil {
+		return err
+	}
+	if listen == "" {
+		return nil
+	}
+	c, err := a.home.Config()
+	if err != nil {
+		return err
+	}
+	c.Listen = listen
+	return a.home.SaveConfig(c)
+}
+
 func (a *app) joinCmd() *cobra.Command {
-	var handle string
+	var handle, listen string
 	var light, asJSON bool
 	c := &cobra.Command{
-		Use:   "join --handle H",
+		Use:   "join --handle H [--listen IP:PORT]",
 		Short: "Create a key without a workspace; a member adds you, then sync or import brings the workspace",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.home.Create(handle, light); err != nil {
+			if err := checkAdvertised(listen); err != nil {
+				return usageError{err}
+			}
+			if err := a.createHome(handle, light, listen); err != nil {
 				return err
 			}
 			if _, err := a.home.Store(cmd.Context()); err != nil {
@@ -78,6 +130,7 @@ func (a *app) joinCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&handle, "handle", "", "your handle")
+	c.Flags().StringVar(&listen, "listen", "", listenUsage)
 	c.Flags().BoolVar(&light, "light-kdf", false, "cheap scrypt parameters (tests and drills only)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.MarkFlagRequired("handle")

@@ -106,6 +106,9 @@ func (a *app) memberCmd() *cobra.Command {
 			if err := a.pastCuts(cmd.Context(), s.Roster[id]); err != nil {
 				return err
 			}
+			if !apJSON {
+				a.sayRosterState(s, id)
+			}
 			return a.created(apJSON, ev.ID.String(), map[string]any{"proposal": id.String(), "applied": s.Roster[id].Applied})
 		},
 	}
@@ -248,7 +251,27 @@ func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON
 			extra["quorum"] = rp.Quorum // the quorum it met, not the one after it
 		}
 	}
+	if !asJSON {
+		a.sayRosterState(s, ev.ID)
+	}
 	return a.created(asJSON, ev.ID.String(), extra)
+}
+
+// sayRosterState tells, on stderr, whether the roster proposal id applied
+// or what it still waits for: the id alone on stdout read as done, and a
+// founder's second member add sat pending while its member was told to
+// sync.
+func (a *app) sayRosterState(s *domain.State, id domain.ID) {
+	rp := s.Roster[id]
+	if rp == nil {
+		return
+	}
+	if rp.Applied {
+		fmt.Fprintln(a.stderr, "applied: the roster changed")
+		return
+	}
+	fmt.Fprintf(a.stderr, "pending: %d of %d approvals; it applies once other members run tminus member approve %s\n",
+		s.CountingApprovals(rp), s.RosterQuorum(), id.Short())
 }
 
 type memberJSON struct {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tminus-ir/tminus/workspace"
 
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/p2p/enode"
 	"github.com/spf13/cobra"
 	"github.com/tminus-ir/tminus/agent"
@@ -237,23 +238,31 @@ func (a *app) peerCmd() *cobra.Command {
 			}
 			type view struct {
 				Enode     string `json:"enode"`
+				Member    string `json:"member"` // the handle of the member whose device key it is; "" for none
 				Connected bool   `json:"connected"`
 				LastSeen  string `json:"last_seen,omitempty"` // absent until the node first saw the peer
 				Behind    int64  `json:"behind"`
 			}
+			member := a.peerMembers(cmd.Context())
 			out := []view{}
 			for _, p := range peers {
 				// Connected already follows the store's liveness rule: a
 				// node that stopped without saying so reads as gone.
-				out = append(out, view{p.Enode, p.Connected, ts(p.LastSeen), p.Behind})
+				out = append(out, view{p.Enode, member(p.Enode), p.Connected, ts(p.LastSeen), p.Behind})
 			}
 			if asJSON {
 				return a.printJSON(out)
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ENODE\tCONNECTED\tLAST SEEN\tBEHIND")
+			// Who first: in an incident the question is which teammate is
+			// cut off, and 128 hex digits of key do not say.
+			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "MEMBER\tCONNECTED\tBEHIND\tLAST SEEN\tENODE")
 			for _, p := range out {
-				fmt.Fprintf(w, "%s\t%v\t%s\t%d\n", p.Enode, p.Connected, orDash(p.LastSeen), p.Behind)
+				behind := "-" // a count kept from when it was connected
+				if p.Connected {
+					behind = strconv.FormatInt(p.Behind, 10)
+				}
+				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%s\n", orDash(p.Member), p.Connected, behind, orDash(p.LastSeen), p.Enode)
 			}
 			return w.Flush()
 		},
@@ -263,6 +272,30 @@ func (a *app) peerCmd() *cobra.Command {
 	return c
 }
 
+// peerMembers names peers by the member whose device key their enode
+// holds; "" for a key no member holds, and for every peer of a home that
+// has no workspace yet.
+func (a *app) peerMembers(ctx context.Context) func(url string) string {
+	st, err := a.home.Store(ctx)
+	if err != nil || st.Workspace().IsZero() {
+		return func(string) string { return "" }
+	}
+	s, err := a.state(ctx)
+	if err != nil {
+		return func(string) string { return "" }
+	}
+	return func(url string) string {
+		node, err := enode.ParseV4(url)
+		if err != nil || node.Pubkey() == nil {
+			return ""
+		}
+		if m := s.MemberByKey(crypto.PubkeyToAddress(*node.Pubkey())); m != nil {
+			return m.Handle
+		}
+		return ""
+	}
+}
+
 func (a *app) syncCmd() *cobra.Command {
 	var sshHost string
 	var stdio, asJSON bool
@@ -270,7 +303,12 @@ func (a *app) syncCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync ENODE | --ssh [USER@]HOST | --stdio",
 		Short: "One round of pull and push with one peer, then exit with a summary",
-		Args:  cobra.MaximumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return errSyncUsage
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
@@ -287,7 +325,7 @@ func (a *app) syncCmd() *cobra.Command {
 				}
 				stats, err = a.syncNode(ctx, args[0])
 			default:
-				return usageError{errors.New("sync: give an ENODE, or --ssh HOST, or --stdio")}
+				return errSyncUsage
 			}
 			if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 				// A link that stalls (a laptop's lid, a hung jump host) ends here.
@@ -312,11 +350,22 @@ func (a *app) syncCmd() *cobra.Command {
 	return c
 }
 
+// errSyncUsage is sync's answer to arguments that name no one peer.
+var errSyncUsage = usageError{errors.New("sync: give one ENODE, or --ssh HOST, or --stdio")}
+
 // syncNode runs one round with the node at url. When this home's running
 // node (serve or cockpit) is connected to that peer, the peer refuses a
 // second connection from this device's key; that node already replicates
 // with it, so the sync reports what it sees of the peer instead.
 func (a *app) syncNode(ctx context.Context, url string) (tsync.Stats, error) {
+	// Asked first, before the keystore: the peer would turn this key away
+	// anyway, and a shell that has only the agent (eval "$(tminus agent)",
+	// no passphrase) used to fail here asking for one.
+	if a.home.LiveEnode() != "" {
+		if behind, err := a.peerBehind(ctx, url); err == nil && behind >= 0 {
+			return tsync.Stats{}, a.syncedByNode(ctx, url, errNodeLostPeer)
+		}
+	}
 	n, err := a.node(ctx, "")
 	if err != nil {
 		return tsync.Stats{}, err
@@ -346,37 +395,57 @@ const (
 	pollPeers    = 200 * time.Millisecond
 )
 
+// errNodeLostPeer is syncedByNode's refusal when this home's running node
+// was connected to the peer when sync started and no longer is.
+var errNodeLostPeer = errors.New("this home's running node lost its connection to that peer: run the sync again")
+
+// peerBehind is how far this home's running node, by its peer rows, is
+// behind the peer at url: -1 when it is not connected to it.
+func (a *app) peerBehind(ctx context.Context, url string) (int64, error) {
+	want, err := enode.ParseV4(url)
+	if err != nil {
+		return -1, err
+	}
+	st, err := a.home.Store(ctx)
+	if err != nil {
+		return -1, err
+	}
+	peers, err := st.Peers(ctx)
+	if err != nil {
+		return -1, err
+	}
+	behind := int64(-1)
+	for _, p := range peers {
+		if node, nerr := enode.ParseV4(p.Enode); nerr == nil && node.ID() == want.ID() && p.Connected {
+			behind = p.Behind
+		}
+	}
+	return behind, nil
+}
+
 // syncedByNode waits, within ctx, until this home's peer rows show the
 // peer connected and nothing behind it; err (the peer's refusal) is
 // returned, with what to do, when no node of this home is connected to it.
 func (a *app) syncedByNode(ctx context.Context, url string, err error) error {
-	want, perr := enode.ParseV4(url)
-	if perr != nil {
+	if _, perr := enode.ParseV4(url); perr != nil {
 		return err
-	}
-	st, serr := a.home.Store(ctx)
-	if serr != nil {
-		return serr
 	}
 	shown := time.Now().Add(alreadyShown)
 	tick := time.NewTicker(pollPeers)
 	defer tick.Stop()
 	for {
-		behind := int64(-1) // not connected
-		peers, perr := st.Peers(ctx)
+		behind, perr := a.peerBehind(ctx, url)
 		if perr != nil {
 			return perr
-		}
-		for _, p := range peers {
-			if node, nerr := enode.ParseV4(p.Enode); nerr == nil && node.ID() == want.ID() && p.Connected {
-				behind = p.Behind
-			}
 		}
 		if behind == 0 {
 			fmt.Fprintf(a.stderr, "this home's running node (tminus serve or the cockpit) is connected to that peer and keeps this store in step with it: nothing is behind\n")
 			return nil
 		}
 		if behind < 0 && time.Now().After(shown) {
+			if errors.Is(err, errNodeLostPeer) {
+				return err
+			}
 			return fmt.Errorf("%w; no node of this home is connected to it, so another process or machine is using this device's key: stop it, or let it replicate", err)
 		}
 		select {
@@ -384,7 +453,7 @@ func (a *app) syncedByNode(ctx context.Context, url string, err error) error {
 			if behind < 0 {
 				return err
 			}
-			return fmt.Errorf("this home's running node is connected to that peer (so it refused a second connection) but is still %d events behind it: %w", behind, ctx.Err())
+			return fmt.Errorf("this home's running node is connected to that peer and replicates with it, but is still %d events behind it: %w", behind, ctx.Err())
 		case <-tick.C:
 		}
 	}

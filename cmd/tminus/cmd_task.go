@@ -124,7 +124,12 @@ func (a *app) noteCmd() *cobra.Command {
 	return withJSON(&cobra.Command{
 		Use:   "note INCIDENT TEXT",
 		Short: "Add a note to an incident's timeline",
-		Args:  cobra.MinimumNArgs(2),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 2 {
+				return usageError{fmt.Errorf("%s: want the incident id, then the text (quote it, or give it as several words)", cmd.CommandPath())}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.appendToIncident(cmd, args[0], func(id domain.ID) (domain.Body, error) {
 				return &domain.Note{Incident: id, Text: strings.Join(args[1:], " ")}, nil
