@@ -84,3 +84,19 @@ func TestAlertListRefiredIsUnacked(t *testing.T) {
 	must(t, home, "alert", "ack", other)
 	fails(t, home, "already acknowledged", "alert", "ack", other)
 }
+
+// An alert nobody acked ends its row with "-", not with the padding of an
+// empty last column.
+func TestAlertListUnackedRowEnds(t *testing.T) {
+	home, _ := newWorkspace(t)
+	must(t, home, "alert", "raise", "--title", "Disk full", "--fingerprint", "disk")
+	for _, line := range strings.Split(must(t, home, "alert", "list"), "\n") {
+		if strings.TrimRight(line, " ") != line {
+			t.Errorf("trailing spaces: %q", line)
+		}
+	}
+	rows := strings.Split(must(t, home, "alert", "list"), "\n")
+	if row := rows[len(rows)-1]; !strings.HasSuffix(row, " -") {
+		t.Errorf("unacked row %q, want ACKED -", row)
+	}
+}

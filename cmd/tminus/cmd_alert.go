@@ -112,7 +112,7 @@ func (a *app) listAlerts(s *domain.State, fs map[domain.ID]*domain.Firing, asJSO
 		// Title and source are a sender's: a line feed or tab in them
 		// split the row and forged another under it.
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", al.ID.Short(), orDash(al.Severity), al.Status,
-			s.Corroboration(al), oneLine(al.Title), oneLine(al.Source), ackedCell(al, fs[al.ID]))
+			s.Corroboration(al), oneLine(al.Title), oneLine(al.Source), orDash(ackedCell(al, fs[al.ID])))
 	}
 	return w.Flush()
 }
