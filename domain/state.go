@@ -149,6 +149,22 @@ type Incident struct {
 	Plan *DrillPlan `json:"plan,omitempty"`
 }
 
+// ResolvedAt is when (unix ms) the resolution in force was made: the last
+// move to resolved, while the incident stands resolved; 0 while it is
+// open. Reached keeps the first, which a reopened and resolved-again
+// incident is no longer measured by.
+func (i *Incident) ResolvedAt() int64 {
+	if i.Status != StatusResolved {
+		return 0
+	}
+	for j := len(i.StatusHistory) - 1; j >= 0; j-- {
+		if i.StatusHistory[j].Status == StatusResolved {
+			return i.StatusHistory[j].At
+		}
+	}
+	return i.Reached[StatusResolved]
+}
+
 // SeverityChange is one severity an incident was given; the first is its
 // declaration's.
 type SeverityChange struct {

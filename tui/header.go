@@ -63,7 +63,7 @@ func (m *Model) header() []string {
 	if inc.Open() {
 		since = ink.due.on(elapsed(inc.DeclaredAt, l.nowMS()))
 	} else {
-		since = ink.muted.on("resolved after " + elapsed(inc.DeclaredAt, inc.Reached[domain.StatusResolved])[1:])
+		since = ink.muted.on("resolved after " + elapsed(inc.DeclaredAt, inc.ResolvedAt())[1:])
 	}
 	if w >= 100 {
 		since = ink.muted.on("declared "+clock(inc.DeclaredAt, l.Now, l.Loc, false)+" by "+inc.DeclaredBy+"  ") + since

@@ -58,7 +58,7 @@ func taskDeadlines(st *domain.State, inc *domain.Incident) []*domain.Task {
 	var out []*domain.Task
 	for _, id := range inc.Tasks {
 		t := st.Tasks[id]
-		if t == nil || t.Done || t.Due == 0 || (!inc.Open() && t.Due <= inc.Reached[domain.StatusResolved]) {
+		if t == nil || t.Done || t.Due == 0 || (!inc.Open() && t.Due <= inc.ResolvedAt()) {
 			continue
 		}
 		out = append(out, t)

@@ -106,7 +106,7 @@ func taskOverdue(inc *domain.Incident, t *domain.Task, now int64) bool {
 	if t.Done || t.Due == 0 || t.Due >= now {
 		return false
 	}
-	return inc.Open() || t.Due > inc.Reached[domain.StatusResolved]
+	return inc.Open() || t.Due > inc.ResolvedAt()
 }
 
 type incidentView struct {
