@@ -120,7 +120,7 @@ func (a *app) evidenceListCmd() *cobra.Command {
 				return a.printJSON(items)
 			}
 			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "HASH\tSOURCE\tNAME\tSIZE\tTYPE\tBY\tAT\t")
+			fmt.Fprintln(w, "HASH\tSOURCE\tNAME\tSIZE\tTYPE\tBY\tAT")
 			for _, e := range items {
 				size := fmt.Sprint(e.Size)
 				if e.Size < 0 {
@@ -129,7 +129,7 @@ func (a *app) evidenceListCmd() *cobra.Command {
 				if !e.Local {
 					size += " (not here)"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Hash[:12], e.Source, oneLine(e.Name), size, e.MediaType, e.By, e.At)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Hash[:12], e.Source, oneLine(e.Name), size, e.MediaType, e.By, e.At)
 			}
 			return w.Flush()
 		},
