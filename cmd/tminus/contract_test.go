@@ -348,3 +348,20 @@ func TestContractEvidenceListNoTrailingSpace(t *testing.T) {
 		}
 	}
 }
+
+// A founder who is an observer could neither write nor approve a roster
+// change: the workspace would be dead from its genesis. init refuses it as
+// wrong usage and creates nothing.
+func TestContractInitFounderMustVote(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	for _, roles := range []string{"observer", "observer,triage"} {
+		home := filepath.Join(t.TempDir(), "founder")
+		out, errs, code := tminus(t, home, "init", "--name", "acme", "--handle", "alice", "--role", roles, "--light-kdf")
+		if code != 2 || out != "" || !strings.HasPrefix(errs, "tminus: ") || !strings.Contains(errs, "an observer cannot") {
+			t.Errorf("init --role %s: exit %d, stdout %q, stderr %q; want exit 2 saying an observer cannot found it", roles, code, out, errs)
+		}
+		if _, err := os.Stat(filepath.Join(home, "key.json")); err == nil {
+			t.Errorf("init --role %s wrote a key", roles)
+		}
+	}
+}
