@@ -74,6 +74,8 @@ func TestContractExitCodes(t *testing.T) {
 		{"runbook propose unknown param", []string{"runbook", "propose", inc, "host-quarantine", "--param", "host=a", "--param", "bogus=1"}, 2, "unknown param bogus"},
 		{"runbook propose param pattern", []string{"runbook", "propose", inc, "host-quarantine", "--param", "host=a;b"}, 2, "does not match"},
 		{"safe propose missing param", []string{"safe", "propose", inc, "--runbook", "contract-pause", "--rpc", "http://127.0.0.1:1"}, 2, "missing param"},
+		{"safe propose param twice", []string{"safe", "propose", inc, "--runbook", "contract-pause", "--rpc", "http://127.0.0.1:1",
+			"--param", "safe=" + addr, "--param", "safe=0x4444444444444444444444444444444444444444"}, 2, "--param safe given twice"},
 		{"safe propose no safe block", []string{"safe", "propose", inc, "--runbook", "host-quarantine", "--rpc", "http://127.0.0.1:1"}, 2, "has no safe: block"},
 		{"theme unknown, cockpit", []string{"--theme", "bogus"}, 2, "--theme \"bogus\": want one of"},
 		{"theme unknown, any command", []string{"--theme", "bogus", "incident", "list"}, 2, "want one of dark"},
