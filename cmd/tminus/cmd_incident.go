@@ -343,6 +343,16 @@ func (a *app) incidentAssignCmd() *cobra.Command {
 			if err := valid(b); err != nil {
 				return err
 			}
+			// As task assign and a repeated severity or status: naming the
+			// lead already in place changes nothing and would only add a
+			// second identical line to the timeline.
+			s, err := a.state(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if inc := s.Incidents[id]; inc != nil && inc.Leads[b.Role] == h {
+				return fmt.Errorf("%s already leads %s on incident %s: nothing to change", h, b.Role, id.Short())
+			}
 			// Gated: the fold decides whether this member may name leads and
 			// whether the lead holds the role; a refused one must not look done.
 			ev, err := a.gated(cmd.Context(), b)

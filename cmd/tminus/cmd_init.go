@@ -50,6 +50,12 @@ func (a *app) runInit(ctx context.Context, o initOpts) error {
 	if err := g.Validate(); err != nil {
 		return usageError{err}
 	}
+	// An observer neither writes nor approves roster changes: a workspace
+	// founded by one could never change, nor ever add anyone who could.
+	if (&domain.Member{Roles: roles}).Has(domain.RoleObserver) {
+		return usageError{fmt.Errorf("--role %s: the founder approves the first roster changes, which an observer cannot; found the workspace with writing roles (the default) and add observers with tminus member add",
+			strings.Join(roles, ","))}
+	}
 	if err := checkAdvertised(o.listen); err != nil {
 		return usageError{err}
 	}

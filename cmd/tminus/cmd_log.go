@@ -73,9 +73,11 @@ func summary(body []byte) string {
 	return s
 }
 
+// stateHashCmd takes --json as every command that shows something does
+// (CLI.md): {"state_hash"}, the key anchor --json uses for the same digest.
 func (a *app) stateHashCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "state-hash",
+	return withJSON(&cobra.Command{
+		Use:   "state-hash [--json]",
 		Short: "Digest of the folded state: equal on replicas holding the same events",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -87,8 +89,11 @@ func (a *app) stateHashCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if wantJSON(cmd) {
+				return a.printJSON(map[string]string{"state_hash": h})
+			}
 			fmt.Fprintln(a.stdout, h)
 			return nil
 		},
-	}
+	})
 }

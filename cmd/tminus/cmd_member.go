@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -174,11 +175,62 @@ func precheck(a *app, s *domain.State, body domain.Body) error {
 }
 
 func (a *app) rosterChange(ctx context.Context, p *domain.MemberPropose, asJSON bool) error {
+	if err := a.refuseTwin(ctx, p); err != nil {
+		return err
+	}
 	ev, err := a.gated(ctx, p)
 	if err != nil {
 		return err
 	}
 	return a.reportRosterProposal(ctx, ev, asJSON, nil)
+}
+
+// refuseTwin refuses a roster proposal identical to one still pending: the
+// members' approvals would split between the two, and neither might reach
+// the quorum. A removal with other cuts (proposed again after a sync) is
+// not a twin.
+func (a *app) refuseTwin(ctx context.Context, body domain.Body) error {
+	s, err := a.state(ctx)
+	if err != nil {
+		return err
+	}
+	want, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	var twin *domain.RosterProposal
+	for _, rp := range s.Roster {
+		if rp.Applied || rp.Void != "" {
+			continue
+		}
+		var have any
+		switch body.(type) {
+		case *domain.MemberPropose:
+			if rp.Change != nil {
+				continue
+			}
+			have = &domain.MemberPropose{Action: rp.Action, Member: rp.Member, Cuts: rp.Cuts}
+		case *domain.MemberChange:
+			if rp.Change == nil {
+				continue
+			}
+			have = rp.Change
+		default:
+			return nil
+		}
+		got, err := json.Marshal(have)
+		if err != nil || !bytes.Equal(got, want) {
+			continue
+		}
+		if twin == nil || rp.At < twin.At || (rp.At == twin.At && bytes.Compare(rp.ID[:], twin.ID[:]) < 0) {
+			twin = rp
+		}
+	}
+	if twin == nil {
+		return nil
+	}
+	return fmt.Errorf("the same roster change is already pending as proposal %s by %s (%d of %d approvals): the other members approve that one (tminus member approve %s); nothing was signed",
+		twin.ID.Short(), twin.By, s.CountingApprovals(twin), s.RosterQuorum(), twin.ID.Short())
 }
 
 // cuts names each key's newest seq held here, for a revocation: what the

@@ -25,6 +25,9 @@ func (a *app) memberIdentityCmds() []*cobra.Command {
 
 // changeRoster proposes a member.change; it applies at the roster quorum.
 func (a *app) changeRoster(ctx context.Context, b *domain.MemberChange, asJSON bool) error {
+	if err := a.refuseTwin(ctx, b); err != nil {
+		return err
+	}
 	ev, err := a.gated(ctx, b)
 	if err != nil {
 		return err

@@ -78,6 +78,11 @@ func (a *app) safePropose(ctx context.Context, o safeProposeOptions) error {
 		if !ok {
 			return usageError{fmt.Errorf("--param %q: want key=value", p)}
 		}
+		// Which Safe, which target: the last of two values must not win
+		// silently in a transaction the owners will sign.
+		if old, dup := kv[k]; dup {
+			return usageError{fmt.Errorf("--param %s given twice (%q, then %q): give it once", k, old, v)}
+		}
 		kv[k] = v
 	}
 	call, err := rb.RenderSafe(kv) // parameters checked before the network is asked anything

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +74,8 @@ func TestContractExitCodes(t *testing.T) {
 		{"runbook propose unknown param", []string{"runbook", "propose", inc, "host-quarantine", "--param", "host=a", "--param", "bogus=1"}, 2, "unknown param bogus"},
 		{"runbook propose param pattern", []string{"runbook", "propose", inc, "host-quarantine", "--param", "host=a;b"}, 2, "does not match"},
 		{"safe propose missing param", []string{"safe", "propose", inc, "--runbook", "contract-pause", "--rpc", "http://127.0.0.1:1"}, 2, "missing param"},
+		{"safe propose param twice", []string{"safe", "propose", inc, "--runbook", "contract-pause", "--rpc", "http://127.0.0.1:1",
+			"--param", "safe=" + addr, "--param", "safe=0x4444444444444444444444444444444444444444"}, 2, "--param safe given twice"},
 		{"safe propose no safe block", []string{"safe", "propose", inc, "--runbook", "host-quarantine", "--rpc", "http://127.0.0.1:1"}, 2, "has no safe: block"},
 		{"theme unknown, cockpit", []string{"--theme", "bogus"}, 2, "--theme \"bogus\": want one of"},
 		{"theme unknown, any command", []string{"--theme", "bogus", "incident", "list"}, 2, "want one of dark"},
@@ -266,5 +271,99 @@ func TestContractExportOutDash(t *testing.T) {
 	}
 	if _, err := os.Stat("-"); err == nil {
 		t.Error(`export --out - wrote a file named "-"`)
+	}
+}
+
+// A write that would change nothing is refused, exit 1, nothing signed, as
+// a second ack, task assign to the task's owner or a severity the incident
+// already has are: naming the lead already in place, or proposing a
+// roster change already pending (whose approvals would then split between
+// two proposals, neither reaching the quorum).
+func TestContractNothingToChange(t *testing.T) {
+	home, inc := newWorkspace(t)
+	must(t, home, "member", "add", "0x3333333333333333333333333333333333333333", "--handle", "bob", "--role", "triage")
+	// Two members: a roster change now waits for a second approval.
+	pending := must(t, home, "member", "add", "0x4444444444444444444444444444444444444444", "--handle", "carol", "--role", "comms")
+	must(t, home, "member", "remove", "bob")
+	must(t, home, "member", "policy", "--role", "comms", "--min-proofs", "0")
+	must(t, home, "incident", "assign", inc, "triage", "bob")
+
+	cases := []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"same lead", []string{"incident", "assign", inc, "triage", "bob"}, "bob already leads triage"},
+		{"same lead by address", []string{"incident", "assign", inc, "triage", "0x3333333333333333333333333333333333333333"}, "bob already leads triage"},
+		{"policy pending", []string{"member", "policy", "--role", "comms", "--min-proofs", "0"}, "already pending as proposal"},
+		{"add pending", []string{"member", "add", "0x4444444444444444444444444444444444444444", "--handle", "carol", "--role", "comms"},
+			"already pending as proposal " + pending[:10]},
+		{"remove pending", []string{"member", "remove", "bob"}, "already pending as proposal"},
+	}
+	before := eventCount(t, home)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, errs, code := tminus(t, home, c.args...)
+			if code != 1 || out != "" || !strings.HasPrefix(errs, "tminus: ") || !strings.Contains(errs, c.msg) {
+				t.Errorf("tminus %s: exit %d, stdout %q, stderr %q; want exit 1 and an error with %q",
+					strings.Join(c.args, " "), code, out, errs, c.msg)
+			}
+		})
+	}
+	if after := eventCount(t, home); after != before {
+		t.Errorf("refused commands stored %d events", after-before)
+	}
+	// Still allowed: another lead, another role for the same address.
+	must(t, home, "incident", "assign", inc, "triage", "alice")
+	must(t, home, "member", "add", "0x4444444444444444444444444444444444444444", "--handle", "carol", "--role", "triage")
+}
+
+// state-hash takes --json, as every command that shows something does.
+func TestContractStateHashJSON(t *testing.T) {
+	home, _ := newWorkspace(t)
+	var d struct {
+		StateHash string `json:"state_hash"`
+	}
+	out := must(t, home, "state-hash", "--json")
+	if err := json.Unmarshal([]byte(out), &d); err != nil || d.StateHash != must(t, home, "state-hash") || len(d.StateHash) != 64 {
+		t.Errorf("state-hash --json: %q (%v); want {\"state_hash\"} with the plain form's digest", out, err)
+	}
+}
+
+// evidence list's table ends its lines at the last column: a trailing tab
+// padded every row with spaces, which a script comparing or cutting the
+// text trips on.
+func TestContractEvidenceListNoTrailingSpace(t *testing.T) {
+	home, inc := newWorkspace(t)
+	file := filepath.Join(t.TempDir(), "balances.csv")
+	if err := os.WriteFile(file, []byte("a,b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must(t, home, "evidence", "add", inc, file)
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"--home", home, "evidence", "list", inc}, strings.NewReader(""), &out, io.Discard); code != 0 {
+		t.Fatalf("evidence list: exit %d", code)
+	}
+	for i, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		if strings.TrimRight(l, " \t") != l {
+			t.Errorf("evidence list line %d ends in spaces: %q", i+1, l)
+		}
+	}
+}
+
+// A founder who is an observer could neither write nor approve a roster
+// change: the workspace would be dead from its genesis. init refuses it as
+// wrong usage and creates nothing.
+func TestContractInitFounderMustVote(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	for _, roles := range []string{"observer", "observer,triage"} {
+		home := filepath.Join(t.TempDir(), "founder")
+		out, errs, code := tminus(t, home, "init", "--name", "acme", "--handle", "alice", "--role", roles, "--light-kdf")
+		if code != 2 || out != "" || !strings.HasPrefix(errs, "tminus: ") || !strings.Contains(errs, "an observer cannot") {
+			t.Errorf("init --role %s: exit %d, stdout %q, stderr %q; want exit 2 saying an observer cannot found it", roles, code, out, errs)
+		}
+		if _, err := os.Stat(filepath.Join(home, "key.json")); err == nil {
+			t.Errorf("init --role %s wrote a key", roles)
+		}
 	}
 }

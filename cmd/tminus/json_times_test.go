@@ -265,6 +265,7 @@ func TestJSONTimes(t *testing.T) {
 	check("evidence", "list", inc)
 	check("member", "list")
 	check("metrics")
+	check("state-hash")
 	shown := check("incident", "show", inc).(map[string]any)
 	var executed int
 	for _, p := range shown["proposals"].([]any) {
