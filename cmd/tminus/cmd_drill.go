@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -452,7 +451,7 @@ func (a *app) simulatedPeers(ctx context.Context, sc *runbooks.Scenario) (map[st
 func (a *app) printScoreCard(c *scoreCard) error {
 	out := a.text()
 	fmt.Fprintf(out, "DRILL %s\nincident %s (speed %gx)\n", c.Scenario, c.Incident, c.Speed)
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	w := newTable(out)
 	for _, e := range c.Expectations {
 		state, after := strings.ToUpper(e.Score), "not reached"
 		if e.AfterS != nil {

@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -158,7 +157,7 @@ func (a *app) printDrillMilestones(vs []drillView) error {
 	unscored := false
 	for _, v := range vs {
 		fmt.Fprintf(out, "\n%s %s\n", v.ID[:10], oneLine(v.Title))
-		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		w := newTable(out)
 		for _, m := range v.Milestones {
 			after := "not reached"
 			switch {

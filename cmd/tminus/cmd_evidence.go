@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ethereum/go-ethereum/p2p/enode"
@@ -119,7 +118,7 @@ func (a *app) evidenceListCmd() *cobra.Command {
 			if asJSON {
 				return a.printJSON(items)
 			}
-			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
+			w := newTable(a.text())
 			fmt.Fprintln(w, "HASH\tSOURCE\tNAME\tSIZE\tTYPE\tBY\tAT")
 			for _, e := range items {
 				size := fmt.Sprint(e.Size)

@@ -400,7 +400,7 @@ func views[T, V any](items []T, view func(T) V) []V {
 // table starts a table for people on stdout, under header; the caller
 // writes tab-separated rows and flushes.
 func (a *app) table(header string) *tabwriter.Writer {
-	w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
+	w := newTable(a.text())
 	fmt.Fprintln(w, header)
 	return w
 }

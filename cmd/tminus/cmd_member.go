@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/tminus-ir/tminus/workspace"
 
@@ -358,7 +357,7 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 		}
 		return a.printJSON(out)
 	}
-	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	w := newTable(a.stdout)
 	fmt.Fprintln(w, "HANDLE\tROLES\tPROOFS\tKEYS")
 	for _, h := range handles {
 		m := s.Members[h]

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -304,7 +303,7 @@ func (a *app) proofListCmd() *cobra.Command {
 			if asJSON {
 				return a.printJSON(out)
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			w := newTable(a.stdout)
 			fmt.Fprintln(w, "ID\tMEMBER\tKIND\tFINGERPRINT\tEXPIRES\tSTATUS")
 			for _, p := range out {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID[:10], p.Member, p.Kind, p.Fingerprint, p.Expires, p.Status)

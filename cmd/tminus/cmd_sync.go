@@ -16,7 +16,6 @@ import (
 	gosync "sync"
 	"sync/atomic"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/tminus-ir/tminus/workspace"
@@ -255,7 +254,7 @@ func (a *app) peerCmd() *cobra.Command {
 			}
 			// Who first: in an incident the question is which teammate is
 			// cut off, and 128 hex digits of key do not say.
-			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
+			w := newTable(a.text())
 			fmt.Fprintln(w, "MEMBER\tCONNECTED\tBEHIND\tLAST SEEN\tENODE")
 			for _, p := range out {
 				behind := "-" // a count kept from when it was connected

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -327,27 +324,6 @@ func TestContractStateHashJSON(t *testing.T) {
 	out := must(t, home, "state-hash", "--json")
 	if err := json.Unmarshal([]byte(out), &d); err != nil || d.StateHash != must(t, home, "state-hash") || len(d.StateHash) != 64 {
 		t.Errorf("state-hash --json: %q (%v); want {\"state_hash\"} with the plain form's digest", out, err)
-	}
-}
-
-// evidence list's table ends its lines at the last column: a trailing tab
-// padded every row with spaces, which a script comparing or cutting the
-// text trips on.
-func TestContractEvidenceListNoTrailingSpace(t *testing.T) {
-	home, inc := newWorkspace(t)
-	file := filepath.Join(t.TempDir(), "balances.csv")
-	if err := os.WriteFile(file, []byte("a,b\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	must(t, home, "evidence", "add", inc, file)
-	var out bytes.Buffer
-	if code := run(context.Background(), []string{"--home", home, "evidence", "list", inc}, strings.NewReader(""), &out, io.Discard); code != 0 {
-		t.Fatalf("evidence list: exit %d", code)
-	}
-	for i, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
-		if strings.TrimRight(l, " \t") != l {
-			t.Errorf("evidence list line %d ends in spaces: %q", i+1, l)
-		}
 	}
 }
 
