@@ -141,11 +141,7 @@ func (a *app) runCockpit(ctx context.Context, b tui.Backend, configTheme string)
 	if !ok || !term.IsTerminal(int(out.Fd())) {
 		return errors.New("the cockpit needs a terminal; the other commands (incident list --json, ...) work without one")
 	}
-	flag := a.theme
-	if flag == "" && os.Getenv("TMINUS_THEME") == "" {
-		flag = configTheme
-	}
-	th, err := themes.Load(themes.Resolve(flag, os.Getenv))
+	th, err := a.cockpitTheme(configTheme, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -161,6 +157,25 @@ func (a *app) runCockpit(ctx context.Context, b tui.Backend, configTheme string)
 		return fmt.Errorf("cockpit: %w", err)
 	}
 	return nil
+}
+
+// cockpitTheme is the theme from --theme, TMINUS_THEME, then the config.
+// --theme was checked as the command line was read (exit 2); a name from
+// the environment or config.yaml that is no theme is warned about and the
+// default used: a typo in a shell profile must not keep the cockpit shut
+// during an incident.
+func (a *app) cockpitTheme(configTheme string, getenv func(string) string) (themes.Theme, error) {
+	flag := a.theme
+	if flag == "" && getenv("TMINUS_THEME") == "" {
+		flag = configTheme
+	}
+	th, err := themes.Load(themes.Resolve(flag, getenv))
+	if errors.Is(err, themes.ErrUnknownTheme) && a.theme == "" {
+		def := themes.Resolve("", func(string) string { return "" })
+		fmt.Fprintf(a.textErr(), "tminus: warning: %v, from TMINUS_THEME or config.yaml's theme; the cockpit uses %s\n", err, def)
+		return themes.Load(def)
+	}
+	return th, err
 }
 
 // stdinFile is the terminal to read keys from: stdin when it is one (tests hand the
