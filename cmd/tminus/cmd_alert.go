@@ -71,6 +71,10 @@ func parseLabels(flags []string) (map[string]string, error) {
 		if !ok || k == "" {
 			return nil, usageError{fmt.Errorf("--label %q: want key=value", l)}
 		}
+		// The last would win silently: the responder meant one of them.
+		if old, dup := labels[k]; dup && old != v {
+			return nil, usageError{fmt.Errorf("--label %s given twice (%q and %q): give it once", k, old, v)}
+		}
 		labels[k] = v
 	}
 	return labels, nil
