@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -189,7 +190,7 @@ func (a *app) printIdentity(asJSON bool, extra map[string]any) error {
 	if err != nil {
 		return err
 	}
-	v := map[string]any{"address": c.Address, "handle": c.Handle, "enode": en, "keystore": a.home.KeyPath(), "roles": []string{}}
+	v := map[string]any{"address": c.Address, "handle": c.Handle, "enode": en, "keystore": absPath(a.home.KeyPath()), "roles": []string{}}
 	for k, x := range extra {
 		v[k] = x
 	}
@@ -204,7 +205,7 @@ func (a *app) printIdentity(asJSON bool, extra map[string]any) error {
 		}
 		enodeLine = fmt.Sprintf("%s %s", v["enode"], state)
 	}
-	fmt.Fprintf(a.stdout, "address   %s\nhandle    %s\nenode     %s\nkeystore  %s\n", c.Address, c.Handle, enodeLine, a.home.KeyPath())
+	fmt.Fprintf(a.stdout, "address   %s\nhandle    %s\nenode     %s\nkeystore  %s\n", c.Address, c.Handle, enodeLine, absPath(a.home.KeyPath()))
 	if ws, ok := v["workspace"]; ok {
 		fmt.Fprintf(a.stdout, "workspace %s\n", ws)
 	}
@@ -215,4 +216,13 @@ func (a *app) printIdentity(asJSON bool, extra map[string]any) error {
 		fmt.Fprintf(a.stdout, "WRITES    refused: %s\n", why)
 	}
 	return nil
+}
+
+// absPath is path made absolute for printing: a relative --home printed
+// paths that meant nothing from another directory or to a script.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
