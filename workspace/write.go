@@ -137,6 +137,17 @@ func (h *Home) Fetch(ctx context.Context, hashes []string) ([]string, error) {
 type node struct {
 	listeners []net.Listener
 	servers   []*agent.Server
+	agentSock string // where this process answers as the home's agent; "" when another does
+}
+
+// AgentServed is the socket on which this process answers as the home's
+// agent (Serve), and false when it does not: another agent held it already,
+// or this process signs through one.
+func (h *Home) AgentServed() (string, bool) {
+	if h.node == nil || h.node.agentSock == "" {
+		return "", false
+	}
+	return h.node.agentSock, true
 }
 
 func (n *node) stop() {
@@ -177,6 +188,7 @@ func (h *Home) Serve(ctx context.Context, log io.Writer) (bool, error) {
 				s := &agent.Server{Agent: k, UID: os.Getuid(), Log: log}
 				go s.Serve(ctx, l)
 				n.listeners, n.servers = append(n.listeners, l), append(n.servers, s)
+				n.agentSock = path
 			} else if log != nil {
 				fmt.Fprintf(log, "agent: not answering on %s: %v\n", path, err)
 			}

@@ -168,8 +168,12 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 		// evidence get asks this node for a blob the home lacks: its
 		// connected peers are the ones to ask.
 		a.home.SetFetch(func(ctx context.Context, hashes []string) ([]string, error) { return n.Fetch(ctx, hashes, nil) })
-		path, _ := a.home.AgentSock()
-		fmt.Fprintf(a.stderr, "writes for this home on %s; agent on %s\n", a.home.NodeSock(), path)
+		if path, ok := a.home.AgentServed(); ok {
+			fmt.Fprintf(a.stderr, "writes for this home on %s; agent on %s\n", a.home.NodeSock(), path)
+		} else {
+			path, _ := a.home.AgentSock()
+			fmt.Fprintf(a.stderr, "writes for this home on %s; signs through the agent on %s\n", a.home.NodeSock(), path)
+		}
 	} else {
 		fmt.Fprintf(a.stderr, "another process (a cockpit?) writes this home on %s\n", a.home.NodeSock())
 	}
