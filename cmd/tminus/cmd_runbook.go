@@ -201,14 +201,29 @@ func (a *app) runbookCmd() *cobra.Command {
 		Short: "Run an approved proposal here, and sign its exit code and output hash",
 		Args:  exactArgs(1, "the proposal id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkExecTimeout(timeout); err != nil {
+				return err
+			}
 			return a.runExec(cmd.Context(), args[0], dry, eJSON, timeout)
 		},
 	}
 	exec.Flags().BoolVar(&dry, "dry-run", false, "show the command and the gate without running")
 	exec.Flags().BoolVar(&eJSON, "json", false, "print JSON")
-	exec.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "kill the command after")
+	exec.Flags().DurationVar(&timeout, "timeout", runbooks.DefaultTimeout, "kill the command after this long (a positive duration: 30s, 15m, 1h)")
 	c.AddCommand(list, show, propose, approve, exec)
 	return c
+}
+
+// checkExecTimeout refuses a --timeout that bounds nothing. 0 once meant the
+// default, 5 minutes, unsaid: a responder who typed it for "no limit" had a
+// long step killed halfway, the proposal spent. There is no unbounded run (a
+// hung ssh would hold the terminal for good); a long step names its bound.
+func checkExecTimeout(d time.Duration) error {
+	if d <= 0 {
+		return usageError{fmt.Errorf("--timeout %s: want a positive duration, such as 30s, 15m or 2h (without the flag a step is killed after %s; there is no unbounded run)",
+			d, runbooks.DefaultTimeout)}
+	}
+	return nil
 }
 
 func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout time.Duration) error {
