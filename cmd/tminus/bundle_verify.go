@@ -64,7 +64,7 @@ func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
 		return nil, err
 	}
 	side := checkSidecar(path, audit.blobs, in.sums.blobs, in.cutShort(last))
-	side.sum = in.sumState()
+	side.sum, side.notes = in.sumState(), in.renames()
 	return &blobCheck{n: side.good, side: side}, nil
 }
 
@@ -79,6 +79,7 @@ type sidecarCheck struct {
 	bad     []string // case 1 and 2: verify fails
 	unnamed []string // case 3: names of files import ignores
 	missing []string // case 4: hashes named by events, not here
+	notes   sumNotes // a bundle renamed since export (bundle_sum.go)
 }
 
 // checkSidecar looks at path's blob directory against the blobs that
@@ -174,6 +175,7 @@ func checkBlobFile(file, hash string) string {
 func (c *sidecarCheck) addJSON(v map[string]any) {
 	v["blobs_dir"], v["blobs_dir_exists"], v["cut_short"] = c.dir, c.present, c.cut
 	v["blobs_unnamed"], v["blobs_missing"], v["checksum"] = c.unnamed, c.missing, c.sum
+	v["exported_as"] = c.notes.exportedAs
 }
 
 // printNotes prints the warnings and notes of verify's text report; the
@@ -182,7 +184,10 @@ func (c *sidecarCheck) printNotes(w io.Writer) {
 	if c.cut {
 		fmt.Fprintln(w, "NOTE the file ends mid-line, and every export ends with a line break: it was cut short (copy it again)")
 	}
-	if c.sum == sumAbsent {
+	for _, n := range c.notes.lines(c.path, c.sum) {
+		fmt.Fprintln(w, "NOTE "+n)
+	}
+	if c.sum == sumAbsent && c.notes.stray == "" {
 		fmt.Fprintf(w, "NOTE no %s beside the bundle (bundle export writes one): a copy cut at a line break would read as a shorter bundle\n", sumPath(c.path))
 	}
 	for _, name := range c.unnamed {
