@@ -48,11 +48,17 @@ func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
 	}
 	defer in.Close()
 	var last []byte
+	dups := newDupScan() // bundle_dups.go
 	err = eachLine(in, path, func(n int, line []byte) error {
-		audit.Line(n, line)
+		if e, err := domain.ParseLine(line); err == nil {
+			dups.add(n, e)
+		} else {
+			audit.Line(n, line) // records why
+		}
 		last = append(last[:0], line[0]) // the scanner reuses line's bytes
 		return nil
 	})
+	dups.feed(audit)
 	var pe packedError
 	if errors.As(err, &pe) {
 		// One finding, not a malformed line for every line break the
@@ -65,6 +71,7 @@ func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
 	}
 	side := checkSidecar(path, audit.blobs, in.sums.blobs, in.cutShort(last))
 	side.sum, side.notes = in.sumState(), in.renames()
+	side.dups = dups.dups
 	return &blobCheck{n: side.good, side: side}, nil
 }
 
@@ -80,6 +87,7 @@ type sidecarCheck struct {
 	unnamed []string // case 3: names of files import ignores
 	missing []string // case 4: hashes named by events, not here
 	notes   sumNotes // a bundle renamed since export (bundle_sum.go)
+	dups    int      // lines that repeat an event above (bundle_dups.go)
 }
 
 // checkSidecar looks at path's blob directory against the blobs that
@@ -175,12 +183,15 @@ func checkBlobFile(file, hash string) string {
 func (c *sidecarCheck) addJSON(v map[string]any) {
 	v["blobs_dir"], v["blobs_dir_exists"], v["cut_short"] = c.dir, c.present, c.cut
 	v["blobs_unnamed"], v["blobs_missing"], v["checksum"] = c.unnamed, c.missing, c.sum
-	v["exported_as"] = c.notes.exportedAs
+	v["exported_as"], v["duplicates"] = c.notes.exportedAs, c.dups
 }
 
 // printNotes prints the warnings and notes of verify's text report; the
 // failures are printed as BAD with the others.
 func (c *sidecarCheck) printNotes(w io.Writer) {
+	if c.dups > 0 {
+		fmt.Fprintf(w, "NOTE %d line(s) repeat the event of a line above, byte for byte: the file is several exports joined (as cat a b makes); bundle import stores each event once, in any order, so its events were checked once each, in fold order\n", c.dups)
+	}
 	if c.cut {
 		fmt.Fprintln(w, "NOTE the file ends mid-line, and every export ends with a line break: it was cut short (copy it again)")
 	}
