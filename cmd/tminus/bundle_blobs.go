@@ -66,6 +66,9 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 	if path != "-" {
 		// An earlier export's checksums would not match what follows; if
 		// this one stops halfway, its bundle has none rather than wrong ones.
+		if fi, err := os.Lstat(sumPath(path)); err == nil && (fi.IsDir() || fi.Mode()&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice) != 0) {
+			return notSumFile(path, fi.Mode())
+		}
 		if err := os.Remove(sumPath(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("cannot replace %s: %w", sumPath(path), err)
 		}

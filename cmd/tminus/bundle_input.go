@@ -33,6 +33,9 @@ func (a *app) openBundle(path string) (*bundleInput, error) {
 	if path == "-" {
 		return &bundleInput{name: "the bundle on stdin", r: a.stdin}, nil
 	}
+	if path == "" {
+		return nil, errEmptyPath
+	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: no such file (a bundle is the FILE that tminus bundle export FILE wrote; its blobs are in FILE.blobs/)", path)
@@ -103,6 +106,10 @@ func (b *bundleInput) cutHint(name string, line []byte) string {
 	}
 	return fmt.Sprintf("; %s ends mid-line, and every export ends with a line break: it was cut short (copy it again)", name)
 }
+
+// errEmptyPath refuses an empty FILE (a shell variable that was not set),
+// which read as ": no such file" and, to export, failed on a temporary file.
+var errEmptyPath = usageError{errors.New(`the bundle FILE is "" (an unset shell variable?): name the file, or - for stdin/stdout`)}
 
 // packedError refuses a bundle packed for the trip.
 type packedError struct{ msg string }

@@ -120,12 +120,15 @@ const maxSumFile = 32 << 20
 
 // readSum reads sumPath(path); a zero bundleSum when there is none.
 func readSum(path string) (bundleSum, error) {
+	if fi, err := os.Stat(sumPath(path)); err == nil && !fi.Mode().IsRegular() {
+		return bundleSum{}, notSumFile(path, fi.Mode())
+	}
 	data, err := readAtMost(sumPath(path), maxSumFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return bundleSum{}, nil
 	}
 	if err != nil {
-		return bundleSum{}, err
+		return bundleSum{}, fmt.Errorf("cannot read %s: %w (bundle export writes it beside %s; delete it to go on without the check)", sumPath(path), err, filepath.Base(path))
 	}
 	return parseSum(path, data)
 }
@@ -209,6 +212,17 @@ func parseSum(path string, data []byte) (bundleSum, error) {
 		}
 	}
 	return sum, nil
+}
+
+// notSumFile refuses a FILE.sha256 that is not a file: read, it was "is a
+// directory"; replaced by export, an empty directory went without a word.
+func notSumFile(path string, m fs.FileMode) error {
+	what := "a special file"
+	if m.IsDir() {
+		what = "a directory"
+	}
+	return fmt.Errorf("%s is %s, where bundle export keeps the checksum file of %s: move it away (nothing was read or written)",
+		sumPath(path), what, filepath.Base(path))
 }
 
 // sumState compares what was read of the bundle with its checksum file,

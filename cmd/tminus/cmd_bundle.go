@@ -25,6 +25,9 @@ func (a *app) bundleCmd() *cobra.Command {
 		Short: "Write every stored event to FILE (jsonl; - for stdout), and the blobs they name to FILE.blobs/, replacing an earlier export's",
 		Args:  exactArgs(1, "a file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "" {
+				return errEmptyPath
+			}
 			st, err := a.home.Store(cmd.Context())
 			if err != nil {
 				return err

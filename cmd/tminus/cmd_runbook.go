@@ -134,13 +134,9 @@ func (a *app) runbookCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("runbook %s not found (tminus runbook list shows ids)", args[1])
 			}
-			kv := map[string]string{}
-			for _, p := range params {
-				k, v, ok := strings.Cut(p, "=")
-				if !ok {
-					return usageError{fmt.Errorf("--param %q: want key=value", p)}
-				}
-				kv[k] = v
+			kv, err := parseParams(params)
+			if err != nil {
+				return err
 			}
 			id, err := a.incidentID(cmd.Context(), args[0])
 			if err != nil {
@@ -212,6 +208,24 @@ func (a *app) runbookCmd() *cobra.Command {
 	exec.Flags().DurationVar(&timeout, "timeout", runbooks.DefaultTimeout, "kill the command after this long (a positive duration: 30s, 15m, 1h)")
 	c.AddCommand(list, show, propose, approve, exec)
 	return c
+}
+
+// parseParams reads repeated --param k=v flags. A name given twice with
+// two values is refused rather than the last taken: the approvers sign the
+// rendered command, and the proposer should not learn which value won from it.
+func parseParams(flags []string) (map[string]string, error) {
+	kv := map[string]string{}
+	for _, p := range flags {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usageError{fmt.Errorf("--param %q: want name=value (tminus runbook show RUNBOOK lists its params)", p)}
+		}
+		if old, ok := kv[k]; ok && old != v {
+			return nil, usageError{fmt.Errorf("--param %s given twice, as %q and %q: give it once", k, old, v)}
+		}
+		kv[k] = v
+	}
+	return kv, nil
 }
 
 // checkExecTimeout refuses a --timeout that bounds nothing. 0 once meant the

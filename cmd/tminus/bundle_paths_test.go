@@ -1,0 +1,68 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Paths a responder gets wrong: an empty FILE (an unset shell variable) is
+// wrong usage for export, import and verify alike, not ": no such file" or
+// a failed rename of a temporary file; a FILE.sha256 that is a directory
+// is refused by name, by import and verify, and export neither deletes it
+// nor writes FILE.
+func TestBundleBadPaths(t *testing.T) {
+	alice, _, b, _ := bundleWithEvidence(t)
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	for _, tc := range []struct {
+		home string
+		args []string
+	}{
+		{bob, []string{"bundle", "import", ""}},
+		{bob, []string{"bundle", "import", "--json", ""}},
+		{"", []string{"verify", ""}},
+		{alice, []string{"bundle", "export", ""}},
+	} {
+		out, errs, code := tminus(t, tc.home, tc.args...)
+		if code != 2 || out != "" || !strings.Contains(errs, `the bundle FILE is "" (an unset shell variable?): name the file, or - for stdin/stdout`) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2", tc.args, code, out, errs)
+		}
+	}
+	if n := eventCount(t, bob); n != 0 {
+		t.Errorf("bob stored %d events", n)
+	}
+
+	// FILE.sha256 is a directory.
+	side := copyBundle(t, b)
+	if err := os.Remove(sumPath(side)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(sumPath(side), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	want := sumPath(side) + " is a directory, where bundle export keeps the checksum file of all.jsonl: move it away"
+	for _, args := range [][]string{{"bundle", "import", side}, {"verify", side}, {"verify", "--json", side}} {
+		out, errs, code := tminus(t, bob, args...)
+		if code != 1 || out != "" || !strings.Contains(errs, want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %q", args, code, out, errs, want)
+		}
+	}
+	if n := eventCount(t, bob); n != 0 {
+		t.Errorf("bob stored %d events", n)
+	}
+	fresh := filepath.Join(t.TempDir(), "new.jsonl")
+	if err := os.Mkdir(sumPath(fresh), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := tminus(t, alice, "bundle", "export", fresh)
+	if code != 1 || !strings.Contains(errs, sumPath(fresh)+" is a directory") {
+		t.Errorf("export beside a directory FILE.sha256: exit %d, %s", code, errs)
+	}
+	if fi, err := os.Stat(sumPath(fresh)); err != nil || !fi.IsDir() {
+		t.Errorf("export removed the directory %s: %v", sumPath(fresh), err)
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Errorf("a refused export wrote %s", fresh)
+	}
+}
