@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -176,6 +177,9 @@ func (a *app) runbookCmd() *cobra.Command {
 					return fmt.Errorf("%s step %d is low risk: it needs no approvals; tminus runbook exec %s runs it",
 						p.Runbook, p.Step, id.Short())
 				}
+				if err := a.approvedAlready(s, id); err != nil {
+					return err
+				}
 			}
 			ev, err := a.gated(cmd.Context(), &domain.RunbookApprove{Proposal: id})
 			if err != nil {
@@ -208,6 +212,32 @@ func (a *app) runbookCmd() *cobra.Command {
 	exec.Flags().DurationVar(&timeout, "timeout", runbooks.DefaultTimeout, "kill the command after this long (a positive duration: 30s, 15m, 1h)")
 	c.AddCommand(list, show, propose, approve, exec)
 	return c
+}
+
+// approvedAlready refuses a second approval by this home's member, saying
+// where the proposal stands. The fold's "alice already approved" read as a
+// mistake to the proposer, whose proposal is their approval: they had never
+// run approve.
+func (a *app) approvedAlready(s *domain.State, id domain.ID) error {
+	addr, err := a.home.Address()
+	if err != nil {
+		return nil // the gate says what is wrong with the key
+	}
+	me, ok := s.Keys[addr]
+	p := s.Proposals[id]
+	if !ok || p == nil || p.Exec != nil || !slices.Contains(p.Approvals, me) {
+		return nil
+	}
+	did := "already approved " + id.Short()
+	if p.By == me {
+		did = "proposed " + id.Short() + ", and a proposal counts as its proposer's approval"
+	}
+	n := s.CountingRunbookApprovals(p)
+	next := fmt.Sprintf("the quorum is met: tminus runbook exec %s runs it", id.Short())
+	if n < p.Quorum {
+		next = fmt.Sprintf("it needs %d more from another member (%s), who runs tminus runbook approve %s", p.Quorum-n, strings.Join(p.Approvers, " or "), id.Short())
+	}
+	return fmt.Errorf("%s %s: %d of %d approvals; %s", me, did, n, p.Quorum, next)
 }
 
 // parseParams reads repeated --param k=v flags. A name given twice with
