@@ -66,3 +66,30 @@ func TestBundleBadPaths(t *testing.T) {
 		t.Errorf("a refused export wrote %s", fresh)
 	}
 }
+
+// Files tminus writes beside a bundle, named instead of it (tab completion
+// stops at FILE.sha256; the incident's report sits in the same folder), are
+// called what they are: import refuses them with nothing stored, and verify
+// gives one BAD finding, not one for each of their lines.
+func TestBundleImportOfAnotherFile(t *testing.T) {
+	alice, inc, b, _ := bundleWithEvidence(t)
+	md := filepath.Join(t.TempDir(), "inc.md")
+	must(t, alice, "export", inc[:8], "--format", "md", "--out", md)
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	for _, tc := range []struct{ file, msg string }{
+		{sumPath(b), sumPath(b) + " is a checksum file (what bundle export writes beside FILE as FILE.sha256), not a bundle: name the bundle, " + b},
+		{md, md + " is Markdown (as tminus export INCIDENT --format md writes), not a bundle"},
+	} {
+		_, errs, code := tminus(t, bob, "bundle", "import", tc.file)
+		if code != 1 || !strings.Contains(errs, tc.msg+"") || !strings.Contains(errs, "(nothing imported)") {
+			t.Errorf("import %s: exit %d, %s; want %q", tc.file, code, errs, tc.msg)
+		}
+		if n := eventCount(t, bob); n != 0 {
+			t.Errorf("import %s stored %d events", tc.file, n)
+		}
+		out, _, code := tminus(t, "", "verify", tc.file)
+		if code != 1 || strings.Count(out, "BAD ") != 1 || !strings.Contains(out, "BAD line 1: "+tc.msg) {
+			t.Errorf("verify %s: exit %d\n%s", tc.file, code, out)
+		}
+	}
+}
