@@ -162,7 +162,7 @@ func TestBundleChecksumOfSeveralFiles(t *testing.T) {
 		{"several, none this one", other + "  a.jsonl\n" + other + "  b.jsonl\n", 1,
 			"names 2 files (a.jsonl, b.jsonl) and none is all.jsonl, so which is its checksum cannot be told"},
 		{"this one twice", own + other + "  all.jsonl\n", 1, "names all.jsonl on lines 1 and 3"},
-		{"blobs only", other + "  all.jsonl.blobs/" + other + "\n", 1, "holds no line for a bundle, only blobs"},
+		{"blobs only", other + "  all.jsonl.blobs/" + other + "\n", 1, "names no file beside it (a name without a /), only blobs"},
 		{"a blob of a bundle not listed", own + other + "  x.jsonl.blobs/" + other + "\n", 1, "line 3 names x.jsonl.blobs/" + other + ", not a blob of all.jsonl.blobs/"},
 		{"a blob under another name", own + other + "  all.jsonl.blobs/" + sha(data) + "\n", 1, "line 3 names all.jsonl.blobs/" + sha(data) + ", not a blob of all.jsonl.blobs/ under its hash"},
 		{"a path above", own + other + "  ../all.jsonl\n", 1, "line 3 names ../all.jsonl, not a blob"},

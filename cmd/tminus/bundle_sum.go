@@ -162,7 +162,7 @@ func parseSum(path string, data []byte) (bundleSum, error) {
 		hash, name string
 	}
 	var files, blobs []entry
-	listed := map[string]int{} // a file's name -> its line
+	listed := map[string]int{} // a file's name -> its index in files
 	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
 		h, name, ok := splitSumLine(line)
 		if !ok {
@@ -178,19 +178,19 @@ func parseSum(path string, data []byte) (bundleSum, error) {
 			continue
 		}
 		if first, ok := listed[name]; ok {
-			return bundleSum{}, bad(fmt.Sprintf("names %s on lines %d and %d", name, first, e.line))
+			return bundleSum{}, bad(fmt.Sprintf("names %s on lines %d and %d", name, files[first].line, e.line))
 		}
-		listed[name] = e.line
+		listed[name] = len(files)
 		files = append(files, e)
 	}
 	var own entry
 	switch i, ok := listed[base]; {
 	case ok:
-		own = files[slices.IndexFunc(files, func(e entry) bool { return e.line == i })]
+		own = files[i]
 	case len(files) == 1:
 		own = files[0] // renamed since export: the digest decides
 	case len(files) == 0:
-		return bundleSum{}, bad("holds no line for a bundle, only blobs")
+		return bundleSum{}, bad("names no file beside it (a name without a /), only blobs")
 	default:
 		names := make([]string, len(files))
 		for i, f := range files {
@@ -201,11 +201,14 @@ func parseSum(path string, data []byte) (bundleSum, error) {
 	sum := bundleSum{file: own.hash, named: own.name, blobs: map[string]bool{}}
 	dir := filepath.Base(blobDir(own.name)) + "/"
 	for _, b := range blobs {
-		d, h := b.name[:strings.LastIndexByte(b.name, '/')+1], b.name[strings.LastIndexByte(b.name, '/')+1:]
-		switch _, other := listed[strings.TrimSuffix(d, ".blobs/")]; {
+		cut := strings.LastIndexByte(b.name, '/') + 1
+		d, h := b.name[:cut], b.name[cut:]
+		owner, isBlobDir := strings.CutSuffix(d, ".blobs/")
+		_, other := listed[owner]
+		switch {
 		case d == dir && h == b.hash:
 			sum.blobs[h] = true
-		case other && strings.HasSuffix(d, ".blobs/") && h == b.hash:
+		case isBlobDir && other && h == b.hash:
 			// Another listed bundle's blob: not this one's business.
 		default:
 			return bundleSum{}, bad(fmt.Sprintf("line %d names %s, not a blob of %s under its hash", b.line, b.name, dir))
