@@ -83,6 +83,15 @@ func TestBundleRenamed(t *testing.T) {
 				"note: %s/alice.jsonl.blobs is not here, but %s/all.jsonl.blobs is"},
 			notMsg: "could not be told from a shorter bundle",
 			vText:  []string{"NOTE %s/all.jsonl.sha256 holds this bundle's sha256"}},
+		{name: "only its checksum renamed", setup: func(t *testing.T, b string) string {
+			if err := os.Rename(sumPath(b), filepath.Join(filepath.Dir(b), "all.jsonl (1).sha256")); err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}, stored: true, blobs: 1, checksum: sumAbsent,
+			msgs:   []string{"note: %s/all.jsonl (1).sha256 holds this bundle's sha256: the bundle is whole; rename it to %s/all.jsonl.sha256"},
+			notMsg: "could not be told from a shorter bundle",
+			vText:  []string{"NOTE %s/all.jsonl (1).sha256 holds this bundle's sha256"}},
 		{name: "without its checksum, and cut", setup: func(t *testing.T, b string) string {
 			writeFile(t, b, cut)
 			return renameBundle(t, b, "alice.jsonl", false, true)
