@@ -60,7 +60,8 @@ func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
 	})
 	dups.feed(audit)
 	var pe packedError
-	if errors.As(err, &pe) {
+	notBundle := errors.As(err, &pe)
+	if notBundle {
 		// One finding, not a malformed line for every line break the
 		// compressed bytes happen to hold.
 		audit.Problems = append(audit.Problems, domain.Problem{Line: 1, Msg: pe.msg})
@@ -71,7 +72,7 @@ func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
 	}
 	side := checkSidecar(path, audit.blobs, in.sums.blobs, in.cutShort(last))
 	side.sum, side.notes = in.sumState(), in.renames()
-	side.dups = dups.dups
+	side.dups, side.notBundle = dups.dups, notBundle
 	return &blobCheck{n: side.good, side: side}, nil
 }
 
@@ -88,6 +89,9 @@ type sidecarCheck struct {
 	missing []string // case 4: hashes named by events, not here
 	notes   sumNotes // a bundle renamed since export (bundle_sum.go)
 	dups    int      // lines that repeat an event above (bundle_dups.go)
+	// notBundle: FILE is packed, or another file tminus writes
+	// (bundle_input.go), and notes about its checksum are beside the point.
+	notBundle bool
 }
 
 // checkSidecar looks at path's blob directory against the blobs that
@@ -194,6 +198,9 @@ func (c *sidecarCheck) printNotes(w io.Writer) {
 	}
 	if c.cut {
 		fmt.Fprintln(w, "NOTE the file ends mid-line, and every export ends with a line break: it was cut short (copy it again)")
+	}
+	if c.notBundle {
+		return
 	}
 	for _, n := range c.notes.lines(c.path, c.sum) {
 		fmt.Fprintln(w, "NOTE "+n)
