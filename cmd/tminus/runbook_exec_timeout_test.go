@@ -46,3 +46,27 @@ func TestRunbookExecTimeoutMustBePositive(t *testing.T) {
 		t.Errorf("help does not say what --timeout takes:\n%s", help)
 	}
 }
+
+// TestRunbookExecTwiceSaysWhatToDo: a second exec of a proposal was refused
+// with "executed by alice" alone, and the responder retried exec. It says
+// how the run ended, where it is recorded, and that a rerun is a new
+// proposal; nothing runs or is stored.
+func TestRunbookExecTwiceSaysWhatToDo(t *testing.T) {
+	home, inc := newWorkspace(t)
+	id := lowRiskRunbook(t, home, inc, "exit 3")
+	_, errs, code := tminus(t, home, "runbook", "exec", id[:10])
+	if code != 1 || !strings.Contains(errs, "exited 3 (recorded)") {
+		t.Fatalf("first exec: exit %d, %s", code, errs)
+	}
+	rec := strings.Fields(strings.SplitN(errs, "recorded as ", 2)[1])[0]
+	before := eventCount(t, home)
+	want := "not executed yet: executed by alice (exit 3, recorded as " + rec + "): a proposal runs once; propose the step again to rerun it"
+	for _, args := range [][]string{{"runbook", "exec", id[:10]}, {"runbook", "exec", id[:10], "--dry-run"}} {
+		if _, errs, code := tminus(t, home, args...); code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("%v: exit %d, %s; want %q", args, code, errs, want)
+		}
+	}
+	if n := eventCount(t, home); n != before {
+		t.Errorf("a refused exec stored %d events", n-before)
+	}
+}
