@@ -41,16 +41,22 @@ func (a *app) library() (*runbooks.Library, error) {
 // loadLibrary loads the embedded runbooks plus --runbooks / TMINUS_RUNBOOKS /
 // the config's directory.
 func (a *app) loadLibrary() (*runbooks.Library, error) {
-	dir := a.runbooksDir
+	dir, from := a.runbooksDir, "--runbooks"
 	if dir == "" {
-		dir = os.Getenv("TMINUS_RUNBOOKS")
+		dir, from = os.Getenv("TMINUS_RUNBOOKS"), "TMINUS_RUNBOOKS"
 	}
 	if dir == "" {
 		if c, err := a.home.Config(); err == nil {
-			dir = c.Runbooks
+			dir, from = c.Runbooks, "runbooks: in "+a.home.ConfigPath()
 		}
 	}
-	return runbooks.Load(dir)
+	lib, err := runbooks.Load(dir)
+	if lib == nil && err != nil && dir != "" {
+		// The directory itself: say which setting named it, so the
+		// responder knows what to fix.
+		return nil, fmt.Errorf("%w (named by %s): fix the path, or leave it unset for the embedded runbooks only", err, from)
+	}
+	return lib, err
 }
 
 func (a *app) runbookCmd() *cobra.Command {

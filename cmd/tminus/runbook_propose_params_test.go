@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,5 +35,26 @@ func TestRunbookProposeParams(t *testing.T) {
 	id := must(t, home, "runbook", "propose", inc[:8], "evidence-logs", "--param", "host=db1.example.org", "--param", "host=db1.example.org", "--param", "since=-1h")
 	if out := must(t, home, "runbook", "exec", id[:10], "--dry-run"); !strings.Contains(out, "db1.example.org") {
 		t.Errorf("the proposal's command lacks the host:\n%s", out)
+	}
+}
+
+// A runbooks directory that is not there says which setting named it.
+func TestRunbookDirectoryNamedBy(t *testing.T) {
+	home, _ := newWorkspace(t)
+	missing := filepath.Join(t.TempDir(), "gone")
+	for _, tc := range []struct {
+		env  string
+		args []string
+		want string
+	}{
+		{"", []string{"runbook", "list", "--runbooks", missing}, "runbooks directory " + missing + " does not exist (named by --runbooks): fix the path"},
+		{missing, []string{"runbook", "list"}, "runbooks directory " + missing + " does not exist (named by TMINUS_RUNBOOKS): fix the path"},
+		{missing, []string{"runbook", "show", "evidence-logs"}, "(named by TMINUS_RUNBOOKS)"},
+	} {
+		t.Setenv("TMINUS_RUNBOOKS", tc.env)
+		out, errs, code := tminus(t, home, tc.args...)
+		if code != 1 || out != "" || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v with TMINUS_RUNBOOKS=%q: exit %d, stdout %q, stderr %q; want %q", tc.args, tc.env, code, out, errs, tc.want)
+		}
 	}
 }
