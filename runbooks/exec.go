@@ -31,7 +31,7 @@ const (
 
 // ExecOptions tune one execution; zero values mean the defaults.
 type ExecOptions struct {
-	Timeout   time.Duration
+	Timeout   time.Duration // 0 or less: DefaultTimeout (the CLI refuses those; the cockpit passes 0)
 	MaxOutput int64
 	Dir       string
 	Env       []string // nil: the executing member's environment

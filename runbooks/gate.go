@@ -27,7 +27,7 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 		}
 		conds = append(conds, c)
 	}
-	add("not executed yet", p.Exec == nil, "executed by %s", execBy(p))
+	add("not executed yet", p.Exec == nil, "%s", execBy(p))
 	add("executor holds the containment role", member != nil && member.Active && member.Has(domain.RoleContainment),
 		"%s does not hold containment", handle(member))
 	approvals := s.CountingRunbookApprovals(p)
@@ -118,11 +118,14 @@ func Allowed(conds []Condition) bool {
 	return len(conds) > 0
 }
 
+// execBy says who ran p and how it ended, and that a rerun is a new
+// proposal: "executed by alice" alone left the responder retrying exec.
 func execBy(p *domain.Proposal) string {
 	if p.Exec == nil {
 		return ""
 	}
-	return p.Exec.By
+	return fmt.Sprintf("executed by %s (exit %d, recorded as %s): a proposal runs once; propose the step again to rerun it",
+		p.Exec.By, p.Exec.ExitCode, p.Exec.Event.Short())
 }
 
 func handle(m *domain.Member) string {

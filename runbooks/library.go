@@ -59,7 +59,12 @@ func Load(dir string) (*Library, error) {
 	if dir != "" {
 		// Unreadable, the directory's overrides are unknown: nothing stands in for them.
 		entries, err := os.ReadDir(dir)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("runbooks directory %s does not exist", dir)
+		case err != nil && isFile(dir):
+			return nil, fmt.Errorf("runbooks directory %s is a file, not a directory", dir)
+		case err != nil:
 			return nil, fmt.Errorf("runbooks directory: %w", err)
 		}
 		errs = append(errs, lib.loadDir(dir, entries)...)
@@ -68,6 +73,11 @@ func Load(dir string) (*Library, error) {
 		return lib, errors.Join(errs...)
 	}
 	return lib, nil
+}
+
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir()
 }
 
 // claimedRe finds the id a file means even when the rest of its front matter is broken.

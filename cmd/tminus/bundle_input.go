@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
+	"strings"
 )
 
 // bundleInput is a bundle being read, from a file or, for "-", from stdin
@@ -32,6 +34,9 @@ type bundleInput struct {
 func (a *app) openBundle(path string) (*bundleInput, error) {
 	if path == "-" {
 		return &bundleInput{name: "the bundle on stdin", r: a.stdin}, nil
+	}
+	if path == "" {
+		return nil, errEmptyPath
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -60,6 +65,9 @@ func (b *bundleInput) Read(p []byte) (int, error) {
 			// "malformed event" lines, the first naming a byte like '\x1f'.
 			return 0, packedError{fmt.Sprintf("%s is %s, not a bundle (a bundle is the jsonl file itself): unpack it first, %s",
 				b.name, what, unpackHint[what])}
+		}
+		if why := stranger(b.name, p[:n]); why != "" {
+			return 0, packedError{why}
 		}
 	}
 	if n > 0 {
@@ -104,7 +112,13 @@ func (b *bundleInput) cutHint(name string, line []byte) string {
 	return fmt.Sprintf("; %s ends mid-line, and every export ends with a line break: it was cut short (copy it again)", name)
 }
 
-// packedError refuses a bundle packed for the trip.
+// errEmptyPath refuses an empty FILE (a shell variable that was not set),
+// which read as ": no such file" and, to export, failed on a temporary file.
+var errEmptyPath = usageError{errors.New(`the bundle FILE is "" (an unset shell variable?): name the file, or - for stdin/stdout`)}
+
+// packedError refuses a bundle packed for the trip, or a file that is no
+// bundle at all, by its first bytes: one finding, not a malformed line for
+// each of its lines.
 type packedError struct{ msg string }
 
 func (e packedError) Error() string { return e.msg }
@@ -127,6 +141,26 @@ var unpackHint = map[string]string{
 	"xz-compressed":    "as unxz -k FILE does, or pipe it: xz -dc FILE | tminus bundle import -",
 	"zstd-compressed":  "as unzstd FILE does, or pipe it: zstd -dc FILE | tminus bundle import -",
 	"bzip2-compressed": "as bunzip2 -k FILE does, or pipe it: bzip2 -dc FILE | tminus bundle import -",
+}
+
+// sumHead is how a checksum file's first line starts (bundle_sum.go).
+var sumHead = regexp.MustCompile(`^\\?[0-9a-fA-F]{64} [ *]`)
+
+// stranger says what the file name is when its first bytes show another
+// file tminus writes, picked instead of the bundle (tab completion stops at
+// FILE.sha256, an incident's report sits beside its bundle); "" otherwise.
+func stranger(name string, head []byte) string {
+	switch {
+	case sumHead.Match(head):
+		hint := "name the bundle it checks"
+		if b, ok := strings.CutSuffix(name, ".sha256"); ok {
+			hint = "name the bundle, " + b
+		}
+		return fmt.Sprintf("%s is a checksum file (what bundle export writes beside FILE as FILE.sha256), not a bundle: %s", name, hint)
+	case bytes.HasPrefix(head, []byte("# ")):
+		return fmt.Sprintf("%s is Markdown (as tminus export INCIDENT --format md writes), not a bundle: a bundle is the jsonl file tminus bundle export FILE writes, an event a line", name)
+	}
+	return ""
 }
 
 // packed names the packing the bytes start with, "" for none: an event

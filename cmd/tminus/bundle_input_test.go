@@ -12,7 +12,8 @@ import (
 // bundle's reader says it was cut exactly when the last byte is not a line
 // break, and hands eachLine every non-blank line.
 func FuzzBundleInput(f *testing.F) {
-	for _, s := range []string{"", "\n", "{\"id\":1}\n", "{\"id\":1}\n{\"id\"", "a\r\nb\r\n", "\n\n  \n{", "PK\x03\x04", "\x1f\x8b\x08\n"} {
+	for _, s := range []string{"", "\n", "{\"id\":1}\n", "{\"id\":1}\n{\"id\"", "a\r\nb\r\n", "\n\n  \n{", "PK\x03\x04", "\x1f\x8b\x08\n", "# Vault drain\n\n| a |\n",
+		strings.Repeat("ab", 32) + "  b.jsonl\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -36,8 +37,8 @@ func FuzzBundleInput(f *testing.F) {
 				return nil
 			}); err != nil {
 				var pe packedError
-				if errors.As(err, &pe) && packed(data) != "" {
-					continue // a compressed file is refused before its lines
+				if errors.As(err, &pe) && (packed(data) != "" || stranger("b", data) != "") {
+					continue // a compressed file, or one tminus writes for another use, is refused before its lines
 				}
 				t.Fatalf("%s: %v", name, err)
 			}

@@ -48,13 +48,20 @@ func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
 	}
 	defer in.Close()
 	var last []byte
+	dups := newDupScan() // bundle_dups.go
 	err = eachLine(in, path, func(n int, line []byte) error {
-		audit.Line(n, line)
+		if e, err := domain.ParseLine(line); err == nil {
+			dups.add(n, e)
+		} else {
+			audit.Line(n, line) // records why
+		}
 		last = append(last[:0], line[0]) // the scanner reuses line's bytes
 		return nil
 	})
+	dups.feed(audit)
 	var pe packedError
-	if errors.As(err, &pe) {
+	notBundle := errors.As(err, &pe)
+	if notBundle {
 		// One finding, not a malformed line for every line break the
 		// compressed bytes happen to hold.
 		audit.Problems = append(audit.Problems, domain.Problem{Line: 1, Msg: pe.msg})
@@ -64,7 +71,8 @@ func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
 		return nil, err
 	}
 	side := checkSidecar(path, audit.blobs, in.sums.blobs, in.cutShort(last))
-	side.sum = in.sumState()
+	side.sum, side.notes = in.sumState(), in.renames()
+	side.dups, side.notBundle = dups.dups, notBundle
 	return &blobCheck{n: side.good, side: side}, nil
 }
 
@@ -79,6 +87,11 @@ type sidecarCheck struct {
 	bad     []string // case 1 and 2: verify fails
 	unnamed []string // case 3: names of files import ignores
 	missing []string // case 4: hashes named by events, not here
+	notes   sumNotes // a bundle renamed since export (bundle_sum.go)
+	dups    int      // lines that repeat an event above (bundle_dups.go)
+	// notBundle: FILE is packed, or another file tminus writes
+	// (bundle_input.go), and notes about its checksum are beside the point.
+	notBundle bool
 }
 
 // checkSidecar looks at path's blob directory against the blobs that
@@ -174,15 +187,25 @@ func checkBlobFile(file, hash string) string {
 func (c *sidecarCheck) addJSON(v map[string]any) {
 	v["blobs_dir"], v["blobs_dir_exists"], v["cut_short"] = c.dir, c.present, c.cut
 	v["blobs_unnamed"], v["blobs_missing"], v["checksum"] = c.unnamed, c.missing, c.sum
+	v["exported_as"], v["duplicates"] = c.notes.exportedAs, c.dups
 }
 
 // printNotes prints the warnings and notes of verify's text report; the
 // failures are printed as BAD with the others.
 func (c *sidecarCheck) printNotes(w io.Writer) {
+	if c.dups > 0 {
+		fmt.Fprintf(w, "NOTE %d line(s) repeat the event of a line above, byte for byte: the file is several exports joined (as cat a b makes); bundle import stores each event once, in any order, so its events were checked once each, in fold order\n", c.dups)
+	}
 	if c.cut {
 		fmt.Fprintln(w, "NOTE the file ends mid-line, and every export ends with a line break: it was cut short (copy it again)")
 	}
-	if c.sum == sumAbsent {
+	if c.notBundle {
+		return
+	}
+	for _, n := range c.notes.lines(c.path, c.sum) {
+		fmt.Fprintln(w, "NOTE "+n)
+	}
+	if c.sum == sumAbsent && c.notes.stray == "" {
 		fmt.Fprintf(w, "NOTE no %s beside the bundle (bundle export writes one): a copy cut at a line break would read as a shorter bundle\n", sumPath(c.path))
 	}
 	for _, name := range c.unnamed {

@@ -25,6 +25,9 @@ func (a *app) bundleCmd() *cobra.Command {
 		Short: "Write every stored event to FILE (jsonl; - for stdout), and the blobs they name to FILE.blobs/, replacing an earlier export's",
 		Args:  exactArgs(1, "a file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "" {
+				return errEmptyPath
+			}
 			st, err := a.home.Store(cmd.Context())
 			if err != nil {
 				return err
@@ -52,7 +55,7 @@ func (a *app) bundleCmd() *cobra.Command {
 			var bl blobImport
 			var blobErr error
 			if args[0] != "-" { // stdin carries no blobs
-				bl, blobErr = importBlobs(cmd.Context(), st, args[0], read.named, read.listed)
+				bl, blobErr = importBlobs(cmd.Context(), st, args[0], read.named, read.listed, read.notes.oldBlobs)
 			}
 			// What still waits for its chain, in the store: the report's
 			// Orphaned counts the events parked on the way, and a bundle
@@ -78,14 +81,17 @@ func (a *app) bundleCmd() *cobra.Command {
 				fmt.Fprintf(a.stderr, "note: %d of the imported events do not count: the fold refused them (the losing half of two responders' "+
 					"concurrent changes, a removed member's late events, ...); stored all the same, and tminus log lists each with the reason\n", notCounted)
 			}
-			if read.sum == sumAbsent {
+			for _, n := range read.notes.lines(args[0], read.sum) {
+				fmt.Fprintf(a.stderr, "note: %s\n", n)
+			}
+			if read.sum == sumAbsent && read.notes.stray == "" {
 				fmt.Fprintf(a.stderr, "note: no %s beside %s, so a copy cut at a line break could not be told from a shorter bundle (bundle export writes one)\n", sumPath(args[0]), args[0])
 			}
 			if iJSON {
 				if err := a.printJSON(map[string]any{"added": len(rep.Added), "duplicates": rep.Duplicates,
 					"orphaned": rep.Orphaned, "waiting": waiting, "forks": rep.Forks, "skewed": rep.Skewed, "not_counted": notCounted,
 					"blobs": bl.stored, "blobs_here": bl.here, "blobs_ignored": bl.ignored, "blobs_refused": len(bl.refused),
-					"checksum": read.sum}); err != nil {
+					"checksum": read.sum, "exported_as": read.notes.exportedAs}); err != nil {
 					return err
 				}
 			} else {
@@ -216,6 +222,7 @@ type bundleRead struct {
 	named  map[string]bool
 	listed map[string]bool // by FILE.sha256: what export wrote to FILE.blobs/
 	sum    string
+	notes  sumNotes // a bundle renamed since export (bundle_sum.go)
 }
 
 // lineError is a refusal of one line of a bundle, which says itself that
@@ -260,9 +267,10 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, bund
 	if err != nil {
 		return store.Report{}, bundleRead{}, err
 	}
-	read := bundleRead{named: named, listed: f.sums.blobs, sum: f.sumState()}
+	read := bundleRead{named: named, listed: f.sums.blobs, sum: f.sumState(), notes: f.renames()}
 	if read.sum == sumMismatch {
-		return store.Report{}, bundleRead{}, fmt.Errorf("%s (nothing imported)", sumError(path))
+		return store.Report{}, bundleRead{}, fmt.Errorf("%s (nothing imported)%s", sumError(path),
+			strings.Join(append([]string{""}, read.notes.lines(path, read.sum)...), "; "))
 	}
 	if len(raws) == 0 {
 		// Not "imported 0 new events": that reads as up to date, and an

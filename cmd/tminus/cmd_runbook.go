@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -40,16 +41,22 @@ func (a *app) library() (*runbooks.Library, error) {
 // loadLibrary loads the embedded runbooks plus --runbooks / TMINUS_RUNBOOKS /
 // the config's directory.
 func (a *app) loadLibrary() (*runbooks.Library, error) {
-	dir := a.runbooksDir
+	dir, from := a.runbooksDir, "--runbooks"
 	if dir == "" {
-		dir = os.Getenv("TMINUS_RUNBOOKS")
+		dir, from = os.Getenv("TMINUS_RUNBOOKS"), "TMINUS_RUNBOOKS"
 	}
 	if dir == "" {
 		if c, err := a.home.Config(); err == nil {
-			dir = c.Runbooks
+			dir, from = c.Runbooks, "runbooks: in "+a.home.ConfigPath()
 		}
 	}
-	return runbooks.Load(dir)
+	lib, err := runbooks.Load(dir)
+	if lib == nil && err != nil && dir != "" {
+		// The directory itself: say which setting named it, so the
+		// responder knows what to fix.
+		return nil, fmt.Errorf("%w (named by %s): fix the path, or leave it unset for the embedded runbooks only", err, from)
+	}
+	return lib, err
 }
 
 func (a *app) runbookCmd() *cobra.Command {
@@ -134,13 +141,9 @@ func (a *app) runbookCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("runbook %s not found (tminus runbook list shows ids)", args[1])
 			}
-			kv := map[string]string{}
-			for _, p := range params {
-				k, v, ok := strings.Cut(p, "=")
-				if !ok {
-					return usageError{fmt.Errorf("--param %q: want key=value", p)}
-				}
-				kv[k] = v
+			kv, err := parseParams(params)
+			if err != nil {
+				return err
 			}
 			id, err := a.incidentID(cmd.Context(), args[0])
 			if err != nil {
@@ -180,6 +183,9 @@ func (a *app) runbookCmd() *cobra.Command {
 					return fmt.Errorf("%s step %d is low risk: it needs no approvals; tminus runbook exec %s runs it",
 						p.Runbook, p.Step, id.Short())
 				}
+				if err := a.approvedAlready(s, id); err != nil {
+					return err
+				}
 			}
 			ev, err := a.gated(cmd.Context(), &domain.RunbookApprove{Proposal: id})
 			if err != nil {
@@ -201,14 +207,73 @@ func (a *app) runbookCmd() *cobra.Command {
 		Short: "Run an approved proposal here, and sign its exit code and output hash",
 		Args:  exactArgs(1, "the proposal id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkExecTimeout(timeout); err != nil {
+				return err
+			}
 			return a.runExec(cmd.Context(), args[0], dry, eJSON, timeout)
 		},
 	}
 	exec.Flags().BoolVar(&dry, "dry-run", false, "show the command and the gate without running")
 	exec.Flags().BoolVar(&eJSON, "json", false, "print JSON")
-	exec.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "kill the command after")
+	exec.Flags().DurationVar(&timeout, "timeout", runbooks.DefaultTimeout, "kill the command after this long (a positive duration: 30s, 15m, 1h)")
 	c.AddCommand(list, show, propose, approve, exec)
 	return c
+}
+
+// approvedAlready refuses a second approval by this home's member, saying
+// where the proposal stands. The fold's "alice already approved" read as a
+// mistake to the proposer, whose proposal is their approval: they had never
+// run approve.
+func (a *app) approvedAlready(s *domain.State, id domain.ID) error {
+	addr, err := a.home.Address()
+	if err != nil {
+		return nil // the gate says what is wrong with the key
+	}
+	me, ok := s.Keys[addr]
+	p := s.Proposals[id]
+	if !ok || p == nil || p.Exec != nil || !slices.Contains(p.Approvals, me) {
+		return nil
+	}
+	did := "already approved " + id.Short()
+	if p.By == me {
+		did = "proposed " + id.Short() + ", and a proposal counts as its proposer's approval"
+	}
+	n := s.CountingRunbookApprovals(p)
+	next := fmt.Sprintf("the quorum is met: tminus runbook exec %s runs it", id.Short())
+	if n < p.Quorum {
+		next = fmt.Sprintf("it needs %d more from another member (%s), who runs tminus runbook approve %s", p.Quorum-n, strings.Join(p.Approvers, " or "), id.Short())
+	}
+	return fmt.Errorf("%s %s: %d of %d approvals; %s", me, did, n, p.Quorum, next)
+}
+
+// parseParams reads repeated --param k=v flags. A name given twice with
+// two values is refused rather than the last taken: the approvers sign the
+// rendered command, and the proposer should not learn which value won from it.
+func parseParams(flags []string) (map[string]string, error) {
+	kv := map[string]string{}
+	for _, p := range flags {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usageError{fmt.Errorf("--param %q: want name=value (tminus runbook show RUNBOOK lists its params)", p)}
+		}
+		if old, ok := kv[k]; ok && old != v {
+			return nil, usageError{fmt.Errorf("--param %s given twice, as %q and %q: give it once", k, old, v)}
+		}
+		kv[k] = v
+	}
+	return kv, nil
+}
+
+// checkExecTimeout refuses a --timeout that bounds nothing. 0 once meant the
+// default, 5 minutes, unsaid: a responder who typed it for "no limit" had a
+// long step killed halfway, the proposal spent. There is no unbounded run (a
+// hung ssh would hold the terminal for good); a long step names its bound.
+func checkExecTimeout(d time.Duration) error {
+	if d <= 0 {
+		return usageError{fmt.Errorf("--timeout %s: want a positive duration, such as 30s, 15m or 2h (without the flag a step is killed after %s; there is no unbounded run)",
+			d, runbooks.DefaultTimeout)}
+	}
+	return nil
 }
 
 func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout time.Duration) error {

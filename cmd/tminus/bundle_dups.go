@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"github.com/tminus-ir/tminus/domain"
+)
+
+// Two exports joined into one file (cat a.jsonl b.jsonl > both.jsonl, or
+// a saved log --json and a bundle) hold every event the two share twice,
+// and the second's lines start over from its genesis. bundle import
+// stores an event once and ignores it the second time, in any order, so
+// verify FILE says what import will do: a line that repeats an earlier
+// line's event, the same signed bytes, is counted as a duplicate, not
+// BAD; and a file with duplicates is several files' lines one after the
+// other, whose order as a whole means nothing, so its events are checked
+// in fold order, as import takes them. A file without duplicates keeps the
+// order check: an export is written in fold order. One event id on two
+// lines with different signed bytes (another signature by the same key,
+// or a redacted copy beside a full one) is BAD: import would keep
+// whichever it met first, and nothing says which the author meant.
+
+// lineEvent is an event and the line it was read from.
+type lineEvent struct {
+	line int
+	ev   *domain.Event
+}
+
+// dupScan collects a file's events, setting aside those that repeat one
+// seen before.
+type dupScan struct {
+	events   []lineEvent
+	first    map[domain.ID]lineEvent
+	dups     int              // lines that repeat an earlier line's event byte for byte
+	problems []domain.Problem // the same id with other signed bytes
+}
+
+func newDupScan() *dupScan { return &dupScan{first: map[domain.ID]lineEvent{}} }
+
+// add takes the event read at line n.
+func (d *dupScan) add(n int, e *domain.Event) {
+	f, seen := d.first[e.ID]
+	switch {
+	case !seen:
+		d.first[e.ID] = lineEvent{n, e}
+		d.events = append(d.events, lineEvent{n, e})
+	case bytes.Equal(f.ev.Raw, e.Raw):
+		d.dups++
+	default:
+		msg := fmt.Sprintf("event %s is on line %d too, with other signed bytes (another signature by the same key, or a redacted copy beside a full one): import keeps whichever it reads first", e.ID.Short(), f.line)
+		if err := e.Verify(); err != nil {
+			msg = fmt.Sprintf("%v (event %s is on line %d too)", err, e.ID.Short(), f.line)
+		}
+		d.problems = append(d.problems, domain.Problem{Line: n, Msg: msg})
+	}
+}
+
+// feed gives audit the events once each, in the file's order, or in fold
+// order when the file repeats some (it is several files joined), and the
+// problems of ids with two different copies.
+func (d *dupScan) feed(audit *forkAudit) {
+	if d.dups > 0 {
+		slices.SortStableFunc(d.events, func(a, b lineEvent) int {
+			switch ka, kb := a.ev.Key(), b.ev.Key(); {
+			case ka.Less(kb):
+				return -1
+			case kb.Less(ka):
+				return 1
+			}
+			return 0
+		})
+	}
+	for _, le := range d.events {
+		audit.Event(le.line, le.ev)
+	}
+	audit.Problems = append(audit.Problems, d.problems...)
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Paths a responder gets wrong: an empty FILE (an unset shell variable) is
+// wrong usage for export, import and verify alike, not ": no such file" or
+// a failed rename of a temporary file; a FILE.sha256 that is a directory
+// is refused by name, by import and verify, and export neither deletes it
+// nor writes FILE.
+func TestBundleBadPaths(t *testing.T) {
+	alice, _, b, _ := bundleWithEvidence(t)
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	for _, tc := range []struct {
+		home string
+		args []string
+	}{
+		{bob, []string{"bundle", "import", ""}},
+		{bob, []string{"bundle", "import", "--json", ""}},
+		{"", []string{"verify", ""}},
+		{alice, []string{"bundle", "export", ""}},
+	} {
+		out, errs, code := tminus(t, tc.home, tc.args...)
+		if code != 2 || out != "" || !strings.Contains(errs, `the bundle FILE is "" (an unset shell variable?): name the file, or - for stdin/stdout`) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2", tc.args, code, out, errs)
+		}
+	}
+	if n := eventCount(t, bob); n != 0 {
+		t.Errorf("bob stored %d events", n)
+	}
+
+	// FILE.sha256 is a directory.
+	side := copyBundle(t, b)
+	if err := os.Remove(sumPath(side)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(sumPath(side), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	want := sumPath(side) + " is a directory, where bundle export keeps the checksum file of all.jsonl: move it away"
+	for _, args := range [][]string{{"bundle", "import", side}, {"verify", side}, {"verify", "--json", side}} {
+		out, errs, code := tminus(t, bob, args...)
+		if code != 1 || out != "" || !strings.Contains(errs, want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %q", args, code, out, errs, want)
+		}
+	}
+	if n := eventCount(t, bob); n != 0 {
+		t.Errorf("bob stored %d events", n)
+	}
+	fresh := filepath.Join(t.TempDir(), "new.jsonl")
+	if err := os.Mkdir(sumPath(fresh), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := tminus(t, alice, "bundle", "export", fresh)
+	if code != 1 || !strings.Contains(errs, sumPath(fresh)+" is a directory") {
+		t.Errorf("export beside a directory FILE.sha256: exit %d, %s", code, errs)
+	}
+	if fi, err := os.Stat(sumPath(fresh)); err != nil || !fi.IsDir() {
+		t.Errorf("export removed the directory %s: %v", sumPath(fresh), err)
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Errorf("a refused export wrote %s", fresh)
+	}
+}
+
+// Files tminus writes beside a bundle, named instead of it (tab completion
+// stops at FILE.sha256; the incident's report sits in the same folder), are
+// called what they are: import refuses them with nothing stored, and verify
+// gives one BAD finding, not one for each of their lines, and no notes about
+// a checksum beside them.
+func TestBundleImportOfAnotherFile(t *testing.T) {
+	alice, inc, b, _ := bundleWithEvidence(t)
+	md := filepath.Join(t.TempDir(), "inc.md")
+	must(t, alice, "export", inc[:8], "--format", "md", "--out", md)
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	for _, tc := range []struct{ file, msg string }{
+		{sumPath(b), sumPath(b) + " is a checksum file (what bundle export writes beside FILE as FILE.sha256), not a bundle: name the bundle, " + b},
+		{md, md + " is Markdown (as tminus export INCIDENT --format md writes), not a bundle"},
+	} {
+		_, errs, code := tminus(t, bob, "bundle", "import", tc.file)
+		if code != 1 || !strings.Contains(errs, tc.msg+"") || !strings.Contains(errs, "(nothing imported)") {
+			t.Errorf("import %s: exit %d, %s; want %q", tc.file, code, errs, tc.msg)
+		}
+		if n := eventCount(t, bob); n != 0 {
+			t.Errorf("import %s stored %d events", tc.file, n)
+		}
+		out, _, code := tminus(t, "", "verify", tc.file)
+		if code != 1 || strings.Count(out, "BAD ") != 1 || !strings.Contains(out, "BAD line 1: "+tc.msg) || strings.Contains(out, "NOTE ") {
+			t.Errorf("verify %s: exit %d\n%s", tc.file, code, out)
+		}
+	}
+}
