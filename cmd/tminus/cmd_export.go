@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -319,7 +318,7 @@ before drills recorded their speed is measured by the wall clock (drills "wall_c
 				out["per_incident"] = per
 				return a.printJSON(out)
 			}
-			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
+			w := newTable(a.text())
 			for _, part := range []struct {
 				name string
 				ag   domain.Aggregate

@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -79,7 +78,7 @@ func (a *app) runbookCmd() *cobra.Command {
 			if lJSON {
 				return a.printJSON(out)
 			}
-			w := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
+			w := newTable(a.text())
 			fmt.Fprintln(w, "ID\tRISK\tQUORUM\tSEVERITY\tTITLE")
 			for _, r := range out {
 				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", r.ID, r.Risk, r.Quorum, strings.Join(r.Severity, ","), r.Title)
@@ -304,11 +303,14 @@ func (a *app) runExec(ctx context.Context, ref string, dry, asJSON bool, timeout
 				fmt.Fprintf(w, "approved: %s\n", r.proposal.Command)
 			}
 			for _, c := range r.conds {
-				mark := "ok "
+				line := "  ok  " + c.What
 				if !c.OK {
-					mark = "NO "
+					line = "  NO  " + c.What
 				}
-				fmt.Fprintf(w, "  %s %s %s\n", mark, c.What, c.Why)
+				if c.Why != "" {
+					line += ": " + c.Why
+				}
+				fmt.Fprintln(w, line)
 			}
 		}
 	}

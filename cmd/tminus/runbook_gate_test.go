@@ -66,3 +66,24 @@ func TestRunbookExecAfterTheQuorumChanged(t *testing.T) {
 		})
 	}
 }
+
+// The dry run's gate lines read "ok  what" and "NO  what: why", without
+// a trailing space or a why run into the what.
+func TestDryRunGateLines(t *testing.T) {
+	home, inc := newWorkspace(t)
+	id := lowRiskRunbook(t, home, inc, "true")
+	must(t, home, "runbook", "exec", id[:10])
+	dry, _, _ := tminus(t, home, "runbook", "exec", id[:10], "--dry-run")
+	var gate []string
+	for _, l := range strings.Split(dry, "\n") {
+		if strings.HasPrefix(l, "  ok  ") || strings.HasPrefix(l, "  NO  ") {
+			gate = append(gate, l)
+		}
+		if strings.TrimRight(l, " ") != l {
+			t.Errorf("trailing space: %q", l)
+		}
+	}
+	if len(gate) == 0 || !strings.HasPrefix(gate[0], "  NO  not executed yet: executed by ") {
+		t.Fatalf("gate lines: %q (dry run: %s)", gate, dry)
+	}
+}
