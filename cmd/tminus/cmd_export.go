@@ -145,7 +145,7 @@ func incidentData(s *domain.State, inc *domain.Incident, timeline []domain.Entry
 }
 
 // retroMarkdown is the retro form plus what the form has no place for:
-// the severity history and the time to recover. The milestones show every
+// the severity history and who did what when. The milestones show every
 // time as signed, marking those the metrics leave out as skewed (sk).
 func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entry, evidence []domain.EvidenceItem, sk *domain.Skew, now time.Time) (string, error) {
 	d := incidentData(s, inc, timeline, evidence, sk)
@@ -158,9 +158,6 @@ func retroMarkdown(s *domain.State, inc *domain.Incident, timeline []domain.Entr
 	b.WriteString("\n\n## Severity history\n\n| When (UTC) | Severity | Set by |\n| --- | --- | --- |\n")
 	for _, c := range inc.SevHistory {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", time.UnixMilli(c.At).UTC().Format("2006-01-02 15:04:05 UTC"), c.Severity, c.By)
-	}
-	if r, ok := d.Metrics[domain.PhaseRecover]; ok {
-		fmt.Fprintf(&b, "\nTime to recover: %s\n", r.Round(time.Second))
 	}
 	b.WriteString("\n## Who did what, when\n\n")
 	b.WriteString("Acknowledged: a responder's ack of a linked alert or first triage action (severity, status, assign);\n" +
