@@ -94,7 +94,7 @@ func TestEvidenceTaskDoneAndLabels(t *testing.T) {
 			t.Errorf("--label %q: exit %d, want 2", bad, code)
 		}
 	}
-	if _, errs, code := tminus(t, home, "alert", "raise", "--title", "t", "--label", "host=a", "--label", "host=b"); code != 2 || !strings.Contains(errs, "given twice") {
+	if _, errs, code := tminus(t, home, "alert", "raise", "--title", "t", "--label", "host=a", "--label", "host=b"); code != 2 || !strings.Contains(errs, "--label host given twice") {
 		t.Errorf("--label host twice: exit %d, want 2: %s", code, errs)
 	}
 	must(t, home, "alert", "raise", "--title", "t", "--label", "host=a", "--label", "host=a") // the same twice is no conflict

@@ -62,22 +62,7 @@ func (a *app) alertRaiseCmd() *cobra.Command {
 
 // parseLabels reads repeated --label k=v flags; with none it returns nil.
 func parseLabels(flags []string) (map[string]string, error) {
-	if len(flags) == 0 {
-		return nil, nil
-	}
-	labels := map[string]string{}
-	for _, l := range flags {
-		k, v, ok := strings.Cut(l, "=")
-		if !ok || k == "" {
-			return nil, usageError{fmt.Errorf("--label %q: want key=value", l)}
-		}
-		// The last would win silently: the responder meant one of them.
-		if old, dup := labels[k]; dup && old != v {
-			return nil, usageError{fmt.Errorf("--label %s given twice (%q and %q): give it once", k, old, v)}
-		}
-		labels[k] = v
-	}
-	return labels, nil
+	return parseKV("label", "key=value", flags)
 }
 
 func (a *app) alertListCmd() *cobra.Command {

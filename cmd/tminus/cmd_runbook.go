@@ -249,14 +249,28 @@ func (a *app) approvedAlready(s *domain.State, id domain.ID) error {
 // two values is refused rather than the last taken: the approvers sign the
 // rendered command, and the proposer should not learn which value won from it.
 func parseParams(flags []string) (map[string]string, error) {
+	kv, err := parseKV("param", "name=value (tminus runbook show RUNBOOK lists its params)", flags)
+	if kv == nil && err == nil {
+		kv = map[string]string{}
+	}
+	return kv, err
+}
+
+// parseKV reads the repeated --flag k=v values, nil for none. A key given
+// twice with two values is wrong usage: the last would win silently, and
+// the responder meant one of them.
+func parseKV(flag, want string, values []string) (map[string]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
 	kv := map[string]string{}
-	for _, p := range flags {
+	for _, p := range values {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, usageError{fmt.Errorf("--param %q: want name=value (tminus runbook show RUNBOOK lists its params)", p)}
+			return nil, usageError{fmt.Errorf("--%s %q: want %s", flag, p, want)}
 		}
-		if old, ok := kv[k]; ok && old != v {
-			return nil, usageError{fmt.Errorf("--param %s given twice, as %q and %q: give it once", k, old, v)}
+		if old, dup := kv[k]; dup && old != v {
+			return nil, usageError{fmt.Errorf("--%s %s given twice, as %q and %q: give it once", flag, k, old, v)}
 		}
 		kv[k] = v
 	}
