@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 // linkEvery is how often the cockpit looks again at who writes and syncs its home:
 // a serve that stopped is said, and taken over, within a few seconds.
 const linkEvery = 2 * time.Second
+
+// nodeRetryAfter spaces the tries of a cockpit node that did not start.
+const nodeRetryAfter = 30 * time.Second
 
 // discardLog silences the cockpit's node: its log would scribble over the screen.
 var discardLog = slog.New(slog.DiscardHandler)
@@ -36,9 +40,10 @@ type cockpitLink struct {
 	node         *tsync.Node
 	stopMaintain func()
 	nodeErr      error
-	sawWriter    bool // another process (a serve) wrote this home: its end is "serve stopped"
-	tookOver     bool // this cockpit became the writer after that process was gone
-	keyTried     bool // the keystore was tried without a prompt since the writer went
+	nodeRetry    time.Time // a node that did not start is tried again from then
+	sawWriter    bool      // another process (a serve) wrote this home: its end is "serve stopped"
+	tookOver     bool      // this cockpit became the writer after that process was gone
+	keyTried     bool      // the keystore was tried without a prompt since the writer went
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -99,7 +104,7 @@ func (l *cockpitLink) check(ctx context.Context) {
 			}
 		}
 	}
-	if h.Writing() && l.node == nil && h.HasKey() {
+	if h.Writing() && l.node == nil && h.HasKey() && !time.Now().Before(l.nodeRetry) {
 		l.startNode(ctx)
 	}
 	l.b.setSyncProblem(l.problem())
@@ -121,7 +126,9 @@ func (l *cockpitLink) unlockQuietly() {
 func (l *cockpitLink) startNode(ctx context.Context) {
 	n, err := l.a.cockpitNode(ctx, l.listen, l.b)
 	if err != nil {
-		l.nodeErr = err
+		// Its port is busy (another home's serve on the default port): tried
+		// again, but not every few seconds, as each try sets up a devp2p server.
+		l.nodeErr, l.nodeRetry = err, time.Now().Add(nodeRetryAfter)
 		return
 	}
 	l.node, l.nodeErr = n, nil
@@ -141,7 +148,7 @@ func (l *cockpitLink) problem() (short, advice string) {
 	case h.Writing() && h.LiveEnode() != "":
 		return "", "" // a serve that started after this cockpit syncs; the cockpit writes
 	case h.Writing() && h.HasKey():
-		return "not syncing", "this cockpit's node did not start (" + firstLine(l.nodeErr) + "): tminus serve --listen ADDR syncs"
+		return "not syncing", "this cockpit cannot sync on " + l.listen + ": " + lastPart(l.nodeErr) + "; it tries again"
 	}
 	what, short := "no tminus serve runs", "no serve · not syncing"
 	if l.sawWriter {
@@ -161,15 +168,15 @@ func agentAnswers(path string) bool {
 	return err == nil
 }
 
-func firstLine(err error) string {
+// lastPart is the innermost reason of a wrapped error's text: "address already in
+// use" of "start node on ADDR: listen tcp ADDR: bind: address already in use".
+func lastPart(err error) string {
 	if err == nil {
 		return "no reason given"
 	}
-	s := err.Error()
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
+	s := strings.TrimSpace(strings.SplitN(err.Error(), "\n", 2)[0])
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
 	}
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,4 +216,59 @@ func mustCount(t *testing.T, b *storeBackend) int64 {
 		t.Fatal(err)
 	}
 	return evs
+}
+
+// A cockpit that holds the key and writes its home, whose node cannot listen
+// (another home's serve on the same port), says it does not sync and why,
+// where it used to show offline with no reason.
+func TestCockpitSaysItsNodeCannotListen(t *testing.T) {
+	alice, _ := newWorkspace(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	a := &app{home: &workspace.Home{Dir: alice, NoPrompt: true}, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	defer a.home.Close()
+	if _, err := a.home.Signer(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := cockpitBackend(t, a)
+	l := a.startLink(context.Background(), busy.Addr().String(), b, time.Hour)
+	defer l.stop()
+	short, advice := b.SyncProblem() // the first look is done before the screen opens
+	if short != "not syncing" || !strings.Contains(advice, "cannot sync on "+busy.Addr().String()+": address already in use") {
+		t.Errorf("with its port taken the cockpit says %q / %q", short, advice)
+	}
+	if !a.home.Writing() {
+		t.Error("the cockpit does not write its home though nobody else does")
+	}
+}
+
+// A cockpit that signs through a `tminus agent` with no serve anywhere, and
+// no passphrase to unlock the key for a node of its own, says nothing syncs
+// and what runs it, from the first frame.
+func TestCockpitSaysNoServeRuns(t *testing.T) {
+	alice, _ := newWorkspace(t)
+	key, err := store.UnlockKey(filepath.Join(alice, "key.json"), []byte("correct horse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &workspace.Home{Dir: alice}
+	st, err := h.Store(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := st.Workspace()
+	h.Close()
+	defer standaloneAgent(t, alice, key, ws)()
+	t.Setenv("TMINUS_PASSPHRASE", "")
+	os.Unsetenv("TMINUS_PASSPHRASE") // a shell after eval "$(tminus agent)"
+	a, b := agentCockpit(t, alice)
+	l := a.startLink(context.Background(), "127.0.0.1:0", b, time.Hour)
+	defer l.stop()
+	short, advice := b.SyncProblem()
+	if short != "no serve · not syncing" || !strings.Contains(advice, "no tminus serve runs: nothing syncs this home: run tminus serve") {
+		t.Errorf("with no serve the cockpit says %q / %q", short, advice)
+	}
 }
