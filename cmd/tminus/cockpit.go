@@ -51,7 +51,11 @@ func (a *app) cockpit(ctx context.Context) error {
 	}
 	// The cockpit writes this home for the shell's commands and replicates
 	// unless a serve already does, and takes over when that serve stops.
-	defer a.startLink(ctx, cfg.Listen, b, linkEvery).stop()
+	link, err := a.startLink(ctx, cfg.Listen, b, linkEvery)
+	if err != nil {
+		return err
+	}
+	defer link.stop()
 	err = a.runCockpit(ctx, b, cfg.Theme)
 	if err != nil {
 		// The screen did not open (no terminal) or went away with an error: what it

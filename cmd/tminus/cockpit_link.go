@@ -50,10 +50,14 @@ type cockpitLink struct {
 }
 
 // startLink checks once, as the cockpit opens (it becomes the writer and runs a node
-// when nobody else does), then again every linkEvery until stop.
-func (a *app) startLink(ctx context.Context, listen string, b *storeBackend, every time.Duration) *cockpitLink {
+// when nobody else does), then again every linkEvery until stop. A home this process
+// cannot write for others (its socket path too long, say) keeps the cockpit shut, as
+// before the screen opens the error can still be read.
+func (a *app) startLink(ctx context.Context, listen string, b *storeBackend, every time.Duration) (*cockpitLink, error) {
 	l := &cockpitLink{a: a, b: b, listen: listen, done: make(chan struct{})}
-	l.check(ctx)
+	if err := l.check(ctx); err != nil {
+		return nil, err
+	}
 	ctx, l.cancel = context.WithCancel(ctx)
 	go func() {
 		defer close(l.done)
@@ -64,11 +68,11 @@ func (a *app) startLink(ctx context.Context, listen string, b *storeBackend, eve
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				l.check(ctx)
+				l.check(ctx) // a failed Serve is tried again on the next look
 			}
 		}
 	}()
-	return l
+	return l, nil
 }
 
 // stop ends the checks and the node: call it before the store closes.
@@ -82,15 +86,17 @@ func (l *cockpitLink) stop() {
 }
 
 // check is one look at who writes and syncs the home, taking over when nobody does
-// and this process can sign; it leaves its finding in the backend.
-func (l *cockpitLink) check(ctx context.Context) {
+// and this process can sign; it leaves its finding in the backend. Its error is
+// Home.Serve's, when this process could not become the writer.
+func (l *cockpitLink) check(ctx context.Context) error {
 	h := l.a.home
+	var serveErr error
 	if !h.Writing() {
 		if c, err := agent.Dial(h.NodeSock()); err == nil {
 			c.Close()
 			l.sawWriter, l.keyTried = true, false
 			l.b.setSyncProblem("", "")
-			return
+			return nil
 		}
 		// Nobody writes this home: this process does, and with the key (when it
 		// holds it or may unlock it) it answers as the agent and runs a node too.
@@ -99,15 +105,15 @@ func (l *cockpitLink) check(ctx context.Context) {
 		// they prompt for the passphrase.
 		l.unlockQuietly()
 		if h.HasKey() || !l.sawWriter {
-			if w, err := h.Serve(ctx, nil); err == nil && w {
-				l.tookOver = l.sawWriter
-			}
+			w, err := h.Serve(ctx, nil)
+			l.tookOver, serveErr = w && l.sawWriter, err
 		}
 	}
 	if h.Writing() && l.node == nil && h.HasKey() && !time.Now().Before(l.nodeRetry) {
 		l.startNode(ctx)
 	}
 	l.b.setSyncProblem(l.problem())
+	return serveErr
 }
 
 // unlockQuietly unlocks the keystore when the passphrase is given without a prompt

@@ -55,6 +55,16 @@ func agentCockpit(t *testing.T, dir string) (*app, *storeBackend) {
 	return a, cockpitBackend(t, a)
 }
 
+// mustLink starts the cockpit's link as the cockpit does.
+func mustLink(t *testing.T, a *app, listen string, b *storeBackend, every time.Duration) *cockpitLink {
+	t.Helper()
+	l, err := a.startLink(context.Background(), listen, b, every)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 // waitProblem polls the backend's SyncProblem until ok holds.
 func waitProblem(t *testing.T, b *storeBackend, what string, ok func(short, advice string) bool) (string, string) {
 	t.Helper()
@@ -93,7 +103,7 @@ func TestCockpitSaysServeStopped(t *testing.T) {
 	ctx := context.Background()
 	body := noteBody(t, inc, "written through serve")
 
-	l := a.startLink(ctx, "127.0.0.1:0", b, 10*time.Millisecond)
+	l := mustLink(t, a, "127.0.0.1:0", b, 10*time.Millisecond)
 	defer l.stop()
 	if short, advice := b.SyncProblem(); short != "" || advice != "" {
 		t.Fatalf("while serve runs the cockpit says %q / %q", short, advice)
@@ -164,7 +174,7 @@ func TestCockpitTakesOverFromServe(t *testing.T) {
 	serve := serveLike(t, alice)
 	a, b := agentCockpit(t, alice)
 	ctx := context.Background()
-	l := a.startLink(ctx, "127.0.0.1:0", b, 10*time.Millisecond)
+	l := mustLink(t, a, "127.0.0.1:0", b, 10*time.Millisecond)
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -234,7 +244,7 @@ func TestCockpitSaysItsNodeCannotListen(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := cockpitBackend(t, a)
-	l := a.startLink(context.Background(), busy.Addr().String(), b, time.Hour)
+	l := mustLink(t, a, busy.Addr().String(), b, time.Hour)
 	defer l.stop()
 	short, advice := b.SyncProblem() // the first look is done before the screen opens
 	if short != "not syncing" || !strings.Contains(advice, "cannot sync on "+busy.Addr().String()+": address already in use") {
@@ -265,10 +275,33 @@ func TestCockpitSaysNoServeRuns(t *testing.T) {
 	t.Setenv("TMINUS_PASSPHRASE", "")
 	os.Unsetenv("TMINUS_PASSPHRASE") // a shell after eval "$(tminus agent)"
 	a, b := agentCockpit(t, alice)
-	l := a.startLink(context.Background(), "127.0.0.1:0", b, time.Hour)
+	l := mustLink(t, a, "127.0.0.1:0", b, time.Hour)
 	defer l.stop()
 	short, advice := b.SyncProblem()
 	if short != "no serve · not syncing" || !strings.Contains(advice, "no tminus serve runs: nothing syncs this home: run tminus serve") {
 		t.Errorf("with no serve the cockpit says %q / %q", short, advice)
+	}
+}
+
+// A home whose node socket cannot be made (its path is over what a unix socket
+// takes) keeps the cockpit shut with the reason, as before the link: the screen
+// would otherwise open on a cockpit that writes for no one.
+func TestCockpitLinkRefusesAnUnwritableHome(t *testing.T) {
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	home := filepath.Join(t.TempDir(), strings.Repeat("h", 110))
+	must(t, home, "init", "--name", "acme", "--handle", "alice", "--light-kdf")
+	a := &app{home: &workspace.Home{Dir: home, NoPrompt: true}, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	defer a.home.Close()
+	if _, err := a.home.Signer(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := cockpitBackend(t, a)
+	l, err := a.startLink(context.Background(), "127.0.0.1:0", b, time.Hour)
+	if err == nil {
+		l.stop()
+		t.Fatal("the link started on a home whose node socket cannot be made")
+	}
+	if !strings.Contains(err.Error(), "use a shorter --home") {
+		t.Errorf("error %q does not say what to do", err)
 	}
 }
