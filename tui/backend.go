@@ -61,6 +61,25 @@ type Backend interface {
 	Blob(ctx context.Context, sha256 string) ([]byte, error)
 }
 
+// SyncProblem is an optional Backend: why this replica does not replicate, or cannot
+// sign, when the process that did it for the home (a tminus serve) is gone or none
+// runs. short is a few words the header shows in place of "peers 0/2 · offline" for as
+// long as it lasts ("serve stopped · not syncing"); advice is one line of what to do,
+// for the status line when it starts. short "" with an advice is news that it ended
+// ("this cockpit now syncs"); both "" while nothing is wrong. Without it the header read
+// offline for good after a serve died, and nothing said why or what to run.
+type SyncProblem interface {
+	SyncProblem() (short, advice string)
+}
+
+// syncProblem is what the backend reports, or nothing.
+func syncProblem(b Backend) (short, advice string) {
+	if sp, ok := b.(SyncProblem); ok {
+		return sp.SyncProblem()
+	}
+	return "", ""
+}
+
 // RunbookLine is one runbook as the cockpit lists it.
 type RunbookLine struct {
 	ID       string

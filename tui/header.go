@@ -205,9 +205,13 @@ func (m *Model) next() (due int64, label string, ok bool) {
 	return due, label, ok
 }
 
-// peers: "peers 3/4 · synced", or "peers 0/0 · offline" before replication runs.
+// peers: "peers 3/4 · synced", or "peers 0/0 · offline" before replication runs; what
+// stopped it instead, when the backend knows (SyncProblem: "serve stopped · not syncing").
 func (m *Model) peers() string {
 	ink := m.ctx.ink
+	if m.sync.short != "" {
+		return ink.err.on(clean(m.sync.short))
+	}
 	on, total, synced := m.b.Peers()
 	s := "peers " + itoa(on) + "/" + itoa(total) + " · "
 	switch {

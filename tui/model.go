@@ -54,6 +54,9 @@ type Model struct {
 	help    *helpView
 	status  status
 	ticking bool
+	// sync is the backend's last SyncProblem, shown in the header in place of the
+	// peer count while its short form is not "".
+	sync struct{ short, advice string }
 	// timer makes the poll's and the clock's commands: tea.Tick and tea.Every. Tests
 	// replace it (the harness sends pollMsg and clockMsg itself), so that every other
 	// command can be waited for rather than dropped as a timer.
@@ -99,6 +102,9 @@ func New(b Backend, o Options) *Model {
 		paneAlerts: newAlertsPane(c), paneTasks: newTasksPane(c), paneTimers: newTimersPane(c),
 		paneRunbooks: newRunbooksPane(c), paneTimeline: newTimelinePane(c), paneIncidents: newIncidentsPane(c),
 		paneRoster: newRosterPane(c),
+	}
+	if m.sync.short, m.sync.advice = syncProblem(b); m.sync.short != "" && m.status.text == "" {
+		m.status = status{err: true, text: m.sync.advice}
 	}
 	m.panes[m.focus].SetFocused(true)
 	m.readFirings()
@@ -202,6 +208,9 @@ func (m *Model) refresh() bool {
 		m.status = failed(fmt.Errorf("reading the store: %w", err))
 		return true
 	}
+	if m.syncChanged() {
+		changed = true
+	}
 	l := m.ctx.Live
 	if !changed {
 		if l.TimelineErr == nil && l.FiringsErr == nil {
@@ -218,6 +227,24 @@ func (m *Model) refresh() bool {
 	l.Me = m.b.Me()
 	m.readFirings()
 	m.rebuild()
+	return true
+}
+
+// syncChanged takes the backend's SyncProblem when it changed: what to do goes on
+// the status line as the problem starts (and what changed, as it ends), the header
+// says it for as long as it lasts.
+func (m *Model) syncChanged() bool {
+	short, advice := syncProblem(m.b)
+	if short == m.sync.short && advice == m.sync.advice {
+		return false
+	}
+	m.sync.short, m.sync.advice = short, advice
+	switch {
+	case short != "" && advice != "":
+		m.status = status{err: true, text: advice}
+	case short == "" && advice != "":
+		m.status = okStatus(advice)
+	}
 	return true
 }
 

@@ -36,6 +36,10 @@ type Home struct {
 	// keys no field has, a key switch it finished. cmd/tminus gives its
 	// stderr, so every command says it once, and never into --json stdout.
 	Warn io.Writer
+	// NoPrompt refuses to ask for the passphrase on the terminal (ErrNoPrompt):
+	// set once a full screen owns it (the cockpit), where a signer found again
+	// after its agent went away must not read keys meant for the screen.
+	NoPrompt bool
 
 	cfg    *Config
 	warned bool // Warn heard this config's unknown keys
@@ -47,6 +51,9 @@ type Home struct {
 	agent  *agent.Client // the agent signer's connection, closed with the home
 	node   *node         // set while this process writes the home for others (Serve)
 
+	// mu guards key, signer, agent and node, which a cockpit's writes (on
+	// command goroutines) read while its takeover of a stopped serve sets
+	// them, and fetch.
 	mu    sync.Mutex
 	fetch func(ctx context.Context, hashes []string) ([]string, error) // SetFetch
 }
@@ -265,6 +272,8 @@ func (h *Home) Create(handle string, light bool) (*ecdsa.PrivateKey, error) {
 
 // Close stops serving writes (Serve), hangs up on the agent and closes the store.
 func (h *Home) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.node != nil {
 		h.node.stop()
 		h.node = nil

@@ -37,12 +37,23 @@ func (h *Home) NodeSock() string { return filepath.Join(h.Dir, "node.sock") }
 
 // HasKey reports whether this process holds the key itself (it unlocked
 // the keystore) rather than signing through an agent.
-func (h *Home) HasKey() bool { return h.key != nil }
+func (h *Home) HasKey() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.key != nil
+}
 
 // Key unlocks the keystore in this process, once: what needs the private key
 // itself (the devp2p node identity, a drill's derived peer keys) and cannot
 // ask an agent, which never hands its key out.
 func (h *Home) Key() (*ecdsa.PrivateKey, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.unlockKey()
+}
+
+// unlockKey is Key with mu held.
+func (h *Home) unlockKey() (*ecdsa.PrivateKey, error) {
 	if h.key != nil {
 		return h.key, nil
 	}
@@ -71,6 +82,13 @@ func (h *Home) Key() (*ecdsa.PrivateKey, error) {
 // environment or a file, and is otherwise an error: a script never falls
 // through to a prompt.
 func (h *Home) Signer(ctx context.Context) (domain.Signer, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.resolveSigner(ctx)
+}
+
+// resolveSigner is Signer with mu held.
+func (h *Home) resolveSigner(ctx context.Context) (domain.Signer, error) {
 	if h.signer != nil {
 		return h.signer, nil
 	}
@@ -98,7 +116,7 @@ func (h *Home) Signer(ctx context.Context) (domain.Signer, error) {
 			return nil, fmt.Errorf("%w, and %s has no key file to unlock: forward the agent of the machine that holds the key, ssh -R %s:$%s%s, or write from that machine",
 				err, h.Dir, path, AgentSockEnv, stale)
 		}
-		k, err := h.Key()
+		k, err := h.unlockKey()
 		if err != nil {
 			return nil, err
 		}
@@ -111,6 +129,23 @@ func (h *Home) Signer(ctx context.Context) (domain.Signer, error) {
 	}
 	h.agent, h.signer = c, agent.Signer{Agent: c, Addr: want}
 	return h.signer, nil
+}
+
+// forgetSigner drops s when it is still this home's signer and its agent
+// went away (agent.ErrGone): the next write dials the agent socket again, so
+// a serve or tminus agent started since signs it, instead of every write of
+// a long-running process (the cockpit) failing on the dead connection.
+func (h *Home) forgetSigner(s domain.Signer) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.signer != s {
+		return
+	}
+	if h.agent != nil {
+		h.agent.Close()
+		h.agent = nil
+	}
+	h.signer = nil
 }
 
 // useAgent checks that the agent on path holds this home's key, unlocked
@@ -143,6 +178,10 @@ func (h *Home) unlockAgent(ctx context.Context, c *agent.Client, path string) er
 	return nil
 }
 
+// ErrNoPrompt is a passphrase needed where no prompt may ask for it
+// (Home.NoPrompt).
+var ErrNoPrompt = errors.New("no passphrase given, and the process signing here (a cockpit) cannot prompt for one: set TMINUS_PASSPHRASE or --passphrase-file, or start an agent (tminus serve, or eval \"$(tminus agent)\")")
+
 // givenPassphrase is the passphrase when the environment or a file gives it.
 func (h *Home) givenPassphrase() ([]byte, bool, error) {
 	if p, ok := os.LookupEnv("TMINUS_PASSPHRASE"); ok {
@@ -165,6 +204,9 @@ func (h *Home) Passphrase(confirm bool) ([]byte, error) { return h.passphrase(co
 func (h *Home) passphrase(confirm bool) ([]byte, error) {
 	if p, ok, err := h.givenPassphrase(); ok || err != nil {
 		return p, err
+	}
+	if h.NoPrompt {
+		return nil, ErrNoPrompt
 	}
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil || !term.IsTerminal(int(tty.Fd())) {

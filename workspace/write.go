@@ -32,7 +32,7 @@ func (h *Home) Write(ctx context.Context, blobs [][]byte, bodies ...domain.Body)
 	if len(bodies) == 0 {
 		return nil, errors.New("nothing to write")
 	}
-	if h.node == nil {
+	if !h.Writing() {
 		if c, err := agent.Dial(h.NodeSock()); err == nil {
 			defer c.Close()
 			return h.writeVia(ctx, c, blobs, bodies)
@@ -80,6 +80,7 @@ func (h *Home) writeLocal(ctx context.Context, blobs [][]byte, bodies []domain.B
 	}
 	evs, err := st.AppendMany(ctx, signer, bodies)
 	if errors.Is(err, agent.ErrGone) {
+		h.forgetSigner(signer)
 		path, _ := h.AgentSock()
 		return nil, fmt.Errorf("%w: the agent on %s went away while it signed; no event of this write was stored: start it again (eval \"$(tminus agent)\") and run the command again", err, path)
 	}
@@ -121,7 +122,7 @@ var ErrNoNode = errors.New("no node runs for this home")
 // blobs from its peers, and returns those still missing. With no node
 // running it returns ErrNoNode: the caller may dial peers itself.
 func (h *Home) Fetch(ctx context.Context, hashes []string) ([]string, error) {
-	if h.node != nil {
+	if h.Writing() {
 		return nodeFetcher{h}.Fetch(ctx, hashes)
 	}
 	c, err := agent.Dial(h.NodeSock())
@@ -144,10 +145,19 @@ type node struct {
 // agent (Serve), and false when it does not: another agent held it already,
 // or this process signs through one.
 func (h *Home) AgentServed() (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.node == nil || h.node.agentSock == "" {
 		return "", false
 	}
 	return h.node.agentSock, true
+}
+
+// Writing reports whether this process writes its home for others (Serve).
+func (h *Home) Writing() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.node != nil
 }
 
 func (n *node) stop() {
@@ -164,26 +174,43 @@ func (n *node) stop() {
 // key, it also answers as the home's agent, unless one already does, so one
 // unlock covers the cockpit, serve and every shell command. It reports
 // false when another process already writes this home; writes from here
-// then go through that one. Call it after Signer, which may prompt.
+// then go through that one. Call it after Signer, which may prompt. A
+// process that did not write may call it again once the writer is gone (the
+// cockpit taking over from a serve that stopped); one that writes already
+// reports true.
 func (h *Home) Serve(ctx context.Context, log io.Writer) (bool, error) {
+	if h.Writing() {
+		return true, nil
+	}
 	st, err := h.Store(ctx)
 	if err != nil {
 		return false, err
 	}
-	if _, err := h.Signer(ctx); err != nil {
+	signer, err := h.Signer(ctx)
+	if err != nil {
 		return false, err
 	}
 	n := &node{}
-	if h.key != nil {
+	h.mu.Lock()
+	key := h.key
+	h.mu.Unlock()
+	if key != nil {
 		path, _ := h.AgentSock()
 		if _, err := agent.Probe(ctx, path); err != nil {
-			k := agent.NewKeyring(h.key, agent.KeyringOptions{
+			k := agent.NewKeyring(key, agent.KeyringOptions{
 				Workspace: func(context.Context) (domain.ID, error) { return st.Workspace(), nil },
 				Unlock:    func(p []byte) (*ecdsa.PrivateKey, error) { return store.UnlockKey(h.KeyPath(), p) },
 				Log:       log,
 			})
-			// Lock applies to this process's own writes too.
-			h.signer = agent.Signer{Agent: k, Addr: h.signer.Address()}
+			// Lock applies to this process's own writes too. An agent
+			// this process signed through is gone (nothing answers).
+			h.mu.Lock()
+			if h.agent != nil {
+				h.agent.Close()
+				h.agent = nil
+			}
+			h.signer = agent.Signer{Agent: k, Addr: signer.Address()}
+			h.mu.Unlock()
 			if l, err := agent.Listen(ctx, path); err == nil {
 				s := &agent.Server{Agent: k, UID: os.Getuid(), Log: log}
 				go s.Serve(ctx, l)
@@ -205,6 +232,8 @@ func (h *Home) Serve(ctx context.Context, log io.Writer) (bool, error) {
 	s := &agent.Server{Writer: localWriter{h}, Fetcher: nodeFetcher{h}, UID: os.Getuid(), Log: log}
 	go s.Serve(ctx, l)
 	n.listeners, n.servers = append(n.listeners, l), append(n.servers, s)
+	h.mu.Lock()
 	h.node = n
+	h.mu.Unlock()
 	return true, nil
 }

@@ -92,9 +92,9 @@ func firstFrame(b *testing.B, home string) {
 	if _, err := a.home.Serve(ctx, nil); err != nil {
 		b.Fatal(err)
 	}
-	n := a.cockpitNode(ctx, "127.0.0.1:0", bk)
-	if n == nil {
-		b.Fatal("the cockpit's sync node did not start")
+	n, err := a.cockpitNode(ctx, "127.0.0.1:0", bk)
+	if err != nil {
+		b.Fatalf("the cockpit's sync node did not start: %v", err)
 	}
 	defer n.Stop()
 	m := tui.New(bk, tui.Options{Renderer: lipgloss.NewRenderer(io.Discard), Context: ctx})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -43,20 +42,20 @@ func (a *app) cockpit(ctx context.Context) error {
 	if _, err := a.home.Signer(ctx); err != nil {
 		return err
 	}
+	// From here the screen owns the terminal: a signer found again after its
+	// agent went away takes a given passphrase or none, never a prompt.
+	a.home.NoPrompt = true
 	b, err := a.openBackend(ctx, cfg.Handle)
 	if err != nil {
 		return err
 	}
-	// The cockpit writes this home for the shell's commands unless a serve
-	// already does; its agent socket's log would scribble over the screen.
-	if _, err := a.home.Serve(ctx, nil); err != nil {
+	// The cockpit writes this home for the shell's commands and replicates
+	// unless a serve already does, and takes over when that serve stops.
+	link, err := a.startLink(ctx, cfg.Listen, b, linkEvery)
+	if err != nil {
 		return err
 	}
-	if n := a.cockpitNode(ctx, cfg.Listen, b); n != nil {
-		defer n.Stop()
-		defer maintain(ctx, n)()
-		a.home.SetFetch(func(ctx context.Context, hashes []string) ([]string, error) { return n.Fetch(ctx, hashes, nil) })
-	}
+	defer link.stop()
 	err = a.runCockpit(ctx, b, cfg.Theme)
 	if err != nil {
 		// The screen did not open (no terminal) or went away with an error: what it
@@ -116,22 +115,17 @@ func (b *storeBackend) settleRuns(w io.Writer, limit time.Duration) {
 	fmt.Fprintln(w, "tminus: recorded; tminus incident show has it")
 }
 
-// cockpitNode replicates while the cockpit is open, as serve does. When
-// the listen address is taken (a serve, or another cockpit, on this home)
-// that process carries sync and the header still reads the peers from the
-// store; the node's own log would scribble over the screen, so it is off.
-// The node admits peers and dials the roster by the screen's view (b), so
-// the store is folded and held once, not twice. A cockpit that signs through
-// an agent holds no private key for devp2p and leaves sync to a serve.
-func (a *app) cockpitNode(ctx context.Context, listen string, b *storeBackend) *tsync.Node {
+// cockpitNode replicates while the cockpit is open, as serve does, when the
+// cockpit writes its home (cockpitLink). When the listen address is taken that
+// fails, and the link says so. The node admits peers and dials the roster by
+// the screen's view (b), so the store is folded and held once, not twice. A
+// cockpit that signs through an agent holds no private key for devp2p and
+// leaves sync to a serve.
+func (a *app) cockpitNode(ctx context.Context, listen string, b *storeBackend) (*tsync.Node, error) {
 	if !a.home.HasKey() {
-		return nil
+		return nil, errors.New("this cockpit signs through an agent and holds no key for a node")
 	}
-	n, err := a.nodeLogging(ctx, listen, slog.New(slog.DiscardHandler), b.readState)
-	if err != nil {
-		return nil
-	}
-	return n
+	return a.nodeLogging(ctx, listen, discardLog, b.readState)
 }
 
 // runCockpit runs the program on the terminal until q. The theme comes from --theme,
@@ -207,6 +201,7 @@ type storeBackend struct {
 	running  atomic.Int32 // Exec calls under way, for settleRuns
 	problems []string     // the runbook files left out of lib, one line each (tui.RunbookProblems)
 	firings  firingCache  // what Firings read, on the Update goroutine only
+	link     linkState    // who writes and syncs the home, as the cockpit's link last found (SyncProblem)
 }
 
 type peerSummary struct {
@@ -372,6 +367,9 @@ func (b *storeBackend) Do(ctx context.Context, body domain.Body) (domain.ID, err
 func writeAdvice(err error) error {
 	if errors.Is(err, agent.ErrLocked) {
 		return fmt.Errorf("%w: unlock it in a shell (tminus agent unlock), then try again; nothing was signed", err)
+	}
+	if signerGone(err) {
+		return agentGoneError{err}
 	}
 	return err
 }

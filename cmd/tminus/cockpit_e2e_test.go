@@ -36,6 +36,7 @@ func TestCockpitEndToEnd(t *testing.T) {
 	t.Run("declare, task and timer with keys", func(t *testing.T) { testCockpitKeys(t, newE2E(t, tmux, bin)) })
 	t.Run("demo is live and cleans up", func(t *testing.T) { testDemo(t, newE2E(t, tmux, bin)) })
 	t.Run("a broken runbook is said on the screen", func(t *testing.T) { testCockpitBrokenRunbook(t, newE2E(t, tmux, bin)) })
+	t.Run("serve stops under the cockpit", func(t *testing.T) { testCockpitServeStops(t, newE2E(t, tmux, bin)) })
 }
 
 func newE2E(t *testing.T, tmux, bin string) *e2e {
@@ -259,5 +260,47 @@ func testCockpitBrokenRunbook(t *testing.T, e *e2e) {
 	}
 	if strings.Contains(string(got), "runbook") {
 		t.Errorf("the cockpit printed the warning under its screen:\n%s", got)
+	}
+}
+
+// The responder's two terminals: serve in one, the cockpit in the other, signing
+// through serve's agent (no passphrase in its shell). Serve is stopped: the cockpit
+// said "offline" for good and a write failed with the dead agent's socket named twice.
+// It now says serve stopped and what to run; a write says what to start; once serve
+// runs again, enter stores it.
+func testCockpitServeStops(t *testing.T, e *e2e) {
+	e.cli("init", "--name", "acme", "--handle", "alice", "--light-kdf")
+	serve := func() {
+		e.start("serve", 120, 20, fmt.Sprintf("env TMINUS_PASSPHRASE=pw %s --home %s serve --listen 127.0.0.1:0", e.bin, e.home))
+		e.waitFor(30*time.Second, "writes for this home on")
+	}
+	serve()
+	e.start("cockpit", 80, 24, fmt.Sprintf("env -u TMINUS_PASSPHRASE TERM=xterm-256color %s --home %s", e.bin, e.home))
+	e.waitFor(10*time.Second, "acme", "no incident selected", "peers 0/0")
+
+	e.target = "serve"
+	e.keys("C-c")
+	e.waitGone(20 * time.Second)
+	e.target = "cockpit"
+	e.waitFor(20*time.Second, "serve stopped · not syncing", "✗ tminus serve stopped: nothing syncs or signs: run tminus serve in a shell")
+
+	e.keys("D")
+	e.waitFor(3*time.Second, "Declare an incident")
+	e.text("Relayer key compromise")
+	e.keys("Enter", "Enter", "Enter")
+	e.waitFor(10*time.Second, "nothing signs for this home", "enter tries again")
+	if strings.Contains(e.screen(), "agent.sock") {
+		t.Errorf("the form names the agent's socket rather than what to do:\n%s", e.screen())
+	}
+
+	serve()
+	e.target = "cockpit"
+	e.waitFor(20*time.Second, "peers 0/0")
+	e.keys("Enter")
+	e.waitFor(10*time.Second, "[P2] Relayer key compromise")
+	e.keys("q")
+	e.waitGone(5 * time.Second)
+	if out := e.cli("incident", "list", "--json"); !strings.Contains(out, "Relayer key compromise") {
+		t.Errorf("the incident declared on retry is not stored: %s", out)
 	}
 }

@@ -47,9 +47,9 @@ func TestCockpitRunsANode(t *testing.T) {
 	b := cockpitBackend(t, a) // the screen folds before bob is a member
 	must(t, alice, "member", "add", id.Address, "--handle", "bob", "--role", "triage")
 	must(t, alice, "note", inc, "seen from the cockpit's node")
-	n := a.cockpitNode(ctx, "127.0.0.1:0", b)
-	if n == nil {
-		t.Fatal("the cockpit started no node")
+	n, err := a.cockpitNode(ctx, "127.0.0.1:0", b)
+	if err != nil {
+		t.Fatalf("the cockpit started no node: %v", err)
 	}
 	defer n.Stop()
 	defer maintain(ctx, n)()
@@ -57,7 +57,7 @@ func TestCockpitRunsANode(t *testing.T) {
 	taken := n.Self()[strings.LastIndex(n.Self(), "@")+1:]
 	other := &app{home: &workspace.Home{Dir: alice}, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
 	defer other.home.Close()
-	if n2 := other.cockpitNode(ctx, taken, b); n2 != nil {
+	if n2, err := other.cockpitNode(ctx, taken, b); err == nil {
 		n2.Stop()
 		t.Fatalf("a second node started on the taken address %s", taken)
 	}
