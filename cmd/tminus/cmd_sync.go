@@ -140,6 +140,14 @@ func (a *app) runServe(ctx context.Context, o serveOpts) error {
 		return fmt.Errorf("a tminus serve of this home already runs, listening on %s: stop it first (one node per home)", live)
 	}
 	n, err := a.node(ctx, o.listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		// A cockpit that took over when the last serve stopped holds the port
+		// and writes the home; the bare bind error named neither.
+		if agentAnswers(a.home.NodeSock()) {
+			return fmt.Errorf("%s is taken, and another process of this home (a cockpit that took over syncing?) writes it: quit that first, then start serve: %w", o.listen, err)
+		}
+		return fmt.Errorf("%s is taken by another program: free it, or serve --listen IP:PORT (and update the address teammates dial): %w", o.listen, err)
+	}
 	if err != nil {
 		return err
 	}
