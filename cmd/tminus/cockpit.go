@@ -71,11 +71,16 @@ func (a *app) cockpit(ctx context.Context) error {
 // cockpit (tui.RunbookProblems): on stderr it printed before the full screen and was
 // seen only after quitting.
 func (a *app) openBackend(ctx context.Context, handle string) (*storeBackend, error) {
+	return a.backendOver(ctx, a.home, handle)
+}
+
+// backendOver is openBackend over home, which the demo makes its own.
+func (a *app) backendOver(ctx context.Context, home *workspace.Home, handle string) (*storeBackend, error) {
 	lib, libErr := a.loadLibrary()
 	if libErr != nil && lib == nil {
 		return nil, fmt.Errorf("runbooks: %w", libErr)
 	}
-	b, err := newStoreBackend(ctx, a.home, handle, lib)
+	b, err := newStoreBackend(ctx, home, handle, lib)
 	if err != nil {
 		return nil, err
 	}

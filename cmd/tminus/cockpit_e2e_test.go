@@ -261,6 +261,19 @@ func testCockpitBrokenRunbook(t *testing.T, e *e2e) {
 	if strings.Contains(string(got), "runbook") {
 		t.Errorf("the cockpit printed the warning under its screen:\n%s", got)
 	}
+
+	// The demo too (it printed the warning before its screen).
+	stderr = filepath.Join(logs, "demo-stderr")
+	e.start("demo", 120, 36, fmt.Sprintf("env TMPDIR=%s TMINUS_RUNBOOKS=%s TERM=xterm-256color %s demo 2>%s", logs, dir, e.bin, stderr))
+	e.waitFor(10*time.Second, "Vault drain", "runbook left out:", "broken.md")
+	e.keys("q")
+	e.waitGone(5 * time.Second)
+	if got, err = os.ReadFile(stderr); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(got), "runbook") {
+		t.Errorf("the demo printed the warning under its screen:\n%s", got)
+	}
 }
 
 // The responder's two terminals: serve in one, the cockpit in the other, signing

@@ -91,11 +91,8 @@ func (a *app) runDemo(ctx context.Context, o demoOpts) error {
 		return err
 	}
 	defer d.st.Close()
-	lib, err := a.library()
-	if err != nil {
-		return fmt.Errorf("runbooks: %w", err)
-	}
-	b, err := newStoreBackend(ctx, workspace.Attach(d.dir, d.st, d.signers["alice"].Key), "alice", lib)
+	// A broken team runbook is said inside the screen, as in the cockpit.
+	b, err := a.backendOver(ctx, workspace.Attach(d.dir, d.st, d.signers["alice"].Key), "alice")
 	if err != nil {
 		return err
 	}
@@ -106,6 +103,9 @@ func (a *app) runDemo(ctx context.Context, o demoOpts) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); d.simulate(pctx, o.every) }()
 	err = a.runCockpit(ctx, b, "")
+	if err != nil {
+		b.warnProblems(a.textErr()) // the screen that would have said them did not open
+	}
 	stop()
 	wg.Wait()
 	return err
