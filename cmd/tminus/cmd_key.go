@@ -239,8 +239,18 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 	self := enode.PubkeyToIDV4(&oldKey.PublicKey)
 	// No node answers as a rotated-out key: this home's own earlier keys
 	// (the roster's hint for this member still names the first), or
-	// another member's that rotated since.
-	retired := func(node *enode.Node) bool { return s.RotatedKey(crypto.PubkeyToAddress(*node.Pubkey())) != nil }
+	// another member's that rotated since. Nor is the workspace handed to
+	// a removed member's node, or to a key a removal cut: a stolen laptop's
+	// peer row outlives the removal, and its key stays on the roster, cut,
+	// once its member is added back with a new key.
+	retired := func(node *enode.Node) bool {
+		k := crypto.PubkeyToAddress(*node.Pubkey())
+		if _, cut := s.Cuts[k]; cut || s.RotatedKey(k) != nil {
+			return true
+		}
+		m := s.MemberByKey(k)
+		return m != nil && !m.Active
+	}
 	urls := map[enode.ID]string{}
 	for _, m := range s.Members {
 		if node, err := enode.ParseV4(m.Enode); err == nil && m.Active && !retired(node) {

@@ -47,8 +47,11 @@ func (a *app) memberCmd() *cobra.Command {
 			m := s.Members[spec.Handle]
 			existing := m != nil && m.Active
 			if existing && len(spec.Roles) > 0 && !slices.Equal(m.Roles, spec.Roles) {
-				return usageError{fmt.Errorf("%s is a member with roles %s: another device key takes them, and --role %s would be ignored; leave --role out",
-					m.Handle, strings.Join(m.Roles, ","), strings.Join(spec.Roles, ","))}
+				// There is no role change: a roster proposal names a key and its
+				// roles, and the fold gives a member's new key the roles they hold.
+				return usageError{fmt.Errorf("%s is a member with roles %s, and member add does not change them (another device key takes them: leave --role out). "+
+					"Roles cannot be changed in place: to give %s --role %s, remove them (tminus member remove %s) and add a new key of theirs (a fresh tminus join) with those roles",
+					m.Handle, strings.Join(m.Roles, ","), m.Handle, strings.Join(spec.Roles, ","), m.Handle)}
 			}
 			if !existing && len(spec.Roles) == 0 {
 				return usageError{fmt.Errorf("a new member needs at least one role: give --role R[,R] for %s (an existing member's handle adds a device key and needs none)", spec.Handle)}
@@ -93,6 +96,9 @@ func (a *app) memberCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := a.resolve(cmd.Context(), args[0], "roster proposal", "tminus member list", domain.KindMemberPropose, domain.KindMemberChange)
 			if err != nil {
+				return err
+			}
+			if err := a.refuseMoot(cmd.Context(), id); err != nil {
 				return err
 			}
 			ev, err := a.gated(cmd.Context(), &domain.MemberApprove{Proposal: id})
@@ -232,6 +238,45 @@ func (a *app) refuseTwin(ctx context.Context, body domain.Body) error {
 		twin.ID.Short(), twin.By, s.CountingApprovals(twin), s.RosterQuorum(), twin.ID.Short())
 }
 
+// moot says why a pending roster proposal can no longer change the roster:
+// a twin proposed concurrently from another view (a partition) already did
+// what it asks, and the fold voids it when it reaches its quorum. A second
+// removal that carries cuts is not moot: its cuts still count.
+func moot(s *domain.State, p *domain.RosterProposal) string {
+	if p == nil || p.Applied || p.Void != "" || p.Change != nil {
+		return ""
+	}
+	switch p.Action {
+	case domain.ActionAdd:
+		k := p.Member.Address
+		if c, ok := s.Cuts[k]; ok && s.Roster[c.By] != nil && s.Roster[c.By].Applied {
+			return fmt.Sprintf("%s was revoked by roster proposal %s and cannot be added back (add a new key of theirs)", k.Hex(), c.By.Short())
+		}
+		if h, ok := s.Keys[k]; ok && s.Members[h].Active {
+			return fmt.Sprintf("%s is already a key of %s", k.Hex(), h)
+		}
+	case domain.ActionRemove:
+		if m := s.Members[p.Member.Handle]; m == nil || (!m.Active && len(p.Cuts) == 0) {
+			return p.Member.Handle + " is no longer a member"
+		}
+	}
+	return ""
+}
+
+// refuseMoot refuses, unsigned, an approval of a proposal that can no
+// longer change the roster: it read "pending: 2 of 2 approvals" and asked
+// the others to approve what the fold had voided.
+func (a *app) refuseMoot(ctx context.Context, id domain.ID) error {
+	s, err := a.state(ctx)
+	if err != nil {
+		return err
+	}
+	if why := moot(s, s.Roster[id]); why != "" {
+		return fmt.Errorf("roster proposal %s can no longer change the roster: %s (a twin proposed elsewhere applied first); nothing to approve, nothing was signed", id.Short(), why)
+	}
+	return nil
+}
+
 // cuts names each key's newest seq held here, for a revocation: what the
 // key signs after it will not count on any replica, however its author
 // orders it (domain/cuts.go).
@@ -321,6 +366,10 @@ func (a *app) sayRosterState(s *domain.State, id domain.ID) {
 		fmt.Fprintln(a.stderr, "applied: the roster changed")
 		return
 	}
+	if rp.Void != "" {
+		fmt.Fprintf(a.stderr, "void: %s; the roster did not change\n", rp.Void)
+		return
+	}
 	fmt.Fprintf(a.stderr, "pending: %d of %d approvals; it applies once other members run tminus member approve %s\n",
 		s.CountingApprovals(rp), s.RosterQuorum(), id.Short())
 }
@@ -364,6 +413,9 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 		keys := make([]string, len(m.Keys))
 		for i, k := range m.Keys {
 			keys[i] = k.Hex()
+			if _, cut := s.Cuts[k]; cut { // a removed member's old key, kept by their re-admission
+				keys[i] += "(revoked)"
+			}
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", h, strings.Join(m.Roles, ","), proofSummary(s, m, now), strings.Join(keys, " "))
 	}
@@ -387,7 +439,11 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 	if len(pending) > 0 {
 		fmt.Fprintf(a.stdout, "\npending roster proposals (quorum %d):\n", s.RosterQuorum())
 		for _, p := range pending {
-			fmt.Fprintf(a.stdout, "  %s  %s by %s, %d approval(s)\n", p.ID.Short(), describeProposal(p), p.By, s.CountingApprovals(p))
+			fmt.Fprintf(a.stdout, "  %s  %s by %s, %d approval(s)", p.ID.Short(), describeProposal(p), p.By, s.CountingApprovals(p))
+			if why := moot(s, p); why != "" {
+				fmt.Fprintf(a.stdout, " (moot: %s)", why)
+			}
+			fmt.Fprintln(a.stdout)
 		}
 	}
 	return nil

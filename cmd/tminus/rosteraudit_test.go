@@ -1,0 +1,169 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// closedPort is a loopback port nothing listens on (it was free a moment
+// ago): a dial to it is refused at once.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// joinAt is joinHome with the address the home's node would listen on,
+// returning the home, its address and its enode.
+func joinAt(t *testing.T, dir, handle, listen string) (home, addr, enode string) {
+	t.Helper()
+	home = filepath.Join(dir, handle)
+	var id struct{ Address, Enode string }
+	if err := json.Unmarshal([]byte(must(t, home, "join", "--handle", handle, "--light-kdf", "--listen", listen, "--json")), &id); err != nil {
+		t.Fatal(err)
+	}
+	return home, id.Address, id.Enode
+}
+
+// stolenAndReadded is a workspace at roster quorum 1 where dave's laptop
+// (thief: his old home, still holding his old key) was stolen after one
+// honest note, dave was removed (cutting that key at seq 1), and dave came
+// back under his handle with a new key (dave2's home). The thief's home has
+// heard all of it, as a node that admitted it would have told it.
+func stolenAndReadded(t *testing.T, dir string) (alice, inc, thief, thiefEnode, dave2 string) {
+	t.Helper()
+	alice = founder(t, dir, 1)
+	inc = must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
+	thief, oldAddr, thiefEnode := joinAt(t, dir, "dave", closedPort(t))
+	must(t, alice, "member", "add", oldAddr, "--handle", "dave", "--role", "triage", "--enode", thiefEnode)
+	carry(t, alice, thief)
+	must(t, thief, "note", inc[:8], "dave, before the theft")
+	carry(t, thief, alice)
+	must(t, alice, "member", "remove", "dave")
+	dave2, newAddr, newEnode := joinAt(t, filepath.Join(dir, "new"), "dave", closedPort(t))
+	must(t, alice, "member", "add", newAddr, "--handle", "dave", "--role", "triage", "--enode", newEnode)
+	carry(t, alice, thief, dave2)
+	return alice, inc, thief, thiefEnode, dave2
+}
+
+// Dave's laptop was stolen; the team removed him and added him back with a
+// new key under his handle. The roster keeps the old key among dave's, for
+// display, so the thief's home took itself for dave's device in good
+// standing: every write was signed and printed an id, though no replica
+// counts it (the cut). Now it refuses before signing and says why; id says
+// it cannot write; member list marks the old key revoked; dave's new home
+// writes.
+func TestReaddedMembersStolenKeyCannotWrite(t *testing.T) {
+	dir := t.TempDir()
+	alice, inc, thief, _, dave2 := stolenAndReadded(t, dir)
+
+	for _, args := range plainWrites(t, inc) {
+		fails(t, thief, "was revoked at seq 1 by roster proposal", args...)
+	}
+	fails(t, thief, "dave is on the roster again with another key", "note", inc[:8], "all clear, false alarm")
+	var id struct {
+		CannotWrite string `json:"cannot_write"`
+	}
+	mustJSON(t, must(t, thief, "id", "--json"), &id)
+	if !strings.Contains(id.CannotWrite, "revoked") {
+		t.Errorf("the thief's id --json: cannot_write %q, want it to say the key was revoked", id.CannotWrite)
+	}
+
+	list := must(t, alice, "member", "list")
+	var row string
+	for _, l := range strings.Split(list, "\n") {
+		if strings.HasPrefix(l, "dave ") {
+			row = l
+		}
+	}
+	if strings.Count(row, "(revoked)") != 1 {
+		t.Errorf("dave's row should mark exactly his old key revoked: %q", row)
+	}
+	must(t, dave2, "note", inc[:8], "dave, from his new laptop")
+}
+
+// key rotate hands the rotation to every peer it knows. A stolen laptop's
+// node left a peer row, and its key stays on the roster once its member is
+// back with a new key: rotate offered it the workspace, and reported the
+// thief's node as a teammate still to reach ("not delivered: ... dave").
+// A cut key's node, and a removed member's, are not peers to deliver to.
+func TestKeyRotateDoesNotDeliverToARevokedKeysNode(t *testing.T) {
+	dir := t.TempDir()
+	alice, _, _, thiefEnode, _ := stolenAndReadded(t, dir)
+	must(t, alice, "peer", "add", thiefEnode) // the row a node that met the laptop keeps
+	key := writeSSHKey(t, dir, "alice-rotate-past-thief", "")
+	must(t, alice, "proof", "add", "ssh", "--key", key)
+
+	_, errs, code := tminus(t, alice, "key", "rotate", "--key", key, "--light-kdf")
+	if code != 0 {
+		t.Fatalf("key rotate: exit %d: %s", code, errs)
+	}
+	thiefAt := thiefEnode[strings.LastIndex(thiefEnode, "@")+1:]
+	if strings.Contains(errs, thiefAt) {
+		t.Errorf("key rotate tried the stolen key's node at %s:\n%s", thiefAt, errs)
+	}
+	if !strings.Contains(errs, "not delivered") || !strings.Contains(errs, "dave (") {
+		t.Errorf("key rotate should still try dave's new node (nothing listens there):\n%s", errs)
+	}
+}
+
+// During a partition alice and bob both proposed adding frank. carol's
+// approval applied alice's; bob's twin then sat in member list as pending,
+// and approving it printed "pending: 2 of 2 approvals; it applies once
+// other members run tminus member approve ..." for a proposal the fold had
+// voided. Its approval is refused unsigned, naming why, and member list
+// says it is moot.
+func TestApprovingATwinAlreadyAppliedIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	alice := founder(t, dir, 2)
+	bob, bobAddr := joinHome(t, dir, "bob")
+	carol, carolAddr := joinHome(t, dir, "carol")
+	must(t, alice, "member", "add", bobAddr, "--handle", "bob", "--role", "triage") // quorum 1 of 1
+	add := must(t, alice, "member", "add", carolAddr, "--handle", "carol", "--role", "triage")
+	carry(t, alice, bob, carol)
+	must(t, bob, "member", "approve", add[:10])
+	carry(t, bob, alice, carol)
+
+	_, frankAddr := joinHome(t, dir, "frank")
+	mine := must(t, alice, "member", "add", frankAddr, "--handle", "frank", "--role", "triage")
+	twin := must(t, bob, "member", "add", frankAddr, "--handle", "frank", "--role", "triage")
+	carry(t, alice, carol)
+	must(t, carol, "member", "approve", mine[:10])
+	carry(t, carol, alice, bob)
+	carry(t, bob, alice, carol)
+
+	if list := must(t, carol, "member", "list"); !strings.Contains(list, twin[:10]) || !strings.Contains(list, "(moot: "+frankAddr) {
+		t.Errorf("member list should show bob's twin as moot:\n%s", list)
+	}
+	for _, h := range []string{alice, carol} {
+		fails(t, h, "can no longer change the roster: "+frankAddr+" is already a key of frank", "member", "approve", twin[:10])
+	}
+}
+
+// An on-call responder from another team was added as triage; giving them
+// containment mid-incident with member add said to "leave --role out",
+// which changes nothing. There is no role change in place: the error says
+// what does give them the role.
+func TestMemberAddWithOtherRolesSaysHowRolesChange(t *testing.T) {
+	dir := t.TempDir()
+	alice := founder(t, dir, 1)
+	_, erin := joinHome(t, dir, "erin")
+	must(t, alice, "member", "add", erin, "--handle", "erin", "--role", "triage")
+	_, errs, code := tminus(t, alice, "member", "add", erin, "--handle", "erin", "--role", "triage,containment")
+	if code != 2 {
+		t.Fatalf("member add with other roles: exit %d, want 2: %s", code, errs)
+	}
+	for _, want := range []string{"Roles cannot be changed in place", "tminus member remove erin", "a fresh tminus join"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("member add with other roles: %q, want %q", errs, want)
+		}
+	}
+}
