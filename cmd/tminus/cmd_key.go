@@ -344,8 +344,12 @@ func (a *app) switchKey(old common.Address, newKey *ecdsa.PrivateKey, event doma
 	}
 	addr := crypto.PubkeyToAddress(newKey.PublicKey).Hex()
 	enode, _ := h.Enode()
+	// The roster's enode hint for this member still names the old key: a
+	// peer this node has not dialed since (a row of it reads IP:0) cannot
+	// dial it, and two members who both rotated never met again.
 	fmt.Fprintf(a.stderr, "key rotated: this home now signs as %s; %s's events after the rotation do not count (old keystore kept as %s).\n"+
-		"Start tminus agent or serve again if you stopped them. This node's new enode (peers admit it once they have the rotation):\n  %s\n",
-		addr, old.Hex(), filepath.Base(retired), enode)
+		"Start tminus agent or serve again if you stopped them. This node's new enode (peers admit it once they have the rotation):\n  %s\n"+
+		"The roster still gives peers your old enode to dial: teammates reach this node once it dials them, or after tminus peer add %s\n",
+		addr, old.Hex(), filepath.Base(retired), enode, enode)
 	return a.created(asJSON, addr, map[string]any{"address": addr, "old": old.Hex(), "event": event.String(), "enode": enode})
 }

@@ -341,7 +341,13 @@ func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON
 	if rp != nil {
 		extra["approvals"] = s.CountingApprovals(rp)
 		if len(rp.Cuts) > 0 {
-			extra["cuts"] = rp.Cuts // each revoked key and the last seq of it that counts
+			// Each revoked key and the last seq of it that counts; keys in
+			// EIP-55, as every member address in a view (docs/cli.md).
+			cuts := make([]map[string]any, len(rp.Cuts))
+			for i, c := range rp.Cuts {
+				cuts[i] = map[string]any{"key": c.Key.Hex(), "seq": c.Seq}
+			}
+			extra["cuts"] = cuts
 		}
 		if rp.Applied && rp.Quorum > 0 {
 			extra["quorum"] = rp.Quorum // the quorum it met, not the one after it

@@ -142,7 +142,11 @@ func (a *app) memberRotateCmd() *cobra.Command {
 				return err
 			}
 			r.Cut = &cuts[0].Seq
-			return a.changeRoster(cmd.Context(), &domain.MemberChange{Action: domain.ChangeRotate, Rotation: r}, asJSON)
+			if err := a.changeRoster(cmd.Context(), &domain.MemberChange{Action: domain.ChangeRotate, Rotation: r}, asJSON); err != nil {
+				return err
+			}
+			a.noPeerDials(m.Handle)
+			return nil
 		},
 	}
 	c.Flags().StringVar(&to, "to", "", "the member's new tminus address")
@@ -153,6 +157,19 @@ func (a *app) memberRotateCmd() *cobra.Command {
 	c.MarkFlagRequired("to")
 	c.MarkFlagRequired("kind")
 	return c
+}
+
+// noPeerDials says how a member's new home, after member rotate, gets the
+// workspace: the roster's enode hint for them still names the lost key's
+// node, so no peer dials the new one, and a serve started there before it
+// held the workspace dials no one. The walk left the new home empty.
+func (a *app) noPeerDials(handle string) {
+	self := a.home.LiveEnode()
+	if self == "" {
+		self, _ = a.home.Enode()
+	}
+	fmt.Fprintf(a.stderr, "note: no peer dials %s's new key (the roster's enode for %s names the lost key's node): once this applies, %s's new home pulls the workspace with tminus sync %s, "+
+		"and teammates reach its node with tminus peer add ITS_ENODE (tminus id there prints it)\n", handle, handle, handle, self)
 }
 
 // principalUnsafe is what an allowed_signers principal may not hold.

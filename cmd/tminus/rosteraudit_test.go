@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tminus-ir/tminus/domain/domaintest"
+	"github.com/tminus-ir/tminus/domain/proof"
 )
 
 // closedPort is a loopback port nothing listens on (it was free a moment
@@ -165,5 +168,61 @@ func TestMemberAddWithOtherRolesSaysHowRolesChange(t *testing.T) {
 		if !strings.Contains(errs, want) {
 			t.Errorf("member add with other roles: %q, want %q", errs, want)
 		}
+	}
+}
+
+// After a rotation the roster's enode hint still names the old key's node,
+// which no node answers as: a peer that had not met the new node could not
+// dial it (bob's and carol's rotated nodes never connected again), and a
+// lost key's replacement home sat empty. Both commands say what reaches the
+// new node.
+func TestRotationsSayHowPeersReachTheNewNode(t *testing.T) {
+	dir := t.TempDir()
+	lost, _, key, bob := provenPair(t, dir, "alice-lost-hint")
+	carry(t, lost, bob)
+	_, fresh := joinHome(t, dir, "alice-new")
+	stmt := must(t, bob, "proof", "statement", "--kind", "ssh", "--public-key", key+".pub", "--member", fresh) + "\n"
+	sig, err := proof.SignSSH(domaintest.SSHKey("alice-lost-hint"), []byte(stmt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := tminus(t, bob, "member", "rotate", "alice", "--to", fresh, "--kind", "ssh", "--public-key", key+".pub",
+		"--statement", writeFile(t, filepath.Join(dir, "st"), stmt), "--signature", writeFile(t, filepath.Join(dir, "st.sig"), string(sig)))
+	if code != 0 {
+		t.Fatalf("member rotate: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "alice's new home pulls the workspace with tminus sync enode://") {
+		t.Errorf("member rotate does not say how alice's new home gets the workspace:\n%s", errs)
+	}
+
+	home, _ := newWorkspace(t)
+	k := writeSSHKey(t, t.TempDir(), "alice-rotate-hint", "")
+	must(t, home, "proof", "add", "ssh", "--key", k)
+	_, errs, code = tminus(t, home, "key", "rotate", "--key", k, "--light-kdf")
+	if code != 0 {
+		t.Fatalf("key rotate: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "The roster still gives peers your old enode to dial") || !strings.Contains(errs, "tminus peer add enode://") {
+		t.Errorf("key rotate does not say how peers reach the new node:\n%s", errs)
+	}
+}
+
+// member remove --json named the cut key in lower case, where every other
+// member address a view prints is EIP-55 (docs/cli.md, "members"): a
+// script matching it against member list --json missed it.
+func TestMemberRemoveJSONCutsAreChecksummed(t *testing.T) {
+	dir := t.TempDir()
+	alice := founder(t, dir, 2)
+	_, bobAddr := joinHome(t, dir, "bob")
+	must(t, alice, "member", "add", bobAddr, "--handle", "bob", "--role", "triage")
+	var rm struct {
+		Cuts []struct {
+			Key string `json:"key"`
+			Seq uint64 `json:"seq"`
+		} `json:"cuts"`
+	}
+	mustJSON(t, must(t, alice, "member", "remove", "bob", "--json"), &rm)
+	if len(rm.Cuts) != 1 || rm.Cuts[0].Key != bobAddr || rm.Cuts[0].Seq != 0 {
+		t.Errorf("member remove --json cuts: %+v, want bob's key %s (EIP-55) at seq 0", rm.Cuts, bobAddr)
 	}
 }
