@@ -180,7 +180,7 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 		if err := a.switchKey(old, newKey, r.Event, o.json); err != nil {
 			return err
 		}
-		a.deliverRotation(ctx, st, oldKey)
+		a.deliverRotation(ctx, st, oldKey, newKey)
 		return nil
 	}
 	if o.printStatement {
@@ -218,7 +218,7 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 	if err := a.switchKey(old, newKey, evs[0].ID, o.json); err != nil {
 		return err
 	}
-	a.deliverRotation(ctx, st, oldKey)
+	a.deliverRotation(ctx, st, oldKey, newKey)
 	return nil
 }
 
@@ -230,7 +230,7 @@ const deliverPeerTimeout = 20 * time.Second
 // only once it has the key.rotate, and the old key is the one it still
 // admits. It says which peers have it and how to carry it to the others;
 // the rotation stands either way.
-func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecdsa.PrivateKey) {
+func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey, newKey *ecdsa.PrivateKey) {
 	s, err := a.state(ctx)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "tminus: cannot read the roster to deliver the rotation: %v\n", err)
@@ -277,27 +277,34 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 		fmt.Fprintf(a.stderr, "no peer known to deliver the rotation to: %s.\n", carry)
 		return
 	}
-	n := tsync.NewNode(tsync.Config{Key: oldKey, Store: st})
-	if err := n.Start(); err != nil {
+	sorted := slices.Sorted(maps.Values(urls))
+	errs := make([]error, len(sorted))
+	if err := syncEach(ctx, oldKey, st, sorted, errs); err != nil {
 		fmt.Fprintf(a.stderr, "tminus: cannot start a node to deliver the rotation: %v; %s.\n", err, carry)
 		return
 	}
-	defer n.Stop()
-	// All at once: a peer behind a black hole costs its timeout, not the
-	// sum of everyone's.
-	sorted := slices.Sorted(maps.Values(urls))
-	errs := make([]error, len(sorted))
-	var wg gosync.WaitGroup
-	for i, url := range sorted {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pctx, cancel := context.WithTimeout(ctx, deliverPeerTimeout)
-			defer cancel()
-			_, errs[i] = n.SyncOnce(pctx, url)
-		}()
+	// A peer that refused the old key as no member's may hold the rotation
+	// already: a peer reached a moment earlier relays it at once, and the
+	// old key is then refused as rotated out. Rotate reported such a peer
+	// "not delivered", telling the user to have the old key added. Its
+	// admitting the new key says it has the rotation.
+	var refused []string
+	var at []int
+	for i, err := range errs {
+		if r := (*tsync.RefusedError)(nil); errors.As(err, &r) && r.Reason == tsync.RefusedNotMember {
+			refused, at = append(refused, sorted[i]), append(at, i)
+		}
 	}
-	wg.Wait()
+	if len(refused) > 0 {
+		again := make([]error, len(refused))
+		if syncEach(ctx, newKey, st, refused, again) == nil {
+			for j, i := range at {
+				if again[j] == nil {
+					errs[i] = nil
+				}
+			}
+		}
+	}
 	var reached, missed []string
 	for i, url := range sorted {
 		if errs[i] != nil {
@@ -318,6 +325,30 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 	if len(missed) > 0 {
 		fmt.Fprintf(a.stderr, "not delivered:\n  %s\n%s.\n", strings.Join(missed, "\n  "), carry)
 	}
+}
+
+// syncEach runs one sync round with each url from a node on key, all at
+// once (a peer behind a black hole costs its timeout, not the sum of
+// everyone's), setting errs[i] for urls[i]. It fails only when the node
+// cannot start.
+func syncEach(ctx context.Context, key *ecdsa.PrivateKey, st *store.Store, urls []string, errs []error) error {
+	n := tsync.NewNode(tsync.Config{Key: key, Store: st})
+	if err := n.Start(); err != nil {
+		return err
+	}
+	defer n.Stop()
+	var wg gosync.WaitGroup
+	for i, url := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, deliverPeerTimeout)
+			defer cancel()
+			_, errs[i] = n.SyncOnce(pctx, url)
+		}()
+	}
+	wg.Wait()
+	return nil
 }
 
 // pendingKey is the new key: the one a --print-statement made, or a new one.

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -224,5 +226,54 @@ func TestMemberRemoveJSONCutsAreChecksummed(t *testing.T) {
 	mustJSON(t, must(t, alice, "member", "remove", "bob", "--json"), &rm)
 	if len(rm.Cuts) != 1 || rm.Cuts[0].Key != bobAddr || rm.Cuts[0].Seq != 0 {
 		t.Errorf("member remove --json cuts: %+v, want bob's key %s (EIP-55) at seq 0", rm.Cuts, bobAddr)
+	}
+}
+
+// With two peers linked to each other, rotate's delivery to the first is
+// relayed to the second within milliseconds, which then refuses the old
+// key as rotated out: rotate called it "not delivered" and told the user
+// to have the old key added. A peer that refuses the old key is asked
+// again with the new one, and counts as reached when it admits it. Here
+// bob holds the rotation before the delivery (a rotate cut short after
+// signing, carried to bob by bundle, then run again), so he always
+// refuses the old key.
+func TestKeyRotateCountsAPeerThatAlreadyHasTheRotation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	c := newRealCLI(t)
+	a, b := twoHomes(t, c)
+	key := writeSSHKey(t, t.TempDir(), "alice-rotate-relayed", "")
+	c.run(a, "proof", "add", "ssh", "--key", key)
+	oldKey, err := os.ReadFile(filepath.Join(a, "key.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldCfg, err := os.ReadFile(filepath.Join(a, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.run(a, "key", "rotate", "--key", key, "--light-kdf") // no peer yet
+	file := filepath.Join(t.TempDir(), "rot.jsonl")
+	c.run(a, "bundle", "export", file)
+	c.run(b, "bundle", "import", file)
+	// Back to the moment after signing: the old key in place, the new one
+	// pending.
+	if err := os.Rename(filepath.Join(a, "key.json"), filepath.Join(a, "key.next.json")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(a, "key.json"), string(oldKey))
+	writeFile(t, filepath.Join(a, "config.yaml"), string(oldCfg))
+
+	sb := c.serve(b)
+	c.run(a, "peer", "add", sb.enode)
+	cmd := exec.Command(c.bin, "--home", a, "key", "rotate", "--key", key, "--light-kdf")
+	cmd.Env = c.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("key rotate, run again: %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "the rotation reached bob") || strings.Contains(string(out), "not delivered") {
+		t.Errorf("bob, who holds the rotation, should count as reached:\n%s", out)
 	}
 }
