@@ -66,10 +66,14 @@ func (a *app) memberCmd() *cobra.Command {
 	add.MarkFlagRequired("handle")
 
 	var rmJSON bool
+	var cutAt int64
 	remove := &cobra.Command{
-		Use:   "remove ADDR|HANDLE",
+		Use:   "remove ADDR|HANDLE [--cut SEQ]",
 		Short: "Propose removing a member",
-		Args:  exactArgs(1, "the member's address or handle"),
+		Long: "The removal cuts the member's keys: once it applies, nothing a key signed past its cut counts on any\n" +
+			"replica. The cut is the newest seq of the key held here, unless --cut names an earlier one: a stolen\n" +
+			"laptop's events that already arrived (tminus log shows each event's #seq) are then left out too.",
+		Args: exactArgs(1, "the member's address or handle"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.state(cmd.Context())
 			if err != nil {
@@ -83,10 +87,16 @@ func (a *app) memberCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("cut") {
+				if err := cutEarlier(s, m, cuts, cutAt); err != nil {
+					return err
+				}
+			}
 			return a.rosterChange(cmd.Context(), &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: m.Handle}, Cuts: cuts}, rmJSON)
 		},
 	}
 	remove.Flags().BoolVar(&rmJSON, "json", false, "print JSON")
+	remove.Flags().Int64Var(&cutAt, "cut", 0, "count the member's events only up to this seq (default: the newest held here)")
 
 	var apJSON bool
 	approve := &cobra.Command{
@@ -302,6 +312,29 @@ func (a *app) cuts(ctx context.Context, keys []common.Address) ([]domain.KeyCut,
 	return out, nil
 }
 
+// cutEarlier moves the cut of m's one key not yet cut to seq: the events a
+// thief signed with a stolen key reach the team before anyone notices, and
+// a cut at the newest seq held would count them for good. A seq past the
+// newest held would count events nobody here has seen: wrong usage.
+func cutEarlier(s *domain.State, m *domain.Member, cuts []domain.KeyCut, seq int64) error {
+	var open []int
+	for i, c := range cuts {
+		if _, cut := s.Cuts[c.Key]; !cut {
+			open = append(open, i)
+		}
+	}
+	if len(open) != 1 {
+		return usageError{fmt.Errorf("--cut names a seq of one key, and %s has %d keys not yet cut: remove without --cut", m.Handle, len(open))}
+	}
+	c := &cuts[open[0]]
+	if seq < 0 || uint64(seq) > c.Seq {
+		return usageError{fmt.Errorf("--cut %d: %s's key %s has events up to seq %d here; give a seq from 0 to %d (tminus log shows each event's #seq)",
+			seq, m.Handle, c.Key.Hex(), c.Seq, c.Seq)}
+	}
+	c.Seq = uint64(seq)
+	return nil
+}
+
 // pastCuts tells an approver which events held here a revocation's cuts
 // leave uncounted: a thief's are meant to go, but an honest event the
 // proposer had not yet heard of goes too.
@@ -355,6 +388,9 @@ func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON
 	}
 	if !asJSON {
 		a.sayRosterState(s, ev.ID)
+	}
+	if err := a.pastCuts(ctx, rp); err != nil { // a --cut before events held here
+		return err
 	}
 	return a.created(asJSON, ev.ID.String(), extra)
 }

@@ -277,3 +277,55 @@ func TestKeyRotateCountsAPeerThatAlreadyHasTheRotation(t *testing.T) {
 		t.Errorf("bob, who holds the rotation, should count as reached:\n%s", out)
 	}
 }
+
+// A stolen laptop's node stays connected until someone notices, so the
+// thief's events (the incident resolved, a task done) reach the team
+// before the removal is proposed, and a cut at the newest seq held counted
+// them for good: there was no way to cut earlier. member remove --cut SEQ
+// cuts at the member's last honest event; a seq past the newest held, or a
+// member with several keys not yet cut, is wrong usage and signs nothing.
+func TestMemberRemoveCutsBeforeEventsAlreadyHeld(t *testing.T) {
+	dir := t.TempDir()
+	alice := founder(t, dir, 1)
+	inc := must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
+	dave, daveAddr := joinHome(t, dir, "dave")
+	must(t, alice, "member", "add", daveAddr, "--handle", "dave", "--role", "triage")
+	carry(t, alice, dave)
+	must(t, dave, "note", inc[:8], "dave: snapshot taken")   // seq 1, honest
+	must(t, dave, "note", inc[:8], "all clear, false alarm") // seq 2, the thief
+	must(t, dave, "incident", "status", inc[:8], "resolved") // seq 3, the thief
+	carry(t, dave, alice)
+
+	fails(t, alice, "has events up to seq 3 here", "member", "remove", "dave", "--cut", "4")
+	fails(t, alice, "give a seq from 0 to 3", "member", "remove", "dave", "--cut", "-1")
+	var rm struct {
+		Cuts []struct {
+			Key string `json:"key"`
+			Seq uint64 `json:"seq"`
+		} `json:"cuts"`
+	}
+	out, errs, code := tminus(t, alice, "member", "remove", "dave", "--cut", "1", "--json")
+	if code != 0 {
+		t.Fatalf("member remove --cut 1: exit %d: %s", code, errs)
+	}
+	mustJSON(t, out, &rm)
+	if len(rm.Cuts) != 1 || rm.Cuts[0].Seq != 1 {
+		t.Errorf("member remove --cut 1 --json: cuts %+v, want dave's key at seq 1", rm.Cuts)
+	}
+	if !strings.Contains(errs, "so 2 will not count") {
+		t.Errorf("the proposer is not told which held events the cut leaves out: %q", errs)
+	}
+	var show struct {
+		Status     string `json:"status"`
+		NotCounted []struct {
+			Kind string `json:"kind"`
+		} `json:"not_counted"`
+	}
+	mustJSON(t, must(t, alice, "incident", "show", inc[:8], "--json"), &show)
+	if show.Status == "resolved" || len(show.NotCounted) != 2 {
+		t.Errorf("after the cut at seq 1: status %q, %d not counted; want the thief's resolve and note not counted", show.Status, len(show.NotCounted))
+	}
+	if got := must(t, alice, "incident", "show", inc[:8]); !strings.Contains(got, "dave: snapshot taken") {
+		t.Errorf("dave's honest note (seq 1) should still count:\n%s", got)
+	}
+}
