@@ -100,9 +100,10 @@ func (a *app) memberRotateCmd() *cobra.Command {
 		to, old, kind string
 		away          elsewhereOpts
 		asJSON        bool
+		cutAt         int64
 	)
 	c := &cobra.Command{
-		Use:   "rotate MEMBER --to ADDR --kind K --public-key FILE --statement FILE --signature FILE [--old ADDR]",
+		Use:   "rotate MEMBER --to ADDR --kind K --public-key FILE --statement FILE --signature FILE [--old ADDR] [--cut SEQ]",
 		Short: "Propose replacing a member's lost tminus key: the roster quorum plus a signature by one of the member's proof keys",
 		Long: "The member runs tminus join for a new key and signs, with one of their proof keys, the statement\n" +
 			"tminus proof statement --kind K --public-key FILE --member NEWADDR prints here. The change applies at the\n" +
@@ -141,6 +142,13 @@ func (a *app) memberRotateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("cut") {
+				if cutAt < 0 || uint64(cutAt) > cuts[0].Seq {
+					return usageError{fmt.Errorf("--cut %d: %s's key %s has events up to seq %d here; give a seq from 0 to %d (tminus log shows each event's #seq)",
+						cutAt, m.Handle, r.Old.Hex(), cuts[0].Seq, cuts[0].Seq)}
+				}
+				cuts[0].Seq = uint64(cutAt)
+			}
 			r.Cut = &cuts[0].Seq
 			if err := a.changeRoster(cmd.Context(), &domain.MemberChange{Action: domain.ChangeRotate, Rotation: r}, asJSON); err != nil {
 				return err
@@ -151,6 +159,7 @@ func (a *app) memberRotateCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&to, "to", "", "the member's new tminus address")
 	c.Flags().StringVar(&old, "old", "", "the lost key (default: the member's only key)")
+	c.Flags().Int64Var(&cutAt, "cut", 0, "count the lost key's events only up to this seq (default: the newest held here)")
 	c.Flags().StringVar(&kind, "kind", "", "the endorsing proof key's kind: "+strings.Join(proof.Kinds, ", "))
 	away.flags(c, "tminus proof statement --member NEWADDR")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -327,5 +328,54 @@ func TestMemberRemoveCutsBeforeEventsAlreadyHeld(t *testing.T) {
 	}
 	if got := must(t, alice, "incident", "show", inc[:8]); !strings.Contains(got, "dave: snapshot taken") {
 		t.Errorf("dave's honest note (seq 1) should still count:\n%s", got)
+	}
+}
+
+// seqOf is the seq of event id in home's log.
+func seqOf(t *testing.T, home, id string) uint64 {
+	t.Helper()
+	for _, line := range strings.Split(must(t, home, "log", "--json"), "\n") {
+		var e struct {
+			ID  string `json:"id"`
+			Seq uint64 `json:"seq"`
+		}
+		mustJSON(t, line, &e)
+		if e.ID == id {
+			return e.Seq
+		}
+	}
+	t.Fatalf("event %s is not in %s's log", id, home)
+	return 0
+}
+
+// The roster's replacement of a lost key cuts it as a removal does, and a
+// thief's events already held counted for the same reason: member rotate
+// takes --cut SEQ too.
+func TestMemberRotateCutsBeforeEventsAlreadyHeld(t *testing.T) {
+	dir := t.TempDir()
+	lost, inc, key, bob := provenPair(t, dir, "alice-lost-cut")
+	honest := must(t, lost, "note", inc[:8], "alice: snapshot taken")
+	must(t, lost, "incident", "status", inc[:8], "resolved") // the thief
+	carry(t, lost, bob)
+	_, fresh := joinHome(t, dir, "alice-new")
+	stmt := must(t, bob, "proof", "statement", "--kind", "ssh", "--public-key", key+".pub", "--member", fresh) + "\n"
+	sig, err := proof.SignSSH(domaintest.SSHKey("alice-lost-cut"), []byte(stmt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := seqOf(t, bob, honest)
+	args := []string{"member", "rotate", "alice", "--to", fresh, "--kind", "ssh", "--public-key", key + ".pub",
+		"--statement", writeFile(t, filepath.Join(dir, "st"), stmt), "--signature", writeFile(t, filepath.Join(dir, "st.sig"), string(sig))}
+	fails(t, bob, "give a seq from 0 to", append(args, "--cut", strconv.FormatUint(seq+2, 10))...)
+	must(t, bob, append(args, "--cut", strconv.FormatUint(seq, 10))...)
+	var show struct {
+		Status string `json:"status"`
+	}
+	mustJSON(t, must(t, bob, "incident", "show", inc[:8], "--json"), &show)
+	if show.Status == "resolved" {
+		t.Errorf("the lost key's resolve, past the cut at seq %d, still counts", seq)
+	}
+	if got := must(t, bob, "incident", "show", inc[:8]); !strings.Contains(got, "alice: snapshot taken") {
+		t.Errorf("alice's honest note (seq %d) should still count:\n%s", seq, got)
 	}
 }
