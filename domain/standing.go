@@ -42,6 +42,12 @@ func (s *State) MayWrite(key common.Address) error {
 			hint = "join again with a new key (tminus join in a new home) and have a member add that"
 		}
 		return fmt.Errorf("%w: %s was removed from this workspace; nothing this key signs counts (%s)", ErrCannotWrite, m.Handle, hint)
+	case s.uncut(key) != nil:
+		// The member was removed and added back with a new key: the roster
+		// lists the cut key beside it, but it stays cut (a thief's copy).
+		c := s.Cuts[key]
+		return fmt.Errorf("%w: this key %s was revoked at seq %d by roster proposal %s; %s is on the roster again with another key, and nothing this key signs counts: write from the home that holds that key",
+			ErrCannotWrite, key.Hex(), c.Seq, c.By.Short(), m.Handle)
 	case !m.CanWrite():
 		return fmt.Errorf("%w: %s is an observer: observers cannot change anything", ErrCannotWrite, m.Handle)
 	}

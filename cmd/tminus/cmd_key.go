@@ -180,7 +180,7 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 		if err := a.switchKey(old, newKey, r.Event, o.json); err != nil {
 			return err
 		}
-		a.deliverRotation(ctx, st, oldKey)
+		a.deliverRotation(ctx, st, oldKey, newKey)
 		return nil
 	}
 	if o.printStatement {
@@ -218,7 +218,7 @@ func (a *app) rotate(ctx context.Context, o rotateOpts) error {
 	if err := a.switchKey(old, newKey, evs[0].ID, o.json); err != nil {
 		return err
 	}
-	a.deliverRotation(ctx, st, oldKey)
+	a.deliverRotation(ctx, st, oldKey, newKey)
 	return nil
 }
 
@@ -230,7 +230,7 @@ const deliverPeerTimeout = 20 * time.Second
 // only once it has the key.rotate, and the old key is the one it still
 // admits. It says which peers have it and how to carry it to the others;
 // the rotation stands either way.
-func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecdsa.PrivateKey) {
+func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey, newKey *ecdsa.PrivateKey) {
 	s, err := a.state(ctx)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "tminus: cannot read the roster to deliver the rotation: %v\n", err)
@@ -239,8 +239,18 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 	self := enode.PubkeyToIDV4(&oldKey.PublicKey)
 	// No node answers as a rotated-out key: this home's own earlier keys
 	// (the roster's hint for this member still names the first), or
-	// another member's that rotated since.
-	retired := func(node *enode.Node) bool { return s.RotatedKey(crypto.PubkeyToAddress(*node.Pubkey())) != nil }
+	// another member's that rotated since. Nor is the workspace handed to
+	// a removed member's node, or to a key a removal cut: a stolen laptop's
+	// peer row outlives the removal, and its key stays on the roster, cut,
+	// once its member is added back with a new key.
+	retired := func(node *enode.Node) bool {
+		k := crypto.PubkeyToAddress(*node.Pubkey())
+		if _, cut := s.Cuts[k]; cut || s.RotatedKey(k) != nil {
+			return true
+		}
+		m := s.MemberByKey(k)
+		return m != nil && !m.Active
+	}
 	urls := map[enode.ID]string{}
 	for _, m := range s.Members {
 		if node, err := enode.ParseV4(m.Enode); err == nil && m.Active && !retired(node) {
@@ -267,27 +277,34 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 		fmt.Fprintf(a.stderr, "no peer known to deliver the rotation to: %s.\n", carry)
 		return
 	}
-	n := tsync.NewNode(tsync.Config{Key: oldKey, Store: st})
-	if err := n.Start(); err != nil {
+	sorted := slices.Sorted(maps.Values(urls))
+	errs := make([]error, len(sorted))
+	if err := syncEach(ctx, oldKey, st, sorted, errs); err != nil {
 		fmt.Fprintf(a.stderr, "tminus: cannot start a node to deliver the rotation: %v; %s.\n", err, carry)
 		return
 	}
-	defer n.Stop()
-	// All at once: a peer behind a black hole costs its timeout, not the
-	// sum of everyone's.
-	sorted := slices.Sorted(maps.Values(urls))
-	errs := make([]error, len(sorted))
-	var wg gosync.WaitGroup
-	for i, url := range sorted {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pctx, cancel := context.WithTimeout(ctx, deliverPeerTimeout)
-			defer cancel()
-			_, errs[i] = n.SyncOnce(pctx, url)
-		}()
+	// A peer that refused the old key as no member's may hold the rotation
+	// already: a peer reached a moment earlier relays it at once, and the
+	// old key is then refused as rotated out. Rotate reported such a peer
+	// "not delivered", telling the user to have the old key added. Its
+	// admitting the new key says it has the rotation.
+	var refused []string
+	var at []int
+	for i, err := range errs {
+		if r := (*tsync.RefusedError)(nil); errors.As(err, &r) && r.Reason == tsync.RefusedNotMember {
+			refused, at = append(refused, sorted[i]), append(at, i)
+		}
 	}
-	wg.Wait()
+	if len(refused) > 0 {
+		again := make([]error, len(refused))
+		if syncEach(ctx, newKey, st, refused, again) == nil {
+			for j, i := range at {
+				if again[j] == nil {
+					errs[i] = nil
+				}
+			}
+		}
+	}
 	var reached, missed []string
 	for i, url := range sorted {
 		if errs[i] != nil {
@@ -308,6 +325,30 @@ func (a *app) deliverRotation(ctx context.Context, st *store.Store, oldKey *ecds
 	if len(missed) > 0 {
 		fmt.Fprintf(a.stderr, "not delivered:\n  %s\n%s.\n", strings.Join(missed, "\n  "), carry)
 	}
+}
+
+// syncEach runs one sync round with each url from a node on key, all at
+// once (a peer behind a black hole costs its timeout, not the sum of
+// everyone's), setting errs[i] for urls[i]. It fails only when the node
+// cannot start.
+func syncEach(ctx context.Context, key *ecdsa.PrivateKey, st *store.Store, urls []string, errs []error) error {
+	n := tsync.NewNode(tsync.Config{Key: key, Store: st})
+	if err := n.Start(); err != nil {
+		return err
+	}
+	defer n.Stop()
+	var wg gosync.WaitGroup
+	for i, url := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, deliverPeerTimeout)
+			defer cancel()
+			_, errs[i] = n.SyncOnce(pctx, url)
+		}()
+	}
+	wg.Wait()
+	return nil
 }
 
 // pendingKey is the new key: the one a --print-statement made, or a new one.
@@ -334,8 +375,12 @@ func (a *app) switchKey(old common.Address, newKey *ecdsa.PrivateKey, event doma
 	}
 	addr := crypto.PubkeyToAddress(newKey.PublicKey).Hex()
 	enode, _ := h.Enode()
+	// The roster's enode hint for this member still names the old key: a
+	// peer this node has not dialed since (a row of it reads IP:0) cannot
+	// dial it, and two members who both rotated never met again.
 	fmt.Fprintf(a.stderr, "key rotated: this home now signs as %s; %s's events after the rotation do not count (old keystore kept as %s).\n"+
-		"Start tminus agent or serve again if you stopped them. This node's new enode (peers admit it once they have the rotation):\n  %s\n",
-		addr, old.Hex(), filepath.Base(retired), enode)
+		"Start tminus agent or serve again if you stopped them. This node's new enode (peers admit it once they have the rotation):\n  %s\n"+
+		"The roster still gives peers your old enode to dial: teammates reach this node once it dials them, or after tminus peer add %s\n",
+		addr, old.Hex(), filepath.Base(retired), enode, enode)
 	return a.created(asJSON, addr, map[string]any{"address": addr, "old": old.Hex(), "event": event.String(), "enode": enode})
 }

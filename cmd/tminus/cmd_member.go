@@ -47,8 +47,11 @@ func (a *app) memberCmd() *cobra.Command {
 			m := s.Members[spec.Handle]
 			existing := m != nil && m.Active
 			if existing && len(spec.Roles) > 0 && !slices.Equal(m.Roles, spec.Roles) {
-				return usageError{fmt.Errorf("%s is a member with roles %s: another device key takes them, and --role %s would be ignored; leave --role out",
-					m.Handle, strings.Join(m.Roles, ","), strings.Join(spec.Roles, ","))}
+				// There is no role change: a roster proposal names a key and its
+				// roles, and the fold gives a member's new key the roles they hold.
+				return usageError{fmt.Errorf("%s is a member with roles %s, and member add does not change them (another device key takes them: leave --role out). "+
+					"Roles cannot be changed in place: to give %s --role %s, remove them (tminus member remove %s) and add a new key of theirs (a fresh tminus join) with those roles",
+					m.Handle, strings.Join(m.Roles, ","), m.Handle, strings.Join(spec.Roles, ","), m.Handle)}
 			}
 			if !existing && len(spec.Roles) == 0 {
 				return usageError{fmt.Errorf("a new member needs at least one role: give --role R[,R] for %s (an existing member's handle adds a device key and needs none)", spec.Handle)}
@@ -63,10 +66,14 @@ func (a *app) memberCmd() *cobra.Command {
 	add.MarkFlagRequired("handle")
 
 	var rmJSON bool
+	var cutAt int64
 	remove := &cobra.Command{
-		Use:   "remove ADDR|HANDLE",
+		Use:   "remove ADDR|HANDLE [--cut SEQ]",
 		Short: "Propose removing a member",
-		Args:  exactArgs(1, "the member's address or handle"),
+		Long: "The removal cuts the member's keys: once it applies, nothing a key signed past its cut counts on any\n" +
+			"replica. The cut is the newest seq of the key held here, unless --cut names an earlier one: a stolen\n" +
+			"laptop's events that already arrived (tminus log shows each event's #seq) are then left out too.",
+		Args: exactArgs(1, "the member's address or handle"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.state(cmd.Context())
 			if err != nil {
@@ -80,10 +87,16 @@ func (a *app) memberCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("cut") {
+				if err := cutEarlier(s, m, cuts, cutAt); err != nil {
+					return err
+				}
+			}
 			return a.rosterChange(cmd.Context(), &domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: m.Handle}, Cuts: cuts}, rmJSON)
 		},
 	}
 	remove.Flags().BoolVar(&rmJSON, "json", false, "print JSON")
+	remove.Flags().Int64Var(&cutAt, "cut", 0, "count the member's events only up to this seq (default: the newest held here)")
 
 	var apJSON bool
 	approve := &cobra.Command{
@@ -93,6 +106,9 @@ func (a *app) memberCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := a.resolve(cmd.Context(), args[0], "roster proposal", "tminus member list", domain.KindMemberPropose, domain.KindMemberChange)
 			if err != nil {
+				return err
+			}
+			if err := a.refuseMoot(cmd.Context(), id); err != nil {
 				return err
 			}
 			ev, err := a.gated(cmd.Context(), &domain.MemberApprove{Proposal: id})
@@ -232,6 +248,45 @@ func (a *app) refuseTwin(ctx context.Context, body domain.Body) error {
 		twin.ID.Short(), twin.By, s.CountingApprovals(twin), s.RosterQuorum(), twin.ID.Short())
 }
 
+// moot says why a pending roster proposal can no longer change the roster:
+// a twin proposed concurrently from another view (a partition) already did
+// what it asks, and the fold voids it when it reaches its quorum. A second
+// removal that carries cuts is not moot: its cuts still count.
+func moot(s *domain.State, p *domain.RosterProposal) string {
+	if p == nil || p.Applied || p.Void != "" || p.Change != nil {
+		return ""
+	}
+	switch p.Action {
+	case domain.ActionAdd:
+		k := p.Member.Address
+		if c, ok := s.Cuts[k]; ok && s.Roster[c.By] != nil && s.Roster[c.By].Applied {
+			return fmt.Sprintf("%s was revoked by roster proposal %s and cannot be added back (add a new key of theirs)", k.Hex(), c.By.Short())
+		}
+		if h, ok := s.Keys[k]; ok && s.Members[h].Active {
+			return fmt.Sprintf("%s is already a key of %s", k.Hex(), h)
+		}
+	case domain.ActionRemove:
+		if m := s.Members[p.Member.Handle]; m == nil || (!m.Active && len(p.Cuts) == 0) {
+			return p.Member.Handle + " is no longer a member"
+		}
+	}
+	return ""
+}
+
+// refuseMoot refuses, unsigned, an approval of a proposal that can no
+// longer change the roster: it read "pending: 2 of 2 approvals" and asked
+// the others to approve what the fold had voided.
+func (a *app) refuseMoot(ctx context.Context, id domain.ID) error {
+	s, err := a.state(ctx)
+	if err != nil {
+		return err
+	}
+	if why := moot(s, s.Roster[id]); why != "" {
+		return fmt.Errorf("roster proposal %s can no longer change the roster: %s (a twin proposed elsewhere applied first); nothing to approve, nothing was signed", id.Short(), why)
+	}
+	return nil
+}
+
 // cuts names each key's newest seq held here, for a revocation: what the
 // key signs after it will not count on any replica, however its author
 // orders it (domain/cuts.go).
@@ -255,6 +310,29 @@ func (a *app) cuts(ctx context.Context, keys []common.Address) ([]domain.KeyCut,
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// cutEarlier moves the cut of m's one key not yet cut to seq: the events a
+// thief signed with a stolen key reach the team before anyone notices, and
+// a cut at the newest seq held would count them for good. A seq past the
+// newest held would count events nobody here has seen: wrong usage.
+func cutEarlier(s *domain.State, m *domain.Member, cuts []domain.KeyCut, seq int64) error {
+	var open []int
+	for i, c := range cuts {
+		if _, cut := s.Cuts[c.Key]; !cut {
+			open = append(open, i)
+		}
+	}
+	if len(open) != 1 {
+		return usageError{fmt.Errorf("--cut names a seq of one key, and %s has %d keys not yet cut: remove without --cut", m.Handle, len(open))}
+	}
+	c := &cuts[open[0]]
+	if seq < 0 || uint64(seq) > c.Seq {
+		return usageError{fmt.Errorf("--cut %d: %s's key %s has events up to seq %d here; give a seq from 0 to %d (tminus log shows each event's #seq)",
+			seq, m.Handle, c.Key.Hex(), c.Seq, c.Seq)}
+	}
+	c.Seq = uint64(seq)
+	return nil
 }
 
 // pastCuts tells an approver which events held here a revocation's cuts
@@ -296,7 +374,13 @@ func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON
 	if rp != nil {
 		extra["approvals"] = s.CountingApprovals(rp)
 		if len(rp.Cuts) > 0 {
-			extra["cuts"] = rp.Cuts // each revoked key and the last seq of it that counts
+			// Each revoked key and the last seq of it that counts; keys in
+			// EIP-55, as every member address in a view (docs/cli.md).
+			cuts := make([]map[string]any, len(rp.Cuts))
+			for i, c := range rp.Cuts {
+				cuts[i] = map[string]any{"key": c.Key.Hex(), "seq": c.Seq}
+			}
+			extra["cuts"] = cuts
 		}
 		if rp.Applied && rp.Quorum > 0 {
 			extra["quorum"] = rp.Quorum // the quorum it met, not the one after it
@@ -304,6 +388,9 @@ func (a *app) reportRosterProposal(ctx context.Context, ev *domain.Event, asJSON
 	}
 	if !asJSON {
 		a.sayRosterState(s, ev.ID)
+	}
+	if err := a.pastCuts(ctx, rp); err != nil { // a --cut before events held here
+		return err
 	}
 	return a.created(asJSON, ev.ID.String(), extra)
 }
@@ -319,6 +406,10 @@ func (a *app) sayRosterState(s *domain.State, id domain.ID) {
 	}
 	if rp.Applied {
 		fmt.Fprintln(a.stderr, "applied: the roster changed")
+		return
+	}
+	if rp.Void != "" {
+		fmt.Fprintf(a.stderr, "void: %s; the roster did not change\n", rp.Void)
 		return
 	}
 	fmt.Fprintf(a.stderr, "pending: %d of %d approvals; it applies once other members run tminus member approve %s\n",
@@ -364,6 +455,9 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 		keys := make([]string, len(m.Keys))
 		for i, k := range m.Keys {
 			keys[i] = k.Hex()
+			if _, cut := s.Cuts[k]; cut { // a removed member's old key, kept by their re-admission
+				keys[i] += "(revoked)"
+			}
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", h, strings.Join(m.Roles, ","), proofSummary(s, m, now), strings.Join(keys, " "))
 	}
@@ -387,7 +481,11 @@ func (a *app) memberList(s *domain.State, asJSON bool) error {
 	if len(pending) > 0 {
 		fmt.Fprintf(a.stdout, "\npending roster proposals (quorum %d):\n", s.RosterQuorum())
 		for _, p := range pending {
-			fmt.Fprintf(a.stdout, "  %s  %s by %s, %d approval(s)\n", p.ID.Short(), describeProposal(p), p.By, s.CountingApprovals(p))
+			fmt.Fprintf(a.stdout, "  %s  %s by %s, %d approval(s)", p.ID.Short(), describeProposal(p), p.By, s.CountingApprovals(p))
+			if why := moot(s, p); why != "" {
+				fmt.Fprintf(a.stdout, " (moot: %s)", why)
+			}
+			fmt.Fprintln(a.stdout)
 		}
 	}
 	return nil

@@ -100,9 +100,10 @@ func (a *app) memberRotateCmd() *cobra.Command {
 		to, old, kind string
 		away          elsewhereOpts
 		asJSON        bool
+		cutAt         int64
 	)
 	c := &cobra.Command{
-		Use:   "rotate MEMBER --to ADDR --kind K --public-key FILE --statement FILE --signature FILE [--old ADDR]",
+		Use:   "rotate MEMBER --to ADDR --kind K --public-key FILE --statement FILE --signature FILE [--old ADDR] [--cut SEQ]",
 		Short: "Propose replacing a member's lost tminus key: the roster quorum plus a signature by one of the member's proof keys",
 		Long: "The member runs tminus join for a new key and signs, with one of their proof keys, the statement\n" +
 			"tminus proof statement --kind K --public-key FILE --member NEWADDR prints here. The change applies at the\n" +
@@ -141,18 +142,43 @@ func (a *app) memberRotateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("cut") {
+				if cutAt < 0 || uint64(cutAt) > cuts[0].Seq {
+					return usageError{fmt.Errorf("--cut %d: %s's key %s has events up to seq %d here; give a seq from 0 to %d (tminus log shows each event's #seq)",
+						cutAt, m.Handle, r.Old.Hex(), cuts[0].Seq, cuts[0].Seq)}
+				}
+				cuts[0].Seq = uint64(cutAt)
+			}
 			r.Cut = &cuts[0].Seq
-			return a.changeRoster(cmd.Context(), &domain.MemberChange{Action: domain.ChangeRotate, Rotation: r}, asJSON)
+			if err := a.changeRoster(cmd.Context(), &domain.MemberChange{Action: domain.ChangeRotate, Rotation: r}, asJSON); err != nil {
+				return err
+			}
+			a.noPeerDials(m.Handle)
+			return nil
 		},
 	}
 	c.Flags().StringVar(&to, "to", "", "the member's new tminus address")
 	c.Flags().StringVar(&old, "old", "", "the lost key (default: the member's only key)")
+	c.Flags().Int64Var(&cutAt, "cut", 0, "count the lost key's events only up to this seq (default: the newest held here)")
 	c.Flags().StringVar(&kind, "kind", "", "the endorsing proof key's kind: "+strings.Join(proof.Kinds, ", "))
 	away.flags(c, "tminus proof statement --member NEWADDR")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.MarkFlagRequired("to")
 	c.MarkFlagRequired("kind")
 	return c
+}
+
+// noPeerDials says how a member's new home, after member rotate, gets the
+// workspace: the roster's enode hint for them still names the lost key's
+// node, so no peer dials the new one, and a serve started there before it
+// held the workspace dials no one. The walk left the new home empty.
+func (a *app) noPeerDials(handle string) {
+	self := a.home.LiveEnode()
+	if self == "" {
+		self, _ = a.home.Enode()
+	}
+	fmt.Fprintf(a.stderr, "note: no peer dials %s's new key (the roster's enode for %s names the lost key's node): once this applies, %s's new home pulls the workspace with tminus sync %s, "+
+		"and teammates reach its node with tminus peer add ITS_ENODE (tminus id there prints it)\n", handle, handle, handle, self)
 }
 
 // principalUnsafe is what an allowed_signers principal may not hold.
