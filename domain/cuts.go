@@ -71,11 +71,22 @@ func (s *State) checkCuts(m *Member, cuts []KeyCut) error {
 // events would sit past the cut and never count. Cuts are in force from
 // the start of a fold; the key is refused once its revocation applied.
 func (s *State) uncut(k common.Address) error {
-	if c, ok := s.Cuts[k]; ok && s.Roster[c.By] != nil && s.Roster[c.By].Applied {
+	if c, ok := s.Revoked(k); ok {
 		return fmt.Errorf("%s's key %s was cut at seq %d by roster proposal %s: its events would not count; add the member back with a new key (a fresh tminus join)",
 			s.Handle(k), k.Hex(), c.Seq, c.By.Short())
 	}
 	return nil
+}
+
+// Revoked is the cut in force on key k: its member was removed (or
+// rotated) and what k signs past the cut never counts. A member added back
+// with a new key is active again, but k stays revoked (a thief's copy).
+func (s *State) Revoked(k common.Address) (Cut, bool) {
+	c, ok := s.Cuts[k]
+	if !ok || s.Roster[c.By] == nil || !s.Roster[c.By].Applied {
+		return Cut{}, false
+	}
+	return c, true
 }
 
 // cutOut refuses an event its key signed past a cut in force.

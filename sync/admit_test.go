@@ -50,3 +50,40 @@ func TestAdmitRefusesRotatedOutKey(t *testing.T) {
 		t.Errorf("admit the new key: %v", err)
 	}
 }
+
+// A member removed (a laptop stolen) and added back with a new key is
+// active again; the node holding the revoked key is not admitted: it read
+// the whole workspace, every new event and blob, as the member's device.
+func TestAdmitRefusesRevokedKeyOfReaddedMember(t *testing.T) {
+	w := newWorkspace(t, 32, 2)
+	ctx := context.Background()
+	a, m1 := w.members[0], w.members[1]
+	stolen := m1.signer.Address()
+	next := domaintest.Key(32, 9)
+	for _, b := range []domain.Body{
+		&domain.MemberPropose{Action: domain.ActionRemove, Member: domain.MemberSpec{Handle: "m1"}, Cuts: []domain.KeyCut{{Key: stolen, Seq: 1}}},
+		&domain.MemberPropose{Action: domain.ActionAdd, Member: domain.MemberSpec{Address: crypto.PubkeyToAddress(next.PublicKey), Handle: "m1", Roles: []string{"triage"}}},
+	} {
+		if _, err := a.st.Append(ctx, a.signer, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := a.st.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := st.MemberByKey(stolen); m == nil || !m.Active {
+		t.Fatalf("the removed member is not active again: %+v", m)
+	}
+	if _, ok := st.Revoked(stolen); !ok {
+		t.Fatal("the stolen key is not revoked")
+	}
+	w.start()
+	err = a.node.admit(m1.node.srv.Self().ID(), &m1.key.PublicKey)
+	if err == nil || !strings.Contains(err.Error(), "revoked at seq 1") {
+		t.Errorf("admit the revoked key: %v", err)
+	}
+	if err := a.node.admit(m1.node.srv.Self().ID(), &next.PublicKey); err != nil {
+		t.Errorf("admit the member's new key: %v", err)
+	}
+}

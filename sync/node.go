@@ -206,6 +206,11 @@ func (n *Node) admit(id enode.ID, pub *ecdsa.PublicKey) error {
 		if r := st.RotatedKey(addr); r != nil {
 			return fmt.Errorf("node %s (%s) holds %s's rotated-out key (replaced by %s)", id.TerminalString(), addr.Hex(), r.Member, r.New.Hex())
 		}
+		// A member removed and added back with a new key is active again; the
+		// revoked key (a stolen laptop's) reads nothing more.
+		if c, ok := st.Revoked(addr); ok {
+			return fmt.Errorf("node %s (%s) holds a key of %s revoked at seq %d (roster proposal %s)", id.TerminalString(), addr.Hex(), st.Handle(addr), c.Seq, c.By.Short())
+		}
 		return nil
 	})
 }
