@@ -677,9 +677,19 @@ func (a *app) warnRosterHint(ctx context.Context, self string) {
 	}
 	hint, err1 := enode.ParseV4(m.Enode)
 	me, err2 := enode.ParseV4(self)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	// After a rotation the roster still names the node of the old key:
+	// peers dialing it meet another key and give up.
+	if hint.ID() != me.ID() {
+		fmt.Fprintf(a.stderr, "note: the roster names %s's node with another key (the one before a rotation?); peers that know only the roster will not reach this node: have them tminus peer add %s\n",
+			m.Handle, self)
+		return
+	}
 	// Ports only: a node listening on every interface reports one address
 	// of many, and the roster may rightly name another.
-	if err1 != nil || err2 != nil || hint.TCP() == me.TCP() {
+	if hint.TCP() == me.TCP() {
 		return
 	}
 	fmt.Fprintf(a.stderr, "note: the roster tells peers to dial %s at %s:%d, but this node listens on %s:%d; peers that do not know it yet will not reach it (listen on the roster's address, or have them tminus peer add %s)\n",

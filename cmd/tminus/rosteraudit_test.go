@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/tminus-ir/tminus/domain/domaintest"
 	"github.com/tminus-ir/tminus/domain/proof"
+	"github.com/tminus-ir/tminus/workspace"
 )
 
 // closedPort is a loopback port nothing listens on (it was free a moment
@@ -377,5 +381,25 @@ func TestMemberRotateCutsBeforeEventsAlreadyHeld(t *testing.T) {
 	}
 	if got := must(t, bob, "incident", "show", inc[:8]); !strings.Contains(got, "alice: snapshot taken") {
 		t.Errorf("alice's honest note (seq %d) should still count:\n%s", seq, got)
+	}
+}
+
+// After a rotation the roster still names the node of the old key; serve
+// says peers knowing only the roster will not reach the new one.
+func TestServeNotesTheRosterNamesTheOldKey(t *testing.T) {
+	home, _ := newWorkspace(t)
+	key := writeSSHKey(t, t.TempDir(), "alice-rotate-hint", "")
+	must(t, home, "proof", "add", "ssh", "--key", key)
+	if _, errs, code := tminus(t, home, "key", "rotate", "--key", key, "--light-kdf"); code != 0 {
+		t.Fatalf("key rotate: %s", errs)
+	}
+	var id struct{ Enode string }
+	mustJSON(t, must(t, home, "id", "--json"), &id)
+	var errb bytes.Buffer
+	a := &app{home: &workspace.Home{Dir: home}, stdin: strings.NewReader(""), stdout: io.Discard, stderr: &errb}
+	defer a.home.Close()
+	a.warnRosterHint(context.Background(), id.Enode)
+	if !strings.Contains(errb.String(), "names alice's node with another key") || !strings.Contains(errb.String(), "peer add "+id.Enode) {
+		t.Errorf("serve's note after a rotation: %q", errb.String())
 	}
 }
