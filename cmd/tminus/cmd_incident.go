@@ -225,7 +225,14 @@ func printProposals(w io.Writer, ps []proposalView) {
 		if p.Risk == domain.RiskHigh {
 			approvals := "none"
 			if len(p.Approvals) > 0 {
-				approvals = strings.Join(p.Approvals, ", ")
+				names := make([]string, len(p.Approvals))
+				for i, h := range p.Approvals {
+					names[i] = h
+					if p.removed[h] {
+						names[i] += " (removed: not counted)"
+					}
+				}
+				approvals = strings.Join(names, ", ")
 			}
 			gate += fmt.Sprintf(", quorum %d, approved by %s", p.Quorum, approvals)
 		}

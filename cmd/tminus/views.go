@@ -152,6 +152,7 @@ type proposalView struct {
 	Quorum    int               `json:"quorum"`
 	Approvals []string          `json:"approvals"`
 	Approved  bool              `json:"approved"` // the gate: approvals by current members
+	removed   map[string]bool   // approvers no longer on the roster: listed, not counted
 	By        string            `json:"by"`
 	At        string            `json:"at"`
 	Exec      *execView         `json:"exec,omitempty"`
@@ -246,9 +247,18 @@ func viewIncidentDetail(s *domain.State, inc *domain.Incident, timeline []domain
 	}
 	for _, id := range inc.Proposals {
 		p := s.Proposals[id]
-		d.Proposals = append(d.Proposals, proposalView{ID: p.ID.String(), Runbook: p.Runbook, Step: p.Step, Command: p.Command,
+		v := proposalView{ID: p.ID.String(), Runbook: p.Runbook, Step: p.Step, Command: p.Command,
 			Params: p.Params, Risk: p.Risk, Quorum: p.Quorum, Approvals: p.Approvals, Approved: runbooks.Approved(s, p), By: p.By,
-			At: ts(p.At), Exec: viewExec(p.Exec)})
+			At: ts(p.At), Exec: viewExec(p.Exec)}
+		for _, h := range p.Approvals {
+			if m := s.Members[h]; m == nil || !m.Active {
+				if v.removed == nil {
+					v.removed = map[string]bool{}
+				}
+				v.removed[h] = true
+			}
+		}
+		d.Proposals = append(d.Proposals, v)
 	}
 	return d
 }
