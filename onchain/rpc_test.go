@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,21 +13,10 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/tminus-ir/tminus/internal/nettest"
 	"github.com/tminus-ir/tminus/onchain"
 	"github.com/tminus-ir/tminus/onchain/chaintest"
 )
-
-// closedPort is a 127.0.0.1 port with nothing listening.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
 
 // stuckServer accepts requests on 127.0.0.1 and never answers.
 func stuckServer(t *testing.T) string {
@@ -49,7 +37,7 @@ func TestDialRefusesDownOrSlowRPC(t *testing.T) {
 		name, url, text string
 	}{
 		{"no url", "", "no RPC URL"},
-		{"closed port", "http://" + closedPort(t), "is the node running"},
+		{"closed port", "http://" + nettest.ClosedPort(t), "is the node running"},
 		{"never answers", stuckServer(t), "did not answer in time"},
 		{"not a URL scheme", "ftp://127.0.0.1:1", "ftp"},
 	} {
@@ -70,7 +58,7 @@ func TestCallsOnDownOrSlowRPC(t *testing.T) {
 	c := chaintest.New(t, chaintest.Options{Owners: 2, Threshold: 1})
 	tx := pauseTx(t, c)
 	sigs := sign(t, tx, c.OwnerKeys[0])
-	for _, url := range []string{"http://" + closedPort(t), stuckServer(t)} {
+	for _, url := range []string{"http://" + nettest.ClosedPort(t), stuckServer(t)} {
 		rc, err := rpc.DialHTTP(url) // connects lazily
 		if err != nil {
 			t.Fatal(err)

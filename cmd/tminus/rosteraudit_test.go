@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,21 +14,9 @@ import (
 
 	"github.com/tminus-ir/tminus/domain/domaintest"
 	"github.com/tminus-ir/tminus/domain/proof"
+	"github.com/tminus-ir/tminus/internal/nettest"
 	"github.com/tminus-ir/tminus/workspace"
 )
-
-// closedPort is a loopback port nothing listens on (it was free a moment
-// ago): a dial to it is refused at once.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
 
 // joinAt is joinHome with the address the home's node would listen on,
 // returning the home, its address and its enode.
@@ -52,13 +39,13 @@ func stolenAndReadded(t *testing.T, dir string) (alice, inc, thief, thiefEnode, 
 	t.Helper()
 	alice = founder(t, dir, 1)
 	inc = must(t, alice, "incident", "declare", "--title", "Vault drain", "--severity", "P1")
-	thief, oldAddr, thiefEnode := joinAt(t, dir, "dave", closedPort(t))
+	thief, oldAddr, thiefEnode := joinAt(t, dir, "dave", nettest.ClosedPort(t))
 	must(t, alice, "member", "add", oldAddr, "--handle", "dave", "--role", "triage", "--enode", thiefEnode)
 	carry(t, alice, thief)
 	must(t, thief, "note", inc[:8], "dave, before the theft")
 	carry(t, thief, alice)
 	must(t, alice, "member", "remove", "dave")
-	dave2, newAddr, newEnode := joinAt(t, filepath.Join(dir, "new"), "dave", closedPort(t))
+	dave2, newAddr, newEnode := joinAt(t, filepath.Join(dir, "new"), "dave", nettest.ClosedPort(t))
 	must(t, alice, "member", "add", newAddr, "--handle", "dave", "--role", "triage", "--enode", newEnode)
 	carry(t, alice, thief, dave2)
 	return alice, inc, thief, thiefEnode, dave2
