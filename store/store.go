@@ -126,7 +126,23 @@ func (s *Store) loadWS(ctx context.Context) error {
 }
 
 // Workspace is the id of the workspace's genesis, or zero before one.
+//
+// Before one, it is read again from the file on every call: another process
+// of the home (a one-shot sync beside a serve that started on the empty
+// home) may have stored the genesis, and the serve never dialled the roster
+// it brought until it was restarted.
 func (s *Store) Workspace() domain.ID {
+	s.mu.Lock()
+	ws := s.ws
+	s.mu.Unlock()
+	if !ws.IsZero() {
+		return ws
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if s.loadWS(ctx) != nil {
+		return ws
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ws

@@ -742,3 +742,19 @@ func headerID(t *testing.T, h domain.Header) domain.ID {
 	}
 	return domain.ID(crypto.Keccak256Hash(b))
 }
+
+// A handle opened on an empty home sees the workspace another process of
+// the home stored since (a one-shot sync beside a serve that started
+// empty): the serve's node never dialled the roster until restarted.
+func TestWorkspaceSeenFromAnotherHandle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tminus.db")
+	a, b := openAt(t, path), openAt(t, path)
+	if !b.Workspace().IsZero() {
+		t.Fatal("an empty store has a workspace")
+	}
+	tm, _ := team(t, 1)
+	ingest(t, a, tm.Events...)
+	if got := b.Workspace(); got != tm.Events[0].ID {
+		t.Fatalf("the other handle's workspace: %s, want %s", got.Short(), tm.Events[0].ID.Short())
+	}
+}
