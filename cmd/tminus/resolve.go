@@ -207,7 +207,15 @@ func member(s *domain.State, ref string) (*domain.Member, error) {
 		return m, nil
 	}
 	if common.IsHexAddress(ref) {
-		if m := s.MemberByKey(common.HexToAddress(ref)); m != nil && m.Active {
+		key := common.HexToAddress(ref)
+		if m := s.MemberByKey(key); m != nil && m.Active {
+			// A member removed and added back with a new key: the old key,
+			// perhaps a thief's, no longer stands for them (member remove
+			// OLDKEY would have removed the honest member's new key).
+			if c, revoked := s.Revoked(key); revoked {
+				return nil, fmt.Errorf("%s is %s's revoked key (cut at seq %d): it names no one now; %s is on the roster with another key: name them by handle or that key",
+					key.Hex(), m.Handle, c.Seq, m.Handle)
+			}
 			return m, nil
 		}
 	}

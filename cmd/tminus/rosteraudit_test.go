@@ -390,3 +390,16 @@ func TestServeNotesTheRosterNamesTheOldKey(t *testing.T) {
 		t.Errorf("serve's note after a rotation: %q", errb.String())
 	}
 }
+
+// The stolen key of a member added back names no one: member remove
+// OLDKEY resolved to dave and would have removed his new key.
+func TestRevokedKeyNamesNoMember(t *testing.T) {
+	dir := t.TempDir()
+	alice, inc, thief, _, _ := stolenAndReadded(t, dir)
+	var id struct{ Address string }
+	mustJSON(t, must(t, thief, "id", "--json"), &id)
+	fails(t, alice, "is dave's revoked key (cut at seq", "member", "remove", id.Address)
+	task := must(t, alice, "task", "add", inc[:8], "--title", "Rotate the bridge key")
+	fails(t, alice, "name them by handle or that key", "task", "assign", task[:8], id.Address)
+	must(t, alice, "task", "assign", task[:8], "dave")
+}
