@@ -9,10 +9,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
-	"github.com/tminus-ir/tminus/tui"
 	"github.com/tminus-ir/tminus/workspace"
 )
 
@@ -50,14 +47,7 @@ func TestCockpitShowsBrokenRunbook(t *testing.T) {
 	if got := b.RunbookProblems(); len(got) != 1 || got[0] != why {
 		t.Fatalf("the backend's runbook problems %q, want [%q]", got, why)
 	}
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	m := tui.New(b, tui.Options{Renderer: r, Context: ctx})
-	drive := func(msg tea.Msg) {
-		t.Helper()
-		_, cmd := m.Update(msg)
-		runCmds(t, m, cmd)
-	}
+	m, drive := drivenScreen(t, ctx, b)
 	drive(tea.WindowSizeMsg{Width: 200, Height: 48})
 	if screen := ansi.Strip(m.View()); !strings.Contains(screen, "✗ runbook left out: "+why) {
 		t.Errorf("the cockpit opens without the broken file on its status line:\n%s", screen)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,14 +228,7 @@ func TestCockpitExecKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := lipgloss.NewRenderer(os.Stderr)
-	r.SetColorProfile(termenv.Ascii)
-	m := tui.New(b, tui.Options{Renderer: r, Context: ctx})
-	drive := func(msg tea.Msg) {
-		t.Helper()
-		_, cmd := m.Update(msg)
-		runCmds(t, m, cmd)
-	}
+	m, drive := drivenScreen(t, ctx, b)
 	drive(tea.WindowSizeMsg{Width: 160, Height: 48})
 	drive(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("4")})
 	drive(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")})
@@ -252,6 +246,19 @@ func TestCockpitExecKeys(t *testing.T) {
 	}
 	if ex := b.State().Proposals[propID].Exec; ex == nil || ex.ExitCode != 0 {
 		t.Fatalf("execution = %+v", ex)
+	}
+}
+
+// drivenScreen is the cockpit's screen over b, without colour, and drive, which
+// hands it a message and runs what it returns as the program would (runCmds).
+func drivenScreen(t *testing.T, ctx context.Context, b tui.Backend) (*tui.Model, func(tea.Msg)) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	m := tui.New(b, tui.Options{Renderer: r, Context: ctx})
+	return m, func(msg tea.Msg) {
+		t.Helper()
+		_, cmd := m.Update(msg)
+		runCmds(t, m, cmd)
 	}
 }
 
