@@ -57,14 +57,13 @@ func TestDrillOverResolvesItsIncident(t *testing.T) {
 			var m struct {
 				Drills struct {
 					Incidents int
-					Resolved  *int
+					MTTR      *float64 `json:"mttr_s"` // the facilitator's resolution is no team's
 				}
-				MTTR *float64 `json:"mttr_s"`
 			}
 			if err := json.Unmarshal([]byte(must(t, home, "metrics", "--json")), &m); err != nil {
 				t.Fatal(err)
 			}
-			if m.Drills.Incidents != 1 || m.MTTR != nil {
+			if m.Drills.Incidents != 1 || m.Drills.MTTR != nil {
 				t.Errorf("metrics count the facilitator's resolution: %s", must(t, home, "metrics", "--json"))
 			}
 		})
