@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -219,66 +218,6 @@ func (e *Event) checkShape() error {
 	return nil
 }
 
-// Verify checks the signature: EIP-191 personal_sign over the 32-byte id,
-// low-S only, recovering to the author.
-func (e *Event) Verify() error {
-	if len(e.Sig) != 65 {
-		return fmt.Errorf("event %s: %w: length %d", e.ID.Short(), ErrBadSignature, len(e.Sig))
-	}
-	sig := make([]byte, 65)
-	copy(sig, e.Sig)
-	if sig[64] != 27 && sig[64] != 28 {
-		return fmt.Errorf("event %s: %w: v=%d", e.ID.Short(), ErrBadSignature, sig[64])
-	}
-	sig[64] -= 27
-	if !lowS(sig[32:64]) {
-		return fmt.Errorf("event %s: %w", e.ID.Short(), ErrHighS)
-	}
-	pub, err := crypto.Ecrecover(SigningHash(e.ID), sig)
-	if err != nil {
-		return fmt.Errorf("event %s: %w: %v", e.ID.Short(), ErrBadSignature, err)
-	}
-	if !authorKeys.is(e.Author, pub) {
-		return fmt.Errorf("event %s: %w %s", e.ID.Short(), ErrWrongAuthor, e.Author.Hex())
-	}
-	return nil
-}
-
-// authorKeys remembers the public keys of recent authors, so that
-// verifying their events skips hashing the recovered key into an address.
-// A batch comes from a handful of authors; the bound keeps a flood of
-// strangers from growing it.
-var authorKeys = keyCache{max: 1024}
-
-type keyCache struct {
-	mu   sync.RWMutex
-	keys map[common.Address]string
-	max  int
-}
-
-// is reports whether pub, an uncompressed public key, is author's.
-func (c *keyCache) is(author common.Address, pub []byte) bool {
-	c.mu.RLock()
-	known, ok := c.keys[author]
-	c.mu.RUnlock()
-	if ok && known == string(pub) {
-		return true
-	}
-	if common.BytesToAddress(crypto.Keccak256(pub[1:])[12:]) != author {
-		return false
-	}
-	c.mu.Lock()
-	if len(c.keys) >= c.max {
-		c.keys = nil
-	}
-	if c.keys == nil {
-		c.keys = map[common.Address]string{}
-	}
-	c.keys[author] = string(pub)
-	c.mu.Unlock()
-	return true
-}
-
 // SigningHash is the EIP-191 "personal_sign" digest of an id, so any
 // Ethereum wallet or hardware signer can sign events.
 func SigningHash(id ID) []byte {
@@ -342,16 +281,4 @@ func (e *Event) Redact() (*Event, error) {
 		return nil, err
 	}
 	return Decode(raw)
-}
-
-// secp256k1 N/2: signatures with a larger S are the malleable twins.
-var halfN = common.FromHex("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0")
-
-func lowS(s []byte) bool {
-	for i := range s {
-		if s[i] != halfN[i] {
-			return s[i] < halfN[i]
-		}
-	}
-	return true
 }

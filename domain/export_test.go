@@ -7,6 +7,12 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
+// BatchStats says how many signatures batches have passed, and how many
+// were checked again one by one after a batch failed.
+func BatchStats() (passed, rechecked int64) {
+	return batchStats.passed.Load(), batchStats.rechecked.Load()
+}
+
 // CanonicalBytes is writeCanonical into memory, for tests.
 func CanonicalBytes(s *State) ([]byte, error) {
 	var b bytes.Buffer
