@@ -3,8 +3,8 @@ package sigbatch
 import (
 	"bytes"
 	"crypto/ecdsa"
-	"math/big"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 
@@ -107,7 +107,9 @@ func recovers(t testing.TB, it Item) bool {
 
 func TestVerifyRefusesOneBadSignature(t *testing.T) {
 	n := secp.S256().N.Bytes()
-	halfOf := func(b []byte) []byte { return new(big.Int).Rsh(new(big.Int).SetBytes(b), 1).FillBytes(make([]byte, 32)) }
+	halfOf := func(b []byte) []byte {
+		return new(big.Int).Rsh(new(big.Int).SetBytes(b), 1).FillBytes(make([]byte, 32))
+	}
 	notX := make([]byte, 32) // x = 5: 5³+7 = 132 has no square root mod p
 	notX[31] = 5
 	bad := []struct {
