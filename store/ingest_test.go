@@ -656,3 +656,61 @@ func TestIngestChecked(t *testing.T) {
 		t.Fatalf("%d events after a cancelled round, want %d", n, len(tm.Events)-2)
 	}
 }
+
+// In a batch large enough for signatures to be checked together, one
+// forged event still refuses the batch and is named, and nothing of it is
+// stored; the same events unforged are then stored whole.
+func TestIngestLargeBatchNamesForgedEvent(t *testing.T) {
+	evs, err := domaintest.Linear(31, 3, 3000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raws := domaintest.Raws(evs)
+	flipV := func(raw []byte) []byte {
+		e, err := domain.Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig := append([]byte(nil), e.Sig...)
+		sig[64] = 27 + 28 - sig[64]
+		return resign(t, raw, sig)
+	}
+	otherKey := func(raw []byte) []byte {
+		e, err := domain.Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := domaintest.Signer(99, 0).SignHash(domain.SigningHash(e.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig[64] += 27
+		return resign(t, raw, sig)
+	}
+	s := newStore(t)
+	for _, c := range []struct {
+		name string
+		at   int
+		harm func([]byte) []byte
+	}{
+		{"recovery id flipped", 2500, flipV},
+		{"signed by a stranger", 1200, otherKey},
+		{"recovery id flipped, last", 2999, flipV},
+	} {
+		bad := append([][]byte(nil), raws...)
+		bad[c.at] = c.harm(raws[c.at])
+		_, err := s.Ingest(bg, bad)
+		var be *BatchError
+		if !errors.As(err, &be) || be.Index != c.at ||
+			!(errors.Is(err, domain.ErrWrongAuthor) || errors.Is(err, domain.ErrBadSignature)) {
+			t.Fatalf("%s: Ingest = %v, want event %d named", c.name, err, c.at+1)
+		}
+		if n := count(t, s); n != 0 {
+			t.Fatalf("%s: %d events stored from a refused batch", c.name, n)
+		}
+	}
+	rep, err := s.Ingest(bg, raws)
+	if err != nil || len(rep.Added) != len(raws) {
+		t.Fatalf("the unforged batch: %d added, %v", len(rep.Added), err)
+	}
+}
