@@ -196,8 +196,9 @@ func BenchmarkVerify100k(b *testing.B) {
 		rate := domaintest.RecoverRate(1, 5)
 		c0, t0 := domaintest.CPUTime(), time.Now()
 		b.StartTimer()
-		results := verifyAll(bg, len(raws), runtime.GOMAXPROCS(0), func(i int) (*domain.Event, error) { return domain.Decode(raws[i]) })
-		for _, r := range results {
+		c := newChecker(bg, len(raws), func(i int) (*domain.Event, error) { return domain.Decode(raws[i]) })
+		c.start(runtime.GOMAXPROCS(0))
+		for _, r := range c.out {
 			if v := <-r; v.err != nil {
 				b.Fatal(v.err)
 			}
