@@ -98,6 +98,10 @@ type Event struct {
 	// batch import checks bodies on every core, and the single writer
 	// then needs no second decode.
 	checked Body
+	// signed says the signature has verified (Verify, or a batch of
+	// VerifyEach), so verifying this event again costs nothing. Like
+	// checked, it is set before the event is shared between goroutines.
+	signed bool
 }
 
 // CheckBody decodes the body and checks it is valid and canonical

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -14,6 +15,9 @@ import (
 // Verify checks the signature: EIP-191 personal_sign over the 32-byte id,
 // low-S only, recovering to the author.
 func (e *Event) Verify() error {
+	if e.signed {
+		return nil
+	}
 	sig, err := e.sigShape()
 	if err != nil {
 		return err
@@ -25,6 +29,7 @@ func (e *Event) Verify() error {
 	if !authorKeys.is(e.Author, pub) {
 		return fmt.Errorf("event %s: %w %s", e.ID.Short(), ErrWrongAuthor, e.Author.Hex())
 	}
+	e.signed = true
 	return nil
 }
 
@@ -66,6 +71,10 @@ func VerifyEach(evs []*Event, errs []error) {
 		if e == nil {
 			continue
 		}
+		if e.signed {
+			errs[i] = nil
+			continue
+		}
 		sig, err := e.sigShape()
 		if err != nil {
 			errs[i] = err
@@ -84,6 +93,9 @@ func VerifyEach(evs []*Event, errs []error) {
 	if len(items) >= minBatch {
 		if sigbatch.Verify(items) {
 			batchStats.passed.Add(int64(len(items)))
+			for _, i := range at {
+				evs[i].signed = true
+			}
 			return
 		}
 		batchStats.rechecked.Add(int64(len(items)))
@@ -96,6 +108,30 @@ func VerifyEach(evs []*Event, errs []error) {
 // batchStats counts the signatures batches passed, and those checked
 // again one by one after a batch failed, for tests to see which way ran.
 var batchStats struct{ passed, rechecked atomic.Int64 }
+
+// VerifyAll checks the signatures of evs on all cores, in batches as
+// VerifyEach does, so that Verify then answers at once for those that
+// passed: a reader that checks a whole file in order (Audit) verifies it
+// first. The events must not be in use by other goroutines meanwhile.
+func VerifyAll(evs []*Event) {
+	const run = 2048
+	var wg sync.WaitGroup
+	next := make(chan int, len(evs)/run+1)
+	for lo := 0; lo < len(evs); lo += run {
+		next <- lo
+	}
+	close(next)
+	for range min(runtime.GOMAXPROCS(0), len(evs)/run+1) {
+		wg.Go(func() {
+			errs := make([]error, run)
+			for lo := range next {
+				hi := min(lo+run, len(evs))
+				VerifyEach(evs[lo:hi], errs[:hi-lo])
+			}
+		})
+	}
+	wg.Wait()
+}
 
 // authorKeys remembers the public keys of recent authors: verifying their
 // events then skips hashing the recovered key into an address, and

@@ -45,7 +45,7 @@ func TestVerifyEachBatchesKnownAuthors(t *testing.T) {
 		t.Fatalf("batch passed %d and rechecked %d signatures, want 297 and 0", passed, rechecked)
 	}
 	// Too few for a batch: recovered one by one, still checked.
-	if _, passed, _ := verifyEach(evs[:10], make([]error, 10)); passed != 0 {
+	if _, passed, _ := verifyEach(fresh(t, evs[:10]), make([]error, 10)); passed != 0 {
 		t.Fatalf("a batch of 10 ran (%d)", passed)
 	}
 }
@@ -97,7 +97,7 @@ func TestVerifyEachAgreesWithVerify(t *testing.T) {
 	}
 	rng := rand.New(rand.NewSource(3))
 	for round := range 40 {
-		evs := append([]*domain.Event(nil), good...)
+		evs := fresh(t, good) // as a peer's batch arrives: nothing verified yet
 		pre := make([]error, len(evs))
 		harmed := map[int]string{}
 		for range 1 + rng.Intn(4) {
@@ -135,6 +135,20 @@ func TestVerifyEachAgreesWithVerify(t *testing.T) {
 	}
 }
 
+// fresh decodes evs again: a decoded event remembers that it verified.
+func fresh(t *testing.T, evs []*domain.Event) []*domain.Event {
+	t.Helper()
+	out := make([]*domain.Event, len(evs))
+	for i, e := range evs {
+		d, err := domain.Decode(e.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = d
+	}
+	return out
+}
+
 // redecode is e with another signature, decoded as a peer would.
 func redecode(t *testing.T, e *domain.Event, sig []byte) *domain.Event {
 	t.Helper()
@@ -143,4 +157,31 @@ func redecode(t *testing.T, e *domain.Event, sig []byte) *domain.Event {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// A verified event remembers it; VerifyAll checks a file's worth on all
+// cores and leaves the bad ones to fail Verify with their own error.
+func TestVerifyAllRemembers(t *testing.T) {
+	good := notes(t, 5000, domaintest.Signer(4712, 0), domaintest.Signer(4712, 1))
+	evs := fresh(t, good)
+	bad := redecode(t, good[4321], highS(good[4321].Sig))
+	forged := append([]byte(nil), good[77].Sig...)
+	forged[10] ^= 0x40
+	evs[4321], evs[77] = bad, redecode(t, good[77], forged)
+	domain.VerifyAll(evs)
+	for i, e := range evs {
+		err := e.Verify()
+		if (err != nil) != (i == 77 || i == 4321) {
+			t.Fatalf("event %d: Verify after VerifyAll = %v", i, err)
+		}
+	}
+	if err := evs[4321].Verify(); !errors.Is(err, domain.ErrHighS) {
+		t.Fatalf("high-S twin: %v", err)
+	}
+	// What VerifyAll passed costs no recovery to verify again.
+	p0, r0 := domain.BatchStats()
+	domain.VerifyEach(evs[100:200], make([]error, 100))
+	if p1, r1 := domain.BatchStats(); p1 != p0 || r1 != r0 {
+		t.Fatalf("remembered events were batched again (%d, %d)", p1-p0, r1-r0)
+	}
 }

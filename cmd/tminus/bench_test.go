@@ -36,7 +36,7 @@ var benchHistory struct {
 
 // history returns the first n events of a generated history of total
 // events, made once per process for each total.
-func history(b *testing.B, total, n int) []*domain.Event {
+func history(b testing.TB, total, n int) []*domain.Event {
 	b.Helper()
 	benchHistory.mu.Lock()
 	defer benchHistory.mu.Unlock()
@@ -59,12 +59,12 @@ func history(b *testing.B, total, n int) []*domain.Event {
 // benchHome makes a home whose store holds the first n events of the
 // history, with a snapshot when the fold would replay more than
 // store.SnapshotEvery events, and whose light-KDF key is m0's.
-func benchHome(b *testing.B, n int) string {
+func benchHome(b testing.TB, n int) string {
 	b.Helper()
 	return benchHomeOf(b, 100_000, n, true)
 }
 
-func benchHomeOf(b *testing.B, total, n int, snapshot bool) string {
+func benchHomeOf(b testing.TB, total, n int, snapshot bool) string {
 	b.Helper()
 	dir := filepath.Join(b.TempDir(), "home")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -140,6 +140,12 @@ func incidentOf(b *testing.B, n int) string {
 
 func BenchmarkCmdStateHash100k(b *testing.B) {
 	runCommand(b, benchHome(b, 100_000), "state-hash")
+}
+
+// BenchmarkCmdVerify100k: `verify` of a store of 100,000 events, every
+// signature, chain and lamport checked.
+func BenchmarkCmdVerify100k(b *testing.B) {
+	runCommand(b, benchHome(b, 100_000), "verify")
 }
 
 func BenchmarkCmdIncidentList100k(b *testing.B) {
