@@ -54,7 +54,7 @@ func FuzzRender(f *testing.F) {
 	f.Add("it's")
 	f.Add("\x00")
 	f.Add("\xff\xfe")
-	rb, err := Parse("lax.md", []byte(runbook(laxFront, "1. Print\n   ```sh\n   printf %s x{{v}}y {{ v }}\n   ```\n")))
+	rb, err := parseLax("lax.md", runbook(laxFront, "1. Print\n   ```sh\n   printf %s x{{v}}y {{ v }}\n   ```\n"))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func FuzzPlacement(f *testing.F) {
 		if !strings.Contains(tmpl, "{{v}}") || strings.ContainsAny(tmpl, "\n") {
 			return
 		}
-		rb, err := Parse("p.md", []byte(runbook(laxFront, "1. Run\n   ```sh\n   "+tmpl+"\n   ```\n")))
+		rb, err := parseLax("p.md", runbook(laxFront, "1. Run\n   ```sh\n   "+tmpl+"\n   ```\n"))
 		if err != nil {
 			return
 		}

@@ -56,6 +56,7 @@ type Param struct {
 	Description string
 	Pattern     string
 	re          *regexp.Regexp
+	line        int // of its name in the file
 }
 
 // Step is one numbered step: a title and exactly one shell one-liner.
@@ -172,6 +173,9 @@ func Parse(name string, data []byte) (*Runbook, error) {
 	if err := p.body(rb, lines[end+1:], end+1); err != nil {
 		return nil, err
 	}
+	if err := p.unusedParams(rb); err != nil {
+		return nil, err
+	}
 	return rb, nil
 }
 
@@ -181,4 +185,27 @@ type parser struct {
 
 func (p *parser) errf(line int, format string, args ...any) error {
 	return &ParseError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// unusedParams refuses a declared parameter no step and no safe: block uses. It is a
+// value the proposer must give that changes nothing, and most often a sign the command
+// was meant to use it: ssh $HOST, or {host} where {{host}} was meant, runs without it.
+func (p *parser) unusedParams(rb *Runbook) error {
+	used := map[string]bool{}
+	for _, st := range rb.Steps {
+		for _, name := range st.Params() {
+			used[name] = true
+		}
+	}
+	if rb.Safe != nil {
+		for _, name := range rb.Safe.Params() {
+			used[name] = true
+		}
+	}
+	for _, prm := range rb.Params {
+		if !used[prm.Name] {
+			return p.errf(prm.line, "param %s is declared but no step uses it: write {{%s}} where the value goes, or remove the param", prm.Name, prm.Name)
+		}
+	}
+	return nil
 }
