@@ -66,6 +66,8 @@ func TestAuthoringMistakes(t *testing.T) {
 		{"safe value in ether", withSafe("function", "value: 1e18\n  function"), []string{"t.md:15: safe.value \"1e18\" is not an amount of wei"}},
 		{"safe args missing", withSafe("pause()", "revokeRole(bytes32,address)"), []string{"t.md:11: safe.args has 0 value(s) but revokeRole(bytes32,address) takes 2"}},
 		{"safe args too many", withSafe("function: \"pause()\"", "function: \"pause()\"\n  args: [\"{{v}}\"]"), []string{"t.md:16: safe.args has 1 value(s) but pause() takes 0"}},
+		{"safe delegatecall allowed but not made", withSafe("function", "allow_delegatecall: true\n  function"),
+			[]string{"t.md:15: safe.allow_delegatecall is true but operation is call", "set operation: delegatecall"}},
 		{"safe arg of the wrong type", withSafe("function: \"pause()\"", "function: \"setLimit(uint8)\"\n  args: [\"300\"]"), []string{"t.md:16: safe.args:"}},
 
 		// A step disabled with an HTML comment: hidden in every rendering, still proposable.

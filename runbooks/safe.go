@@ -119,6 +119,12 @@ func (p *parser) safeBlock(rb *Runbook, k, v *yaml.Node, offset int) error {
 		return p.errf(opLine, "safe.operation is delegatecall, which runs the target's code as the Safe itself "+
 			"(it can replace the owners): refused unless the block says allow_delegatecall: true")
 	}
+	if st.AllowDelegateCall && st.Operation != safe.DelegateCall {
+		// The permission says the author meant a DELEGATECALL (a MultiSend, say); sent as a
+		// CALL the transaction does something else, or nothing.
+		return p.errf(st.lines["allow_delegatecall"], "safe.allow_delegatecall is true but operation is call (the default): "+
+			"set operation: delegatecall, or remove allow_delegatecall")
+	}
 	rb.Safe = st
 	return nil
 }
