@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -135,4 +136,32 @@ func TestAuthoringStillAccepted(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+}
+
+// FuzzPatternChecks: the pattern checks never refuse on a wrong premise. A pattern said to
+// match nothing matches no value; one with no complaint accepts neither the empty value
+// nor a value with a line break.
+func FuzzPatternChecks(f *testing.F) {
+	for _, s := range [][2]string{
+		{`^[a-z]+$`, "abc"}, {`^.+$`, "x"}, {`^[^;]+$`, "a\nb"}, {`^a^b$`, "ab"}, {`^a$b$`, "ab"},
+		{`(?s)^x.y$`, "x\ny"}, {`^(a|)$`, ""}, {`^\b[a-z]+\b$`, "ab"}, {`^(?i)K+$`, "\u212a"}, {`^[\s\S]{1,5}$`, "a\n"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, value string) {
+		re, err := regexp.Compile(pattern)
+		if err != nil || len(pattern) > 200 || !anchored(pattern) { // Parse refuses an unanchored one first
+			return
+		}
+		why := patternProblem(re)
+		matches := re.MatchString(value)
+		switch {
+		case strings.HasPrefix(why, "matches no value") && matches:
+			t.Fatalf("%s: said to match nothing, matches %q", pattern, value)
+		case why == "" && re.MatchString(""):
+			t.Fatalf("%s: no complaint, accepts the empty value", pattern)
+		case why == "" && matches && strings.ContainsRune(value, '\n'):
+			t.Fatalf("%s: no complaint, accepts %q", pattern, value)
+		}
+	})
 }

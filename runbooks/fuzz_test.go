@@ -30,14 +30,23 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), "f.md") {
 				t.Fatalf("error %v does not point at the file", err)
 			}
+			if strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error %q spans lines: the CLI prints one", err)
+			}
 			return
 		}
 		if len(rb.Steps) == 0 || len(rb.ContentHash) != 64 {
 			t.Fatalf("parsed without steps or hash: %+v", rb)
 		}
+		if rb.Risk == RiskLow && (rb.Quorum != 0 || len(rb.Approvers) != 0) {
+			t.Fatalf("risk low parsed with quorum %d, approvers %v: a gate nobody enforces", rb.Quorum, rb.Approvers)
+		}
 		for _, st := range rb.Steps {
 			if st.Command == "" {
 				t.Fatalf("step %d parsed without a command", st.Number)
+			}
+			if _, r, why := unseen(st.Command); why != "" {
+				t.Fatalf("step %d parsed with %U in its command", st.Number, r)
 			}
 			_, _ = rb.Render(st.Number, map[string]string{})
 		}
