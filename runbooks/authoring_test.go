@@ -2,6 +2,8 @@ package runbooks
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -164,4 +166,29 @@ func FuzzPatternChecks(f *testing.F) {
 			t.Fatalf("%s: no complaint, accepts %q", pattern, value)
 		}
 	})
+}
+
+// TestLoadSkipsHiddenFiles: an editor's lock file (emacs's .#x.md, a link to nowhere, there
+// while a teammate edits x.md) and macOS's ._x.md beside each file on a FAT stick failed
+// runbook list and warned on every command; the runbook itself loads.
+func TestLoadSkipsHiddenFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("host.md", strings.Replace(cliExample, "id: host-quarantine", "id: our-quarantine", 1))
+	write("._host.md", "\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+	if err := os.Symlink("alice@laptop.4242:1765000000", filepath.Join(dir, ".#host.md")); err != nil {
+		t.Fatal(err)
+	}
+	lib, err := Load(dir)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if _, ok := lib.Get("our-quarantine"); !ok {
+		t.Fatal("the runbook beside the hidden files did not load")
+	}
 }
