@@ -49,7 +49,8 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 	}
 	add("local runbook file matches the proposal", rb.ContentHash == p.RunbookHash,
 		"%s hashes %s, the proposal has %s: the file changed since, or differs from the proposer's copy; "+
-			"bring the runbooks directory up to date, or propose the step again", rb.Source, short(rb.ContentHash), short(p.RunbookHash))
+			"bring the runbooks directory up to date, or propose the step again%s", rb.Source, short(rb.ContentHash), short(p.RunbookHash),
+		rb.encodingHint(p.RunbookHash))
 	// The fold counts approvals against the risk, quorum and roles the proposal carries,
 	// and any member can sign a proposal: only the runbook file says what they must be.
 	// (Against a file that changed since, the terms would differ for that reason.)

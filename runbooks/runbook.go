@@ -46,6 +46,9 @@ type Runbook struct {
 	// ContentHash is the sha256 of the file's exact bytes: a proposal records it, and exec
 	// refuses when the local file no longer hashes the same.
 	ContentHash string
+	// encodings are the hashes of the same text with other line endings or byte-order
+	// mark, to say so when a copy differs only in those (encodingHint).
+	encodings []string
 	// Source is the file path, or "embedded:" and the path inside the binary.
 	Source string
 }
@@ -163,6 +166,7 @@ func Parse(name string, data []byte) (*Runbook, error) {
 
 	rb := &Runbook{
 		ContentHash: hex.EncodeToString(sum[:]),
+		encodings:   encodings(lines, hex.EncodeToString(sum[:])),
 		Source:      name,
 		Markdown:    strings.Join(lines[end+1:], "\n"),
 	}
@@ -208,4 +212,30 @@ func (p *parser) unusedParams(rb *Runbook) error {
 		}
 	}
 	return nil
+}
+
+// encodings hashes the file's lines joined by LF and by CRLF, each with and without a BOM,
+// less the file's own hash.
+func encodings(lines []string, own string) []string {
+	var out []string
+	for _, eol := range []string{"\n", "\r\n"} {
+		for _, bom := range []string{"", "\ufeff"} {
+			sum := sha256.Sum256([]byte(bom + strings.Join(lines, eol)))
+			if h := hex.EncodeToString(sum[:]); h != own && !slices.Contains(out, h) {
+				out = append(out, h)
+			}
+		}
+	}
+	return out
+}
+
+// encodingHint says what to do when hash, another copy's, is this file's text with other
+// line endings or BOM: a checkout that converts them (git's core.autocrlf on Windows)
+// gives teammates different hashes for the same runbook, and exec refused it with no clue.
+func (r *Runbook) encodingHint(hash string) string {
+	if !slices.Contains(r.encodings, hash) {
+		return ""
+	}
+	return "; the texts are the same but for line endings or a byte-order mark: make the copies byte-identical " +
+		"(LF, no BOM; in git, .gitattributes: *.md text eol=lf)"
 }

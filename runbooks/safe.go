@@ -342,7 +342,8 @@ func CheckSafeProposal(lib *Library, p *domain.SafeProposal) error {
 		return fmt.Errorf("no runbook %q on this machine to check safe proposal %s against", p.Runbook, p.ID.Short())
 	}
 	if rb.ContentHash != p.RunbookHash {
-		return fmt.Errorf("%s hashes %s, the proposal has %s: the runbook differs from the proposer's", rb.Source, short(rb.ContentHash), short(p.RunbookHash))
+		return fmt.Errorf("%s hashes %s, the proposal has %s: the runbook differs from the proposer's%s", rb.Source, short(rb.ContentHash), short(p.RunbookHash),
+			rb.encodingHint(p.RunbookHash))
 	}
 	c, err := rb.RenderSafe(p.Params)
 	if err != nil {
