@@ -73,6 +73,10 @@ func TestAuthoringMistakes(t *testing.T) {
 			[]string{"t.md:15: safe.allow_delegatecall is true but operation is call", "set operation: delegatecall"}},
 		{"safe arg of the wrong type", withSafe("function: \"pause()\"", "function: \"setLimit(uint8)\"\n  args: [\"300\"]"), []string{"t.md:16: safe.args:"}},
 
+		// Limits of the proposal event, met only at propose time.
+		{"command too long", withCommand("echo {{v}} " + strings.Repeat("x", MaxCommand)), []string{"t.md:14: step 1: the command is 8203 bytes and a proposal carries at most 8192"}},
+		{"id too long", runbook(strings.Replace(okFront, "id: t", "id: "+strings.Repeat("a", 101), 1), okBody), []string{"t.md:2: id is 101 characters and a proposal carries at most 100"}},
+
 		// A step disabled with an HTML comment: hidden in every rendering, still proposable.
 		{"step in a comment", runbook(okFront, okBody+"<!--\n2. Wipe (disabled)\n   ```sh\n   rm -rf /srv/{{v}}\n   ```\n-->\n"),
 			[]string{"t.md:17: a step or code block inside the HTML comment opened at line 16", "delete it"}},

@@ -120,6 +120,9 @@ func (p *parser) body(rb *Runbook, lines []string, offset int) error {
 	return nil
 }
 
+// MaxCommand is the longest command a runbook.propose event carries (domain's limit).
+const MaxCommand = 8 << 10
+
 // command checks a step's ```sh block and records it with its placeholders.
 func (p *parser) command(rb *Runbook, st *Step, block []string, line int) error {
 	var cmds []string
@@ -138,6 +141,10 @@ func (p *parser) command(rb *Runbook, st *Step, block []string, line int) error 
 		return p.errf(line, "step %d: the command block has %d lines; a step is one one-liner (join with && or split the step)", st.Number, len(cmds))
 	}
 	cmd := cmds[0]
+	if len(cmd) > MaxCommand {
+		return p.errf(line, "step %d: the command is %d bytes and a proposal carries at most %d, so it could never be proposed: "+
+			"shorten it, or have the step run a script kept beside the runbook", st.Number, len(cmd), MaxCommand)
+	}
 	if at, r, why := unseen(cmd); why != "" {
 		return p.errf(line, "step %d: the command holds %U at byte %d, %s: approvers would not see what runs; retype it", st.Number, r, at, why)
 	}

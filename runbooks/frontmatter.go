@@ -16,6 +16,9 @@ var (
 	yamlLineRe  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
+// maxID is the longest runbook id a proposal event carries (domain's limit).
+const maxID = 100
+
 var frontMatterKeys = []string{"id", "title", "when", "severity", "risk", "quorum", "approvers", "params", "safe"}
 
 // frontMatter decodes the YAML between the --- lines. It walks the node tree rather than
@@ -116,6 +119,8 @@ func (p *parser) frontMatter(rb *Runbook, src string, offset int) error {
 		return p.errf(at("id"), "id is missing (lowercase letters, digits and -)")
 	case !idRe.MatchString(rb.ID):
 		return p.errf(at("id"), "id %q may only hold lowercase letters, digits and -", rb.ID)
+	case len(rb.ID) > maxID:
+		return p.errf(at("id"), "id is %d characters and a proposal carries at most %d: shorten it", len(rb.ID), maxID)
 	case rb.Title == "":
 		return p.errf(at("title"), "title is missing")
 	case rb.Risk != RiskLow && rb.Risk != RiskHigh:
