@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 var (
@@ -26,6 +28,7 @@ func (p *parser) body(rb *Runbook, lines []string, offset int) error {
 		fenceLine int
 		fenceSh   bool
 		block     []string
+		comment   int // line of an open <!-- outside code blocks, 0 for none
 	)
 	finish := func() error {
 		if cur == nil {
@@ -59,6 +62,20 @@ func (p *parser) body(rb *Runbook, lines []string, offset int) error {
 				notes = append(notes, raw)
 			}
 			continue
+		}
+		// A step "commented out" with <!-- --> is hidden wherever the Markdown is rendered
+		// (a review, the repository's page), and still runs: refuse what it would hide.
+		if comment == 0 {
+			if i := strings.Index(raw, "<!--"); i >= 0 && !strings.Contains(raw[i+4:], "-->") {
+				comment = n
+				continue
+			}
+		} else if strings.Contains(raw, "-->") {
+			comment = 0
+			continue
+		} else if stepRe.MatchString(raw) || strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+			return p.errf(n, "a step or code block inside the HTML comment opened at line %d: rendered Markdown hides it, "+
+				"tminus does not; delete it, or close the comment before it", comment)
 		}
 		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
 			rest := strings.TrimLeft(trimmed, trimmed[:1])
@@ -103,6 +120,9 @@ func (p *parser) body(rb *Runbook, lines []string, offset int) error {
 	return nil
 }
 
+// MaxCommand is the longest command a runbook.propose event carries (domain's limit).
+const MaxCommand = 8 << 10
+
 // command checks a step's ```sh block and records it with its placeholders.
 func (p *parser) command(rb *Runbook, st *Step, block []string, line int) error {
 	var cmds []string
@@ -121,6 +141,13 @@ func (p *parser) command(rb *Runbook, st *Step, block []string, line int) error 
 		return p.errf(line, "step %d: the command block has %d lines; a step is one one-liner (join with && or split the step)", st.Number, len(cmds))
 	}
 	cmd := cmds[0]
+	if len(cmd) > MaxCommand {
+		return p.errf(line, "step %d: the command is %d bytes and a proposal carries at most %d, so it could never be proposed: "+
+			"shorten it, or have the step run a script kept beside the runbook", st.Number, len(cmd), MaxCommand)
+	}
+	if at, r, why := unseen(cmd); why != "" {
+		return p.errf(line, "step %d: the command holds %U at byte %d, %s: approvers would not see what runs; retype it", st.Number, r, at, why)
+	}
 	for _, m := range holeRe.FindAllStringSubmatchIndex(cmd, -1) {
 		h := hole{name: cmd[m[2]:m[3]], start: m[0], end: m[1]}
 		if _, ok := rb.Param(h.name); !ok {
@@ -147,4 +174,24 @@ func declared(rb *Runbook) string {
 		names[i] = prm.Name
 	}
 	return " (declared: " + strings.Join(names, ", ") + ")"
+}
+
+// unseen finds a character of cmd that a terminal shows otherwise than the shell reads it
+// (the CLI and the cockpit show controls as spaces and drop formatting characters), so an
+// approval would sign something its approvers did not see. A tab is a space to both.
+func unseen(cmd string) (at int, r rune, why string) {
+	for i, r := range cmd {
+		switch {
+		case r == utf8.RuneError:
+			return i, r, "not valid UTF-8"
+		case r == '\t':
+		case unicode.IsControl(r):
+			return i, r, "a control character"
+		case unicode.Is(unicode.Cf, r):
+			return i, r, "an invisible formatting character (a bidi override or zero-width space)"
+		case r > unicode.MaxASCII && unicode.IsSpace(r):
+			return i, r, "a space the shell does not split words on"
+		}
+	}
+	return 0, 0, ""
 }

@@ -16,6 +16,9 @@ var (
 	yamlLineRe  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
+// maxID is the longest runbook id a proposal event carries (domain's limit).
+const maxID = 100
+
 var frontMatterKeys = []string{"id", "title", "when", "severity", "risk", "quorum", "approvers", "params", "safe"}
 
 // frontMatter decodes the YAML between the --- lines. It walks the node tree rather than
@@ -31,6 +34,9 @@ func (p *parser) frontMatter(rb *Runbook, src string, offset int) error {
 	}
 	root := doc.Content[0]
 	line := func(n *yaml.Node) int { return n.Line + offset }
+	if k := mergeKey(root); k != nil {
+		return p.errf(line(k), "front matter: a merge key (<<) copies fields from elsewhere and lets the next lines override them unseen: write the fields out")
+	}
 
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -99,6 +105,9 @@ func (p *parser) frontMatter(rb *Runbook, src string, offset int) error {
 	if err := p.checkSafeHoles(rb); err != nil {
 		return err
 	}
+	if err := p.checkSafeLiterals(rb); err != nil {
+		return err
+	}
 	at := func(key string) int {
 		if k, ok := seen[key]; ok {
 			return line(k)
@@ -110,6 +119,8 @@ func (p *parser) frontMatter(rb *Runbook, src string, offset int) error {
 		return p.errf(at("id"), "id is missing (lowercase letters, digits and -)")
 	case !idRe.MatchString(rb.ID):
 		return p.errf(at("id"), "id %q may only hold lowercase letters, digits and -", rb.ID)
+	case len(rb.ID) > maxID:
+		return p.errf(at("id"), "id is %d characters and a proposal carries at most %d: shorten it", len(rb.ID), maxID)
 	case rb.Title == "":
 		return p.errf(at("title"), "title is missing")
 	case rb.Risk != RiskLow && rb.Risk != RiskHigh:
@@ -119,6 +130,14 @@ func (p *parser) frontMatter(rb *Runbook, src string, offset int) error {
 		return p.errf(at("quorum"), "quorum must be a positive integer (risk: high needs approvals)")
 	case rb.Risk == RiskHigh && len(rb.Approvers) == 0:
 		return p.errf(at("approvers"), "approvers must name at least one role (risk: high needs approvals)")
+	// A low-risk step runs without approvals whatever else the file says: a quorum or
+	// approvers beside risk: low are a gate the author meant and nobody would enforce.
+	case rb.Risk == RiskLow && rb.Quorum > 0:
+		return p.errf(at("quorum"), "quorum: %d is ignored with risk: low (it runs on one person's say): "+
+			"set risk: high to require the approvals, or remove quorum", rb.Quorum)
+	case rb.Risk == RiskLow && len(rb.Approvers) > 0:
+		return p.errf(at("approvers"), "approvers are ignored with risk: low (it runs on one person's say): "+
+			"set risk: high and a quorum to require them, or remove approvers")
 	}
 	return nil
 }
@@ -139,10 +158,16 @@ func (p *parser) params(rb *Runbook, v *yaml.Node, offset int) error {
 		if spec.Kind != yaml.MappingNode {
 			return p.errf(at, "param %s must have a description and a pattern", k.Value)
 		}
-		prm := Param{Name: k.Value}
+		prm := Param{Name: k.Value, line: at}
 		patternLine := at
+		fields := map[string]int{}
 		for j := 0; j+1 < len(spec.Content); j += 2 {
 			fk, fv := spec.Content[j], resolve(spec.Content[j+1])
+			if first, dup := fields[fk.Value]; dup {
+				// YAML would keep the last one: a second, laxer pattern would win unseen.
+				return p.errf(fk.Line+offset, "param %s: %s is set twice (first at line %d)", k.Value, fk.Value, first)
+			}
+			fields[fk.Value] = fk.Line + offset
 			if fv.Kind != yaml.ScalarNode {
 				return p.errf(fv.Line+offset, "param %s: %s must be a single value", k.Value, fk.Value)
 			}
@@ -166,6 +191,9 @@ func (p *parser) params(rb *Runbook, v *yaml.Node, offset int) error {
 		if !anchored(prm.Pattern) {
 			return p.errf(patternLine, "param %s: pattern %s must start with ^ and end with $ "+
 				"(an unanchored pattern lets `; rm -rf /` through around a matching part)", k.Value, prm.Pattern)
+		}
+		if why := patternProblem(re); why != "" {
+			return p.errf(patternLine, "param %s: pattern %s %s", k.Value, prm.Pattern, why)
 		}
 		prm.re = re
 		rb.Params = append(rb.Params, prm)
@@ -194,6 +222,24 @@ func (p *parser) stringList(v *yaml.Node, offset int, what string) ([]string, er
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// mergeKey finds a `<<: *anchor` key anywhere in n. Aliases are not followed: what they
+// point at is checked where it is written.
+func mergeKey(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Tag == "!!merge" {
+				return n.Content[i]
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if k := mergeKey(c); k != nil {
+			return k
+		}
+	}
+	return nil
 }
 
 // resolve follows a YAML alias once; the front matter is too small for nesting to matter.

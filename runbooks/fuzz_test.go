@@ -30,14 +30,23 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), "f.md") {
 				t.Fatalf("error %v does not point at the file", err)
 			}
+			if strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error %q spans lines: the CLI prints one", err)
+			}
 			return
 		}
 		if len(rb.Steps) == 0 || len(rb.ContentHash) != 64 {
 			t.Fatalf("parsed without steps or hash: %+v", rb)
 		}
+		if rb.Risk == RiskLow && (rb.Quorum != 0 || len(rb.Approvers) != 0) {
+			t.Fatalf("risk low parsed with quorum %d, approvers %v: a gate nobody enforces", rb.Quorum, rb.Approvers)
+		}
 		for _, st := range rb.Steps {
 			if st.Command == "" {
 				t.Fatalf("step %d parsed without a command", st.Number)
+			}
+			if _, r, why := unseen(st.Command); why != "" {
+				t.Fatalf("step %d parsed with %U in its command", st.Number, r)
 			}
 			_, _ = rb.Render(st.Number, map[string]string{})
 		}
@@ -54,7 +63,7 @@ func FuzzRender(f *testing.F) {
 	f.Add("it's")
 	f.Add("\x00")
 	f.Add("\xff\xfe")
-	rb, err := Parse("lax.md", []byte(runbook(laxFront, "1. Print\n   ```sh\n   printf %s x{{v}}y {{ v }}\n   ```\n")))
+	rb, err := parseLax("lax.md", runbook(laxFront, "1. Print\n   ```sh\n   printf %s x{{v}}y {{ v }}\n   ```\n"))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -104,7 +113,7 @@ func FuzzPlacement(f *testing.F) {
 		if !strings.Contains(tmpl, "{{v}}") || strings.ContainsAny(tmpl, "\n") {
 			return
 		}
-		rb, err := Parse("p.md", []byte(runbook(laxFront, "1. Run\n   ```sh\n   "+tmpl+"\n   ```\n")))
+		rb, err := parseLax("p.md", runbook(laxFront, "1. Run\n   ```sh\n   "+tmpl+"\n   ```\n"))
 		if err != nil {
 			return
 		}

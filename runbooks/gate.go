@@ -32,8 +32,13 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 		"%s does not hold containment", handle(member))
 	approvals := s.CountingRunbookApprovals(p)
 	if p.Risk == domain.RiskHigh {
-		add(fmt.Sprintf("%d/%d approvals from %s", approvals, p.Quorum, strings.Join(p.Approvers, " or ")), approvals >= p.Quorum,
-			"needs %d more", p.Quorum-approvals)
+		why := fmt.Sprintf("needs %d more", p.Quorum-approvals)
+		if able := mayApprove(s, p.Approvers); able < p.Quorum {
+			// Waiting for approvals that cannot come is the worst way to learn of it.
+			why += fmt.Sprintf(", but only %d current member(s) hold %s: the quorum cannot be met; "+
+				"add members with that role, or lower quorum in the runbook and propose again", able, strings.Join(p.Approvers, " or "))
+		}
+		add(fmt.Sprintf("%d/%d approvals from %s", approvals, p.Quorum, strings.Join(p.Approvers, " or ")), approvals >= p.Quorum, "%s", why)
 	} else {
 		add("low risk: no approvals needed", true, "")
 	}
@@ -44,7 +49,8 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 	}
 	add("local runbook file matches the proposal", rb.ContentHash == p.RunbookHash,
 		"%s hashes %s, the proposal has %s: the file changed since, or differs from the proposer's copy; "+
-			"bring the runbooks directory up to date, or propose the step again", rb.Source, short(rb.ContentHash), short(p.RunbookHash))
+			"bring the runbooks directory up to date, or propose the step again%s", rb.Source, short(rb.ContentHash), short(p.RunbookHash),
+		rb.encodingHint(p.RunbookHash))
 	// The fold counts approvals against the risk, quorum and roles the proposal carries,
 	// and any member can sign a proposal: only the runbook file says what they must be.
 	// (Against a file that changed since, the terms would differ for that reason.)
@@ -62,6 +68,18 @@ func Gate(s *domain.State, p *domain.Proposal, lib *Library, member *domain.Memb
 	add("re-rendered command equals the approved one", cmd == p.Command && domain.CommandHash(cmd) == p.CommandHash,
 		"local rendering differs from the approved command")
 	return cmd, conds
+}
+
+// mayApprove counts the current members holding one of the roles: at most this many
+// approvals can ever count.
+func mayApprove(s *domain.State, roles []string) int {
+	n := 0
+	for _, m := range s.Members {
+		if m.Active && slices.ContainsFunc(roles, m.Has) {
+			n++
+		}
+	}
+	return n
 }
 
 // terms are what a proposal's gate is made of, as the runbook sets them.

@@ -27,8 +27,8 @@ type Library struct {
 
 // Load reads the embedded runbooks and then every *.md file in dir (none when dir is ""). A
 // file in dir replaces the embedded runbook with the same id, so a team can adapt a default
-// without forking tminus. README.md is skipped so the directory can explain itself. Every
-// broken file is reported, not just the first.
+// without forking tminus. README.md is skipped so the directory can explain itself, and
+// so are hidden files. Every broken file is reported, not just the first.
 //
 // With an error, the library returned still holds every runbook that loaded, less each id
 // a broken file claims or is named after (its own id line, its file name) and each id two
@@ -98,7 +98,11 @@ func (l *Library) loadDir(dir string, entries []os.DirEntry) []error {
 	var broken []string          // ids no runbook may answer to: see Load
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || !strings.EqualFold(filepath.Ext(name), ".md") || strings.EqualFold(name, "README.md") {
+		// Hidden files are an editor's or an OS's, not the team's: emacs holds .#x.md, a
+		// link to nowhere, while x.md is edited; macOS writes ._x.md on a FAT stick or a
+		// share. Read as runbooks, they failed runbook list for as long as they were there.
+		if e.IsDir() || !strings.EqualFold(filepath.Ext(name), ".md") || strings.EqualFold(name, "README.md") ||
+			strings.HasPrefix(name, ".") {
 			continue
 		}
 		path := filepath.Join(dir, name)

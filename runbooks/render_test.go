@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -58,9 +59,33 @@ func TestRender(t *testing.T) {
 	}
 }
 
-// lax declares v with a pattern that lets anything through, newlines included, so only the
-// quoting stands between a value and the shell.
-const laxFront = "id: lax\ntitle: Lax\nrisk: low\nparams:\n  v:\n    description: anything\n    pattern: '(?s)^.*$'\n"
+// laxFront declares v for parseLax, which then lets anything through, newlines included,
+// so only the quoting stands between a value and the shell.
+const laxFront = "id: lax\ntitle: Lax\nrisk: low\nparams:\n  v:\n    description: anything\n    pattern: '^[a-z]+$'\n"
+
+// parseLax parses text and then lets every value of every param through (but NUL, which
+// Check refuses whatever the pattern): a file can no longer say so (patternProblem), yet
+// the quoting must make any value inert on its own.
+func parseLax(name, text string) (*Runbook, error) {
+	rb, err := Parse(name, []byte(text))
+	if err != nil {
+		return nil, err
+	}
+	for i := range rb.Params {
+		rb.Params[i].Pattern = `(?s)^.*$`
+		rb.Params[i].re = regexp.MustCompile(rb.Params[i].Pattern)
+	}
+	return rb, nil
+}
+
+func mustParseLax(t *testing.T, text string) *Runbook {
+	t.Helper()
+	rb, err := parseLax("t.md", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rb
+}
 
 // hostile values each try to create the file "pwned" in the working directory.
 var hostile = []string{
@@ -100,7 +125,7 @@ func TestHostileValuesAreInert(t *testing.T) {
 		{"twice", "printf %s {{v}}{{v}}", func(v string) string { return v + v }},
 	}
 	for _, p := range placements {
-		rb := mustParse(t, runbook(laxFront, "1. Print\n   ```sh\n   "+p.cmd+"\n   ```\n"))
+		rb := mustParseLax(t, runbook(laxFront, "1. Print\n   ```sh\n   "+p.cmd+"\n   ```\n"))
 		for _, v := range hostile {
 			cmd, err := rb.Render(1, map[string]string{"v": v})
 			if err != nil {
@@ -122,7 +147,7 @@ func TestHostileValuesAreInert(t *testing.T) {
 }
 
 func TestLaxPatternStillRejectsNUL(t *testing.T) {
-	rb := mustParse(t, runbook(laxFront, "1. Print\n   ```sh\n   printf %s {{v}}\n   ```\n"))
+	rb := mustParseLax(t, runbook(laxFront, "1. Print\n   ```sh\n   printf %s {{v}}\n   ```\n"))
 	if _, err := rb.Render(1, map[string]string{"v": "a\x00b"}); err == nil || !strings.Contains(err.Error(), "NUL") {
 		t.Errorf("err = %v, want a NUL byte error", err)
 	}

@@ -46,6 +46,9 @@ type Runbook struct {
 	// ContentHash is the sha256 of the file's exact bytes: a proposal records it, and exec
 	// refuses when the local file no longer hashes the same.
 	ContentHash string
+	// encodings are the hashes of the same text with other line endings or byte-order
+	// mark, to say so when a copy differs only in those (encodingHint).
+	encodings []string
 	// Source is the file path, or "embedded:" and the path inside the binary.
 	Source string
 }
@@ -56,6 +59,7 @@ type Param struct {
 	Description string
 	Pattern     string
 	re          *regexp.Regexp
+	line        int // of its name in the file
 }
 
 // Step is one numbered step: a title and exactly one shell one-liner.
@@ -162,6 +166,7 @@ func Parse(name string, data []byte) (*Runbook, error) {
 
 	rb := &Runbook{
 		ContentHash: hex.EncodeToString(sum[:]),
+		encodings:   encodings(lines, hex.EncodeToString(sum[:])),
 		Source:      name,
 		Markdown:    strings.Join(lines[end+1:], "\n"),
 	}
@@ -170,6 +175,9 @@ func Parse(name string, data []byte) (*Runbook, error) {
 		return nil, err
 	}
 	if err := p.body(rb, lines[end+1:], end+1); err != nil {
+		return nil, err
+	}
+	if err := p.unusedParams(rb); err != nil {
 		return nil, err
 	}
 	return rb, nil
@@ -181,4 +189,53 @@ type parser struct {
 
 func (p *parser) errf(line int, format string, args ...any) error {
 	return &ParseError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// unusedParams refuses a declared parameter no step and no safe: block uses. It is a
+// value the proposer must give that changes nothing, and most often a sign the command
+// was meant to use it: ssh $HOST, or {host} where {{host}} was meant, runs without it.
+func (p *parser) unusedParams(rb *Runbook) error {
+	used := map[string]bool{}
+	for _, st := range rb.Steps {
+		for _, name := range st.Params() {
+			used[name] = true
+		}
+	}
+	if rb.Safe != nil {
+		for _, name := range rb.Safe.Params() {
+			used[name] = true
+		}
+	}
+	for _, prm := range rb.Params {
+		if !used[prm.Name] {
+			return p.errf(prm.line, "param %s is declared but no step uses it: write {{%s}} where the value goes, or remove the param", prm.Name, prm.Name)
+		}
+	}
+	return nil
+}
+
+// encodings hashes the file's lines joined by LF and by CRLF, each with and without a BOM,
+// less the file's own hash.
+func encodings(lines []string, own string) []string {
+	var out []string
+	for _, eol := range []string{"\n", "\r\n"} {
+		for _, bom := range []string{"", "\ufeff"} {
+			sum := sha256.Sum256([]byte(bom + strings.Join(lines, eol)))
+			if h := hex.EncodeToString(sum[:]); h != own && !slices.Contains(out, h) {
+				out = append(out, h)
+			}
+		}
+	}
+	return out
+}
+
+// encodingHint says what to do when hash, another copy's, is this file's text with other
+// line endings or BOM: a checkout that converts them (git's core.autocrlf on Windows)
+// gives teammates different hashes for the same runbook, and exec refused it with no clue.
+func (r *Runbook) encodingHint(hash string) string {
+	if !slices.Contains(r.encodings, hash) {
+		return ""
+	}
+	return "; the texts are the same but for line endings or a byte-order mark: make the copies byte-identical " +
+		"(LF, no BOM; in git, .gitattributes: *.md text eol=lf)"
 }

@@ -26,6 +26,8 @@ type SafeStep struct {
 	Operation         safe.Operation
 	AllowDelegateCall bool
 	Line              int // of the safe: key
+
+	lines map[string]int // of each field's value, for checkSafeLiterals
 }
 
 var safeKeys = []string{"chain_id", "address", "to", "function", "args", "value", "operation", "allow_delegatecall"}
@@ -40,7 +42,7 @@ func (p *parser) safeBlock(rb *Runbook, k, v *yaml.Node, offset int) error {
 	if v.Kind != yaml.MappingNode {
 		return p.errf(at(v), "safe must be a mapping (chain_id, address, to, function, args, value, operation)")
 	}
-	st := &SafeStep{Value: "0", Operation: safe.Call, Line: at(k)}
+	st := &SafeStep{Value: "0", Operation: safe.Call, Line: at(k), lines: map[string]int{}}
 	seen := map[string]bool{}
 	opLine := at(k)
 	for i := 0; i+1 < len(v.Content); i += 2 {
@@ -49,6 +51,7 @@ func (p *parser) safeBlock(rb *Runbook, k, v *yaml.Node, offset int) error {
 			return p.errf(at(fk), "safe.%s is set twice", fk.Value)
 		}
 		seen[fk.Value] = true
+		st.lines[fk.Value] = at(fv)
 		if fk.Value == "args" {
 			if fv.Kind != yaml.SequenceNode {
 				return p.errf(at(fv), "safe.args must be a list of strings, [] for none")
@@ -116,6 +119,12 @@ func (p *parser) safeBlock(rb *Runbook, k, v *yaml.Node, offset int) error {
 		return p.errf(opLine, "safe.operation is delegatecall, which runs the target's code as the Safe itself "+
 			"(it can replace the owners): refused unless the block says allow_delegatecall: true")
 	}
+	if st.AllowDelegateCall && st.Operation != safe.DelegateCall {
+		// The permission says the author meant a DELEGATECALL (a MultiSend, say); sent as a
+		// CALL the transaction does something else, or nothing.
+		return p.errf(st.lines["allow_delegatecall"], "safe.allow_delegatecall is true but operation is call (the default): "+
+			"set operation: delegatecall, or remove allow_delegatecall")
+	}
 	rb.Safe = st
 	return nil
 }
@@ -159,6 +168,48 @@ func (p *parser) checkSafeHoles(rb *Runbook) error {
 		if strings.Contains(holeRe.ReplaceAllString(v, ""), "{{") {
 			return p.errf(st.Line, "safe.%s: malformed placeholder (placeholders look like {{name}})", field)
 		}
+	}
+	return nil
+}
+
+// checkSafeLiterals checks what the block fixes, as RenderSafe would at propose time:
+// an address one digit short, a chain id in hex or args that do not fit the function
+// would otherwise load, show, and fail only when the pause is needed.
+func (p *parser) checkSafeLiterals(rb *Runbook) error {
+	st := rb.Safe
+	if st == nil {
+		return nil
+	}
+	fixed := func(v string) bool { return !strings.Contains(v, "{{") }
+	line := func(field string) int {
+		if n, ok := st.lines[field]; ok {
+			return n
+		}
+		return st.Line
+	}
+	if n, ok := new(big.Int).SetString(st.ChainID, 10); fixed(st.ChainID) && (!ok || n.Sign() <= 0) {
+		return p.errf(line("chain_id"), "safe.chain_id %q is not a chain id: a decimal number such as 1, or a {{param}}", st.ChainID)
+	}
+	for _, f := range []struct{ name, v string }{{"address", st.Address}, {"to", st.To}} {
+		if _, err := safe.ParseAddress(f.v); fixed(f.v) && err != nil {
+			return p.errf(line(f.name), "safe.%s: %v, or a {{param}}", f.name, err)
+		}
+	}
+	if n, ok := new(big.Int).SetString(st.Value, 10); fixed(st.Value) && (!ok || n.Sign() < 0) {
+		return p.errf(line("value"), "safe.value %q is not an amount of wei: a decimal number such as 0, or a {{param}}", st.Value)
+	}
+	fn, err := safe.ParseFunction(st.Function)
+	if err != nil {
+		return nil // safeBlock refused it already
+	}
+	if len(st.Args) != len(fn.Inputs) {
+		return p.errf(line("args"), "safe.args has %d value(s) but %s takes %d: give one per argument", len(st.Args), fn.Signature, len(fn.Inputs))
+	}
+	if slices.ContainsFunc(st.Args, func(a string) bool { return !fixed(a) }) {
+		return nil // typed when the values are known
+	}
+	if _, err := safe.EncodeCall(st.Function, st.Args); err != nil {
+		return p.errf(line("args"), "safe.args: %v", err)
 	}
 	return nil
 }
@@ -291,7 +342,8 @@ func CheckSafeProposal(lib *Library, p *domain.SafeProposal) error {
 		return fmt.Errorf("no runbook %q on this machine to check safe proposal %s against", p.Runbook, p.ID.Short())
 	}
 	if rb.ContentHash != p.RunbookHash {
-		return fmt.Errorf("%s hashes %s, the proposal has %s: the runbook differs from the proposer's", rb.Source, short(rb.ContentHash), short(p.RunbookHash))
+		return fmt.Errorf("%s hashes %s, the proposal has %s: the runbook differs from the proposer's%s", rb.Source, short(rb.ContentHash), short(p.RunbookHash),
+			rb.encodingHint(p.RunbookHash))
 	}
 	c, err := rb.RenderSafe(p.Params)
 	if err != nil {

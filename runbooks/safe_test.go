@@ -190,10 +190,10 @@ func TestEmbeddedSafeSteps(t *testing.T) {
 // FuzzRenderSafe fills a safe block with arbitrary values behind a lax pattern: it
 // must refuse or return a call whose data is the function's encoding of the args.
 func FuzzRenderSafe(f *testing.F) {
-	front := "id: lax\ntitle: Lax\nrisk: low\nparams:\n  v:\n    description: anything\n    pattern: '(?s)^.*$'\n" +
+	front := "id: lax\ntitle: Lax\nrisk: low\nparams:\n  v:\n    description: anything\n    pattern: '^[a-z]+$'\n" +
 		"safe:\n  chain_id: \"{{v}}\"\n  address: \"0x5aFE3855358E112B5647B952709E6165e1c1eEEe\"\n  to: \"{{v}}\"\n" +
 		"  function: \"grant(uint8,address,bytes)\"\n  args: [\"{{v}}\", \"{{v}}\", \"{{v}}\"]\n  value: \"{{v}}\"\n"
-	rb, err := Parse("lax.md", []byte(runbook(front, "1. Print\n   ```sh\n   printf %s {{v}}\n   ```\n")))
+	rb, err := parseLax("lax.md", runbook(front, "1. Print\n   ```sh\n   printf %s {{v}}\n   ```\n"))
 	if err != nil {
 		f.Fatal(err)
 	}
