@@ -194,7 +194,7 @@ func (c *sidecarCheck) addJSON(v map[string]any) {
 // failures are printed as BAD with the others.
 func (c *sidecarCheck) printNotes(w io.Writer) {
 	if c.dups > 0 {
-		fmt.Fprintf(w, "NOTE %d line(s) repeat the event of a line above, byte for byte: the file is several exports joined (as cat a b makes); bundle import stores each event once, in any order, so its events were checked once each, in fold order\n", c.dups)
+		fmt.Fprintf(w, "NOTE %d line(s) repeat the event of a line above, byte for byte: the file is several exports joined (as cat a b makes); bundle import stores each event once, in any order, so its events were checked once each, in fold order, and its lines' order export by export\n", c.dups)
 	}
 	if c.cut {
 		fmt.Fprintln(w, "NOTE the file ends mid-line, and every export ends with a line break: it was cut short (copy it again)")
