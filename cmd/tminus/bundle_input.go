@@ -105,6 +105,15 @@ func (b *bundleInput) cutShort(line []byte) bool {
 	return b.cut() && bytes.HasPrefix(line, []byte("{"))
 }
 
+// at is how messages name line n of the input: "FILE line N", or "the
+// bundle on stdin, line N" rather than "- line N".
+func (b *bundleInput) at(n int) string {
+	if b.name == stdinName {
+		return fmt.Sprintf("%s, line %d", b.name, n)
+	}
+	return fmt.Sprintf("%s line %d", b.name, n)
+}
+
 // cutHint is what an error about line adds when the input was cut short.
 func (b *bundleInput) cutHint(name string, line []byte) string {
 	if !b.cutShort(line) {
