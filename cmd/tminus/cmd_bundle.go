@@ -55,7 +55,7 @@ func (a *app) bundleCmd() *cobra.Command {
 			var bl blobImport
 			var blobErr error
 			if args[0] != "-" { // stdin carries no blobs
-				bl, blobErr = importBlobs(cmd.Context(), st, args[0], read.named, read.listed, read.notes.oldBlobs)
+				bl, blobErr = importBlobs(cmd.Context(), st, args[0], read.named, read.listed, read.notes)
 			}
 			// What still waits for its chain, in the store: the report's
 			// Orphaned counts the events parked on the way, and a bundle
