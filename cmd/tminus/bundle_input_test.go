@@ -15,7 +15,7 @@ import (
 // the first read.
 func FuzzBundleInput(f *testing.F) {
 	for _, s := range []string{"", "\n", "{\"id\":1}\n", "{\"id\":1}\n{\"id\"", "a\r\nb\r\n", "\n\n  \n{", "PK\x03\x04", "\x1f\x8b\x08\n", "# Vault drain\n\n| a |\n",
-		strings.Repeat("ab", 32) + "  b.jsonl\n", "{\n  \"id\": 1\n}\n", "[\n  {\"id\":1}\n]\n", "\n## Retro\n", "{"} {
+		strings.Repeat("ab", 32) + "  b.jsonl\n", "{\n  \"id\": 1\n}\n", "[\n  {\"id\":1}\n]\n", "\n## Retro\n", "{", "\ufeff{\"id\":1}\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

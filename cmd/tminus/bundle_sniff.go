@@ -21,8 +21,10 @@ import (
 //  3. Markdown (the incident's report sits beside its bundle), whose first
 //     line is a heading;
 //  4. JSON spread over many lines (jq . or an editor reformatted the
-//     bundle: the first line is "{" or "[" alone), or an array of events
-//     (jq -s): either way not an event a line.
+//     bundle: the first line is "{" alone), or an array of events (jq -s:
+//     it starts with "["): either way not an event a line;
+//  5. a bundle an editor saved with a byte order mark before its first
+//     event.
 //
 // The first line is read whole (up to sniffMax) before anything is
 // decided, however the bytes arrive: a pipe or a slow link hands them over
@@ -135,7 +137,7 @@ func notBundle(name string, head []byte) string {
 		return fmt.Sprintf("%s is %s, not a bundle (a bundle is the jsonl file itself): unpack it first, %s", name, what, unpackHint[what])
 	}
 	line, whole := firstLine(head)
-	line = bytes.TrimPrefix(line, []byte("\ufeff")) // an editor's byte order mark
+	line, bom := bytes.CutPrefix(line, []byte("\ufeff")) // an editor's byte order mark
 	const bundleIs = "a bundle holds one event per line, as tminus bundle export FILE writes"
 	switch {
 	case sumHead.Match(line):
@@ -152,6 +154,11 @@ func notBundle(name string, head []byte) string {
 		// A lone "{" then a line break; one with none is a bundle cut
 		// short after its first byte, and said to be.
 		return fmt.Sprintf("%s is JSON spread over many lines (as jq . prints it), not a bundle: %s; compact it with jq -c . %s > events.jsonl", name, bundleIs, jqInput(name))
+	case bom:
+		// Before the first event, where no line of a bundle has it, the
+		// JSON decoder read it as "invalid character 'ï'".
+		return fmt.Sprintf("%s starts with a byte order mark, which an editor adds on saving, not with an event: %s; remove the mark (sed -i '1s/^\\xEF\\xBB\\xBF//' %s) or export the bundle again",
+			name, bundleIs, jqInput(name))
 	}
 	return ""
 }

@@ -43,8 +43,8 @@ func prettyLines(t *testing.T, bundle []byte) (objects, array []byte) {
 // one line, from a file or from stdin however its bytes arrive (one at a
 // time here, as a slow pipe may): JSON reformatted over many lines (jq .),
 // an array of events (jq -s), the checksum file beside the bundle whatever
-// the length of the name in it, and a Markdown report whose first lines are
-// blank or long. import stores nothing and verify gives one BAD finding;
+// the length of the name in it, a Markdown report whose first lines are
+// blank or long, and a bundle an editor saved with a byte order mark. import stores nothing and verify gives one BAD finding;
 // the bundle itself, read the same ways, still imports.
 func TestBundleImportOfWhatIsNotABundle(t *testing.T) {
 	alice, inc, bundle, _ := bundleWithEvidence(t)
@@ -67,6 +67,7 @@ func TestBundleImportOfWhatIsNotABundle(t *testing.T) {
 		{"checksum, long name", "long.sha256", strings.Repeat("ab", 32) + "  " + long + "\n", " is a checksum file (what bundle export writes beside FILE as FILE.sha256), not a bundle"},
 		{"retro, blank first lines", "retro.md", retro, " is Markdown (as tminus export INCIDENT --format md writes), not a bundle: " + bundleIs},
 		{"retro, long first lines", "long.md", longRetro, " is Markdown (as tminus export INCIDENT --format md writes), not a bundle"},
+		{"saved with a byte order mark", "bom.jsonl", "\ufeff" + string(whole), " starts with a byte order mark, which an editor adds on saving, not with an event: " + bundleIs},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := writeFile(t, filepath.Join(dir, tc.file), tc.data)
