@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // bundleInput is a bundle being read, from a file or, for "-", from stdin
@@ -51,6 +53,12 @@ func (a *app) openBundle(path string) (*bundleInput, error) {
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		f.Close()
 		return nil, fmt.Errorf("%s is a directory: name the bundle FILE that tminus bundle export FILE wrote, not its FILE.blobs/ or the directory it is in", path)
+	}
+	if dir := filepath.Dir(path); blobName.MatchString(filepath.Base(path)) && strings.HasSuffix(dir, ".blobs") {
+		// Tab completion went one level too deep: evidence read as lines
+		// was a malformed event a line.
+		f.Close()
+		return nil, fmt.Errorf("%s is a blob (a file of evidence the bundle carries), not a bundle: name the bundle, %s", path, strings.TrimSuffix(dir, ".blobs"))
 	}
 	sums, err := readSum(path)
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 // wrong usage for export, import and verify alike, not ": no such file" or
 // a failed rename of a temporary file; a FILE.sha256 that is a directory
 // is refused by name, by import and verify, and export neither deletes it
-// nor writes FILE.
+// nor writes FILE; a blob of FILE.blobs/ named instead of FILE is called
+// one, with FILE's name.
 func TestBundleBadPaths(t *testing.T) {
 	alice, _, b, _ := bundleWithEvidence(t)
 	bob, _ := joinHome(t, t.TempDir(), "bob")
@@ -41,6 +42,19 @@ func TestBundleBadPaths(t *testing.T) {
 	if err := os.Mkdir(sumPath(side), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	// A blob in FILE.blobs/ named instead of FILE (tab completion went a
+	// level too deep).
+	for _, ent := range mustReadDir(t, blobDir(b)) {
+		blob := filepath.Join(blobDir(b), ent)
+		want := blob + " is a blob (a file of evidence the bundle carries), not a bundle: name the bundle, " + b
+		for _, args := range [][]string{{"bundle", "import", blob}, {"verify", blob}} {
+			out, errs, code := tminus(t, bob, args...)
+			if code != 1 || out != "" || errs != "tminus: "+want {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %q", args, code, out, errs, want)
+			}
+		}
+	}
+
 	want := sumPath(side) + " is a directory, where bundle export keeps the checksum file of all.jsonl: move it away"
 	for _, args := range [][]string{{"bundle", "import", side}, {"verify", side}, {"verify", "--json", side}} {
 		out, errs, code := tminus(t, bob, args...)
@@ -93,4 +107,18 @@ func TestBundleImportOfAnotherFile(t *testing.T) {
 			t.Errorf("verify %s: exit %d\n%s", tc.file, code, out)
 		}
 	}
+}
+
+// mustReadDir is the names in dir, at least one.
+func mustReadDir(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) == 0 {
+		t.Fatalf("%s: %d entries, %v", dir, len(ents), err)
+	}
+	names := make([]string, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name()
+	}
+	return names
 }
