@@ -49,6 +49,9 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 			return fmt.Errorf("cannot write %s: it is a directory (name a file in it, such as %s)", path, filepath.Join(path, "bundle.jsonl"))
 		}
+		if err := checkReplace(path); err != nil { // bundle_sniff.go
+			return err
+		}
 		var err error
 		if own, err = ownFiles(blobDir(path)); err != nil {
 			return err

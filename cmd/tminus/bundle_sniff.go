@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -126,41 +128,52 @@ var (
 )
 
 // notBundle says what the input name, which starts with head, is when its
-// first line shows it is not a bundle; "" otherwise. It looks at the first
+// first line shows it is not a bundle; "" otherwise.
+func notBundle(name string, head []byte) string {
+	what, hint := sniffKind(name, head)
+	if what == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s is %s, not a bundle%s", name, what, hint)
+}
+
+// sniffKind says what the input name, which starts with head, is when its
+// first line shows it is not a bundle, and what to do about it (a hint to
+// follow ", not a bundle"); "", "" otherwise. It looks at the first
 // sniffMax bytes only, so that it decides the same on head as on the
 // whole input.
-func notBundle(name string, head []byte) string {
+func sniffKind(name string, head []byte) (what, hint string) {
 	head = head[:min(len(head), sniffMax)]
 	if what := packed(head); what != "" {
 		// Read as lines, a compressed bundle was thousands of
 		// "malformed event" lines, the first naming a byte like '\x1f'.
-		return fmt.Sprintf("%s is %s, not a bundle (a bundle is the jsonl file itself): unpack it first, %s", name, what, unpackHint[what])
+		return what, " (a bundle is the jsonl file itself): unpack it first, " + unpackHint[what]
 	}
 	line, whole := firstLine(head)
 	line, bom := bytes.CutPrefix(line, []byte("\ufeff")) // an editor's byte order mark
-	const bundleIs = "a bundle holds one event per line, as tminus bundle export FILE writes"
+	const bundleIs = ": a bundle holds one event per line, as tminus bundle export FILE writes"
 	switch {
 	case sumHead.Match(line):
 		hint := "name the bundle it checks"
 		if b, ok := strings.CutSuffix(name, ".sha256"); ok {
 			hint = "name the bundle, " + b
 		}
-		return fmt.Sprintf("%s is a checksum file (what bundle export writes beside FILE as FILE.sha256), not a bundle: %s", name, hint)
+		return "a checksum file (what bundle export writes beside FILE as FILE.sha256)", ": " + hint
 	case mdHeading.Match(line):
-		return fmt.Sprintf("%s is Markdown (as tminus export INCIDENT --format md writes), not a bundle: %s", name, bundleIs)
+		return "Markdown (as tminus export INCIDENT --format md writes)", bundleIs
 	case bytes.HasPrefix(line, []byte("[")):
-		return fmt.Sprintf("%s is a JSON array, not a bundle: %s; make one with jq -c '.[]' %s > events.jsonl", name, bundleIs, jqInput(name))
+		return "a JSON array", fmt.Sprintf("%s; make one with jq -c '.[]' %s > events.jsonl", bundleIs, jqInput(name))
 	case whole && bytes.Equal(line, []byte("{")):
 		// A lone "{" then a line break; one with none is a bundle cut
 		// short after its first byte, and said to be.
-		return fmt.Sprintf("%s is JSON spread over many lines (as jq . prints it), not a bundle: %s; compact it with jq -c . %s > events.jsonl", name, bundleIs, jqInput(name))
+		return "JSON spread over many lines (as jq . prints it)", fmt.Sprintf("%s; compact it with jq -c . %s > events.jsonl", bundleIs, jqInput(name))
 	case bom:
 		// Before the first event, where no line of a bundle has it, the
 		// JSON decoder read it as "invalid character 'ï'".
-		return fmt.Sprintf("%s starts with a byte order mark, which an editor adds on saving, not with an event: %s; remove the mark (sed -i '1s/^\\xEF\\xBB\\xBF//' %s) or export the bundle again",
-			name, bundleIs, jqInput(name))
+		return "text with a byte order mark (which an editor adds on saving) before its first event",
+			fmt.Sprintf("%s; remove the mark (sed -i '1s/^\\xEF\\xBB\\xBF//' %s) or export the bundle again", bundleIs, jqInput(name))
 	}
-	return ""
+	return "", ""
 }
 
 // jqInput is how a jq command line names the input, quoted for a shell
@@ -180,3 +193,33 @@ func jqInput(name string) string {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// checkReplace refuses to export to path where that would destroy what is
+// not a bundle, before anything is written: export replaces FILE whole,
+// and a report or checksum file named by mistake (tab completion) was
+// lost without a word. An earlier export, one cut short, or an empty file
+// is replaced as before. A file in a FILE.blobs/ directory is refused too:
+// import refuses a blob directory that holds anything but blobs.
+func checkReplace(path string) error {
+	if dir := filepath.Dir(path); strings.HasSuffix(filepath.Base(dir), ".blobs") {
+		return fmt.Errorf("cannot write %s: %s is a bundle's blob directory, which holds blobs only (import refuses anything else there): export beside it, to %s for one (nothing written)",
+			path, dir, filepath.Join(filepath.Dir(dir), filepath.Base(path)))
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		return nil // absent, or not a file: writing says what is wrong
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	head, _ := readHead(f, sniffMax)
+	const advice = "and export would replace it: name another FILE, or move it away (nothing written)"
+	if what, _ := sniffKind(path, head); what != "" {
+		return fmt.Errorf("cannot write %s: it is %s, not a bundle, %s", path, what, advice)
+	}
+	if line, _ := firstLine(head); len(line) > 0 && line[0] != '{' {
+		return fmt.Errorf("cannot write %s: it exists and is not a bundle (its first line is not an event), %s", path, advice)
+	}
+	return nil
+}

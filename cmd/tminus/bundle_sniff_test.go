@@ -67,7 +67,7 @@ func TestBundleImportOfWhatIsNotABundle(t *testing.T) {
 		{"checksum, long name", "long.sha256", strings.Repeat("ab", 32) + "  " + long + "\n", " is a checksum file (what bundle export writes beside FILE as FILE.sha256), not a bundle"},
 		{"retro, blank first lines", "retro.md", retro, " is Markdown (as tminus export INCIDENT --format md writes), not a bundle: " + bundleIs},
 		{"retro, long first lines", "long.md", longRetro, " is Markdown (as tminus export INCIDENT --format md writes), not a bundle"},
-		{"saved with a byte order mark", "bom.jsonl", "\ufeff" + string(whole), " starts with a byte order mark, which an editor adds on saving, not with an event: " + bundleIs},
+		{"saved with a byte order mark", "bom.jsonl", "\ufeff" + string(whole), " is text with a byte order mark (which an editor adds on saving) before its first event, not a bundle: " + bundleIs},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := writeFile(t, filepath.Join(dir, tc.file), tc.data)
