@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -159,4 +160,43 @@ func TestVerifyRedactedBesideFull(t *testing.T) {
 	if _, errs, code := tminus(t, bob, "bundle", "import", file); code != 1 || !strings.Contains(errs, "is redacted") || eventCount(t, bob) != 0 {
 		t.Errorf("import: exit %d, %s", code, errs)
 	}
+}
+
+// Bundles of two workspaces joined into one file are refused whole by
+// import, which says that the file changes workspace at that line, not
+// that it is of another workspace than the home's.
+func TestImportTwoWorkspacesJoined(t *testing.T) {
+	_, _, c := newWorkspaceBundle(t, "acme")
+	_, _, other := newWorkspaceBundle(t, "globex")
+	file := writeFile(t, filepath.Join(t.TempDir(), "both.jsonl"), string(mustRead(t, c))+string(mustRead(t, other)))
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	_, errs, code := tminus(t, bob, "bundle", "import", file)
+	want := fmt.Sprintf("tminus: %s line %d: ", file, lineCount(t, c)+1)
+	if code != 1 || !strings.HasPrefix(errs, want) || !strings.Contains(errs, "from that line on the file holds another workspace's events (bundles of two workspaces joined?)") {
+		t.Errorf("import: exit %d, %s; want %s...", code, errs, want)
+	}
+	if n := eventCount(t, bob); n != 0 {
+		t.Errorf("a refused import stored %d events", n)
+	}
+	_, errs, code = tminus(t, bob, "bundle", "import", other)
+	if code != 0 {
+		t.Errorf("import of the second workspace's bundle alone: exit %d, %s", code, errs)
+	}
+	_, errs, code = tminus(t, bob, "bundle", "import", c)
+	if code != 1 || !strings.Contains(errs, " line 1: ") || !strings.Contains(errs, "the bundle is of another workspace than this home's") {
+		t.Errorf("import of another workspace's bundle: exit %d, %s", code, errs)
+	}
+}
+
+// newWorkspaceBundle is a new workspace named name, one incident in it, and
+// its bundle.
+func newWorkspaceBundle(t *testing.T, name string) (home, inc, bundle string) {
+	t.Helper()
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	home = filepath.Join(t.TempDir(), name)
+	must(t, home, "init", "--name", name, "--handle", "alice", "--light-kdf")
+	inc = must(t, home, "incident", "declare", "--title", "Drain at "+name, "--severity", "P2")
+	bundle = filepath.Join(t.TempDir(), name+".jsonl")
+	must(t, home, "bundle", "export", bundle)
+	return home, inc, bundle
 }

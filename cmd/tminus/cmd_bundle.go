@@ -285,7 +285,12 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, bund
 	var be *store.BatchError
 	if errors.As(err, &be) {
 		hint := ""
-		if errors.Is(be.Err, store.ErrWorkspace) {
+		switch {
+		case errors.Is(be.Err, store.ErrWorkspace) && be.Index > 0:
+			// Every export starts with its genesis: past the first line,
+			// another workspace's events are a second file joined on.
+			hint = "; from that line on the file holds another workspace's events (bundles of two workspaces joined?), and a home holds one: split the file, and import that part with another --home"
+		case errors.Is(be.Err, store.ErrWorkspace):
 			hint = "; the bundle is of another workspace than this home's, and a home holds one: import it with another --home"
 		}
 		return rep, bundleRead{}, fmt.Errorf("%s: %w (nothing imported%s)", f.at(lines[be.Index]), be.Err, hint)
