@@ -56,17 +56,25 @@ func sniff(r io.Reader, name string) (io.Reader, string) {
 }
 
 // readHead reads from r until what it read holds a whole non-blank line,
-// or max bytes, or r fails (io.EOF included), and returns the error.
+// or max bytes, or r fails (io.EOF included), and returns the error. Each
+// byte is looked at once, however small the reads.
 func readHead(r io.Reader, max int) ([]byte, error) {
 	buf := make([]byte, 0, 512)
+	line, scanned := 0, 0 // where the line being read starts; how far line breaks were looked for
 	for len(buf) < max {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, min(cap(buf), max-len(buf)))
 		}
 		n, err := r.Read(buf[len(buf):min(cap(buf), max)])
 		buf = buf[:len(buf)+n]
-		if _, whole := firstLine(buf); whole {
-			return buf, nil
+		for ; scanned < len(buf); scanned++ {
+			if buf[scanned] != '\n' {
+				continue
+			}
+			if len(bytes.TrimSpace(buf[line:scanned])) > 0 {
+				return buf, nil // as firstLine finds it: whole
+			}
+			line = scanned + 1
 		}
 		if err != nil {
 			return buf, err
