@@ -49,6 +49,9 @@ func (a *app) exportBundle(ctx context.Context, st *store.Store, path string, wi
 		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 			return fmt.Errorf("cannot write %s: it is a directory (name a file in it, such as %s)", path, filepath.Join(path, "bundle.jsonl"))
 		}
+		if err := checkReplace(path); err != nil { // bundle_sniff.go
+			return err
+		}
 		var err error
 		if own, err = ownFiles(blobDir(path)); err != nil {
 			return err
@@ -190,16 +193,17 @@ func (b blobImport) any() bool {
 // bytes nobody asked for. A bad file is refused and nothing of it kept;
 // the others are still stored, and the error lists every refusal. A blob
 // FILE.sha256 lists (listed) that the directory lacks was lost in the copy,
-// and is refused by name. oldBlobs, when set, is the blob directory of the
-// name a renamed bundle was exported under, there instead of path's.
-func importBlobs(ctx context.Context, st *store.Store, path string, named, listed map[string]bool, oldBlobs string) (blobImport, error) {
+// and is refused by name. notes.oldBlobs, when set, is the blob directory
+// of the name a renamed (or copied) bundle was exported under, there
+// instead of path's.
+func importBlobs(ctx context.Context, st *store.Store, path string, named, listed map[string]bool, notes sumNotes) (blobImport, error) {
 	var out blobImport
 	dir := blobDir(path)
 	fi, err := os.Stat(dir)
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && len(listed) > 0 && oldBlobs != "":
-		return out, fmt.Errorf("%s is missing, and %s lists %d blob(s) export wrote there: %s is here, from the name the bundle was exported under; rename it to %s and import again (the events were imported)",
-			dir, sumPath(path), len(listed), oldBlobs, dir)
+	case errors.Is(err, fs.ErrNotExist) && len(listed) > 0 && notes.oldBlobs != "":
+		return out, fmt.Errorf("%s is missing, and %s lists %d blob(s) export wrote there: %s is here, from the name the bundle was exported under; %s and import again (the events were imported)",
+			dir, sumPath(path), len(listed), notes.oldBlobs, notes.move("it", dir))
 	case errors.Is(err, fs.ErrNotExist) && len(listed) > 0:
 		return out, fmt.Errorf("%s is missing, and %s lists %d blob(s) export wrote there: copy the directory with the bundle and import again (the events were imported)",
 			dir, sumPath(path), len(listed))

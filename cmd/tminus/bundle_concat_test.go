@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,11 +37,19 @@ func lineCount(t *testing.T, file string) int {
 	return strings.Count(string(mustRead(t, file)), "\n")
 }
 
+// swapLast is the lines, each ending with a line break, the last two
+// swapped.
+func swapLast(lines []string) string {
+	n := len(lines)
+	return strings.Join(lines[:n-2], "") + strings.TrimSuffix(lines[n-1], "\n") + "\n" + lines[n-2]
+}
+
 // Exports joined into one file (cat a b > both) hold their shared events
 // twice, and the second's lines start over. bundle import stores each event
 // once, in any order; verify says the same: the repeats are duplicates (a
-// NOTE and a count), not BAD, and the events are checked in fold order. The
-// same id with other signed bytes is still BAD, as is anything else wrong.
+// NOTE and a count), not BAD, and the events are checked in fold order; the
+// lines' order is checked export by export. The same id with other signed
+// bytes is still BAD, as is anything else wrong.
 func TestVerifyConcatenatedBundles(t *testing.T) {
 	_, _, a, b, c, events := concatHomes(t)
 	whole := string(mustRead(t, c))
@@ -59,6 +68,8 @@ func TestVerifyConcatenatedBundles(t *testing.T) {
 		events int // verify's count
 		text   string
 		bad    string // a BAD line's words, for code 1
+		// anyOrder: only the order is wrong, which import does not mind
+		anyOrder bool
 	}{
 		{name: "one export", parts: []string{c}, events: events - 1, text: "OK: every signature"},
 		{name: "an early export and a later one", parts: []string{a, c}, dups: lineCount(t, a), events: events - 1,
@@ -71,7 +82,13 @@ func TestVerifyConcatenatedBundles(t *testing.T) {
 		{name: "a copy with another signature", parts: []string{c, forged}, code: 1, events: events - 1,
 			bad: " is on line 2 too)"},
 		{name: "an out-of-order export, no repeats", parts: []string{lines[0] + lines[2] + lines[1] + strings.Join(lines[3:], "")}, code: 1,
-			events: events - 1, bad: "out of order"},
+			events: events - 1, bad: "out of order", anyOrder: true},
+		// Repeats do not hide a shuffled stretch after them, in a line
+		// repeated in place or in a second export joined.
+		{name: "a line repeated in place, then a stretch out of order", parts: []string{strings.Join(lines[:3], "") + lines[2] + swapLast(lines[3:])}, code: 1,
+			dups: 1, events: events - 1, bad: "BAD line " + strconv.Itoa(len(lines)+1) + ": out of order", anyOrder: true},
+		{name: "an early export and a later one out of order", parts: []string{a, swapLast(lines)}, code: 1, dups: lineCount(t, a),
+			events: events - 1, bad: "BAD line " + strconv.Itoa(lineCount(t, a)+len(lines)) + ": out of order", anyOrder: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var data []byte
@@ -105,7 +122,7 @@ func TestVerifyConcatenatedBundles(t *testing.T) {
 			// import agrees: what verify passes imports whole, with the same duplicates.
 			bob, _ := joinHome(t, t.TempDir(), "carol")
 			iout, ierrs, icode := tminus(t, bob, "bundle", "import", "--json", file)
-			if tc.name == "an out-of-order export, no repeats" {
+			if tc.anyOrder {
 				return // import takes any order: only verify holds an export to fold order
 			}
 			if (icode == 0) != (tc.code == 0) {
@@ -143,4 +160,43 @@ func TestVerifyRedactedBesideFull(t *testing.T) {
 	if _, errs, code := tminus(t, bob, "bundle", "import", file); code != 1 || !strings.Contains(errs, "is redacted") || eventCount(t, bob) != 0 {
 		t.Errorf("import: exit %d, %s", code, errs)
 	}
+}
+
+// Bundles of two workspaces joined into one file are refused whole by
+// import, which says that the file changes workspace at that line, not
+// that it is of another workspace than the home's.
+func TestImportTwoWorkspacesJoined(t *testing.T) {
+	_, _, c := newWorkspaceBundle(t, "acme")
+	_, _, other := newWorkspaceBundle(t, "globex")
+	file := writeFile(t, filepath.Join(t.TempDir(), "both.jsonl"), string(mustRead(t, c))+string(mustRead(t, other)))
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	_, errs, code := tminus(t, bob, "bundle", "import", file)
+	want := fmt.Sprintf("tminus: %s line %d: ", file, lineCount(t, c)+1)
+	if code != 1 || !strings.HasPrefix(errs, want) || !strings.Contains(errs, "from that line on the file holds another workspace's events (bundles of two workspaces joined?)") {
+		t.Errorf("import: exit %d, %s; want %s...", code, errs, want)
+	}
+	if n := eventCount(t, bob); n != 0 {
+		t.Errorf("a refused import stored %d events", n)
+	}
+	_, errs, code = tminus(t, bob, "bundle", "import", other)
+	if code != 0 {
+		t.Errorf("import of the second workspace's bundle alone: exit %d, %s", code, errs)
+	}
+	_, errs, code = tminus(t, bob, "bundle", "import", c)
+	if code != 1 || !strings.Contains(errs, " line 1: ") || !strings.Contains(errs, "the bundle is of another workspace than this home's") {
+		t.Errorf("import of another workspace's bundle: exit %d, %s", code, errs)
+	}
+}
+
+// newWorkspaceBundle is a new workspace named name, one incident in it, and
+// its bundle.
+func newWorkspaceBundle(t *testing.T, name string) (home, inc, bundle string) {
+	t.Helper()
+	t.Setenv("TMINUS_PASSPHRASE", "correct horse")
+	home = filepath.Join(t.TempDir(), name)
+	must(t, home, "init", "--name", name, "--handle", "alice", "--light-kdf")
+	inc = must(t, home, "incident", "declare", "--title", "Drain at "+name, "--severity", "P2")
+	bundle = filepath.Join(t.TempDir(), name+".jsonl")
+	must(t, home, "bundle", "export", bundle)
+	return home, inc, bundle
 }

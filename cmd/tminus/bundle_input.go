@@ -9,7 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"regexp"
+	"path/filepath"
 	"strings"
 )
 
@@ -26,14 +26,19 @@ type bundleInput struct {
 	n     int64
 	last  byte
 	atEOF bool
-	sum   hash.Hash // of what was read; nil for stdin (bundle_sum.go)
-	sums  bundleSum // FILE.sha256's; zero without one
+	// sniffed: the first line has been looked at (bundle_sniff.go).
+	sniffed bool
+	sum     hash.Hash // of what was read; nil for stdin (bundle_sum.go)
+	sums    bundleSum // FILE.sha256's; zero without one
 }
+
+// stdinName is how messages name a bundle read from stdin.
+const stdinName = "the bundle on stdin"
 
 // openBundle opens path for reading, "-" being stdin.
 func (a *app) openBundle(path string) (*bundleInput, error) {
 	if path == "-" {
-		return &bundleInput{name: "the bundle on stdin", r: a.stdin}, nil
+		return &bundleInput{name: stdinName, r: a.stdin}, nil
 	}
 	if path == "" {
 		return nil, errEmptyPath
@@ -49,6 +54,12 @@ func (a *app) openBundle(path string) (*bundleInput, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s is a directory: name the bundle FILE that tminus bundle export FILE wrote, not its FILE.blobs/ or the directory it is in", path)
 	}
+	if dir := filepath.Dir(path); blobName.MatchString(filepath.Base(path)) && strings.HasSuffix(dir, ".blobs") {
+		// Tab completion went one level too deep: evidence read as lines
+		// was a malformed event a line.
+		f.Close()
+		return nil, fmt.Errorf("%s is a blob (a file of evidence the bundle carries), not a bundle: name the bundle, %s", path, strings.TrimSuffix(dir, ".blobs"))
+	}
 	sums, err := readSum(path)
 	if err != nil {
 		f.Close()
@@ -58,18 +69,16 @@ func (a *app) openBundle(path string) (*bundleInput, error) {
 }
 
 func (b *bundleInput) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if b.n == 0 && n > 0 {
-		if what := packed(p[:n]); what != "" {
-			// Read as lines, a compressed bundle was thousands of
-			// "malformed event" lines, the first naming a byte like '\x1f'.
-			return 0, packedError{fmt.Sprintf("%s is %s, not a bundle (a bundle is the jsonl file itself): unpack it first, %s",
-				b.name, what, unpackHint[what])}
-		}
-		if why := stranger(b.name, p[:n]); why != "" {
+	if !b.sniffed {
+		// What the input is, from its first line whatever size the
+		// reads come in (bundle_sniff.go).
+		b.sniffed = true
+		var why string
+		if b.r, why = sniff(b.r, b.name); why != "" {
 			return 0, packedError{why}
 		}
 	}
+	n, err := b.r.Read(p)
 	if n > 0 {
 		b.n += int64(n)
 		b.last = p[n-1]
@@ -104,6 +113,15 @@ func (b *bundleInput) cutShort(line []byte) bool {
 	return b.cut() && bytes.HasPrefix(line, []byte("{"))
 }
 
+// at is how messages name line n of the input: "FILE line N", or "the
+// bundle on stdin, line N" rather than "- line N".
+func (b *bundleInput) at(n int) string {
+	if b.name == stdinName {
+		return fmt.Sprintf("%s, line %d", b.name, n)
+	}
+	return fmt.Sprintf("%s line %d", b.name, n)
+}
+
 // cutHint is what an error about line adds when the input was cut short.
 func (b *bundleInput) cutHint(name string, line []byte) string {
 	if !b.cutShort(line) {
@@ -122,54 +140,3 @@ var errEmptyPath = usageError{errors.New(`the bundle FILE is "" (an unset shell 
 type packedError struct{ msg string }
 
 func (e packedError) Error() string { return e.msg }
-
-// packers are the first bytes of what a bundle is most often packed in
-// for a trip, and what to call it.
-var packers = []struct {
-	magic, what string
-}{
-	{"\x1f\x8b", "gzip-compressed"},
-	{"PK\x03\x04", "a zip archive"},
-	{"\xfd7zXZ\x00", "xz-compressed"},
-	{"\x28\xb5\x2f\xfd", "zstd-compressed"},
-	{"BZh", "bzip2-compressed"},
-}
-
-var unpackHint = map[string]string{
-	"gzip-compressed":  "as gunzip -k FILE does, or pipe it: gzip -dc FILE | tminus bundle import -",
-	"a zip archive":    "unzip it and name the .jsonl inside (with its .blobs/ and .sha256 beside it)",
-	"xz-compressed":    "as unxz -k FILE does, or pipe it: xz -dc FILE | tminus bundle import -",
-	"zstd-compressed":  "as unzstd FILE does, or pipe it: zstd -dc FILE | tminus bundle import -",
-	"bzip2-compressed": "as bunzip2 -k FILE does, or pipe it: bzip2 -dc FILE | tminus bundle import -",
-}
-
-// sumHead is how a checksum file's first line starts (bundle_sum.go).
-var sumHead = regexp.MustCompile(`^\\?[0-9a-fA-F]{64} [ *]`)
-
-// stranger says what the file name is when its first bytes show another
-// file tminus writes, picked instead of the bundle (tab completion stops at
-// FILE.sha256, an incident's report sits beside its bundle); "" otherwise.
-func stranger(name string, head []byte) string {
-	switch {
-	case sumHead.Match(head):
-		hint := "name the bundle it checks"
-		if b, ok := strings.CutSuffix(name, ".sha256"); ok {
-			hint = "name the bundle, " + b
-		}
-		return fmt.Sprintf("%s is a checksum file (what bundle export writes beside FILE as FILE.sha256), not a bundle: %s", name, hint)
-	case bytes.HasPrefix(head, []byte("# ")):
-		return fmt.Sprintf("%s is Markdown (as tminus export INCIDENT --format md writes), not a bundle: a bundle is the jsonl file tminus bundle export FILE writes, an event a line", name)
-	}
-	return ""
-}
-
-// packed names the packing the bytes start with, "" for none: an event
-// line starts with '{'.
-func packed(head []byte) string {
-	for _, p := range packers {
-		if bytes.HasPrefix(head, []byte(p.magic)) {
-			return p.what
-		}
-	}
-	return ""
-}

@@ -92,6 +92,26 @@ func TestBundleRenamed(t *testing.T) {
 			msgs:   []string{"note: %s/all.jsonl (1).sha256 holds this bundle's sha256: the bundle is whole; rename it to %s/all.jsonl.sha256"},
 			notMsg: "could not be told from a shorter bundle",
 			vText:  []string{"NOTE %s/all.jsonl (1).sha256 holds this bundle's sha256"}},
+		// A copy (cp, or a saved log --json: the same bytes) beside the
+		// original: the advice is to copy what the original uses, not to
+		// take it from it.
+		{name: "copied with its checksum, not its blobs", setup: func(t *testing.T, b string) string {
+			to := filepath.Join(filepath.Dir(b), "alice.jsonl")
+			copyFile(t, b, to)
+			copyFile(t, sumPath(b), sumPath(to))
+			return to
+		}, code: 1, stored: true, checksum: sumOK, exported: "all.jsonl", verify: 1,
+			msgs: []string{"note: %s/alice.jsonl.sha256 gives the bundle the name all.jsonl, under which it was exported: %s/alice.jsonl is a copy of %s/all.jsonl",
+				"copy it to %s/alice.jsonl.blobs (not rename: %s/all.jsonl beside it still uses it) and import again"},
+			notMsg: "rename it to", vText: []string{"is a copy of %s/all.jsonl", "copy it to %s/alice.jsonl.blobs (not rename"}},
+		{name: "copied alone", setup: func(t *testing.T, b string) string {
+			to := filepath.Join(filepath.Dir(b), "log.jsonl")
+			copyFile(t, b, to)
+			return to
+		}, stored: true, checksum: sumAbsent, exported: "all.jsonl",
+			msgs: []string{"the bundle is whole; copy %s/all.jsonl.sha256 to %s/log.jsonl.sha256 (not rename: %s/all.jsonl beside it still uses it)",
+				"copy it to %s/log.jsonl.blobs (not rename"},
+			notMsg: "whole; rename", vText: []string{"copy %s/all.jsonl.sha256 to %s/log.jsonl.sha256"}},
 		{name: "without its checksum, and cut", setup: func(t *testing.T, b string) string {
 			writeFile(t, b, cut)
 			return renameBundle(t, b, "alice.jsonl", false, true)

@@ -311,6 +311,21 @@ type sumNotes struct {
 	exportedAs string // the name FILE.sha256, or a stray one, gives FILE; "" for FILE's own
 	stray      string // with no FILE.sha256: the checksum file beside FILE that holds its sha256
 	oldBlobs   string // FILE.blobs/ is missing, and the exported name's blob directory is here
+	// original: the file of the exported name, still beside FILE, so FILE
+	// is a copy (cp, or log --json, which writes the same bytes), not a
+	// rename: moving that file's checksum or blobs to FILE would take
+	// them from it.
+	original string
+}
+
+// move is what to do with the checksum file or blob directory of the
+// exported name to have FILE checked: rename it, or copy it when it is
+// still the original's.
+func (n sumNotes) move(what, to string) string {
+	if n.original != "" {
+		return fmt.Sprintf("copy %s to %s (not rename: %s beside it still uses it)", what, to, n.original)
+	}
+	return fmt.Sprintf("rename %s to %s", what, to)
 }
 
 // renames looks at what the checksum and the directory say of a rename.
@@ -326,7 +341,11 @@ func (b *bundleInput) renames() sumNotes {
 		}
 	}
 	if n.exportedAs != "" {
-		old := blobDir(filepath.Join(filepath.Dir(b.name), n.exportedAs))
+		orig := filepath.Join(filepath.Dir(b.name), n.exportedAs)
+		if fi, err := os.Stat(orig); err == nil && fi.Mode().IsRegular() {
+			n.original = orig
+		}
+		old := blobDir(orig)
 		if _, err := os.Stat(blobDir(b.name)); errors.Is(err, fs.ErrNotExist) {
 			if fi, err := os.Stat(old); err == nil && fi.IsDir() {
 				n.oldBlobs = old
@@ -341,6 +360,9 @@ func (b *bundleInput) renames() sumNotes {
 func (n sumNotes) lines(path, state string) []string {
 	var out []string
 	switch {
+	case n.exportedAs != "" && state == sumOK && n.original != "":
+		out = append(out, fmt.Sprintf("%s gives the bundle the name %s, under which it was exported: %s is a copy of %s, and its sha256 matches all the same",
+			sumPath(path), n.exportedAs, path, n.original))
 	case n.exportedAs != "" && state == sumOK:
 		out = append(out, fmt.Sprintf("%s gives the bundle the name %s, under which it was exported: %s was renamed since, and its sha256 matches all the same",
 			sumPath(path), n.exportedAs, path))
@@ -348,15 +370,15 @@ func (n sumNotes) lines(path, state string) []string {
 		out = append(out, fmt.Sprintf("%s is the checksum of %s: if %s is not that bundle renamed, %s is not its checksum file (delete it, or find the right one)",
 			sumPath(path), n.exportedAs, path, sumPath(path)))
 	case n.stray != "" && n.exportedAs != "":
-		out = append(out, fmt.Sprintf("%s holds this bundle's sha256, for the name %s it was exported under: the bundle is whole; rename %s to %s to have the copy checked, as import and verify do",
-			n.stray, n.exportedAs, n.stray, sumPath(path)))
+		out = append(out, fmt.Sprintf("%s holds this bundle's sha256, for the name %s it was exported under: the bundle is whole; %s to have the copy checked, as import and verify do",
+			n.stray, n.exportedAs, n.move(n.stray, sumPath(path))))
 	case n.stray != "":
 		out = append(out, fmt.Sprintf("%s holds this bundle's sha256: the bundle is whole; rename it to %s to have the copy checked, as import and verify do",
 			n.stray, sumPath(path)))
 	}
 	if n.oldBlobs != "" {
-		out = append(out, fmt.Sprintf("%s is not here, but %s is, the blob directory of the name %s was exported under: rename it to %s to carry its blobs (without it, the events alone)",
-			blobDir(path), n.oldBlobs, path, blobDir(path)))
+		out = append(out, fmt.Sprintf("%s is not here, but %s is, the blob directory of the name %s was exported under: %s to carry its blobs (without it, the events alone)",
+			blobDir(path), n.oldBlobs, path, n.move("it", blobDir(path))))
 	}
 	return out
 }

@@ -72,7 +72,7 @@ func (a *app) auditBundle(path string, audit *forkAudit) (*blobCheck, error) {
 	}
 	side := checkSidecar(path, audit.blobs, in.sums.blobs, in.cutShort(last))
 	side.sum, side.notes = in.sumState(), in.renames()
-	side.dups, side.notBundle = dups.dups, notBundle
+	side.dups, side.notBundle, side.redacted = dups.dups, notBundle, audit.Redacted
 	return &blobCheck{n: side.good, side: side}, nil
 }
 
@@ -92,6 +92,10 @@ type sidecarCheck struct {
 	// notBundle: FILE is packed, or another file tminus writes
 	// (bundle_input.go), and notes about its checksum are beside the point.
 	notBundle bool
+	// redacted: events without their body, so FILE is an incident's
+	// export for readers (export --format jsonl), which comes with no
+	// checksum file or blobs: the notes about those would mislead.
+	redacted int
 }
 
 // checkSidecar looks at path's blob directory against the blobs that
@@ -194,7 +198,7 @@ func (c *sidecarCheck) addJSON(v map[string]any) {
 // failures are printed as BAD with the others.
 func (c *sidecarCheck) printNotes(w io.Writer) {
 	if c.dups > 0 {
-		fmt.Fprintf(w, "NOTE %d line(s) repeat the event of a line above, byte for byte: the file is several exports joined (as cat a b makes); bundle import stores each event once, in any order, so its events were checked once each, in fold order\n", c.dups)
+		fmt.Fprintf(w, "NOTE %d line(s) repeat the event of a line above, byte for byte: the file is several exports joined (as cat a b makes); bundle import stores each event once, in any order, so its events were checked once each, in fold order, and its lines' order export by export\n", c.dups)
 	}
 	if c.cut {
 		fmt.Fprintln(w, "NOTE the file ends mid-line, and every export ends with a line break: it was cut short (copy it again)")
@@ -202,10 +206,13 @@ func (c *sidecarCheck) printNotes(w io.Writer) {
 	if c.notBundle {
 		return
 	}
+	if c.redacted > 0 {
+		fmt.Fprintf(w, "NOTE %d event(s) are redacted (their body left out, their signature checked): an incident's export for readers, as tminus export INCIDENT --format jsonl writes, without a checksum file or blobs; bundle import takes full events only (tminus bundle export FILE)\n", c.redacted)
+	}
 	for _, n := range c.notes.lines(c.path, c.sum) {
 		fmt.Fprintln(w, "NOTE "+n)
 	}
-	if c.sum == sumAbsent && c.notes.stray == "" {
+	if c.sum == sumAbsent && c.notes.stray == "" && c.redacted == 0 {
 		fmt.Fprintf(w, "NOTE no %s beside the bundle (bundle export writes one): a copy cut at a line break would read as a shorter bundle\n", sumPath(c.path))
 	}
 	for _, name := range c.unnamed {
@@ -213,6 +220,8 @@ func (c *sidecarCheck) printNotes(w io.Writer) {
 	}
 	switch {
 	case len(c.missing) == 0:
+	case c.redacted > 0 && !c.present:
+		// An incident's export carries no blobs: said above.
 	case c.dir == "":
 		fmt.Fprintf(w, "NOTE the events name %d blob(s), which a bundle read from stdin does not carry (they travel in FILE.blobs/ beside a bundle FILE)\n", len(c.missing))
 	case !c.present:

@@ -208,3 +208,33 @@ func onlyFirstLine(t *testing.T, file string) {
 	first, _, _ := strings.Cut(string(data), "\n")
 	writeFile(t, file, first+"\n")
 }
+
+// An incident's export for readers (export --format jsonl) redacts the
+// other incidents' events and comes alone, without FILE.sha256 or blobs:
+// verify passes it and says what it is, rather than note a missing
+// checksum file and blob directory as of a bundle copied without them; and
+// bundle import, from a file or stdin, says why it refuses it, naming
+// stdin as such.
+func TestVerifyIncidentExport(t *testing.T) {
+	alice, inc, _, _ := bundleWithEvidence(t)
+	must(t, alice, "incident", "declare", "--title", "Phishing", "--severity", "P3")
+	file := filepath.Join(t.TempDir(), "inc.jsonl")
+	must(t, alice, "export", inc[:8], "--format", "jsonl", "--out", file)
+	out, errs, code := tminus(t, "", "verify", file)
+	if code != 0 || !strings.Contains(out, "NOTE 1 event(s) are redacted") || strings.Contains(out, sumPath(file)) || strings.Contains(out, blobDir(file)) {
+		t.Errorf("verify of an incident export: exit %d\n%s\n%s", code, out, errs)
+	}
+	bob, _ := joinHome(t, t.TempDir(), "bob")
+	for _, tc := range []struct{ arg, where string }{{file, file + " line "}, {"-", "the bundle on stdin, line "}} {
+		_, errs, code := tminusStdin(t, bob, mustRead(t, file), "bundle", "import", tc.arg)
+		if code != 1 || !strings.HasPrefix(errs, "tminus: "+tc.where) || !strings.Contains(errs, "is redacted; bundles carry full events only (nothing imported)") {
+			t.Errorf("import %s: exit %d, %s", tc.arg, code, errs)
+		}
+	}
+	if _, errs, code := tminusStdin(t, bob, nil, "bundle", "import", "-"); code != 1 || !strings.HasPrefix(errs, "tminus: the bundle on stdin holds no events") {
+		t.Errorf("import - of nothing: exit %d, %s", code, errs)
+	}
+	if n := eventCount(t, bob); n != 0 {
+		t.Errorf("refused imports stored %d events", n)
+	}
+}

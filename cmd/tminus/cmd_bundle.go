@@ -55,7 +55,7 @@ func (a *app) bundleCmd() *cobra.Command {
 			var bl blobImport
 			var blobErr error
 			if args[0] != "-" { // stdin carries no blobs
-				bl, blobErr = importBlobs(cmd.Context(), st, args[0], read.named, read.listed, read.notes.oldBlobs)
+				bl, blobErr = importBlobs(cmd.Context(), st, args[0], read.named, read.listed, read.notes)
 			}
 			// What still waits for its chain, in the store: the report's
 			// Orphaned counts the events parked on the way, and a bundle
@@ -245,11 +245,11 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, bund
 	err = eachLine(f, path, func(n int, line []byte) error {
 		e, err := domain.ParseLine(line)
 		if err != nil {
-			return lineError{fmt.Errorf("%s line %d: %w (nothing imported%s)", path, n, err, f.cutHint(path, line))}
+			return lineError{fmt.Errorf("%s: %w (nothing imported%s)", f.at(n), err, f.cutHint(f.name, line))}
 		}
 		if e.Redacted {
-			return lineError{fmt.Errorf("%s line %d: event %s is redacted; bundles carry full events only (nothing imported): "+
-				"this is an incident's export for readers (tminus export --format jsonl), which verify checks; to carry the events to a member, tminus bundle export FILE", path, n, e.ID.Short())}
+			return lineError{fmt.Errorf("%s: event %s is redacted; bundles carry full events only (nothing imported): "+
+				"this is an incident's export for readers (tminus export --format jsonl), which verify checks; to carry the events to a member, tminus bundle export FILE", f.at(n), e.ID.Short())}
 		}
 		if h := domain.BlobOf(e.Kind, e.Body); h != "" {
 			named[h] = true
@@ -275,7 +275,7 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, bund
 	if len(raws) == 0 {
 		// Not "imported 0 new events": that reads as up to date, and an
 		// empty file is a copy or export that failed.
-		return store.Report{}, bundleRead{}, fmt.Errorf("%s holds no events: not a bundle (an export holds its workspace's genesis at least; copy or export it again)", path)
+		return store.Report{}, bundleRead{}, fmt.Errorf("%s holds no events: not a bundle (an export holds its workspace's genesis at least; copy or export it again)", f.name)
 	}
 	st, err := a.home.Store(ctx)
 	if err != nil {
@@ -285,10 +285,15 @@ func (a *app) importBundle(ctx context.Context, path string) (store.Report, bund
 	var be *store.BatchError
 	if errors.As(err, &be) {
 		hint := ""
-		if errors.Is(be.Err, store.ErrWorkspace) {
+		switch {
+		case errors.Is(be.Err, store.ErrWorkspace) && be.Index > 0:
+			// Every export starts with its genesis: past the first line,
+			// another workspace's events are a second file joined on.
+			hint = "; from that line on the file holds another workspace's events (bundles of two workspaces joined?), and a home holds one: split the file, and import that part with another --home"
+		case errors.Is(be.Err, store.ErrWorkspace):
 			hint = "; the bundle is of another workspace than this home's, and a home holds one: import it with another --home"
 		}
-		return rep, bundleRead{}, fmt.Errorf("%s line %d: %w (nothing imported%s)", path, lines[be.Index], be.Err, hint)
+		return rep, bundleRead{}, fmt.Errorf("%s: %w (nothing imported%s)", f.at(lines[be.Index]), be.Err, hint)
 	}
 	return rep, read, err
 }

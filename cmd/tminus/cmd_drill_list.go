@@ -23,7 +23,7 @@ type drillView struct {
 	Severity   string          `json:"severity"`
 	Status     string          `json:"status"`
 	DeclaredAt string          `json:"declared_at"`
-	DeclaredBy string          `json:"declared_by"` // the facilitator's address
+	DeclaredBy string          `json:"declared_by"` // the facilitator's address; their handle is declared_by_handle
 	Milestones []milestoneView `json:"milestones"`  // each of domain.DrillMilestones, in order
 
 	Scored   bool    `json:"scored"`             // false: declared before drills recorded their plan
@@ -35,6 +35,10 @@ type drillView struct {
 	Interrupted bool `json:"interrupted"`
 	Met         int  `json:"met"`   // expectations met; 0 when not scored
 	Total       int  `json:"total"` // expectations; 0 when not scored
+	// DeclaredByHandle is the facilitator's handle, as declared_by is in
+	// the incident views and by in each milestone: declared_by here was an
+	// address first, and keeps that meaning.
+	DeclaredByHandle string `json:"declared_by_handle"`
 }
 
 // milestoneView is when a responder first reached a milestone, and how
@@ -64,7 +68,7 @@ const scoreUnknown = "unknown"
 
 func viewDrill(s *domain.State, inc *domain.Incident, now time.Time) drillView {
 	v := drillView{ID: inc.ID.String(), Title: inc.Title, Severity: inc.Severity, Status: inc.Status,
-		DeclaredAt: ts(inc.DeclaredAt), DeclaredBy: addrOf(s, inc.DeclaredBy)}
+		DeclaredAt: ts(inc.DeclaredAt), DeclaredBy: addrOf(s, inc.DeclaredBy), DeclaredByHandle: inc.DeclaredBy}
 	score, scored := domain.ScoreDrill(s, inc, now.UnixMilli())
 	results := map[string]domain.DrillResult{}
 	if scored {
@@ -156,7 +160,7 @@ func (a *app) printDrillMilestones(vs []drillView) error {
 	out := a.text()
 	unscored := false
 	for _, v := range vs {
-		fmt.Fprintf(out, "\n%s %s\n", v.ID[:10], oneLine(v.Title))
+		fmt.Fprintf(out, "\n%s %s, declared by %s\n", v.ID[:10], oneLine(v.Title), oneLine(v.DeclaredByHandle))
 		w := newTable(out)
 		for _, m := range v.Milestones {
 			after := "not reached"

@@ -20,6 +20,8 @@ expect:
 type listedDrill struct {
 	ID, Title, Status string
 	DeclaredAt        string `json:"declared_at"`
+	DeclaredBy        string `json:"declared_by"`
+	DeclaredByHandle  string `json:"declared_by_handle"`
 	Milestones        []struct {
 		What, By string
 		Reached  bool
@@ -86,6 +88,26 @@ func TestDrillList(t *testing.T) {
 	out := must(t, alice, "drill", "list")
 	if !strings.Contains(out, card.Incident[:10]) || !strings.Contains(out, "List drill") || strings.Contains(out, "Real drain") {
 		t.Errorf("drill list:\n%s", out)
+	}
+
+	// The facilitator is named by handle, as the incident views name the
+	// one who declared; declared_by keeps its meaning, the address.
+	var shown struct {
+		DeclaredBy string `json:"declared_by"`
+	}
+	if err := json.Unmarshal([]byte(must(t, alice, "incident", "show", card.Incident[:8], "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	var id struct{ Address string }
+	if err := json.Unmarshal([]byte(must(t, alice, "id", "--json")), &id); err != nil {
+		t.Fatal(err)
+	}
+	if l[0].DeclaredByHandle != "alice" || l[0].DeclaredByHandle != shown.DeclaredBy || l[0].DeclaredBy != id.Address {
+		t.Errorf("drill list --json: declared_by %q, declared_by_handle %q; want %s and incident show's %q",
+			l[0].DeclaredBy, l[0].DeclaredByHandle, id.Address, shown.DeclaredBy)
+	}
+	if !strings.Contains(out, "List drill, declared by alice\n") || strings.Contains(strings.ToLower(out), strings.ToLower(id.Address)) {
+		t.Errorf("drill list does not name the facilitator by handle alone:\n%s", out)
 	}
 }
 
