@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +14,34 @@ import (
 	"github.com/tminus-ir/tminus/domain"
 	_ "modernc.org/sqlite"
 )
+
+// tamperSig returns e's raw bytes with a bit of its signature's r flipped:
+// still an event, no longer signed by its author.
+func tamperSig(t *testing.T, e *domain.Event) []byte {
+	t.Helper()
+	raw := append([]byte(nil), e.Raw...)
+	at := bytes.LastIndex(raw, e.Sig[:8]) // r's first bytes, inside the envelope
+	if at < 0 {
+		t.Fatal("signature not found in the raw event")
+	}
+	raw[at+3] ^= 0x20
+	if _, err := domain.Decode(raw); err != nil {
+		t.Fatalf("the tampered event no longer decodes (%v): the test would check the decoder, not the signature", err)
+	}
+	return raw
+}
+
+// signatureRefused says whether verify's output names line l for e's
+// signature: a changed r recovers no key, or another one.
+func signatureRefused(out string, l int, e *domain.Event) bool {
+	at := fmt.Sprintf("BAD line %d: event %s: ", l, e.ID.Short())
+	return strings.Contains(out, at+domain.ErrBadSignature.Error()) || strings.Contains(out, at+domain.ErrWrongAuthor.Error())
+}
+
+// refusals counts the signatures verify's output refuses.
+func refusals(out string) int {
+	return strings.Count(out, ": "+domain.ErrBadSignature.Error()) + strings.Count(out, ": "+domain.ErrWrongAuthor.Error())
+}
 
 // `verify` of a store checks every event's signature, a few thousand at
 // a time in batches: events tampered with in the database file, in
@@ -27,15 +58,7 @@ func TestVerifyStoreFindsTamperedEvents(t *testing.T) {
 	}
 	for _, l := range lines {
 		e := evs[l-1]
-		raw := append([]byte(nil), e.Raw...)
-		at := strings.LastIndex(string(raw), string(e.Sig[:8])) // r's first bytes, inside the envelope
-		if at < 0 {
-			t.Fatal("signature not found in the raw event")
-		}
-		raw[at+3] ^= 0x20
-		if _, err := domain.Decode(raw); err != nil {
-			t.Fatalf("the tampered event no longer decodes (%v): the test would check the decoder, not the signature", err)
-		}
+		raw := tamperSig(t, e)
 		if r, err := db.ExecContext(context.Background(), "UPDATE events SET raw = ? WHERE id = ?", raw, e.ID[:]); err != nil {
 			t.Fatal(err)
 		} else if k, _ := r.RowsAffected(); k != 1 {
@@ -48,12 +71,57 @@ func TestVerifyStoreFindsTamperedEvents(t *testing.T) {
 		t.Fatalf("verify of a tampered store: exit %d\n%s\n%s", code, out, errOut)
 	}
 	for _, l := range lines {
-		if !strings.Contains(out, fmt.Sprintf("BAD line %d: event %s: bad signature", l, evs[l-1].ID.Short())) {
+		if !signatureRefused(out, l, evs[l-1]) {
 			t.Errorf("line %d not named:\n%s", l, out)
 		}
 	}
 	// What follows a refused event refers to it; nothing before it is named.
-	if strings.Count(out, "bad signature") != len(lines) || strings.Contains(out, "BAD line 1999") {
+	if refusals(out) != len(lines) || strings.Contains(out, "BAD line 1999") {
+		t.Errorf("other lines named:\n%s", out)
+	}
+}
+
+// `verify FILE` checks a bundle's signatures in batches too: lines whose
+// signature was tampered with are named, either side of a batch.
+func TestVerifyBundleFindsTamperedLines(t *testing.T) {
+	const n = 5000
+	home := benchHomeOf(t, n, n, false)
+	evs := history(t, n, n)
+	file := filepath.Join(t.TempDir(), "all.jsonl")
+	if _, errOut, code := tminus(t, home, "bundle", "export", file); code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+	if len(lines) != n {
+		t.Fatalf("%d lines exported, want %d", len(lines), n)
+	}
+	bad := []int{1500, 4800}
+	for _, l := range bad {
+		e, err := domain.Decode(tamperSig(t, evs[l-1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lines[l-1], err = json.Marshal(domain.NewLine(e)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(file, append(bytes.Join(lines, []byte("\n")), '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := tminus(t, home, "verify", file)
+	if code != 1 {
+		t.Fatalf("verify of a tampered bundle: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, l := range bad {
+		if !signatureRefused(out, l, evs[l-1]) {
+			t.Errorf("line %d not named:\n%s", l, out)
+		}
+	}
+	if refusals(out) != len(bad) || strings.Contains(out, "BAD line 1499") {
 		t.Errorf("other lines named:\n%s", out)
 	}
 }
