@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -170,19 +171,35 @@ func (a *app) verifyAnchor(ctx context.Context, path, rpc string, asJSON bool) e
 	if err != nil {
 		return err
 	}
+	// Lines are audited once all are read, their signatures checked first
+	// in batches (domain.VerifyAll), in the file's order.
+	type parsed struct {
+		n   int
+		bad []byte // the line, when it does not parse
+		e   *domain.Event
+	}
+	var lines []parsed
 	err = eachLine(f, path, func(n int, line []byte) error {
 		e, err := domain.ParseLine(line)
 		if err != nil {
-			audit.Line(n, line) // records the problem
+			lines = append(lines, parsed{n: n, bad: bytes.Clone(line)}) // the scanner reuses line
 			return nil
 		}
-		audit.Event(n, e)
+		lines = append(lines, parsed{n: n, e: e})
 		events = append(events, e)
 		return nil
 	})
 	f.Close()
 	if err != nil {
 		return err
+	}
+	domain.VerifyAll(events)
+	for _, l := range lines {
+		if l.e == nil {
+			audit.Line(l.n, l.bad) // records the problem
+		} else {
+			audit.Event(l.n, l.e)
+		}
 	}
 	// Events after the last anchor, cut off in a copy, leave every root
 	// reproduced: only the checksum tells (bundle_sum.go).
