@@ -40,6 +40,7 @@ bench:
 	$(GO) test -run '^$$' -bench '$(HEAVY_BENCH)' -benchtime 1x -timeout 60m $(PKGS)
 	$(GO) test -run '^$$' -bench . -skip '$(HEAVY_BENCH)' -benchtime 2s -timeout 30m $(PKGS)
 	CGO_ENABLED=0 $(GO) test -run '^$$' -bench 'Ecrecover|Sign$$|DecodeVerify' -benchtime 2s ./domain/
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -benchtime 2s ./domain/sigbatch/
 
 # Real nodes under faults (docs/design.md, "Soak"): SOAK_NODES (10),
 # SOAK_SECONDS (60), SOAK_SEED (random; printed). One JSON line on stdout.
