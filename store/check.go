@@ -14,9 +14,9 @@ import (
 // not wait for its commit.
 type Checking struct {
 	*checker
-	cancel context.CancelFunc
-	used   bool
-	runs   chan int // the writer's end of checker.runs; nil once drained
+	cancel  context.CancelFunc
+	used    bool
+	untaken chan int // checker.runs as the writer reads it; nil once drained
 }
 
 // Check starts checking evs (from domain.Decode, as IngestEvents takes
@@ -27,10 +27,16 @@ func (s *Store) Check(ctx context.Context, evs []*domain.Event) *Checking {
 }
 
 func check(ctx context.Context, n int, event func(i int) (*domain.Event, error)) *Checking {
+	return checking(ctx, n, event, checkers(n))
+}
+
+// checking starts workers checker goroutines on n events; the writer
+// checks what they leave (result).
+func checking(ctx context.Context, n int, event func(i int) (*domain.Event, error), workers int) *Checking {
 	ctx, cancel := context.WithCancel(ctx)
 	c := newChecker(ctx, n, event)
-	c.start(checkers(n))
-	return &Checking{checker: c, cancel: cancel, runs: c.runs}
+	c.start(workers)
+	return &Checking{checker: c, cancel: cancel, untaken: c.runs}
 }
 
 // result waits for event i's check. While it is not ready, the writer
@@ -46,9 +52,9 @@ func (c *Checking) result(ctx context.Context, i int) (verified, error) {
 		select {
 		case r := <-c.out[i]:
 			return r, nil
-		case lo, ok := <-c.runs:
+		case lo, ok := <-c.untaken:
 			if !ok {
-				c.runs = nil
+				c.untaken = nil
 				continue
 			}
 			c.check(lo, nil, nil)

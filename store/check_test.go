@@ -13,9 +13,7 @@ import (
 // uncheckedBatch is a Checking with no checker goroutine: only the writer,
 // checking each run while it waits for it, can get its results.
 func uncheckedBatch(ctx context.Context, raws [][]byte) *Checking {
-	ctx, cancel := context.WithCancel(ctx)
-	c := newChecker(ctx, len(raws), func(i int) (*domain.Event, error) { return domain.Decode(raws[i]) })
-	return &Checking{checker: c, cancel: cancel, runs: c.runs}
+	return checking(ctx, len(raws), func(i int) (*domain.Event, error) { return domain.Decode(raws[i]) }, 0)
 }
 
 // The writer checks what no checker took: a batch whose checkers are all

@@ -16,7 +16,6 @@ package sigbatch
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"math/rand/v2"
 
 	secp "github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -43,8 +42,6 @@ type Item struct {
 	Key    *Key
 }
 
-var errShape = errors.New("sigbatch: signature out of range")
-
 // Verify reports whether every item's signature recovers to its key.
 // false says that at least one does not (or is malformed), not which.
 func Verify(items []Item) bool {
@@ -57,7 +54,7 @@ func Verify(items []Item) bool {
 		s:   make([]secp.ModNScalar, n),
 		pts: make([]secp.JacobianPoint, n),
 	}
-	if err := b.load(items); err != nil {
+	if !b.load(items) {
 		return false
 	}
 	z, raw := weights(items)
@@ -98,20 +95,20 @@ type batch struct {
 
 // load parses r, s and Rᵢ, refusing what recovery refuses: r or s zero or
 // not below the group order, v not 0 or 1, r not the x of a curve point.
-func (b *batch) load(items []Item) error {
+func (b *batch) load(items []Item) bool {
 	for i, it := range items {
 		if len(it.Sig) != 65 || it.Sig[64] > 1 || it.Key == nil || it.Digest == nil {
-			return errShape
+			return false
 		}
 		if b.r[i].SetByteSlice(it.Sig[:32]) || b.r[i].IsZero() ||
 			b.s[i].SetByteSlice(it.Sig[32:64]) || b.s[i].IsZero() {
-			return errShape
+			return false
 		}
 		if !lift(it.Sig[:32], it.Sig[64] == 1, &b.pts[i]) { // r < n < p: x = r
-			return errShape
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 // weights draws the zᵢ from a hash of every item, so no signer can choose
