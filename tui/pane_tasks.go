@@ -195,9 +195,14 @@ func (p *tasksPane) View() string {
 	return fill(lines, p.Width, p.Height)
 }
 
+// ShortHelp offers what enter cannot do on the selected task: on one
+// already done, R reopens it.
 func (p *tasksPane) ShortHelp() []key.Binding {
 	k := p.Keys
-	return []key.Binding{k.AddTask, k.Done, k.Owner} // reopen, rarer, is in full help
+	if p.cur.pos < len(p.rows) && p.rows[p.cur.pos].Done {
+		return []key.Binding{k.AddTask, k.Reopen, k.Owner}
+	}
+	return []key.Binding{k.AddTask, k.Done, k.Owner}
 }
 
 func (p *tasksPane) FullHelp() [][]key.Binding {

@@ -8,6 +8,7 @@ func TestTaskReopenKey(t *testing.T) {
 	s := newScenario(t)
 	h := newHarness(t, s.fake, 80, 24)
 	h.press("2") // tasks; the snapshot task, bob's, on top
+	h.contains("add task · enter done")
 	before := s.stored()
 	h.press("R")
 	h.contains("that task is not done")
@@ -19,6 +20,7 @@ func TestTaskReopenKey(t *testing.T) {
 		t.Fatal("enter did not mark the task done")
 	}
 	h.poll()
+	h.contains("add task · R reopen") // the footer offers what enter cannot do
 	h.press("enter")
 	h.contains("already done (R reopens it)")
 	h.press("R")
